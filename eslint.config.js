@@ -1,0 +1,19 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'coverage/', 'test/fixtures/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // process.env is read in exactly one place so that every setting is validated together.
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings through src/config.ts.' }],
+    },
+  },
+  {
+    files: ['src/config.ts', 'src/demo.ts', 'src/cli/**', 'test/**', 'bench/**', 'scripts/**', 'bin/**'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+);

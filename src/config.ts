@@ -1,0 +1,207 @@
+import * as v from 'valibot';
+import { ConfigError } from './errors.js';
+import { Secret } from './secret.js';
+
+export type Lang = 'zh' | 'en';
+export type ChannelName = 'dingtalk' | 'slack';
+
+export interface InstanceRef {
+  regionId: string;
+  instanceId: string;
+  /** `regionId:instanceId`, the key of this instance's cursor in the checkpoint. */
+  key: string;
+}
+
+export interface Credentials {
+  accessKeyId: Secret;
+  accessKeySecret: Secret;
+  securityToken?: Secret;
+}
+
+export type StoreConfig =
+  | { kind: 'file'; path: string }
+  | { kind: 'tablestore'; endpoint: string; instance: string; table: string };
+
+export interface Config {
+  instances: InstanceRef[];
+  /** CR OpenAPI endpoint with `{regionId}` still in it. */
+  acrEndpointTemplate: string;
+  store: StoreConfig;
+  dingtalk?: { webhook: Secret; secret?: Secret };
+  slack?: { webhook: Secret };
+  lang: Lang;
+  /** On the first run (no checkpoint) failures older than this are not announced. */
+  lookbackMinutes: number;
+  pageSize: number;
+  maxPagesPerInstance: number;
+  fetchConcurrency: number;
+  /** Names the checkpoint row, so several deployments can share one table. */
+  stateKey: string;
+  /** Credentials from the standard environment variables, used when the invocation context carries none. */
+  envCredentials?: Credentials;
+  /** Set when running inside Function Compute (the runtime sets FC_FUNCTION_NAME). */
+  functionName?: string;
+}
+
+export const DEFAULT_ACR_ENDPOINT = 'https://cr.{regionId}.aliyuncs.com';
+export const DEFAULT_TABLE = 'acr_sync_alert';
+export const DEFAULT_CHECKPOINT_FILE = '.acr-sync-alert/checkpoint.json';
+
+type Env = Record<string, string | undefined>;
+
+const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
+const INSTANCE = /^cri-[A-Za-z0-9]+$/;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function intSetting(name: string, min: number, max: number, fallback: number) {
+  return v.pipe(
+    v.optional(v.string(), String(fallback)),
+    v.trim(),
+    v.regex(/^\d+$/, `${name} must be a whole number`),
+    v.transform(Number),
+    v.minValue(min, `${name} must be at least ${min}`),
+    v.maxValue(max, `${name} must be at most ${max}`),
+  );
+}
+
+const plainSchema = v.object({
+  ACR_INSTANCES: v.pipe(v.string('ACR_INSTANCES is required (comma-separated regionId:instanceId)'), v.trim(), v.nonEmpty('ACR_INSTANCES is required (comma-separated regionId:instanceId)')),
+  ACR_ENDPOINT: v.pipe(
+    v.optional(v.string(), DEFAULT_ACR_ENDPOINT),
+    v.trim(),
+    v.regex(/^https?:\/\/[^\s/]+/, 'ACR_ENDPOINT must be an http(s) URL, for example https://cr.{regionId}.aliyuncs.com'),
+  ),
+  TABLESTORE_ENDPOINT: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^https?:\/\/[^\s/]+/, 'TABLESTORE_ENDPOINT must be an http(s) URL'))),
+  TABLESTORE_INSTANCE: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[A-Za-z][A-Za-z0-9-]{2,15}$/, 'TABLESTORE_INSTANCE must be a Tablestore instance name (3-16 letters, digits, hyphens)'))),
+  TABLESTORE_TABLE: v.pipe(v.optional(v.string(), DEFAULT_TABLE), v.trim(), v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, 'TABLESTORE_TABLE must be 1-255 letters, digits or underscores, not starting with a digit')),
+  CHECKPOINT_FILE: v.pipe(v.optional(v.string(), DEFAULT_CHECKPOINT_FILE), v.trim(), v.nonEmpty('CHECKPOINT_FILE must not be empty')),
+  ALERT_LANG: v.pipe(v.optional(v.string(), 'en'), v.trim(), v.toLowerCase(), v.picklist(['zh', 'en'], 'ALERT_LANG must be zh or en')),
+  LOOKBACK_MINUTES: intSetting('LOOKBACK_MINUTES', 1, 10_080, 1_440),
+  ACR_PAGE_SIZE: intSetting('ACR_PAGE_SIZE', 1, 100, 50),
+  ACR_MAX_PAGES: intSetting('ACR_MAX_PAGES', 1, 10_000, 400),
+  FETCH_CONCURRENCY: intSetting('FETCH_CONCURRENCY', 1, 10, 2),
+  STATE_KEY: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'STATE_KEY must be 1-200 letters, digits or _ . : -'))),
+});
+
+function parseInstances(raw: string, problems: string[]): InstanceRef[] {
+  const out = new Map<string, InstanceRef>();
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [regionId = '', instanceId = '', ...rest] = item.split(':').map((s) => s.trim());
+    if (rest.length > 0 || !REGION.test(regionId) || !INSTANCE.test(instanceId)) {
+      problems.push(`ACR_INSTANCES entry "${item}" must look like cn-hangzhou:cri-xxxxxxxx (regionId:instanceId)`);
+      continue;
+    }
+    out.set(`${regionId}:${instanceId}`, { regionId, instanceId, key: `${regionId}:${instanceId}` });
+  }
+  if (out.size === 0 && problems.length === 0) problems.push('ACR_INSTANCES lists no instance');
+  return [...out.values()];
+}
+
+/**
+ * Checks a webhook URL without ever echoing it: its path or query is the credential.
+ * https is required; plain http only to a loopback address, for local receivers.
+ */
+function parseWebhook(name: string, raw: string | undefined, problems: string[], check: (u: URL) => string | undefined): Secret | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    problems.push(`${name} is not a valid URL`);
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+    problems.push(`${name} must use https (plain http is accepted only for 127.0.0.1 or localhost)`);
+    return undefined;
+  }
+  const why = check(url);
+  if (why) {
+    problems.push(`${name} ${why}`);
+    return undefined;
+  }
+  return new Secret(url.toString());
+}
+
+function envCredentials(env: Env): Credentials | undefined {
+  const id = env.ALIBABA_CLOUD_ACCESS_KEY_ID?.trim();
+  const secret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET?.trim();
+  if (!id || !secret) return undefined;
+  const token = env.ALIBABA_CLOUD_SECURITY_TOKEN?.trim();
+  return { accessKeyId: new Secret(id), accessKeySecret: new Secret(secret), securityToken: token ? new Secret(token) : undefined };
+}
+
+/**
+ * Reads and validates every setting at once. Throws `ConfigError` listing all problems; secret values (webhook URLs,
+ * signing secret, keys) are never part of a message.
+ */
+export function readConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const parsed = v.safeParse(plainSchema, env);
+  if (!parsed.success) {
+    for (const issue of parsed.issues) problems.push(issue.message);
+  }
+  const p = parsed.success ? parsed.output : undefined;
+
+  const instances = env.ACR_INSTANCES?.trim() ? parseInstances(env.ACR_INSTANCES, problems) : [];
+
+  const dingtalkUrl = parseWebhook('DINGTALK_WEBHOOK', env.DINGTALK_WEBHOOK, problems, (u) =>
+    u.searchParams.get('access_token') ? undefined : 'must carry the robot access_token parameter (copy the whole URL from the robot settings)',
+  );
+  const dingSecretRaw = env.DINGTALK_SECRET?.trim();
+  if (dingSecretRaw && !dingSecretRaw.startsWith('SEC')) problems.push('DINGTALK_SECRET must be the robot signing secret, which starts with SEC');
+  if (dingSecretRaw && !env.DINGTALK_WEBHOOK?.trim()) problems.push('DINGTALK_SECRET is set but DINGTALK_WEBHOOK is not');
+  const slackUrl = parseWebhook('SLACK_WEBHOOK', env.SLACK_WEBHOOK, problems, (u) =>
+    u.pathname.startsWith('/services/') ? undefined : 'must be a Slack incoming webhook URL (https://hooks.slack.com/services/...)',
+  );
+  if (!env.DINGTALK_WEBHOOK?.trim() && !env.SLACK_WEBHOOK?.trim()) {
+    problems.push('no channel configured: set DINGTALK_WEBHOOK and/or SLACK_WEBHOOK');
+  }
+
+  const functionName = env.FC_FUNCTION_NAME?.trim() || undefined;
+  let store: StoreConfig | undefined;
+  if (env.TABLESTORE_ENDPOINT?.trim()) {
+    if (!env.TABLESTORE_INSTANCE?.trim()) problems.push('TABLESTORE_INSTANCE is required when TABLESTORE_ENDPOINT is set');
+    else if (p?.TABLESTORE_ENDPOINT && p.TABLESTORE_INSTANCE) store = { kind: 'tablestore', endpoint: p.TABLESTORE_ENDPOINT, instance: p.TABLESTORE_INSTANCE, table: p.TABLESTORE_TABLE };
+  } else if (functionName) {
+    // A file written inside one Function Compute instance is invisible to the next one: announcements would repeat.
+    problems.push('TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE are required in Function Compute (a file checkpoint does not survive between instances)');
+  } else if (p) {
+    store = { kind: 'file', path: p.CHECKPOINT_FILE };
+  }
+
+  if (problems.length > 0 || !p || !store) throw new ConfigError(problems);
+  return {
+    instances,
+    acrEndpointTemplate: p.ACR_ENDPOINT,
+    store,
+    dingtalk: dingtalkUrl ? { webhook: dingtalkUrl, secret: dingSecretRaw ? new Secret(dingSecretRaw) : undefined } : undefined,
+    slack: slackUrl ? { webhook: slackUrl } : undefined,
+    lang: p.ALERT_LANG as Lang,
+    lookbackMinutes: p.LOOKBACK_MINUTES,
+    pageSize: p.ACR_PAGE_SIZE,
+    maxPagesPerInstance: p.ACR_MAX_PAGES,
+    fetchConcurrency: p.FETCH_CONCURRENCY,
+    stateKey: p.STATE_KEY ?? functionName ?? 'default',
+    envCredentials: envCredentials(env),
+    functionName,
+  };
+}
+
+/** Every secret the config holds, for scrubbing log lines. */
+export function configSecrets(c: Config): Secret[] {
+  const out: (Secret | undefined)[] = [
+    c.dingtalk?.webhook, c.dingtalk?.secret, c.slack?.webhook,
+    c.envCredentials?.accessKeyId, c.envCredentials?.accessKeySecret, c.envCredentials?.securityToken,
+  ];
+  // The DingTalk access_token alone also appears in some error texts.
+  if (c.dingtalk) {
+    const token = new URL(c.dingtalk.webhook.reveal()).searchParams.get('access_token');
+    if (token) out.push(new Secret(token));
+  }
+  return out.filter((s): s is Secret => s !== undefined);
+}
+
+/** The endpoint for one region. */
+export function acrEndpoint(template: string, regionId: string): string {
+  return template.split('{regionId}').join(regionId);
+}

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import type { Budget } from './budget.js';
+import type { ChannelName, Lang } from './config.js';
+import { describeError, IntegrationError } from './errors.js';
+import type { Logger } from './log.js';
+import type { Notifier } from './notify/types.js';
+import { renderFor } from './render/index.js';
+import { withRetry } from './retry.js';
+import { OUTBOX_MAX_AGE_MS, type OutboxEntry } from './state/checkpoint.js';
+
+export interface ChannelResult {
+  /** Alerts the channel accepted in this run's message. */
+  delivered: number;
+  /** Alerts still waiting for this channel after this run. */
+  pending: number;
+  error?: string;
+  errorKind?: IntegrationError['kind'];
+}
+
+export interface DeliveryReport {
+  channels: Partial<Record<ChannelName, ChannelResult>>;
+  /** Alerts given up after OUTBOX_MAX_AGE_MS without any channel accepting them. */
+  expired: number;
+}
+
+/** The same key for the same channel and set of alerts, so a retried message can be recognised as a repeat. */
+export function idempotencyKey(channel: ChannelName, ids: readonly string[]): string {
+  return createHash('sha256').update(channel).update('\n').update([...ids].sort().join('\n')).digest('hex').slice(0, 32);
+}
+
+/**
+ * Sends one message per channel holding every alert still pending for that channel, and returns the outbox with
+ * those alerts marked delivered on the channels that accepted. A channel that fails keeps its alerts pending for the
+ * next run. Alerts pending for a channel no longer configured, or older than OUTBOX_MAX_AGE_MS, are removed and logged.
+ */
+export async function deliver(
+  outbox: readonly OutboxEntry[],
+  deps: { notifiers: readonly Notifier[]; lang: Lang; now: number; budget: Budget; log: Logger },
+): Promise<{ outbox: OutboxEntry[]; report: DeliveryReport }> {
+  const configured = new Set(deps.notifiers.map((n) => n.channel));
+  const report: DeliveryReport = { channels: {}, expired: 0 };
+  let entries = outbox.map((e) => ({ ...e, pending: e.pending.filter((c) => configured.has(c)) }));
+  const unroutable = outbox.filter((e, i) => e.pending.length > 0 && entries[i]!.pending.length === 0);
+  if (unroutable.length > 0) deps.log.warn('alerts pending for a channel no longer configured were removed', { count: unroutable.length, ids: unroutable.slice(0, 20).map((e) => e.alert.id) });
+
+  for (const notifier of deps.notifiers) {
+    const due = entries.filter((e) => e.pending.includes(notifier.channel));
+    if (due.length === 0) continue;
+    const alerts = due.map((e) => e.alert);
+    const payload = renderFor(notifier.channel, alerts, deps.lang);
+    const key = idempotencyKey(notifier.channel, alerts.map((a) => a.id));
+    try {
+      await withRetry((timeoutMs) => notifier.send(payload, { timeoutMs, idempotencyKey: key }), {
+        budget: deps.budget, log: deps.log, label: `post to ${notifier.channel}`, attemptTimeoutMs: 10_000, retries: 3,
+      });
+      const ids = new Set(alerts.map((a) => a.id));
+      entries = entries.map((e) => (ids.has(e.alert.id) ? { ...e, pending: e.pending.filter((c) => c !== notifier.channel) } : e));
+      report.channels[notifier.channel] = { delivered: alerts.length, pending: 0 };
+      deps.log.info('delivered', { channel: notifier.channel, alerts: alerts.length });
+    } catch (err) {
+      const error = describeError(err);
+      const ids = new Set(alerts.map((a) => a.id));
+      entries = entries.map((e) => (ids.has(e.alert.id) ? { ...e, attempts: e.attempts + 1, lastError: `${notifier.channel}: ${error}` } : e));
+      const errorKind = err instanceof IntegrationError ? err.kind : undefined;
+      report.channels[notifier.channel] = { delivered: 0, pending: alerts.length, error, errorKind };
+      deps.log.error('delivery failed; alerts stay pending for the next run', { channel: notifier.channel, alerts: alerts.length, error });
+    }
+  }
+
+  const expired = entries.filter((e) => e.pending.length > 0 && deps.now - e.detectedAt > OUTBOX_MAX_AGE_MS);
+  if (expired.length > 0) {
+    report.expired = expired.length;
+    deps.log.error('giving up alerts no channel accepted for 7 days', { count: expired.length, ids: expired.slice(0, 20).map((e) => e.alert.id), lastError: expired[0]?.lastError });
+  }
+  const left = entries.filter((e) => e.pending.length > 0 && deps.now - e.detectedAt <= OUTBOX_MAX_AGE_MS);
+  return { outbox: left, report };
+}

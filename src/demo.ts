@@ -1,0 +1,90 @@
+/**
+ * `npm start`: the real handler against a local ACR simulator, with a file checkpoint, printing every message it
+ * sends. No cloud account needed. With DINGTALK_WEBHOOK or SLACK_WEBHOOK set, messages go to those webhooks instead.
+ * Run it twice: the second run announces nothing new. Delete .acr-sync-alert/ to start over.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DEFAULT_CHECKPOINT_FILE } from './config.js';
+import { handler, setLogSink } from './index.js';
+import type { RunSummary } from './run.js';
+import { startCrSimulator } from './sim/cr-server.js';
+import { formatReceived } from './sim/print.js';
+import { demoInstances } from './sim/seed.js';
+import { startWebhookReceivers } from './sim/webhook-server.js';
+
+const DEMO_KEY = { id: 'STS.demo-access-key-id', secret: 'demo-access-key-secret', token: 'demo-sts-token' };
+
+/**
+ * The simulated tasks' times are fixed at the first run (kept beside the checkpoint), as real tasks' times are:
+ * a later run sees the same history however much later it runs.
+ */
+function seedAnchor(checkpointFile: string): number {
+  const file = join(dirname(checkpointFile), 'demo-seed.json');
+  try {
+    const anchor = (JSON.parse(readFileSync(file, 'utf8')) as { anchor?: unknown }).anchor;
+    if (typeof anchor === 'number') return anchor;
+  } catch {
+    // first run, or an unreadable file: start a new history
+  }
+  const anchor = Date.now();
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify({ anchor }));
+  return anchor;
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  env.CHECKPOINT_FILE ??= DEFAULT_CHECKPOINT_FILE;
+  const sim = await startCrSimulator({
+    accessKeyId: DEMO_KEY.id, accessKeySecret: DEMO_KEY.secret, securityToken: DEMO_KEY.token,
+    instances: demoInstances(seedAnchor(env.CHECKPOINT_FILE)),
+  });
+  const local = !env.DINGTALK_WEBHOOK && !env.SLACK_WEBHOOK;
+  const printed: string[] = [];
+  const receivers = local
+    ? await startWebhookReceivers({
+        dingtalkToken: 'demo-robot-token', dingtalkSecret: 'SECdemo-local-signing-secret', slackPath: '/services/TDEMO/BDEMO/demo',
+        onMessage: (m) => printed.push(formatReceived(m)),
+      })
+    : undefined;
+  try {
+    env.ACR_INSTANCES ??= sim.instances.map((i) => `${i.regionId}:${i.instanceId}`).join(',');
+    env.ACR_ENDPOINT = sim.endpointTemplate;
+    env.LOOKBACK_MINUTES ??= '180';
+    if (receivers) {
+      env.DINGTALK_WEBHOOK = receivers.dingtalkUrl;
+      env.DINGTALK_SECRET = 'SECdemo-local-signing-secret';
+      env.SLACK_WEBHOOK = receivers.slackUrl;
+    }
+    delete env.FC_FUNCTION_NAME;
+    const problems: string[] = [];
+    setLogSink((level, line) => {
+      if (level === 'warn' || level === 'error') problems.push(line);
+    });
+    const event = Buffer.from(JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'demo', payload: '' }));
+    const context = {
+      requestId: randomUUID(),
+      credentials: { accessKeyId: DEMO_KEY.id, accessKeySecret: DEMO_KEY.secret, securityToken: DEMO_KEY.token },
+      function: { name: 'acr-sync-alert-demo', timeout: 60, memory: 128 },
+    };
+    const summary = JSON.parse(await handler(event, context)) as RunSummary;
+
+    console.log(`acr-sync-alert demo: ${sim.instances.length} simulated ACR EE instances, checkpoint in ${env.CHECKPOINT_FILE}`);
+    if (printed.length > 0) console.log(printed.join('\n'));
+    else if (local) console.log('\nNo new failures: everything was announced by an earlier run. Delete .acr-sync-alert/ to see the first run again.');
+    for (const p of problems) console.log(`log: ${p}`);
+    console.log('\nRun summary:');
+    console.log(JSON.stringify(summary, null, 2));
+  } finally {
+    setLogSink(undefined);
+    await receivers?.close();
+    await sim.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+});

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { systemClock } from './budget.js';
+import { configSecrets, readConfig } from './config.js';
+import { describeError } from './errors.js';
+import { parseTimerEvent } from './event.js';
+import { createLogger, type LineSink } from './log.js';
+import { runOnce } from './run.js';
+import { buildRunDeps, type FcContext } from './runtime.js';
+import { Secret } from './secret.js';
+
+/** Where log lines go; tests and the demo replace it to capture every line. */
+let sink: LineSink | undefined;
+export function setLogSink(s: LineSink | undefined): void {
+  sink = s;
+}
+
+/**
+ * Function Compute 3.0 event handler for the timer trigger. Returns the run summary as a JSON string. Throws (so the
+ * platform retries an async invocation) only when the configuration is wrong or the checkpoint cannot be read or
+ * saved; an unreachable instance or webhook is reported in the summary and retried by the next run.
+ */
+export async function handler(event: unknown, context: FcContext = {}): Promise<string> {
+  const startedAt = systemClock.now();
+  const runId = context.requestId ?? randomUUID();
+  const ctxSecrets = [context.credentials?.accessKeyId, context.credentials?.accessKeySecret, context.credentials?.securityToken]
+    .filter((s): s is string => typeof s === 'string' && s.length > 0)
+    .map((s) => new Secret(s));
+  let log = createLogger({ sink, secrets: ctxSecrets, base: { runId } });
+  try {
+    const config = readConfig();
+    log = createLogger({ sink, secrets: [...ctxSecrets, ...configSecrets(config)], base: { runId } });
+    const trigger = parseTimerEvent(event);
+    for (const note of trigger.notes) log.info(note);
+    const deps = buildRunDeps({ config, context, clock: systemClock, log, startedAt, dryRun: trigger.options.dryRun, runId });
+    deps.onDryRunMessage = (channel, payload) => log.info('dry run: message not sent', { channel, payload });
+    const summary = await runOnce(deps);
+    log.info('run finished', { summary });
+    return JSON.stringify(summary);
+  } catch (err) {
+    log.error('run failed', { error: describeError(err) });
+    throw err;
+  }
+}

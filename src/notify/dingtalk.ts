@@ -1,0 +1,80 @@
+import { createHmac } from 'node:crypto';
+import type { Clock } from '../budget.js';
+import { IntegrationError } from '../errors.js';
+import type { DingTalkMarkdown } from '../render/dingtalk.js';
+import { Secret } from '../secret.js';
+import { postJson } from './http.js';
+import type { Notifier } from './types.js';
+
+// errcodes from DingTalk's custom-robot docs and observed answers: 130101 "send too fast" (20 messages a minute per
+// robot, then a 10-minute block); 310000 security settings (keyword, signature, timestamp or IP allow-list);
+// 300001/300005/40035 a missing or unknown access token.
+const THROTTLED = 130101;
+const SECURITY = 310000;
+const TOKEN = new Set([300001, 300005, 40035, 400102]);
+/** After "send too fast" DingTalk blocks the robot for up to 10 minutes. */
+export const DINGTALK_BLOCK_MS = 10 * 60_000;
+
+/** `timestamp` and `sign` query parameters: Base64(HMAC-SHA256(secret, timestamp + "\n" + secret)). */
+export function signDingTalk(secret: string, timestamp: number): string {
+  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`, 'utf8').digest('base64');
+}
+
+function signedUrl(webhook: Secret, secret: Secret | undefined, now: number): Secret {
+  if (!secret) return webhook;
+  const url = new URL(webhook.reveal());
+  url.searchParams.set('timestamp', String(now));
+  url.searchParams.set('sign', signDingTalk(secret.reveal(), now));
+  return new Secret(url.toString());
+}
+
+/** Reads DingTalk's answer: HTTP 200 carries failures as a non-zero `errcode`. */
+export function dingtalkOutcome(status: number, body: string): IntegrationError | undefined {
+  const base = { service: 'dingtalk' as const, status };
+  if (status === 302 || status === 429) {
+    return new IntegrationError('DingTalk is throttling this robot', { ...base, kind: 'retryable', code: String(status), retryAfterMs: DINGTALK_BLOCK_MS });
+  }
+  if (status >= 500) return new IntegrationError(`DingTalk answered HTTP ${status}`, { ...base, kind: 'retryable' });
+  if (status === 404 || status === 401 || status === 403) {
+    return new IntegrationError(`DingTalk refused the webhook (HTTP ${status}): check DINGTALK_WEBHOOK`, { ...base, kind: 'config' });
+  }
+  if (status !== 200) return new IntegrationError(`DingTalk answered HTTP ${status}`, { ...base, kind: 'permanent' });
+  let parsed: { errcode?: unknown; errmsg?: unknown };
+  try {
+    parsed = JSON.parse(body) as typeof parsed;
+  } catch {
+    return new IntegrationError('DingTalk answered with something that is not JSON', { ...base, kind: 'retryable', code: 'NonJsonResponse' });
+  }
+  const code = typeof parsed.errcode === 'number' ? parsed.errcode : Number(parsed.errcode);
+  if (code === 0) return undefined;
+  const msg = typeof parsed.errmsg === 'string' ? parsed.errmsg.slice(0, 200) : '';
+  const fields = { ...base, code: String(parsed.errcode) };
+  if (!Number.isFinite(code)) return new IntegrationError('DingTalk answered without an errcode', { ...base, kind: 'retryable', code: 'MalformedResponse' });
+  if (code === THROTTLED) {
+    return new IntegrationError(`DingTalk is throttling this robot (${code} ${msg})`, { ...fields, kind: 'retryable', retryAfterMs: DINGTALK_BLOCK_MS });
+  }
+  if (code === SECURITY) {
+    return new IntegrationError(
+      `DingTalk refused the message at the robot's security check (${code} ${msg}): check DINGTALK_SECRET, the robot's custom keywords and its IP allow-list`,
+      { ...fields, kind: 'config' },
+    );
+  }
+  if (TOKEN.has(code)) {
+    return new IntegrationError(`DingTalk does not know this robot (${code} ${msg}): check DINGTALK_WEBHOOK`, { ...fields, kind: 'config' });
+  }
+  return new IntegrationError(`DingTalk refused the message (${code} ${msg})`, { ...fields, kind: 'permanent' });
+}
+
+/** The DingTalk custom-robot integration: signs each request when a secret is set, maps errcodes to error kinds. */
+export function createDingTalkNotifier(opts: { webhook: Secret; secret?: Secret; clock: Clock }): Notifier<DingTalkMarkdown> {
+  return {
+    channel: 'dingtalk',
+    async send(payload, { timeoutMs, idempotencyKey }) {
+      const url = signedUrl(opts.webhook, opts.secret, opts.clock.now());
+      // msgUuid lets DingTalk drop a repeat of a message whose answer we never saw.
+      const answer = await postJson('dingtalk', url, { ...payload, msgUuid: idempotencyKey }, timeoutMs);
+      const err = dingtalkOutcome(answer.status, answer.body);
+      if (err) throw err;
+    },
+  };
+}

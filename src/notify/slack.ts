@@ -1,0 +1,36 @@
+import type { Clock } from '../budget.js';
+import { IntegrationError } from '../errors.js';
+import type { SlackMessage } from '../render/slack.js';
+import type { Secret } from '../secret.js';
+import { postJson } from './http.js';
+import { parseRetryAfter } from './retry-after.js';
+import type { Notifier } from './types.js';
+
+// Incoming-webhook error bodies are plain strings (Slack changelog 2016-05-17 and webhook docs).
+const OUR_FAULT = new Set(['invalid_payload', 'too_many_attachments', 'no_text', 'msg_blocks_too_long', 'invalid_blocks']);
+
+/** Reads Slack's answer: 200 "ok" is success; 429 carries Retry-After in seconds. */
+export function slackOutcome(status: number, body: string, headers: Record<string, unknown>, now: number): IntegrationError | undefined {
+  if (status === 200) return undefined;
+  const code = body.trim().slice(0, 100) || String(status);
+  const base = { service: 'slack' as const, status, code };
+  if (status === 429) {
+    const wait = parseRetryAfter(headers['retry-after'], now) ?? 1_000;
+    return new IntegrationError('Slack is rate limiting this webhook', { ...base, kind: 'retryable', retryAfterMs: wait });
+  }
+  if (status >= 500) return new IntegrationError(`Slack answered HTTP ${status} (${code})`, { ...base, kind: 'retryable' });
+  if (OUR_FAULT.has(code)) return new IntegrationError(`Slack refused the message as malformed (${code})`, { ...base, kind: 'permanent' });
+  return new IntegrationError(`Slack refused the webhook (HTTP ${status} ${code}): check SLACK_WEBHOOK and that its channel still exists`, { ...base, kind: 'config' });
+}
+
+/** The Slack incoming-webhook integration. Slack has no idempotency key; the outbox keeps repeats rare. */
+export function createSlackNotifier(opts: { webhook: Secret; clock: Clock }): Notifier<SlackMessage> {
+  return {
+    channel: 'slack',
+    async send(payload, { timeoutMs }) {
+      const answer = await postJson('slack', opts.webhook, payload, timeoutMs);
+      const err = slackOutcome(answer.status, answer.body, answer.headers, opts.clock.now());
+      if (err) throw err;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import type { Lang } from '../config.js';
+import type { Alert } from '../state/checkpoint.js';
+import { SEVERITY_MARK, fitLines, groupByCause, instanceCounts, labels, lineParts } from './common.js';
+
+export interface DingTalkMarkdown {
+  msgtype: 'markdown';
+  markdown: { title: string; text: string };
+}
+
+// DingTalk does not document a size limit for custom-robot messages (the app-robot API allows 15,000 bytes of
+// msgParam); stay well below it so a message is never refused for size.
+export const DINGTALK_MAX_BYTES = 12_000;
+const MAX_LINES_PER_GROUP = 10;
+
+const FULLWIDTH: Record<string, string> = {
+  '@': '＠', '[': '［', ']': '］', '(': '（', ')': '）', '*': '＊', '#': '＃', '>': '＞', '<': '＜', '`': '｀', '|': '｜', '~': '～', '!': '！', '\\': '＼',
+};
+
+/**
+ * Makes a user-controlled string inert in DingTalk markdown: no line breaks, no markup, no @mention, no link.
+ * Markup characters become their full-width look-alikes, which DingTalk does not interpret.
+ */
+export function dingtalkInert(s: string): string {
+  return s
+    // Control characters are exactly what must go: they would break the line a name sits on.
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+    .replace(/[@[\]()*#><`|~!\\]/g, (c) => FULLWIDTH[c] ?? c)
+    .replace(/:\/\//g, ':／／');
+}
+
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+/** One markdown message for all `alerts`, grouped by cause, cut to fit DingTalk's size with "and N more". */
+export function renderDingTalk(alerts: readonly Alert[], lang: Lang): DingTalkMarkdown {
+  const L = labels(lang);
+  const groups = groupByCause(alerts);
+  const heading = L.heading(alerts.length);
+  const top = groups[0]?.classification.severity ?? 'medium';
+  const head = [
+    `#### ${SEVERITY_MARK[top]} ${heading}`,
+    `${L.instances}: ${instanceCounts(alerts).map(([k, n]) => `${dingtalkInert(k)} (${n})`).join(', ')}`,
+  ].join('\n\n');
+
+  const sections = groups.map((g) => {
+    const c = g.classification;
+    const issue = c.issue ? ` · ${dingtalkInert(c.issue)}` : '';
+    const steps = c.remediation[lang].map((s, i) => `${i + 1}. ${s}`).join('\n');
+    const header = [
+      `**${SEVERITY_MARK[c.severity]} ${c.title[lang]}**${issue} · ${g.alerts.length}`,
+      `> ${c.cause[lang]}`,
+      `**${L.fix}:**\n${steps}`,
+    ].join('\n\n');
+    const lines = g.alerts.map((a) => {
+      const p = lineParts(a, lang);
+      const trigger = p.trigger ? ` · ${dingtalkInert(p.trigger)}` : '';
+      return `- **${dingtalkInert(p.image)}** ${dingtalkInert(p.route)} · ${L.rule} ${dingtalkInert(p.rule)}${trigger} · ${dingtalkInert(p.taskId)} · ${p.time}`;
+    });
+    return { header, lines };
+  });
+
+  const footer = `\n\n---\n${L.footer}`;
+  const fixed = bytes(head) + bytes(footer) + sections.reduce((n, s) => n + bytes(s.header) + 4, 0);
+  const shown = fitLines(
+    sections.map((s) => ({ lines: s.lines.map((l) => bytes(l) + 1) })),
+    DINGTALK_MAX_BYTES - fixed,
+    MAX_LINES_PER_GROUP,
+    bytes(L.more(1_000_000)) + 4,
+  );
+  const body = sections.map((s, i) => {
+    const n = shown[i] ?? 0;
+    const rest = s.lines.length - n;
+    const list = [...s.lines.slice(0, n), ...(rest > 0 ? [`- ${L.more(rest)}`] : [])].join('\n');
+    return `${s.header}\n\n${list}`;
+  });
+  return {
+    msgtype: 'markdown',
+    markdown: { title: heading, text: [head, ...body].join('\n\n---\n\n') + footer },
+  };
+}

@@ -1,0 +1,87 @@
+import type { Lang } from '../config.js';
+import type { Alert } from '../state/checkpoint.js';
+import { SEVERITY_MARK, fitLines, groupByCause, instanceCounts, labels, lineParts } from './common.js';
+
+// Block Kit limits: https://docs.slack.dev/reference/block-kit/blocks (50 blocks per message), section text 3000
+// characters, header plain_text 150 characters. Messages above ~12,000 characters of blocks are refused in practice.
+export const SLACK_MAX_BLOCKS = 50;
+export const SLACK_SECTION_MAX = 3_000;
+export const SLACK_HEADER_MAX = 150;
+export const SLACK_TOTAL_MAX = 11_000;
+const MAX_LINES_PER_GROUP = 10;
+
+export interface SlackMessage {
+  text: string;
+  blocks: Record<string, unknown>[];
+}
+
+/** Escapes the three characters Slack's mrkdwn treats as control characters (formatting reference). */
+export function slackEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * A user-controlled string as an inline code span: escaped, single line, no backticks, so it cannot close the span,
+ * format text, link or mention anyone.
+ */
+export function slackCode(s: string): string {
+  // Control characters are exactly what must go: they would break the line a name sits on.
+  // eslint-disable-next-line no-control-regex
+  const flat = s.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/`/g, 'ˋ').trim();
+  return '`' + slackEscape(flat || ' ') + '`';
+}
+
+const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+
+/** One Block Kit message for all `alerts`, grouped by cause, within Slack's limits, with a plain-text fallback. */
+export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage {
+  const L = labels(lang);
+  const groups = groupByCause(alerts);
+  const heading = L.heading(alerts.length);
+  const top = groups[0]?.classification.severity ?? 'medium';
+  const blocks: Record<string, unknown>[] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(`${SEVERITY_MARK[top]} ${heading}`, SLACK_HEADER_MAX), emoji: true } },
+    {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: clip(`${L.instances}: ${instanceCounts(alerts).map(([k, n]) => `${slackCode(k)} (${n})`).join(', ')}`, SLACK_SECTION_MAX) }],
+    },
+  ];
+
+  const sections = groups.map((g) => {
+    const c = g.classification;
+    const issue = c.issue ? ` · ${slackCode(c.issue)}` : '';
+    const steps = c.remediation[lang].map((s, i) => `${i + 1}. ${slackEscape(s)}`).join('\n');
+    const header = clip(`*${SEVERITY_MARK[c.severity]} ${slackEscape(c.title[lang])}*${issue} · *${g.alerts.length}*\n_${slackEscape(c.cause[lang])}_\n*${L.fix}:*\n${steps}`, SLACK_SECTION_MAX);
+    const lines = g.alerts.map((a) => {
+      const p = lineParts(a, lang);
+      const trigger = p.trigger ? ` · ${slackEscape(p.trigger)}` : '';
+      return `• ${slackCode(p.image)} ${slackCode(p.route)} · ${L.rule} ${slackCode(p.rule)}${trigger} · ${slackCode(p.taskId)} · ${p.time}`;
+    });
+    return { header, lines };
+  });
+
+  // Each group takes a divider, a header section and a list section; keep within the block count by dropping whole
+  // groups past the limit into a final count.
+  const maxGroups = Math.floor((SLACK_MAX_BLOCKS - blocks.length - 2) / 3);
+  const kept = sections.slice(0, maxGroups);
+  const overflow = groups.slice(maxGroups).reduce((n, g) => n + g.alerts.length, 0);
+  const fixed = JSON.stringify(blocks).length + kept.reduce((n, s) => n + s.header.length + 120, 0);
+  const shown = fitLines(
+    kept.map((s) => ({ lines: s.lines.map((l) => l.length + 1) })),
+    SLACK_TOTAL_MAX - fixed,
+    MAX_LINES_PER_GROUP,
+    L.more(1_000_000).length + 2,
+  );
+  kept.forEach((s, i) => {
+    const n = shown[i] ?? 0;
+    const rest = s.lines.length - n;
+    const list = [...s.lines.slice(0, n), ...(rest > 0 ? [`_${L.more(rest)}_`] : [])].join('\n');
+    blocks.push({ type: 'divider' }, { type: 'section', text: { type: 'mrkdwn', text: s.header } });
+    if (list) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(list, SLACK_SECTION_MAX) } });
+  });
+  if (overflow > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `_${L.more(overflow)}_` } });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackEscape(L.footer) }] });
+
+  const summary = groups.map((g) => `${g.classification.issue || 'UNCLASSIFIED'} ${g.alerts.length}`).join(', ');
+  return { text: slackEscape(`${heading} (${summary})`), blocks };
+}

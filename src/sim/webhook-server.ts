@@ -1,0 +1,156 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A scripted answer for the next posts. `down` drops the connection; `status` answers with that HTTP status. */
+export type WebhookFault =
+  | { kind: 'down'; times?: number }
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string>; times?: number }
+  | { kind: 'errcode'; errcode: number; errmsg: string; times?: number };
+
+export interface Received {
+  channel: 'dingtalk' | 'slack';
+  body: Record<string, unknown>;
+  at: number;
+}
+
+export interface WebhookReceivers {
+  dingtalkUrl: string;
+  slackUrl: string;
+  /** Messages accepted (a DingTalk repeat with the same msgUuid is accepted but not kept twice, as DingTalk does). */
+  received: Received[];
+  /** Every post, accepted or not. */
+  attempts: { channel: 'dingtalk' | 'slack'; answered: number | 'dropped' }[];
+  fault(channel: 'dingtalk' | 'slack', f: WebhookFault): void;
+  /** Drops every scripted fault: the platform is back. */
+  heal(channel: 'dingtalk' | 'slack'): void;
+  close(): Promise<void>;
+}
+
+export interface ReceiverOptions {
+  dingtalkToken: string;
+  /** When set, DingTalk requests must be signed with it (timestamp within an hour). */
+  dingtalkSecret?: string;
+  /** When set, DingTalk messages must contain it (the robot's custom keyword). */
+  dingtalkKeyword?: string;
+  slackPath: string;
+  onMessage?(m: Received): void;
+}
+
+// Limits the receiver enforces, as the platforms do: Slack Block Kit (50 blocks, section text 3000, header 150).
+const SLACK_MAX_BLOCKS = 50;
+
+async function body(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function slackProblem(msg: Record<string, unknown>): string | undefined {
+  const blocks = msg.blocks;
+  if (typeof msg.text !== 'string' && !Array.isArray(blocks)) return 'no_text';
+  if (!Array.isArray(blocks)) return undefined;
+  if (blocks.length > SLACK_MAX_BLOCKS) return 'invalid_blocks';
+  for (const b of blocks as { type?: string; text?: { text?: string } }[]) {
+    const len = b.text?.text?.length ?? 0;
+    if (b.type === 'header' && len > 150) return 'invalid_blocks';
+    if (b.type === 'section' && len > 3000) return 'invalid_blocks';
+  }
+  return undefined;
+}
+
+/**
+ * Local stand-ins for a DingTalk custom robot and a Slack incoming webhook on 127.0.0.1. They verify what the
+ * platforms verify (DingTalk access token, HMAC-SHA256 signature and timestamp, keyword; Slack payload shape and
+ * Block Kit limits) and answer in the platforms' formats, so the real HTTP client path is what tests exercise.
+ */
+export async function startWebhookReceivers(opts: ReceiverOptions): Promise<WebhookReceivers> {
+  const received: Received[] = [];
+  const attempts: WebhookReceivers['attempts'] = [];
+  const faults: Record<'dingtalk' | 'slack', (WebhookFault & { left: number })[]> = { dingtalk: [], slack: [] };
+  const seenUuids = new Set<string>();
+
+  const json = (res: ServerResponse, status: number, payload: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(payload));
+  };
+  const accept = (channel: 'dingtalk' | 'slack', msg: Record<string, unknown>) => {
+    const m = { channel, body: msg, at: Date.now() };
+    received.push(m);
+    opts.onMessage?.(m);
+  };
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const channel = url.pathname === '/robot/send' ? 'dingtalk' : url.pathname === opts.slackPath ? 'slack' : undefined;
+    const text = await body(req);
+    if (!channel || req.method !== 'POST') {
+      res.writeHead(404);
+      return res.end('no_service');
+    }
+    const fault = faults[channel].find((f) => f.left > 0);
+    if (fault) {
+      fault.left -= 1;
+      if (fault.kind === 'down') {
+        attempts.push({ channel, answered: 'dropped' });
+        return req.socket.destroy();
+      }
+      if (fault.kind === 'status') {
+        attempts.push({ channel, answered: fault.status });
+        res.writeHead(fault.status, { 'content-type': 'text/plain', ...fault.headers });
+        return res.end(fault.body ?? '');
+      }
+      attempts.push({ channel, answered: 200 });
+      return json(res, 200, { errcode: fault.errcode, errmsg: fault.errmsg });
+    }
+    attempts.push({ channel, answered: 200 });
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return channel === 'dingtalk' ? json(res, 200, { errcode: 40035, errmsg: 'invalid json' }) : (res.writeHead(400), res.end('invalid_payload'));
+    }
+
+    if (channel === 'slack') {
+      const problem = slackProblem(msg);
+      if (problem) {
+        res.writeHead(400);
+        return res.end(problem);
+      }
+      accept('slack', msg);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return res.end('ok');
+    }
+
+    if (url.searchParams.get('access_token') !== opts.dingtalkToken) return json(res, 200, { errcode: 300001, errmsg: 'token is not exist' });
+    if (opts.dingtalkSecret) {
+      const ts = Number(url.searchParams.get('timestamp'));
+      if (!Number.isFinite(ts) || Math.abs(Date.now() - ts) > 3_600_000) return json(res, 200, { errcode: 310000, errmsg: 'invalid timestamp' });
+      const expected = createHmac('sha256', opts.dingtalkSecret).update(`${ts}\n${opts.dingtalkSecret}`).digest('base64');
+      if (url.searchParams.get('sign') !== expected) return json(res, 200, { errcode: 310000, errmsg: 'sign not match' });
+    }
+    if (opts.dingtalkKeyword && !text.includes(opts.dingtalkKeyword)) return json(res, 200, { errcode: 310000, errmsg: 'keywords not in content' });
+    const uuid = typeof msg.msgUuid === 'string' ? msg.msgUuid : undefined;
+    if (uuid && seenUuids.has(uuid)) return json(res, 200, { errcode: 0, errmsg: 'ok' });
+    if (uuid) seenUuids.add(uuid);
+    accept('dingtalk', msg);
+    return json(res, 200, { errcode: 0, errmsg: 'ok' });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    dingtalkUrl: `${base}/robot/send?access_token=${opts.dingtalkToken}`,
+    slackUrl: `${base}${opts.slackPath}`,
+    received,
+    attempts,
+    fault: (channel, f) => faults[channel].push({ ...f, left: f.times ?? 1 }),
+    heal: (channel) => {
+      faults[channel].length = 0;
+    },
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}

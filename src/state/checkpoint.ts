@@ -1,0 +1,84 @@
+import type { Order } from '../acr/scan.js';
+import type { SyncRule, SyncTask } from '../acr/types.js';
+import type { ChannelName } from '../config.js';
+
+/** A task last seen not finished; it is re-read until it settles, so a later failure is still caught. */
+export interface OpenTask {
+  createTime: number;
+  status: string;
+  firstSeen: number;
+}
+
+/** Per instance: how far the task list has been read, and what in it still needs watching. */
+export interface InstanceCursor {
+  /** Newest CreateTime read with a complete scan. */
+  watermark: number;
+  /** The order the API returned tasks in last time, and the list's size: lets the next run read one page. */
+  order?: Order;
+  total?: number;
+  open: Record<string, OpenTask>;
+  /** Failed tasks already taken into the outbox (task id -> CreateTime), kept while they can be re-read. */
+  handled: Record<string, number>;
+}
+
+/** One failure to announce. `rule` is absent when the rule could not be read. */
+export interface Alert {
+  /** `regionId:instanceId/taskId`: unique across instances. */
+  id: string;
+  instance: string;
+  task: SyncTask;
+  rule?: SyncRule;
+}
+
+/** An alert with the channels it has not reached yet. It leaves the outbox only when every channel took it. */
+export interface OutboxEntry {
+  alert: Alert;
+  pending: ChannelName[];
+  detectedAt: number;
+  attempts: number;
+  lastError?: string;
+}
+
+/** Held by the run that is sending; others keep away until it is released or expires. */
+export interface Lease {
+  owner: string;
+  until: number;
+}
+
+export interface Checkpoint {
+  schema: 1;
+  instances: Record<string, InstanceCursor>;
+  outbox: OutboxEntry[];
+  lease?: Lease;
+}
+
+/** A checkpoint as stored, with the version its next conditional write must match (0: never written). */
+export interface Versioned {
+  checkpoint: Checkpoint;
+  version: number;
+}
+
+export const emptyCheckpoint = (): Checkpoint => ({ schema: 1, instances: {}, outbox: [] });
+
+/** Tasks can show up in the list after newer ones; re-read this far below the newest time seen. */
+export const OVERLAP_MS = 5 * 60_000;
+/** A task unfinished for longer than this stops being watched (it is logged). */
+export const OPEN_MAX_AGE_MS = 3 * 24 * 3_600_000;
+/** An alert no channel accepted for this long is given up, with an error log and a count in the summary. */
+export const OUTBOX_MAX_AGE_MS = 7 * 24 * 3_600_000;
+
+/**
+ * The oldest CreateTime the next scan must reach: a little below the newest task seen, and low enough to re-read
+ * every task still being watched. Without a cursor (first run) it is the look-back window.
+ */
+export function lowerBound(cursor: InstanceCursor | undefined, now: number, lookbackMs: number): number {
+  if (!cursor) return now - lookbackMs;
+  let lb = cursor.watermark - OVERLAP_MS;
+  for (const t of Object.values(cursor.open)) lb = Math.min(lb, t.createTime);
+  return lb;
+}
+
+/** True when a lease held by someone else is still in force. */
+export function heldByOther(lease: Lease | undefined, me: string, now: number): boolean {
+  return lease !== undefined && lease.owner !== me && lease.until > now;
+}

@@ -1,0 +1,57 @@
+import * as v from 'valibot';
+import type { Checkpoint, Versioned } from './checkpoint.js';
+
+/** Reads and writes done, for the run summary. */
+export interface StoreCounter {
+  reads: number;
+  writes: number;
+}
+
+/**
+ * Where the checkpoint lives. Writes are conditional on the version read, so two runs can never both act on the
+ * same state: the second writer gets `CheckpointConflictError` and must stop without sending.
+ */
+export interface StateStore {
+  /** A missing checkpoint reads as an empty one at version 0. */
+  load(timeoutMs: number): Promise<Versioned>;
+  /** Stores `next` if the stored version is still `expected`; returns the new version. */
+  save(next: Checkpoint, expected: number, timeoutMs: number): Promise<number>;
+  readonly counter: StoreCounter;
+  /** Where, for log lines ("file .acr-sync-alert/checkpoint.json", "tablestore inst/table/key"). */
+  readonly where: string;
+}
+
+const openTask = v.object({ createTime: v.number(), status: v.string(), firstSeen: v.number() });
+const cursor = v.object({
+  watermark: v.number(),
+  order: v.optional(v.picklist(['desc', 'asc', 'unknown'])),
+  total: v.optional(v.number()),
+  open: v.record(v.string(), openTask),
+  handled: v.record(v.string(), v.number()),
+});
+const outboxEntry = v.object({
+  alert: v.object({ id: v.string(), instance: v.string(), task: v.looseObject({ taskId: v.string(), createTime: v.number() }), rule: v.optional(v.looseObject({})) }),
+  pending: v.array(v.picklist(['dingtalk', 'slack'])),
+  detectedAt: v.number(),
+  attempts: v.number(),
+  lastError: v.optional(v.string()),
+});
+const checkpointSchema = v.object({
+  schema: v.literal(1),
+  instances: v.record(v.string(), cursor),
+  outbox: v.array(outboxEntry),
+  lease: v.optional(v.object({ owner: v.string(), until: v.number() })),
+});
+
+/**
+ * Validates a stored checkpoint. Throws with the path of the first problems: a damaged checkpoint must stop the run
+ * rather than be silently replaced, which would repeat or lose announcements.
+ */
+export function parseCheckpoint(raw: unknown, where: string): Checkpoint {
+  const r = v.safeParse(checkpointSchema, raw);
+  if (!r.success) {
+    const why = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`the checkpoint in ${where} is damaged (${why}); move it aside to start from the look-back window`);
+  }
+  return r.output as unknown as Checkpoint;
+}

@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { demoInstances } from '../../src/sim/seed.js';
+import { announcedIds, KEYS, startWorld, type World } from '../support/world.js';
+
+const root = resolve(import.meta.dirname, '../..');
+let world: World;
+
+beforeAll(async () => {
+  execFileSync(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/build.ts'], { cwd: root, stdio: 'pipe' });
+  world = await startWorld({ instances: demoInstances(Date.now()) });
+}, 60_000);
+afterAll(() => world.close());
+
+describe('the deployable bundle', () => {
+  it('runs when loaded from the code folder and handler that s.yaml names, as Function Compute loads it', async () => {
+    const props = (parse(readFileSync(join(root, 's.yaml'), 'utf8')) as { resources: Record<string, { props: { code: string; handler: string; runtime: string } }> }).resources['acr-sync-alert']!.props;
+    expect(props.runtime).toBe('nodejs20');
+    const [file, exportName] = props.handler.split('.') as [string, string];
+    const mod = createRequire(import.meta.url)(join(root, props.code, `${file}.js`)) as Record<string, (e: Buffer, c: unknown) => Promise<string>>;
+    expect(typeof mod[exportName]).toBe('function');
+
+    const saved = { ...process.env };
+    Object.assign(process.env, world.env);
+    try {
+      const event = Buffer.from(JSON.stringify({ triggerTime: '2026-11-24T07:49:00Z', triggerName: 'every-5-minutes', payload: '{"dryRun":false}' }));
+      const context = { requestId: 'bundle-test', credentials: { accessKeyId: KEYS.id, accessKeySecret: KEYS.secret, securityToken: KEYS.token }, function: { name: 'acr-sync-alert', timeout: 60 } };
+      const summary = JSON.parse(await mod[exportName]!(event, context)) as { outcome: string; failuresFound: number };
+      expect(summary).toMatchObject({ outcome: 'completed', failuresFound: 9 });
+    } finally {
+      process.env = saved;
+    }
+    expect(announcedIds(world.hooks, 'dingtalk')).toHaveLength(9);
+  });
+});

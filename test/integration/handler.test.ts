@@ -1,0 +1,207 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import type { SimInstance } from '../../src/sim/cr-server.js';
+import { DEMO_ISSUES, demoInstances, generateTasks, rawTask, type TaskSpec } from '../../src/sim/seed.js';
+import { announcedIds, failureCounts, SECRETS, startWorld, type World } from '../support/world.js';
+
+const HZ = { instanceId: 'cri-test0hz', regionId: 'cn-hangzhou' };
+const SH = { instanceId: 'cri-test0sh', regionId: 'cn-shanghai' };
+const min = 60_000;
+
+function task(id: string, status: string, agoMin: number, issue?: string, from = HZ): TaskSpec {
+  return { id, status, issue, createTime: Date.now() - agoMin * min, ruleId: 'crsr-r1', from: { ...from, namespace: 'prod', repo: `app-${id.slice(4)}`, tag: 'v1' }, to: SH };
+}
+const instance = (tasks: TaskSpec[], where = HZ): SimInstance => ({ ...where, tasks: tasks.map(rawTask), rules: [] });
+
+let world: World | undefined;
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+describe('handler, end to end against the local CR simulator and webhook receivers', () => {
+  it('announces every new failure once, grouped and classified, to both channels; the next run announces nothing', async () => {
+    world = await startWorld({ instances: demoInstances(Date.now()) });
+    const first = await world.run();
+    expect(first.outcome).toBe('completed');
+    expect(first.failuresFound).toBe(9);
+    expect(first.notified).toEqual({ dingtalk: 9, slack: 9 });
+    const ding = world.hooks.received.filter((r) => r.channel === 'dingtalk');
+    expect(ding).toHaveLength(1);
+    const text = JSON.stringify(ding[0]!.body);
+    for (const issue of DEMO_ISSUES) expect(text).toContain(issue);
+    expect(text).toContain('Unclassified sync failure');
+    expect(text).toContain('prod-to-shanghai');
+    expect(new Set(announcedIds(world.hooks, 'slack'))).toEqual(new Set(announcedIds(world.hooks, 'dingtalk')));
+    // Every CR call was signed correctly (the simulator verifies like the gateway).
+    expect(world.cr.calls.every((c) => c.signatureValid)).toBe(true);
+
+    const before = world.checkpoint()!.version;
+    const second = await world.run();
+    expect(second.outcome).toBe('nothing-new');
+    expect(second.failuresFound).toBe(0);
+    expect(world.hooks.received).toHaveLength(2);
+    expect(world.checkpoint()!.version).toBe(before);
+    expect(second.apiCalls).toMatchObject({ cr: 3, stateReads: 1, stateWrites: 0, webhookPosts: 0 });
+  });
+
+  for (const order of ['desc', 'asc', 'shuffle'] as const) {
+    it(`reads several pages in ${order} order and announces each failure exactly once across runs`, async () => {
+      const history = generateTasks({ ...HZ, count: 230, newest: Date.now() - 10 * min, spacingMs: min, failEvery: 7 });
+      world = await startWorld({ instances: [{ ...HZ, tasks: [...history], rules: [] }], cr: { order }, env: { ACR_PAGE_SIZE: '20' } });
+      await world.run();
+      // New failures appear on top of the history between runs.
+      const more = generateTasks({ ...HZ, count: 15, newest: Date.now(), spacingMs: 30_000, failEvery: 3, prefix: 'n' });
+      world.cr.instances[0]!.tasks.push(...more);
+      const second = await world.run();
+      const third = await world.run();
+      const expected = [...history, ...more].filter((t) => t.TaskStatus === 'ERROR').map((t) => t.SyncTaskId).sort();
+      // Large groups are cut with "and N more"; the counted totals must add up to every failure, once.
+      expect(failureCounts(world.hooks, 'slack').reduce((a, b) => a + b, 0)).toBe(expected.length);
+      expect(second.failuresFound).toBe(5);
+      expect(third.failuresFound).toBe(0);
+      const ids = announcedIds(world.hooks, 'dingtalk');
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const id of ids) expect(expected).toContain(id);
+      // With nothing new: newest-first reads one page; oldest-first reads the last page (5 tasks: 245 % 20) and the
+      // one before it, since the 5-minute overlap reaches into it; an unordered list must be read in full.
+      expect(third.instances[0]!.pages).toBe({ desc: 1, asc: 2, shuffle: 13 }[order]);
+    });
+  }
+
+  it('catches a task that fails after an earlier run saw it running', async () => {
+    world = await startWorld({ instances: [instance([task('rst-run1', 'SYNCHRONIZING', 30), task('rst-ok1', 'SUCCESS', 29)])] });
+    const first = await world.run();
+    expect(first.failuresFound).toBe(0);
+    expect(first.skipped.stillRunning).toBe(1);
+    // Much later: many newer tasks pushed the running one off the first page, then it failed.
+    const raw = world.cr.instances[0]!.tasks.find((t) => t.SyncTaskId === 'rst-run1')!;
+    raw.TaskStatus = 'ERROR';
+    raw.TaskIssue = 'NETWORK_ERROR';
+    world.cr.instances[0]!.tasks.push(...generateTasks({ ...HZ, count: 120, newest: Date.now(), spacingMs: 10_000, prefix: 'later' }));
+    const second = await world.run();
+    expect(second.failuresFound).toBe(1);
+    expect(announcedIds(world.hooks, 'slack')).toEqual(['rst-run1']);
+  });
+
+  it('keeps a failure for a channel that is down and sends it there when it is back, without repeating it elsewhere', async () => {
+    world = await startWorld({ instances: [instance([task('rst-f1', 'ERROR', 10, 'TAG_CONFLICT')])] });
+    world.hooks.fault('dingtalk', { kind: 'down', times: 10 });
+    const first = await world.run();
+    expect(first.notified).toEqual({ dingtalk: 0, slack: 1 });
+    expect(first.pendingDelivery).toBe(1);
+    expect(first.problems.join()).toMatch(/dingtalk/);
+    expect(world.checkpoint()!.checkpoint.outbox).toHaveLength(1);
+
+    world.hooks.heal('dingtalk');
+    const second = await world.run();
+    expect(second.notified).toEqual({ dingtalk: 1 });
+    expect(announcedIds(world.hooks, 'dingtalk')).toEqual(['rst-f1']);
+    expect(announcedIds(world.hooks, 'slack')).toEqual(['rst-f1']);
+    expect(world.checkpoint()!.checkpoint.outbox).toHaveLength(0);
+  });
+
+  it('treats a DingTalk errcode as a failed delivery, reports it, and delivers once the robot accepts', async () => {
+    world = await startWorld({ instances: [instance([task('rst-e1', 'ERROR', 10, 'INTERNAL_ERROR')])] });
+    world.hooks.fault('dingtalk', { kind: 'errcode', errcode: 310000, errmsg: 'keywords not in content' });
+    const first = await world.run();
+    expect(first.notified.dingtalk).toBe(0);
+    expect(first.problems.join()).toMatch(/310000.*keyword/);
+    expect(world.hooks.received.filter((r) => r.channel === 'dingtalk')).toHaveLength(0);
+    const second = await world.run();
+    expect(second.notified.dingtalk).toBe(1);
+    expect(announcedIds(world.hooks, 'dingtalk')).toEqual(['rst-e1']);
+    expect(announcedIds(world.hooks, 'slack')).toEqual(['rst-e1']);
+  });
+
+  it('retries CR throttling with backoff and then succeeds within the same run', async () => {
+    world = await startWorld({ instances: [instance([task('rst-t1', 'ERROR', 10, 'NETWORK_ERROR')])] });
+    world.cr.fault({ action: 'ListRepoSyncTask', kind: 'throttle', times: 1 });
+    world.cr.fault({ action: 'ListRepoSyncTask', kind: 'throttle-user', times: 1 });
+    const summary = await world.run();
+    expect(summary.failuresFound).toBe(1);
+    expect(summary.problems).toEqual([]);
+    expect(world.cr.calls.filter((c) => c.status === 400).map((c) => c.action)).toEqual(['ListRepoSyncTask', 'ListRepoSyncTask']);
+    expect(announcedIds(world.hooks, 'dingtalk')).toEqual(['rst-t1']);
+  });
+
+  it('reports NoPrivilege as a configuration problem naming the RAM action, without retrying, and still alerts other instances', async () => {
+    world = await startWorld({
+      instances: [instance([task('rst-a', 'ERROR', 5, 'TAG_CONFLICT')]), instance([task('rst-b', 'ERROR', 5, 'TAG_CONFLICT', SH)], SH)],
+    });
+    world.cr.fault({ action: 'ListRepoSyncTask', instanceId: HZ.instanceId, kind: 'no-privilege', times: 1 });
+    const summary = await world.run();
+    expect(summary.problems.join()).toMatch(/cr:GetRepositorySync/);
+    expect(summary.instances.find((i) => i.instance === `${HZ.regionId}:${HZ.instanceId}`)!.error).toMatch(/NoPrivilege/);
+    expect(world.cr.calls.filter((c) => c.params.InstanceId === HZ.instanceId)).toHaveLength(1);
+    expect(announcedIds(world.hooks, 'slack')).toEqual(['rst-b']);
+    // Once the role is fixed, the refused instance's failure is announced.
+    const next = await world.run();
+    expect(next.failuresFound).toBe(1);
+    expect(announcedIds(world.hooks, 'slack')).toEqual(['rst-b', 'rst-a']);
+  });
+
+  it('names the missing ListRepoSyncRule action and still alerts without rule names', async () => {
+    world = await startWorld({ instances: [instance([task('rst-r', 'ERROR', 5, 'NETWORK_ERROR')])], cr: { denied: ['ListRepoSyncRule'] } });
+    const summary = await world.run();
+    expect(summary.failuresFound).toBe(1);
+    expect(world.logs.join('\n')).toMatch(/cr:ListSyncRule/);
+    expect(announcedIds(world.hooks, 'dingtalk')).toEqual(['rst-r']);
+  });
+
+  it('refuses malformed configuration with one error naming every problem, and prints no secret', async () => {
+    world = await startWorld({ instances: [instance([])] });
+    const err = await world
+      .run({ env: { ACR_INSTANCES: 'cn-hangzhou:not-an-instance,hangzhou', DINGTALK_WEBHOOK: 'http://oapi.dingtalk.com/robot/send?access_token=leaky-token-123', DINGTALK_SECRET: 'nope-secret-456', SLACK_WEBHOOK: undefined, ALERT_LANG: 'fr', LOOKBACK_MINUTES: 'soon' } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/ACR_INSTANCES entry "cn-hangzhou:not-an-instance"/);
+    expect(problems).toMatch(/ACR_INSTANCES entry "hangzhou"/);
+    expect(problems).toMatch(/DINGTALK_WEBHOOK must use https/);
+    expect(problems).toMatch(/DINGTALK_SECRET must be the robot signing secret/);
+    expect(problems).toMatch(/ALERT_LANG must be zh or en/);
+    expect(problems).toMatch(/LOOKBACK_MINUTES must be a whole number/);
+    const everything = [String(err), ...world.logs].join('\n');
+    expect(everything).not.toContain('leaky-token-123');
+    expect(everything).not.toContain('nope-secret-456');
+  });
+
+  it('refuses a file checkpoint inside Function Compute', async () => {
+    world = await startWorld({ instances: [instance([])] });
+    await expect(world.run({ env: { FC_FUNCTION_NAME: 'acr-sync-alert' } })).rejects.toThrow(/TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE are required in Function Compute/);
+  });
+
+  it('in a dry run logs the messages it would send and neither posts nor saves', async () => {
+    world = await startWorld({ instances: [instance([task('rst-d', 'ERROR', 5, 'TAG_CONFLICT')])] });
+    const summary = await world.run({ payload: '{"dryRun":true}' });
+    expect(summary.outcome).toBe('dry-run');
+    expect(summary.failuresFound).toBe(1);
+    expect(world.hooks.attempts).toHaveLength(0);
+    expect(world.checkpoint()).toBeUndefined();
+    expect(world.logs.filter((l) => l.includes('dry run: message not sent') && l.includes('rst-d'))).toHaveLength(2);
+    const real = await world.run();
+    expect(real.failuresFound).toBe(1);
+  });
+
+  it('lets exactly one of two overlapping runs announce the same new failures', async () => {
+    world = await startWorld({ instances: [instance([task('rst-o1', 'ERROR', 5, 'TAG_CONFLICT'), task('rst-o2', 'ERROR', 4, 'NETWORK_ERROR')])], cr: { latencyMs: 30 } });
+    const [a, b] = await Promise.all([world.run(), world.run()]);
+    expect([a.outcome, b.outcome].sort()).toEqual(['completed', 'lost-race']);
+    expect(announcedIds(world.hooks, 'dingtalk').sort()).toEqual(['rst-o1', 'rst-o2']);
+    expect(announcedIds(world.hooks, 'slack').sort()).toEqual(['rst-o1', 'rst-o2']);
+  });
+
+  it('never writes a key, token, signing secret or webhook path into logs, errors or summaries', async () => {
+    world = await startWorld({ instances: demoInstances(Date.now()) });
+    world.hooks.fault('slack', { kind: 'status', status: 404, body: 'channel_not_found' });
+    world.cr.fault({ kind: 'html-502' });
+    await world.run();
+    await world.run({ payload: '{"dryRun":true}' });
+    await world.run({ env: { SLACK_WEBHOOK: 'ftp://x/services/slack-hook-secret-a41f' } }).catch((e: unknown) => world!.logs.push(String(e)));
+    const all = world.logs.join('\n');
+    expect(world.logs.length).toBeGreaterThan(5);
+    for (const s of SECRETS) expect(all).not.toContain(s);
+  });
+});
+

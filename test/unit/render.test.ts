@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import type { SyncTask } from '../../src/acr/types.js';
+import { fitLines, formatTime, groupByCause } from '../../src/render/common.js';
+import { DINGTALK_MAX_BYTES, dingtalkInert, renderDingTalk } from '../../src/render/dingtalk.js';
+import { renderSlack, SLACK_MAX_BLOCKS, SLACK_SECTION_MAX, slackCode } from '../../src/render/slack.js';
+import type { Alert } from '../../src/state/checkpoint.js';
+
+const ISSUES = ['OSS_POLICY_UNAUTHORIZED', 'TAG_CONFLICT', 'UNSUPPORTED_FORMAT', 'INTERNAL_ERROR', 'NETWORK_ERROR', 'DATA_LENGTH_EXCEEDED', ''];
+function alert(i: number, over: Partial<SyncTask> = {}, ruleName = 'rule-a'): Alert {
+  const task: SyncTask = {
+    taskId: `rst-${i}`, status: 'ERROR', issue: ISSUES[i % ISSUES.length]!, trigger: 'PASSIVE', createTime: 1_800_000_030_000 - i * 1000, crossUser: false,
+    from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: 'prod', repo: `svc-${i}`, tag: 'v1' },
+    to: { instanceId: 'cri-dst', regionId: 'cn-shanghai', namespace: 'prod', repo: `svc-${i}`, tag: 'v1' },
+    ruleId: 'crsr-1', ...over,
+  };
+  return { id: `cn-hangzhou:cri-src/${task.taskId}`, instance: 'cn-hangzhou:cri-src', task, rule: { ruleId: 'crsr-1', name: ruleName, scope: 'NAMESPACE' } };
+}
+const many = (n: number) => Array.from({ length: n }, (_, i) => alert(i));
+const countedIn = (text: string) => [...text.matchAll(/(?:and|另有) (\d+) more|另有 (\d+) 个/g)].reduce((s, m) => s + Number(m[1] ?? m[2]), 0);
+
+describe('grouping', () => {
+  it('groups by cause, most severe first, and keeps every alert', () => {
+    const groups = groupByCause(many(70));
+    expect(groups[0]!.classification.issue).toBe('OSS_POLICY_UNAUTHORIZED');
+    expect(groups.reduce((n, g) => n + g.alerts.length, 0)).toBe(70);
+    expect(groups).toHaveLength(7);
+  });
+});
+
+describe('fitLines', () => {
+  it('fills groups in order within the budget and the per-group cap', () => {
+    expect(fitLines([{ lines: [10, 10, 10] }, { lines: [10, 10] }], 45, 2, 5)).toEqual([2, 2]);
+    expect(fitLines([{ lines: [10, 10, 10] }, { lines: [10, 10] }], 44, 2, 5)).toEqual([2, 1]);
+    expect(fitLines([{ lines: [10] }], 5, 10, 1)).toEqual([0]);
+  });
+});
+
+describe('DingTalk rendering', () => {
+  it('shows each failure with route, rule, trigger, task id and time', () => {
+    const m = renderDingTalk([alert(1)], 'en');
+    expect(m.msgtype).toBe('markdown');
+    expect(m.markdown.title).toBe('ACR image sync failed: 1 new failure');
+    expect(m.markdown.text).toContain('**prod/svc-1:v1** cn-hangzhou/cri-src → cn-shanghai/cri-dst · rule rule-a · PASSIVE · rst-1 · 2027-01-15 08:00 UTC');
+  });
+
+  it('cuts thousands of failures to fit, and counts every one it leaves out', () => {
+    for (const lang of ['en', 'zh'] as const) {
+      const m = renderDingTalk(many(5000), lang);
+      expect(Buffer.byteLength(JSON.stringify(m))).toBeLessThanOrEqual(DINGTALK_MAX_BYTES + 500);
+      const listed = (m.markdown.text.match(/rst-\d+/g) ?? []).length;
+      expect(listed + countedIn(m.markdown.text)).toBe(5000);
+    }
+  });
+
+  it('writes Chinese with China Standard Time', () => {
+    const m = renderDingTalk([alert(1)], 'zh');
+    expect(m.markdown.text).toContain('ACR 镜像同步失败:新增 1 个');
+    expect(m.markdown.text).toContain('2027-01-15 16:00 UTC+8');
+    expect(formatTime(0, 'en')).toBe('1970-01-01 00:00 UTC');
+  });
+
+  it('keeps hostile names from mentioning, linking or breaking the layout', () => {
+    const evil = alert(1, { from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: '@all', repo: 'x](http://evil.example)\n### boom', tag: '*v1*' } }, '<@all> [click](https://phish.example)');
+    const text = renderDingTalk([evil], 'en').markdown.text;
+    expect(text).not.toMatch(/@all/);
+    expect(text).not.toContain('](http');
+    expect(text).not.toContain('https://phish');
+    expect(text).not.toContain('\n### boom');
+    expect(dingtalkInert('a@b')).toBe('a＠b');
+  });
+});
+
+describe('Slack rendering', () => {
+  it('stays within Block Kit limits for thousands of failures, and counts every one', () => {
+    const m = renderSlack(many(5000), 'en');
+    expect(m.blocks.length).toBeLessThanOrEqual(SLACK_MAX_BLOCKS);
+    for (const b of m.blocks as { text?: { text: string } }[]) expect(b.text?.text.length ?? 0).toBeLessThanOrEqual(SLACK_SECTION_MAX);
+    expect(JSON.stringify(m.blocks).length).toBeLessThan(13_000);
+    const all = JSON.stringify(m.blocks);
+    expect((all.match(/rst-\d+/g) ?? []).length + countedIn(all)).toBe(5000);
+    expect(m.text).toContain('5000 new failures');
+  });
+
+  it('escapes names so they cannot mention a channel or inject links', () => {
+    const evil = alert(1, { from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: '<!channel>', repo: 'a&b', tag: '`x`<https://evil|ok>' } }, '<!here> `');
+    const json = JSON.stringify(renderSlack([evil], 'en'));
+    expect(json).not.toContain('<!channel>');
+    expect(json).not.toContain('<!here>');
+    expect(json).not.toContain('<https://evil');
+    expect(json).toContain('&lt;!channel&gt;');
+    expect(slackCode('a`b\nc')).toBe('`aˋb c`');
+  });
+});
