@@ -35,12 +35,13 @@ export class Budget {
   }
 
   /**
-   * Budget for a function whose platform timeout is `timeoutSec`: keep 20% (at least 5 s, at most 60 s) for delivery
-   * and the final save. Function Compute kills the instance at the timeout, so the deadline sits 1 s before it.
+   * Budget for a function whose platform timeout is `timeoutSec`: keep 20% (at least 5 s, at most 60 s, never more
+   * than half) for delivery and the final save. Function Compute kills the instance at the timeout, so the deadline
+   * sits 1 s before it.
    */
   static forTimeout(clock: Clock, startedAt: number, timeoutSec: number): Budget {
-    const totalMs = timeoutSec * 1000;
-    const reserve = Math.min(60_000, Math.max(5_000, Math.round(totalMs * 0.2)));
-    return new Budget(clock, startedAt + totalMs - 1_000, reserve);
+    const totalMs = timeoutSec * 1000 - 1_000;
+    const reserve = Math.min(60_000, Math.max(5_000, Math.round(totalMs * 0.2)), Math.round(totalMs / 2));
+    return new Budget(clock, startedAt + totalMs, reserve);
   }
 }

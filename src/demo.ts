@@ -2,6 +2,9 @@
  * `npm start`: the real handler against a local ACR simulator, with a file checkpoint, printing every message it
  * sends. No cloud account needed. With DINGTALK_WEBHOOK or SLACK_WEBHOOK set, messages go to those webhooks instead.
  * Run it twice: the second run announces nothing new. Delete .acr-sync-alert/ to start over.
+ *
+ * `npm start -- --tablestore`: the checkpoint goes to a local Tablestore server through the real SDK instead. That
+ * server keeps its tables in memory, so the demo runs the handler twice in one go and shows the stored row.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +13,7 @@ import { DEFAULT_CHECKPOINT_FILE } from './config.js';
 import { handler, setLogSink } from './index.js';
 import type { RunSummary } from './run.js';
 import { startCrSimulator } from './sim/cr-server.js';
+import { startTablestoreServer } from './sim/tablestore-server.js';
 import { formatReceived } from './sim/print.js';
 import { demoInstances } from './sim/seed.js';
 import { startWebhookReceivers } from './sim/webhook-server.js';
@@ -41,6 +45,10 @@ async function main(): Promise<void> {
     accessKeyId: DEMO_KEY.id, accessKeySecret: DEMO_KEY.secret, securityToken: DEMO_KEY.token,
     instances: demoInstances(seedAnchor(env.CHECKPOINT_FILE)),
   });
+  const withTablestore = process.argv.includes('--tablestore');
+  const ots = withTablestore
+    ? await startTablestoreServer({ accessKeyId: DEMO_KEY.id, accessKeySecret: DEMO_KEY.secret, securityToken: DEMO_KEY.token, instance: 'demo-alerts' })
+    : undefined;
   const local = !env.DINGTALK_WEBHOOK && !env.SLACK_WEBHOOK;
   const printed: string[] = [];
   const receivers = local
@@ -59,6 +67,10 @@ async function main(): Promise<void> {
       env.SLACK_WEBHOOK = receivers.slackUrl;
     }
     delete env.FC_FUNCTION_NAME;
+    if (ots) {
+      env.TABLESTORE_ENDPOINT = ots.endpoint;
+      env.TABLESTORE_INSTANCE = ots.instance;
+    }
     const problems: string[] = [];
     setLogSink((level, line) => {
       if (level === 'warn' || level === 'error') problems.push(line);
@@ -69,17 +81,30 @@ async function main(): Promise<void> {
       credentials: { accessKeyId: DEMO_KEY.id, accessKeySecret: DEMO_KEY.secret, securityToken: DEMO_KEY.token },
       function: { name: 'acr-sync-alert-demo', timeout: 60, memory: 128 },
     };
+    const where = ots ? `local Tablestore ${ots.endpoint} (instance ${ots.instance})` : env.CHECKPOINT_FILE;
+    console.log(`acr-sync-alert demo: ${sim.instances.length} simulated ACR EE instances, checkpoint in ${where}`);
     const summary = JSON.parse(await handler(event, context)) as RunSummary;
-
-    console.log(`acr-sync-alert demo: ${sim.instances.length} simulated ACR EE instances, checkpoint in ${env.CHECKPOINT_FILE}`);
     if (printed.length > 0) console.log(printed.join('\n'));
     else if (local) console.log('\nNo new failures: everything was announced by an earlier run. Delete .acr-sync-alert/ to see the first run again.');
     for (const p of problems) console.log(`log: ${p}`);
     console.log('\nRun summary:');
     console.log(JSON.stringify(summary, null, 2));
+    if (ots) {
+      const firstCu = { ...ots.consumed };
+      const again = JSON.parse(await handler(event, { ...context, requestId: randomUUID() })) as RunSummary;
+      console.log(`\nSecond run: ${again.outcome}, ${again.failuresFound} new failures, state reads ${again.apiCalls.stateReads}, writes ${again.apiCalls.stateWrites}`);
+      for (const [name, table] of ots.tables) {
+        for (const row of table.rows.values()) {
+          const cols = [...row.cols.entries()].map(([k, c]) => `${k}=${c.value.type === 'BLOB' ? `<${c.value.v.length} bytes gzip JSON>` : 'v' in c.value ? String(c.value.v) : c.value.type}`);
+          console.log(`Table ${name} (TTL ${table.ttl} s, ${table.maxVersions} version): row id=${String(row.pk[0]?.value && 'v' in row.pk[0].value ? row.pk[0].value.v : '')}: ${cols.join(', ')}`);
+        }
+      }
+      console.log(`Capacity units: first run ${firstCu.read} read / ${firstCu.write} write; second run ${ots.consumed.read - firstCu.read} read / ${ots.consumed.write - firstCu.write} write`);
+    }
   } finally {
     setLogSink(undefined);
     await receivers?.close();
+    await ots?.close();
     await sim.close();
   }
 }

@@ -12,7 +12,7 @@ import type { Logger } from './log.js';
 import type { Notifier } from './notify/types.js';
 import { renderFor } from './render/index.js';
 import { withRetry } from './retry.js';
-import { heldByOther, type Alert, type Checkpoint, type OutboxEntry } from './state/checkpoint.js';
+import { canonicalJson, heldByOther, type Alert, type Checkpoint, type OutboxEntry } from './state/checkpoint.js';
 import type { StateStore } from './state/store.js';
 
 export interface RunDeps {
@@ -126,10 +126,11 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   }
 
   // Claim: record the new alerts and take the lease in one conditional write. Whoever wrote first owns them.
-  const leaseUntil = deps.budget.deadline + 5_000;
+  // The platform stops the function 1 s after our deadline, so a lease 2 s past it outlives any run that holds it.
+  const leaseUntil = deps.budget.deadline + 2_000;
   let version: number;
   try {
-    version = await stateCall('claim checkpoint', (t) => deps.store.save({ ...next, lease: { owner: deps.runId, until: leaseUntil } }, loaded.version, t));
+    version = await saveOrAdopt(deps, stateCall, 'claim checkpoint', { ...next, lease: { owner: deps.runId, until: leaseUntil } }, loaded.version);
   } catch (err) {
     if (err instanceof CheckpointConflictError) {
       log.info('another run saved the checkpoint first; it announces what this run found', { detail: err.message });
@@ -148,12 +149,34 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
 
   // Release: save what was delivered. Failing here means alerts that went out are still pending in the store, so
   // the error propagates and the next attempt re-sends them (the documented duplicate window).
-  await stateCall('save checkpoint', (t) => deps.store.save({ ...next, outbox }, version, t));
+  await saveOrAdopt(deps, stateCall, 'save checkpoint', { ...next, outbox }, version);
 
   const notified: Partial<Record<ChannelName, number>> = {};
   for (const [ch, r] of Object.entries(report.channels)) notified[ch as ChannelName] = r.delivered;
   const posts = Object.values(report.channels).filter((r) => r.delivered > 0).length;
   return summarise('completed', { failuresFound: fresh.length, notified, pendingDelivery: outbox.length }, posts);
+}
+
+/**
+ * A conditional save that survives a lost answer: when a write went through but its answer was lost, the retry finds
+ * the version moved and reports a conflict. Re-reading shows whether the stored checkpoint is exactly the one this
+ * run wrote; if so the write was ours and its version is adopted, otherwise the conflict stands.
+ */
+async function saveOrAdopt(
+  deps: RunDeps,
+  stateCall: <T>(label: string, fn: (t: number) => Promise<T>) => Promise<T>,
+  label: string,
+  next: Checkpoint,
+  expected: number,
+): Promise<number> {
+  try {
+    return await stateCall(label, (t) => deps.store.save(next, expected, t));
+  } catch (err) {
+    if (!(err instanceof CheckpointConflictError)) throw err;
+    const now = await stateCall(`${label} (re-read after conflict)`, (t) => deps.store.load(t));
+    if (now.version === expected + 1 && canonicalJson(now.checkpoint) === canonicalJson(next)) return now.version;
+    throw err;
+  }
 }
 
 async function scanInstances(deps: RunDeps, prev: Checkpoint): Promise<InstanceOutcome[]> {
@@ -192,7 +215,7 @@ async function scanInstances(deps: RunDeps, prev: Checkpoint): Promise<InstanceO
 }
 
 function sameCursors(a: Checkpoint, b: Checkpoint): boolean {
-  return JSON.stringify(a.instances) === JSON.stringify(b.instances);
+  return canonicalJson(a.instances) === canonicalJson(b.instances);
 }
 
 function buildSummary(

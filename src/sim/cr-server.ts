@@ -37,6 +37,8 @@ export interface CrSimOptions {
   /** Actions refused with NoPrivilege, as for a role missing the RAM action. */
   denied?: ('ListRepoSyncTask' | 'ListRepoSyncRule')[];
   latencyMs?: number;
+  /** Called before each authenticated call is answered; returning 'drop' closes the connection unanswered. */
+  onCall?(action: string): 'drop' | void | Promise<'drop' | void>;
 }
 
 export interface RecordedCall {
@@ -115,6 +117,10 @@ export async function startCrSimulator(options: CrSimOptions): Promise<CrSimulat
     if (params.Version !== '2018-12-01') return error(res, 400, 'InvalidVersion', 'Specified parameter Version is not valid.', call);
 
     const action = params.Action;
+    if ((await options.onCall?.(action ?? '')) === 'drop') {
+      call.status = -3;
+      return req.socket.destroy();
+    }
     if (action !== 'ListRepoSyncTask' && action !== 'ListRepoSyncRule') return error(res, 404, 'InvalidAction.NotFound', 'Specified api is not found.', call);
     const pageNo = Number(params.PageNo ?? 1);
     const fault = faults.find((f) => f.left > 0 && (!f.action || f.action === action) && (!f.instanceId || f.instanceId === params.InstanceId) && (!f.pageNo || f.pageNo === pageNo));

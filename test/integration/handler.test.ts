@@ -185,7 +185,7 @@ describe('handler, end to end against the local CR simulator and webhook receive
   });
 
   it('lets exactly one of two overlapping runs announce the same new failures', async () => {
-    world = await startWorld({ instances: [instance([task('rst-o1', 'ERROR', 5, 'TAG_CONFLICT'), task('rst-o2', 'ERROR', 4, 'NETWORK_ERROR')])], cr: { latencyMs: 30 } });
+    world = await startWorld({ instances: [instance([task('rst-o1', 'ERROR', 5, 'TAG_CONFLICT'), task('rst-o2', 'ERROR', 4, 'NETWORK_ERROR')])], overlap: 2 });
     const [a, b] = await Promise.all([world.run(), world.run()]);
     expect([a.outcome, b.outcome].sort()).toEqual(['completed', 'lost-race']);
     expect(announcedIds(world.hooks, 'dingtalk').sort()).toEqual(['rst-o1', 'rst-o2']);

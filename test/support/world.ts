@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,6 +6,10 @@ import { join } from 'node:path';
 import { handler, setLogSink } from '../../src/index.js';
 import type { RunSummary } from '../../src/run.js';
 import { startCrSimulator, type CrSimOptions, type CrSimulator, type SimInstance } from '../../src/sim/cr-server.js';
+import { startTablestoreServer, type TablestoreServer } from '../../src/sim/tablestore-server.js';
+import { Secret } from '../../src/secret.js';
+import type { Versioned } from '../../src/state/checkpoint.js';
+import { createTablestoreStore } from '../../src/state/tablestore.js';
 import { startWebhookReceivers, type ReceiverOptions, type WebhookReceivers } from '../../src/sim/webhook-server.js';
 
 export const KEYS = { id: 'STS.test-access-key-id-0001', secret: 'test-access-key-secret-9f3a', token: 'test-sts-security-token-77c1' };
@@ -14,8 +19,22 @@ export const SLACK_PATH = '/services/T0TEST/B0TEST/slack-hook-secret-a41f';
 /** Every string that must never appear in a log line, error or summary. */
 export const SECRETS = [KEYS.id, KEYS.secret, KEYS.token, DING.token, DING.secret, SLACK_PATH, 'slack-hook-secret-a41f'];
 
+/** Where a child run is killed: when a server sees the matching request (the nth such one in that run). */
+export type KillPoint =
+  | { at: 'cr'; action: 'ListRepoSyncTask' | 'ListRepoSyncRule' }
+  | { at: 'ots'; action: string; phase: 'received' | 'applied'; nth?: number }
+  | { at: 'webhook'; channel: 'dingtalk' | 'slack' };
+
+export interface ChildResult {
+  summary?: RunSummary;
+  killed: boolean;
+  failed?: string;
+  output: string;
+}
+
 export interface World {
   cr: CrSimulator;
+  ots?: TablestoreServer;
   hooks: WebhookReceivers;
   dir: string;
   checkpointFile: string;
@@ -25,12 +44,67 @@ export interface World {
   /** Invokes the real handler as Function Compute would (Buffer event, context with STS credentials). */
   run(opts?: { payload?: string; env?: Record<string, string | undefined>; requestId?: string; timeout?: number }): Promise<RunSummary>;
   checkpoint(): { version: number; checkpoint: { outbox: unknown[]; instances: Record<string, unknown> } } | undefined;
+  /** The checkpoint as the Tablestore server holds it, read through the real SDK. */
+  storedCheckpoint(): Promise<Versioned>;
+  /** Runs the handler in a child process, killing it at `kill` if given. */
+  runChild(opts?: { kill?: KillPoint; requestId?: string; timeout?: number; payload?: string }): Promise<ChildResult>;
   close(): Promise<void>;
 }
 
-export async function startWorld(opts: { instances: SimInstance[]; cr?: Partial<CrSimOptions>; hooks?: Partial<ReceiverOptions>; env?: Record<string, string> }): Promise<World> {
-  const cr = await startCrSimulator({ accessKeyId: KEYS.id, accessKeySecret: KEYS.secret, securityToken: KEYS.token, instances: opts.instances, ...opts.cr });
-  const hooks = await startWebhookReceivers({ dingtalkToken: DING.token, dingtalkSecret: DING.secret, slackPath: SLACK_PATH, ...opts.hooks });
+const root = new URL('../..', import.meta.url).pathname;
+
+export async function startWorld(opts: {
+  instances: SimInstance[];
+  cr?: Partial<CrSimOptions>;
+  hooks?: Partial<ReceiverOptions>;
+  env?: Record<string, string>;
+  tablestore?: boolean;
+  /** Holds the first N ListRepoSyncTask calls until all N have arrived, so N runs are certain to overlap. */
+  overlap?: number;
+}): Promise<World> {
+  let waiting: (() => void)[] = [];
+  let held = 0;
+  const barrier = async (action: string) => {
+    if (!opts.overlap || action !== 'ListRepoSyncTask' || held >= opts.overlap) return;
+    held += 1;
+    if (held === opts.overlap) {
+      waiting.forEach((go) => go());
+      waiting = [];
+      return;
+    }
+    await new Promise<void>((go) => waiting.push(go));
+  };
+  // The kill switch the servers consult: set by runChild for the child currently running.
+  let armed: { point: KillPoint; child: ChildProcess; seen: Map<string, number>; fired: boolean } | undefined;
+  const trip = (matches: (p: KillPoint, seen: Map<string, number>) => boolean): 'drop' | undefined => {
+    if (!armed || armed.fired || !matches(armed.point, armed.seen)) return undefined;
+    armed.fired = true;
+    armed.child.kill('SIGKILL');
+    return 'drop';
+  };
+  const cr = await startCrSimulator({
+    accessKeyId: KEYS.id, accessKeySecret: KEYS.secret, securityToken: KEYS.token, instances: opts.instances, ...opts.cr,
+    onCall: async (action) => {
+      await barrier(action);
+      return trip((p) => p.at === 'cr' && p.action === action);
+    },
+  });
+  const hooks = await startWebhookReceivers({
+    dingtalkToken: DING.token, dingtalkSecret: DING.secret, slackPath: SLACK_PATH, ...opts.hooks,
+    onMessage: (m) => void trip((p) => p.at === 'webhook' && p.channel === m.channel),
+  });
+  const ots = opts.tablestore
+    ? await startTablestoreServer({
+        accessKeyId: KEYS.id, accessKeySecret: KEYS.secret, securityToken: KEYS.token, instance: 'alertstate',
+        onRequest: (action, phase) =>
+          trip((p, seen) => {
+            if (p.at !== 'ots' || p.action !== action || p.phase !== phase) return false;
+            const n = (seen.get(`${action}/${phase}`) ?? 0) + 1;
+            seen.set(`${action}/${phase}`, n);
+            return n === (p.nth ?? 1);
+          }),
+      })
+    : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'acr-sync-alert-'));
   const checkpointFile = join(dir, 'checkpoint.json');
   const env: Record<string, string> = {
@@ -42,11 +116,19 @@ export async function startWorld(opts: { instances: SimInstance[]; cr?: Partial<
     SLACK_WEBHOOK: hooks.slackUrl,
     ALERT_LANG: 'en',
     LOOKBACK_MINUTES: '1440',
+    ...(ots ? { TABLESTORE_ENDPOINT: ots.endpoint, TABLESTORE_INSTANCE: ots.instance, STATE_KEY: 'test' } : {}),
     ...opts.env,
   };
+  const context = (requestId: string, timeout: number) => ({
+    requestId,
+    credentials: { accessKeyId: KEYS.id, accessKeySecret: KEYS.secret, securityToken: KEYS.token },
+    function: { name: 'acr-sync-alert', timeout, memory: 128 },
+    region: 'cn-hangzhou',
+  });
+  const timerEvent = (payload: string) => JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'timer', payload });
   const logs: string[] = [];
   return {
-    cr, hooks, dir, checkpointFile, env, logs,
+    cr, hooks, ots, dir, checkpointFile, env, logs,
     async run(o = {}) {
       const saved = { ...process.env };
       for (const k of Object.keys(process.env)) if (/^(ACR_|TABLESTORE_|DINGTALK_|SLACK_|CHECKPOINT_|ALERT_|LOOKBACK_|FETCH_|STATE_KEY|FC_|ALIBABA_CLOUD_)/.test(k)) delete process.env[k];
@@ -57,14 +139,7 @@ export async function startWorld(opts: { instances: SimInstance[]; cr?: Partial<
       }
       setLogSink((_level, line) => logs.push(line));
       try {
-        const event = Buffer.from(JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'timer', payload: o.payload ?? '' }));
-        const context = {
-          requestId: o.requestId ?? randomUUID(),
-          credentials: { accessKeyId: KEYS.id, accessKeySecret: KEYS.secret, securityToken: KEYS.token },
-          function: { name: 'acr-sync-alert', timeout: o.timeout ?? 60, memory: 128 },
-          region: 'cn-hangzhou',
-        };
-        const out = await handler(event, context);
+        const out = await handler(Buffer.from(timerEvent(o.payload ?? '')), context(o.requestId ?? randomUUID(), o.timeout ?? 60));
         logs.push(out);
         return JSON.parse(out) as RunSummary;
       } finally {
@@ -79,7 +154,33 @@ export async function startWorld(opts: { instances: SimInstance[]; cr?: Partial<
         return undefined;
       }
     },
+    async storedCheckpoint() {
+      if (!ots) throw new Error('this world has no Tablestore server');
+      const store = createTablestoreStore({ endpoint: ots.endpoint, instance: ots.instance, table: 'acr_sync_alert', key: 'test', credentials: { accessKeyId: new Secret(KEYS.id), accessKeySecret: new Secret(KEYS.secret), securityToken: new Secret(KEYS.token) } });
+      return store.load(5_000);
+    },
+    runChild(o = {}) {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/handler-child.ts'], {
+        cwd: root,
+        env: { PATH: process.env.PATH, NO_PROXY: '127.0.0.1,localhost', ...env, CHILD_EVENT: timerEvent(o.payload ?? ''), CHILD_CONTEXT: JSON.stringify(context(o.requestId ?? randomUUID(), o.timeout ?? 60)) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      if (o.kill) armed = { point: o.kill, child, seen: new Map(), fired: false };
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      return new Promise((resolve) => {
+        child.on('close', (_code, signal) => {
+          if (armed?.child === child) armed = undefined;
+          logs.push(...output.split('\n').filter(Boolean));
+          const line = output.split('\n').find((l) => l.startsWith('SUMMARY:'));
+          const failed = output.split('\n').find((l) => l.startsWith('FAILED:'));
+          resolve({ summary: line ? (JSON.parse(line.slice(8)) as RunSummary) : undefined, killed: signal === 'SIGKILL', failed: failed?.slice(7), output });
+        });
+      });
+    },
     async close() {
+      await ots?.close();
       await hooks.close();
       await cr.close();
       rmSync(dir, { recursive: true, force: true });
