@@ -13,6 +13,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['bin/**/*.js'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+  },
+  {
     files: ['src/config.ts', 'src/demo.ts', 'src/cli/**', 'test/**', 'bench/**', 'scripts/**', 'bin/**'],
     rules: { 'no-restricted-properties': 'off' },
   },

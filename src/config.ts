@@ -122,7 +122,8 @@ function parseWebhook(name: string, raw: string | undefined, problems: string[],
   return new Secret(url.toString());
 }
 
-function envCredentials(env: Env): Credentials | undefined {
+/** Credentials from the standard ALIBABA_CLOUD_* variables, when both key parts are set. */
+export function envCredentials(env: Env): Credentials | undefined {
   const id = env.ALIBABA_CLOUD_ACCESS_KEY_ID?.trim();
   const secret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET?.trim();
   if (!id || !secret) return undefined;
@@ -132,9 +133,9 @@ function envCredentials(env: Env): Credentials | undefined {
 
 /**
  * Reads and validates every setting at once. Throws `ConfigError` listing all problems; secret values (webhook URLs,
- * signing secret, keys) are never part of a message.
+ * signing secret, keys) are never part of a message. `requireChannel: false` is for dry runs, which post nothing.
  */
-export function readConfig(env: Env = process.env): Config {
+export function readConfig(env: Env = process.env, opts: { requireChannel?: boolean } = {}): Config {
   const problems: string[] = [];
   const parsed = v.safeParse(plainSchema, env);
   if (!parsed.success) {
@@ -153,7 +154,7 @@ export function readConfig(env: Env = process.env): Config {
   const slackUrl = parseWebhook('SLACK_WEBHOOK', env.SLACK_WEBHOOK, problems, (u) =>
     u.pathname.startsWith('/services/') ? undefined : 'must be a Slack incoming webhook URL (https://hooks.slack.com/services/...)',
   );
-  if (!env.DINGTALK_WEBHOOK?.trim() && !env.SLACK_WEBHOOK?.trim()) {
+  if ((opts.requireChannel ?? true) && !env.DINGTALK_WEBHOOK?.trim() && !env.SLACK_WEBHOOK?.trim()) {
     problems.push('no channel configured: set DINGTALK_WEBHOOK and/or SLACK_WEBHOOK');
   }
 

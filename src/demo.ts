@@ -14,7 +14,7 @@ import { handler, setLogSink } from './index.js';
 import type { RunSummary } from './run.js';
 import { startCrSimulator } from './sim/cr-server.js';
 import { startTablestoreServer } from './sim/tablestore-server.js';
-import { formatReceived } from './sim/print.js';
+import { formatReceived } from './cli/print.js';
 import { demoInstances } from './sim/seed.js';
 import { startWebhookReceivers } from './sim/webhook-server.js';
 

@@ -36,4 +36,11 @@ describe('the deployable bundle', () => {
     }
     expect(announcedIds(world.hooks, 'dingtalk')).toHaveLength(9);
   });
+
+  it('holds none of the local tools: simulator, CLI, demo, @alicloud/fc2, tsx', () => {
+    const meta = JSON.parse(readFileSync(join(root, '.cache/bundle-meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
+    const inputs = Object.keys(meta.inputs);
+    expect(inputs).toContain('src/index.ts');
+    expect(inputs.filter((p) => /src\/(sim|cli)\/|src\/demo|@alicloud\/fc2|node_modules\/tsx\//.test(p))).toEqual([]);
+  });
 });

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parseRulePage, parseTaskPage } from '../acr/parse.js';
+import type { SyncRule } from '../acr/types.js';
+import { systemClock } from '../budget.js';
+import { configSecrets, envCredentials, readConfig, type ChannelName, type Lang } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { invokeFunction } from '../fc/invoke.js';
+import { createLogger } from '../log.js';
+import { renderFor } from '../render/index.js';
+import { runOnce, type RunSummary } from '../run.js';
+import { buildRunDeps } from '../runtime.js';
+import type { Alert } from '../state/checkpoint.js';
+import { demoInstances } from '../sim/seed.js';
+import { formatMessage } from './print.js';
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  env: Record<string, string | undefined>;
+}
+
+/** `run`: one run in this process, against the APIs the environment names, with the environment's credentials. */
+export async function runCommand(io: Io, opts: { dryRun: boolean; timeoutSec: number }): Promise<RunSummary> {
+  const config = readConfig(io.env, { requireChannel: !opts.dryRun });
+  const log = createLogger({ sink: (_l, line) => io.err(line), secrets: configSecrets(config), minLevel: 'warn' });
+  const startedAt = systemClock.now();
+  const deps = buildRunDeps({
+    config, context: { function: { timeout: opts.timeoutSec } }, clock: systemClock, log, startedAt, dryRun: opts.dryRun, runId: `cli-${randomUUID()}`,
+  });
+  deps.onDryRunMessage = (channel, payload) => io.out(formatMessage(channel, payload as Record<string, unknown>));
+  const summary = await runOnce(deps);
+  io.out(JSON.stringify(summary, null, 2));
+  return summary;
+}
+
+export interface InvokeOptions {
+  accountId?: string;
+  region?: string;
+  service?: string;
+  functionName: string;
+  qualifier?: string;
+  async: boolean;
+  payload: string;
+  endpoint?: string;
+  timeoutSec: number;
+}
+
+/** `invoke`: triggers the deployed function now with a timer-shaped event; prints its summary (sync) or request id. */
+export async function invokeCommand(io: Io, o: InvokeOptions): Promise<void> {
+  const problems: string[] = [];
+  const accountId = o.accountId ?? io.env.ALIBABA_CLOUD_ACCOUNT_ID;
+  const region = o.region ?? io.env.ALIBABA_CLOUD_REGION_ID;
+  if (!accountId) problems.push('--account-id (or ALIBABA_CLOUD_ACCOUNT_ID) is required');
+  if (!region) problems.push('--region (or ALIBABA_CLOUD_REGION_ID) is required');
+  if (!o.service) problems.push('--service is required: the FC 2.0 API addresses a function as service/function');
+  try {
+    JSON.parse(o.payload);
+  } catch {
+    problems.push('--payload must be JSON, for example {"dryRun":true}');
+  }
+  const credentials = envCredentials(io.env);
+  if (!credentials) problems.push('ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are required');
+  if (problems.length > 0 || !credentials) throw new ConfigError(problems);
+  const event = JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'cli-invoke', payload: o.payload });
+  const res = await invokeFunction(
+    { accountId: accountId!, region: region!, service: o.service!, functionName: o.functionName, qualifier: o.qualifier, endpoint: o.endpoint },
+    credentials,
+    event,
+    { async: o.async, timeoutMs: o.timeoutSec * 1000 },
+  );
+  if (o.async) io.out(`queued: request ${res.requestId ?? '(no id)'}; the summary goes to the function's log`);
+  else io.out(prettyJson(res.output ?? ''));
+}
+
+const prettyJson = (s: string) => {
+  try {
+    return JSON.stringify(JSON.parse(s), null, 2);
+  } catch {
+    return s;
+  }
+};
+
+/**
+ * `preview`: renders the messages for the failed tasks in a file (a ListRepoSyncTask response, or an array of its
+ * SyncTasks items; a `SyncRules` array beside them names the rules), or for the built-in sample. No network.
+ */
+export async function previewCommand(io: Io, o: { file?: string; lang: Lang; channels: ChannelName[]; json: boolean }): Promise<number> {
+  let body: unknown;
+  if (o.file) {
+    const text = await readFile(o.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new ConfigError([`cannot read ${o.file} (${e.code ?? e.message})`]);
+    });
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new ConfigError([`${o.file} is not JSON`]);
+    }
+  } else {
+    const instances = demoInstances(Date.now());
+    body = { SyncTasks: instances.flatMap((i) => i.tasks), SyncRules: instances.flatMap((i) => i.rules) };
+  }
+  const asPage = Array.isArray(body) ? { SyncTasks: body } : (body as Record<string, unknown>);
+  const tasks = parseTaskPage({ Code: 'success', TotalCount: 0, ...asPage }, '', { pageNo: 1, pageSize: 0 });
+  for (const d of tasks.dropped) io.err(`skipped: ${d}`);
+  const rules = new Map<string, SyncRule>();
+  if (Array.isArray(asPage.SyncRules)) {
+    for (const r of parseRulePage({ TotalCount: 0, SyncRules: asPage.SyncRules }, { pageNo: 1, pageSize: 0 }).items) rules.set(r.ruleId, r);
+  }
+  const alerts: Alert[] = tasks.items
+    .filter((t) => t.status === 'ERROR')
+    .map((t) => {
+      const instance = `${t.from.regionId}:${t.from.instanceId}`;
+      return { id: `${instance}/${t.taskId}`, instance, task: t, rule: t.ruleId ? rules.get(t.ruleId) : undefined };
+    });
+  if (alerts.length === 0) {
+    io.out(`no failed tasks among ${tasks.items.length}: nothing would be sent`);
+    return 0;
+  }
+  for (const channel of o.channels) {
+    const payload = renderFor(channel, alerts, o.lang) as Record<string, unknown>;
+    io.out(o.json ? JSON.stringify(payload, null, 2) : formatMessage(channel, payload));
+  }
+  return alerts.length;
+}

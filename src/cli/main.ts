@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import type { ChannelName, Lang } from '../config.js';
+import { ConfigError, describeError } from '../errors.js';
+import { invokeCommand, previewCommand, runCommand, type Io } from './commands.js';
+
+export const HELP = `acr-sync-alert: announces failed ACR EE image syncs to DingTalk and Slack
+
+Usage: acr-sync-alert <command> [options]
+
+Commands:
+  run       Run once here, against the CR OpenAPI and checkpoint the environment configures,
+            with credentials from ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN.
+              --dry-run          print the messages instead of posting; save no checkpoint
+              --timeout <sec>    time budget (default 120)
+  invoke    Trigger the deployed function now through Function Compute (@alicloud/fc2, API 2016-08-15).
+              --service <name>   FC service holding the function (required by this API)
+              --function <name>  function name (default acr-sync-alert)
+              --account-id <id>  (or ALIBABA_CLOUD_ACCOUNT_ID)   --region <id> (or ALIBABA_CLOUD_REGION_ID)
+              --qualifier <q>    version or alias     --async   queue it and return at once
+              --dry-run          the function logs its messages instead of posting
+              --payload <json>   trigger payload (default {"dryRun":false})
+              --endpoint <url>   FC endpoint override   --timeout <sec> (default 130)
+  preview   Render the messages for a JSON file of tasks, or for a built-in sample, with no network.
+              --file <path>      a ListRepoSyncTask response or an array of SyncTasks items
+              --lang zh|en       (default: ALERT_LANG or en)
+              --channel dingtalk|slack|both (default both)   --json   print the raw payloads
+  help      This text.
+
+Configuration is read from environment variables; see README.md.
+`;
+
+function positiveInt(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new ConfigError([`--${name} must be a positive whole number of seconds`]);
+  return Number(v);
+}
+
+/** Runs the CLI; returns the process exit code (0 ok, 1 failed, 2 usage or configuration error). */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run': {
+        const { values } = parseArgs({ args: rest, options: { 'dry-run': { type: 'boolean' }, timeout: { type: 'string' } }, strict: true });
+        const summary = await runCommand(io, { dryRun: values['dry-run'] ?? false, timeoutSec: positiveInt('timeout', values.timeout, 120) });
+        return summary.problems.length > 0 ? 1 : 0;
+      }
+      case 'invoke': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            service: { type: 'string' }, function: { type: 'string' }, 'account-id': { type: 'string' }, region: { type: 'string' },
+            qualifier: { type: 'string' }, async: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, payload: { type: 'string' },
+            endpoint: { type: 'string' }, timeout: { type: 'string' },
+          },
+          strict: true,
+        });
+        if (values.payload && values['dry-run']) throw new ConfigError(['--payload and --dry-run cannot be combined']);
+        await invokeCommand(io, {
+          service: values.service, functionName: values.function ?? 'acr-sync-alert', accountId: values['account-id'], region: values.region,
+          qualifier: values.qualifier, async: values.async ?? false, endpoint: values.endpoint,
+          payload: values.payload ?? JSON.stringify({ dryRun: values['dry-run'] ?? false }),
+          timeoutSec: positiveInt('timeout', values.timeout, 130),
+        });
+        return 0;
+      }
+      case 'preview': {
+        const { values } = parseArgs({ args: rest, options: { file: { type: 'string' }, lang: { type: 'string' }, channel: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+        const lang = (values.lang ?? io.env.ALERT_LANG ?? 'en').toLowerCase();
+        if (lang !== 'zh' && lang !== 'en') throw new ConfigError(['--lang must be zh or en']);
+        const channel = values.channel ?? 'both';
+        if (!['dingtalk', 'slack', 'both'].includes(channel)) throw new ConfigError(['--channel must be dingtalk, slack or both']);
+        const channels: ChannelName[] = channel === 'both' ? ['dingtalk', 'slack'] : [channel as ChannelName];
+        await previewCommand(io, { file: values.file, lang: lang as Lang, channels, json: values.json ?? false });
+        return 0;
+      }
+      case undefined: case 'help': case '--help': case '-h':
+        io.out(HELP);
+        return command === undefined ? 2 : 0;
+      default:
+        io.err(`unknown command "${command}"\n\n${HELP}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(err.message);
+      return 2;
+    }
+    if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${err.message}\n\n${HELP}`);
+      return 2;
+    }
+    io.err(`failed: ${describeError(err)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,130 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { startFcServer, type FcServer } from '../../src/sim/fc-server.js';
+import { demoInstances } from '../../src/sim/seed.js';
+import { announcedIds, KEYS, SECRETS, startWorld, type World } from '../support/world.js';
+
+function io(env: Record<string, string | undefined>) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), env } };
+}
+const localKeys = { ALIBABA_CLOUD_ACCESS_KEY_ID: KEYS.id, ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEYS.secret, ALIBABA_CLOUD_SECURITY_TOKEN: KEYS.token };
+
+let world: World | undefined;
+let fc: FcServer | undefined;
+afterEach(async () => {
+  await fc?.close();
+  await world?.close();
+  world = undefined;
+  fc = undefined;
+});
+
+describe('acr-sync-alert CLI', () => {
+  it('prints help, and refuses unknown commands and options with usage', async () => {
+    const h = io({});
+    expect(await main(['--help'], h.io)).toBe(0);
+    expect(h.out.join()).toMatch(/Usage: acr-sync-alert <command>/);
+    const u = io({});
+    expect(await main(['deploy'], u.io)).toBe(2);
+    expect(u.err.join()).toMatch(/unknown command "deploy"/);
+    const o = io({});
+    expect(await main(['run', '--dryrun'], o.io)).toBe(2);
+  });
+
+  it('run --dry-run prints the messages with local credentials, needs no channel, posts and saves nothing', async () => {
+    world = await startWorld({ instances: demoInstances(Date.now()) });
+    const { DINGTALK_WEBHOOK: _d, DINGTALK_SECRET: _s, SLACK_WEBHOOK: _k, ...noChannels } = world.env;
+    const c = io({ ...noChannels, ...localKeys });
+    expect(await main(['run', '--dry-run'], c.io)).toBe(0);
+    const printed = c.out.join('\n');
+    expect(printed).toContain('DingTalk · ACR image sync failed: 9 new failures');
+    expect(printed).toContain('Slack · ACR image sync failed: 9 new failures');
+    expect(printed).toContain('"outcome": "dry-run"');
+    expect(existsSync(world.checkpointFile)).toBe(false);
+    expect(world.hooks.attempts).toHaveLength(0);
+    for (const s of SECRETS) expect([...c.out, ...c.err].join()).not.toContain(s);
+  });
+
+  it('run posts and saves like the function, and says why when credentials are missing', async () => {
+    world = await startWorld({ instances: demoInstances(Date.now()) });
+    expect(await main(['run'], io({ ...world.env, ...localKeys }).io)).toBe(0);
+    expect(announcedIds(world.hooks, 'dingtalk')).toHaveLength(9);
+    expect(existsSync(world.checkpointFile)).toBe(true);
+    const none = io({ ...world.env });
+    expect(await main(['run'], none.io)).toBe(2);
+    expect(none.err.join()).toMatch(/ALIBABA_CLOUD_ACCESS_KEY_ID/);
+  });
+
+  it('preview renders a file of tasks offline, as text or raw payloads', async () => {
+    const dir = (world = await startWorld({ instances: [] })).dir;
+    const file = join(dir, 'tasks.json');
+    const sample = demoInstances(Date.UTC(2026, 10, 24, 8));
+    writeFileSync(file, JSON.stringify({ SyncTasks: sample[0]!.tasks, SyncRules: sample[0]!.rules }));
+    const text = io({});
+    expect(await main(['preview', '--file', file, '--channel', 'slack'], text.io)).toBe(0);
+    expect(text.out.join()).toContain('8 new failures');
+    expect(text.out.join()).toContain('`prod-to-shanghai`');
+    const raw = io({});
+    expect(await main(['preview', '--file', file, '--channel', 'dingtalk', '--json', '--lang', 'zh'], raw.io)).toBe(0);
+    expect(JSON.parse(raw.out[0]!)).toMatchObject({ msgtype: 'markdown', markdown: { title: 'ACR 镜像同步失败:新增 8 个' } });
+    writeFileSync(file, '{"SyncTasks": "nope"}');
+    const bad = io({});
+    expect(await main(['preview', '--file', file], bad.io)).toBe(1);
+    expect(bad.err.join()).toMatch(/SyncTasks: expected an array/);
+    expect(world.cr.calls).toHaveLength(0);
+  });
+});
+
+describe('acr-sync-alert invoke, through @alicloud/fc2 against a local Function Compute endpoint', () => {
+  async function setup(fnBody?: (event: Buffer) => Promise<string>) {
+    world = await startWorld({ instances: demoInstances(Date.now()) });
+    const w = world;
+    fc = await startFcServer({
+      accountId: '1234567890123456', accessKeyId: KEYS.id, accessKeySecret: KEYS.secret, securityToken: KEYS.token,
+      functions: {
+        'alerts/acr-sync-alert': fnBody ?? (async (event) => JSON.stringify(await w.run({ payload: (JSON.parse(event.toString()) as { payload: string }).payload }))),
+      },
+    });
+    return ['--account-id', '1234567890123456', '--region', 'cn-hangzhou', '--service', 'alerts', '--endpoint', fc.endpoint];
+  }
+
+  it('invokes synchronously with a signed request and prints the run summary', async () => {
+    const args = await setup();
+    const c = io(localKeys);
+    expect(await main(['invoke', ...args], c.io)).toBe(0);
+    expect(JSON.parse(c.out.join(''))).toMatchObject({ outcome: 'completed', failuresFound: 9 });
+    expect(fc!.invocations[0]).toMatchObject({ type: 'Sync', signatureValid: true, status: 200, path: '/2016-08-15/services/alerts/functions/acr-sync-alert/invocations' });
+    expect(JSON.parse(fc!.invocations[0]!.event)).toMatchObject({ triggerName: 'cli-invoke', payload: '{"dryRun":false}' });
+  });
+
+  it('queues an async dry run and returns at once with the request id', async () => {
+    const args = await setup();
+    const c = io(localKeys);
+    expect(await main(['invoke', ...args, '--async', '--dry-run'], c.io)).toBe(0);
+    expect(c.out.join()).toMatch(/^queued: request [0-9a-f-]{36}/);
+    expect(fc!.invocations[0]).toMatchObject({ type: 'Async', status: 202 });
+    await fc!.settled();
+    expect(world!.logs.some((l) => l.includes('dry run: message not sent'))).toBe(true);
+    expect(world!.hooks.attempts).toHaveLength(0);
+  });
+
+  it('reports a function that threw, a rejected signature, and missing arguments', async () => {
+    const args = await setup(async () => {
+      throw new Error('Invalid configuration: ACR_INSTANCES is required');
+    });
+    const threw = io(localKeys);
+    expect(await main(['invoke', ...args], threw.io)).toBe(1);
+    expect(threw.err.join()).toMatch(/the function failed \(UnhandledInvocationError\): Invalid configuration: ACR_INSTANCES is required/);
+    const wrong = io({ ...localKeys, ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'not-the-secret' });
+    expect(await main(['invoke', ...args], wrong.io)).toBe(1);
+    expect(wrong.err.join()).toMatch(/refused the invocation \(SignatureNotMatch\)/);
+    expect(wrong.err.join()).not.toContain('not-the-secret');
+    const missing = io(localKeys);
+    expect(await main(['invoke', '--region', 'cn-hangzhou'], missing.io)).toBe(2);
+    expect(missing.err.join()).toMatch(/--service is required/);
+    expect(missing.err.join()).toMatch(/--account-id/);
+  });
+});

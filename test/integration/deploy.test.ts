@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Ajv from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { RAM_ACTION } from '../../src/acr/client.js';
+import { rawTask } from '../../src/sim/seed.js';
+import { startWorld } from '../support/world.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const sYaml = parse(readFileSync(join(root, 's.yaml'), 'utf8')) as { edition: string; vars: Record<string, string>; resources: Record<string, { component: string; props: Record<string, unknown> }> };
+const resource = sYaml.resources['acr-sync-alert']!;
+
+describe('s.yaml', () => {
+  it('is a Serverless Devs 3.0 file whose props satisfy the fc3 component schema', () => {
+    expect(sYaml.edition).toBe('3.0.0');
+    expect(resource.component).toBe('fc3');
+    const schema = JSON.parse(readFileSync(join(root, 'test/fixtures/fc3-props.schema.json'), 'utf8')) as object;
+    // Variables (${vars.x}, ${env('X')}) are resolved by `s` before validation; substitute representative values.
+    const resolved = JSON.parse(
+      JSON.stringify(resource.props)
+        .replace(/\$\{vars\.(\w+)\}/g, (_m, k: string) => sYaml.vars[k] ?? '')
+        .replace(/\$\{env\('(\w+)'\)\}/g, '')
+        .replace(/\$\{config\('AccountID'\)\}/g, '1234567890123456'),
+    ) as Record<string, unknown>;
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+    expect(validate(resolved), JSON.stringify(validate.errors)).toBe(true);
+    expect(resolved).toMatchObject({ runtime: 'nodejs20', code: './dist', handler: 'index.handler', region: 'cn-hangzhou' });
+    expect(resolved.triggers).toEqual([expect.objectContaining({ triggerType: 'timer', triggerConfig: expect.objectContaining({ enable: true, cronExpression: '@every 5m' }) })]);
+  });
+
+  it('takes every secret from the environment and every account-specific value from vars', () => {
+    const env = resource.props.environmentVariables as Record<string, string>;
+    for (const k of ['DINGTALK_WEBHOOK', 'DINGTALK_SECRET', 'SLACK_WEBHOOK']) expect(env[k]).toBe(`\${env('${k}')}`);
+    for (const [k, v] of Object.entries(env)) expect(v, k).toMatch(/\$\{(vars|env)/);
+    expect(resource.props.role).toMatch(/\$\{vars\.role\}/);
+  });
+});
+
+describe('the RAM policy', () => {
+  it('grants exactly the actions a run makes: the CR reads and the Tablestore calls observed', async () => {
+    const policy = JSON.parse(readFileSync(join(root, 'policy/ram-policy.json'), 'utf8')) as { Statement: { Action: string[]; Resource: string[] }[] };
+    const granted = new Set(policy.Statement.flatMap((s) => s.Action));
+    const HZ = { instanceId: 'cri-policy0', regionId: 'cn-hangzhou' };
+    const task = rawTask({ id: 'rst-p1', status: 'ERROR', issue: 'NETWORK_ERROR', createTime: Date.now() - 60_000, ruleId: 'crsr-1', from: { ...HZ, namespace: 'a', repo: 'b', tag: 'c' }, to: { instanceId: 'cri-x', regionId: 'cn-shanghai' } });
+    const world = await startWorld({ instances: [{ ...HZ, tasks: [task], rules: [] }], tablestore: true });
+    try {
+      await world.run();
+      await world.run();
+      const used = new Set([
+        ...world.cr.calls.map((c) => RAM_ACTION[c.action as keyof typeof RAM_ACTION]),
+        ...world.ots!.calls.map((c) => `ots:${c.action}`),
+      ]);
+      expect([...used].sort()).toEqual([...granted].sort());
+    } finally {
+      await world.close();
+    }
+    expect(policy.Statement.find((s) => s.Action.includes('ots:GetRow'))!.Resource).toEqual(['acs:ots:<region>:<account-id>:instance/<tablestore-instance>/table/acr_sync_alert']);
+  });
+});
