@@ -35,6 +35,8 @@ export interface Config {
   pageSize: number;
   maxPagesPerInstance: number;
   fetchConcurrency: number;
+  /** Consecutive runs that cannot read an instance before the channel is told alerting is blind there. */
+  blindAfterRuns: number;
   /** Names the checkpoint row, so several deployments can share one table. */
   stateKey: string;
   /** Credentials from the standard environment variables, used when the invocation context carries none. */
@@ -52,6 +54,9 @@ type Env = Record<string, string | undefined>;
 const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 const INSTANCE = /^cri-[A-Za-z0-9]+$/;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+// The platforms' webhook hosts (DingTalk custom robot docs, mainland and international; Slack incoming webhooks).
+const DINGTALK_HOSTS = new Set(['oapi.dingtalk.com', 'oapi.dingtalk.io']);
+const SLACK_HOSTS = new Set(['hooks.slack.com']);
 
 function intSetting(name: string, min: number, max: number, fallback: number) {
   return v.pipe(
@@ -80,6 +85,8 @@ const plainSchema = v.object({
   ACR_PAGE_SIZE: intSetting('ACR_PAGE_SIZE', 1, 100, 50),
   ACR_MAX_PAGES: intSetting('ACR_MAX_PAGES', 1, 10_000, 400),
   FETCH_CONCURRENCY: intSetting('FETCH_CONCURRENCY', 1, 10, 2),
+  BLIND_AFTER_RUNS: intSetting('BLIND_AFTER_RUNS', 1, 1_000, 3),
+  WEBHOOK_ALLOW_ANY_HOST: v.pipe(v.optional(v.string(), 'false'), v.trim(), v.toLowerCase(), v.picklist(['true', 'false'], 'WEBHOOK_ALLOW_ANY_HOST must be true or false')),
   STATE_KEY: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'STATE_KEY must be 1-200 letters, digits or _ . : -'))),
 });
 
@@ -145,14 +152,20 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
 
   const instances = env.ACR_INSTANCES?.trim() ? parseInstances(env.ACR_INSTANCES, problems) : [];
 
+  // A webhook URL is a credential the function hands its messages to: by default only the platforms' own hosts.
+  const anyHost = env.WEBHOOK_ALLOW_ANY_HOST?.trim().toLowerCase() === 'true';
+  const hostCheck = (u: URL, allowed: Set<string>, platform: string) =>
+    anyHost || LOOPBACK.has(u.hostname) || allowed.has(u.hostname) ? undefined : `must point at ${platform} (${[...allowed].join(' or ')}); set WEBHOOK_ALLOW_ANY_HOST=true to send through another host`;
   const dingtalkUrl = parseWebhook('DINGTALK_WEBHOOK', env.DINGTALK_WEBHOOK, problems, (u) =>
-    u.searchParams.get('access_token') ? undefined : 'must carry the robot access_token parameter (copy the whole URL from the robot settings)',
+    hostCheck(u, DINGTALK_HOSTS, 'DingTalk') ??
+    (u.searchParams.get('access_token') ? undefined : 'must carry the robot access_token parameter (copy the whole URL from the robot settings)'),
   );
   const dingSecretRaw = env.DINGTALK_SECRET?.trim();
   if (dingSecretRaw && !dingSecretRaw.startsWith('SEC')) problems.push('DINGTALK_SECRET must be the robot signing secret, which starts with SEC');
   if (dingSecretRaw && !env.DINGTALK_WEBHOOK?.trim()) problems.push('DINGTALK_SECRET is set but DINGTALK_WEBHOOK is not');
   const slackUrl = parseWebhook('SLACK_WEBHOOK', env.SLACK_WEBHOOK, problems, (u) =>
-    u.pathname.startsWith('/services/') ? undefined : 'must be a Slack incoming webhook URL (https://hooks.slack.com/services/...)',
+    hostCheck(u, SLACK_HOSTS, 'Slack') ??
+    (u.pathname.startsWith('/services/') ? undefined : 'must be a Slack incoming webhook URL (https://hooks.slack.com/services/...)'),
   );
   if ((opts.requireChannel ?? true) && !env.DINGTALK_WEBHOOK?.trim() && !env.SLACK_WEBHOOK?.trim()) {
     problems.push('no channel configured: set DINGTALK_WEBHOOK and/or SLACK_WEBHOOK');
@@ -182,6 +195,7 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     pageSize: p.ACR_PAGE_SIZE,
     maxPagesPerInstance: p.ACR_MAX_PAGES,
     fetchConcurrency: p.FETCH_CONCURRENCY,
+    blindAfterRuns: p.BLIND_AFTER_RUNS,
     stateKey: p.STATE_KEY ?? functionName ?? 'default',
     envCredentials: envCredentials(env),
     functionName,

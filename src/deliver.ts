@@ -6,7 +6,7 @@ import type { Logger } from './log.js';
 import type { Notifier } from './notify/types.js';
 import { renderFor } from './render/index.js';
 import { withRetry } from './retry.js';
-import { OUTBOX_MAX_AGE_MS, type OutboxEntry } from './state/checkpoint.js';
+import { OUTBOX_MAX_AGE_MS, type ChannelPause, type OutboxEntry } from './state/checkpoint.js';
 
 export interface ChannelResult {
   /** Alerts the channel accepted in this run's message. */
@@ -15,7 +15,12 @@ export interface ChannelResult {
   pending: number;
   error?: string;
   errorKind?: IntegrationError['kind'];
+  /** Set when the channel is paused: its alerts wait until then (or until its configuration changes). */
+  pausedUntil?: number;
 }
+
+/** A channel that refused for good is tried again after this long, or as soon as its webhook or secret changes. */
+export const PAUSE_AFTER_REFUSAL_MS = 30 * 60_000;
 
 export interface DeliveryReport {
   channels: Partial<Record<ChannelName, ChannelResult>>;
@@ -35,10 +40,16 @@ export function idempotencyKey(channel: ChannelName, ids: readonly string[]): st
  */
 export async function deliver(
   outbox: readonly OutboxEntry[],
-  deps: { notifiers: readonly Notifier[]; lang: Lang; now: number; budget: Budget; log: Logger },
-): Promise<{ outbox: OutboxEntry[]; report: DeliveryReport }> {
+  deps: { notifiers: readonly Notifier[]; lang: Lang; now: number; budget: Budget; log: Logger; pauses?: Partial<Record<ChannelName, ChannelPause>> },
+): Promise<{ outbox: OutboxEntry[]; report: DeliveryReport; pauses: Partial<Record<ChannelName, ChannelPause>> }> {
   const configured = new Set(deps.notifiers.map((n) => n.channel));
   const report: DeliveryReport = { channels: {}, expired: 0 };
+  const pauses: Partial<Record<ChannelName, ChannelPause>> = {};
+  for (const n of deps.notifiers) {
+    const p = deps.pauses?.[n.channel];
+    // A changed webhook or secret may be the fix: try it now.
+    if (p && p.fingerprint === n.fingerprint && p.until > deps.now) pauses[n.channel] = p;
+  }
   let entries = outbox.map((e) => ({ ...e, pending: e.pending.filter((c) => configured.has(c)) }));
   const unroutable = outbox.filter((e, i) => e.pending.length > 0 && entries[i]!.pending.length === 0);
   if (unroutable.length > 0) deps.log.warn('alerts pending for a channel no longer configured were removed', { count: unroutable.length, ids: unroutable.slice(0, 20).map((e) => e.alert.id) });
@@ -46,6 +57,12 @@ export async function deliver(
   for (const notifier of deps.notifiers) {
     const due = entries.filter((e) => e.pending.includes(notifier.channel));
     if (due.length === 0) continue;
+    const paused = pauses[notifier.channel];
+    if (paused) {
+      report.channels[notifier.channel] = { delivered: 0, pending: due.length, error: paused.error, pausedUntil: paused.until };
+      deps.log.info('channel paused; its alerts wait', { channel: notifier.channel, alerts: due.length, until: new Date(paused.until).toISOString() });
+      continue;
+    }
     const alerts = due.map((e) => e.alert);
     const payload = renderFor(notifier.channel, alerts, deps.lang);
     const key = idempotencyKey(notifier.channel, alerts.map((a) => a.id));
@@ -62,8 +79,18 @@ export async function deliver(
       const ids = new Set(alerts.map((a) => a.id));
       entries = entries.map((e) => (ids.has(e.alert.id) ? { ...e, attempts: e.attempts + 1, lastError: `${notifier.channel}: ${error}` } : e));
       const errorKind = err instanceof IntegrationError ? err.kind : undefined;
-      report.channels[notifier.channel] = { delivered: 0, pending: alerts.length, error, errorKind };
-      deps.log.error('delivery failed; alerts stay pending for the next run', { channel: notifier.channel, alerts: alerts.length, error });
+      const pause = pauseFor(err, deps.now);
+      const result: ChannelResult = { delivered: 0, pending: alerts.length, error, errorKind };
+      if (pause) {
+        pauses[notifier.channel] = { until: pause, error, fingerprint: notifier.fingerprint };
+        result.pausedUntil = pause;
+      }
+      report.channels[notifier.channel] = result;
+      // The same refusal again after a pause is not news: an error line the first time, a warning after.
+      const repeated = deps.pauses?.[notifier.channel]?.error === error;
+      deps.log[repeated ? 'warn' : 'error'](pause ? 'delivery refused; the channel is paused and its alerts wait' : 'delivery failed; alerts stay pending for the next run', {
+        channel: notifier.channel, alerts: alerts.length, error, pausedUntil: pause ? new Date(pause).toISOString() : undefined,
+      });
     }
   }
 
@@ -73,5 +100,17 @@ export async function deliver(
     deps.log.error('giving up alerts no channel accepted for 7 days', { count: expired.length, ids: expired.slice(0, 20).map((e) => e.alert.id), lastError: expired[0]?.lastError });
   }
   const left = entries.filter((e) => e.pending.length > 0 && deps.now - e.detectedAt <= OUTBOX_MAX_AGE_MS);
-  return { outbox: left, report };
+  return { outbox: left, report, pauses };
+}
+
+/**
+ * Until when a channel should rest after `err`: a refusal that cannot pass on a retry (a wrong token, a deleted
+ * channel, a malformed payload) for PAUSE_AFTER_REFUSAL_MS; a server-requested wait the run could not sit out
+ * (DingTalk's 10-minute block, a long Retry-After) for that wait. Other failures are retried next run.
+ */
+function pauseFor(err: unknown, now: number): number | undefined {
+  if (!(err instanceof IntegrationError)) return undefined;
+  if (err.kind === 'config' || err.kind === 'permanent') return now + PAUSE_AFTER_REFUSAL_MS;
+  if (err.retryAfterMs !== undefined && err.retryAfterMs > 0) return now + err.retryAfterMs;
+  return undefined;
 }

@@ -12,7 +12,8 @@ import type { Logger } from './log.js';
 import type { Notifier } from './notify/types.js';
 import { renderFor } from './render/index.js';
 import { withRetry } from './retry.js';
-import { canonicalJson, heldByOther, type Alert, type Checkpoint, type OutboxEntry } from './state/checkpoint.js';
+import { canonicalJson, heldByOther, type Alert, type Checkpoint, type InstanceHealth, type OutboxEntry } from './state/checkpoint.js';
+import { updateHealth } from './monitor.js';
 import type { StateStore } from './state/store.js';
 
 export interface RunDeps {
@@ -106,10 +107,22 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
       fresh.push({ alert, pending: [...channels], detectedAt: now, attempts: 0 });
     }
   }
+  // The function's own sight: after BLIND_AFTER_RUNS failing reads of an instance, say so in the channels.
+  const health: Record<string, InstanceHealth> = {};
+  for (const o of outcomes) {
+    const h = updateHealth(o.inst.key, prev.health?.[o.inst.key], o.error === undefined ? { ok: true } : { ok: false, error: describeError(o.error) }, now, config.blindAfterRuns);
+    if (h.health) health[o.inst.key] = h.health;
+    if (h.notice) {
+      fresh.push({ alert: h.notice, pending: [...channels], detectedAt: now, attempts: 0 });
+      log[h.notice.kind === 'blind' ? 'error' : 'info'](h.notice.kind === 'blind' ? 'alerting is blind for an instance; telling the channels' : 'alerting sees the instance again', { instance: o.inst.key, runs: h.notice.runs });
+    }
+  }
   const next: Checkpoint = {
     schema: 1,
     instances: { ...prev.instances },
     outbox: [...prev.outbox, ...fresh],
+    health: Object.keys(health).length > 0 ? health : undefined,
+    channels: prev.channels,
   };
   for (const o of outcomes) if (o.detection) next.instances[o.inst.key] = o.detection.cursor;
 
@@ -121,8 +134,11 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
     return summarise('dry-run', { failuresFound: fresh.length, pendingDelivery: next.outbox.length });
   }
 
-  if (next.outbox.length === 0 && sameCursors(prev, next)) {
-    return summarise('nothing-new', { failuresFound: 0, pendingDelivery: 0 });
+  // Nothing to record and nothing that can be sent now (alerts waiting only for paused channels): no write.
+  const sendable = next.outbox.some((e) => e.pending.some((c) => canSendTo(deps, prev, c, now)));
+  if (fresh.length === 0 && !sendable && sameState(prev, next)) {
+    for (const [ch, p] of Object.entries(prev.channels ?? {})) if (p.until > now) problems.push(`${ch}: paused until ${new Date(p.until).toISOString()} after: ${p.error}`);
+    return summarise('nothing-new', { failuresFound: 0, pendingDelivery: next.outbox.length });
   }
 
   // Claim: record the new alerts and take the lease in one conditional write. Whoever wrote first owns them.
@@ -141,15 +157,19 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
 
   let report: DeliveryReport = { channels: {}, expired: 0 };
   let outbox = next.outbox;
+  let pauses = prev.channels;
   if (outbox.length > 0) {
-    ({ outbox, report } = await deliver(outbox, { notifiers: deps.notifiers, lang: config.lang, now: deps.clock.now(), budget: deps.budget, log }));
+    ({ outbox, report, pauses } = await deliver(outbox, { notifiers: deps.notifiers, lang: config.lang, now: deps.clock.now(), budget: deps.budget, log, pauses: prev.channels }));
   }
-  for (const [ch, r] of Object.entries(report.channels)) if (r.error) problems.push(`${ch}: ${r.error}`);
+  for (const [ch, r] of Object.entries(report.channels)) {
+    if (r.error) problems.push(`${ch}: ${r.pausedUntil ? `paused until ${new Date(r.pausedUntil).toISOString()} after: ` : ''}${r.error}`);
+  }
   if (report.expired > 0) problems.push(`${report.expired} alerts were given up after 7 days undelivered`);
 
   // Release: save what was delivered. Failing here means alerts that went out are still pending in the store, so
   // the error propagates and the next attempt re-sends them (the documented duplicate window).
-  await saveOrAdopt(deps, stateCall, 'save checkpoint', { ...next, outbox }, version);
+  const channelsAfter = pauses && Object.keys(pauses).length > 0 ? pauses : undefined;
+  await saveOrAdopt(deps, stateCall, 'save checkpoint', { ...next, outbox, channels: channelsAfter }, version);
 
   const notified: Partial<Record<ChannelName, number>> = {};
   for (const [ch, r] of Object.entries(report.channels)) notified[ch as ChannelName] = r.delivered;
@@ -214,8 +234,16 @@ async function scanInstances(deps: RunDeps, prev: Checkpoint): Promise<InstanceO
   );
 }
 
-function sameCursors(a: Checkpoint, b: Checkpoint): boolean {
-  return canonicalJson(a.instances) === canonicalJson(b.instances);
+function sameState(a: Checkpoint, b: Checkpoint): boolean {
+  return canonicalJson([a.instances, a.health ?? {}]) === canonicalJson([b.instances, b.health ?? {}]);
+}
+
+/** Whether an alert pending for `channel` could go out in this run: configured, and not paused (or reconfigured). */
+function canSendTo(deps: RunDeps, prev: Checkpoint, channel: ChannelName, now: number): boolean {
+  const n = deps.notifiers.find((x) => x.channel === channel);
+  if (!n) return true; // deliver() removes it from the outbox, which is a change to record
+  const p = prev.channels?.[channel];
+  return !p || p.until <= now || p.fingerprint !== n.fingerprint;
 }
 
 function buildSummary(

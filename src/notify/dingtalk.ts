@@ -4,7 +4,7 @@ import { IntegrationError } from '../errors.js';
 import type { DingTalkMarkdown } from '../render/dingtalk.js';
 import { Secret } from '../secret.js';
 import { postJson } from './http.js';
-import type { Notifier } from './types.js';
+import { fingerprintOf, type Notifier } from './types.js';
 
 // errcodes from DingTalk's custom-robot docs and observed answers: 130101 "send too fast" (20 messages a minute per
 // robot, then a 10-minute block); 310000 security settings (keyword, signature, timestamp or IP allow-list);
@@ -69,6 +69,7 @@ export function dingtalkOutcome(status: number, body: string): IntegrationError 
 export function createDingTalkNotifier(opts: { webhook: Secret; secret?: Secret; clock: Clock }): Notifier<DingTalkMarkdown> {
   return {
     channel: 'dingtalk',
+    fingerprint: fingerprintOf(opts.webhook, opts.secret),
     async send(payload, { timeoutMs, idempotencyKey }) {
       const url = signedUrl(opts.webhook, opts.secret, opts.clock.now());
       // msgUuid lets DingTalk drop a repeat of a message whose answer we never saw.

@@ -4,7 +4,7 @@ import type { SlackMessage } from '../render/slack.js';
 import type { Secret } from '../secret.js';
 import { postJson } from './http.js';
 import { parseRetryAfter } from './retry-after.js';
-import type { Notifier } from './types.js';
+import { fingerprintOf, type Notifier } from './types.js';
 
 // Incoming-webhook error bodies are plain strings (Slack changelog 2016-05-17 and webhook docs).
 const OUR_FAULT = new Set(['invalid_payload', 'too_many_attachments', 'no_text', 'msg_blocks_too_long', 'invalid_blocks']);
@@ -27,6 +27,7 @@ export function slackOutcome(status: number, body: string, headers: Record<strin
 export function createSlackNotifier(opts: { webhook: Secret; clock: Clock }): Notifier<SlackMessage> {
   return {
     channel: 'slack',
+    fingerprint: fingerprintOf(opts.webhook),
     async send(payload, { timeoutMs }) {
       const answer = await postJson('slack', opts.webhook, payload, timeoutMs);
       const err = slackOutcome(answer.status, answer.body, answer.headers, opts.clock.now());

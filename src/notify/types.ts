@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { ChannelName } from '../config.js';
+import type { Secret } from '../secret.js';
 
 export interface SendOptions {
   timeoutMs: number;
@@ -12,5 +14,14 @@ export interface SendOptions {
  */
 export interface Notifier<P = unknown> {
   readonly channel: ChannelName;
+  /** Changes when the channel's configuration (webhook, secret) changes; a hash, never the values. */
+  readonly fingerprint: string;
   send(payload: P, opts: SendOptions): Promise<void>;
+}
+
+/** A short hash of a channel's secrets, to notice that an operator changed them. */
+export function fingerprintOf(...secrets: (Secret | undefined)[]): string {
+  const h = createHash('sha256');
+  for (const s of secrets) h.update(s?.reveal() ?? '').update('\n');
+  return h.digest('hex').slice(0, 16);
 }

@@ -1,14 +1,15 @@
 import { classify, SEVERITY_RANK, type Classification, type Severity } from '../classify.js';
 import type { Lang } from '../config.js';
-import type { Alert } from '../state/checkpoint.js';
+import type { Alert, FailureAlert, MonitorAlert } from '../state/checkpoint.js';
+import { isFailure } from '../state/checkpoint.js';
 
 export interface AlertGroup {
   classification: Classification;
-  alerts: Alert[];
+  alerts: FailureAlert[];
 }
 
-/** Groups alerts by TaskIssue: most severe first, then largest; newest alert first within a group. */
-export function groupByCause(alerts: readonly Alert[]): AlertGroup[] {
+/** Groups failure alerts by TaskIssue: most severe first, then largest; newest alert first within a group. */
+export function groupByCause(alerts: readonly FailureAlert[]): AlertGroup[] {
   const byIssue = new Map<string, AlertGroup>();
   for (const a of alerts) {
     const c = classify(a.task.issue);
@@ -38,6 +39,11 @@ const LABELS = {
     more: (n: number) => `…and ${n} more`,
     unnamedRule: '(rule not readable)',
     footer: 'Each failure is announced once. Task ids open in the ACR console under the instance’s sync records.',
+    notices: (n: number) => `ACR sync alerting: ${n} monitoring ${n === 1 ? 'notice' : 'notices'}`,
+    blind: (instance: string, since: string, runs: number, error: string) =>
+      `Alerting is blind for ${instance} since ${since}: ${runs} runs in a row could not read its sync tasks, so failures there go unannounced. Last error: ${error}`,
+    restored: (instance: string, minutes: number) =>
+      `Alerting for ${instance} works again after ${minutes} min; failures from that time are announced as usual.`,
     severity: { high: 'high', medium: 'medium', low: 'low' } as Record<Severity, string>,
   },
   zh: {
@@ -48,6 +54,10 @@ const LABELS = {
     more: (n: number) => `…另有 ${n} 个`,
     unnamedRule: '(规则不可读)',
     footer: '每个失败只通知一次。任务 ID 可在控制台实例的同步记录中查到。',
+    notices: (n: number) => `ACR 同步告警:${n} 条监控状态通知`,
+    blind: (instance: string, since: string, runs: number, error: string) =>
+      `实例 ${instance} 的同步告警自 ${since} 起失明:连续 ${runs} 次无法读取同步任务,期间的失败无法通知。最近错误:${error}`,
+    restored: (instance: string, minutes: number) => `实例 ${instance} 的同步告警已恢复(中断 ${minutes} 分钟),期间的失败会照常通知。`,
     severity: { high: '高', medium: '中', low: '低' } as Record<Severity, string>,
   },
 } as const;
@@ -74,7 +84,7 @@ export interface LineParts {
   time: string;
 }
 
-export function lineParts(a: Alert, lang: Lang): LineParts {
+export function lineParts(a: FailureAlert, lang: Lang): LineParts {
   const { from, to } = a.task;
   const src = `${from.namespace}/${from.repo}:${from.tag}`;
   const dst = `${to.namespace}/${to.repo}:${to.tag}`;
@@ -88,6 +98,31 @@ export function lineParts(a: Alert, lang: Lang): LineParts {
     taskId: a.task.taskId,
     time: formatTime(a.task.modifiedTime ?? a.task.createTime, lang),
   };
+}
+
+/** Splits what a message holds: sync failures, and notices about the function's own sight of instances. */
+export function split(alerts: readonly Alert[]): { failures: FailureAlert[]; notices: MonitorAlert[] } {
+  const failures: FailureAlert[] = [];
+  const notices: MonitorAlert[] = [];
+  for (const a of alerts) {
+    if (isFailure(a)) failures.push(a);
+    else notices.push(a);
+  }
+  notices.sort((x, y) => x.at - y.at || x.id.localeCompare(y.id));
+  return { failures, notices };
+}
+
+/** The heading of a message: failures lead; a message of notices only says so. */
+export function headingFor(failures: number, notices: number, lang: Lang): string {
+  return failures > 0 ? labels(lang).heading(failures) : labels(lang).notices(notices);
+}
+
+/** A notice as one sentence, unescaped, with its mark. */
+export function noticeText(n: MonitorAlert, lang: Lang): string {
+  const L = labels(lang);
+  return n.kind === 'blind'
+    ? `⚠️ ${L.blind(n.instance, formatTime(n.since, lang), n.runs, n.error ?? '')}`
+    : `✅ ${L.restored(n.instance, Math.max(1, Math.round((n.at - n.since) / 60_000)))}`;
 }
 
 /** Alert counts per instance key, largest first, for the header line. */

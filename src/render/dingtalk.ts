@@ -1,6 +1,6 @@
 import type { Lang } from '../config.js';
 import type { Alert } from '../state/checkpoint.js';
-import { SEVERITY_MARK, fitLines, groupByCause, instanceCounts, labels, lineParts } from './common.js';
+import { SEVERITY_MARK, fitLines, groupByCause, headingFor, instanceCounts, labels, lineParts, noticeText, split } from './common.js';
 
 export interface DingTalkMarkdown {
   msgtype: 'markdown';
@@ -31,15 +31,20 @@ export function dingtalkInert(s: string): string {
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
-/** One markdown message for all `alerts`, grouped by cause, cut to fit DingTalk's size with "and N more". */
+/**
+ * One markdown message for all `alerts`: monitoring notices first, then failures grouped by cause, cut to fit
+ * DingTalk's size with "and N more".
+ */
 export function renderDingTalk(alerts: readonly Alert[], lang: Lang): DingTalkMarkdown {
   const L = labels(lang);
-  const groups = groupByCause(alerts);
-  const heading = L.heading(alerts.length);
-  const top = groups[0]?.classification.severity ?? 'medium';
+  const { failures, notices } = split(alerts);
+  const groups = groupByCause(failures);
+  const heading = headingFor(failures.length, notices.length, lang);
+  const top = groups[0]?.classification.severity;
   const head = [
-    `#### ${SEVERITY_MARK[top]} ${heading}`,
-    `${L.instances}: ${instanceCounts(alerts).map(([k, n]) => `${dingtalkInert(k)} (${n})`).join(', ')}`,
+    `#### ${top ? SEVERITY_MARK[top] : '⚠️'} ${heading}`,
+    ...notices.map((n) => `> ${dingtalkInert(noticeText(n, lang))}`),
+    ...(failures.length > 0 ? [`${L.instances}: ${instanceCounts(failures).map(([k, n]) => `${dingtalkInert(k)} (${n})`).join(', ')}`] : []),
   ].join('\n\n');
 
   const sections = groups.map((g) => {

@@ -1,6 +1,6 @@
 import type { Lang } from '../config.js';
 import type { Alert } from '../state/checkpoint.js';
-import { SEVERITY_MARK, fitLines, groupByCause, instanceCounts, labels, lineParts } from './common.js';
+import { SEVERITY_MARK, fitLines, groupByCause, headingFor, instanceCounts, labels, lineParts, noticeText, split } from './common.js';
 
 // Block Kit limits: https://docs.slack.dev/reference/block-kit/blocks (50 blocks per message), section text 3000
 // characters, header plain_text 150 characters. Messages above ~12,000 characters of blocks are refused in practice.
@@ -33,19 +33,27 @@ export function slackCode(s: string): string {
 
 const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
 
-/** One Block Kit message for all `alerts`, grouped by cause, within Slack's limits, with a plain-text fallback. */
+/**
+ * One Block Kit message for all `alerts`: monitoring notices first, then failures grouped by cause, within Slack's
+ * limits, with a plain-text fallback.
+ */
 export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage {
   const L = labels(lang);
-  const groups = groupByCause(alerts);
-  const heading = L.heading(alerts.length);
-  const top = groups[0]?.classification.severity ?? 'medium';
+  const { failures, notices } = split(alerts);
+  const groups = groupByCause(failures);
+  const heading = headingFor(failures.length, notices.length, lang);
+  const top = groups[0]?.classification.severity;
   const blocks: Record<string, unknown>[] = [
-    { type: 'header', text: { type: 'plain_text', text: clip(`${SEVERITY_MARK[top]} ${heading}`, SLACK_HEADER_MAX), emoji: true } },
-    {
-      type: 'context',
-      elements: [{ type: 'mrkdwn', text: clip(`${L.instances}: ${instanceCounts(alerts).map(([k, n]) => `${slackCode(k)} (${n})`).join(', ')}`, SLACK_SECTION_MAX) }],
-    },
+    { type: 'header', text: { type: 'plain_text', text: clip(`${top ? SEVERITY_MARK[top] : '⚠️'} ${heading}`, SLACK_HEADER_MAX), emoji: true } },
   ];
+  // Notices are few (one per instance at most); keep them within the block budget all the same.
+  for (const n of notices.slice(0, 10)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(slackEscape(noticeText(n, lang)), SLACK_SECTION_MAX) } });
+  if (failures.length > 0) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: clip(`${L.instances}: ${instanceCounts(failures).map(([k, n]) => `${slackCode(k)} (${n})`).join(', ')}`, SLACK_SECTION_MAX) }],
+    });
+  }
 
   const sections = groups.map((g) => {
     const c = g.classification;
@@ -82,6 +90,6 @@ export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage 
   if (overflow > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `_${L.more(overflow)}_` } });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackEscape(L.footer) }] });
 
-  const summary = groups.map((g) => `${g.classification.issue || 'UNCLASSIFIED'} ${g.alerts.length}`).join(', ');
+  const summary = [...notices.map((n) => n.kind), ...groups.map((g) => `${g.classification.issue || 'UNCLASSIFIED'} ${g.alerts.length}`)].join(', ');
   return { text: slackEscape(`${heading} (${summary})`), blocks };
 }

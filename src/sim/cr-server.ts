@@ -38,7 +38,7 @@ export interface CrSimOptions {
   denied?: ('ListRepoSyncTask' | 'ListRepoSyncRule')[];
   latencyMs?: number;
   /** Called before each authenticated call is answered; returning 'drop' closes the connection unanswered. */
-  onCall?(action: string): 'drop' | void | Promise<'drop' | void>;
+  onCall?(action: string, params: Record<string, string>): 'drop' | void | Promise<'drop' | void>;
 }
 
 export interface RecordedCall {
@@ -117,7 +117,7 @@ export async function startCrSimulator(options: CrSimOptions): Promise<CrSimulat
     if (params.Version !== '2018-12-01') return error(res, 400, 'InvalidVersion', 'Specified parameter Version is not valid.', call);
 
     const action = params.Action;
-    if ((await options.onCall?.(action ?? '')) === 'drop') {
+    if ((await options.onCall?.(action ?? '', params)) === 'drop') {
       call.status = -3;
       return req.socket.destroy();
     }

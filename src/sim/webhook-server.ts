@@ -82,10 +82,16 @@ export async function startWebhookReceivers(opts: ReceiverOptions): Promise<Webh
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const channel = url.pathname === '/robot/send' ? 'dingtalk' : url.pathname === opts.slackPath ? 'slack' : undefined;
+    const channel = url.pathname === '/robot/send' ? 'dingtalk' : url.pathname.startsWith('/services/') ? 'slack' : undefined;
     const text = await body(req);
     if (!channel || req.method !== 'POST') {
       res.writeHead(404);
+      return res.end('no_service');
+    }
+    // Slack answers a hook that does not exist (deleted, mistyped) with 404 no_service.
+    if (channel === 'slack' && url.pathname !== opts.slackPath) {
+      attempts.push({ channel, answered: 404 });
+      res.writeHead(404, { 'content-type': 'text/plain' });
       return res.end('no_service');
     }
     const fault = faults[channel].find((f) => f.left > 0);

@@ -21,13 +21,53 @@ export interface InstanceCursor {
   handled: Record<string, number>;
 }
 
-/** One failure to announce. `rule` is absent when the rule could not be read. */
-export interface Alert {
+/** One failed sync task to announce. `rule` is absent when the rule could not be read. */
+export interface FailureAlert {
+  /** Absent in checkpoints written before other kinds existed. */
+  kind?: 'failure';
   /** `regionId:instanceId/taskId`: unique across instances. */
   id: string;
   instance: string;
   task: SyncTask;
   rule?: SyncRule;
+}
+
+/** The function itself cannot see an instance (`blind`), or can again (`restored`). */
+export interface MonitorAlert {
+  kind: 'blind' | 'restored';
+  id: string;
+  instance: string;
+  /** When reading the instance started failing. */
+  since: number;
+  /** When this notice was raised. */
+  at: number;
+  /** Consecutive runs that could not read the instance. */
+  runs: number;
+  /** The last error, secret-free (for `blind`). */
+  error?: string;
+}
+
+export type Alert = FailureAlert | MonitorAlert;
+
+export const isFailure = (a: Alert): a is FailureAlert => a.kind === undefined || a.kind === 'failure';
+
+/** Consecutive runs that could not read an instance's tasks. */
+export interface InstanceHealth {
+  since: number;
+  runs: number;
+  lastError: string;
+  /** Whether the blind notice went into the outbox. */
+  announced: boolean;
+}
+
+/**
+ * A channel that refused for good (a wrong token, a deleted channel) or asked us to back off: its alerts wait until
+ * `until`, or until its configuration changes (`fingerprint` differs), instead of being re-sent every run.
+ */
+export interface ChannelPause {
+  until: number;
+  error: string;
+  fingerprint: string;
 }
 
 /** An alert with the channels it has not reached yet. It leaves the outbox only when every channel took it. */
@@ -50,6 +90,8 @@ export interface Checkpoint {
   instances: Record<string, InstanceCursor>;
   outbox: OutboxEntry[];
   lease?: Lease;
+  health?: Record<string, InstanceHealth>;
+  channels?: Partial<Record<ChannelName, ChannelPause>>;
 }
 
 /** A checkpoint as stored, with the version its next conditional write must match (0: never written). */

@@ -29,8 +29,10 @@ const cursor = v.object({
   open: v.record(v.string(), openTask),
   handled: v.record(v.string(), v.number()),
 });
+const failureAlert = v.looseObject({ kind: v.optional(v.literal('failure')), id: v.string(), instance: v.string(), task: v.looseObject({ taskId: v.string(), createTime: v.number() }) });
+const monitorAlert = v.looseObject({ kind: v.picklist(['blind', 'restored']), id: v.string(), instance: v.string(), since: v.number(), at: v.number(), runs: v.number() });
 const outboxEntry = v.object({
-  alert: v.object({ id: v.string(), instance: v.string(), task: v.looseObject({ taskId: v.string(), createTime: v.number() }), rule: v.optional(v.looseObject({})) }),
+  alert: v.union([failureAlert, monitorAlert]),
   pending: v.array(v.picklist(['dingtalk', 'slack'])),
   detectedAt: v.number(),
   attempts: v.number(),
@@ -41,6 +43,8 @@ const checkpointSchema = v.object({
   instances: v.record(v.string(), cursor),
   outbox: v.array(outboxEntry),
   lease: v.optional(v.object({ owner: v.string(), until: v.number() })),
+  health: v.optional(v.record(v.string(), v.object({ since: v.number(), runs: v.number(), lastError: v.string(), announced: v.boolean() }))),
+  channels: v.optional(v.record(v.picklist(['dingtalk', 'slack']), v.object({ until: v.number(), error: v.string(), fingerprint: v.string() }))),
 });
 
 /**

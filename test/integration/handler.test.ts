@@ -101,13 +101,19 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect(world.checkpoint()!.checkpoint.outbox).toHaveLength(0);
   });
 
-  it('treats a DingTalk errcode as a failed delivery, reports it, and delivers once the robot accepts', async () => {
+  it('treats a DingTalk errcode as a failed delivery, pauses the robot instead of retrying every run, and delivers after', async () => {
     world = await startWorld({ instances: [instance([task('rst-e1', 'ERROR', 10, 'INTERNAL_ERROR')])] });
     world.hooks.fault('dingtalk', { kind: 'errcode', errcode: 310000, errmsg: 'keywords not in content' });
     const first = await world.run();
     expect(first.notified.dingtalk).toBe(0);
-    expect(first.problems.join()).toMatch(/310000.*keyword/);
+    expect(first.problems.join()).toMatch(/dingtalk: paused until .*310000.*keyword/);
     expect(world.hooks.received.filter((r) => r.channel === 'dingtalk')).toHaveLength(0);
+    const paused = await world.run();
+    expect(paused).toMatchObject({ outcome: 'nothing-new', pendingDelivery: 1, apiCalls: { stateWrites: 0 } });
+    expect(world.hooks.attempts.filter((a) => a.channel === 'dingtalk')).toHaveLength(1);
+    world.editCheckpoint((cp) => {
+      (cp.channels as Record<string, { until: number }>).dingtalk!.until = Date.now() - 1;
+    });
     const second = await world.run();
     expect(second.notified.dingtalk).toBe(1);
     expect(announcedIds(world.hooks, 'dingtalk')).toEqual(['rst-e1']);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handler, setLogSink } from '../../src/index.js';
@@ -43,7 +43,11 @@ export interface World {
   logs: string[];
   /** Invokes the real handler as Function Compute would (Buffer event, context with STS credentials). */
   run(opts?: { payload?: string; env?: Record<string, string | undefined>; requestId?: string; timeout?: number }): Promise<RunSummary>;
-  checkpoint(): { version: number; checkpoint: { outbox: unknown[]; instances: Record<string, unknown> } } | undefined;
+  checkpoint(): { version: number; checkpoint: { outbox: unknown[]; instances: Record<string, unknown>; channels?: Record<string, { until: number; error: string }>; health?: Record<string, unknown> } } | undefined;
+  /** Called on every CR call before it is answered (after any barrier), e.g. to change the list between pages. */
+  onCrCall?: (action: string, params: Record<string, string>) => void;
+  /** Rewrites the file checkpoint, e.g. to let a channel pause run out without waiting for it. */
+  editCheckpoint(edit: (cp: Record<string, unknown>) => void): void;
   /** The checkpoint as the Tablestore server holds it, read through the real SDK. */
   storedCheckpoint(): Promise<Versioned>;
   /** Runs the handler in a child process, killing it at `kill` if given. */
@@ -84,8 +88,9 @@ export async function startWorld(opts: {
   };
   const cr = await startCrSimulator({
     accessKeyId: KEYS.id, accessKeySecret: KEYS.secret, securityToken: KEYS.token, instances: opts.instances, ...opts.cr,
-    onCall: async (action) => {
+    onCall: async (action, params) => {
       await barrier(action);
+      self.onCrCall?.(action, params);
       return trip((p) => p.at === 'cr' && p.action === action);
     },
   });
@@ -127,7 +132,7 @@ export async function startWorld(opts: {
   });
   const timerEvent = (payload: string) => JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'timer', payload });
   const logs: string[] = [];
-  return {
+  const self: World = {
     cr, hooks, ots, dir, checkpointFile, env, logs,
     async run(o = {}) {
       const saved = { ...process.env };
@@ -146,6 +151,11 @@ export async function startWorld(opts: {
         setLogSink(undefined);
         process.env = saved;
       }
+    },
+    editCheckpoint(edit) {
+      const stored = JSON.parse(readFileSync(checkpointFile, 'utf8')) as { version: number; checkpoint: Record<string, unknown> };
+      edit(stored.checkpoint);
+      writeFileSync(checkpointFile, JSON.stringify(stored));
     },
     checkpoint() {
       try {
@@ -186,6 +196,7 @@ export async function startWorld(opts: {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return self;
 }
 
 /** Task ids named in the messages a channel received (each line of a message carries one task id). */

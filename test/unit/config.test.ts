@@ -52,9 +52,16 @@ describe('readConfig', () => {
     expect(problems({ ...base, ...over } as Record<string, string>).join('\n')).toMatch(why);
   });
 
+  it('accepts webhooks only on the platforms\' hosts unless told otherwise', () => {
+    expect(problems({ ...base, SLACK_WEBHOOK: 'https://hooks.example.com/services/a' }).join()).toMatch(/SLACK_WEBHOOK must point at Slack \(hooks.slack.com\)/);
+    expect(problems({ ...base, DINGTALK_WEBHOOK: 'https://evil.example/robot/send?access_token=x' }).join()).toMatch(/DINGTALK_WEBHOOK must point at DingTalk/);
+    expect(problems({ ...base, DINGTALK_WEBHOOK: 'https://oapi.dingtalk.io/robot/send?access_token=x' })).toEqual([]);
+    expect(problems({ ...base, SLACK_WEBHOOK: 'https://gateway.corp.example/services/a', WEBHOOK_ALLOW_ANY_HOST: 'true' })).toEqual([]);
+  });
+
   it('accepts plain http only for loopback webhooks', () => {
     expect(problems({ ...base, SLACK_WEBHOOK: 'http://127.0.0.1:9/services/a' })).toEqual([]);
-    expect(problems({ ...base, SLACK_WEBHOOK: 'http://10.0.0.1/services/a' }).join()).toMatch(/must use https/);
+    expect(problems({ ...base, SLACK_WEBHOOK: 'http://10.0.0.1/services/a', WEBHOOK_ALLOW_ANY_HOST: 'true' }).join()).toMatch(/must use https/);
   });
 
   it('never repeats a secret in its errors, and knows which values to scrub', () => {
