@@ -17,6 +17,12 @@ export default tseslint.config(
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
   },
   {
+    // The benchmark's child loads the CommonJS bundle exactly as Function Compute does.
+    files: ['bench/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { console: 'readonly', process: 'readonly', require: 'readonly', Buffer: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['src/config.ts', 'src/demo.ts', 'src/cli/**', 'test/**', 'bench/**', 'scripts/**', 'bin/**'],
     rules: { 'no-restricted-properties': 'off' },
   },

@@ -4,7 +4,7 @@
  * @alicloud/fc2 are not reachable from src/index.ts and so are not in it.
  */
 import { build } from 'esbuild';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 const out = 'dist';
 rmSync(out, { recursive: true, force: true });
@@ -22,6 +22,13 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
+// esbuild makes the whole bundle strict because the entry is an ES module. CommonJS dependencies were written for
+// sloppy mode, and the tablestore SDK relies on it (computePrimaryKeySize assigns an undeclared `key`, a
+// ReferenceError under "use strict"): drop the file-wide directive so each module runs as it does under Node.
+const bundlePath = `${out}/index.js`;
+const code = readFileSync(bundlePath, 'utf8');
+if (!code.startsWith('"use strict";')) throw new Error('expected esbuild to open the bundle with "use strict"; check the build');
+writeFileSync(bundlePath, code.slice('"use strict";'.length));
 // Without this, Node would read the repository's "type": "module" when the bundle is loaded locally.
 writeFileSync(`${out}/package.json`, JSON.stringify({ type: 'commonjs' }) + '\n');
 // The bundle map stays outside dist/, which is deployed as it is.

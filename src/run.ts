@@ -103,7 +103,9 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   const channels = deps.notifiers.map((n) => n.channel);
   for (const o of outcomes) {
     for (const task of o.detection?.failures ?? []) {
-      const alert: Alert = { id: `${o.inst.key}/${task.taskId}`, instance: o.inst.key, task, rule: task.ruleId ? o.rules?.get(task.ruleId) : undefined };
+      const rule = task.ruleId ? o.rules?.get(task.ruleId) : undefined;
+      // The outbox keeps what a message shows of the rule, not its filters and targets: it may hold thousands.
+      const alert: Alert = { id: `${o.inst.key}/${task.taskId}`, instance: o.inst.key, task, rule: rule && { ruleId: rule.ruleId, name: rule.name, scope: rule.scope } };
       fresh.push({ alert, pending: [...channels], detectedAt: now, attempts: 0 });
     }
   }

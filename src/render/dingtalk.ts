@@ -56,25 +56,26 @@ export function renderDingTalk(alerts: readonly Alert[], lang: Lang): DingTalkMa
       `> ${c.cause[lang]}`,
       `**${L.fix}:**\n${steps}`,
     ].join('\n\n');
-    const lines = g.alerts.map((a) => {
+    // At most MAX_LINES_PER_GROUP lines can be shown; the rest are only counted.
+    const lines = g.alerts.slice(0, MAX_LINES_PER_GROUP).map((a) => {
       const p = lineParts(a, lang);
       const trigger = p.trigger ? ` · ${dingtalkInert(p.trigger)}` : '';
       return `- **${dingtalkInert(p.image)}** ${dingtalkInert(p.route)} · ${L.rule} ${dingtalkInert(p.rule)}${trigger} · ${dingtalkInert(p.taskId)} · ${p.time}`;
     });
-    return { header, lines };
+    return { header, lines, total: g.alerts.length };
   });
 
   const footer = `\n\n---\n${L.footer}`;
   const fixed = bytes(head) + bytes(footer) + sections.reduce((n, s) => n + bytes(s.header) + 4, 0);
   const shown = fitLines(
-    sections.map((s) => ({ lines: s.lines.map((l) => bytes(l) + 1) })),
+    sections.map((s) => ({ lines: [...s.lines.map((l) => bytes(l) + 1), ...(s.total > s.lines.length ? [Number.POSITIVE_INFINITY] : [])] })),
     DINGTALK_MAX_BYTES - fixed,
     MAX_LINES_PER_GROUP,
     bytes(L.more(1_000_000)) + 4,
   );
   const body = sections.map((s, i) => {
     const n = shown[i] ?? 0;
-    const rest = s.lines.length - n;
+    const rest = s.total - n;
     const list = [...s.lines.slice(0, n), ...(rest > 0 ? [`- ${L.more(rest)}`] : [])].join('\n');
     return `${s.header}\n\n${list}`;
   });

@@ -60,12 +60,13 @@ export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage 
     const issue = c.issue ? ` · ${slackCode(c.issue)}` : '';
     const steps = c.remediation[lang].map((s, i) => `${i + 1}. ${slackEscape(s)}`).join('\n');
     const header = clip(`*${SEVERITY_MARK[c.severity]} ${slackEscape(c.title[lang])}*${issue} · *${g.alerts.length}*\n_${slackEscape(c.cause[lang])}_\n*${L.fix}:*\n${steps}`, SLACK_SECTION_MAX);
-    const lines = g.alerts.map((a) => {
+    // At most MAX_LINES_PER_GROUP lines can be shown; the rest are only counted.
+    const lines = g.alerts.slice(0, MAX_LINES_PER_GROUP).map((a) => {
       const p = lineParts(a, lang);
       const trigger = p.trigger ? ` · ${slackEscape(p.trigger)}` : '';
       return `• ${slackCode(p.image)} ${slackCode(p.route)} · ${L.rule} ${slackCode(p.rule)}${trigger} · ${slackCode(p.taskId)} · ${p.time}`;
     });
-    return { header, lines };
+    return { header, lines, total: g.alerts.length };
   });
 
   // Each group takes a divider, a header section and a list section; keep within the block count by dropping whole
@@ -75,14 +76,14 @@ export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage 
   const overflow = groups.slice(maxGroups).reduce((n, g) => n + g.alerts.length, 0);
   const fixed = JSON.stringify(blocks).length + kept.reduce((n, s) => n + s.header.length + 120, 0);
   const shown = fitLines(
-    kept.map((s) => ({ lines: s.lines.map((l) => l.length + 1) })),
+    kept.map((s) => ({ lines: [...s.lines.map((l) => l.length + 1), ...(s.total > s.lines.length ? [Number.POSITIVE_INFINITY] : [])] })),
     SLACK_TOTAL_MAX - fixed,
     MAX_LINES_PER_GROUP,
     L.more(1_000_000).length + 2,
   );
   kept.forEach((s, i) => {
     const n = shown[i] ?? 0;
-    const rest = s.lines.length - n;
+    const rest = s.total - n;
     const list = [...s.lines.slice(0, n), ...(rest > 0 ? [`_${L.more(rest)}_`] : [])].join('\n');
     blocks.push({ type: 'divider' }, { type: 'section', text: { type: 'mrkdwn', text: s.header } });
     if (list) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(list, SLACK_SECTION_MAX) } });

@@ -19,7 +19,7 @@ export interface CrFault {
   action?: 'ListRepoSyncTask' | 'ListRepoSyncRule';
   instanceId?: string;
   pageNo?: number;
-  kind: 'throttle' | 'throttle-user' | 'html-502' | 'empty-500' | 'json-without-code' | 'reset' | 'hang' | 'no-privilege' | 'system-error';
+  kind: 'throttle' | 'throttle-user' | 'html-502' | 'html-503' | 'empty-500' | 'json-without-code' | 'reset' | 'hang' | 'no-privilege' | 'system-error';
   /** How many calls it affects (default 1). */
   times?: number;
 }
@@ -132,6 +132,7 @@ export async function startCrSimulator(options: CrSimOptions): Promise<CrSimulat
         case 'no-privilege': return error(res, 403, 'NoPrivilege', 'Access denied for this user.', call);
         case 'system-error': return error(res, 500, 'SystemError', 'Unknown error.', call);
         case 'html-502': call.status = 502; res.writeHead(502, { 'content-type': 'text/html' }); return res.end('<html><body>502 Bad Gateway</body></html>');
+        case 'html-503': call.status = 503; res.writeHead(503, { 'content-type': 'text/html' }); return res.end('<html><body>503 Service Temporarily Unavailable</body></html>');
         case 'empty-500': call.status = 500; res.writeHead(500); return res.end();
         case 'json-without-code': return send(res, 502, { message: 'upstream failed' }, call);
         case 'reset': call.status = -1; return req.socket.destroy();

@@ -37,6 +37,24 @@ describe('the deployable bundle', () => {
     expect(announcedIds(world.hooks, 'dingtalk')).toHaveLength(9);
   });
 
+  it('keeps its checkpoint in Tablestore through the bundled SDK', async () => {
+    const w = await startWorld({ instances: demoInstances(Date.now()), tablestore: true });
+    const mod = createRequire(import.meta.url)(join(root, 'dist/index.js')) as { handler: (e: Buffer, c: unknown) => Promise<string> };
+    const saved = { ...process.env };
+    Object.assign(process.env, w.env);
+    try {
+      const context = { requestId: 'bundle-ots', credentials: { accessKeyId: KEYS.id, accessKeySecret: KEYS.secret, securityToken: KEYS.token }, function: { name: 'acr-sync-alert', timeout: 60 } };
+      const first = JSON.parse(await mod.handler(Buffer.from('{}'), context)) as { outcome: string; failuresFound: number };
+      expect(first).toMatchObject({ outcome: 'completed', failuresFound: 9 });
+      const second = JSON.parse(await mod.handler(Buffer.from('{}'), { ...context, requestId: 'bundle-ots-2' })) as { outcome: string };
+      expect(second.outcome).toBe('nothing-new');
+      expect((await w.storedCheckpoint()).version).toBe(2);
+    } finally {
+      process.env = saved;
+      await w.close();
+    }
+  });
+
   it('holds none of the local tools: simulator, CLI, demo, @alicloud/fc2, tsx', () => {
     const meta = JSON.parse(readFileSync(join(root, '.cache/bundle-meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
     const inputs = Object.keys(meta.inputs);

@@ -43,10 +43,11 @@ describe('fault injection: CR OpenAPI', () => {
     await settleAndCheck(world, errorsOf(tasks));
   });
 
-  it('502 HTML, empty 500, JSON 500 and a JSON body without Code are retried within the run', async () => {
+  it('502 and 503 HTML, empty 500, JSON 500 and a JSON body without Code are retried within the run', async () => {
     const tasks = history();
     world = await cr([{ ...HZ, tasks, rules: [] }]);
-    for (const kind of ['html-502', 'empty-500', 'system-error', 'json-without-code'] as const) world.cr.fault({ kind, pageNo: 2 });
+    for (const kind of ['html-502', 'html-503', 'empty-500', 'system-error'] as const) world.cr.fault({ kind, pageNo: 2 });
+    world.cr.fault({ kind: 'json-without-code', pageNo: 3 });
     const first = await world.run();
     expect(first.problems).toEqual([]);
     expect(first.failuresFound).toBe(12);
