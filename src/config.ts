@@ -37,6 +37,8 @@ export interface Config {
   fetchConcurrency: number;
   /** Consecutive runs that cannot read an instance before the channel is told alerting is blind there. */
   blindAfterRuns: number;
+  /** A sync task PENDING or SYNCHRONIZING for longer than this is announced as stuck. */
+  stuckAfterMinutes: number;
   /** Names the checkpoint row, so several deployments can share one table. */
   stateKey: string;
   /** Credentials from the standard environment variables, used when the invocation context carries none. */
@@ -86,6 +88,7 @@ const plainSchema = v.object({
   ACR_MAX_PAGES: intSetting('ACR_MAX_PAGES', 1, 10_000, 400),
   FETCH_CONCURRENCY: intSetting('FETCH_CONCURRENCY', 1, 10, 2),
   BLIND_AFTER_RUNS: intSetting('BLIND_AFTER_RUNS', 1, 1_000, 3),
+  STUCK_AFTER_MINUTES: intSetting('STUCK_AFTER_MINUTES', 5, 10_080, 60),
   WEBHOOK_ALLOW_ANY_HOST: v.pipe(v.optional(v.string(), 'false'), v.trim(), v.toLowerCase(), v.picklist(['true', 'false'], 'WEBHOOK_ALLOW_ANY_HOST must be true or false')),
   STATE_KEY: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'STATE_KEY must be 1-200 letters, digits or _ . : -'))),
 });
@@ -196,6 +199,7 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     maxPagesPerInstance: p.ACR_MAX_PAGES,
     fetchConcurrency: p.FETCH_CONCURRENCY,
     blindAfterRuns: p.BLIND_AFTER_RUNS,
+    stuckAfterMinutes: p.STUCK_AFTER_MINUTES,
     stateKey: p.STATE_KEY ?? functionName ?? 'default',
     envCredentials: envCredentials(env),
     functionName,

@@ -50,7 +50,11 @@ export interface RunSummary {
   runId: string;
   dryRun: boolean;
   tasksScanned: number;
+  /** New failed tasks found by this run (failures that already recovered count under `recovered`). */
   failuresFound: number;
+  recovered: number;
+  stuck: number;
+  /** Alerts of every kind accepted per channel. */
   notified: Partial<Record<ChannelName, number>>;
   /** Alerts still waiting for some channel after this run. */
   pendingDelivery: number;
@@ -101,14 +105,24 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   const now = deps.clock.now();
   const fresh: OutboxEntry[] = [];
   const channels = deps.notifiers.map((n) => n.channel);
+  const enqueue = (alert: Alert) => fresh.push({ alert, pending: [...channels], detectedAt: now, attempts: 0 });
   for (const o of outcomes) {
-    for (const task of o.detection?.failures ?? []) {
-      const rule = task.ruleId ? o.rules?.get(task.ruleId) : undefined;
-      // The outbox keeps what a message shows of the rule, not its filters and targets: it may hold thousands.
-      const alert: Alert = { id: `${o.inst.key}/${task.taskId}`, instance: o.inst.key, task, rule: rule && { ruleId: rule.ruleId, name: rule.name, scope: rule.scope } };
-      fresh.push({ alert, pending: [...channels], detectedAt: now, attempts: 0 });
+    const d = o.detection;
+    if (!d) continue;
+    // The outbox keeps what a message shows of the rule, not its filters and targets: it may hold thousands.
+    const ruleOf = (ruleId?: string) => {
+      const r = ruleId ? o.rules?.get(ruleId) : undefined;
+      return r && { ruleId: r.ruleId, name: r.name, scope: r.scope };
+    };
+    const instance = o.inst.key;
+    for (const task of d.failures) enqueue({ id: `${instance}/${task.taskId}`, instance, task, rule: ruleOf(task.ruleId) });
+    for (const r of d.recoveries) {
+      enqueue({ kind: 'recovered', id: `${instance}/${r.success.taskId}/recovered`, instance, task: r.success, rule: ruleOf(r.success.ruleId), failedTaskId: r.failure.taskId, issue: r.failure.issue, since: r.failure.since, unannounced: r.sameRun });
     }
+    for (const task of d.stuck) enqueue({ kind: 'stuck', id: `${instance}/${task.taskId}/stuck`, instance, task, rule: ruleOf(task.ruleId), at: now });
+    for (const task of d.unstuck) enqueue({ kind: 'unstuck', id: `${instance}/${task.taskId}/unstuck`, instance, task, rule: ruleOf(task.ruleId), at: now });
   }
+  const newFailures = outcomes.reduce((n, o) => n + (o.detection?.failures.length ?? 0), 0);
   // The function's own sight: after BLIND_AFTER_RUNS failing reads of an instance, say so in the channels.
   const health: Record<string, InstanceHealth> = {};
   for (const o of outcomes) {
@@ -133,7 +147,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
       const alerts = next.outbox.filter((e) => e.pending.includes(n) || deps.notifiers.length === 0).map((e) => e.alert);
       if (alerts.length > 0) deps.onDryRunMessage?.(n, renderFor(n, alerts, config.lang));
     }
-    return summarise('dry-run', { failuresFound: fresh.length, pendingDelivery: next.outbox.length });
+    return summarise('dry-run', { failuresFound: newFailures, pendingDelivery: next.outbox.length });
   }
 
   // Nothing to record and nothing that can be sent now (alerts waiting only for paused channels): no write.
@@ -176,7 +190,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   const notified: Partial<Record<ChannelName, number>> = {};
   for (const [ch, r] of Object.entries(report.channels)) notified[ch as ChannelName] = r.delivered;
   const posts = Object.values(report.channels).filter((r) => r.delivered > 0).length;
-  return summarise('completed', { failuresFound: fresh.length, notified, pendingDelivery: outbox.length }, posts);
+  return summarise('completed', { failuresFound: newFailures, notified, pendingDelivery: outbox.length }, posts);
 }
 
 /**
@@ -218,11 +232,11 @@ async function scanInstances(deps: RunDeps, prev: Checkpoint): Promise<InstanceO
           deps.log[level]('could not read sync tasks; this instance is retried next run', { instance: inst.key, error: describeError(error) });
           return { inst, error };
         }
-        const detection = detect(prev.instances[inst.key], scan, now, lookbackMs);
+        const detection = detect(prev.instances[inst.key], scan, now, { lookbackMs, stuckAfterMs: deps.config.stuckAfterMinutes * 60_000 });
         if (detection.unknownStatuses.length > 0) deps.log.warn('tasks with an undocumented TaskStatus are watched like running ones', { instance: inst.key, statuses: detection.unknownStatuses });
         if (detection.stoppedWatching.length > 0) deps.log.warn('stopped watching tasks that vanished or stayed unfinished too long', { instance: inst.key, tasks: detection.stoppedWatching.slice(0, 20) });
         let rules: Map<string, SyncRule> | undefined;
-        if (detection.failures.length > 0) {
+        if (detection.failures.length + detection.recoveries.length + detection.stuck.length + detection.unstuck.length > 0) {
           try {
             rules = await fetchRules(inst, fetchDeps);
           } catch (error) {
@@ -264,6 +278,8 @@ function buildSummary(
     dryRun: deps.dryRun,
     tasksScanned: outcomes.reduce((n, o) => n + (o.scan?.tasks.length ?? 0), 0),
     failuresFound: 0,
+    recovered: outcomes.reduce((n, o) => n + (o.detection?.recoveries.length ?? 0), 0),
+    stuck: outcomes.reduce((n, o) => n + (o.detection?.stuck.length ?? 0), 0),
     notified: {},
     pendingDelivery: 0,
     skipped: {

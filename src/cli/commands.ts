@@ -11,6 +11,7 @@ import { renderFor } from '../render/index.js';
 import { runOnce, type RunSummary } from '../run.js';
 import { buildRunDeps } from '../runtime.js';
 import type { Alert } from '../state/checkpoint.js';
+import { detect } from '../detect.js';
 import { demoInstances } from '../sim/seed.js';
 import { formatMessage } from './print.js';
 
@@ -107,14 +108,18 @@ export async function previewCommand(io: Io, o: { file?: string; lang: Lang; cha
   if (Array.isArray(asPage.SyncRules)) {
     for (const r of parseRulePage({ TotalCount: 0, SyncRules: asPage.SyncRules }, { pageNo: 1, pageSize: 0 }).items) rules.set(r.ruleId, r);
   }
-  const alerts: Alert[] = tasks.items
-    .filter((t) => t.status === 'ERROR')
-    .map((t) => {
-      const instance = `${t.from.regionId}:${t.from.instanceId}`;
-      return { id: `${instance}/${t.taskId}`, instance, task: t, rule: t.ruleId ? rules.get(t.ruleId) : undefined };
-    });
+  // What a first run would send for these tasks: the same detection, with no checkpoint and no look-back limit.
+  const now = Date.now();
+  const d = detect(undefined, { tasks: tasks.items, complete: true, order: 'desc', totalCount: tasks.items.length }, now, { lookbackMs: now, stuckAfterMs: 60 * 60_000 });
+  const where = (t: { from: { regionId: string; instanceId: string } }) => `${t.from.regionId}:${t.from.instanceId}`;
+  const rule = (id?: string) => (id ? rules.get(id) : undefined);
+  const alerts: Alert[] = [
+    ...d.failures.map((t): Alert => ({ id: `${where(t)}/${t.taskId}`, instance: where(t), task: t, rule: rule(t.ruleId) })),
+    ...d.recoveries.map((r): Alert => ({ kind: 'recovered', id: `${where(r.success)}/${r.success.taskId}/recovered`, instance: where(r.success), task: r.success, rule: rule(r.success.ruleId), failedTaskId: r.failure.taskId, issue: r.failure.issue, since: r.failure.since, unannounced: r.sameRun })),
+    ...d.stuck.map((t): Alert => ({ kind: 'stuck', id: `${where(t)}/${t.taskId}/stuck`, instance: where(t), task: t, rule: rule(t.ruleId), at: now })),
+  ];
   if (alerts.length === 0) {
-    io.out(`no failed tasks among ${tasks.items.length}: nothing would be sent`);
+    io.out(`nothing to announce among ${tasks.items.length} tasks`);
     return 0;
   }
   for (const channel of o.channels) {

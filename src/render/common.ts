@@ -1,6 +1,6 @@
 import { classify, SEVERITY_RANK, type Classification, type Severity } from '../classify.js';
 import type { Lang } from '../config.js';
-import type { Alert, FailureAlert, MonitorAlert } from '../state/checkpoint.js';
+import type { Alert, FailureAlert, MonitorAlert, RecoveryAlert, StuckAlert } from '../state/checkpoint.js';
 import { isFailure } from '../state/checkpoint.js';
 
 export interface AlertGroup {
@@ -40,6 +40,19 @@ const LABELS = {
     unnamedRule: '(rule not readable)',
     footer: 'Each failure is announced once. Task ids open in the ACR console under the instance’s sync records.',
     notices: (n: number) => `ACR sync alerting: ${n} monitoring ${n === 1 ? 'notice' : 'notices'}`,
+    summaryHeading: (parts: string[]) => `ACR image sync: ${parts.join(', ')}`,
+    countStuck: (n: number) => `${n} stuck`,
+    countRecovered: (n: number) => `${n} recovered`,
+    countNotices: (n: number) => `${n} monitoring ${n === 1 ? 'notice' : 'notices'}`,
+    stuckTitle: '⏳ Stuck syncs',
+    recoveredTitle: '✅ Recovered',
+    stuckFor: (status: string, d: string) => `${status} for ${d}`,
+    finishedAfter: (status: string, d: string) => `finished (${status}) after ${d}`,
+    recoveredLine: (issue: string, failedAt: string, okAt: string, d: string) => `failed with ${issue} at ${failedAt}, synced fine at ${okAt}: broken for ${d}`,
+    betweenRuns: '(failed and recovered between two checks)',
+    min: (n: number) => `${n} min`,
+    hours: (h: number, m: number) => `${h} h ${m} min`,
+    days: (d: number, h: number) => `${d} d ${h} h`,
     blind: (instance: string, since: string, runs: number, error: string) =>
       `Alerting is blind for ${instance} since ${since}: ${runs} runs in a row could not read its sync tasks, so failures there go unannounced. Last error: ${error}`,
     restored: (instance: string, minutes: number) =>
@@ -55,6 +68,19 @@ const LABELS = {
     unnamedRule: '(规则不可读)',
     footer: '每个失败只通知一次。任务 ID 可在控制台实例的同步记录中查到。',
     notices: (n: number) => `ACR 同步告警:${n} 条监控状态通知`,
+    summaryHeading: (parts: string[]) => `ACR 镜像同步:${parts.join(',')}`,
+    countStuck: (n: number) => `${n} 个卡住`,
+    countRecovered: (n: number) => `${n} 个已恢复`,
+    countNotices: (n: number) => `${n} 条监控状态通知`,
+    stuckTitle: '⏳ 同步卡住',
+    recoveredTitle: '✅ 已恢复',
+    stuckFor: (status: string, d: string) => `${status} 已持续 ${d}`,
+    finishedAfter: (status: string, d: string) => `已结束(${status}),历时 ${d}`,
+    recoveredLine: (issue: string, failedAt: string, okAt: string, d: string) => `${failedAt} 因 ${issue} 失败,${okAt} 同步成功:中断 ${d}`,
+    betweenRuns: '(两次检查之间失败并已恢复)',
+    min: (n: number) => `${n} 分钟`,
+    hours: (h: number, m: number) => `${h} 小时 ${m} 分钟`,
+    days: (d: number, h: number) => `${d} 天 ${h} 小时`,
     blind: (instance: string, since: string, runs: number, error: string) =>
       `实例 ${instance} 的同步告警自 ${since} 起失明:连续 ${runs} 次无法读取同步任务,期间的失败无法通知。最近错误:${error}`,
     restored: (instance: string, minutes: number) => `实例 ${instance} 的同步告警已恢复(中断 ${minutes} 分钟),期间的失败会照常通知。`,
@@ -109,21 +135,90 @@ export function lineParts(a: FailureAlert, lang: Lang): LineParts {
   };
 }
 
-/** Splits what a message holds: sync failures, and notices about the function's own sight of instances. */
-export function split(alerts: readonly Alert[]): { failures: FailureAlert[]; notices: MonitorAlert[] } {
-  const failures: FailureAlert[] = [];
-  const notices: MonitorAlert[] = [];
-  for (const a of alerts) {
-    if (isFailure(a)) failures.push(a);
-    else notices.push(a);
-  }
-  notices.sort((x, y) => x.at - y.at || x.id.localeCompare(y.id));
-  return { failures, notices };
+export interface Split {
+  failures: FailureAlert[];
+  notices: MonitorAlert[];
+  stuck: StuckAlert[];
+  recovered: RecoveryAlert[];
 }
 
-/** The heading of a message: failures lead; a message of notices only says so. */
-export function headingFor(failures: number, notices: number, lang: Lang): string {
-  return failures > 0 ? labels(lang).heading(failures) : labels(lang).notices(notices);
+/** Splits what a message holds by kind. */
+export function split(alerts: readonly Alert[]): Split {
+  const out: Split = { failures: [], notices: [], stuck: [], recovered: [] };
+  for (const a of alerts) {
+    if (isFailure(a)) out.failures.push(a);
+    else if (a.kind === 'blind' || a.kind === 'restored') out.notices.push(a);
+    else if (a.kind === 'recovered') out.recovered.push(a);
+    else if (a.kind === 'stuck' || a.kind === 'unstuck') out.stuck.push(a);
+  }
+  out.notices.sort((x, y) => x.at - y.at || x.id.localeCompare(y.id));
+  out.stuck.sort((x, y) => x.task.createTime - y.task.createTime || x.id.localeCompare(y.id));
+  out.recovered.sort((x, y) => y.task.createTime - x.task.createTime || x.id.localeCompare(y.id));
+  return out;
+}
+
+/** The heading: failures lead; otherwise the counts of what the message holds. */
+export function headingFor(m: Split, lang: Lang): string {
+  const L = labels(lang);
+  if (m.failures.length > 0) return L.heading(m.failures.length);
+  const parts = [
+    ...(m.recovered.length ? [L.countRecovered(m.recovered.length)] : []),
+    ...(m.stuck.length ? [L.countStuck(m.stuck.length)] : []),
+    ...(m.notices.length ? [L.countNotices(m.notices.length)] : []),
+  ];
+  return L.summaryHeading(parts);
+}
+
+export function formatDuration(ms: number, lang: Lang): string {
+  const L = labels(lang);
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  if (minutes < 60) return L.min(minutes);
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return L.hours(hours, minutes % 60);
+  return L.days(Math.floor(hours / 24), hours % 24);
+}
+
+/** A section of lines beyond the failure groups (stuck, recovered); user-controlled parts go through `esc`. */
+export interface TextSection {
+  title: string;
+  lines: string[];
+  /** How many items the section holds; lines may show fewer. */
+  total: number;
+}
+
+const SECTION_MAX_LINES = 10;
+
+/** The stuck and recovered sections, at most SECTION_MAX_LINES lines each (the rest are counted). */
+export function taskSections(m: Split, lang: Lang, esc: (s: string) => string): TextSection[] {
+  const L = labels(lang);
+  const head = (a: StuckAlert | RecoveryAlert) => {
+    const p = lineParts({ id: a.id, instance: a.instance, task: a.task, rule: a.rule }, lang);
+    return `${esc(p.image)} ${esc(p.route)} · ${L.rule} ${esc(p.rule)} · ${esc(p.taskId)}`;
+  };
+  const out: TextSection[] = [];
+  if (m.stuck.length > 0) {
+    out.push({
+      title: L.stuckTitle,
+      total: m.stuck.length,
+      lines: m.stuck.slice(0, SECTION_MAX_LINES).map((a) =>
+        a.kind === 'stuck'
+          ? `${head(a)} · ${L.stuckFor(esc(a.task.status), formatDuration(a.at - a.task.createTime, lang))}`
+          : `${head(a)} · ${L.finishedAfter(esc(a.task.status), formatDuration((a.task.modifiedTime ?? a.at) - a.task.createTime, lang))}`,
+      ),
+    });
+  }
+  if (m.recovered.length > 0) {
+    out.push({
+      title: L.recoveredTitle,
+      total: m.recovered.length,
+      lines: m.recovered.slice(0, SECTION_MAX_LINES).map((a) => {
+        const ok = a.task.modifiedTime ?? a.task.createTime;
+        const line = `${head(a)} · ${L.recoveredLine(esc(a.issue || 'UNCLASSIFIED'), formatTime(a.since, lang), formatTime(ok, lang), formatDuration(ok - a.since, lang))}`;
+        return a.unannounced ? `${line} ${L.betweenRuns}` : line;
+      }),
+    });
+  }
+  return out;
 }
 
 /** A notice as one sentence, unescaped, with its mark. */
@@ -132,6 +227,15 @@ export function noticeText(n: MonitorAlert, lang: Lang): string {
   return n.kind === 'blind'
     ? `⚠️ ${L.blind(n.instance, formatTime(n.since, lang), n.runs, n.error ?? '')}`
     : `✅ ${L.restored(n.instance, Math.max(1, Math.round((n.at - n.since) / 60_000)))}`;
+}
+
+/**
+ * The ACR console's instance list for the region of `instanceKey` (`regionId:instanceId`). Deeper links to an
+ * instance's sync records are not documented, so the list is where a link can safely go.
+ */
+export function consoleUrl(instanceKey: string): string | undefined {
+  const region = instanceKey.split(':')[0] ?? '';
+  return /^[a-z]{2,}(-[a-z0-9]+)+$/.test(region) ? `https://cr.console.aliyun.com/${region}/instances` : undefined;
 }
 
 /** Alert counts per instance key, largest first, for the header line. */

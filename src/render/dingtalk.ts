@@ -1,6 +1,6 @@
 import type { Lang } from '../config.js';
 import type { Alert } from '../state/checkpoint.js';
-import { SEVERITY_MARK, fitLines, groupByCause, headingFor, instanceCounts, labels, lineParts, noticeText, split } from './common.js';
+import { SEVERITY_MARK, consoleUrl, fitLines, groupByCause, headingFor, instanceCounts, labels, lineParts, noticeText, split, taskSections } from './common.js';
 
 export interface DingTalkMarkdown {
   msgtype: 'markdown';
@@ -37,14 +37,20 @@ const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
  */
 export function renderDingTalk(alerts: readonly Alert[], lang: Lang): DingTalkMarkdown {
   const L = labels(lang);
-  const { failures, notices } = split(alerts);
+  const parts = split(alerts);
+  const { failures, notices } = parts;
   const groups = groupByCause(failures);
-  const heading = headingFor(failures.length, notices.length, lang);
+  const heading = headingFor(parts, lang);
   const top = groups[0]?.classification.severity;
   const head = [
     `#### ${top ? SEVERITY_MARK[top] : '⚠️'} ${heading}`,
     ...notices.map((n) => `> ${dingtalkInert(noticeText(n, lang))}`),
-    ...(failures.length > 0 ? [`${L.instances}: ${instanceCounts(failures).map(([k, n]) => `${dingtalkInert(k)} (${n})`).join(', ')}`] : []),
+    ...(failures.length > 0
+      ? [`${L.instances}: ${instanceCounts(failures).map(([k, n]) => {
+          const url = consoleUrl(k);
+          return `${url ? `[${dingtalkInert(k)}](${url})` : dingtalkInert(k)} (${n})`;
+        }).join(', ')}`]
+      : []),
   ].join('\n\n');
 
   const sections = groups.map((g) => {
@@ -65,7 +71,11 @@ export function renderDingTalk(alerts: readonly Alert[], lang: Lang): DingTalkMa
     return { header, lines, total: g.alerts.length };
   });
 
-  const footer = `\n\n---\n${L.footer}`;
+  const extra = taskSections(parts, lang, dingtalkInert).map((x) => {
+    const rest = x.total - x.lines.length;
+    return [`**${x.title}** · ${x.total}`, x.lines.map((l) => `- ${l}`).join('\n') + (rest > 0 ? `\n- ${L.more(rest)}` : '')].join('\n\n');
+  });
+  const footer = `${extra.length > 0 ? `\n\n---\n\n${extra.join('\n\n---\n\n')}` : ''}\n\n---\n${L.footer}`;
   const fixed = bytes(head) + bytes(footer) + sections.reduce((n, s) => n + bytes(s.header) + 4, 0);
   const shown = fitLines(
     sections.map((s) => ({ lines: [...s.lines.map((l) => bytes(l) + 1), ...(s.total > s.lines.length ? [Number.POSITIVE_INFINITY] : [])] })),

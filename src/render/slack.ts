@@ -1,6 +1,6 @@
 import type { Lang } from '../config.js';
 import type { Alert } from '../state/checkpoint.js';
-import { SEVERITY_MARK, fitLines, groupByCause, headingFor, instanceCounts, labels, lineParts, noticeText, split } from './common.js';
+import { SEVERITY_MARK, consoleUrl, fitLines, groupByCause, headingFor, instanceCounts, labels, lineParts, noticeText, split, taskSections } from './common.js';
 
 // Block Kit limits: https://docs.slack.dev/reference/block-kit/blocks (50 blocks per message), section text 3000
 // characters, header plain_text 150 characters. Messages above ~12,000 characters of blocks are refused in practice.
@@ -39,9 +39,10 @@ const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, ma
  */
 export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage {
   const L = labels(lang);
-  const { failures, notices } = split(alerts);
+  const parts = split(alerts);
+  const { failures, notices } = parts;
   const groups = groupByCause(failures);
-  const heading = headingFor(failures.length, notices.length, lang);
+  const heading = headingFor(parts, lang);
   const top = groups[0]?.classification.severity;
   const blocks: Record<string, unknown>[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`${top ? SEVERITY_MARK[top] : '⚠️'} ${heading}`, SLACK_HEADER_MAX), emoji: true } },
@@ -51,7 +52,10 @@ export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage 
   if (failures.length > 0) {
     blocks.push({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: clip(`${L.instances}: ${instanceCounts(failures).map(([k, n]) => `${slackCode(k)} (${n})`).join(', ')}`, SLACK_SECTION_MAX) }],
+      elements: [{ type: 'mrkdwn', text: clip(`${L.instances}: ${instanceCounts(failures).map(([k, n]) => {
+        const url = consoleUrl(k);
+        return `${url ? `<${url}|${slackEscape(k)}>` : slackCode(k)} (${n})`;
+      }).join(', ')}`, SLACK_SECTION_MAX) }],
     });
   }
 
@@ -89,8 +93,18 @@ export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage 
     if (list) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(list, SLACK_SECTION_MAX) } });
   });
   if (overflow > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `_${L.more(overflow)}_` } });
+  for (const x of taskSections(parts, lang, slackCode)) {
+    const rest = x.total - x.lines.length;
+    const body = [`*${x.title}* · *${x.total}*`, ...x.lines.map((l) => `• ${l}`), ...(rest > 0 ? [`_${L.more(rest)}_`] : [])].join('\n');
+    blocks.push({ type: 'divider' }, { type: 'section', text: { type: 'mrkdwn', text: clip(body, SLACK_SECTION_MAX) } });
+  }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackEscape(L.footer) }] });
 
-  const summary = [...notices.map((n) => n.kind), ...groups.map((g) => `${g.classification.issue || 'UNCLASSIFIED'} ${g.alerts.length}`)].join(', ');
+  const summary = [
+    ...notices.map((n) => n.kind),
+    ...(parts.recovered.length ? [`recovered ${parts.recovered.length}`] : []),
+    ...(parts.stuck.length ? [`stuck ${parts.stuck.length}`] : []),
+    ...groups.map((g) => `${g.classification.issue || 'UNCLASSIFIED'} ${g.alerts.length}`),
+  ].join(', ');
   return { text: slackEscape(`${heading} (${summary})`), blocks };
 }

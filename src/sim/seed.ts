@@ -82,6 +82,10 @@ export function demoInstances(now: number): SimInstance[] {
     t('rst-demo0013', 21, 'ERROR', 'crsr-prod2sh', 'prod', 'notification', 'v1.4.0', SH),
     t('rst-demo0014', 9, 'SYNCHRONIZING', 'crsr-rel2sg', 'release', 'ml-runtime', 'v5.0.1-cuda12', SG),
     t('rst-demo0015', 3, 'PENDING', 'crsr-prod2sh', 'prod', 'api-gateway', 'v2.15.0', SH),
+    // The image that failed 90 minutes ago synced fine on a retry: announced as recovered, not as a failure.
+    t('rst-demo0016', 25, 'SUCCESS', 'crsr-prod2sh', 'prod', 'payment-service', 'v3.2.1', SH, undefined, 'INITIATIVE'),
+    // A large image still synchronising after more than two hours: stuck.
+    t('rst-demo0017', 135, 'SYNCHRONIZING', 'crsr-base2sg', 'base', 'cuda-devel', '12.4.1-ubuntu22.04', SG),
   ];
   const sh: TaskSpec[] = [
     t('rst-demo0101', 80, 'SUCCESS', 'crsr-back2hz', 'dr', 'postgres-backup', '16.4', HZ, undefined, undefined, SH),
@@ -112,7 +116,7 @@ export function generateTasks(opts: { instanceId: string; regionId: string; coun
       issue: failing ? DEMO_ISSUES[i % DEMO_ISSUES.length] : undefined,
       createTime: opts.newest - i * spacing,
       ruleId: `crsr-g${i % 7}`,
-      from: { instanceId: opts.instanceId, regionId: opts.regionId, namespace: `team${i % 13}`, repo: `service-${i % 97}`, tag: `v1.${i}` },
+      from: { instanceId: opts.instanceId, regionId: opts.regionId, namespace: `team${i % 13}`, repo: `service-${i % 97}`, tag: `v1.${i}${opts.prefix ?? ''}` },
       to: { instanceId: 'cri-target00', regionId: 'cn-shanghai' },
     }));
   }

@@ -7,6 +7,17 @@ export interface OpenTask {
   createTime: number;
   status: string;
   firstSeen: number;
+  /** Set once it was announced as stuck. */
+  stuck?: boolean;
+}
+
+/** An image (rule + target repo:tag) announced as failing, until a later sync of it succeeds. */
+export interface FailingImage {
+  /** CreateTime of the first failure since it last worked. */
+  since: number;
+  lastFailure: number;
+  taskId: string;
+  issue: string;
 }
 
 /** Per instance: how far the task list has been read, and what in it still needs watching. */
@@ -19,6 +30,8 @@ export interface InstanceCursor {
   open: Record<string, OpenTask>;
   /** Failed tasks already taken into the outbox (task id -> CreateTime), kept while they can be re-read. */
   handled: Record<string, number>;
+  /** Images announced as failing, by `imageKey`, to announce their recovery. */
+  failing?: Record<string, FailingImage>;
 }
 
 /** One failed sync task to announce. `rule` is absent when the rule could not be read. */
@@ -47,7 +60,33 @@ export interface MonitorAlert {
   error?: string;
 }
 
-export type Alert = FailureAlert | MonitorAlert;
+/** A sync task that ran too long (`stuck`) or finished after being announced stuck (`unstuck`). */
+export interface StuckAlert {
+  kind: 'stuck' | 'unstuck';
+  id: string;
+  instance: string;
+  task: SyncTask;
+  rule?: Pick<SyncRule, 'ruleId' | 'name' | 'scope'>;
+  at: number;
+}
+
+/** An image announced as failing synced fine again; or failed and recovered between two runs. */
+export interface RecoveryAlert {
+  kind: 'recovered';
+  id: string;
+  instance: string;
+  /** The successful task. */
+  task: SyncTask;
+  rule?: Pick<SyncRule, 'ruleId' | 'name' | 'scope'>;
+  failedTaskId: string;
+  issue: string;
+  /** CreateTime of the first failure. */
+  since: number;
+  /** True when the failure itself was never announced: it failed and recovered between two runs. */
+  unannounced: boolean;
+}
+
+export type Alert = FailureAlert | MonitorAlert | StuckAlert | RecoveryAlert;
 
 export const isFailure = (a: Alert): a is FailureAlert => a.kind === undefined || a.kind === 'failure';
 

@@ -21,18 +21,21 @@ export interface StateStore {
   readonly where: string;
 }
 
-const openTask = v.object({ createTime: v.number(), status: v.string(), firstSeen: v.number() });
+const openTask = v.object({ createTime: v.number(), status: v.string(), firstSeen: v.number(), stuck: v.optional(v.boolean()) });
+const failingImage = v.object({ since: v.number(), lastFailure: v.number(), taskId: v.string(), issue: v.string() });
 const cursor = v.object({
   watermark: v.number(),
   order: v.optional(v.picklist(['desc', 'asc', 'unknown'])),
   total: v.optional(v.number()),
   open: v.record(v.string(), openTask),
   handled: v.record(v.string(), v.number()),
+  failing: v.optional(v.record(v.string(), failingImage)),
 });
 const failureAlert = v.looseObject({ kind: v.optional(v.literal('failure')), id: v.string(), instance: v.string(), task: v.looseObject({ taskId: v.string(), createTime: v.number() }) });
 const monitorAlert = v.looseObject({ kind: v.picklist(['blind', 'restored']), id: v.string(), instance: v.string(), since: v.number(), at: v.number(), runs: v.number() });
+const taskAlert = v.looseObject({ kind: v.picklist(['stuck', 'unstuck', 'recovered']), id: v.string(), instance: v.string(), task: v.looseObject({ taskId: v.string(), createTime: v.number() }) });
 const outboxEntry = v.object({
-  alert: v.union([failureAlert, monitorAlert]),
+  alert: v.union([failureAlert, monitorAlert, taskAlert]),
   pending: v.array(v.picklist(['dingtalk', 'slack'])),
   detectedAt: v.number(),
   attempts: v.number(),

@@ -40,8 +40,8 @@ describe('acr-sync-alert CLI', () => {
     const c = io({ ...noChannels, ...localKeys });
     expect(await main(['run', '--dry-run'], c.io)).toBe(0);
     const printed = c.out.join('\n');
-    expect(printed).toContain('DingTalk · ACR image sync failed: 9 new failures');
-    expect(printed).toContain('Slack · ACR image sync failed: 9 new failures');
+    expect(printed).toContain('DingTalk · ACR image sync failed: 8 new failures');
+    expect(printed).toContain('Slack · ACR image sync failed: 8 new failures');
     expect(printed).toContain('"outcome": "dry-run"');
     expect(existsSync(world.checkpointFile)).toBe(false);
     expect(world.hooks.attempts).toHaveLength(0);
@@ -51,7 +51,7 @@ describe('acr-sync-alert CLI', () => {
   it('run posts and saves like the function, and says why when credentials are missing', async () => {
     world = await startWorld({ instances: demoInstances(Date.now()) });
     expect(await main(['run'], io({ ...world.env, ...localKeys }).io)).toBe(0);
-    expect(announcedIds(world.hooks, 'dingtalk')).toHaveLength(9);
+    expect(announcedIds(world.hooks, 'dingtalk')).toHaveLength(10);
     expect(existsSync(world.checkpointFile)).toBe(true);
     const none = io({ ...world.env });
     expect(await main(['run'], none.io)).toBe(2);
@@ -65,11 +65,11 @@ describe('acr-sync-alert CLI', () => {
     writeFileSync(file, JSON.stringify({ SyncTasks: sample[0]!.tasks, SyncRules: sample[0]!.rules }));
     const text = io({});
     expect(await main(['preview', '--file', file, '--channel', 'slack'], text.io)).toBe(0);
-    expect(text.out.join()).toContain('8 new failures');
+    expect(text.out.join()).toContain('7 new failures');
     expect(text.out.join()).toContain('`prod-to-shanghai`');
     const raw = io({});
     expect(await main(['preview', '--file', file, '--channel', 'dingtalk', '--json', '--lang', 'zh'], raw.io)).toBe(0);
-    expect(JSON.parse(raw.out[0]!)).toMatchObject({ msgtype: 'markdown', markdown: { title: 'ACR 镜像同步失败:新增 8 个' } });
+    expect(JSON.parse(raw.out[0]!)).toMatchObject({ msgtype: 'markdown', markdown: { title: 'ACR 镜像同步失败:新增 7 个' } });
     writeFileSync(file, '{"SyncTasks": "nope"}');
     const bad = io({});
     expect(await main(['preview', '--file', file], bad.io)).toBe(1);
@@ -95,7 +95,7 @@ describe('acr-sync-alert invoke, through @alicloud/fc2 against a local Function 
     const args = await setup();
     const c = io(localKeys);
     expect(await main(['invoke', ...args], c.io)).toBe(0);
-    expect(JSON.parse(c.out.join(''))).toMatchObject({ outcome: 'completed', failuresFound: 9 });
+    expect(JSON.parse(c.out.join(''))).toMatchObject({ outcome: 'completed', failuresFound: 8 });
     expect(fc!.invocations[0]).toMatchObject({ type: 'Sync', signatureValid: true, status: 200, path: '/2016-08-15/services/alerts/functions/acr-sync-alert/invocations' });
     expect(JSON.parse(fc!.invocations[0]!.event)).toMatchObject({ triggerName: 'cli-invoke', payload: '{"dryRun":false}' });
   });

@@ -21,7 +21,7 @@ afterAll(() => sim.close());
 describe('CR adapter through the real pop-core client', () => {
   it('sends a signed POST with the STS token, API version and parameters in the body', async () => {
     const page = await api().listSyncTasks(req);
-    expect(page.totalCount).toBe(15);
+    expect(page.totalCount).toBe(17);
     expect(page.items).toHaveLength(10);
     const call = sim.calls.at(-1)!;
     expect(call).toMatchObject({ action: 'ListRepoSyncTask', region: 'cn-hangzhou', signatureValid: true });

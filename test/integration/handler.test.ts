@@ -24,14 +24,16 @@ describe('handler, end to end against the local CR simulator and webhook receive
     world = await startWorld({ instances: demoInstances(Date.now()) });
     const first = await world.run();
     expect(first.outcome).toBe('completed');
-    expect(first.failuresFound).toBe(9);
-    expect(first.notified).toEqual({ dingtalk: 9, slack: 9 });
+    expect(first).toMatchObject({ failuresFound: 8, recovered: 1, stuck: 1 });
+    expect(first.notified).toEqual({ dingtalk: 10, slack: 10 });
     const ding = world.hooks.received.filter((r) => r.channel === 'dingtalk');
     expect(ding).toHaveLength(1);
     const text = JSON.stringify(ding[0]!.body);
     for (const issue of DEMO_ISSUES) expect(text).toContain(issue);
     expect(text).toContain('Unclassified sync failure');
     expect(text).toContain('prod-to-shanghai');
+    expect(text).toMatch(/prod\/payment-service:v3.2.1.*failed with NETWORK_ERROR.*\(failed and recovered between two checks\)/);
+    expect(text).toMatch(/base\/cuda-devel:12.4.1-ubuntu22.04.*SYNCHRONIZING for 2 h 1[45] min/);
     expect(new Set(announcedIds(world.hooks, 'slack'))).toEqual(new Set(announcedIds(world.hooks, 'dingtalk')));
     // Every CR call was signed correctly (the simulator verifies like the gateway).
     expect(world.cr.calls.every((c) => c.signatureValid)).toBe(true);
@@ -82,6 +84,34 @@ describe('handler, end to end against the local CR simulator and webhook receive
     const second = await world.run();
     expect(second.failuresFound).toBe(1);
     expect(announcedIds(world.hooks, 'slack')).toEqual(['rst-run1']);
+  });
+
+  it('announces once that a failed image synced fine again, with how long it was broken', async () => {
+    const failed = { ...task('rst-rf1', 'ERROR', 40, 'NETWORK_ERROR'), from: { ...HZ, namespace: 'prod', repo: 'api', tag: 'v9' } };
+    world = await startWorld({ instances: [instance([failed])] });
+    expect((await world.run()).failuresFound).toBe(1);
+    world.cr.instances[0]!.tasks.push(rawTask({ ...failed, id: 'rst-ok1', status: 'SUCCESS', issue: undefined, createTime: Date.now() - 60_000, modifiedTime: Date.now() - 30_000 }));
+    await world.run();
+    await world.run();
+    const slack = world.hooks.received.filter((m) => m.channel === 'slack').map((m) => JSON.stringify(m.body));
+    expect(slack).toHaveLength(2);
+    expect(slack[1]).toMatch(/ACR image sync: 1 recovered/);
+    expect(slack[1]).toMatch(/failed with `NETWORK_ERROR` at .*, synced fine at .*: broken for (39|40) min/);
+    expect(slack[1]).toContain('`rst-ok1`');
+  });
+
+  it('announces a sync running longer than STUCK_AFTER_MINUTES once, and once more when it finishes', async () => {
+    world = await startWorld({ instances: [instance([task('rst-slow', 'SYNCHRONIZING', 90)])], env: { STUCK_AFTER_MINUTES: '60' } });
+    await world.run();
+    await world.run();
+    const texts = () => world!.hooks.received.filter((m) => m.channel === 'dingtalk').map((m) => JSON.stringify(m.body));
+    expect(texts()).toHaveLength(1);
+    expect(texts()[0]).toMatch(/ACR image sync: 1 stuck/);
+    expect(texts()[0]).toMatch(/SYNCHRONIZING for 1 h (29|30) min/);
+    world.cr.instances[0]!.tasks[0]!.TaskStatus = 'SUCCESS';
+    await world.run();
+    expect(texts()).toHaveLength(2);
+    expect(texts()[1]).toMatch(/finished \(SUCCESS\) after/);
   });
 
   it('keeps a failure for a channel that is down and sends it there when it is back, without repeating it elsewhere', async () => {

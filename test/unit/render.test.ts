@@ -52,6 +52,11 @@ describe('DingTalk rendering', () => {
     }
   });
 
+  it('links each instance to its region\'s instance list in the ACR console', () => {
+    expect(renderDingTalk([alert(1)], 'en').markdown.text).toContain('[cn-hangzhou:cri-src](https://cr.console.aliyun.com/cn-hangzhou/instances) (1)');
+    expect(JSON.stringify(renderSlack([alert(1)], 'en'))).toContain('<https://cr.console.aliyun.com/cn-hangzhou/instances|cn-hangzhou:cri-src> (1)');
+  });
+
   it('writes Chinese with China Standard Time', () => {
     const m = renderDingTalk([alert(1)], 'zh');
     expect(m.markdown.text).toContain('ACR 镜像同步失败:新增 1 个');
@@ -63,7 +68,8 @@ describe('DingTalk rendering', () => {
     const evil = alert(1, { from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: '@all', repo: 'x](http://evil.example)\n### boom', tag: '*v1*' } }, '<@all> [click](https://phish.example)');
     const text = renderDingTalk([evil], 'en').markdown.text;
     expect(text).not.toMatch(/@all/);
-    expect(text).not.toContain('](http');
+    // The only links are ours, to the ACR console.
+    expect(text.match(/\]\((?!https:\/\/cr\.console\.aliyun\.com\/)/g)).toBeNull();
     expect(text).not.toContain('https://phish');
     expect(text).not.toContain('\n### boom');
     expect(dingtalkInert('a@b')).toBe('a＠b');
