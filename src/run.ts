@@ -1,20 +1,19 @@
-import pLimit from 'p-limit';
 import type { CallCounter, CrApi } from './acr/client.js';
-import type { ScanResult } from './acr/scan.js';
-import type { SyncRule } from './acr/types.js';
+import { alertsFrom } from './alerts.js';
 import type { Budget, Clock } from './budget.js';
-import type { ChannelName, Config, InstanceRef } from './config.js';
+import type { ChannelName, Config } from './config.js';
 import { deliver, type DeliveryReport } from './deliver.js';
-import { detect, type Detection, type Reason } from './detect.js';
-import { CheckpointConflictError, describeError, IntegrationError } from './errors.js';
-import { fetchRules, fetchTasks } from './fetch.js';
+import { CheckpointConflictError, describeError } from './errors.js';
 import type { Logger } from './log.js';
+import { observeInstances, type InstanceOutcome } from './observe.js';
 import type { Notifier } from './notify/types.js';
 import { renderFor } from './render/index.js';
 import { withRetry } from './retry.js';
-import { canonicalJson, heldByOther, type Alert, type Checkpoint, type InstanceHealth, type OutboxEntry } from './state/checkpoint.js';
-import { updateHealth } from './monitor.js';
+import { canonicalJson, heldByOther, type Checkpoint, type OutboxEntry } from './state/checkpoint.js';
 import type { StateStore } from './state/store.js';
+import { buildSummary, type Outcome, type RunSummary } from './summary.js';
+
+export type { Outcome, RunSummary } from './summary.js';
 
 export interface RunDeps {
   config: Config;
@@ -31,46 +30,6 @@ export interface RunDeps {
   counter: CallCounter;
   /** Dry runs hand each rendered message here instead of sending it. */
   onDryRunMessage?(channel: ChannelName, payload: unknown): void;
-}
-
-export type Outcome = 'completed' | 'nothing-new' | 'locked' | 'lost-race' | 'dry-run';
-
-export interface InstanceSummary {
-  instance: string;
-  pages: number;
-  tasks: number;
-  newFailures: number;
-  complete: boolean;
-  order?: string;
-  error?: string;
-}
-
-export interface RunSummary {
-  outcome: Outcome;
-  runId: string;
-  dryRun: boolean;
-  tasksScanned: number;
-  /** New failed tasks found by this run (failures that already recovered count under `recovered`). */
-  failuresFound: number;
-  recovered: number;
-  stuck: number;
-  /** Alerts of every kind accepted per channel. */
-  notified: Partial<Record<ChannelName, number>>;
-  /** Alerts still waiting for some channel after this run. */
-  pendingDelivery: number;
-  skipped: { alreadyAnnounced: number; beforeWindow: number; stillRunning: number; succeeded: number; canceled: number; unknownStatus: number };
-  instances: InstanceSummary[];
-  apiCalls: { cr: number; stateReads: number; stateWrites: number; webhookPosts: number };
-  problems: string[];
-  durationMs: number;
-}
-
-interface InstanceOutcome {
-  inst: InstanceRef;
-  scan?: ScanResult;
-  detection?: Detection;
-  rules?: Map<string, SyncRule>;
-  error?: unknown;
 }
 
 const STATE_CALL_TIMEOUT_MS = 5_000;
@@ -99,45 +58,23 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
     return summarise('locked', { pendingDelivery: prev.outbox.length });
   }
 
-  outcomes = await scanInstances(deps, prev);
+  outcomes = await observeInstances(deps, prev);
   for (const o of outcomes) if (o.error) problems.push(`${o.inst.key}: ${describeError(o.error)}`);
 
   const now = deps.clock.now();
-  const fresh: OutboxEntry[] = [];
+  const { alerts, health } = alertsFrom(outcomes, prev.health, now, config.blindAfterRuns);
+  for (const a of alerts) {
+    if (a.kind === 'blind') log.error('alerting is blind for an instance; telling the channels', { instance: a.instance, runs: a.runs });
+    if (a.kind === 'restored') log.info('alerting sees the instance again', { instance: a.instance, runs: a.runs });
+  }
   const channels = deps.notifiers.map((n) => n.channel);
-  const enqueue = (alert: Alert) => fresh.push({ alert, pending: [...channels], detectedAt: now, attempts: 0 });
-  for (const o of outcomes) {
-    const d = o.detection;
-    if (!d) continue;
-    // The outbox keeps what a message shows of the rule, not its filters and targets: it may hold thousands.
-    const ruleOf = (ruleId?: string) => {
-      const r = ruleId ? o.rules?.get(ruleId) : undefined;
-      return r && { ruleId: r.ruleId, name: r.name, scope: r.scope };
-    };
-    const instance = o.inst.key;
-    for (const task of d.failures) enqueue({ id: `${instance}/${task.taskId}`, instance, task, rule: ruleOf(task.ruleId) });
-    for (const r of d.recoveries) {
-      enqueue({ kind: 'recovered', id: `${instance}/${r.success.taskId}/recovered`, instance, task: r.success, rule: ruleOf(r.success.ruleId), failedTaskId: r.failure.taskId, issue: r.failure.issue, since: r.failure.since, unannounced: r.sameRun });
-    }
-    for (const task of d.stuck) enqueue({ kind: 'stuck', id: `${instance}/${task.taskId}/stuck`, instance, task, rule: ruleOf(task.ruleId), at: now });
-    for (const task of d.unstuck) enqueue({ kind: 'unstuck', id: `${instance}/${task.taskId}/unstuck`, instance, task, rule: ruleOf(task.ruleId), at: now });
-  }
+  const fresh: OutboxEntry[] = alerts.map((alert) => ({ alert, pending: [...channels], detectedAt: now, attempts: 0 }));
   const newFailures = outcomes.reduce((n, o) => n + (o.detection?.failures.length ?? 0), 0);
-  // The function's own sight: after BLIND_AFTER_RUNS failing reads of an instance, say so in the channels.
-  const health: Record<string, InstanceHealth> = {};
-  for (const o of outcomes) {
-    const h = updateHealth(o.inst.key, prev.health?.[o.inst.key], o.error === undefined ? { ok: true } : { ok: false, error: describeError(o.error) }, now, config.blindAfterRuns);
-    if (h.health) health[o.inst.key] = h.health;
-    if (h.notice) {
-      fresh.push({ alert: h.notice, pending: [...channels], detectedAt: now, attempts: 0 });
-      log[h.notice.kind === 'blind' ? 'error' : 'info'](h.notice.kind === 'blind' ? 'alerting is blind for an instance; telling the channels' : 'alerting sees the instance again', { instance: o.inst.key, runs: h.notice.runs });
-    }
-  }
   const next: Checkpoint = {
     schema: 1,
     instances: { ...prev.instances },
     outbox: [...prev.outbox, ...fresh],
-    health: Object.keys(health).length > 0 ? health : undefined,
+    health,
     channels: prev.channels,
   };
   for (const o of outcomes) if (o.detection) next.instances[o.inst.key] = o.detection.cursor;
@@ -215,41 +152,6 @@ async function saveOrAdopt(
   }
 }
 
-async function scanInstances(deps: RunDeps, prev: Checkpoint): Promise<InstanceOutcome[]> {
-  const limit = pLimit(deps.config.fetchConcurrency);
-  const lookbackMs = deps.config.lookbackMinutes * 60_000;
-  return Promise.all(
-    deps.config.instances.map((inst) =>
-      limit(async (): Promise<InstanceOutcome> => {
-        const cr = deps.crFor(inst.regionId);
-        const now = deps.clock.now();
-        const fetchDeps = { cr, budget: deps.budget, log: deps.log, now, lookbackMs, pageSize: deps.config.pageSize, maxPages: deps.config.maxPagesPerInstance };
-        let scan: ScanResult;
-        try {
-          scan = await fetchTasks(inst, prev.instances[inst.key], fetchDeps);
-        } catch (error) {
-          const level = error instanceof IntegrationError && error.kind === 'config' ? 'error' : 'warn';
-          deps.log[level]('could not read sync tasks; this instance is retried next run', { instance: inst.key, error: describeError(error) });
-          return { inst, error };
-        }
-        const detection = detect(prev.instances[inst.key], scan, now, { lookbackMs, stuckAfterMs: deps.config.stuckAfterMinutes * 60_000 });
-        if (detection.unknownStatuses.length > 0) deps.log.warn('tasks with an undocumented TaskStatus are watched like running ones', { instance: inst.key, statuses: detection.unknownStatuses });
-        if (detection.stoppedWatching.length > 0) deps.log.warn('stopped watching tasks that vanished or stayed unfinished too long', { instance: inst.key, tasks: detection.stoppedWatching.slice(0, 20) });
-        let rules: Map<string, SyncRule> | undefined;
-        if (detection.failures.length + detection.recoveries.length + detection.stuck.length + detection.unstuck.length > 0) {
-          try {
-            rules = await fetchRules(inst, fetchDeps);
-          } catch (error) {
-            // Names make a message better, but a failure must not wait for them.
-            deps.log.warn('could not read sync rules; alerts go out without rule names', { instance: inst.key, error: describeError(error) });
-          }
-        }
-        return { inst, scan, detection, rules };
-      }),
-    ),
-  );
-}
-
 function sameState(a: Checkpoint, b: Checkpoint): boolean {
   return canonicalJson([a.instances, a.health ?? {}]) === canonicalJson([b.instances, b.health ?? {}]);
 }
@@ -262,46 +164,3 @@ function canSendTo(deps: RunDeps, prev: Checkpoint, channel: ChannelName, now: n
   return !p || p.until <= now || p.fingerprint !== n.fingerprint;
 }
 
-function buildSummary(
-  deps: RunDeps,
-  startedAt: number,
-  outcome: Outcome,
-  outcomes: readonly InstanceOutcome[],
-  problems: string[],
-  extra: Partial<RunSummary>,
-  webhookPosts: number,
-): RunSummary {
-  const reasons = (r: Reason) => outcomes.reduce((n, o) => n + (o.detection?.reasons[r] ?? 0), 0);
-  return {
-    outcome,
-    runId: deps.runId,
-    dryRun: deps.dryRun,
-    tasksScanned: outcomes.reduce((n, o) => n + (o.scan?.tasks.length ?? 0), 0),
-    failuresFound: 0,
-    recovered: outcomes.reduce((n, o) => n + (o.detection?.recoveries.length ?? 0), 0),
-    stuck: outcomes.reduce((n, o) => n + (o.detection?.stuck.length ?? 0), 0),
-    notified: {},
-    pendingDelivery: 0,
-    skipped: {
-      alreadyAnnounced: reasons('already-announced'),
-      beforeWindow: reasons('before-window'),
-      stillRunning: reasons('still-running'),
-      succeeded: reasons('succeeded'),
-      canceled: reasons('canceled'),
-      unknownStatus: reasons('unknown-status'),
-    },
-    instances: outcomes.map((o) => ({
-      instance: o.inst.key,
-      pages: o.scan?.pagesRead ?? 0,
-      tasks: o.scan?.tasks.length ?? 0,
-      newFailures: o.detection?.failures.length ?? 0,
-      complete: o.scan?.complete ?? false,
-      order: o.scan?.order,
-      error: o.error === undefined ? undefined : describeError(o.error),
-    })),
-    apiCalls: { cr: deps.counter.cr, stateReads: deps.store.counter.reads, stateWrites: deps.store.counter.writes, webhookPosts },
-    problems,
-    durationMs: deps.clock.now() - startedAt,
-    ...extra,
-  };
-}

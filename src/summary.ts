@@ -1,0 +1,82 @@
+import type { ChannelName } from './config.js';
+import type { Reason } from './detect.js';
+import { describeError } from './errors.js';
+import type { InstanceOutcome } from './observe.js';
+import type { RunDeps } from './run.js';
+
+export type Outcome = 'completed' | 'nothing-new' | 'locked' | 'lost-race' | 'dry-run';
+
+export interface InstanceSummary {
+  instance: string;
+  pages: number;
+  tasks: number;
+  newFailures: number;
+  complete: boolean;
+  order?: string;
+  error?: string;
+}
+
+export interface RunSummary {
+  outcome: Outcome;
+  runId: string;
+  dryRun: boolean;
+  tasksScanned: number;
+  /** New failed tasks found by this run (failures that already recovered count under `recovered`). */
+  failuresFound: number;
+  recovered: number;
+  stuck: number;
+  /** Alerts of every kind accepted per channel. */
+  notified: Partial<Record<ChannelName, number>>;
+  /** Alerts still waiting for some channel after this run. */
+  pendingDelivery: number;
+  skipped: { alreadyAnnounced: number; beforeWindow: number; stillRunning: number; succeeded: number; canceled: number; unknownStatus: number };
+  instances: InstanceSummary[];
+  apiCalls: { cr: number; stateReads: number; stateWrites: number; webhookPosts: number };
+  problems: string[];
+  durationMs: number;
+}
+
+/** The run summary the handler returns and logs; `extra` fills in what only the end of the run knows. */
+export function buildSummary(
+  deps: RunDeps,
+  startedAt: number,
+  outcome: Outcome,
+  outcomes: readonly InstanceOutcome[],
+  problems: string[],
+  extra: Partial<RunSummary>,
+  webhookPosts: number,
+): RunSummary {
+  const reasons = (r: Reason) => outcomes.reduce((n, o) => n + (o.detection?.reasons[r] ?? 0), 0);
+  return {
+    outcome,
+    runId: deps.runId,
+    dryRun: deps.dryRun,
+    tasksScanned: outcomes.reduce((n, o) => n + (o.scan?.tasks.length ?? 0), 0),
+    failuresFound: 0,
+    recovered: outcomes.reduce((n, o) => n + (o.detection?.recoveries.length ?? 0), 0),
+    stuck: outcomes.reduce((n, o) => n + (o.detection?.stuck.length ?? 0), 0),
+    notified: {},
+    pendingDelivery: 0,
+    skipped: {
+      alreadyAnnounced: reasons('already-announced'),
+      beforeWindow: reasons('before-window'),
+      stillRunning: reasons('still-running'),
+      succeeded: reasons('succeeded'),
+      canceled: reasons('canceled'),
+      unknownStatus: reasons('unknown-status'),
+    },
+    instances: outcomes.map((o) => ({
+      instance: o.inst.key,
+      pages: o.scan?.pagesRead ?? 0,
+      tasks: o.scan?.tasks.length ?? 0,
+      newFailures: o.detection?.failures.length ?? 0,
+      complete: o.scan?.complete ?? false,
+      order: o.scan?.order,
+      error: o.error === undefined ? undefined : describeError(o.error),
+    })),
+    apiCalls: { cr: deps.counter.cr, stateReads: deps.store.counter.reads, stateWrites: deps.store.counter.writes, webhookPosts },
+    problems,
+    durationMs: deps.clock.now() - startedAt,
+    ...extra,
+  };
+}
