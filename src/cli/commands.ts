@@ -4,10 +4,11 @@ import { parseRulePage, parseTaskPage } from '../acr/parse.js';
 import type { SyncRule } from '../acr/types.js';
 import { systemClock } from '../budget.js';
 import { configSecrets, envCredentials, readConfig, type ChannelName, type Lang } from '../config.js';
-import { ConfigError } from '../errors.js';
 import { invokeFunction } from '../fc/invoke.js';
 import { createLogger } from '../log.js';
-import { renderFor } from '../render/index.js';
+import { renderFor, renderTestMessage } from '../render/index.js';
+import { notifiersFor } from '../runtime.js';
+import { ConfigError, describeError, IntegrationError } from '../errors.js';
 import { runOnce, type RunSummary } from '../run.js';
 import { buildRunDeps } from '../runtime.js';
 import type { Alert } from '../state/checkpoint.js';
@@ -127,4 +128,29 @@ export async function previewCommand(io: Io, o: { file?: string; lang: Lang; cha
     io.out(o.json ? JSON.stringify(payload, null, 2) : formatMessage(channel, payload));
   }
   return alerts.length;
+}
+
+/**
+ * `check`: validates the configuration and sends a test message to each configured webhook, so that a wrong token,
+ * signing secret, keyword or IP allow-list shows up now rather than at the first real alert. Returns how many
+ * channels failed.
+ */
+export async function checkCommand(io: Io): Promise<number> {
+  const config = readConfig(io.env);
+  io.out(`configuration is valid: ${config.instances.length} instance(s), checkpoint in ${config.store.kind === 'file' ? `file ${config.store.path}` : `Tablestore ${config.store.instance}/${config.store.table}`}`);
+  let failed = 0;
+  for (const notifier of notifiersFor(config, systemClock)) {
+    const payload = renderTestMessage(notifier.channel, config.instances.map((i) => i.key), config.lang);
+    try {
+      await notifier.send(payload, { timeoutMs: 10_000, idempotencyKey: `check-${randomUUID()}` });
+      io.out(`${notifier.channel}: test message accepted`);
+    } catch (err) {
+      failed += 1;
+      io.err(`${notifier.channel}: test message refused: ${describeError(err)}`);
+      if (err instanceof IntegrationError && err.code === '310000') {
+        io.err('  DingTalk checks each message against the robot\'s security settings. Messages from this function always contain "ACR":\n  use ACR as the robot\'s custom keyword, or set DINGTALK_SECRET to the robot\'s signing secret (SEC...), and allow the function\'s egress IP if an IP list is set.');
+      }
+    }
+  }
+  return failed;
 }

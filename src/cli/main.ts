@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ChannelName, Lang } from '../config.js';
 import { ConfigError, describeError } from '../errors.js';
-import { invokeCommand, previewCommand, runCommand, type Io } from './commands.js';
+import { checkCommand, invokeCommand, previewCommand, runCommand, type Io } from './commands.js';
 
 export const HELP = `acr-sync-alert: announces failed ACR EE image syncs to DingTalk and Slack
 
@@ -24,6 +24,8 @@ Commands:
               --file <path>      a ListRepoSyncTask response or an array of SyncTasks items
               --lang zh|en       (default: ALERT_LANG or en)
               --channel dingtalk|slack|both (default both)   --json   print the raw payloads
+  check     Validate the configuration and send a test message to each configured webhook;
+            reports DingTalk keyword, signature and IP-list refusals (310000) before a real alert.
   help      This text.
 
 Configuration is read from environment variables; see README.md.
@@ -73,6 +75,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const channels: ChannelName[] = channel === 'both' ? ['dingtalk', 'slack'] : [channel as ChannelName];
         await previewCommand(io, { file: values.file, lang: lang as Lang, channels, json: values.json ?? false });
         return 0;
+      }
+      case 'check': {
+        parseArgs({ args: rest, options: {}, strict: true });
+        return (await checkCommand(io)) > 0 ? 1 : 0;
       }
       case undefined: case 'help': case '--help': case '-h':
         io.out(HELP);

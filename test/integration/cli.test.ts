@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { startFcServer, type FcServer } from '../../src/sim/fc-server.js';
 import { demoInstances } from '../../src/sim/seed.js';
-import { announcedIds, KEYS, SECRETS, startWorld, type World } from '../support/world.js';
+import { announcedIds, KEYS, SECRETS, SLACK_PATH, startWorld, type World } from '../support/world.js';
 
 function io(env: Record<string, string | undefined>) {
   const out: string[] = [];
@@ -75,6 +75,36 @@ describe('acr-sync-alert CLI', () => {
     expect(await main(['preview', '--file', file], bad.io)).toBe(1);
     expect(bad.err.join()).toMatch(/SyncTasks: expected an array/);
     expect(world.cr.calls).toHaveLength(0);
+  });
+});
+
+describe('acr-sync-alert check', () => {
+  it('sends a signed test message to each webhook and says so', async () => {
+    world = await startWorld({ instances: demoInstances(Date.now()) });
+    const c = io(world.env);
+    expect(await main(['check'], c.io)).toBe(0);
+    expect(c.out.join('\n')).toMatch(/configuration is valid: 3 instance\(s\)[\s\S]*dingtalk: test message accepted[\s\S]*slack: test message accepted/);
+    expect(JSON.stringify(world.hooks.received.map((m) => m.body))).toContain('ACR sync alert: test message');
+  });
+
+  it('explains a DingTalk keyword refusal (310000) and a dead Slack hook, and fails', async () => {
+    world = await startWorld({ instances: demoInstances(Date.now()), hooks: { dingtalkKeyword: 'deploy-bot' } });
+    world.env.SLACK_WEBHOOK = world.hooks.slackUrl.replace(SLACK_PATH, '/services/T0/B0/gone');
+    const c = io(world.env);
+    expect(await main(['check'], c.io)).toBe(1);
+    const err = c.err.join('\n');
+    expect(err).toMatch(/dingtalk: test message refused: .*310000 keywords not in content/);
+    expect(err).toMatch(/use ACR as the robot's custom keyword/);
+    expect(err).toMatch(/slack: test message refused: .*no_service/);
+    for (const s of SECRETS) expect([...c.out, ...c.err].join()).not.toContain(s);
+  });
+
+  it('reports configuration problems without sending anything', async () => {
+    world = await startWorld({ instances: demoInstances(Date.now()) });
+    const c = io({ ...world.env, ACR_INSTANCES: 'nope' });
+    expect(await main(['check'], c.io)).toBe(2);
+    expect(c.err.join()).toMatch(/ACR_INSTANCES entry "nope"/);
+    expect(world.hooks.attempts).toHaveLength(0);
   });
 });
 
