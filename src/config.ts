@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { ConfigError } from './errors.js';
 import { Secret } from './secret.js';
+import { silencesSchema, type Silence } from './silence.js';
 
 export type Lang = 'zh' | 'en';
 export type ChannelName = 'dingtalk' | 'slack';
@@ -39,6 +41,8 @@ export interface Config {
   blindAfterRuns: number;
   /** A sync task PENDING or SYNCHRONIZING for longer than this is announced as stuck. */
   stuckAfterMinutes: number;
+  /** Mute rules: matching alerts are not sent, only logged and counted. */
+  silences: Silence[];
   /** Names the checkpoint row, so several deployments can share one table. */
   stateKey: string;
   /** Credentials from the standard environment variables, used when the invocation context carries none. */
@@ -132,6 +136,48 @@ function parseWebhook(name: string, raw: string | undefined, problems: string[],
   return new Secret(url.toString());
 }
 
+/** SILENCES (JSON) or SILENCES_FILE (a JSON file), validated; problems name the silence and field. */
+function parseSilences(env: Env, problems: string[]): Silence[] {
+  const inline = env.SILENCES?.trim();
+  const file = env.SILENCES_FILE?.trim();
+  if (inline && file) {
+    problems.push('set SILENCES or SILENCES_FILE, not both');
+    return [];
+  }
+  let text = inline;
+  if (file) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      problems.push(`SILENCES_FILE ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      return [];
+    }
+  }
+  if (!text) return [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    problems.push(`${file ? 'SILENCES_FILE' : 'SILENCES'} is not valid JSON`);
+    return [];
+  }
+  const r = v.safeParse(silencesSchema, raw);
+  if (!r.success) {
+    for (const i of r.issues.slice(0, 5)) problems.push(`silences[${v.getDotPath(i) ?? ''}]: ${i.message}`.replace('[]', ''));
+    return [];
+  }
+  for (const [n, sil] of r.output.entries()) {
+    if (sil.timezone) {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: sil.timezone });
+      } catch {
+        problems.push(`silences[${n}].timezone "${sil.timezone}" is not an IANA time zone (e.g. Asia/Shanghai)`);
+      }
+    }
+  }
+  return r.output;
+}
+
 /** Credentials from the standard ALIBABA_CLOUD_* variables, when both key parts are set. */
 export function envCredentials(env: Env): Credentials | undefined {
   const id = env.ALIBABA_CLOUD_ACCESS_KEY_ID?.trim();
@@ -174,6 +220,7 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     problems.push('no channel configured: set DINGTALK_WEBHOOK and/or SLACK_WEBHOOK');
   }
 
+  const silences = parseSilences(env, problems);
   const functionName = env.FC_FUNCTION_NAME?.trim() || undefined;
   let store: StoreConfig | undefined;
   if (env.TABLESTORE_ENDPOINT?.trim()) {
@@ -200,6 +247,7 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     fetchConcurrency: p.FETCH_CONCURRENCY,
     blindAfterRuns: p.BLIND_AFTER_RUNS,
     stuckAfterMinutes: p.STUCK_AFTER_MINUTES,
+    silences,
     stateKey: p.STATE_KEY ?? functionName ?? 'default',
     envCredentials: envCredentials(env),
     functionName,

@@ -25,6 +25,8 @@ export interface RunSummary {
   failuresFound: number;
   recovered: number;
   stuck: number;
+  /** Alerts a silence kept from the channels (logged and tallied, not sent). */
+  muted: number;
   /** Alerts of every kind accepted per channel. */
   notified: Partial<Record<ChannelName, number>>;
   /** Alerts still waiting for some channel after this run. */
@@ -55,6 +57,7 @@ export function buildSummary(
     failuresFound: 0,
     recovered: outcomes.reduce((n, o) => n + (o.detection?.recoveries.length ?? 0), 0),
     stuck: outcomes.reduce((n, o) => n + (o.detection?.stuck.length ?? 0), 0),
+    muted: 0,
     notified: {},
     pendingDelivery: 0,
     skipped: {

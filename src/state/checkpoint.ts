@@ -131,6 +131,8 @@ export interface Checkpoint {
   lease?: Lease;
   health?: Record<string, InstanceHealth>;
   channels?: Partial<Record<ChannelName, ChannelPause>>;
+  /** Alerts silenced since `since`, by cause (or kind), kept for a digest to report. */
+  muted?: { since: number; byCause: Record<string, number> };
 }
 
 /** A checkpoint as stored, with the version its next conditional write must match (0: never written). */

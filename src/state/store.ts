@@ -47,6 +47,7 @@ const checkpointSchema = v.object({
   outbox: v.array(outboxEntry),
   lease: v.optional(v.object({ owner: v.string(), until: v.number() })),
   health: v.optional(v.record(v.string(), v.object({ since: v.number(), runs: v.number(), lastError: v.string(), announced: v.boolean() }))),
+  muted: v.optional(v.object({ since: v.number(), byCause: v.record(v.string(), v.number()) })),
   channels: v.optional(v.record(v.picklist(['dingtalk', 'slack']), v.object({ until: v.number(), error: v.string(), fingerprint: v.string() }))),
 });
 

@@ -114,6 +114,17 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect(texts()[1]).toMatch(/finished \(SUCCESS\) after/);
   });
 
+  it('does not send what a silence mutes, but logs it, counts it and keeps a tally; other failures go out', async () => {
+    const silences = JSON.stringify([{ cause: 'TAG_CONFLICT', namespace: 'prod', comment: 'known: immutable tags in prod', expires: '2099-01-01T00:00:00Z' }]);
+    world = await startWorld({ instances: [instance([task('rst-m1', 'ERROR', 5, 'TAG_CONFLICT'), task('rst-m2', 'ERROR', 4, 'NETWORK_ERROR')])], env: { SILENCES: silences } });
+    const s = await world.run();
+    expect(s).toMatchObject({ failuresFound: 2, muted: 1, notified: { dingtalk: 1, slack: 1 } });
+    expect(announcedIds(world.hooks, 'dingtalk')).toEqual(['rst-m2']);
+    expect(world.logs.filter((l) => l.includes('muted by a silence') && l.includes('rst-m1') && l.includes('known: immutable tags in prod'))).toHaveLength(1);
+    expect((world.checkpoint()!.checkpoint as unknown as { muted: { byCause: Record<string, number> } }).muted.byCause).toEqual({ TAG_CONFLICT: 1 });
+    expect((await world.run()).outcome).toBe('nothing-new');
+  });
+
   it('keeps a failure for a channel that is down and sends it there when it is back, without repeating it elsewhere', async () => {
     world = await startWorld({ instances: [instance([task('rst-f1', 'ERROR', 10, 'TAG_CONFLICT')])] });
     world.hooks.fault('dingtalk', { kind: 'down', times: 10 });

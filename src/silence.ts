@@ -1,0 +1,70 @@
+import * as v from 'valibot';
+import { classify } from './classify.js';
+import type { Alert, MonitorAlert } from './state/checkpoint.js';
+
+type TaskAlert = Exclude<Alert, MonitorAlert>;
+const aboutTask = (a: Alert): a is TaskAlert => a.kind !== 'blind' && a.kind !== 'restored';
+
+const patterns = v.pipe(v.union([v.string(), v.array(v.string())]), v.transform((x) => (Array.isArray(x) ? x : [x])));
+const window = v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'daily must look like 02:00-04:30'));
+
+/** One silence: every given matcher must match (patterns use * as a wildcard); active until `expires`, or daily. */
+export const silenceSchema = v.strictObject({
+  comment: v.optional(v.string()),
+  instance: v.optional(patterns),
+  namespace: v.optional(patterns),
+  repo: v.optional(patterns),
+  tag: v.optional(patterns),
+  rule: v.optional(patterns),
+  cause: v.optional(patterns),
+  /** ISO 8601 time after which the silence no longer applies. */
+  expires: v.optional(v.pipe(v.string(), v.isoTimestamp('expires must be an ISO 8601 time with a zone, e.g. 2026-12-01T00:00:00Z'))),
+  /** A maintenance window repeated every day, in `timezone` (default UTC). */
+  daily: v.optional(window),
+  timezone: v.optional(v.string()),
+});
+export type Silence = v.InferOutput<typeof silenceSchema>;
+export const silencesSchema = v.array(silenceSchema);
+
+const toRegExp = (glob: string) => new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+const matchesAny = (value: string, globs: readonly string[] | undefined) => globs === undefined || globs.some((g) => toRegExp(g).test(value));
+
+function minutesOfDay(now: number, timezone: string): number {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(now));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  return get('hour') * 60 + get('minute');
+}
+
+/** Whether the silence is in force at `now`: not expired, and inside its daily window if it has one. */
+export function isActive(s: Silence, now: number): boolean {
+  if (s.expires && Date.parse(s.expires) <= now) return false;
+  if (!s.daily) return true;
+  const [from, to] = s.daily.split('-').map((x) => Number(x.slice(0, 2)) * 60 + Number(x.slice(3))) as [number, number];
+  const m = minutesOfDay(now, s.timezone ?? 'UTC');
+  // A window like 23:00-01:00 runs over midnight.
+  return from <= to ? m >= from && m < to : m >= from || m < to;
+}
+
+/**
+ * The first active silence that mutes `alert`, or undefined. Only alerts about sync tasks can be muted; notices
+ * about the function's own sight of an instance always go out.
+ */
+export function silencing(alert: Alert, silences: readonly Silence[], now: number): Silence | undefined {
+  if (!aboutTask(alert)) return undefined;
+  const t = alert.task;
+  // What `cause` matches: a failure's TaskIssue; a recovery its failure's TaskIssue or "recovered"; "stuck".
+  const causes =
+    alert.kind === 'recovered' ? [classify(alert.issue).issue || 'UNCLASSIFIED', 'recovered']
+    : alert.kind === 'stuck' || alert.kind === 'unstuck' ? ['stuck']
+    : [classify(t.issue).issue || 'UNCLASSIFIED'];
+  return silences.find(
+    (s) =>
+      isActive(s, now) &&
+      matchesAny(alert.instance, s.instance) &&
+      matchesAny(t.from.namespace, s.namespace) &&
+      matchesAny(t.from.repo, s.repo) &&
+      matchesAny(t.from.tag, s.tag) &&
+      (s.rule === undefined || matchesAny(t.ruleId ?? '', s.rule) || matchesAny(alert.rule?.name ?? '', s.rule)) &&
+      (s.cause === undefined || causes.some((c) => matchesAny(c, s.cause))),
+  );
+}
