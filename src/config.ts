@@ -31,6 +31,8 @@ export interface Config {
   store: StoreConfig;
   dingtalk?: { webhook: Secret; secret?: Secret };
   slack?: { webhook: Secret };
+  /** Who is @mentioned when a message holds something severe (a high-severity failure, a blind instance). */
+  mentions: { dingtalkMobiles: string[]; dingtalkUserIds: string[]; slack: string[] };
   lang: Lang;
   /** On the first run (no checkpoint) failures older than this are not announced. */
   lookbackMinutes: number;
@@ -221,6 +223,16 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
   }
 
   const silences = parseSilences(env, problems);
+  const list = (name: string, pattern: RegExp, what: string): string[] => {
+    const items = (env[name] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    for (const x of items) if (!pattern.test(x)) problems.push(`${name} entry "${x}" must be ${what}`);
+    return items;
+  };
+  const mentions = {
+    dingtalkMobiles: list('DINGTALK_AT_MOBILES', /^\+?\d{5,20}$/, 'a phone number as registered in DingTalk'),
+    dingtalkUserIds: list('DINGTALK_AT_USER_IDS', /^[A-Za-z0-9_-]{1,64}$/, 'a DingTalk userId'),
+    slack: list('SLACK_MENTIONS', /^[UWS][A-Z0-9]{2,20}$/, 'a Slack user id (U…/W…) or user-group id (S…)'),
+  };
   const functionName = env.FC_FUNCTION_NAME?.trim() || undefined;
   let store: StoreConfig | undefined;
   if (env.TABLESTORE_ENDPOINT?.trim()) {
@@ -248,6 +260,7 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     blindAfterRuns: p.BLIND_AFTER_RUNS,
     stuckAfterMinutes: p.STUCK_AFTER_MINUTES,
     silences,
+    mentions,
     stateKey: p.STATE_KEY ?? functionName ?? 'default',
     envCredentials: envCredentials(env),
     functionName,

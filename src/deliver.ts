@@ -4,7 +4,7 @@ import type { ChannelName, Lang } from './config.js';
 import { describeError, IntegrationError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Notifier } from './notify/types.js';
-import { renderFor } from './render/index.js';
+import { renderFor, type Mentions } from './render/index.js';
 import { withRetry } from './retry.js';
 import { OUTBOX_MAX_AGE_MS, type ChannelPause, type OutboxEntry } from './state/checkpoint.js';
 
@@ -40,7 +40,7 @@ export function idempotencyKey(channel: ChannelName, ids: readonly string[]): st
  */
 export async function deliver(
   outbox: readonly OutboxEntry[],
-  deps: { notifiers: readonly Notifier[]; lang: Lang; now: number; budget: Budget; log: Logger; pauses?: Partial<Record<ChannelName, ChannelPause>> },
+  deps: { notifiers: readonly Notifier[]; lang: Lang; now: number; budget: Budget; log: Logger; pauses?: Partial<Record<ChannelName, ChannelPause>>; mentions?: Mentions },
 ): Promise<{ outbox: OutboxEntry[]; report: DeliveryReport; pauses: Partial<Record<ChannelName, ChannelPause>> }> {
   const configured = new Set(deps.notifiers.map((n) => n.channel));
   const report: DeliveryReport = { channels: {}, expired: 0 };
@@ -64,7 +64,7 @@ export async function deliver(
       continue;
     }
     const alerts = due.map((e) => e.alert);
-    const payload = renderFor(notifier.channel, alerts, deps.lang);
+    const payload = renderFor(notifier.channel, alerts, deps.lang, deps.mentions);
     const key = idempotencyKey(notifier.channel, alerts.map((a) => a.id));
     try {
       await withRetry((timeoutMs) => notifier.send(payload, { timeoutMs, idempotencyKey: key }), {

@@ -96,7 +96,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   if (deps.dryRun) {
     for (const n of deps.notifiers.length > 0 ? deps.notifiers.map((x) => x.channel) : (['dingtalk', 'slack'] as const)) {
       const alerts = next.outbox.filter((e) => e.pending.includes(n) || deps.notifiers.length === 0).map((e) => e.alert);
-      if (alerts.length > 0) deps.onDryRunMessage?.(n, renderFor(n, alerts, config.lang));
+      if (alerts.length > 0) deps.onDryRunMessage?.(n, renderFor(n, alerts, config.lang, config.mentions));
     }
     return summarise('dry-run', { failuresFound: newFailures, pendingDelivery: next.outbox.length });
   }
@@ -126,7 +126,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   let outbox = next.outbox;
   let pauses = prev.channels;
   if (outbox.length > 0) {
-    ({ outbox, report, pauses } = await deliver(outbox, { notifiers: deps.notifiers, lang: config.lang, now: deps.clock.now(), budget: deps.budget, log, pauses: prev.channels }));
+    ({ outbox, report, pauses } = await deliver(outbox, { notifiers: deps.notifiers, lang: config.lang, now: deps.clock.now(), budget: deps.budget, log, pauses: prev.channels, mentions: config.mentions }));
   }
   for (const [ch, r] of Object.entries(report.channels)) {
     if (r.error) problems.push(`${ch}: ${r.pausedUntil ? `paused until ${new Date(r.pausedUntil).toISOString()} after: ` : ''}${r.error}`);

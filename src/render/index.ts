@@ -1,11 +1,34 @@
 import type { ChannelName, Lang } from '../config.js';
-import type { Alert } from '../state/checkpoint.js';
+import { isFailure, type Alert } from '../state/checkpoint.js';
+import { classify } from '../classify.js';
 import { dingtalkInert, renderDingTalk } from './dingtalk.js';
 import { renderSlack, slackCode } from './slack.js';
 
-/** The platform payload for `alerts` on `channel`. */
-export function renderFor(channel: ChannelName, alerts: readonly Alert[], lang: Lang): unknown {
-  return channel === 'dingtalk' ? renderDingTalk(alerts, lang) : renderSlack(alerts, lang);
+export interface Mentions {
+  dingtalkMobiles: string[];
+  dingtalkUserIds: string[];
+  slack: string[];
+}
+
+/** Whether a message holding `alerts` calls people in: a high-severity failure, or an instance alerting cannot see. */
+export function isSevere(alerts: readonly Alert[]): boolean {
+  return alerts.some((a) => a.kind === 'blind' || (isFailure(a) && classify(a.task.issue).severity === 'high'));
+}
+
+/** The platform payload for `alerts` on `channel`, @mentioning `mentions` when the message is severe. */
+export function renderFor(channel: ChannelName, alerts: readonly Alert[], lang: Lang, mentions?: Mentions): unknown {
+  const severe = mentions !== undefined && isSevere(alerts);
+  if (channel === 'dingtalk') {
+    const m = renderDingTalk(alerts, lang);
+    if (!severe || mentions.dingtalkMobiles.length + mentions.dingtalkUserIds.length === 0) return m;
+    // DingTalk highlights a mobile mention only when "@<mobile>" also appears in the text.
+    const tags = mentions.dingtalkMobiles.map((x) => `@${x}`).join(' ');
+    return { ...m, markdown: { ...m.markdown, text: tags ? `${m.markdown.text}\n\n${tags}` : m.markdown.text }, at: { atMobiles: mentions.dingtalkMobiles, atUserIds: mentions.dingtalkUserIds, isAtAll: false } };
+  }
+  const m = renderSlack(alerts, lang);
+  if (!severe || mentions.slack.length === 0) return m;
+  const who = mentions.slack.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(' ');
+  return { ...m, blocks: [m.blocks[0]!, { type: 'section', text: { type: 'mrkdwn', text: who } }, ...m.blocks.slice(1)] };
 }
 
 const TEST_TEXT = {

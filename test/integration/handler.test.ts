@@ -125,6 +125,22 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect((await world.run()).outcome).toBe('nothing-new');
   });
 
+  it('@mentions the configured people when a message holds a high-severity failure, and only then', async () => {
+    const env = { DINGTALK_AT_MOBILES: '13800000000', DINGTALK_AT_USER_IDS: 'ops-lead', SLACK_MENTIONS: 'U0123ABC,S0456DEF' };
+    world = await startWorld({ instances: [instance([task('rst-mild', 'ERROR', 5, 'NETWORK_ERROR')])], env });
+    await world.run();
+    const mild = world.hooks.received.map((m) => m.body);
+    expect(mild.find((b) => b.msgtype === 'markdown')!.at).toBeUndefined();
+    expect(JSON.stringify(mild)).not.toMatch(/<@U0123ABC>|@13800000000/);
+    world.cr.instances[0]!.tasks.push(rawTask(task('rst-oss', 'ERROR', 1, 'OSS_POLICY_UNAUTHORIZED')));
+    await world.run();
+    const ding = world.hooks.received.filter((m) => m.channel === 'dingtalk').at(-1)!.body as { at?: unknown; markdown: { text: string } };
+    expect(ding.at).toEqual({ atMobiles: ['13800000000'], atUserIds: ['ops-lead'], isAtAll: false });
+    expect(ding.markdown.text).toMatch(/@13800000000$/);
+    const slack = JSON.stringify(world.hooks.received.filter((m) => m.channel === 'slack').at(-1)!.body);
+    expect(slack).toContain('<@U0123ABC> <!subteam^S0456DEF>');
+  });
+
   it('keeps a failure for a channel that is down and sends it there when it is back, without repeating it elsewhere', async () => {
     world = await startWorld({ instances: [instance([task('rst-f1', 'ERROR', 10, 'TAG_CONFLICT')])] });
     world.hooks.fault('dingtalk', { kind: 'down', times: 10 });

@@ -48,6 +48,8 @@ describe('readConfig', () => {
     [{ DINGTALK_SECRET: 'SECabc', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a' }, /DINGTALK_SECRET is set but DINGTALK_WEBHOOK is not/],
     [{ ACR_ENDPOINT: 'cr.aliyuncs.com' }, /ACR_ENDPOINT must be an http\(s\) URL/],
     [{ FC_FUNCTION_NAME: 'f' }, /required in Function Compute/],
+    [{ DINGTALK_AT_MOBILES: '138-0000' }, /DINGTALK_AT_MOBILES entry "138-0000" must be a phone number/],
+    [{ SLACK_MENTIONS: '@here' }, /SLACK_MENTIONS entry "@here" must be a Slack user id/],
   ])('rejects %j', (over, why) => {
     expect(problems({ ...base, ...over } as Record<string, string>).join('\n')).toMatch(why);
   });
