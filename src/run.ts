@@ -1,6 +1,6 @@
 import type { CallCounter, CrApi } from './acr/client.js';
 import { alertsFrom } from './alerts.js';
-import { silencing } from './silence.js';
+import { applySilences } from './silence.js';
 import type { Budget, Clock } from './budget.js';
 import type { ChannelName, Config } from './config.js';
 import { deliver, type DeliveryReport } from './deliver.js';
@@ -50,10 +50,10 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
 
   const loaded = await stateCall('load checkpoint', (t) => deps.store.load(t));
   const prev = loaded.checkpoint;
+  let outcomes: InstanceOutcome[] = [];
   let mutedNow = 0;
   const summarise = (outcome: Outcome, extra: Partial<RunSummary> = {}, webhookPosts = 0) =>
     buildSummary(deps, startedAt, outcome, outcomes, problems, { muted: mutedNow, ...extra }, webhookPosts);
-  let outcomes: InstanceOutcome[] = [];
 
   if (!deps.dryRun && heldByOther(prev.lease, deps.runId, startedAt)) {
     log.info('another run holds the checkpoint; leaving this tick to it', { holder: prev.lease?.owner, until: prev.lease?.until });
@@ -70,18 +70,11 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
     if (a.kind === 'restored') log.info('alerting sees the instance again', { instance: a.instance, runs: a.runs });
   }
   // Silenced alerts are not sent, but never vanish: each is logged, counted in the summary and tallied for a digest.
-  let muted = prev.muted;
-  const toSend = alerts.filter((alert) => {
-    const s = silencing(alert, config.silences, now);
-    if (!s) return true;
-    const cause = alert.kind === 'recovered' || alert.kind === 'stuck' || alert.kind === 'unstuck' ? alert.kind : 'task' in alert ? alert.task.issue || 'UNCLASSIFIED' : alert.kind;
-    muted = { since: muted?.since ?? now, byCause: { ...muted?.byCause, [cause]: (muted?.byCause[cause] ?? 0) + 1 } };
-    log.info('muted by a silence', { id: alert.id, silence: s.comment ?? JSON.stringify(s) });
-    return false;
-  });
-  mutedNow = alerts.length - toSend.length;
+  const silenced = applySilences(alerts, config.silences, prev.muted, now);
+  for (const m of silenced.muted) log.info('muted by a silence', { id: m.alert.id, silence: m.silence.comment ?? JSON.stringify(m.silence) });
+  mutedNow = silenced.muted.length;
   const channels = deps.notifiers.map((n) => n.channel);
-  const fresh: OutboxEntry[] = toSend.map((alert) => ({ alert, pending: [...channels], detectedAt: now, attempts: 0 }));
+  const fresh: OutboxEntry[] = silenced.send.map((alert) => ({ alert, pending: [...channels], detectedAt: now, attempts: 0 }));
   const newFailures = outcomes.reduce((n, o) => n + (o.detection?.failures.length ?? 0), 0);
   const next: Checkpoint = {
     schema: 1,
@@ -89,7 +82,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
     outbox: [...prev.outbox, ...fresh],
     health,
     channels: prev.channels,
-    muted,
+    muted: silenced.tally,
   };
   for (const o of outcomes) if (o.detection) next.instances[o.inst.key] = o.detection.cursor;
 

@@ -45,6 +45,39 @@ export function isActive(s: Silence, now: number): boolean {
   return from <= to ? m >= from && m < to : m >= from || m < to;
 }
 
+/** What a silence's `cause` matches: a failure's TaskIssue; a recovery its failure's TaskIssue or "recovered"; "stuck". */
+function causesOf(alert: TaskAlert): string[] {
+  if (alert.kind === 'recovered') return [classify(alert.issue).issue || 'UNCLASSIFIED', 'recovered'];
+  if (alert.kind === 'stuck' || alert.kind === 'unstuck') return ['stuck'];
+  return [classify(alert.task.issue).issue || 'UNCLASSIFIED'];
+}
+
+/** Alerts a silence muted since `since`, by cause: what a digest will report. */
+export interface MutedTally {
+  since: number;
+  byCause: Record<string, number>;
+}
+
+/**
+ * Splits `alerts` into those to send and those an active silence mutes, adding the muted ones to `tally`. Pure.
+ */
+export function applySilences(alerts: readonly Alert[], silences: readonly Silence[], tally: MutedTally | undefined, now: number) {
+  const send: Alert[] = [];
+  const muted: { alert: Alert; silence: Silence }[] = [];
+  let next = tally;
+  for (const alert of alerts) {
+    const silence = silencing(alert, silences, now);
+    if (!silence || !aboutTask(alert)) {
+      send.push(alert);
+      continue;
+    }
+    muted.push({ alert, silence });
+    const cause = causesOf(alert).at(-1)!;
+    next = { since: next?.since ?? now, byCause: { ...next?.byCause, [cause]: (next?.byCause[cause] ?? 0) + 1 } };
+  }
+  return { send, muted, tally: next };
+}
+
 /**
  * The first active silence that mutes `alert`, or undefined. Only alerts about sync tasks can be muted; notices
  * about the function's own sight of an instance always go out.
@@ -52,11 +85,7 @@ export function isActive(s: Silence, now: number): boolean {
 export function silencing(alert: Alert, silences: readonly Silence[], now: number): Silence | undefined {
   if (!aboutTask(alert)) return undefined;
   const t = alert.task;
-  // What `cause` matches: a failure's TaskIssue; a recovery its failure's TaskIssue or "recovered"; "stuck".
-  const causes =
-    alert.kind === 'recovered' ? [classify(alert.issue).issue || 'UNCLASSIFIED', 'recovered']
-    : alert.kind === 'stuck' || alert.kind === 'unstuck' ? ['stuck']
-    : [classify(t.issue).issue || 'UNCLASSIFIED'];
+  const causes = causesOf(alert);
   return silences.find(
     (s) =>
       isActive(s, now) &&

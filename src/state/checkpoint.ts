@@ -131,7 +131,7 @@ export interface Checkpoint {
   lease?: Lease;
   health?: Record<string, InstanceHealth>;
   channels?: Partial<Record<ChannelName, ChannelPause>>;
-  /** Alerts silenced since `since`, by cause (or kind), kept for a digest to report. */
+  /** Alerts silenced since `since`, by cause, kept for a digest to report. */
   muted?: { since: number; byCause: Record<string, number> };
 }
 
