@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ScanResult } from './acr/scan.js';
 import type { SyncTask } from './acr/types.js';
 import { OPEN_MAX_AGE_MS, OVERLAP_MS, lowerBound, type FailingImage, type InstanceCursor, type OpenTask } from './state/checkpoint.js';
@@ -44,9 +45,12 @@ const RUNNING = new Set(['PENDING', 'SYNCHRONIZING']);
 /** A failing image is remembered this long for its recovery notice. */
 export const FAILING_MAX_AGE_MS = 7 * 24 * 3_600_000;
 
-/** What "the same image" means for recovery: the same sync rule to the same target repository and tag. */
+/**
+ * What "the same image" means for recovery: the same sync rule to the same target repository and tag. Hashed to 16
+ * characters: a burst after an outage remembers thousands of these in the checkpoint.
+ */
 export function imageKey(t: SyncTask): string {
-  return `${t.ruleId ?? ''}|${t.to.regionId}/${t.to.instanceId}|${t.to.namespace}/${t.to.repo}:${t.to.tag}`;
+  return createHash('sha256').update(`${t.ruleId ?? ''}|${t.to.regionId}/${t.to.instanceId}|${t.to.namespace}/${t.to.repo}:${t.to.tag}`).digest('base64url').slice(0, 16);
 }
 
 const zero = (): Record<Reason, number> => ({
