@@ -43,6 +43,8 @@ export interface Config {
   blindAfterRuns: number;
   /** A sync task PENDING or SYNCHRONIZING for longer than this is announced as stuck. */
   stuckAfterMinutes: number;
+  /** Transient causes wait for `minFailures` failures of the same image within the window, or for it to persist. */
+  transient: { minFailures: number; windowMinutes: number; persistMinutes: number };
   /** Mute rules: matching alerts are not sent, only logged and counted. */
   silences: Silence[];
   /** Names the checkpoint row, so several deployments can share one table. */
@@ -95,6 +97,9 @@ const plainSchema = v.object({
   FETCH_CONCURRENCY: intSetting('FETCH_CONCURRENCY', 1, 10, 2),
   BLIND_AFTER_RUNS: intSetting('BLIND_AFTER_RUNS', 1, 1_000, 3),
   STUCK_AFTER_MINUTES: intSetting('STUCK_AFTER_MINUTES', 5, 10_080, 60),
+  TRANSIENT_MIN_FAILURES: intSetting('TRANSIENT_MIN_FAILURES', 1, 100, 1),
+  TRANSIENT_WINDOW_MINUTES: intSetting('TRANSIENT_WINDOW_MINUTES', 1, 10_080, 60),
+  TRANSIENT_PERSIST_MINUTES: intSetting('TRANSIENT_PERSIST_MINUTES', 1, 10_080, 30),
   WEBHOOK_ALLOW_ANY_HOST: v.pipe(v.optional(v.string(), 'false'), v.trim(), v.toLowerCase(), v.picklist(['true', 'false'], 'WEBHOOK_ALLOW_ANY_HOST must be true or false')),
   STATE_KEY: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'STATE_KEY must be 1-200 letters, digits or _ . : -'))),
 });
@@ -259,6 +264,7 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     fetchConcurrency: p.FETCH_CONCURRENCY,
     blindAfterRuns: p.BLIND_AFTER_RUNS,
     stuckAfterMinutes: p.STUCK_AFTER_MINUTES,
+    transient: { minFailures: p.TRANSIENT_MIN_FAILURES, windowMinutes: p.TRANSIENT_WINDOW_MINUTES, persistMinutes: p.TRANSIENT_PERSIST_MINUTES },
     silences,
     mentions,
     stateKey: p.STATE_KEY ?? functionName ?? 'default',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ScanResult } from './acr/scan.js';
 import type { SyncTask } from './acr/types.js';
+import { classify } from './classify.js';
 import { OPEN_MAX_AGE_MS, OVERLAP_MS, lowerBound, type FailingImage, type InstanceCursor, type OpenTask } from './state/checkpoint.js';
 
 /** Why a task did or did not become an alert; counted per run so that a log line can say why. */
@@ -11,7 +12,8 @@ export type Reason =
   | 'still-running'
   | 'succeeded'
   | 'canceled'
-  | 'unknown-status';
+  | 'unknown-status'
+  | 'held-transient';
 
 /** A failing image whose sync succeeded later. */
 export interface Recovery {
@@ -25,6 +27,11 @@ export interface DetectOptions {
   lookbackMs: number;
   /** A task PENDING or SYNCHRONIZING longer than this is stuck. */
   stuckAfterMs: number;
+  /**
+   * Transient causes (NETWORK_ERROR, INTERNAL_ERROR) are held back until the same image failed `minFailures` times
+   * within `windowMs`, or has been failing for `persistMs`. `minFailures` 1 announces every failure at once.
+   */
+  transient?: { minFailures: number; windowMs: number; persistMs: number };
 }
 
 export interface Detection {
@@ -54,7 +61,7 @@ export function imageKey(t: SyncTask): string {
 }
 
 const zero = (): Record<Reason, number> => ({
-  'new-failure': 0, 'already-announced': 0, 'before-window': 0, 'still-running': 0, succeeded: 0, canceled: 0, 'unknown-status': 0,
+  'new-failure': 0, 'already-announced': 0, 'before-window': 0, 'still-running': 0, succeeded: 0, canceled: 0, 'unknown-status': 0, 'held-transient': 0,
 });
 
 /**
@@ -95,11 +102,23 @@ export function detect(prev: InstanceCursor | undefined, scan: Pick<ScanResult, 
       if (t.taskId in handled) reasons['already-announced'] += 1;
       else {
         handled[t.taskId] = t.createTime;
-        failures.push(t);
-        newThisRun.add(t.taskId);
         reasons['new-failure'] += 1;
         const key = imageKey(t);
-        failing[key] = { since: failing[key]?.since ?? t.createTime, lastFailure: t.createTime, taskId: t.taskId, issue: t.issue };
+        const f = failing[key];
+        const tr = opts.transient;
+        const inWindow = f?.windowStart !== undefined && tr !== undefined && t.createTime - f.windowStart <= tr.windowMs;
+        const count = inWindow ? (f?.count ?? 0) + 1 : 1;
+        const entry: FailingImage = { since: f?.since ?? t.createTime, lastFailure: t.createTime, taskId: t.taskId, issue: t.issue, count, windowStart: inWindow ? f!.windowStart : t.createTime };
+        const hold = tr !== undefined && tr.minFailures > 1 && classify(t.issue).transient && count < tr.minFailures && t.createTime - entry.since < tr.persistMs;
+        if (hold) {
+          // Not announced yet: a transient cause usually passes; it is announced if it repeats or persists.
+          failing[key] = { ...entry, held: t };
+          reasons['held-transient'] += 1;
+        } else {
+          failing[key] = entry;
+          failures.push(t);
+          newThisRun.add(t.taskId);
+        }
       }
     } else if (t.status === 'SUCCESS' || t.status === 'CANCELED') {
       delete open[t.taskId];
@@ -108,7 +127,8 @@ export function detect(prev: InstanceCursor | undefined, scan: Pick<ScanResult, 
       const key = imageKey(t);
       const f = failing[key];
       if (t.status === 'SUCCESS' && f && t.createTime > f.lastFailure) {
-        recoveries.push({ success: t, failure: f, sameRun: newThisRun.has(f.taskId) });
+        // A failure that was held back and never announced recovers quietly.
+        if (!f.held) recoveries.push({ success: t, failure: f, sameRun: newThisRun.has(f.taskId) });
         delete failing[key];
       }
     } else {
@@ -117,6 +137,17 @@ export function detect(prev: InstanceCursor | undefined, scan: Pick<ScanResult, 
       if (isStuck && !wasStuck) stuck.push(t);
       open[t.taskId] = { createTime: t.createTime, status: t.status, firstSeen: open[t.taskId]?.firstSeen ?? now, ...(isStuck || wasStuck ? { stuck: true } : {}) };
       reasons[RUNNING.has(t.status) ? 'still-running' : 'unknown-status'] += 1;
+    }
+  }
+  // Held transient failures that have now persisted long enough are announced.
+  const tr = opts.transient;
+  if (tr) {
+    for (const [k, f] of Object.entries(failing)) {
+      if (f.held && now - f.since >= tr.persistMs) {
+        failures.push(f.held);
+        const { held: _released, ...rest } = f;
+        failing[k] = rest;
+      }
     }
   }
   // A failure that recovered within this run is reported as recovered only.

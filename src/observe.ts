@@ -39,7 +39,12 @@ export async function observeInstances(deps: RunDeps, prev: Checkpoint): Promise
           deps.log[level]('could not read sync tasks; this instance is retried next run', { instance: inst.key, error: describeError(error) });
           return { inst, error };
         }
-        const detection = detect(prev.instances[inst.key], scan, now, { lookbackMs, stuckAfterMs: deps.config.stuckAfterMinutes * 60_000 });
+        const t = deps.config.transient;
+        const detection = detect(prev.instances[inst.key], scan, now, {
+          lookbackMs,
+          stuckAfterMs: deps.config.stuckAfterMinutes * 60_000,
+          transient: { minFailures: t.minFailures, windowMs: t.windowMinutes * 60_000, persistMs: t.persistMinutes * 60_000 },
+        });
         if (detection.unknownStatuses.length > 0) deps.log.warn('tasks with an undocumented TaskStatus are watched like running ones', { instance: inst.key, statuses: detection.unknownStatuses });
         if (detection.stoppedWatching.length > 0) deps.log.warn('stopped watching tasks that vanished or stayed unfinished too long', { instance: inst.key, tasks: detection.stoppedWatching.slice(0, 20) });
         let rules: Map<string, SyncRule> | undefined;

@@ -31,7 +31,7 @@ export interface RunSummary {
   notified: Partial<Record<ChannelName, number>>;
   /** Alerts still waiting for some channel after this run. */
   pendingDelivery: number;
-  skipped: { alreadyAnnounced: number; beforeWindow: number; stillRunning: number; succeeded: number; canceled: number; unknownStatus: number };
+  skipped: { alreadyAnnounced: number; beforeWindow: number; stillRunning: number; succeeded: number; canceled: number; unknownStatus: number; heldTransient: number };
   instances: InstanceSummary[];
   apiCalls: { cr: number; stateReads: number; stateWrites: number; webhookPosts: number };
   problems: string[];
@@ -67,6 +67,7 @@ export function buildSummary(
       succeeded: reasons('succeeded'),
       canceled: reasons('canceled'),
       unknownStatus: reasons('unknown-status'),
+      heldTransient: reasons('held-transient'),
     },
     instances: outcomes.map((o) => ({
       instance: o.inst.key,

@@ -18,6 +18,11 @@ export interface FailingImage {
   lastFailure: number;
   taskId: string;
   issue: string;
+  /** Failures counted in the current window (transient causes), and when that window opened. */
+  count?: number;
+  windowStart?: number;
+  /** A transient failure held back until it repeats or persists; absent once announced. */
+  held?: SyncTask;
 }
 
 /** Per instance: how far the task list has been read, and what in it still needs watching. */

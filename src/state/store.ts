@@ -22,7 +22,10 @@ export interface StateStore {
 }
 
 const openTask = v.object({ createTime: v.number(), status: v.string(), firstSeen: v.number(), stuck: v.optional(v.boolean()) });
-const failingImage = v.object({ since: v.number(), lastFailure: v.number(), taskId: v.string(), issue: v.string() });
+const failingImage = v.object({
+  since: v.number(), lastFailure: v.number(), taskId: v.string(), issue: v.string(),
+  count: v.optional(v.number()), windowStart: v.optional(v.number()), held: v.optional(v.looseObject({ taskId: v.string(), createTime: v.number() })),
+});
 const cursor = v.object({
   watermark: v.number(),
   order: v.optional(v.picklist(['desc', 'asc', 'unknown'])),

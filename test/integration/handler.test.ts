@@ -141,6 +141,17 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect(slack).toContain('<@U0123ABC> <!subteam^S0456DEF>');
   });
 
+  it('with TRANSIENT_MIN_FAILURES=2 waits for a network error to repeat before announcing it', async () => {
+    const image = (id: string, ago: number) => ({ ...task(id, 'ERROR', ago, 'NETWORK_ERROR'), from: { ...HZ, namespace: 'prod', repo: 'flaky', tag: 'v1' } });
+    world = await startWorld({ instances: [instance([image('rst-n1', 20)])], env: { TRANSIENT_MIN_FAILURES: '2' } });
+    const first = await world.run();
+    expect(first).toMatchObject({ failuresFound: 0, skipped: { heldTransient: 1 }, notified: {} });
+    expect(world.hooks.received).toHaveLength(0);
+    world.cr.instances[0]!.tasks.push(rawTask(image('rst-n2', 5)));
+    await world.run();
+    expect(announcedIds(world.hooks, 'slack')).toEqual(['rst-n2']);
+  });
+
   it('keeps a failure for a channel that is down and sends it there when it is back, without repeating it elsewhere', async () => {
     world = await startWorld({ instances: [instance([task('rst-f1', 'ERROR', 10, 'TAG_CONFLICT')])] });
     world.hooks.fault('dingtalk', { kind: 'down', times: 10 });

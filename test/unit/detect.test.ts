@@ -92,6 +92,40 @@ describe('detect', () => {
     expect(done.unstuck.map((x) => x.taskId)).toEqual(['s']);
   });
 
+  describe('transient causes with a threshold', () => {
+    const opts = { lookbackMs: 24 * H, stuckAfterMs: 10 * H, transient: { minFailures: 3, windowMs: H, persistMs: 2 * H } };
+    const net = (id: string, ago: number) => t(id, 'ERROR', ago, 'NETWORK_ERROR', 'v1');
+
+    it('holds a NETWORK_ERROR back until the same image fails 3 times within the window, then announces once', () => {
+      const a = detect(undefined, scan([net('n1', 30 * 60_000)]), NOW, opts);
+      expect(ids(a)).toEqual([]);
+      expect(a.reasons['held-transient']).toBe(1);
+      const b = detect(a.cursor, scan([net('n1', 30 * 60_000), net('n2', 20 * 60_000)]), NOW + 1, opts);
+      expect(ids(b)).toEqual([]);
+      const c = detect(b.cursor, scan([net('n1', 30 * 60_000), net('n2', 20 * 60_000), net('n3', 10 * 60_000)]), NOW + 2, opts);
+      expect(ids(c)).toEqual(['n3']);
+    });
+
+    it('announces a held failure once it has persisted', () => {
+      const a = detect(undefined, scan([net('n1', 30 * 60_000)]), NOW, opts);
+      const later = detect(a.cursor, scan([]), NOW + 2 * H, opts);
+      expect(ids(later)).toEqual(['n1']);
+      expect(ids(detect(later.cursor, scan([]), NOW + 3 * H, opts))).toEqual([]);
+    });
+
+    it('lets a held failure that recovers pass without any message', () => {
+      const a = detect(undefined, scan([net('n1', 30 * 60_000)]), NOW, opts);
+      const ok = detect(a.cursor, scan([net('n1', 30 * 60_000), t('ok', 'SUCCESS', 10 * 60_000, '', 'v1')]), NOW + 1, opts);
+      expect(ids(ok)).toEqual([]);
+      expect(ok.recoveries).toEqual([]);
+      expect(ids(detect(ok.cursor, scan([]), NOW + 3 * H, opts))).toEqual([]);
+    });
+
+    it('never holds back a cause that is not transient', () => {
+      expect(ids(detect(undefined, scan([t('x', 'ERROR', 1_000, 'OSS_POLICY_UNAUTHORIZED', 'v1')]), NOW, opts))).toEqual(['x']);
+    });
+  });
+
   it('announces an ERROR task not seen before even when it sorts below older ones', () => {
     const prev = detect(undefined, scan([t('a', 'SUCCESS', 10_000)]), NOW, o(H)).cursor;
     const d = detect(prev, scan([t('late', 'ERROR', 20_000), t('a', 'SUCCESS', 10_000)]), NOW + 5_000, o(H));
