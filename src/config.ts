@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { ConfigError } from './errors.js';
 import { Secret } from './secret.js';
 import { silencesSchema, type Silence } from './silence.js';
+import type { DigestSchedule, Weekday } from './digest.js';
 
 export type Lang = 'zh' | 'en';
 export type ChannelName = 'dingtalk' | 'slack';
@@ -45,6 +46,8 @@ export interface Config {
   stuckAfterMinutes: number;
   /** Transient causes wait for `minFailures` failures of the same image within the window, or for it to persist. */
   transient: { minFailures: number; windowMinutes: number; persistMinutes: number };
+  /** When a digest is sent; none when DIGEST_AT is unset (a timer payload {"digest":true} still forces one). */
+  digest?: DigestSchedule;
   /** Mute rules: matching alerts are not sent, only logged and counted. */
   silences: Silence[];
   /** Names the checkpoint row, so several deployments can share one table. */
@@ -101,6 +104,9 @@ const plainSchema = v.object({
   TRANSIENT_WINDOW_MINUTES: intSetting('TRANSIENT_WINDOW_MINUTES', 1, 10_080, 60),
   TRANSIENT_PERSIST_MINUTES: intSetting('TRANSIENT_PERSIST_MINUTES', 1, 10_080, 30),
   WEBHOOK_ALLOW_ANY_HOST: v.pipe(v.optional(v.string(), 'false'), v.trim(), v.toLowerCase(), v.picklist(['true', 'false'], 'WEBHOOK_ALLOW_ANY_HOST must be true or false')),
+  DIGEST_AT: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'DIGEST_AT must be a local time like 09:00'))),
+  DIGEST_TIMEZONE: v.optional(v.pipe(v.string(), v.trim())),
+  DIGEST_WEEKDAY: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], 'DIGEST_WEEKDAY must be one of mon tue wed thu fri sat sun'))),
   STATE_KEY: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'STATE_KEY must be 1-200 letters, digits or _ . : -'))),
 });
 
@@ -250,6 +256,16 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     store = { kind: 'file', path: p.CHECKPOINT_FILE };
   }
 
+  const digestZone = p?.DIGEST_TIMEZONE ?? (p?.ALERT_LANG === 'zh' ? 'Asia/Shanghai' : 'UTC');
+  if (p?.DIGEST_TIMEZONE) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: p.DIGEST_TIMEZONE });
+    } catch {
+      problems.push(`DIGEST_TIMEZONE "${p.DIGEST_TIMEZONE}" is not an IANA time zone (e.g. Asia/Shanghai)`);
+    }
+  }
+  if ((p?.DIGEST_TIMEZONE || p?.DIGEST_WEEKDAY) && !p?.DIGEST_AT) problems.push('DIGEST_TIMEZONE and DIGEST_WEEKDAY need DIGEST_AT');
+
   if (problems.length > 0 || !p || !store) throw new ConfigError(problems);
   return {
     instances,
@@ -267,6 +283,7 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     transient: { minFailures: p.TRANSIENT_MIN_FAILURES, windowMinutes: p.TRANSIENT_WINDOW_MINUTES, persistMinutes: p.TRANSIENT_PERSIST_MINUTES },
     silences,
     mentions,
+    digest: p.DIGEST_AT ? { at: p.DIGEST_AT, timezone: digestZone, weekday: p.DIGEST_WEEKDAY as Weekday | undefined } : undefined,
     stateKey: p.STATE_KEY ?? functionName ?? 'default',
     envCredentials: envCredentials(env),
     functionName,

@@ -4,9 +4,11 @@ import { ConfigError } from './errors.js';
 /** Options a timer trigger's payload may carry, e.g. `{"dryRun":true}`. Unknown keys are refused. */
 export interface RunOptions {
   dryRun: boolean;
+  /** Send the digest now, whatever the schedule. */
+  digest: boolean;
 }
 
-const optionsSchema = v.strictObject({ dryRun: v.optional(v.boolean(), false) });
+const optionsSchema = v.strictObject({ dryRun: v.optional(v.boolean(), false), digest: v.optional(v.boolean(), false) });
 
 export interface TimerEvent {
   triggerTime?: string;
@@ -35,7 +37,7 @@ export function parseTimerEvent(event: unknown): TimerEvent {
     }
   }
   const payload = outer.payload;
-  let options: RunOptions = { dryRun: false };
+  let options: RunOptions = { dryRun: false, digest: false };
   if (typeof payload === 'string' && payload.trim() !== '') {
     let inner: unknown;
     try {

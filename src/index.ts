@@ -32,6 +32,7 @@ export async function handler(event: unknown, context: FcContext = {}): Promise<
     const trigger = parseTimerEvent(event);
     for (const note of trigger.notes) log.info(note);
     const deps = buildRunDeps({ config, context, clock: systemClock, log, startedAt, dryRun: trigger.options.dryRun, runId });
+    deps.forceDigest = trigger.options.digest;
     deps.onDryRunMessage = (channel, payload) => log.info('dry run: message not sent', { channel, payload });
     const summary = await runOnce(deps);
     log.info('run finished', { summary });

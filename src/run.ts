@@ -1,6 +1,7 @@
 import type { CallCounter, CrApi } from './acr/client.js';
 import { alertsFrom } from './alerts.js';
 import { applySilences } from './silence.js';
+import { buildDigest, digestDue, tally } from './digest.js';
 import type { Budget, Clock } from './budget.js';
 import type { ChannelName, Config } from './config.js';
 import { deliver, type DeliveryReport } from './deliver.js';
@@ -28,6 +29,8 @@ export interface RunDeps {
   /** Identifies this run as a lease owner (the invocation's request id). */
   runId: string;
   dryRun: boolean;
+  /** Send the digest in this run whatever the schedule (timer payload {"digest":true}). */
+  forceDigest?: boolean;
   counter: CallCounter;
   /** Dry runs hand each rendered message here instead of sending it. */
   onDryRunMessage?(channel: ChannelName, payload: unknown): void;
@@ -73,18 +76,31 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   const silenced = applySilences(alerts, config.silences, prev.muted, now);
   for (const m of silenced.muted) log.info('muted by a silence', { id: m.alert.id, silence: m.silence.comment ?? JSON.stringify(m.silence) });
   mutedNow = silenced.muted.length;
-  const channels = deps.notifiers.map((n) => n.channel);
-  const fresh: OutboxEntry[] = silenced.send.map((alert) => ({ alert, pending: [...channels], detectedAt: now, attempts: 0 }));
   const newFailures = outcomes.reduce((n, o) => n + (o.detection?.failures.length ?? 0), 0);
+  const instances = { ...prev.instances };
+  for (const o of outcomes) if (o.detection) instances[o.inst.key] = o.detection.cursor;
+
+  // The digest: statistics gathered every run, sent on schedule (or on request) and then started afresh.
+  const stats = silenced.send.length > 0 || !prev.digest ? tally(prev.digest?.stats, silenced.send, now) : prev.digest.stats;
+  const toQueue = [...silenced.send];
+  let digest = { stats, lastSentAt: prev.digest?.lastSentAt };
+  let muted = silenced.tally;
+  if (deps.forceDigest || digestDue(config.digest, prev.digest?.lastSentAt, now)) {
+    toQueue.push(buildDigest(stats, instances, muted?.byCause, now));
+    digest = { stats: tally(undefined, [], now), lastSentAt: now };
+    muted = undefined;
+  }
+  const channels = deps.notifiers.map((n) => n.channel);
+  const fresh: OutboxEntry[] = toQueue.map((alert) => ({ alert, pending: [...channels], detectedAt: now, attempts: 0 }));
   const next: Checkpoint = {
     schema: 1,
-    instances: { ...prev.instances },
+    instances,
     outbox: [...prev.outbox, ...fresh],
     health,
     channels: prev.channels,
-    muted: silenced.tally,
+    muted,
+    digest,
   };
-  for (const o of outcomes) if (o.detection) next.instances[o.inst.key] = o.detection.cursor;
 
   if (deps.dryRun) {
     for (const n of deps.notifiers.length > 0 ? deps.notifiers.map((x) => x.channel) : (['dingtalk', 'slack'] as const)) {
@@ -160,7 +176,8 @@ async function saveOrAdopt(
 }
 
 function sameState(a: Checkpoint, b: Checkpoint): boolean {
-  return canonicalJson([a.instances, a.health ?? {}, a.muted ?? {}]) === canonicalJson([b.instances, b.health ?? {}, b.muted ?? {}]);
+  const key = (c: Checkpoint) => canonicalJson([c.instances, c.health ?? {}, c.muted ?? {}, c.digest ?? {}]);
+  return key(a) === key(b);
 }
 
 /** Whether an alert pending for `channel` could go out in this run: configured, and not paused (or reconfigured). */

@@ -1,9 +1,9 @@
 import * as v from 'valibot';
 import { classify } from './classify.js';
-import type { Alert, MonitorAlert } from './state/checkpoint.js';
+import type { Alert, DigestAlert, MonitorAlert } from './state/checkpoint.js';
 
-type TaskAlert = Exclude<Alert, MonitorAlert>;
-const aboutTask = (a: Alert): a is TaskAlert => a.kind !== 'blind' && a.kind !== 'restored';
+type TaskAlert = Exclude<Alert, MonitorAlert | DigestAlert>;
+const aboutTask = (a: Alert): a is TaskAlert => a.kind !== 'blind' && a.kind !== 'restored' && a.kind !== 'digest';
 
 const patterns = v.pipe(v.union([v.string(), v.array(v.string())]), v.transform((x) => (Array.isArray(x) ? x : [x])));
 const window = v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'daily must look like 02:00-04:30'));
@@ -80,7 +80,7 @@ export function applySilences(alerts: readonly Alert[], silences: readonly Silen
 
 /**
  * The first active silence that mutes `alert`, or undefined. Only alerts about sync tasks can be muted; notices
- * about the function's own sight of an instance always go out.
+ * about the function's own sight of an instance, and digests, always go out.
  */
 export function silencing(alert: Alert, silences: readonly Silence[], now: number): Silence | undefined {
   if (!aboutTask(alert)) return undefined;

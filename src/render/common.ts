@@ -1,6 +1,6 @@
 import { classify, SEVERITY_RANK, type Classification, type Severity } from '../classify.js';
 import type { Lang } from '../config.js';
-import type { Alert, FailureAlert, MonitorAlert, RecoveryAlert, StuckAlert } from '../state/checkpoint.js';
+import type { Alert, DigestAlert, FailureAlert, MonitorAlert, RecoveryAlert, StuckAlert } from '../state/checkpoint.js';
 import { isFailure } from '../state/checkpoint.js';
 
 export interface AlertGroup {
@@ -50,6 +50,14 @@ const LABELS = {
     finishedAfter: (status: string, d: string) => `finished (${status}) after ${d}`,
     recoveredLine: (issue: string, failedAt: string, okAt: string, d: string) => `failed with ${issue} at ${failedAt}, synced fine at ${okAt}: broken for ${d}`,
     betweenRuns: '(failed and recovered between two checks)',
+    digestHeading: 'ACR image sync digest',
+    digestTitle: (since: string) => `📊 Digest since ${since}`,
+    digestFailures: (n: number, byCause: string) => `Failures announced: ${n}${byCause ? ` (${byCause})` : ''}`,
+    digestRepos: (list: string) => `Most failing repositories: ${list}`,
+    digestRecovered: (n: number, mean?: string) => `Recovered: ${n}${mean ? `, mean time to recovery ${mean}` : ''}`,
+    digestOpen: (n: number) => `Still failing: ${n}`,
+    digestOldest: (instance: string, since: string, issue: string, task: string) => `failing since ${since}: ${instance} · ${issue} · ${task}`,
+    digestMuted: (list: string) => `Muted by silences: ${list}`,
     min: (n: number) => `${n} min`,
     hours: (h: number, m: number) => `${h} h ${m} min`,
     days: (d: number, h: number) => `${d} d ${h} h`,
@@ -78,6 +86,14 @@ const LABELS = {
     finishedAfter: (status: string, d: string) => `已结束(${status}),历时 ${d}`,
     recoveredLine: (issue: string, failedAt: string, okAt: string, d: string) => `${failedAt} 因 ${issue} 失败,${okAt} 同步成功:中断 ${d}`,
     betweenRuns: '(两次检查之间失败并已恢复)',
+    digestHeading: 'ACR 镜像同步摘要',
+    digestTitle: (since: string) => `📊 自 ${since} 以来的摘要`,
+    digestFailures: (n: number, byCause: string) => `已通知的失败:${n}${byCause ? `(${byCause})` : ''}`,
+    digestRepos: (list: string) => `失败最多的仓库:${list}`,
+    digestRecovered: (n: number, mean?: string) => `已恢复:${n}${mean ? `,平均恢复用时 ${mean}` : ''}`,
+    digestOpen: (n: number) => `仍在失败:${n}`,
+    digestOldest: (instance: string, since: string, issue: string, task: string) => `自 ${since} 起失败:${instance} · ${issue} · ${task}`,
+    digestMuted: (list: string) => `被静默:${list}`,
     min: (n: number) => `${n} 分钟`,
     hours: (h: number, m: number) => `${h} 小时 ${m} 分钟`,
     days: (d: number, h: number) => `${d} 天 ${h} 小时`,
@@ -140,16 +156,18 @@ export interface Split {
   notices: MonitorAlert[];
   stuck: StuckAlert[];
   recovered: RecoveryAlert[];
+  digests: DigestAlert[];
 }
 
 /** Splits what a message holds by kind. */
 export function split(alerts: readonly Alert[]): Split {
-  const out: Split = { failures: [], notices: [], stuck: [], recovered: [] };
+  const out: Split = { failures: [], notices: [], stuck: [], recovered: [], digests: [] };
   for (const a of alerts) {
     if (isFailure(a)) out.failures.push(a);
     else if (a.kind === 'blind' || a.kind === 'restored') out.notices.push(a);
     else if (a.kind === 'recovered') out.recovered.push(a);
     else if (a.kind === 'stuck' || a.kind === 'unstuck') out.stuck.push(a);
+    else if (a.kind === 'digest') out.digests.push(a);
   }
   out.notices.sort((x, y) => x.at - y.at || x.id.localeCompare(y.id));
   out.stuck.sort((x, y) => x.task.createTime - y.task.createTime || x.id.localeCompare(y.id));
@@ -161,6 +179,7 @@ export function split(alerts: readonly Alert[]): Split {
 export function headingFor(m: Split, lang: Lang): string {
   const L = labels(lang);
   if (m.failures.length > 0) return L.heading(m.failures.length);
+  if (m.digests.length > 0 && m.recovered.length + m.stuck.length + m.notices.length === 0) return L.digestHeading;
   const parts = [
     ...(m.recovered.length ? [L.countRecovered(m.recovered.length)] : []),
     ...(m.stuck.length ? [L.countStuck(m.stuck.length)] : []),
@@ -182,8 +201,8 @@ export function formatDuration(ms: number, lang: Lang): string {
 export interface TextSection {
   title: string;
   lines: string[];
-  /** How many items the section holds; lines may show fewer. */
-  total: number;
+  /** How many items the section holds (lines may show fewer); absent for a section that is not a list of items. */
+  total?: number;
 }
 
 const SECTION_MAX_LINES = 10;
@@ -206,6 +225,20 @@ export function taskSections(m: Split, lang: Lang, esc: (s: string) => string): 
           : `${head(a)} · ${L.finishedAfter(esc(a.task.status), formatDuration((a.task.modifiedTime ?? a.at) - a.task.createTime, lang))}`,
       ),
     });
+  }
+  for (const d of m.digests) {
+    const list = (rec: Record<string, number> | [string, number][]) =>
+      (Array.isArray(rec) ? rec : Object.entries(rec).sort((x, y) => y[1] - x[1])).map(([k, n]) => `${esc(k)} ${n}`).join(', ');
+    const total = Object.values(d.byCause).reduce((n, x) => n + x, 0);
+    const lines = [
+      L.digestFailures(total, list(d.byCause)),
+      ...(d.topRepos.length ? [L.digestRepos(list(d.topRepos))] : []),
+      L.digestRecovered(d.recoveries, d.meanRecoveryMs === undefined ? undefined : formatDuration(d.meanRecoveryMs, lang)),
+      L.digestOpen(d.stillFailing),
+      ...d.oldestFailing.map((f) => L.digestOldest(esc(f.instance), formatTime(f.since, lang), esc(f.issue || 'UNCLASSIFIED'), esc(f.taskId))),
+      ...(Object.keys(d.muted).length ? [L.digestMuted(list(d.muted))] : []),
+    ];
+    out.push({ title: L.digestTitle(formatTime(d.since, lang)), lines });
   }
   if (m.recovered.length > 0) {
     out.push({

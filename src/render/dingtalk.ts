@@ -72,8 +72,8 @@ export function renderDingTalk(alerts: readonly Alert[], lang: Lang): DingTalkMa
   });
 
   const extra = taskSections(parts, lang, dingtalkInert).map((x) => {
-    const rest = x.total - x.lines.length;
-    return [`**${x.title}** · ${x.total}`, x.lines.map((l) => `- ${l}`).join('\n') + (rest > 0 ? `\n- ${L.more(rest)}` : '')].join('\n\n');
+    const rest = (x.total ?? x.lines.length) - x.lines.length;
+    return [`**${x.title}**${x.total === undefined ? '' : ` · ${x.total}`}`, x.lines.map((l) => `- ${l}`).join('\n') + (rest > 0 ? `\n- ${L.more(rest)}` : '')].join('\n\n');
   });
   const footer = `${extra.length > 0 ? `\n\n---\n\n${extra.join('\n\n---\n\n')}` : ''}\n\n---\n${L.footer}`;
   const fixed = bytes(head) + bytes(footer) + sections.reduce((n, s) => n + bytes(s.header) + 4, 0);

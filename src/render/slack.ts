@@ -94,8 +94,8 @@ export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage 
   });
   if (overflow > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `_${L.more(overflow)}_` } });
   for (const x of taskSections(parts, lang, slackCode)) {
-    const rest = x.total - x.lines.length;
-    const body = [`*${x.title}* · *${x.total}*`, ...x.lines.map((l) => `• ${l}`), ...(rest > 0 ? [`_${L.more(rest)}_`] : [])].join('\n');
+    const rest = (x.total ?? x.lines.length) - x.lines.length;
+    const body = [`*${x.title}*${x.total === undefined ? '' : ` · *${x.total}*`}`, ...x.lines.map((l) => `• ${l}`), ...(rest > 0 ? [`_${L.more(rest)}_`] : [])].join('\n');
     blocks.push({ type: 'divider' }, { type: 'section', text: { type: 'mrkdwn', text: clip(body, SLACK_SECTION_MAX) } });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackEscape(L.footer) }] });

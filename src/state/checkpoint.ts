@@ -91,7 +91,32 @@ export interface RecoveryAlert {
   unannounced: boolean;
 }
 
-export type Alert = FailureAlert | MonitorAlert | StuckAlert | RecoveryAlert;
+/** Running statistics for the next digest. */
+export interface DigestStats {
+  since: number;
+  byCause: Record<string, number>;
+  byRepo: Record<string, number>;
+  recoveries: number;
+  recoveryMs: number;
+}
+
+/** A periodic summary: what failed since the last digest, what recovered, what is still failing. */
+export interface DigestAlert {
+  kind: 'digest';
+  id: string;
+  instance: string;
+  since: number;
+  at: number;
+  byCause: Record<string, number>;
+  topRepos: [string, number][];
+  recoveries: number;
+  meanRecoveryMs?: number;
+  stillFailing: number;
+  oldestFailing: { instance: string; since: number; issue: string; taskId: string }[];
+  muted: Record<string, number>;
+}
+
+export type Alert = FailureAlert | MonitorAlert | StuckAlert | RecoveryAlert | DigestAlert;
 
 export const isFailure = (a: Alert): a is FailureAlert => a.kind === undefined || a.kind === 'failure';
 
@@ -138,6 +163,8 @@ export interface Checkpoint {
   channels?: Partial<Record<ChannelName, ChannelPause>>;
   /** Alerts silenced since `since`, by cause, kept for a digest to report. */
   muted?: { since: number; byCause: Record<string, number> };
+  /** Statistics since the last digest, and when that was sent. */
+  digest?: { stats: DigestStats; lastSentAt?: number };
 }
 
 /** A checkpoint as stored, with the version its next conditional write must match (0: never written). */

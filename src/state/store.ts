@@ -37,8 +37,9 @@ const cursor = v.object({
 const failureAlert = v.looseObject({ kind: v.optional(v.literal('failure')), id: v.string(), instance: v.string(), task: v.looseObject({ taskId: v.string(), createTime: v.number() }) });
 const monitorAlert = v.looseObject({ kind: v.picklist(['blind', 'restored']), id: v.string(), instance: v.string(), since: v.number(), at: v.number(), runs: v.number() });
 const taskAlert = v.looseObject({ kind: v.picklist(['stuck', 'unstuck', 'recovered']), id: v.string(), instance: v.string(), task: v.looseObject({ taskId: v.string(), createTime: v.number() }) });
+const digestAlert = v.looseObject({ kind: v.literal('digest'), id: v.string(), instance: v.string(), since: v.number(), at: v.number() });
 const outboxEntry = v.object({
-  alert: v.union([failureAlert, monitorAlert, taskAlert]),
+  alert: v.union([failureAlert, monitorAlert, taskAlert, digestAlert]),
   pending: v.array(v.picklist(['dingtalk', 'slack'])),
   detectedAt: v.number(),
   attempts: v.number(),
@@ -51,6 +52,10 @@ const checkpointSchema = v.object({
   lease: v.optional(v.object({ owner: v.string(), until: v.number() })),
   health: v.optional(v.record(v.string(), v.object({ since: v.number(), runs: v.number(), lastError: v.string(), announced: v.boolean() }))),
   muted: v.optional(v.object({ since: v.number(), byCause: v.record(v.string(), v.number()) })),
+  digest: v.optional(v.object({
+    stats: v.object({ since: v.number(), byCause: v.record(v.string(), v.number()), byRepo: v.record(v.string(), v.number()), recoveries: v.number(), recoveryMs: v.number() }),
+    lastSentAt: v.optional(v.number()),
+  })),
   channels: v.optional(v.record(v.picklist(['dingtalk', 'slack']), v.object({ until: v.number(), error: v.string(), fingerprint: v.string() }))),
 });
 

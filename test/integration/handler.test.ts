@@ -152,6 +152,33 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect(announcedIds(world.hooks, 'slack')).toEqual(['rst-n2']);
   });
 
+  it('sends a digest on request: failures by cause, top repositories, recoveries, what is still failing, what was muted', async () => {
+    const img = (id: string, ago: number, status: string, issue: string | undefined, repo: string) => ({ ...task(id, status, ago, issue), from: { ...HZ, namespace: 'prod', repo, tag: 'v1' } });
+    const silences = JSON.stringify([{ repo: 'muted-repo', comment: 'known' }]);
+    world = await startWorld({
+      instances: [instance([img('rst-d1', 50, 'ERROR', 'TAG_CONFLICT', 'api'), img('rst-d2', 40, 'ERROR', 'NETWORK_ERROR', 'web'), img('rst-d3', 30, 'ERROR', 'TAG_CONFLICT', 'muted-repo')])],
+      env: { SILENCES: silences },
+    });
+    await world.run();
+    world.cr.instances[0]!.tasks.push(rawTask(img('rst-d4', 10, 'SUCCESS', undefined, 'web')));
+    await world.run();
+    await world.run({ payload: '{"digest":true}' });
+    const last = JSON.stringify(world.hooks.received.filter((m) => m.channel === 'dingtalk').at(-1)!.body);
+    expect(last).toContain('ACR image sync digest');
+    expect(last).toMatch(/Failures announced: 2 \(TAG_CONFLICT 1, NETWORK_ERROR 1\)/);
+    expect(last).toMatch(/Most failing repositories: prod\/api 1, prod\/web 1/);
+    expect(last).toMatch(/Recovered: 1, mean time to recovery 3[01] min/);
+    // A muted image is still failing: the digest says so, and counts it among the muted too.
+    expect(last).toMatch(/Still failing: 2/);
+    expect(last).toMatch(/failing since .*cn-hangzhou:cri-test0hz · TAG_CONFLICT · rst-d1/);
+    expect(last).toMatch(/failing since .*cn-hangzhou:cri-test0hz · TAG_CONFLICT · rst-d3/);
+    expect(last).toMatch(/Muted by silences: TAG_CONFLICT 1/);
+    const cp = world.checkpoint()!.checkpoint as unknown as { digest: { stats: { byCause: object }; lastSentAt: number }; muted?: unknown };
+    expect(cp.digest.stats.byCause).toEqual({});
+    expect(cp.muted).toBeUndefined();
+    expect((await world.run()).outcome).toBe('nothing-new');
+  });
+
   it('keeps a failure for a channel that is down and sends it there when it is back, without repeating it elsewhere', async () => {
     world = await startWorld({ instances: [instance([task('rst-f1', 'ERROR', 10, 'TAG_CONFLICT')])] });
     world.hooks.fault('dingtalk', { kind: 'down', times: 10 });

@@ -10,11 +10,11 @@ describe('parseTimerEvent', () => {
     expect(parseTimerEvent(timer('{"dryRun":true}'))).toMatchObject({ triggerName: 'every5m', options: { dryRun: true }, notes: [] });
   });
   it('runs with defaults on an empty or non-JSON payload, saying so', () => {
-    expect(parseTimerEvent(timer('')).options).toEqual({ dryRun: false });
+    expect(parseTimerEvent(timer('')).options).toEqual({ dryRun: false, digest: false });
     const e = parseTimerEvent(timer('awesome-fc'));
-    expect(e.options).toEqual({ dryRun: false });
+    expect(e.options).toEqual({ dryRun: false, digest: false });
     expect(e.notes.join()).toMatch(/not JSON/);
-    expect(parseTimerEvent(undefined).options).toEqual({ dryRun: false });
+    expect(parseTimerEvent(undefined).options).toEqual({ dryRun: false, digest: false });
   });
   it('refuses unknown options and wrong types', () => {
     expect(() => parseTimerEvent(timer('{"dryrun":true}'))).toThrow(ConfigError);
