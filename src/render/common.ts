@@ -175,6 +175,14 @@ export function split(alerts: readonly Alert[]): Split {
   return out;
 }
 
+/** What both renderers start from: the alerts by kind, failure groups, and the marked heading. */
+export function prepare(alerts: readonly Alert[], lang: Lang) {
+  const parts = split(alerts);
+  const groups = groupByCause(parts.failures);
+  const top = groups[0]?.classification.severity;
+  return { parts, failures: parts.failures, notices: parts.notices, groups, title: `${top ? SEVERITY_MARK[top] : '⚠️'} ${headingFor(parts, lang)}`, heading: headingFor(parts, lang) };
+}
+
 /** The heading: failures lead; otherwise the counts of what the message holds. */
 export function headingFor(m: Split, lang: Lang): string {
   const L = labels(lang);

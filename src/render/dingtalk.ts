@@ -1,6 +1,6 @@
 import type { Lang } from '../config.js';
 import type { Alert } from '../state/checkpoint.js';
-import { SEVERITY_MARK, consoleUrl, fitLines, groupByCause, headingFor, instanceCounts, labels, lineParts, noticeText, split, taskSections } from './common.js';
+import { SEVERITY_MARK, consoleUrl, fitLines, instanceCounts, labels, lineParts, noticeText, prepare, taskSections } from './common.js';
 
 export interface DingTalkMarkdown {
   msgtype: 'markdown';
@@ -37,13 +37,9 @@ const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
  */
 export function renderDingTalk(alerts: readonly Alert[], lang: Lang): DingTalkMarkdown {
   const L = labels(lang);
-  const parts = split(alerts);
-  const { failures, notices } = parts;
-  const groups = groupByCause(failures);
-  const heading = headingFor(parts, lang);
-  const top = groups[0]?.classification.severity;
+  const { parts, failures, notices, groups, title, heading } = prepare(alerts, lang);
   const head = [
-    `#### ${top ? SEVERITY_MARK[top] : '⚠️'} ${heading}`,
+    `#### ${title}`,
     ...notices.map((n) => `> ${dingtalkInert(noticeText(n, lang))}`),
     ...(failures.length > 0
       ? [`${L.instances}: ${instanceCounts(failures).map(([k, n]) => {

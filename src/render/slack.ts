@@ -1,6 +1,6 @@
 import type { Lang } from '../config.js';
 import type { Alert } from '../state/checkpoint.js';
-import { SEVERITY_MARK, consoleUrl, fitLines, groupByCause, headingFor, instanceCounts, labels, lineParts, noticeText, split, taskSections } from './common.js';
+import { SEVERITY_MARK, consoleUrl, fitLines, instanceCounts, labels, lineParts, noticeText, prepare, taskSections } from './common.js';
 
 // Block Kit limits: https://docs.slack.dev/reference/block-kit/blocks (50 blocks per message), section text 3000
 // characters, header plain_text 150 characters. Messages above ~12,000 characters of blocks are refused in practice.
@@ -39,13 +39,9 @@ const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, ma
  */
 export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage {
   const L = labels(lang);
-  const parts = split(alerts);
-  const { failures, notices } = parts;
-  const groups = groupByCause(failures);
-  const heading = headingFor(parts, lang);
-  const top = groups[0]?.classification.severity;
+  const { parts, failures, notices, groups, title, heading } = prepare(alerts, lang);
   const blocks: Record<string, unknown>[] = [
-    { type: 'header', text: { type: 'plain_text', text: clip(`${top ? SEVERITY_MARK[top] : '⚠️'} ${heading}`, SLACK_HEADER_MAX), emoji: true } },
+    { type: 'header', text: { type: 'plain_text', text: clip(title, SLACK_HEADER_MAX), emoji: true } },
   ];
   // Notices are few (one per instance at most); keep them within the block budget all the same.
   for (const n of notices.slice(0, 10)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(slackEscape(noticeText(n, lang)), SLACK_SECTION_MAX) } });

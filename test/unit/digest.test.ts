@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncTask } from '../../src/acr/types.js';
 import { readConfig } from '../../src/config.js';
+import { configProblems } from '../support/config.js';
 import { digestDue, lastSlot, tally } from '../../src/digest.js';
-import { ConfigError } from '../../src/errors.js';
 import type { Alert } from '../../src/state/checkpoint.js';
 
 const task = (i: number, issue = 'TAG_CONFLICT'): SyncTask => ({
@@ -45,19 +45,10 @@ describe('digest statistics', () => {
   });
 
   it('is configured with the rest, naming what is wrong', () => {
-    const base = { ACR_INSTANCES: 'cn-hangzhou:cri-abc', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a' };
-    const problems = (env: Record<string, string>) => {
-      try {
-        readConfig({ ...base, ...env });
-        return '';
-      } catch (e) {
-        return (e as ConfigError).problems.join('\n');
-      }
-    };
-    expect(problems({ DIGEST_AT: '9am' })).toMatch(/DIGEST_AT must be a local time like 09:00/);
-    expect(problems({ DIGEST_AT: '09:00', DIGEST_TIMEZONE: 'Moon/Base' })).toMatch(/DIGEST_TIMEZONE "Moon\/Base" is not an IANA time zone/);
-    expect(problems({ DIGEST_WEEKDAY: 'friday' })).toMatch(/DIGEST_WEEKDAY must be one of/);
-    expect(problems({ DIGEST_WEEKDAY: 'fri' })).toMatch(/need DIGEST_AT/);
-    expect(readConfig({ ...base, DIGEST_AT: '09:00', ALERT_LANG: 'zh' }).digest).toEqual({ at: '09:00', timezone: 'Asia/Shanghai', weekday: undefined });
+    expect(configProblems({ DIGEST_AT: '9am' })).toMatch(/DIGEST_AT must be a local time like 09:00/);
+    expect(configProblems({ DIGEST_AT: '09:00', DIGEST_TIMEZONE: 'Moon/Base' })).toMatch(/DIGEST_TIMEZONE "Moon\/Base" is not an IANA time zone/);
+    expect(configProblems({ DIGEST_WEEKDAY: 'friday' })).toMatch(/DIGEST_WEEKDAY must be one of/);
+    expect(configProblems({ DIGEST_WEEKDAY: 'fri' })).toMatch(/need DIGEST_AT/);
+    expect(readConfig({ ACR_INSTANCES: 'cn-hangzhou:cri-abc', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a', DIGEST_AT: '09:00', ALERT_LANG: 'zh' }).digest).toEqual({ at: '09:00', timezone: 'Asia/Shanghai', weekday: undefined });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as v from 'valibot';
 import type { SyncTask } from '../../src/acr/types.js';
 import { readConfig } from '../../src/config.js';
-import { ConfigError } from '../../src/errors.js';
+import { configProblems } from '../support/config.js';
 import { isActive, silencesSchema, silencing, type Silence } from '../../src/silence.js';
 import type { Alert } from '../../src/state/checkpoint.js';
 
@@ -62,20 +62,11 @@ describe('silences', () => {
   });
 
   it('is validated with the configuration, naming what is wrong', () => {
-    const base = { ACR_INSTANCES: 'cn-hangzhou:cri-abc', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a' };
-    const problems = (env: Record<string, string>) => {
-      try {
-        readConfig({ ...base, ...env });
-        return '';
-      } catch (e) {
-        return (e as ConfigError).problems.join('\n');
-      }
-    };
-    expect(problems({ SILENCES: 'not json' })).toMatch(/SILENCES is not valid JSON/);
-    expect(problems({ SILENCES: '[{"namespce":"x"}]' })).toMatch(/silences\[0/);
-    expect(problems({ SILENCES: '[{"daily":"2-4"}]' })).toMatch(/daily must look like 02:00-04:30/);
-    expect(problems({ SILENCES: '[{"expires":"tomorrow"}]' })).toMatch(/expires must be an ISO 8601 time/);
-    expect(problems({ SILENCES: '[{"daily":"02:00-03:00","timezone":"Mars/Olympus"}]' })).toMatch(/not an IANA time zone/);
-    expect(readConfig({ ...base, SILENCES: '[{"cause":"TAG_CONFLICT","comment":"known"}]' }).silences).toEqual([{ cause: ['TAG_CONFLICT'], comment: 'known' }]);
+    expect(configProblems({ SILENCES: 'not json' })).toMatch(/SILENCES is not valid JSON/);
+    expect(configProblems({ SILENCES: '[{"namespce":"x"}]' })).toMatch(/silences\[0/);
+    expect(configProblems({ SILENCES: '[{"daily":"2-4"}]' })).toMatch(/daily must look like 02:00-04:30/);
+    expect(configProblems({ SILENCES: '[{"expires":"tomorrow"}]' })).toMatch(/expires must be an ISO 8601 time/);
+    expect(configProblems({ SILENCES: '[{"daily":"02:00-03:00","timezone":"Mars/Olympus"}]' })).toMatch(/not an IANA time zone/);
+    expect(readConfig({ ACR_INSTANCES: 'cn-hangzhou:cri-abc', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a', SILENCES: '[{"cause":"TAG_CONFLICT","comment":"known"}]' }).silences).toEqual([{ cause: ['TAG_CONFLICT'], comment: 'known' }]);
   });
 });
