@@ -50,6 +50,7 @@ const LABELS = {
     finishedAfter: (status: string, d: string) => `finished (${status}) after ${d}`,
     recoveredLine: (issue: string, failedAt: string, okAt: string, d: string) => `failed with ${issue} at ${failedAt}, synced fine at ${okAt}: broken for ${d}`,
     betweenRuns: '(failed and recovered between two checks)',
+    rerun: 're-run',
     digestHeading: 'ACR image sync digest',
     digestTitle: (since: string) => `📊 Digest since ${since}`,
     digestFailures: (n: number, byCause: string) => `Failures announced: ${n}${byCause ? ` (${byCause})` : ''}`,
@@ -86,6 +87,7 @@ const LABELS = {
     finishedAfter: (status: string, d: string) => `已结束(${status}),历时 ${d}`,
     recoveredLine: (issue: string, failedAt: string, okAt: string, d: string) => `${failedAt} 因 ${issue} 失败,${okAt} 同步成功:中断 ${d}`,
     betweenRuns: '(两次检查之间失败并已恢复)',
+    rerun: '重新同步',
     digestHeading: 'ACR 镜像同步摘要',
     digestTitle: (since: string) => `📊 自 ${since} 以来的摘要`,
     digestFailures: (n: number, byCause: string) => `已通知的失败:${n}${byCause ? `(${byCause})` : ''}`,
@@ -123,6 +125,20 @@ export function formatTime(ms: number, lang: Lang): string {
   const parts = formatterFor(tz).formatToParts(new Date(ms));
   const p = (t: string) => parts.find((x) => x.type === t)?.value ?? '';
   return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')} ${lang === 'zh' ? 'UTC+8' : 'UTC'}`;
+}
+
+// What may appear in a shell command we print: ACR's own naming rules are narrower than this.
+const SHELL_SAFE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The aliyun CLI commands that re-run a failed sync through its rule (CreateRepoSyncTaskByRule needs the repository
+ * id, which GetRepository resolves). Undefined unless every part is shell-safe, since people paste it into a shell.
+ */
+export function rerunCommand(t: FailureAlert['task']): string | undefined {
+  const { regionId, instanceId, namespace, repo, tag } = t.from;
+  const parts = [regionId, instanceId, namespace, repo, tag, t.ruleId ?? ''];
+  if (!parts.every((x) => SHELL_SAFE.test(x))) return undefined;
+  return `REPO_ID=$(aliyun cr GetRepository --region ${regionId} --InstanceId ${instanceId} --RepoNamespaceName ${namespace} --RepoName ${repo} | jq -r .RepoId) && aliyun cr CreateRepoSyncTaskByRule --region ${regionId} --InstanceId ${instanceId} --SyncRuleId ${t.ruleId} --RepoId "$REPO_ID" --Tag ${tag}`;
 }
 
 /** The pieces of one failure line, still unescaped; each renderer escapes and lays them out. */

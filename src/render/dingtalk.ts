@@ -1,6 +1,6 @@
 import type { Lang } from '../config.js';
 import type { Alert } from '../state/checkpoint.js';
-import { SEVERITY_MARK, consoleUrl, fitLines, instanceCounts, labels, lineParts, noticeText, prepare, taskSections } from './common.js';
+import { SEVERITY_MARK, consoleUrl, fitLines, instanceCounts, labels, lineParts, noticeText, prepare, rerunCommand, taskSections } from './common.js';
 
 export interface DingTalkMarkdown {
   msgtype: 'markdown';
@@ -62,7 +62,10 @@ export function renderDingTalk(alerts: readonly Alert[], lang: Lang): DingTalkMa
     const lines = g.alerts.slice(0, MAX_LINES_PER_GROUP).map((a) => {
       const p = lineParts(a, lang);
       const trigger = p.trigger ? ` · ${dingtalkInert(p.trigger)}` : '';
-      return `- **${dingtalkInert(p.image)}** ${dingtalkInert(p.route)} · ${L.rule} ${dingtalkInert(p.rule)}${trigger} · ${dingtalkInert(p.taskId)} · ${p.time}`;
+      const line = `- **${dingtalkInert(p.image)}** ${dingtalkInert(p.route)} · ${L.rule} ${dingtalkInert(p.rule)}${trigger} · ${dingtalkInert(p.taskId)} · ${p.time}`;
+      // A transient cause usually passes on a re-run; the command is built only from shell-safe names.
+      const cmd = c.transient ? rerunCommand(a.task) : undefined;
+      return cmd ? `${line}\n  ${L.rerun}: \`${cmd}\`` : line;
     });
     return { header, lines, total: g.alerts.length };
   });

@@ -1,6 +1,6 @@
 import type { Lang } from '../config.js';
 import type { Alert } from '../state/checkpoint.js';
-import { SEVERITY_MARK, consoleUrl, fitLines, instanceCounts, labels, lineParts, noticeText, prepare, taskSections } from './common.js';
+import { SEVERITY_MARK, consoleUrl, fitLines, instanceCounts, labels, lineParts, noticeText, prepare, rerunCommand, taskSections } from './common.js';
 
 // Block Kit limits: https://docs.slack.dev/reference/block-kit/blocks (50 blocks per message), section text 3000
 // characters, header plain_text 150 characters. Messages above ~12,000 characters of blocks are refused in practice.
@@ -64,7 +64,10 @@ export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage 
     const lines = g.alerts.slice(0, MAX_LINES_PER_GROUP).map((a) => {
       const p = lineParts(a, lang);
       const trigger = p.trigger ? ` · ${slackEscape(p.trigger)}` : '';
-      return `• ${slackCode(p.image)} ${slackCode(p.route)} · ${L.rule} ${slackCode(p.rule)}${trigger} · ${slackCode(p.taskId)} · ${p.time}`;
+      const line = `• ${slackCode(p.image)} ${slackCode(p.route)} · ${L.rule} ${slackCode(p.rule)}${trigger} · ${slackCode(p.taskId)} · ${p.time}`;
+      // A transient cause usually passes on a re-run; the command is built only from shell-safe names.
+      const cmd = c.transient ? rerunCommand(a.task) : undefined;
+      return cmd ? `${line}\n    ${L.rerun}: ${slackCode(cmd)}` : line;
     });
     return { header, lines, total: g.alerts.length };
   });

@@ -224,6 +224,8 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect(summary.problems).toEqual([]);
     expect(world.cr.calls.filter((c) => c.status === 400).map((c) => c.action)).toEqual(['ListRepoSyncTask', 'ListRepoSyncTask']);
     expect(announcedIds(world.hooks, 'dingtalk')).toEqual(['rst-t1']);
+    // NETWORK_ERROR is transient: the message carries the commands to re-run it.
+    expect(JSON.stringify(world.hooks.received[0]!.body)).toContain('aliyun cr CreateRepoSyncTaskByRule --region cn-hangzhou --InstanceId cri-test0hz --SyncRuleId crsr-r1 --RepoId \\"$REPO_ID\\" --Tag v1');
   });
 
   it('reports NoPrivilege as a configuration problem naming the RAM action, without retrying, and still alerts other instances', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncTask } from '../../src/acr/types.js';
-import { fitLines, formatTime, groupByCause } from '../../src/render/common.js';
+import { fitLines, formatTime, groupByCause, rerunCommand } from '../../src/render/common.js';
 import { DINGTALK_MAX_BYTES, dingtalkInert, renderDingTalk } from '../../src/render/dingtalk.js';
 import { renderSlack, SLACK_MAX_BLOCKS, SLACK_SECTION_MAX, slackCode } from '../../src/render/slack.js';
 import type { FailureAlert as Alert } from '../../src/state/checkpoint.js';
@@ -55,6 +55,21 @@ describe('DingTalk rendering', () => {
   it('links each instance to its region\'s instance list in the ACR console', () => {
     expect(renderDingTalk([alert(1)], 'en').markdown.text).toContain('[cn-hangzhou:cri-src](https://cr.console.aliyun.com/cn-hangzhou/instances) (1)');
     expect(JSON.stringify(renderSlack([alert(1)], 'en'))).toContain('<https://cr.console.aliyun.com/cn-hangzhou/instances|cn-hangzhou:cri-src> (1)');
+  });
+
+  it('gives transient failures the exact aliyun commands to re-run the sync through its rule, and only those', () => {
+    const net = alert(4); // ISSUES[4] is NETWORK_ERROR
+    const cmd = 'REPO_ID=$(aliyun cr GetRepository --region cn-hangzhou --InstanceId cri-src --RepoNamespaceName prod --RepoName svc-4 | jq -r .RepoId) && aliyun cr CreateRepoSyncTaskByRule --region cn-hangzhou --InstanceId cri-src --SyncRuleId crsr-1 --RepoId "$REPO_ID" --Tag v1';
+    expect(rerunCommand(net.task)).toBe(cmd);
+    expect(renderDingTalk([net], 'en').markdown.text).toContain(`re-run: \`${cmd}\``);
+    // Slack's mrkdwn shows &amp; as &, so the command reads the same there.
+    expect(JSON.stringify(renderSlack([net], 'en'))).toContain(JSON.stringify(cmd.replace(/&/g, '&amp;')).slice(1, -1));
+    expect(renderDingTalk([alert(1)], 'en').markdown.text).not.toContain('aliyun cr'); // TAG_CONFLICT: not transient
+  });
+
+  it('leaves the command out when a name could do something in a shell', () => {
+    expect(rerunCommand(alert(4, { from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: 'prod', repo: 'svc', tag: 'v1;rm -rf ~' } }).task)).toBeUndefined();
+    expect(rerunCommand(alert(4, { ruleId: undefined }).task)).toBeUndefined();
   });
 
   it('writes Chinese with China Standard Time', () => {
