@@ -61,6 +61,7 @@ export interface Config {
 export const DEFAULT_ACR_ENDPOINT = 'https://cr.{regionId}.aliyuncs.com';
 export const DEFAULT_TABLE = 'acr_sync_alert';
 export const DEFAULT_CHECKPOINT_FILE = '.acr-sync-alert/checkpoint.json';
+export const DEFAULT_STUCK_AFTER_MINUTES = 60;
 
 type Env = Record<string, string | undefined>;
 
@@ -99,7 +100,7 @@ const plainSchema = v.object({
   ACR_MAX_PAGES: intSetting('ACR_MAX_PAGES', 1, 10_000, 400),
   FETCH_CONCURRENCY: intSetting('FETCH_CONCURRENCY', 1, 10, 2),
   BLIND_AFTER_RUNS: intSetting('BLIND_AFTER_RUNS', 1, 1_000, 3),
-  STUCK_AFTER_MINUTES: intSetting('STUCK_AFTER_MINUTES', 5, 10_080, 60),
+  STUCK_AFTER_MINUTES: intSetting('STUCK_AFTER_MINUTES', 5, 10_080, DEFAULT_STUCK_AFTER_MINUTES),
   TRANSIENT_MIN_FAILURES: intSetting('TRANSIENT_MIN_FAILURES', 1, 100, 1),
   TRANSIENT_WINDOW_MINUTES: intSetting('TRANSIENT_WINDOW_MINUTES', 1, 10_080, 60),
   TRANSIENT_PERSIST_MINUTES: intSetting('TRANSIENT_PERSIST_MINUTES', 1, 10_080, 30),

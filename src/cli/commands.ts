@@ -3,16 +3,16 @@ import { readFile } from 'node:fs/promises';
 import { parseRulePage, parseTaskPage } from '../acr/parse.js';
 import type { SyncRule } from '../acr/types.js';
 import { systemClock } from '../budget.js';
-import { configSecrets, envCredentials, readConfig, type ChannelName, type Lang } from '../config.js';
+import { configSecrets, DEFAULT_STUCK_AFTER_MINUTES, envCredentials, readConfig, type ChannelName, type Lang } from '../config.js';
 import { invokeFunction } from '../fc/invoke.js';
 import { createLogger } from '../log.js';
 import { renderFor, renderTestMessage } from '../render/index.js';
-import { notifiersFor } from '../runtime.js';
 import { ConfigError, describeError, IntegrationError } from '../errors.js';
 import { runOnce, type RunSummary } from '../run.js';
-import { buildRunDeps } from '../runtime.js';
-import type { Alert } from '../state/checkpoint.js';
+import { buildRunDeps, notifiersFor } from '../runtime.js';
+import { alertsFrom } from '../alerts.js';
 import { detect } from '../detect.js';
+import type { InstanceOutcome } from '../observe.js';
 import { demoInstances } from '../sim/seed.js';
 import { formatMessage } from './print.js';
 
@@ -109,16 +109,20 @@ export async function previewCommand(io: Io, o: { file?: string; lang: Lang; cha
   if (Array.isArray(asPage.SyncRules)) {
     for (const r of parseRulePage({ TotalCount: 0, SyncRules: asPage.SyncRules }, { pageNo: 1, pageSize: 0 }).items) rules.set(r.ruleId, r);
   }
-  // What a first run would send for these tasks: the same detection, with no checkpoint and no look-back limit.
+  // What a first run would send for these tasks: per source instance, the same detection and alerts as a run, with
+  // no checkpoint and no look-back limit.
   const now = Date.now();
-  const d = detect(undefined, { tasks: tasks.items, complete: true, order: 'desc', totalCount: tasks.items.length }, now, { lookbackMs: now, stuckAfterMs: 60 * 60_000 });
-  const where = (t: { from: { regionId: string; instanceId: string } }) => `${t.from.regionId}:${t.from.instanceId}`;
-  const rule = (id?: string) => (id ? rules.get(id) : undefined);
-  const alerts: Alert[] = [
-    ...d.failures.map((t): Alert => ({ id: `${where(t)}/${t.taskId}`, instance: where(t), task: t, rule: rule(t.ruleId) })),
-    ...d.recoveries.map((r): Alert => ({ kind: 'recovered', id: `${where(r.success)}/${r.success.taskId}/recovered`, instance: where(r.success), task: r.success, rule: rule(r.success.ruleId), failedTaskId: r.failure.taskId, issue: r.failure.issue, since: r.failure.since, unannounced: r.sameRun })),
-    ...d.stuck.map((t): Alert => ({ kind: 'stuck', id: `${where(t)}/${t.taskId}/stuck`, instance: where(t), task: t, rule: rule(t.ruleId), at: now })),
-  ];
+  const byInstance = new Map<string, typeof tasks.items>();
+  for (const t of tasks.items) {
+    const key = `${t.from.regionId}:${t.from.instanceId}`;
+    byInstance.set(key, [...(byInstance.get(key) ?? []), t]);
+  }
+  const outcomes: InstanceOutcome[] = [...byInstance].map(([key, items]) => {
+    const [regionId = '', instanceId = ''] = key.split(':');
+    const detection = detect(undefined, { tasks: items, complete: true, order: 'desc', totalCount: items.length }, now, { lookbackMs: now, stuckAfterMs: DEFAULT_STUCK_AFTER_MINUTES * 60_000 });
+    return { inst: { regionId, instanceId, key }, detection, rules };
+  });
+  const { alerts } = alertsFrom(outcomes, undefined, now, Number.POSITIVE_INFINITY);
   if (alerts.length === 0) {
     io.out(`nothing to announce among ${tasks.items.length} tasks`);
     return 0;
