@@ -4,6 +4,7 @@ import { ConfigError } from './errors.js';
 import { Secret } from './secret.js';
 import { silencesSchema, type Silence } from './silence.js';
 import type { DigestSchedule, Weekday } from './digest.js';
+import { isTimeZone } from './local-time.js';
 
 export type Lang = 'zh' | 'en';
 export type ChannelName = 'dingtalk' | 'slack';
@@ -181,13 +182,7 @@ function parseSilences(env: Env, problems: string[]): Silence[] {
     return [];
   }
   for (const [n, sil] of r.output.entries()) {
-    if (sil.timezone) {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: sil.timezone });
-      } catch {
-        problems.push(`silences[${n}].timezone "${sil.timezone}" is not an IANA time zone (e.g. Asia/Shanghai)`);
-      }
-    }
+    if (sil.timezone && !isTimeZone(sil.timezone)) problems.push(`silences[${n}].timezone "${sil.timezone}" is not an IANA time zone (e.g. Asia/Shanghai)`);
   }
   return r.output;
 }
@@ -258,13 +253,7 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
   }
 
   const digestZone = p?.DIGEST_TIMEZONE ?? (p?.ALERT_LANG === 'zh' ? 'Asia/Shanghai' : 'UTC');
-  if (p?.DIGEST_TIMEZONE) {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: p.DIGEST_TIMEZONE });
-    } catch {
-      problems.push(`DIGEST_TIMEZONE "${p.DIGEST_TIMEZONE}" is not an IANA time zone (e.g. Asia/Shanghai)`);
-    }
-  }
+  if (p?.DIGEST_TIMEZONE && !isTimeZone(p.DIGEST_TIMEZONE)) problems.push(`DIGEST_TIMEZONE "${p.DIGEST_TIMEZONE}" is not an IANA time zone (e.g. Asia/Shanghai)`);
   if ((p?.DIGEST_TIMEZONE || p?.DIGEST_WEEKDAY) && !p?.DIGEST_AT) problems.push('DIGEST_TIMEZONE and DIGEST_WEEKDAY need DIGEST_AT');
 
   if (problems.length > 0 || !p || !store) throw new ConfigError(problems);

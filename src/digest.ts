@@ -1,4 +1,5 @@
 import { classify } from './classify.js';
+import { localParts, minuteOfDay } from './local-time.js';
 import type { Alert, DigestAlert, DigestStats, InstanceCursor } from './state/checkpoint.js';
 
 /** Repositories kept in the running tally; the least failing are dropped beyond this. */
@@ -36,12 +37,9 @@ export function tally(stats: DigestStats | undefined, alerts: readonly Alert[], 
 /** The last scheduled digest moment at or before `now` (epoch ms). */
 export function lastSlot(schedule: DigestSchedule, now: number): number {
   const [hh, mm] = schedule.at.split(':').map(Number) as [number, number];
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: schedule.timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', weekday: 'short', hourCycle: 'h23',
-  }).formatToParts(new Date(now));
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  const localMinutes = Number(get('hour')) * 60 + Number(get('minute'));
-  const today = WEEKDAYS.indexOf(get('weekday').toLowerCase().slice(0, 3) as Weekday);
+  const local = localParts(now, schedule.timezone);
+  const localMinutes = minuteOfDay(local);
+  const today = WEEKDAYS.indexOf(local.weekday as Weekday);
   // Days back to the most recent scheduled day whose slot has passed.
   let back = localMinutes >= hh * 60 + mm ? 0 : 1;
   if (schedule.weekday) {

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { classify } from './classify.js';
+import { localParts, minuteOfDay } from './local-time.js';
 import type { Alert, DigestAlert, MonitorAlert } from './state/checkpoint.js';
 
 type TaskAlert = Exclude<Alert, MonitorAlert | DigestAlert>;
@@ -29,18 +30,12 @@ export const silencesSchema = v.array(silenceSchema);
 const toRegExp = (glob: string) => new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
 const matchesAny = (value: string, globs: readonly string[] | undefined) => globs === undefined || globs.some((g) => toRegExp(g).test(value));
 
-function minutesOfDay(now: number, timezone: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(now));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  return get('hour') * 60 + get('minute');
-}
-
 /** Whether the silence is in force at `now`: not expired, and inside its daily window if it has one. */
 export function isActive(s: Silence, now: number): boolean {
   if (s.expires && Date.parse(s.expires) <= now) return false;
   if (!s.daily) return true;
   const [from, to] = s.daily.split('-').map((x) => Number(x.slice(0, 2)) * 60 + Number(x.slice(3))) as [number, number];
-  const m = minutesOfDay(now, s.timezone ?? 'UTC');
+  const m = minuteOfDay(localParts(now, s.timezone ?? 'UTC'));
   // A window like 23:00-01:00 runs over midnight.
   return from <= to ? m >= from && m < to : m >= from || m < to;
 }

@@ -2,6 +2,7 @@ import { classify, SEVERITY_RANK, type Classification, type Severity } from '../
 import type { Lang } from '../config.js';
 import type { Alert, DigestAlert, FailureAlert, MonitorAlert, RecoveryAlert, StuckAlert } from '../state/checkpoint.js';
 import { isFailure } from '../state/checkpoint.js';
+import { localParts } from '../local-time.js';
 
 export interface AlertGroup {
   classification: Classification;
@@ -108,23 +109,11 @@ const LABELS = {
 
 export const labels = (lang: Lang) => LABELS[lang];
 
-// Building an Intl.DateTimeFormat costs ~50 µs; one per time zone serves every line.
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatterFor(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
 /** Times in UTC for English and China Standard Time for Chinese, to the minute. */
 export function formatTime(ms: number, lang: Lang): string {
   const tz = lang === 'zh' ? 'Asia/Shanghai' : 'UTC';
-  const parts = formatterFor(tz).formatToParts(new Date(ms));
-  const p = (t: string) => parts.find((x) => x.type === t)?.value ?? '';
-  return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')} ${lang === 'zh' ? 'UTC+8' : 'UTC'}`;
+  const p = localParts(ms, tz);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${lang === 'zh' ? 'UTC+8' : 'UTC'}`;
 }
 
 // What may appear in a shell command we print: ACR's own naming rules are narrower than this.
