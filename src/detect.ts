@@ -76,6 +76,7 @@ const zero = (): Record<Reason, number> => ({
  */
 export function detect(prev: InstanceCursor | undefined, scan: Pick<ScanResult, 'tasks' | 'complete' | 'order' | 'totalCount'>, now: number, opts: DetectOptions): Detection {
   const lookbackMs = opts.lookbackMs;
+  const tr = opts.transient;
   const lb = lowerBound(prev, now, lookbackMs);
   const open: Record<string, OpenTask> = { ...prev?.open };
   const handled: Record<string, number> = { ...prev?.handled };
@@ -105,7 +106,6 @@ export function detect(prev: InstanceCursor | undefined, scan: Pick<ScanResult, 
         reasons['new-failure'] += 1;
         const key = imageKey(t);
         const f = failing[key];
-        const tr = opts.transient;
         const inWindow = f?.windowStart !== undefined && tr !== undefined && t.createTime - f.windowStart <= tr.windowMs;
         const count = inWindow ? (f?.count ?? 0) + 1 : 1;
         const entry: FailingImage = { since: f?.since ?? t.createTime, lastFailure: t.createTime, taskId: t.taskId, issue: t.issue, count, windowStart: inWindow ? f!.windowStart : t.createTime };
@@ -140,7 +140,6 @@ export function detect(prev: InstanceCursor | undefined, scan: Pick<ScanResult, 
     }
   }
   // Held transient failures that have now persisted long enough are announced.
-  const tr = opts.transient;
   if (tr) {
     for (const [k, f] of Object.entries(failing)) {
       if (f.held && now - f.since >= tr.persistMs) {

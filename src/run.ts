@@ -81,7 +81,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   for (const o of outcomes) if (o.detection) instances[o.inst.key] = o.detection.cursor;
 
   // The digest: statistics gathered every run, sent on schedule (or on request) and then started afresh.
-  const stats = silenced.send.length > 0 || !prev.digest ? tally(prev.digest?.stats, silenced.send, now) : prev.digest.stats;
+  const stats = tally(prev.digest?.stats, silenced.send, now);
   const toQueue = [...silenced.send];
   let digest = { stats, lastSentAt: prev.digest?.lastSentAt };
   let muted = silenced.tally;
@@ -113,7 +113,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   // Nothing to record and nothing that can be sent now (alerts waiting only for paused channels): no write.
   const sendable = next.outbox.some((e) => e.pending.some((c) => canSendTo(deps, prev, c, now)));
   if (fresh.length === 0 && !sendable && sameState(prev, next)) {
-    for (const [ch, p] of Object.entries(prev.channels ?? {})) if (p.until > now) problems.push(`${ch}: paused until ${new Date(p.until).toISOString()} after: ${p.error}`);
+    for (const [ch, p] of Object.entries(prev.channels ?? {})) if (p.until > now) problems.push(pausedProblem(ch, p.until, p.error));
     return summarise('nothing-new', { failuresFound: 0, pendingDelivery: next.outbox.length });
   }
 
@@ -138,7 +138,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
     ({ outbox, report, pauses } = await deliver(outbox, { notifiers: deps.notifiers, lang: config.lang, now: deps.clock.now(), budget: deps.budget, log, pauses: prev.channels, mentions: config.mentions }));
   }
   for (const [ch, r] of Object.entries(report.channels)) {
-    if (r.error) problems.push(`${ch}: ${r.pausedUntil ? `paused until ${new Date(r.pausedUntil).toISOString()} after: ` : ''}${r.error}`);
+    if (r.error) problems.push(r.pausedUntil ? pausedProblem(ch, r.pausedUntil, r.error) : `${ch}: ${r.error}`);
   }
   if (report.expired > 0) problems.push(`${report.expired} alerts were given up after 7 days undelivered`);
 
@@ -174,6 +174,8 @@ async function saveOrAdopt(
     throw err;
   }
 }
+
+const pausedProblem = (channel: string, until: number, error: string) => `${channel}: paused until ${new Date(until).toISOString()} after: ${error}`;
 
 function sameState(a: Checkpoint, b: Checkpoint): boolean {
   const key = (c: Checkpoint) => canonicalJson([c.instances, c.health ?? {}, c.muted ?? {}, c.digest ?? {}]);

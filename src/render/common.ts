@@ -185,7 +185,8 @@ export function prepare(alerts: readonly Alert[], lang: Lang) {
   const parts = split(alerts);
   const groups = groupByCause(parts.failures);
   const top = groups[0]?.classification.severity;
-  return { parts, failures: parts.failures, notices: parts.notices, groups, title: `${top ? SEVERITY_MARK[top] : '⚠️'} ${headingFor(parts, lang)}`, heading: headingFor(parts, lang) };
+  const heading = headingFor(parts, lang);
+  return { parts, failures: parts.failures, notices: parts.notices, groups, title: `${top ? SEVERITY_MARK[top] : '⚠️'} ${heading}`, heading };
 }
 
 /** The heading: failures lead; otherwise the counts of what the message holds. */
