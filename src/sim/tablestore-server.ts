@@ -141,15 +141,24 @@ export async function startTablestoreServer(opts: TablestoreServerOptions): Prom
     if (!t) throw NOT_EXIST();
     return t;
   };
-  const readPk = (t: Table, bytes: Uint8Array): Cell[] => {
-    const row = readRow(Buffer.from(bytes));
-    const names = row.pk.map((c) => c.name);
-    if (names.join() !== t.pk.map((p) => p.name).join()) throw new OtsError(400, 'OTSParameterInvalid', 'Validate PK name fail.');
-    row.pk.forEach((c, i) => {
+  /** The primary key cells, checked against the table's schema as the service does. */
+  const checkPk = (t: Table, pk: Cell[]): Cell[] => {
+    if (pk.map((c) => c.name).join() !== t.pk.map((p) => p.name).join()) throw new OtsError(400, 'OTSParameterInvalid', 'Validate PK name fail.');
+    pk.forEach((c, i) => {
       const want = { 1: 'INTEGER', 2: 'STRING', 3: 'BLOB' }[t.pk[i]!.type];
       if (c.value?.type !== want) throw new OtsError(400, 'OTSParameterInvalid', 'Validate PK type fail.');
     });
-    return row.pk;
+    return pk;
+  };
+  const readPk = (t: Table, bytes: Uint8Array): Cell[] => checkPk(t, readRow(Buffer.from(bytes)).pk);
+  /** What every conditional write starts with: the row change read once, its key checked, the condition applied. */
+  const conditionalWrite = (tableName: string, bytes: Uint8Array, condition: { rowExistence: number; columnCondition?: Uint8Array }) => {
+    const t = table(tableName);
+    const change = readRow(Buffer.from(bytes));
+    const key = pkKey(checkPk(t, change.pk));
+    const existing = t.rows.get(key);
+    checkCondition(condition, existing);
+    return { t, change, key, existing };
   };
   const encodeRow = (pk: Cell[], cols: Map<string, StoredCell>, only?: string[]) => {
     const attrs = [...cols.entries()].filter(([k]) => !only || only.length === 0 || only.includes(k)).map(([k, c]) => ({ [k]: toSdkValue(c.value), timestamp: c.timestamp }));
@@ -203,23 +212,14 @@ export async function startTablestoreServer(opts: TablestoreServerOptions): Prom
     },
     PutRow(body) {
       const req = P.PutRowRequest!.decode(body) as { tableName: string; row: Uint8Array; condition: { rowExistence: number; columnCondition?: Uint8Array } };
-      const t = table(req.tableName);
-      const change = readRow(Buffer.from(req.row));
-      readPk(t, req.row);
-      const key = pkKey(change.pk);
-      checkCondition(req.condition, t.rows.get(key));
+      const { t, change, key } = conditionalWrite(req.tableName, req.row, req.condition);
       const now = Date.now();
       t.rows.set(key, { pk: change.pk, cols: new Map(change.data.map((c) => [c.name, { value: c.value!, timestamp: c.timestamp ?? now }])) });
       return { type: 'PutRowResponse', message: { consumed: capacity(req.condition.rowExistence === 0 ? 0 : 1, cu(req.row.length)) } };
     },
     UpdateRow(body) {
       const req = P.UpdateRowRequest!.decode(body) as { tableName: string; rowChange: Uint8Array; condition: { rowExistence: number; columnCondition?: Uint8Array } };
-      const t = table(req.tableName);
-      const change = readRow(Buffer.from(req.rowChange));
-      readPk(t, req.rowChange);
-      const key = pkKey(change.pk);
-      const existing = t.rows.get(key);
-      checkCondition(req.condition, existing);
+      const { t, change, key, existing } = conditionalWrite(req.tableName, req.rowChange, req.condition);
       const cols = new Map(existing?.cols);
       const now = Date.now();
       for (const c of change.data) {
