@@ -3,8 +3,11 @@ import * as v from 'valibot';
 import { ConfigError } from './errors.js';
 import { Secret } from './secret.js';
 import { silencesSchema, type Silence } from './silence.js';
-import type { DigestSchedule, Weekday } from './digest.js';
-import { isTimeZone } from './local-time.js';
+import type { Weekday } from './digest.js';
+import { defaultTimeZone, isTimeZone } from './local-time.js';
+import { dingtalkToken, MENTION_FORMATS, parseDingTalkSecret, parseDingTalkWebhook, parseSlackWebhook } from './config-webhooks.js';
+import { HHMM, issueLines, parseRoutes } from './config-routes.js';
+import { DEFAULT_ROUTE, type Route } from './routing.js';
 
 export type Lang = 'zh' | 'en';
 export type ChannelName = 'dingtalk' | 'slack';
@@ -31,10 +34,12 @@ export interface Config {
   /** CR OpenAPI endpoint with `{regionId}` still in it. */
   acrEndpointTemplate: string;
   store: StoreConfig;
-  dingtalk?: { webhook: Secret; secret?: Secret };
-  slack?: { webhook: Secret };
-  /** Who is @mentioned when a message holds something severe (a high-severity failure, a blind instance). */
-  mentions: { dingtalkMobiles: string[]; dingtalkUserIds: string[]; slack: string[] };
+  /**
+   * Where alerts go, in order: the ROUTES, then the default route (DINGTALK_WEBHOOK, SLACK_WEBHOOK, the mentions,
+   * ALERT_LANG, ALERT_TIMEZONE and DIGEST_*), which has no channel when only routes are configured.
+   */
+  routes: Route[];
+  /** The top-level language (ALERT_LANG), for what is not sent through a route. */
   lang: Lang;
   /** On the first run (no checkpoint) failures older than this are not announced. */
   lookbackMinutes: number;
@@ -47,8 +52,6 @@ export interface Config {
   stuckAfterMinutes: number;
   /** Transient causes wait for `minFailures` failures of the same image within the window, or for it to persist. */
   transient: { minFailures: number; windowMinutes: number; persistMinutes: number };
-  /** When a digest is sent; none when DIGEST_AT is unset (a timer payload {"digest":true} still forces one). */
-  digest?: DigestSchedule;
   /** Mute rules: matching alerts are not sent, only logged and counted. */
   silences: Silence[];
   /** Names the checkpoint row, so several deployments can share one table. */
@@ -68,10 +71,6 @@ type Env = Record<string, string | undefined>;
 
 const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 const INSTANCE = /^cri-[A-Za-z0-9]+$/;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-// The platforms' webhook hosts (DingTalk custom robot docs, mainland and international; Slack incoming webhooks).
-const DINGTALK_HOSTS = new Set(['oapi.dingtalk.com', 'oapi.dingtalk.io']);
-const SLACK_HOSTS = new Set(['hooks.slack.com']);
 
 function intSetting(name: string, min: number, max: number, fallback: number) {
   return v.pipe(
@@ -96,6 +95,7 @@ const plainSchema = v.object({
   TABLESTORE_TABLE: v.pipe(v.optional(v.string(), DEFAULT_TABLE), v.trim(), v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, 'TABLESTORE_TABLE must be 1-255 letters, digits or underscores, not starting with a digit')),
   CHECKPOINT_FILE: v.pipe(v.optional(v.string(), DEFAULT_CHECKPOINT_FILE), v.trim(), v.nonEmpty('CHECKPOINT_FILE must not be empty')),
   ALERT_LANG: v.pipe(v.optional(v.string(), 'en'), v.trim(), v.toLowerCase(), v.picklist(['zh', 'en'], 'ALERT_LANG must be zh or en')),
+  ALERT_TIMEZONE: v.optional(v.pipe(v.string(), v.trim())),
   LOOKBACK_MINUTES: intSetting('LOOKBACK_MINUTES', 1, 10_080, 1_440),
   ACR_PAGE_SIZE: intSetting('ACR_PAGE_SIZE', 1, 100, 50),
   ACR_MAX_PAGES: intSetting('ACR_MAX_PAGES', 1, 10_000, 400),
@@ -106,7 +106,7 @@ const plainSchema = v.object({
   TRANSIENT_WINDOW_MINUTES: intSetting('TRANSIENT_WINDOW_MINUTES', 1, 10_080, 60),
   TRANSIENT_PERSIST_MINUTES: intSetting('TRANSIENT_PERSIST_MINUTES', 1, 10_080, 30),
   WEBHOOK_ALLOW_ANY_HOST: v.pipe(v.optional(v.string(), 'false'), v.trim(), v.toLowerCase(), v.picklist(['true', 'false'], 'WEBHOOK_ALLOW_ANY_HOST must be true or false')),
-  DIGEST_AT: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'DIGEST_AT must be a local time like 09:00'))),
+  DIGEST_AT: v.optional(v.pipe(v.string(), v.trim(), v.regex(HHMM, 'DIGEST_AT must be a local time like 09:00'))),
   DIGEST_TIMEZONE: v.optional(v.pipe(v.string(), v.trim())),
   DIGEST_WEEKDAY: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], 'DIGEST_WEEKDAY must be one of mon tue wed thu fri sat sun'))),
   STATE_KEY: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'STATE_KEY must be 1-200 letters, digits or _ . : -'))),
@@ -127,58 +127,41 @@ function parseInstances(raw: string, problems: string[]): InstanceRef[] {
 }
 
 /**
- * Checks a webhook URL without ever echoing it: its path or query is the credential.
- * https is required; plain http only to a loopback address, for local receivers.
+ * A JSON setting given inline (`name`) or as a file (`name_FILE`), parsed; undefined when neither is set (or on a
+ * problem, which is pushed).
  */
-function parseWebhook(name: string, raw: string | undefined, problems: string[], check: (u: URL) => string | undefined): Secret | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    problems.push(`${name} is not a valid URL`);
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    problems.push(`${name} must use https (plain http is accepted only for 127.0.0.1 or localhost)`);
-    return undefined;
-  }
-  const why = check(url);
-  if (why) {
-    problems.push(`${name} ${why}`);
-    return undefined;
-  }
-  return new Secret(url.toString());
-}
-
-/** SILENCES (JSON) or SILENCES_FILE (a JSON file), validated; problems name the silence and field. */
-function parseSilences(env: Env, problems: string[]): Silence[] {
-  const inline = env.SILENCES?.trim();
-  const file = env.SILENCES_FILE?.trim();
+function jsonSetting(env: Env, name: string, problems: string[]): unknown {
+  const inline = env[name]?.trim();
+  const file = env[`${name}_FILE`]?.trim();
   if (inline && file) {
-    problems.push('set SILENCES or SILENCES_FILE, not both');
-    return [];
+    problems.push(`set ${name} or ${name}_FILE, not both`);
+    return undefined;
   }
   let text = inline;
   if (file) {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      problems.push(`SILENCES_FILE ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-      return [];
+      problems.push(`${name}_FILE ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
     }
   }
-  if (!text) return [];
-  let raw: unknown;
+  if (!text) return undefined;
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
-    problems.push(`${file ? 'SILENCES_FILE' : 'SILENCES'} is not valid JSON`);
-    return [];
+    problems.push(`${file ? `${name}_FILE` : name} is not valid JSON`);
+    return undefined;
   }
+}
+
+/** SILENCES (JSON) or SILENCES_FILE (a JSON file), validated; problems name the silence and field. */
+function parseSilences(env: Env, problems: string[]): Silence[] {
+  const raw = jsonSetting(env, 'SILENCES', problems);
+  if (raw === undefined) return [];
   const r = v.safeParse(silencesSchema, raw);
   if (!r.success) {
-    for (const i of r.issues.slice(0, 5)) problems.push(`silences[${v.getDotPath(i) ?? ''}]: ${i.message}`.replace('[]', ''));
+    problems.push(...issueLines('silences', r.issues));
     return [];
   }
   for (const [n, sil] of r.output.entries()) {
@@ -210,36 +193,37 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
 
   const instances = env.ACR_INSTANCES?.trim() ? parseInstances(env.ACR_INSTANCES, problems) : [];
 
-  // A webhook URL is a credential the function hands its messages to: by default only the platforms' own hosts.
-  const anyHost = env.WEBHOOK_ALLOW_ANY_HOST?.trim().toLowerCase() === 'true';
-  const hostCheck = (u: URL, allowed: Set<string>, platform: string) =>
-    anyHost || LOOPBACK.has(u.hostname) || allowed.has(u.hostname) ? undefined : `must point at ${platform} (${[...allowed].join(' or ')}); set WEBHOOK_ALLOW_ANY_HOST=true to send through another host`;
-  const dingtalkUrl = parseWebhook('DINGTALK_WEBHOOK', env.DINGTALK_WEBHOOK, problems, (u) =>
-    hostCheck(u, DINGTALK_HOSTS, 'DingTalk') ??
-    (u.searchParams.get('access_token') ? undefined : 'must carry the robot access_token parameter (copy the whole URL from the robot settings)'),
-  );
-  const dingSecretRaw = env.DINGTALK_SECRET?.trim();
-  if (dingSecretRaw && !dingSecretRaw.startsWith('SEC')) problems.push('DINGTALK_SECRET must be the robot signing secret, which starts with SEC');
-  if (dingSecretRaw && !env.DINGTALK_WEBHOOK?.trim()) problems.push('DINGTALK_SECRET is set but DINGTALK_WEBHOOK is not');
-  const slackUrl = parseWebhook('SLACK_WEBHOOK', env.SLACK_WEBHOOK, problems, (u) =>
-    hostCheck(u, SLACK_HOSTS, 'Slack') ??
-    (u.pathname.startsWith('/services/') ? undefined : 'must be a Slack incoming webhook URL (https://hooks.slack.com/services/...)'),
-  );
-  if ((opts.requireChannel ?? true) && !env.DINGTALK_WEBHOOK?.trim() && !env.SLACK_WEBHOOK?.trim()) {
-    problems.push('no channel configured: set DINGTALK_WEBHOOK and/or SLACK_WEBHOOK');
-  }
+  const policy = { anyHost: env.WEBHOOK_ALLOW_ANY_HOST?.trim().toLowerCase() === 'true' };
+  const dingtalkUrl = parseDingTalkWebhook('DINGTALK_WEBHOOK', env.DINGTALK_WEBHOOK, policy, problems);
+  const dingSecret = parseDingTalkSecret('DINGTALK_SECRET', env.DINGTALK_SECRET, problems);
+  if (env.DINGTALK_SECRET?.trim() && !env.DINGTALK_WEBHOOK?.trim()) problems.push('DINGTALK_SECRET is set but DINGTALK_WEBHOOK is not');
+  const slackUrl = parseSlackWebhook('SLACK_WEBHOOK', env.SLACK_WEBHOOK, policy, problems);
 
   const silences = parseSilences(env, problems);
-  const list = (name: string, pattern: RegExp, what: string): string[] => {
+  const list = (name: string, kind: keyof typeof MENTION_FORMATS): string[] => {
     const items = (env[name] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-    for (const x of items) if (!pattern.test(x)) problems.push(`${name} entry "${x}" must be ${what}`);
+    const f = MENTION_FORMATS[kind];
+    for (const x of items) if (!f.pattern.test(x)) problems.push(`${name} entry "${x}" must be ${f.what}`);
     return items;
   };
   const mentions = {
-    dingtalkMobiles: list('DINGTALK_AT_MOBILES', /^\+?\d{5,20}$/, 'a phone number as registered in DingTalk'),
-    dingtalkUserIds: list('DINGTALK_AT_USER_IDS', /^[A-Za-z0-9_-]{1,64}$/, 'a DingTalk userId'),
-    slack: list('SLACK_MENTIONS', /^[UWS][A-Z0-9]{2,20}$/, 'a Slack user id (U…/W…) or user-group id (S…)'),
+    dingtalkMobiles: list('DINGTALK_AT_MOBILES', 'dingtalkMobiles'),
+    dingtalkUserIds: list('DINGTALK_AT_USER_IDS', 'dingtalkUserIds'),
+    slack: list('SLACK_MENTIONS', 'slack'),
   };
+  if (p?.ALERT_TIMEZONE && !isTimeZone(p.ALERT_TIMEZONE)) problems.push(`ALERT_TIMEZONE "${p.ALERT_TIMEZONE}" is not an IANA time zone (e.g. Asia/Shanghai)`);
+  const lang = (p?.ALERT_LANG ?? 'en') as Lang;
+  const timeZone = p?.ALERT_TIMEZONE && isTimeZone(p.ALERT_TIMEZONE) ? p.ALERT_TIMEZONE : undefined;
+  const routesRaw = jsonSetting(env, 'ROUTES', problems);
+  const beforeRoutes = problems.length;
+  const userRoutes = routesRaw === undefined ? [] : parseRoutes(routesRaw, { lang, timeZone, policy }, problems);
+  const defaultHasChannel = Boolean(env.DINGTALK_WEBHOOK?.trim() || env.SLACK_WEBHOOK?.trim());
+  if ((opts.requireChannel ?? true) && !defaultHasChannel && problems.length === beforeRoutes) {
+    if (userRoutes.length === 0) problems.push('no channel configured: set DINGTALK_WEBHOOK and/or SLACK_WEBHOOK, or ROUTES');
+    else if (!userRoutes.some((r) => r.match === undefined)) {
+      problems.push('alerts that match no route have nowhere to go: set DINGTALK_WEBHOOK and/or SLACK_WEBHOOK for the default route, or end ROUTES with a route without "match"');
+    }
+  }
   const functionName = env.FC_FUNCTION_NAME?.trim() || undefined;
   let store: StoreConfig | undefined;
   if (env.TABLESTORE_ENDPOINT?.trim()) {
@@ -252,18 +236,27 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     store = { kind: 'file', path: p.CHECKPOINT_FILE };
   }
 
-  const digestZone = p?.DIGEST_TIMEZONE ?? (p?.ALERT_LANG === 'zh' ? 'Asia/Shanghai' : 'UTC');
+  const defaultZone = timeZone ?? defaultTimeZone(lang);
+  const digestZone = p?.DIGEST_TIMEZONE ?? defaultZone;
   if (p?.DIGEST_TIMEZONE && !isTimeZone(p.DIGEST_TIMEZONE)) problems.push(`DIGEST_TIMEZONE "${p.DIGEST_TIMEZONE}" is not an IANA time zone (e.g. Asia/Shanghai)`);
   if ((p?.DIGEST_TIMEZONE || p?.DIGEST_WEEKDAY) && !p?.DIGEST_AT) problems.push('DIGEST_TIMEZONE and DIGEST_WEEKDAY need DIGEST_AT');
+  const defaultRoute: Route = {
+    name: DEFAULT_ROUTE,
+    dingtalk: dingtalkUrl ? { webhook: dingtalkUrl, secret: dingSecret } : undefined,
+    slack: slackUrl ? { webhook: slackUrl } : undefined,
+    mentions,
+    lang,
+    timeZone: defaultZone,
+    digest: p?.DIGEST_AT ? { at: p.DIGEST_AT, timezone: digestZone, weekday: p.DIGEST_WEEKDAY as Weekday | undefined } : undefined,
+  };
 
   if (problems.length > 0 || !p || !store) throw new ConfigError(problems);
   return {
     instances,
     acrEndpointTemplate: p.ACR_ENDPOINT,
     store,
-    dingtalk: dingtalkUrl ? { webhook: dingtalkUrl, secret: dingSecretRaw ? new Secret(dingSecretRaw) : undefined } : undefined,
-    slack: slackUrl ? { webhook: slackUrl } : undefined,
-    lang: p.ALERT_LANG as Lang,
+    routes: [...userRoutes, defaultRoute],
+    lang,
     lookbackMinutes: p.LOOKBACK_MINUTES,
     pageSize: p.ACR_PAGE_SIZE,
     maxPagesPerInstance: p.ACR_MAX_PAGES,
@@ -272,8 +265,6 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     stuckAfterMinutes: p.STUCK_AFTER_MINUTES,
     transient: { minFailures: p.TRANSIENT_MIN_FAILURES, windowMinutes: p.TRANSIENT_WINDOW_MINUTES, persistMinutes: p.TRANSIENT_PERSIST_MINUTES },
     silences,
-    mentions,
-    digest: p.DIGEST_AT ? { at: p.DIGEST_AT, timezone: digestZone, weekday: p.DIGEST_WEEKDAY as Weekday | undefined } : undefined,
     stateKey: p.STATE_KEY ?? functionName ?? 'default',
     envCredentials: envCredentials(env),
     functionName,
@@ -282,14 +273,11 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
 
 /** Every secret the config holds, for scrubbing log lines. */
 export function configSecrets(c: Config): Secret[] {
-  const out: (Secret | undefined)[] = [
-    c.dingtalk?.webhook, c.dingtalk?.secret, c.slack?.webhook,
-    c.envCredentials?.accessKeyId, c.envCredentials?.accessKeySecret, c.envCredentials?.securityToken,
-  ];
-  // The DingTalk access_token alone also appears in some error texts.
-  if (c.dingtalk) {
-    const token = new URL(c.dingtalk.webhook.reveal()).searchParams.get('access_token');
-    if (token) out.push(new Secret(token));
+  const out: (Secret | undefined)[] = [c.envCredentials?.accessKeyId, c.envCredentials?.accessKeySecret, c.envCredentials?.securityToken];
+  for (const r of c.routes) {
+    // The DingTalk access_token alone also appears in some error texts.
+    if (r.dingtalk) out.push(r.dingtalk.webhook, r.dingtalk.secret, dingtalkToken(r.dingtalk.webhook));
+    out.push(r.slack?.webhook);
   }
   return out.filter((s): s is Secret => s !== undefined);
 }

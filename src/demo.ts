@@ -1,6 +1,8 @@
 /**
  * `npm start`: the real handler against a local ACR simulator, with a file checkpoint, printing every message it
- * sends. No cloud account needed. With DINGTALK_WEBHOOK or SLACK_WEBHOOK set, messages go to those webhooks instead.
+ * sends. No cloud account needed. Failures in the `release` namespace are routed to their own Slack hook, in Chinese
+ * with Singapore times; the rest go to the default DingTalk robot and Slack hook. With DINGTALK_WEBHOOK or
+ * SLACK_WEBHOOK set, messages go to those webhooks instead (and ROUTES is yours to set).
  * Run it twice: the second run announces nothing new. Delete .acr-sync-alert/ to start over.
  *
  * `npm start -- --tablestore`: the checkpoint goes to a local Tablestore server through the real SDK instead. That
@@ -19,6 +21,7 @@ import { demoInstances } from './sim/seed.js';
 import { startWebhookReceivers } from './sim/webhook-server.js';
 
 const DEMO_KEY = { id: 'STS.demo-access-key-id', secret: 'demo-access-key-secret', token: 'demo-sts-token' };
+const RELEASE_HOOK = '/services/TDEMO/BDEMO/release-team';
 
 /**
  * The simulated tasks' times are fixed at the first run (kept beside the checkpoint), as real tasks' times are:
@@ -53,8 +56,8 @@ async function main(): Promise<void> {
   const printed: string[] = [];
   const receivers = local
     ? await startWebhookReceivers({
-        dingtalkToken: 'demo-robot-token', dingtalkSecret: 'SECdemo-local-signing-secret', slackPath: '/services/TDEMO/BDEMO/demo',
-        onMessage: (m) => printed.push(formatReceived(m)),
+        dingtalkToken: 'demo-robot-token', dingtalkSecret: 'SECdemo-local-signing-secret', slackPath: '/services/TDEMO/BDEMO/demo', moreSlackPaths: [RELEASE_HOOK],
+        onMessage: (m) => printed.push(formatReceived(m, m.hook === RELEASE_HOOK ? 'release-team/slack' : undefined)),
       })
     : undefined;
   try {
@@ -65,6 +68,9 @@ async function main(): Promise<void> {
       env.DINGTALK_WEBHOOK = receivers.dingtalkUrl;
       env.DINGTALK_SECRET = 'SECdemo-local-signing-secret';
       env.SLACK_WEBHOOK = receivers.slackUrl;
+      env.ROUTES = JSON.stringify([
+        { name: 'release-team', match: { namespace: 'release' }, slack: { webhook: receivers.slackUrlFor(RELEASE_HOOK) }, lang: 'zh', timezone: 'Asia/Singapore' },
+      ]);
     }
     delete env.FC_FUNCTION_NAME;
     if (ots) {
@@ -83,6 +89,7 @@ async function main(): Promise<void> {
     };
     const where = ots ? `local Tablestore ${ots.endpoint} (instance ${ots.instance})` : env.CHECKPOINT_FILE;
     console.log(`acr-sync-alert demo: ${sim.instances.length} simulated ACR EE instances, checkpoint in ${where}`);
+    if (receivers) console.log('Routes: namespace "release" -> release-team Slack hook (zh, Asia/Singapore); everything else -> the default DingTalk robot and Slack hook');
     const summary = JSON.parse(await handler(event, context)) as RunSummary;
     if (printed.length > 0) console.log(printed.join('\n'));
     else if (local) console.log('\nNo new failures: everything was announced by an earlier run. Delete .acr-sync-alert/ to see the first run again.');

@@ -1,10 +1,13 @@
 import { classify } from './classify.js';
+import { imageKey } from './detect.js';
 import { localParts, minuteOfDay } from './local-time.js';
-import type { Alert, DigestAlert, DigestStats, InstanceCursor } from './state/checkpoint.js';
+import { aboutTask, causesOf } from './match.js';
+import { channelsOf, DEFAULT_ROUTE, type Route } from './routing.js';
+import { isFailure, type Alert, type DigestAlert, type DigestStats, type InstanceCursor, type RouteDigest } from './state/checkpoint.js';
 
 /** Repositories kept in the running tally; the least failing are dropped beyond this. */
 const MAX_REPOS = 50;
-const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
 export interface DigestSchedule {
@@ -58,16 +61,22 @@ export function digestDue(schedule: DigestSchedule | undefined, lastSentAt: numb
   return lastSentAt === undefined ? now - slot < 60 * 60_000 : lastSentAt < slot;
 }
 
-/** The digest of `stats`, with the images still failing now (oldest first) and what silences muted. */
-export function buildDigest(stats: DigestStats, cursors: Record<string, InstanceCursor>, muted: Record<string, number> | undefined, now: number): DigestAlert {
+/** The digest of `stats` for `route`, with the images still failing there now (oldest first) and what silences muted. */
+export function buildDigest(route: string, d: RouteDigest, cursors: Record<string, InstanceCursor>, owners: ReadonlySet<string>, now: number): DigestAlert {
+  // An image whose route is gone from the configuration falls back to the default route.
+  const ownerOf = (r: string | undefined) => (r !== undefined && owners.has(r) ? r : DEFAULT_ROUTE);
   const open = Object.entries(cursors).flatMap(([instance, c]) =>
-    Object.values(c.failing ?? {}).filter((f) => !f.held).map((f) => ({ instance, since: f.since, issue: f.issue, taskId: f.taskId })),
+    Object.values(c.failing ?? {})
+      .filter((f) => !f.held && ownerOf(f.route) === route)
+      .map((f) => ({ instance, since: f.since, issue: f.issue, taskId: f.taskId })),
   );
   open.sort((a, b) => a.since - b.since);
+  const { stats } = d;
   return {
     kind: 'digest',
-    id: `digest/${now}`,
+    id: route === DEFAULT_ROUTE ? `digest/${now}` : `digest/${route}/${now}`,
     instance: '',
+    ...(route === DEFAULT_ROUTE ? {} : { route }),
     since: stats.since,
     at: now,
     byCause: stats.byCause,
@@ -76,6 +85,90 @@ export function buildDigest(stats: DigestStats, cursors: Record<string, Instance
     meanRecoveryMs: stats.recoveries > 0 ? Math.round(stats.recoveryMs / stats.recoveries) : undefined,
     stillFailing: open.length,
     oldestFailing: open.slice(0, 5),
-    muted: muted ?? {},
+    muted: d.muted?.byCause ?? {},
   };
+}
+
+/** This run's alerts, each with the route that owns it (undefined when no route can send). */
+export interface OwnedAlerts {
+  sent: readonly Alert[];
+  muted: readonly Alert[];
+  ownerOf(alert: Alert): string | undefined;
+}
+
+/**
+ * Per route that can send: adds this run's alerts to its statistics and its muted tally, and builds its digest when
+ * one is due by its schedule (or `force`d), starting its statistics afresh. Routes no longer configured are dropped.
+ * Pure.
+ */
+export function advanceDigests(
+  prev: Record<string, RouteDigest> | undefined,
+  routes: readonly Route[],
+  run: OwnedAlerts,
+  cursors: Record<string, InstanceCursor>,
+  now: number,
+  force: boolean,
+): { digests: Record<string, RouteDigest> | undefined; due: DigestAlert[] } {
+  const sending = routes.filter((r) => channelsOf(r).length > 0);
+  const owners = new Set(sending.map((r) => r.name));
+  const byOwner = (alerts: readonly Alert[]) => {
+    const m = new Map<string, Alert[]>();
+    for (const a of alerts) {
+      const o = run.ownerOf(a);
+      if (o === undefined) continue;
+      const list = m.get(o);
+      if (list) list.push(a);
+      else m.set(o, [a]);
+    }
+    return m;
+  };
+  const sent = byOwner(run.sent);
+  const muted = byOwner(run.muted);
+  const digests: Record<string, RouteDigest> = {};
+  const due: DigestAlert[] = [];
+  for (const r of sending) {
+    const p = prev?.[r.name];
+    let d: RouteDigest = { stats: tally(p?.stats, sent.get(r.name) ?? [], now), lastSentAt: p?.lastSentAt, muted: addMuted(p?.muted, muted.get(r.name) ?? [], now) };
+    if (force || digestDue(r.digest, p?.lastSentAt, now)) {
+      due.push(buildDigest(r.name, d, cursors, owners, now));
+      d = { stats: tally(undefined, [], now), lastSentAt: now };
+    }
+    digests[r.name] = d;
+  }
+  return { digests: Object.keys(digests).length > 0 ? digests : undefined, due };
+}
+
+function addMuted(m: RouteDigest['muted'], alerts: readonly Alert[], now: number): RouteDigest['muted'] {
+  let next = m;
+  for (const a of alerts) {
+    if (!aboutTask(a)) continue;
+    const cause = causesOf(a).at(-1)!;
+    next = { since: next?.since ?? now, byCause: { ...next?.byCause, [cause]: (next?.byCause[cause] ?? 0) + 1 } };
+  }
+  return next;
+}
+
+/**
+ * Records on each failing image the route its failure went to, so that route's digest lists it while it keeps
+ * failing. Returns new cursors; those without such failures are shared. Pure.
+ */
+export function tagOwners(cursors: Record<string, InstanceCursor>, run: OwnedAlerts): Record<string, InstanceCursor> {
+  const out = { ...cursors };
+  // Each touched cursor's `failing` is copied once, then updated in place: a burst tags thousands of images.
+  const copied = new Set<string>();
+  for (const a of [...run.sent, ...run.muted]) {
+    if (!isFailure(a)) continue;
+    const c = out[a.instance];
+    const key = imageKey(a.task);
+    if (!c?.failing?.[key]) continue;
+    if (!copied.has(a.instance)) {
+      out[a.instance] = { ...c, failing: { ...c.failing } };
+      copied.add(a.instance);
+    }
+    const failing = out[a.instance]!.failing!;
+    const { route: _old, ...rest } = failing[key]!;
+    const owner = run.ownerOf(a);
+    failing[key] = owner && owner !== DEFAULT_ROUTE ? { ...rest, route: owner } : rest;
+  }
+  return out;
 }

@@ -33,7 +33,7 @@ export async function handler(event: unknown, context: FcContext = {}): Promise<
     for (const note of trigger.notes) log.info(note);
     const deps = buildRunDeps({ config, context, clock: systemClock, log, startedAt, dryRun: trigger.options.dryRun, runId });
     deps.forceDigest = trigger.options.digest;
-    deps.onDryRunMessage = (channel, payload) => log.info('dry run: message not sent', { channel, payload });
+    deps.onDryRunMessage = (target, _channel, payload) => log.info('dry run: message not sent', { target, payload });
     const summary = await runOnce(deps);
     log.info('run finished', { summary });
     return JSON.stringify(summary);

@@ -1,17 +1,18 @@
 import type { CallCounter, CrApi } from './acr/client.js';
 import { alertsFrom } from './alerts.js';
 import { applySilences } from './silence.js';
-import { buildDigest, digestDue, tally } from './digest.js';
+import { advanceDigests, tagOwners, type OwnedAlerts } from './digest.js';
 import type { Budget, Clock } from './budget.js';
 import type { ChannelName, Config } from './config.js';
-import { deliver, type DeliveryReport } from './deliver.js';
+import { deliver, type DeliveryReport, type Target } from './deliver.js';
 import { CheckpointConflictError, describeError } from './errors.js';
 import type { Logger } from './log.js';
 import { observeInstances, type InstanceOutcome } from './observe.js';
-import type { Notifier } from './notify/types.js';
+import { aboutTask } from './match.js';
 import { renderFor } from './render/index.js';
 import { withRetry } from './retry.js';
-import { canonicalJson, heldByOther, type Checkpoint, type OutboxEntry } from './state/checkpoint.js';
+import { DEFAULT_ROUTE, routesFor, targetsOf, type Route } from './routing.js';
+import { canonicalJson, heldByOther, type Alert, type Checkpoint, type OutboxEntry } from './state/checkpoint.js';
 import type { StateStore } from './state/store.js';
 import { buildSummary, type Outcome, type RunSummary } from './summary.js';
 
@@ -25,15 +26,16 @@ export interface RunDeps {
   store: StateStore;
   /** A CR client for a region, built from this invocation's credentials. */
   crFor(regionId: string): CrApi;
-  notifiers: readonly Notifier[];
+  /** Every channel of every route (see `targetsFor`). */
+  targets: readonly Target[];
   /** Identifies this run as a lease owner (the invocation's request id). */
   runId: string;
   dryRun: boolean;
   /** Send the digest in this run whatever the schedule (timer payload {"digest":true}). */
   forceDigest?: boolean;
   counter: CallCounter;
-  /** Dry runs hand each rendered message here instead of sending it. */
-  onDryRunMessage?(channel: ChannelName, payload: unknown): void;
+  /** Dry runs hand each rendered message here instead of sending it, with the target it would go to. */
+  onDryRunMessage?(target: string, channel: ChannelName, payload: unknown): void;
 }
 
 const STATE_CALL_TIMEOUT_MS = 5_000;
@@ -73,40 +75,38 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
     if (a.kind === 'restored') log.info('alerting sees the instance again', { instance: a.instance, runs: a.runs });
   }
   // Silenced alerts are not sent, but never vanish: each is logged, counted in the summary and tallied for a digest.
-  const silenced = applySilences(alerts, config.silences, prev.muted, now);
+  const silenced = applySilences(alerts, config.silences, now);
   for (const m of silenced.muted) log.info('muted by a silence', { id: m.alert.id, silence: m.silence.comment ?? JSON.stringify(m.silence) });
   mutedNow = silenced.muted.length;
+  // Each alert is routed once, muted ones too: the route that owns it counts it in its digest.
+  const routed = new Map(alerts.map((a) => [a.id, routesFor(a, config.routes)]));
+  const owned: OwnedAlerts = {
+    sent: silenced.send,
+    muted: silenced.muted.map((m) => m.alert),
+    ownerOf: (a) => (aboutTask(a) ? routed.get(a.id)?.[0]?.name : undefined),
+  };
   const newFailures = outcomes.reduce((n, o) => n + (o.detection?.failures.length ?? 0), 0);
-  const instances = { ...prev.instances };
-  for (const o of outcomes) if (o.detection) instances[o.inst.key] = o.detection.cursor;
+  const cursors = { ...prev.instances };
+  for (const o of outcomes) if (o.detection) cursors[o.inst.key] = o.detection.cursor;
+  const instances = tagOwners(cursors, owned);
 
-  // The digest: statistics gathered every run, sent on schedule (or on request) and then started afresh.
-  const stats = tally(prev.digest?.stats, silenced.send, now);
-  const toQueue = [...silenced.send];
-  let digest = { stats, lastSentAt: prev.digest?.lastSentAt };
-  let muted = silenced.tally;
-  if (deps.forceDigest || digestDue(config.digest, prev.digest?.lastSentAt, now)) {
-    toQueue.push(buildDigest(stats, instances, muted?.byCause, now));
-    digest = { stats: tally(undefined, [], now), lastSentAt: now };
-    muted = undefined;
-  }
-  const channels = deps.notifiers.map((n) => n.channel);
-  const fresh: OutboxEntry[] = toQueue.map((alert) => ({ alert, pending: [...channels], detectedAt: now, attempts: 0 }));
+  // Digests: statistics gathered every run per route, each sent on its schedule (or on request) and then started afresh.
+  const { digests, due } = advanceDigests(prev.digests, config.routes, owned, instances, now, deps.forceDigest ?? false);
+  const targetsFor = (a: Alert) => (routed.get(a.id) ?? routesFor(a, config.routes)).flatMap(targetsOf);
+  const fresh: OutboxEntry[] = [...silenced.send, ...due].map((alert) => ({ alert, pending: targetsFor(alert), detectedAt: now, attempts: 0 }));
+  const unsendable = fresh.filter((e) => e.pending.length === 0);
+  if (!deps.dryRun && unsendable.length > 0) log.error('no route can send these alerts; check ROUTES', { count: unsendable.length, ids: unsendable.slice(0, 20).map((e) => e.alert.id) });
   const next: Checkpoint = {
     schema: 1,
     instances,
     outbox: [...prev.outbox, ...fresh],
     health,
     channels: prev.channels,
-    muted,
-    digest,
+    digests,
   };
 
   if (deps.dryRun) {
-    for (const n of deps.notifiers.length > 0 ? deps.notifiers.map((x) => x.channel) : (['dingtalk', 'slack'] as const)) {
-      const alerts = next.outbox.filter((e) => e.pending.includes(n) || deps.notifiers.length === 0).map((e) => e.alert);
-      if (alerts.length > 0) deps.onDryRunMessage?.(n, renderFor(n, alerts, config.lang, config.mentions));
-    }
+    showDryRun(deps, next.outbox);
     return summarise('dry-run', { failuresFound: newFailures, pendingDelivery: next.outbox.length });
   }
 
@@ -135,7 +135,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   let outbox = next.outbox;
   let pauses = prev.channels;
   if (outbox.length > 0) {
-    ({ outbox, report, pauses } = await deliver(outbox, { notifiers: deps.notifiers, lang: config.lang, now: deps.clock.now(), budget: deps.budget, log, pauses: prev.channels, mentions: config.mentions }));
+    ({ outbox, report, pauses } = await deliver(outbox, { targets: deps.targets, now: deps.clock.now(), budget: deps.budget, log, pauses: prev.channels }));
   }
   for (const [ch, r] of Object.entries(report.channels)) {
     if (r.error) problems.push(r.pausedUntil ? pausedProblem(ch, r.pausedUntil, r.error) : `${ch}: ${r.error}`);
@@ -147,8 +147,8 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   const channelsAfter = pauses && Object.keys(pauses).length > 0 ? pauses : undefined;
   await saveOrAdopt(deps, stateCall, 'save checkpoint', { ...next, outbox, channels: channelsAfter }, version);
 
-  const notified: Partial<Record<ChannelName, number>> = {};
-  for (const [ch, r] of Object.entries(report.channels)) notified[ch as ChannelName] = r.delivered;
+  const notified: Record<string, number> = {};
+  for (const [target, r] of Object.entries(report.channels)) notified[target] = r.delivered;
   const posts = Object.values(report.channels).filter((r) => r.delivered > 0).length;
   return summarise('completed', { failuresFound: newFailures, notified, pendingDelivery: outbox.length }, posts);
 }
@@ -178,15 +178,33 @@ async function saveOrAdopt(
 const pausedProblem = (channel: string, until: number, error: string) => `${channel}: paused until ${new Date(until).toISOString()} after: ${error}`;
 
 function sameState(a: Checkpoint, b: Checkpoint): boolean {
-  const key = (c: Checkpoint) => canonicalJson([c.instances, c.health ?? {}, c.muted ?? {}, c.digest ?? {}]);
+  const key = (c: Checkpoint) => canonicalJson([c.instances, c.health ?? {}, c.digests ?? {}]);
   return key(a) === key(b);
 }
 
-/** Whether an alert pending for `channel` could go out in this run: configured, and not paused (or reconfigured). */
-function canSendTo(deps: RunDeps, prev: Checkpoint, channel: ChannelName, now: number): boolean {
-  const n = deps.notifiers.find((x) => x.channel === channel);
-  if (!n) return true; // deliver() removes it from the outbox, which is a change to record
-  const p = prev.channels?.[channel];
-  return !p || p.until <= now || p.fingerprint !== n.fingerprint;
+/** Whether an alert pending for `target` could go out in this run: configured, and not paused (or reconfigured). */
+function canSendTo(deps: RunDeps, prev: Checkpoint, target: string, now: number): boolean {
+  const t = deps.targets.find((x) => x.id === target);
+  if (!t) return true; // deliver() removes it from the outbox, which is a change to record
+  const p = prev.channels?.[target];
+  return !p || p.until <= now || p.fingerprint !== t.notifier.fingerprint;
+}
+
+/**
+ * A dry run shows each target the message it would get. Without any channel configured it shows both platforms'
+ * messages for everything, as the default route would send them.
+ */
+function showDryRun(deps: RunDeps, outbox: readonly OutboxEntry[]): void {
+  if (deps.targets.length === 0) {
+    const route: Route = deps.config.routes.find((r) => r.name === DEFAULT_ROUTE)!;
+    const all = outbox.map((e) => e.alert);
+    if (all.length === 0) return;
+    for (const channel of ['dingtalk', 'slack'] as const) deps.onDryRunMessage?.(channel, channel, renderFor(channel, all, route, route.mentions));
+    return;
+  }
+  for (const t of deps.targets) {
+    const alerts = outbox.filter((e) => e.pending.includes(t.id)).map((e) => e.alert);
+    if (alerts.length > 0) deps.onDryRunMessage?.(t.id, t.notifier.channel, renderFor(t.notifier.channel, alerts, t.route, t.route.mentions));
+  }
 }
 

@@ -6,7 +6,9 @@ import type { Logger } from './log.js';
 import { createDingTalkNotifier } from './notify/dingtalk.js';
 import { createSlackNotifier } from './notify/slack.js';
 import type { Notifier } from './notify/types.js';
+import type { Target } from './deliver.js';
 import type { RunDeps } from './run.js';
+import { targetId } from './routing.js';
 import { Secret } from './secret.js';
 import { createFileStore } from './state/file.js';
 import type { StateStore } from './state/store.js';
@@ -42,10 +44,13 @@ export function storeFor(config: Config, credentials: Credentials): StateStore {
   return createTablestoreStore({ ...config.store, key: config.stateKey, credentials });
 }
 
-export function notifiersFor(config: Config, clock: Clock): Notifier[] {
-  const out: Notifier[] = [];
-  if (config.dingtalk) out.push(createDingTalkNotifier({ ...config.dingtalk, clock }) as Notifier);
-  if (config.slack) out.push(createSlackNotifier({ webhook: config.slack.webhook, clock }) as Notifier);
+/** Every channel of every route, in route order: what a run delivers to and `check` tests. */
+export function targetsFor(config: Config, clock: Clock): Target[] {
+  const out: Target[] = [];
+  for (const route of config.routes) {
+    if (route.dingtalk) out.push({ id: targetId(route.name, 'dingtalk'), route, notifier: createDingTalkNotifier({ ...route.dingtalk, clock }) as Notifier });
+    if (route.slack) out.push({ id: targetId(route.name, 'slack'), route, notifier: createSlackNotifier({ webhook: route.slack.webhook, clock }) as Notifier });
+  }
   return out;
 }
 
@@ -70,7 +75,7 @@ export function buildRunDeps(opts: { config: Config; context: FcContext; clock: 
       }
       return c;
     },
-    notifiers: notifiersFor(config, clock),
+    targets: targetsFor(config, clock),
     runId: opts.runId,
     dryRun: opts.dryRun,
     counter,

@@ -1,23 +1,14 @@
 import * as v from 'valibot';
-import { classify } from './classify.js';
 import { localParts, minuteOfDay } from './local-time.js';
-import type { Alert, DigestAlert, MonitorAlert } from './state/checkpoint.js';
+import { aboutTask, matcherEntries, matchesTask } from './match.js';
+import type { Alert } from './state/checkpoint.js';
 
-type TaskAlert = Exclude<Alert, MonitorAlert | DigestAlert>;
-const aboutTask = (a: Alert): a is TaskAlert => a.kind !== 'blind' && a.kind !== 'restored' && a.kind !== 'digest';
-
-const patterns = v.pipe(v.union([v.string(), v.array(v.string())]), v.transform((x) => (Array.isArray(x) ? x : [x])));
 const window = v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'daily must look like 02:00-04:30'));
 
 /** One silence: every given matcher must match (patterns use * as a wildcard); active until `expires`, or daily. */
 export const silenceSchema = v.strictObject({
   comment: v.optional(v.string()),
-  instance: v.optional(patterns),
-  namespace: v.optional(patterns),
-  repo: v.optional(patterns),
-  tag: v.optional(patterns),
-  rule: v.optional(patterns),
-  cause: v.optional(patterns),
+  ...matcherEntries,
   /** ISO 8601 time after which the silence no longer applies. */
   expires: v.optional(v.pipe(v.string(), v.isoTimestamp('expires must be an ISO 8601 time with a zone, e.g. 2026-12-01T00:00:00Z'))),
   /** A maintenance window repeated every day, in `timezone` (default UTC). */
@@ -26,9 +17,6 @@ export const silenceSchema = v.strictObject({
 });
 export type Silence = v.InferOutput<typeof silenceSchema>;
 export const silencesSchema = v.array(silenceSchema);
-
-const toRegExp = (glob: string) => new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
-const matchesAny = (value: string, globs: readonly string[] | undefined) => globs === undefined || globs.some((g) => toRegExp(g).test(value));
 
 /** Whether the silence is in force at `now`: not expired, and inside its daily window if it has one. */
 export function isActive(s: Silence, now: number): boolean {
@@ -40,37 +28,16 @@ export function isActive(s: Silence, now: number): boolean {
   return from <= to ? m >= from && m < to : m >= from || m < to;
 }
 
-/** What a silence's `cause` matches: a failure's TaskIssue; a recovery its failure's TaskIssue or "recovered"; "stuck". */
-function causesOf(alert: TaskAlert): string[] {
-  if (alert.kind === 'recovered') return [classify(alert.issue).issue || 'UNCLASSIFIED', 'recovered'];
-  if (alert.kind === 'stuck' || alert.kind === 'unstuck') return ['stuck'];
-  return [classify(alert.task.issue).issue || 'UNCLASSIFIED'];
-}
-
-/** Alerts a silence muted since `since`, by cause: what a digest will report. */
-export interface MutedTally {
-  since: number;
-  byCause: Record<string, number>;
-}
-
-/**
- * Splits `alerts` into those to send and those an active silence mutes, adding the muted ones to `tally`. Pure.
- */
-export function applySilences(alerts: readonly Alert[], silences: readonly Silence[], tally: MutedTally | undefined, now: number) {
+/** Splits `alerts` into those to send and those an active silence mutes. Pure. */
+export function applySilences(alerts: readonly Alert[], silences: readonly Silence[], now: number) {
   const send: Alert[] = [];
   const muted: { alert: Alert; silence: Silence }[] = [];
-  let next = tally;
   for (const alert of alerts) {
     const silence = silencing(alert, silences, now);
-    if (!silence || !aboutTask(alert)) {
-      send.push(alert);
-      continue;
-    }
-    muted.push({ alert, silence });
-    const cause = causesOf(alert).at(-1)!;
-    next = { since: next?.since ?? now, byCause: { ...next?.byCause, [cause]: (next?.byCause[cause] ?? 0) + 1 } };
+    if (silence) muted.push({ alert, silence });
+    else send.push(alert);
   }
-  return { send, muted, tally: next };
+  return { send, muted };
 }
 
 /**
@@ -79,16 +46,5 @@ export function applySilences(alerts: readonly Alert[], silences: readonly Silen
  */
 export function silencing(alert: Alert, silences: readonly Silence[], now: number): Silence | undefined {
   if (!aboutTask(alert)) return undefined;
-  const t = alert.task;
-  const causes = causesOf(alert);
-  return silences.find(
-    (s) =>
-      isActive(s, now) &&
-      matchesAny(alert.instance, s.instance) &&
-      matchesAny(t.from.namespace, s.namespace) &&
-      matchesAny(t.from.repo, s.repo) &&
-      matchesAny(t.from.tag, s.tag) &&
-      (s.rule === undefined || matchesAny(t.ruleId ?? '', s.rule) || matchesAny(alert.rule?.name ?? '', s.rule)) &&
-      (s.cause === undefined || causes.some((c) => matchesAny(c, s.cause))),
-  );
+  return silences.find((s) => isActive(s, now) && matchesTask(s, alert));
 }

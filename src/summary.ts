@@ -1,4 +1,3 @@
-import type { ChannelName } from './config.js';
 import type { Reason } from './detect.js';
 import { describeError } from './errors.js';
 import type { InstanceOutcome } from './observe.js';
@@ -27,8 +26,8 @@ export interface RunSummary {
   stuck: number;
   /** Alerts a silence kept from the channels (logged and tallied, not sent). */
   muted: number;
-  /** Alerts of every kind accepted per channel. */
-  notified: Partial<Record<ChannelName, number>>;
+  /** Alerts of every kind accepted, by target: "dingtalk" and "slack" on the default route, "route/channel" on others. */
+  notified: Record<string, number>;
   /** Alerts still waiting for some channel after this run. */
   pendingDelivery: number;
   skipped: { alreadyAnnounced: number; beforeWindow: number; stillRunning: number; succeeded: number; canceled: number; unknownStatus: number; heldTransient: number };

@@ -9,12 +9,13 @@ import { createLogger } from '../log.js';
 import { renderFor, renderTestMessage } from '../render/index.js';
 import { ConfigError, describeError, IntegrationError } from '../errors.js';
 import { runOnce, type RunSummary } from '../run.js';
-import { buildRunDeps, notifiersFor } from '../runtime.js';
+import { buildRunDeps, targetsFor } from '../runtime.js';
 import { alertsFrom } from '../alerts.js';
 import { detect } from '../detect.js';
 import type { InstanceOutcome } from '../observe.js';
 import { demoInstances } from '../sim/seed.js';
 import { formatMessage } from './print.js';
+import { channelsOf, DEFAULT_ROUTE, type Route } from '../routing.js';
 
 export interface Io {
   out(line: string): void;
@@ -30,7 +31,7 @@ export async function runCommand(io: Io, opts: { dryRun: boolean; timeoutSec: nu
   const deps = buildRunDeps({
     config, context: { function: { timeout: opts.timeoutSec } }, clock: systemClock, log, startedAt, dryRun: opts.dryRun, runId: `cli-${randomUUID()}`,
   });
-  deps.onDryRunMessage = (channel, payload) => io.out(formatMessage(channel, payload as Record<string, unknown>));
+  deps.onDryRunMessage = (target, channel, payload) => io.out(formatMessage(channel, payload as Record<string, unknown>, target));
   const summary = await runOnce(deps);
   io.out(JSON.stringify(summary, null, 2));
   return summary;
@@ -135,26 +136,38 @@ export async function previewCommand(io: Io, o: { file?: string; lang: Lang; cha
 }
 
 /**
- * `check`: validates the configuration and sends a test message to each configured webhook, so that a wrong token,
- * signing secret, keyword or IP allow-list shows up now rather than at the first real alert. Returns how many
- * channels failed.
+ * `check`: validates the configuration and routes, and sends a test message to each configured webhook, so that a
+ * wrong token, signing secret, keyword or IP allow-list shows up now rather than at the first real alert. Returns how
+ * many webhooks failed.
  */
 export async function checkCommand(io: Io): Promise<number> {
   const config = readConfig(io.env);
   io.out(`configuration is valid: ${config.instances.length} instance(s), checkpoint in ${config.store.kind === 'file' ? `file ${config.store.path}` : `Tablestore ${config.store.instance}/${config.store.table}`}`);
+  for (const line of describeRoutes(config.routes)) io.out(line);
   let failed = 0;
-  for (const notifier of notifiersFor(config, systemClock)) {
-    const payload = renderTestMessage(notifier.channel, config.instances.map((i) => i.key), config.lang);
+  for (const { id, route, notifier } of targetsFor(config, systemClock)) {
+    const payload = renderTestMessage(notifier.channel, config.instances.map((i) => i.key), route.lang);
     try {
       await notifier.send(payload, { timeoutMs: 10_000, idempotencyKey: `check-${randomUUID()}` });
-      io.out(`${notifier.channel}: test message accepted`);
+      io.out(`${id}: test message accepted`);
     } catch (err) {
       failed += 1;
-      io.err(`${notifier.channel}: test message refused: ${describeError(err)}`);
+      io.err(`${id}: test message refused: ${describeError(err)}`);
       if (err instanceof IntegrationError && err.code === '310000') {
         io.err('  DingTalk checks each message against the robot\'s security settings. Messages from this function always contain "ACR":\n  use ACR as the robot\'s custom keyword, or set DINGTALK_SECRET to the robot\'s signing secret (SEC...), and allow the function\'s egress IP if an IP list is set.');
       }
     }
   }
   return failed;
+}
+
+/** One line per route: what it matches and where it sends, in the order alerts are matched. No secrets. */
+export function describeRoutes(routes: readonly Route[]): string[] {
+  if (routes.length === 1) return [];
+  return routes.map((r, i) => {
+    const match = r.match ? Object.entries(r.match).filter(([, x]) => x !== undefined).map(([k, x]) => `${k}=${(x as string[]).join('|')}`).join(' ') : r.name === DEFAULT_ROUTE ? 'anything else' : 'everything';
+    const where = channelsOf(r).join(' + ') || 'no channel';
+    const extras = [r.lang, r.timeZone, ...(r.digest ? [`digest ${r.digest.weekday ? `${r.digest.weekday} ` : ''}${r.digest.at}`] : [])].join(', ');
+    return `route ${i + 1} ${r.name}: ${match} -> ${where} (${extras})`;
+  });
 }

@@ -3,15 +3,16 @@ import type { Received } from '../sim/webhook-server.js';
 const rule = (title: string) => `\n┌─ ${title} ${'─'.repeat(Math.max(4, 74 - title.length))}`;
 
 /** A message as a person would read it in the channel: DingTalk markdown as written, Slack blocks as text. */
-export function formatReceived(m: Received): string {
-  return formatMessage(m.channel, m.body);
+export function formatReceived(m: Received, target?: string): string {
+  return formatMessage(m.channel, m.body, target);
 }
 
-/** A rendered payload for `channel`, laid out for a terminal. */
-export function formatMessage(channel: 'dingtalk' | 'slack', body: Record<string, unknown>): string {
+/** A rendered payload for `channel`, laid out for a terminal; `target` names a route's channel in the frame. */
+export function formatMessage(channel: 'dingtalk' | 'slack', body: Record<string, unknown>, target?: string): string {
+  const where = target && target !== channel ? ` (${target})` : '';
   if (channel === 'dingtalk') {
     const md = (body.markdown ?? {}) as { title?: string; text?: string };
-    return `${rule(`DingTalk · ${md.title ?? ''}`)}\n${(md.text ?? JSON.stringify(body)).replace(/^/gm, '│ ')}\n└${'─'.repeat(80)}`;
+    return `${rule(`DingTalk${where} · ${md.title ?? ''}`)}\n${(md.text ?? JSON.stringify(body)).replace(/^/gm, '│ ')}\n└${'─'.repeat(80)}`;
   }
   const lines: string[] = [];
   for (const b of (body.blocks ?? []) as { type: string; text?: { text: string }; elements?: { text?: string }[] }[]) {
@@ -20,5 +21,5 @@ export function formatMessage(channel: 'dingtalk' | 'slack', body: Record<string
     else if (b.elements) lines.push(b.elements.map((e) => e.text ?? '').join(' '));
   }
   const text = lines.join('\n').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-  return `${rule(`Slack · ${String(body.text ?? '')}`)}\n${text.replace(/^/gm, '│ ')}\n└${'─'.repeat(80)}`;
+  return `${rule(`Slack${where} · ${String(body.text ?? '')}`)}\n${text.replace(/^/gm, '│ ')}\n└${'─'.repeat(80)}`;
 }

@@ -2,7 +2,7 @@ import { classify, SEVERITY_RANK, type Classification, type Severity } from '../
 import type { Lang } from '../config.js';
 import type { Alert, DigestAlert, FailureAlert, MonitorAlert, RecoveryAlert, StuckAlert } from '../state/checkpoint.js';
 import { isFailure } from '../state/checkpoint.js';
-import { localParts } from '../local-time.js';
+import { defaultTimeZone, localParts } from '../local-time.js';
 
 export interface AlertGroup {
   classification: Classification;
@@ -109,11 +109,19 @@ const LABELS = {
 
 export const labels = (lang: Lang) => LABELS[lang];
 
-/** Times in UTC for English and China Standard Time for Chinese, to the minute. */
-export function formatTime(ms: number, lang: Lang): string {
-  const tz = lang === 'zh' ? 'Asia/Shanghai' : 'UTC';
-  const p = localParts(ms, tz);
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${lang === 'zh' ? 'UTC+8' : 'UTC'}`;
+/** The language of a message and the time zone its times are shown in (a route's). */
+export interface Locale {
+  lang: Lang;
+  timeZone: string;
+}
+
+/** A language alone means its default time zone: China Standard Time for Chinese, UTC for English. */
+export const localeOf = (x: Lang | Locale): Locale => (typeof x === 'string' ? { lang: x, timeZone: defaultTimeZone(x) } : x);
+
+/** A time in the locale's time zone, to the minute, with its offset ("2026-11-24 09:30 UTC+8"). */
+export function formatTime(ms: number, loc: Locale): string {
+  const p = localParts(ms, loc.timeZone);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${p.offset}`;
 }
 
 // What may appear in a shell command we print: ACR's own naming rules are narrower than this.
@@ -140,7 +148,7 @@ export interface LineParts {
   time: string;
 }
 
-export function lineParts(a: FailureAlert, lang: Lang): LineParts {
+export function lineParts(a: FailureAlert, loc: Locale): LineParts {
   const { from, to } = a.task;
   const src = `${from.namespace}/${from.repo}:${from.tag}`;
   const dst = `${to.namespace}/${to.repo}:${to.tag}`;
@@ -149,10 +157,10 @@ export function lineParts(a: FailureAlert, lang: Lang): LineParts {
   return {
     image: src,
     route,
-    rule: a.rule?.name || a.task.ruleId || labels(lang).unnamedRule,
+    rule: a.rule?.name || a.task.ruleId || labels(loc.lang).unnamedRule,
     trigger: a.task.trigger,
     taskId: a.task.taskId,
-    time: formatTime(a.task.modifiedTime ?? a.task.createTime, lang),
+    time: formatTime(a.task.modifiedTime ?? a.task.createTime, loc),
   };
 }
 
@@ -222,10 +230,11 @@ export interface TextSection {
 const SECTION_MAX_LINES = 10;
 
 /** The stuck and recovered sections, at most SECTION_MAX_LINES lines each (the rest are counted). */
-export function taskSections(m: Split, lang: Lang, esc: (s: string) => string): TextSection[] {
+export function taskSections(m: Split, loc: Locale, esc: (s: string) => string): TextSection[] {
+  const { lang } = loc;
   const L = labels(lang);
   const head = (a: StuckAlert | RecoveryAlert) => {
-    const p = lineParts({ id: a.id, instance: a.instance, task: a.task, rule: a.rule }, lang);
+    const p = lineParts({ id: a.id, instance: a.instance, task: a.task, rule: a.rule }, loc);
     return `${esc(p.image)} ${esc(p.route)} · ${L.rule} ${esc(p.rule)} · ${esc(p.taskId)}`;
   };
   const out: TextSection[] = [];
@@ -249,10 +258,10 @@ export function taskSections(m: Split, lang: Lang, esc: (s: string) => string): 
       ...(d.topRepos.length ? [L.digestRepos(list(d.topRepos))] : []),
       L.digestRecovered(d.recoveries, d.meanRecoveryMs === undefined ? undefined : formatDuration(d.meanRecoveryMs, lang)),
       L.digestOpen(d.stillFailing),
-      ...d.oldestFailing.map((f) => L.digestOldest(esc(f.instance), formatTime(f.since, lang), esc(f.issue || 'UNCLASSIFIED'), esc(f.taskId))),
+      ...d.oldestFailing.map((f) => L.digestOldest(esc(f.instance), formatTime(f.since, loc), esc(f.issue || 'UNCLASSIFIED'), esc(f.taskId))),
       ...(Object.keys(d.muted).length ? [L.digestMuted(list(d.muted))] : []),
     ];
-    out.push({ title: L.digestTitle(formatTime(d.since, lang)), lines });
+    out.push({ title: L.digestTitle(formatTime(d.since, loc)), lines });
   }
   if (m.recovered.length > 0) {
     out.push({
@@ -260,7 +269,7 @@ export function taskSections(m: Split, lang: Lang, esc: (s: string) => string): 
       total: m.recovered.length,
       lines: m.recovered.slice(0, SECTION_MAX_LINES).map((a) => {
         const ok = a.task.modifiedTime ?? a.task.createTime;
-        const line = `${head(a)} · ${L.recoveredLine(esc(a.issue || 'UNCLASSIFIED'), formatTime(a.since, lang), formatTime(ok, lang), formatDuration(ok - a.since, lang))}`;
+        const line = `${head(a)} · ${L.recoveredLine(esc(a.issue || 'UNCLASSIFIED'), formatTime(a.since, loc), formatTime(ok, loc), formatDuration(ok - a.since, lang))}`;
         return a.unannounced ? `${line} ${L.betweenRuns}` : line;
       }),
     });
@@ -269,10 +278,10 @@ export function taskSections(m: Split, lang: Lang, esc: (s: string) => string): 
 }
 
 /** A notice as one sentence, unescaped, with its mark. */
-export function noticeText(n: MonitorAlert, lang: Lang): string {
-  const L = labels(lang);
+export function noticeText(n: MonitorAlert, loc: Locale): string {
+  const L = labels(loc.lang);
   return n.kind === 'blind'
-    ? `⚠️ ${L.blind(n.instance, formatTime(n.since, lang), n.runs, n.error ?? '')}`
+    ? `⚠️ ${L.blind(n.instance, formatTime(n.since, loc), n.runs, n.error ?? '')}`
     : `✅ ${L.restored(n.instance, Math.max(1, Math.round((n.at - n.since) / 60_000)))}`;
 }
 

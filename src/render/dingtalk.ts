@@ -1,6 +1,6 @@
 import type { Lang } from '../config.js';
 import type { Alert } from '../state/checkpoint.js';
-import { SEVERITY_MARK, consoleUrl, fitLines, instanceCounts, labels, lineParts, noticeText, prepare, rerunCommand, taskSections } from './common.js';
+import { SEVERITY_MARK, consoleUrl, fitLines, instanceCounts, labels, lineParts, noticeText, prepare, rerunCommand, taskSections, localeOf, type Locale } from './common.js';
 
 export interface DingTalkMarkdown {
   msgtype: 'markdown';
@@ -35,12 +35,14 @@ const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
  * One markdown message for all `alerts`: monitoring notices first, then failures grouped by cause, cut to fit
  * DingTalk's size with "and N more".
  */
-export function renderDingTalk(alerts: readonly Alert[], lang: Lang): DingTalkMarkdown {
+export function renderDingTalk(alerts: readonly Alert[], locale: Lang | Locale): DingTalkMarkdown {
+  const loc = localeOf(locale);
+  const { lang } = loc;
   const L = labels(lang);
   const { parts, failures, notices, groups, title, heading } = prepare(alerts, lang);
   const head = [
     `#### ${title}`,
-    ...notices.map((n) => `> ${dingtalkInert(noticeText(n, lang))}`),
+    ...notices.map((n) => `> ${dingtalkInert(noticeText(n, loc))}`),
     ...(failures.length > 0
       ? [`${L.instances}: ${instanceCounts(failures).map(([k, n]) => {
           const url = consoleUrl(k);
@@ -60,7 +62,7 @@ export function renderDingTalk(alerts: readonly Alert[], lang: Lang): DingTalkMa
     ].join('\n\n');
     // At most MAX_LINES_PER_GROUP lines can be shown; the rest are only counted.
     const lines = g.alerts.slice(0, MAX_LINES_PER_GROUP).map((a) => {
-      const p = lineParts(a, lang);
+      const p = lineParts(a, loc);
       const trigger = p.trigger ? ` · ${dingtalkInert(p.trigger)}` : '';
       const line = `- **${dingtalkInert(p.image)}** ${dingtalkInert(p.route)} · ${L.rule} ${dingtalkInert(p.rule)}${trigger} · ${dingtalkInert(p.taskId)} · ${p.time}`;
       // A transient cause usually passes on a re-run; the command is built only from shell-safe names.
@@ -70,7 +72,7 @@ export function renderDingTalk(alerts: readonly Alert[], lang: Lang): DingTalkMa
     return { header, lines, total: g.alerts.length };
   });
 
-  const extra = taskSections(parts, lang, dingtalkInert).map((x) => {
+  const extra = taskSections(parts, loc, dingtalkInert).map((x) => {
     const rest = (x.total ?? x.lines.length) - x.lines.length;
     return [`**${x.title}**${x.total === undefined ? '' : ` · ${x.total}`}`, x.lines.map((l) => `- ${l}`).join('\n') + (rest > 0 ? `\n- ${L.more(rest)}` : '')].join('\n\n');
   });

@@ -1,4 +1,5 @@
 import type { ChannelName, Lang } from '../config.js';
+import type { Locale } from './common.js';
 import { isFailure, type Alert } from '../state/checkpoint.js';
 import { classify } from '../classify.js';
 import { dingtalkInert, renderDingTalk } from './dingtalk.js';
@@ -15,17 +16,20 @@ export function isSevere(alerts: readonly Alert[]): boolean {
   return alerts.some((a) => a.kind === 'blind' || (isFailure(a) && classify(a.task.issue).severity === 'high'));
 }
 
-/** The platform payload for `alerts` on `channel`, @mentioning `mentions` when the message is severe. */
-export function renderFor(channel: ChannelName, alerts: readonly Alert[], lang: Lang, mentions?: Mentions): unknown {
+/**
+ * The platform payload for `alerts` on `channel`, in the locale's language and time zone, @mentioning `mentions` when
+ * the message is severe.
+ */
+export function renderFor(channel: ChannelName, alerts: readonly Alert[], locale: Lang | Locale, mentions?: Mentions): unknown {
   const severe = mentions !== undefined && isSevere(alerts);
   if (channel === 'dingtalk') {
-    const m = renderDingTalk(alerts, lang);
+    const m = renderDingTalk(alerts, locale);
     if (!severe || mentions.dingtalkMobiles.length + mentions.dingtalkUserIds.length === 0) return m;
     // DingTalk highlights a mobile mention only when "@<mobile>" also appears in the text.
     const tags = mentions.dingtalkMobiles.map((x) => `@${x}`).join(' ');
     return { ...m, markdown: { ...m.markdown, text: tags ? `${m.markdown.text}\n\n${tags}` : m.markdown.text }, at: { atMobiles: mentions.dingtalkMobiles, atUserIds: mentions.dingtalkUserIds, isAtAll: false } };
   }
-  const m = renderSlack(alerts, lang);
+  const m = renderSlack(alerts, locale);
   if (!severe || mentions.slack.length === 0) return m;
   const who = mentions.slack.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(' ');
   return { ...m, blocks: [m.blocks[0]!, { type: 'section', text: { type: 'mrkdwn', text: who } }, ...m.blocks.slice(1)] };

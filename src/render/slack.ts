@@ -1,6 +1,6 @@
 import type { Lang } from '../config.js';
 import type { Alert } from '../state/checkpoint.js';
-import { SEVERITY_MARK, consoleUrl, fitLines, instanceCounts, labels, lineParts, noticeText, prepare, rerunCommand, taskSections } from './common.js';
+import { SEVERITY_MARK, consoleUrl, fitLines, instanceCounts, labels, lineParts, noticeText, prepare, rerunCommand, taskSections, localeOf, type Locale } from './common.js';
 
 // Block Kit limits: https://docs.slack.dev/reference/block-kit/blocks (50 blocks per message), section text 3000
 // characters, header plain_text 150 characters. Messages above ~12,000 characters of blocks are refused in practice.
@@ -37,14 +37,16 @@ const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, ma
  * One Block Kit message for all `alerts`: monitoring notices first, then failures grouped by cause, within Slack's
  * limits, with a plain-text fallback.
  */
-export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage {
+export function renderSlack(alerts: readonly Alert[], locale: Lang | Locale): SlackMessage {
+  const loc = localeOf(locale);
+  const { lang } = loc;
   const L = labels(lang);
   const { parts, failures, notices, groups, title, heading } = prepare(alerts, lang);
   const blocks: Record<string, unknown>[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(title, SLACK_HEADER_MAX), emoji: true } },
   ];
   // Notices are few (one per instance at most); keep them within the block budget all the same.
-  for (const n of notices.slice(0, 10)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(slackEscape(noticeText(n, lang)), SLACK_SECTION_MAX) } });
+  for (const n of notices.slice(0, 10)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(slackEscape(noticeText(n, loc)), SLACK_SECTION_MAX) } });
   if (failures.length > 0) {
     blocks.push({
       type: 'context',
@@ -62,7 +64,7 @@ export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage 
     const header = clip(`*${SEVERITY_MARK[c.severity]} ${slackEscape(c.title[lang])}*${issue} · *${g.alerts.length}*\n_${slackEscape(c.cause[lang])}_\n*${L.fix}:*\n${steps}`, SLACK_SECTION_MAX);
     // At most MAX_LINES_PER_GROUP lines can be shown; the rest are only counted.
     const lines = g.alerts.slice(0, MAX_LINES_PER_GROUP).map((a) => {
-      const p = lineParts(a, lang);
+      const p = lineParts(a, loc);
       const trigger = p.trigger ? ` · ${slackEscape(p.trigger)}` : '';
       const line = `• ${slackCode(p.image)} ${slackCode(p.route)} · ${L.rule} ${slackCode(p.rule)}${trigger} · ${slackCode(p.taskId)} · ${p.time}`;
       // A transient cause usually passes on a re-run; the command is built only from shell-safe names.
@@ -92,7 +94,7 @@ export function renderSlack(alerts: readonly Alert[], lang: Lang): SlackMessage 
     if (list) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(list, SLACK_SECTION_MAX) } });
   });
   if (overflow > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `_${L.more(overflow)}_` } });
-  for (const x of taskSections(parts, lang, slackCode)) {
+  for (const x of taskSections(parts, loc, slackCode)) {
     const rest = (x.total ?? x.lines.length) - x.lines.length;
     const body = [`*${x.title}*${x.total === undefined ? '' : ` · *${x.total}*`}`, ...x.lines.map((l) => `• ${l}`), ...(rest > 0 ? [`_${L.more(rest)}_`] : [])].join('\n');
     blocks.push({ type: 'divider' }, { type: 'section', text: { type: 'mrkdwn', text: clip(body, SLACK_SECTION_MAX) } });

@@ -10,6 +10,8 @@ export type WebhookFault =
 
 export interface Received {
   channel: 'dingtalk' | 'slack';
+  /** Which robot or hook took it: the DingTalk access token, or the Slack hook path. */
+  hook: string;
   body: Record<string, unknown>;
   at: number;
 }
@@ -17,6 +19,9 @@ export interface Received {
 export interface WebhookReceivers {
   dingtalkUrl: string;
   slackUrl: string;
+  /** The webhook URL of another robot or hook this server was started with. */
+  dingtalkUrlFor(token: string): string;
+  slackUrlFor(path: string): string;
   /** Messages accepted (a DingTalk repeat with the same msgUuid is accepted but not kept twice, as DingTalk does). */
   received: Received[];
   /** Every post, accepted or not. */
@@ -34,6 +39,9 @@ export interface ReceiverOptions {
   /** When set, DingTalk messages must contain it (the robot's custom keyword). */
   dingtalkKeyword?: string;
   slackPath: string;
+  /** More DingTalk robots (token, optional signing secret) and Slack hook paths, e.g. one per route. */
+  moreRobots?: { token: string; secret?: string }[];
+  moreSlackPaths?: string[];
   onMessage?(m: Received): void;
 }
 
@@ -74,8 +82,10 @@ export async function startWebhookReceivers(opts: ReceiverOptions): Promise<Webh
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(payload));
   };
-  const accept = (channel: 'dingtalk' | 'slack', msg: Record<string, unknown>) => {
-    const m = { channel, body: msg, at: Date.now() };
+  const robots = new Map<string, string | undefined>([[opts.dingtalkToken, opts.dingtalkSecret], ...(opts.moreRobots ?? []).map((r) => [r.token, r.secret] as const)]);
+  const slackPaths = new Set([opts.slackPath, ...(opts.moreSlackPaths ?? [])]);
+  const accept = (channel: 'dingtalk' | 'slack', hook: string, msg: Record<string, unknown>) => {
+    const m = { channel, hook, body: msg, at: Date.now() };
     received.push(m);
     opts.onMessage?.(m);
   };
@@ -89,7 +99,7 @@ export async function startWebhookReceivers(opts: ReceiverOptions): Promise<Webh
       return res.end('no_service');
     }
     // Slack answers a hook that does not exist (deleted, mistyped) with 404 no_service.
-    if (channel === 'slack' && url.pathname !== opts.slackPath) {
+    if (channel === 'slack' && !slackPaths.has(url.pathname)) {
       attempts.push({ channel, answered: 404 });
       res.writeHead(404, { 'content-type': 'text/plain' });
       return res.end('no_service');
@@ -123,23 +133,26 @@ export async function startWebhookReceivers(opts: ReceiverOptions): Promise<Webh
         res.writeHead(400);
         return res.end(problem);
       }
-      accept('slack', msg);
+      accept('slack', url.pathname, msg);
       res.writeHead(200, { 'content-type': 'text/plain' });
       return res.end('ok');
     }
 
-    if (url.searchParams.get('access_token') !== opts.dingtalkToken) return json(res, 200, { errcode: 300001, errmsg: 'token is not exist' });
-    if (opts.dingtalkSecret) {
+    const token = url.searchParams.get('access_token') ?? '';
+    if (!robots.has(token)) return json(res, 200, { errcode: 300001, errmsg: 'token is not exist' });
+    const secret = robots.get(token);
+    if (secret) {
       const ts = Number(url.searchParams.get('timestamp'));
       if (!Number.isFinite(ts) || Math.abs(Date.now() - ts) > 3_600_000) return json(res, 200, { errcode: 310000, errmsg: 'invalid timestamp' });
-      const expected = createHmac('sha256', opts.dingtalkSecret).update(`${ts}\n${opts.dingtalkSecret}`).digest('base64');
+      const expected = createHmac('sha256', secret).update(`${ts}\n${secret}`).digest('base64');
       if (url.searchParams.get('sign') !== expected) return json(res, 200, { errcode: 310000, errmsg: 'sign not match' });
     }
     if (opts.dingtalkKeyword && !text.includes(opts.dingtalkKeyword)) return json(res, 200, { errcode: 310000, errmsg: 'keywords not in content' });
-    const uuid = typeof msg.msgUuid === 'string' ? msg.msgUuid : undefined;
+    // DingTalk drops a repeat per robot.
+    const uuid = typeof msg.msgUuid === 'string' ? `${token}/${msg.msgUuid}` : undefined;
     if (uuid && seenUuids.has(uuid)) return json(res, 200, { errcode: 0, errmsg: 'ok' });
     if (uuid) seenUuids.add(uuid);
-    accept('dingtalk', msg);
+    accept('dingtalk', token, msg);
     return json(res, 200, { errcode: 0, errmsg: 'ok' });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -147,6 +160,8 @@ export async function startWebhookReceivers(opts: ReceiverOptions): Promise<Webh
   return {
     dingtalkUrl: `${base}/robot/send?access_token=${opts.dingtalkToken}`,
     slackUrl: `${base}${opts.slackPath}`,
+    dingtalkUrlFor: (token) => `${base}/robot/send?access_token=${token}`,
+    slackUrlFor: (path) => `${base}${path}`,
     received,
     attempts,
     fault: (channel, f) => faults[channel].push({ ...f, left: f.times ?? 1 }),

@@ -1,6 +1,5 @@
 import type { Order } from '../acr/scan.js';
 import type { SyncRule, SyncTask } from '../acr/types.js';
-import type { ChannelName } from '../config.js';
 
 /** A task last seen not finished; it is re-read until it settles, so a later failure is still caught. */
 export interface OpenTask {
@@ -23,6 +22,8 @@ export interface FailingImage {
   windowStart?: number;
   /** A transient failure held back until it repeats or persists; absent once announced. */
   held?: SyncTask;
+  /** The route its failure went to, whose digest lists it as still failing; absent for the default route. */
+  route?: string;
 }
 
 /** Per instance: how far the task list has been read, and what in it still needs watching. */
@@ -105,6 +106,8 @@ export interface DigestAlert {
   kind: 'digest';
   id: string;
   instance: string;
+  /** The route it summarises; absent for the default route. */
+  route?: string;
   since: number;
   at: number;
   byCause: Record<string, number>;
@@ -139,10 +142,10 @@ export interface ChannelPause {
   fingerprint: string;
 }
 
-/** An alert with the channels it has not reached yet. It leaves the outbox only when every channel took it. */
+/** An alert with the targets (route channels, see `targetId`) it has not reached yet; it leaves when all took it. */
 export interface OutboxEntry {
   alert: Alert;
-  pending: ChannelName[];
+  pending: string[];
   detectedAt: number;
   attempts: number;
   lastError?: string;
@@ -160,11 +163,17 @@ export interface Checkpoint {
   outbox: OutboxEntry[];
   lease?: Lease;
   health?: Record<string, InstanceHealth>;
-  channels?: Partial<Record<ChannelName, ChannelPause>>;
-  /** Alerts silenced since `since`, by cause, kept for a digest to report. */
+  /** Paused delivery targets, by target id. */
+  channels?: Record<string, ChannelPause>;
+  /** Per route: what its next digest will report, and when it last sent one. */
+  digests?: Record<string, RouteDigest>;
+}
+
+/** A route's statistics since its last digest, and what silences kept from it in that time, by cause. */
+export interface RouteDigest {
+  stats: DigestStats;
+  lastSentAt?: number;
   muted?: { since: number; byCause: Record<string, number> };
-  /** Statistics since the last digest, and when that was sent. */
-  digest?: { stats: DigestStats; lastSentAt?: number };
 }
 
 /** A checkpoint as stored, with the version its next conditional write must match (0: never written). */

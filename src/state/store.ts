@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { DEFAULT_ROUTE } from '../routing.js';
 import type { Checkpoint, Versioned } from './checkpoint.js';
 
 /** Reads and writes done, for the run summary. */
@@ -21,10 +22,15 @@ export interface StateStore {
   readonly where: string;
 }
 
+// "dingtalk" or "slack" on the default route, "route/channel" on the others.
+const TARGET = /^([A-Za-z0-9][A-Za-z0-9_-]{0,31}\/)?(dingtalk|slack)$/;
+const mutedTally = v.object({ since: v.number(), byCause: v.record(v.string(), v.number()) });
+const digestStats = v.object({ since: v.number(), byCause: v.record(v.string(), v.number()), byRepo: v.record(v.string(), v.number()), recoveries: v.number(), recoveryMs: v.number() });
 const openTask = v.object({ createTime: v.number(), status: v.string(), firstSeen: v.number(), stuck: v.optional(v.boolean()) });
 const failingImage = v.object({
   since: v.number(), lastFailure: v.number(), taskId: v.string(), issue: v.string(),
   count: v.optional(v.number()), windowStart: v.optional(v.number()), held: v.optional(v.looseObject({ taskId: v.string(), createTime: v.number() })),
+  route: v.optional(v.string()),
 });
 const cursor = v.object({
   watermark: v.number(),
@@ -40,7 +46,7 @@ const taskAlert = v.looseObject({ kind: v.picklist(['stuck', 'unstuck', 'recover
 const digestAlert = v.looseObject({ kind: v.literal('digest'), id: v.string(), instance: v.string(), since: v.number(), at: v.number() });
 const outboxEntry = v.object({
   alert: v.union([failureAlert, monitorAlert, taskAlert, digestAlert]),
-  pending: v.array(v.picklist(['dingtalk', 'slack'])),
+  pending: v.array(v.pipe(v.string(), v.regex(TARGET, 'not a delivery target'))),
   detectedAt: v.number(),
   attempts: v.number(),
   lastError: v.optional(v.string()),
@@ -51,12 +57,11 @@ const checkpointSchema = v.object({
   outbox: v.array(outboxEntry),
   lease: v.optional(v.object({ owner: v.string(), until: v.number() })),
   health: v.optional(v.record(v.string(), v.object({ since: v.number(), runs: v.number(), lastError: v.string(), announced: v.boolean() }))),
-  muted: v.optional(v.object({ since: v.number(), byCause: v.record(v.string(), v.number()) })),
-  digest: v.optional(v.object({
-    stats: v.object({ since: v.number(), byCause: v.record(v.string(), v.number()), byRepo: v.record(v.string(), v.number()), recoveries: v.number(), recoveryMs: v.number() }),
-    lastSentAt: v.optional(v.number()),
-  })),
-  channels: v.optional(v.record(v.picklist(['dingtalk', 'slack']), v.object({ until: v.number(), error: v.string(), fingerprint: v.string() }))),
+  // Before routes, the one digest and muted tally were top-level; they are the default route's.
+  muted: v.optional(mutedTally),
+  digest: v.optional(v.object({ stats: digestStats, lastSentAt: v.optional(v.number()) })),
+  digests: v.optional(v.record(v.string(), v.object({ stats: digestStats, lastSentAt: v.optional(v.number()), muted: v.optional(mutedTally) }))),
+  channels: v.optional(v.record(v.pipe(v.string(), v.regex(TARGET, 'not a delivery target')), v.object({ until: v.number(), error: v.string(), fingerprint: v.string() }))),
 });
 
 /**
@@ -69,5 +74,10 @@ export function parseCheckpoint(raw: unknown, where: string): Checkpoint {
     const why = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`).join('; ');
     throw new Error(`the checkpoint in ${where} is damaged (${why}); move it aside to start from the look-back window`);
   }
-  return r.output as unknown as Checkpoint;
+  const { digest, muted, ...rest } = r.output;
+  if (digest || muted) {
+    const old = digest ?? { stats: { since: muted!.since, byCause: {}, byRepo: {}, recoveries: 0, recoveryMs: 0 } };
+    rest.digests = { [DEFAULT_ROUTE]: { ...old, muted }, ...rest.digests };
+  }
+  return rest as unknown as Checkpoint;
 }

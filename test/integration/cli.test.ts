@@ -99,6 +99,31 @@ describe('acr-sync-alert check', () => {
     for (const s of SECRETS) expect([...c.out, ...c.err].join()).not.toContain(s);
   });
 
+  it('lists the routes in matching order and tests every route\'s webhooks, each in its language', async () => {
+    world = await startWorld({ instances: demoInstances(Date.now()), hooks: { moreRobots: [{ token: 'team-robot-token-4a1c' }], moreSlackPaths: ['/services/T0/B0/team-hook-9e2f'] } });
+    const routes = [
+      { name: 'team-a', match: { namespace: ['team-a', 'team-a-*'] }, dingtalk: { webhook: world.hooks.dingtalkUrlFor('team-robot-token-4a1c') }, lang: 'zh', digest: { at: '09:00', weekday: 'mon' } },
+      { name: 'late', match: { cause: 'stuck' }, slack: { webhook: world.hooks.slackUrlFor('/services/T0/B0/gone') }, timezone: 'Europe/Paris' },
+      { name: 'net', match: { cause: 'NETWORK_ERROR' }, slack: { webhook: world.hooks.slackUrlFor('/services/T0/B0/team-hook-9e2f') } },
+    ];
+    const c = io({ ...world.env, ROUTES: JSON.stringify(routes) });
+    expect(await main(['check'], c.io)).toBe(1);
+    expect(c.out).toEqual(expect.arrayContaining([
+      'route 1 team-a: namespace=team-a|team-a-* -> dingtalk (zh, Asia/Shanghai, digest mon 09:00)',
+      'route 2 late: cause=stuck -> slack (en, Europe/Paris)',
+      'route 3 net: cause=NETWORK_ERROR -> slack (en, UTC)',
+      'route 4 default: anything else -> dingtalk + slack (en, UTC)',
+      'team-a/dingtalk: test message accepted',
+      'net/slack: test message accepted',
+      'dingtalk: test message accepted',
+      'slack: test message accepted',
+    ]));
+    expect(c.err.join('\n')).toMatch(/^late\/slack: test message refused: .*no_service/m);
+    expect(world.hooks.received.filter((m) => m.hook === 'team-robot-token-4a1c').map((m) => JSON.stringify(m.body))).toEqual([expect.stringContaining('ACR 同步告警:测试消息')]);
+    expect(world.hooks.received.filter((m) => m.hook === '/services/T0/B0/team-hook-9e2f')).toHaveLength(1);
+    for (const secret of [...SECRETS, 'team-robot-token-4a1c', 'team-hook-9e2f']) expect([...c.out, ...c.err].join()).not.toContain(secret);
+  });
+
   it('reports configuration problems without sending anything', async () => {
     world = await startWorld({ instances: demoInstances(Date.now()) });
     const c = io({ ...world.env, ACR_INSTANCES: 'nope' });

@@ -153,7 +153,7 @@ describe('fault injection: webhooks', () => {
     for (let i = 0; i < 3; i++) await world.run();
     const slackAttempts = world.hooks.attempts.filter((a) => a.channel === 'slack');
     expect(slackAttempts).toHaveLength(1);
-    expect(world.logs.filter((l) => l.includes('"level":"error"') && l.includes('"channel":"slack"'))).toHaveLength(1);
+    expect(world.logs.filter((l) => l.includes('"level":"error"') && l.includes('"target":"slack"'))).toHaveLength(1);
     expect(world.checkpoint()!.checkpoint.outbox).toHaveLength(1);
     world.env.SLACK_WEBHOOK = world.hooks.slackUrl; // the operator fixes the webhook: a new fingerprint
     await settleAndCheck(world, ['rst-w1'], 1);

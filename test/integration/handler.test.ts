@@ -121,7 +121,7 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect(s).toMatchObject({ failuresFound: 2, muted: 1, notified: { dingtalk: 1, slack: 1 } });
     expect(announcedIds(world.hooks, 'dingtalk')).toEqual(['rst-m2']);
     expect(world.logs.filter((l) => l.includes('muted by a silence') && l.includes('rst-m1') && l.includes('known: immutable tags in prod'))).toHaveLength(1);
-    expect((world.checkpoint()!.checkpoint as unknown as { muted: { byCause: Record<string, number> } }).muted.byCause).toEqual({ TAG_CONFLICT: 1 });
+    expect((world.checkpoint()!.checkpoint as unknown as { digests: { default: { muted: { byCause: Record<string, number> } } } }).digests.default.muted.byCause).toEqual({ TAG_CONFLICT: 1 });
     expect((await world.run()).outcome).toBe('nothing-new');
   });
 
@@ -173,9 +173,9 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect(last).toMatch(/failing since .*cn-hangzhou:cri-test0hz · TAG_CONFLICT · rst-d1/);
     expect(last).toMatch(/failing since .*cn-hangzhou:cri-test0hz · TAG_CONFLICT · rst-d3/);
     expect(last).toMatch(/Muted by silences: TAG_CONFLICT 1/);
-    const cp = world.checkpoint()!.checkpoint as unknown as { digest: { stats: { byCause: object }; lastSentAt: number }; muted?: unknown };
-    expect(cp.digest.stats.byCause).toEqual({});
-    expect(cp.muted).toBeUndefined();
+    const cp = world.checkpoint()!.checkpoint as unknown as { digests: { default: { stats: { byCause: object }; lastSentAt: number; muted?: unknown } } };
+    expect(cp.digests.default.stats.byCause).toEqual({});
+    expect(cp.digests.default.muted).toBeUndefined();
     expect((await world.run()).outcome).toBe('nothing-new');
   });
 

@@ -49,6 +49,6 @@ describe('digest statistics', () => {
     expect(configProblems({ DIGEST_AT: '09:00', DIGEST_TIMEZONE: 'Moon/Base' })).toMatch(/DIGEST_TIMEZONE "Moon\/Base" is not an IANA time zone/);
     expect(configProblems({ DIGEST_WEEKDAY: 'friday' })).toMatch(/DIGEST_WEEKDAY must be one of/);
     expect(configProblems({ DIGEST_WEEKDAY: 'fri' })).toMatch(/need DIGEST_AT/);
-    expect(readConfig({ ACR_INSTANCES: 'cn-hangzhou:cri-abc', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a', DIGEST_AT: '09:00', ALERT_LANG: 'zh' }).digest).toEqual({ at: '09:00', timezone: 'Asia/Shanghai', weekday: undefined });
+    expect(readConfig({ ACR_INSTANCES: 'cn-hangzhou:cri-abc', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a', DIGEST_AT: '09:00', ALERT_LANG: 'zh' }).routes.at(-1)?.digest).toEqual({ at: '09:00', timezone: 'Asia/Shanghai', weekday: undefined });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncTask } from '../../src/acr/types.js';
-import { fitLines, formatTime, groupByCause, rerunCommand } from '../../src/render/common.js';
+import { fitLines, formatTime, groupByCause, localeOf, rerunCommand } from '../../src/render/common.js';
 import { DINGTALK_MAX_BYTES, dingtalkInert, renderDingTalk } from '../../src/render/dingtalk.js';
 import { renderSlack, SLACK_MAX_BLOCKS, SLACK_SECTION_MAX, slackCode } from '../../src/render/slack.js';
 import type { FailureAlert as Alert } from '../../src/state/checkpoint.js';
@@ -76,7 +76,15 @@ describe('DingTalk rendering', () => {
     const m = renderDingTalk([alert(1)], 'zh');
     expect(m.markdown.text).toContain('ACR 镜像同步失败:新增 1 个');
     expect(m.markdown.text).toContain('2027-01-15 16:00 UTC+8');
-    expect(formatTime(0, 'en')).toBe('1970-01-01 00:00 UTC');
+    expect(formatTime(0, localeOf('en'))).toBe('1970-01-01 00:00 UTC');
+  });
+
+  it('shows times in a route\'s own time zone, with its offset', () => {
+    expect(formatTime(Date.parse('2027-01-15T08:00:00Z'), { lang: 'en', timeZone: 'Asia/Kolkata' })).toBe('2027-01-15 13:30 UTC+5:30');
+    expect(formatTime(Date.parse('2027-07-15T08:00:00Z'), { lang: 'en', timeZone: 'America/New_York' })).toBe('2027-07-15 04:00 UTC-4');
+    const m = renderSlack([alert(1)], { lang: 'zh', timeZone: 'Europe/Berlin' });
+    expect(JSON.stringify(m)).toContain('2027-01-15 09:00 UTC+1');
+    expect(JSON.stringify(m)).toContain('ACR 镜像同步失败');
   });
 
   it('keeps hostile names from mentioning, linking or breaking the layout', () => {
