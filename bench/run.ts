@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { startCrSimulator, type RawTask, type SimInstance } from '../src/sim/cr-server.js';
 import { generateTasks } from '../src/sim/seed.js';
 import { startTablestoreServer } from '../src/sim/tablestore-server.js';
-import { startWebhookReceivers } from '../src/sim/webhook-server.js';
+import { startWebhookReceivers, type WebhookReceivers } from '../src/sim/webhook-server.js';
 
 const root = resolve(import.meta.dirname, '..');
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 20);
@@ -26,7 +26,7 @@ const sYamlEnv = (parse(readFileSync(join(root, 's.yaml'), 'utf8')) as { resourc
 const NODE_OPTIONS = sYamlEnv.NODE_OPTIONS ?? '';
 
 interface RunResult {
-  summary: { outcome: string; failuresFound: number; apiCalls: { cr: number; stateReads: number; stateWrites: number; webhookPosts: number }; instances: { pages: number }[] };
+  summary: { outcome: string; failuresFound: number; notified: Record<string, number>; apiCalls: { cr: number; stateReads: number; stateWrites: number; webhookPosts: number }; instances: { pages: number }[] };
   wallMs: number;
   cpuMs: number;
 }
@@ -39,7 +39,13 @@ interface ChildResult {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-async function world(concurrency: number) {
+/** Three routes for the routed burst: a team by namespace, network causes to their own robot, the rest by default. */
+const routesFor = (hooks: WebhookReceivers) => [
+  { name: 'team-a', match: { namespace: ['team0', 'team1', 'team2'] }, slack: { webhook: hooks.slackUrlFor('/services/T/B/team-a') }, lang: 'zh' },
+  { name: 'network', match: { cause: 'NETWORK_ERROR' }, dingtalk: { webhook: hooks.dingtalkUrlFor('bench-network-token') }, timezone: 'Europe/Berlin' },
+];
+
+async function world(concurrency: number, routed = false) {
   const now = Date.now();
   const instances: SimInstance[] = Array.from({ length: INSTANCES }, (_, i) => {
     const instanceId = `cri-bench${i}`;
@@ -47,13 +53,16 @@ async function world(concurrency: number) {
   });
   const cr = await startCrSimulator({ ...KEY, instances, latencyMs: LATENCY });
   const ots = await startTablestoreServer({ ...KEY, instance: 'bench', latencyMs: LATENCY });
-  const hooks = await startWebhookReceivers({ dingtalkToken: 'bench-token', dingtalkSecret: 'SECbench', slackPath: '/services/T/B/bench' });
+  const hooks = await startWebhookReceivers({
+    dingtalkToken: 'bench-token', dingtalkSecret: 'SECbench', slackPath: '/services/T/B/bench', moreRobots: [{ token: 'bench-network-token' }], moreSlackPaths: ['/services/T/B/team-a'],
+  });
   const env = {
     PATH: process.env.PATH ?? '', NODE_OPTIONS, NO_PROXY: '127.0.0.1,localhost',
     ACR_INSTANCES: instances.map((i) => `${i.regionId}:${i.instanceId}`).join(','), ACR_ENDPOINT: cr.endpointTemplate, ACR_PAGE_SIZE: String(PAGE),
     FETCH_CONCURRENCY: String(concurrency), TABLESTORE_ENDPOINT: ots.endpoint, TABLESTORE_INSTANCE: ots.instance, STATE_KEY: 'bench',
     DINGTALK_WEBHOOK: hooks.dingtalkUrl, DINGTALK_SECRET: 'SECbench', SLACK_WEBHOOK: hooks.slackUrl, LOOKBACK_MINUTES: '10',
     CHECKPOINT_FILE: join(mkdtempSync(join(tmpdir(), 'bench-')), 'unused.json'),
+    ...(routed ? { ROUTES: JSON.stringify(routesFor(hooks)) } : {}),
   };
   /** `runs` invocations in one fresh process: one Function Compute instance, cold for the first. */
   const run = (runs = 1) =>
@@ -169,6 +178,24 @@ async function main(): Promise<void> {
     row('', 'CR calls (pages + rule lookups)', fmt(c1.cr - c0.cr), '', '');
     row('', 'messages sent', `${c1.posts - c0.posts} (1 DingTalk + 1 Slack)`, '2', fmt((c1.posts - c0.posts) / 2, 2));
     row('', 'wall time', `${fmt(r.wallMs)} ms`, '', '');
+    row('', 'CPU time', `${fmt(r.cpuMs)} ms`, '', '');
+    row('', 'peak RSS', `${fmt(r.maxRssMB)} MB`, 'target 128 MB', r.maxRssMB <= 128 ? 'met' : 'missed');
+    await w.close();
+  }
+
+  // The same burst split by routes: each target gets one message with its share, in its own language and zone.
+  {
+    const w = await world(2, true);
+    await w.run();
+    w.addBurst();
+    const c0 = w.counters();
+    const child = await w.run();
+    const r = { ...child.runs[0]!, maxRssMB: child.maxRssMB };
+    const c1 = w.counters();
+    const targets = Object.entries(r.summary.notified).filter(([, n]) => n > 0);
+    const label = `Burst, ${fmt(BURST)} new failures, 2 routes + default, 2 instances at once`;
+    row(label, 'failures announced', fmt(r.summary.failuresFound), fmt(BURST), fmt(r.summary.failuresFound / BURST, 2));
+    row('', 'messages sent', `${c1.posts - c0.posts} (${targets.map(([t, n]) => `${t} ${fmt(n)}`).join(', ')})`, `${targets.length} (one per target)`, fmt((c1.posts - c0.posts) / targets.length, 2));
     row('', 'CPU time', `${fmt(r.cpuMs)} ms`, '', '');
     row('', 'peak RSS', `${fmt(r.maxRssMB)} MB`, 'target 128 MB', r.maxRssMB <= 128 ? 'met' : 'missed');
     await w.close();

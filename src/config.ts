@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import * as v from 'valibot';
 import { ConfigError } from './errors.js';
 import { Secret } from './secret.js';
@@ -128,7 +129,8 @@ function parseInstances(raw: string, problems: string[]): InstanceRef[] {
 
 /**
  * A JSON setting given inline (`name`) or as a file (`name_FILE`), parsed; undefined when neither is set (or on a
- * problem, which is pushed).
+ * problem, which is pushed). In Function Compute a relative file path is read from the code directory, which the
+ * platform names in FC_FUNC_CODE_PATH (the working directory is not documented).
  */
 function jsonSetting(env: Env, name: string, problems: string[]): unknown {
   const inline = env[name]?.trim();
@@ -139,8 +141,9 @@ function jsonSetting(env: Env, name: string, problems: string[]): unknown {
   }
   let text = inline;
   if (file) {
+    const codeDir = env.FC_FUNC_CODE_PATH?.trim();
     try {
-      text = readFileSync(file, 'utf8');
+      text = readFileSync(codeDir && !isAbsolute(file) ? join(codeDir, file) : file, 'utf8');
     } catch (err) {
       problems.push(`${name}_FILE ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       return undefined;

@@ -3,7 +3,7 @@ import { imageKey } from './detect.js';
 import { localParts, minuteOfDay } from './local-time.js';
 import { aboutTask, causesOf } from './match.js';
 import { channelsOf, DEFAULT_ROUTE, type Route } from './routing.js';
-import { isFailure, type Alert, type DigestAlert, type DigestStats, type InstanceCursor, type RouteDigest } from './state/checkpoint.js';
+import { isFailure, type Alert, type DigestAlert, type FailureAlert, type DigestStats, type InstanceCursor, type RouteDigest } from './state/checkpoint.js';
 
 /** Repositories kept in the running tally; the least failing are dropped beyond this. */
 const MAX_REPOS = 50;
@@ -156,19 +156,29 @@ export function tagOwners(cursors: Record<string, InstanceCursor>, run: OwnedAle
   const out = { ...cursors };
   // Each touched cursor's `failing` is copied once, then updated in place: a burst tags thousands of images.
   const copied = new Set<string>();
-  for (const a of [...run.sent, ...run.muted]) {
-    if (!isFailure(a)) continue;
+  // Without routes nothing is tagged and nothing needs to be: skip hashing each image of a burst.
+  const tagged = new Set(Object.entries(cursors).filter(([, c]) => Object.values(c.failing ?? {}).some((f) => f.route !== undefined)).map(([k]) => k));
+  for (const list of [run.sent, run.muted]) {
+    for (const a of list) {
+      if (!isFailure(a)) continue;
+      const owner = run.ownerOf(a);
+      const tag = owner && owner !== DEFAULT_ROUTE ? owner : undefined;
+      if (tag === undefined && !tagged.has(a.instance)) continue;
+      retag(a, tag);
+    }
+  }
+  return out;
+
+  function retag(a: FailureAlert, tag: string | undefined): void {
     const c = out[a.instance];
     const key = imageKey(a.task);
-    if (!c?.failing?.[key]) continue;
+    const f = c?.failing?.[key];
+    if (!c || !f || f.route === tag) return;
     if (!copied.has(a.instance)) {
       out[a.instance] = { ...c, failing: { ...c.failing } };
       copied.add(a.instance);
     }
-    const failing = out[a.instance]!.failing!;
-    const { route: _old, ...rest } = failing[key]!;
-    const owner = run.ownerOf(a);
-    failing[key] = owner && owner !== DEFAULT_ROUTE ? { ...rest, route: owner } : rest;
+    const { route: _old, ...rest } = f;
+    out[a.instance]!.failing![key] = tag ? { ...rest, route: tag } : rest;
   }
-  return out;
 }

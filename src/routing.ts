@@ -41,18 +41,19 @@ export const targetsOf = (route: Route): string[] => channelsOf(route).map((c) =
  * The routes an alert goes to. `routes` is in order with the default route last. An alert about a sync task goes to
  * the first route that matches it and can send; a notice that alerting is blind (or sees again) for an instance goes
  * to every route that could receive alerts from that instance, since each of them is missing its failures; a digest
- * belongs to the route it was built for. Pure.
+ * belongs to the route it was built for. Pure; the returned arrays are shared, not to be changed.
  */
-export function routesFor(alert: Alert, routes: readonly Route[]): Route[] {
-  const sending = routes.filter((r) => channelsOf(r).length > 0);
-  if (alert.kind === 'digest') return sending.filter((r) => r.name === (alert.route ?? DEFAULT_ROUTE));
-  if (!aboutTask(alert)) return sending.filter((r) => matchesAny(alert.instance, r.match?.instance));
-  const first = sending.find((r) => r.match === undefined || matchesTask(r.match, alert));
-  return first ? [first] : [];
+export function router(routes: readonly Route[]): (alert: Alert) => readonly Route[] {
+  // A burst routes thousands of alerts: one array per route, shared by every alert that goes there.
+  const sending = routes.filter((r) => channelsOf(r).length > 0).map((r) => ({ route: r, only: [r] as const }));
+  const none: readonly Route[] = [];
+  return (alert) => {
+    if (alert.kind === 'digest') return sending.find((s) => s.route.name === (alert.route ?? DEFAULT_ROUTE))?.only ?? none;
+    if (!aboutTask(alert)) return sending.filter((s) => matchesAny(alert.instance, s.route.match?.instance)).map((s) => s.route);
+    return sending.find((s) => s.route.match === undefined || matchesTask(s.route.match, alert))?.only ?? none;
+  };
 }
 
-/** The name of the route that owns an alert about a sync task (its digest counts it), or undefined for the others. */
-export function ownerOf(alert: Alert, routes: readonly Route[]): string | undefined {
-  if (!aboutTask(alert)) return undefined;
-  return routesFor(alert, routes)[0]?.name;
-}
+/** `router(routes)(alert)`, for a single alert. */
+export const routesFor = (alert: Alert, routes: readonly Route[]): readonly Route[] => router(routes)(alert);
+

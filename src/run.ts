@@ -11,7 +11,7 @@ import { observeInstances, type InstanceOutcome } from './observe.js';
 import { aboutTask } from './match.js';
 import { renderFor } from './render/index.js';
 import { withRetry } from './retry.js';
-import { DEFAULT_ROUTE, routesFor, targetsOf, type Route } from './routing.js';
+import { DEFAULT_ROUTE, router, targetsOf, type Route } from './routing.js';
 import { canonicalJson, heldByOther, type Alert, type Checkpoint, type OutboxEntry } from './state/checkpoint.js';
 import type { StateStore } from './state/store.js';
 import { buildSummary, type Outcome, type RunSummary } from './summary.js';
@@ -79,7 +79,8 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   for (const m of silenced.muted) log.info('muted by a silence', { id: m.alert.id, silence: m.silence.comment ?? JSON.stringify(m.silence) });
   mutedNow = silenced.muted.length;
   // Each alert is routed once, muted ones too: the route that owns it counts it in its digest.
-  const routed = new Map(alerts.map((a) => [a.id, routesFor(a, config.routes)]));
+  const route = router(config.routes);
+  const routed = new Map(alerts.map((a) => [a.id, route(a)]));
   const owned: OwnedAlerts = {
     sent: silenced.send,
     muted: silenced.muted.map((m) => m.alert),
@@ -92,7 +93,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
 
   // Digests: statistics gathered every run per route, each sent on its schedule (or on request) and then started afresh.
   const { digests, due } = advanceDigests(prev.digests, config.routes, owned, instances, now, deps.forceDigest ?? false);
-  const targetsFor = (a: Alert) => (routed.get(a.id) ?? routesFor(a, config.routes)).flatMap(targetsOf);
+  const targetsFor = (a: Alert) => (routed.get(a.id) ?? route(a)).flatMap(targetsOf);
   const fresh: OutboxEntry[] = [...silenced.send, ...due].map((alert) => ({ alert, pending: targetsFor(alert), detectedAt: now, attempts: 0 }));
   const unsendable = fresh.filter((e) => e.pending.length === 0);
   if (!deps.dryRun && unsendable.length > 0) log.error('no route can send these alerts; check ROUTES', { count: unsendable.length, ids: unsendable.slice(0, 20).map((e) => e.alert.id) });

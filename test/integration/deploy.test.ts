@@ -31,7 +31,7 @@ describe('s.yaml', () => {
 
   it('takes every secret from the environment and every account-specific value from vars', () => {
     const env = resource.props.environmentVariables as Record<string, string>;
-    for (const k of ['DINGTALK_WEBHOOK', 'DINGTALK_SECRET', 'SLACK_WEBHOOK']) expect(env[k]).toBe(`\${env('${k}')}`);
+    for (const k of ['DINGTALK_WEBHOOK', 'DINGTALK_SECRET', 'SLACK_WEBHOOK', 'ROUTES']) expect(env[k]).toBe(`\${env('${k}')}`);
     // NODE_OPTIONS is the runtime setting the benchmark measured memory with, the same for every account.
     expect(env.NODE_OPTIONS).toBe('--max-semi-space-size=1');
     for (const [k, v] of Object.entries(env)) if (k !== 'NODE_OPTIONS') expect(v, k).toMatch(/\$\{(vars|env)/);

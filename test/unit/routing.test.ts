@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SyncTask } from '../../src/acr/types.js';
 import { configSecrets, readConfig } from '../../src/config.js';
@@ -52,6 +52,8 @@ describe('routes config', () => {
     expect(readConfig({ ...rest, ROUTES_FILE: file }).routes).toHaveLength(3);
     expect(configProblems({ ROUTES: '[]', ROUTES_FILE: file })).toMatch(/set ROUTES or ROUTES_FILE, not both/);
     expect(configProblems({ ROUTES_FILE: `${file}.missing` })).toMatch(/ROUTES_FILE .* cannot be read \(ENOENT\)/);
+    // In Function Compute a relative path means the code directory.
+    expect(readConfig({ ...rest, ROUTES_FILE: 'routes.json', FC_FUNC_CODE_PATH: dirname(file) }).routes).toHaveLength(3);
   });
 
   it.each([
