@@ -161,44 +161,42 @@ async function main(): Promise<void> {
   row('', 'peak RSS, fresh instance', `${fmt(coldRss)} MB`, '', '');
   await steady.close();
 
-  // Burst: 10,000 new failures across the instances, read with one instance at a time and with all at once.
-  for (const concurrency of [1, INSTANCES]) {
-    const w = await world(concurrency);
+  /** One run over a fresh burst after a first run saw the history: its result and the calls it made. */
+  const burst = async (concurrency: number, routed: boolean) => {
+    const w = await world(concurrency, routed);
     await w.run();
     w.addBurst();
     const c0 = w.counters();
     const child = await w.run();
-    const r = { ...child.runs[0]!, maxRssMB: child.maxRssMB };
     const c1 = w.counters();
+    await w.close();
+    return { r: { ...child.runs[0]!, maxRssMB: child.maxRssMB }, cr: c1.cr - c0.cr, posts: c1.posts - c0.posts };
+  };
+  const announced = (label: string, found: number) => row(label, 'failures announced', fmt(found), fmt(BURST), fmt(found / BURST, 2));
+  const peak = (mb: number) => row('', 'peak RSS', `${fmt(mb)} MB`, 'target 128 MB', mb <= 128 ? 'met' : 'missed');
+
+  // Burst: 10,000 new failures across the instances, read with one instance at a time and with all at once.
+  for (const concurrency of [1, INSTANCES]) {
+    const { r, cr, posts } = await burst(concurrency, false);
     const pagesMin = INSTANCES * (Math.ceil(BURST / INSTANCES / PAGE) + 1);
     const pages = r.summary.instances.reduce((n, i) => n + i.pages, 0);
-    const label = `Burst, ${fmt(BURST)} new failures, ${concurrency === 1 ? 'instances one at a time' : `${concurrency} instances at once`}`;
-    row(label, 'failures announced', fmt(r.summary.failuresFound), fmt(BURST), fmt(r.summary.failuresFound / BURST, 2));
+    announced(`Burst, ${fmt(BURST)} new failures, ${concurrency === 1 ? 'instances one at a time' : `${concurrency} instances at once`}`, r.summary.failuresFound);
     row('', 'task pages read', fmt(pages), `${fmt(pagesMin)} (new / page size + 1 per instance)`, fmt(pages / pagesMin, 2));
-    row('', 'CR calls (pages + rule lookups)', fmt(c1.cr - c0.cr), '', '');
-    row('', 'messages sent', `${c1.posts - c0.posts} (1 DingTalk + 1 Slack)`, '2', fmt((c1.posts - c0.posts) / 2, 2));
+    row('', 'CR calls (pages + rule lookups)', fmt(cr), '', '');
+    row('', 'messages sent', `${posts} (1 DingTalk + 1 Slack)`, '2', fmt(posts / 2, 2));
     row('', 'wall time', `${fmt(r.wallMs)} ms`, '', '');
     row('', 'CPU time', `${fmt(r.cpuMs)} ms`, '', '');
-    row('', 'peak RSS', `${fmt(r.maxRssMB)} MB`, 'target 128 MB', r.maxRssMB <= 128 ? 'met' : 'missed');
-    await w.close();
+    peak(r.maxRssMB);
   }
 
   // The same burst split by routes: each target gets one message with its share, in its own language and zone.
   {
-    const w = await world(2, true);
-    await w.run();
-    w.addBurst();
-    const c0 = w.counters();
-    const child = await w.run();
-    const r = { ...child.runs[0]!, maxRssMB: child.maxRssMB };
-    const c1 = w.counters();
+    const { r, posts } = await burst(2, true);
     const targets = Object.entries(r.summary.notified).filter(([, n]) => n > 0);
-    const label = `Burst, ${fmt(BURST)} new failures, 2 routes + default, 2 instances at once`;
-    row(label, 'failures announced', fmt(r.summary.failuresFound), fmt(BURST), fmt(r.summary.failuresFound / BURST, 2));
-    row('', 'messages sent', `${c1.posts - c0.posts} (${targets.map(([t, n]) => `${t} ${fmt(n)}`).join(', ')})`, `${targets.length} (one per target)`, fmt((c1.posts - c0.posts) / targets.length, 2));
+    announced(`Burst, ${fmt(BURST)} new failures, 2 routes + default, 2 instances at once`, r.summary.failuresFound);
+    row('', 'messages sent', `${posts} (${targets.map(([t, n]) => `${t} ${fmt(n)}`).join(', ')})`, `${targets.length} (one per target)`, fmt(posts / targets.length, 2));
     row('', 'CPU time', `${fmt(r.cpuMs)} ms`, '', '');
-    row('', 'peak RSS', `${fmt(r.maxRssMB)} MB`, 'target 128 MB', r.maxRssMB <= 128 ? 'met' : 'missed');
-    await w.close();
+    peak(r.maxRssMB);
   }
 
   // ACR's built-in notifier: one message per sync event, here every failure of the burst over 10 minutes.
