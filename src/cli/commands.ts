@@ -164,7 +164,8 @@ export async function checkCommand(io: Io): Promise<number> {
 /** One line per route: what it matches and where it sends, in the order alerts are matched. No secrets. */
 export function describeRoutes(routes: readonly Route[]): string[] {
   if (routes.length === 1) return [];
-  return routes.map((r, i) => {
+  // Without a webhook the default route is never used: a catch-all route before it takes what is left.
+  return routes.filter((r) => r.name !== DEFAULT_ROUTE || channelsOf(r).length > 0).map((r, i) => {
     const match = r.match ? Object.entries(r.match).filter(([, x]) => x !== undefined).map(([k, x]) => `${k}=${(x as string[]).join('|')}`).join(' ') : r.name === DEFAULT_ROUTE ? 'anything else' : 'everything';
     const where = channelsOf(r).join(' + ') || 'no channel';
     const extras = [r.lang, r.timeZone, ...(r.digest ? [`digest ${r.digest.weekday ? `${r.digest.weekday} ` : ''}${r.digest.at}`] : [])].join(', ');

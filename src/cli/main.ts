@@ -24,8 +24,9 @@ Commands:
               --file <path>      a ListRepoSyncTask response or an array of SyncTasks items
               --lang zh|en       (default: ALERT_LANG or en)
               --channel dingtalk|slack|both (default both)   --json   print the raw payloads
-  check     Validate the configuration and send a test message to each configured webhook;
-            reports DingTalk keyword, signature and IP-list refusals (310000) before a real alert.
+  check     Validate the configuration, list the routes in matching order, and send a test message
+            to each webhook of each route; reports DingTalk keyword, signature and IP-list
+            refusals (310000) before a real alert.
   help      This text.
 
 Configuration is read from environment variables; see README.md.

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { SyncTask } from '../../src/acr/types.js';
 import { readConfig } from '../../src/config.js';
 import { configProblems } from '../support/config.js';
-import { digestDue, lastSlot, tally } from '../../src/digest.js';
-import type { Alert } from '../../src/state/checkpoint.js';
+import { digestDue, lastSlot, tagOwners, tally } from '../../src/digest.js';
+import { imageKey } from '../../src/detect.js';
+import type { Alert, FailureAlert } from '../../src/state/checkpoint.js';
 
 const task = (i: number, issue = 'TAG_CONFLICT'): SyncTask => ({
   taskId: `rst-${i}`, status: 'ERROR', issue, trigger: 'PASSIVE', createTime: 0, crossUser: false,
@@ -50,5 +51,22 @@ describe('digest statistics', () => {
     expect(configProblems({ DIGEST_WEEKDAY: 'friday' })).toMatch(/DIGEST_WEEKDAY must be one of/);
     expect(configProblems({ DIGEST_WEEKDAY: 'fri' })).toMatch(/need DIGEST_AT/);
     expect(readConfig({ ACR_INSTANCES: 'cn-hangzhou:cri-abc', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a', DIGEST_AT: '09:00', ALERT_LANG: 'zh' }).routes.at(-1)?.digest).toEqual({ at: '09:00', timezone: 'Asia/Shanghai', weekday: undefined });
+  });
+});
+
+describe('which route owns a failing image', () => {
+  const cursor = (failing: Record<string, { route?: string }>) => ({ watermark: 0, open: {}, handled: {}, failing: Object.fromEntries(Object.entries(failing).map(([k, f]) => [k, { since: 0, lastFailure: 0, taskId: 't', issue: 'TAG_CONFLICT', ...f }])) });
+  it('records the route a failure went to, and clears it when a later failure of the image goes to the default route', () => {
+    const a = fail(1);
+    const key = imageKey((a as FailureAlert).task);
+    const cursors = { 'cn-hangzhou:cri-a': cursor({ [key]: {}, other: {} }) };
+    const toTeam = tagOwners(cursors, { sent: [a], muted: [], ownerOf: () => 'team-a' });
+    expect(toTeam['cn-hangzhou:cri-a']!.failing![key]!.route).toBe('team-a');
+    expect(cursors['cn-hangzhou:cri-a'].failing[key]!.route).toBeUndefined(); // the input is not changed
+    const back = tagOwners(toTeam, { sent: [], muted: [a], ownerOf: () => 'default' });
+    expect(back['cn-hangzhou:cri-a']!.failing![key]).not.toHaveProperty('route');
+    // Without any route tags and nothing routed elsewhere, the cursors are shared as they are.
+    const same = tagOwners(cursors, { sent: [a], muted: [], ownerOf: () => 'default' });
+    expect(same['cn-hangzhou:cri-a']).toBe(cursors['cn-hangzhou:cri-a']);
   });
 });
