@@ -1,18 +1,15 @@
 import type { CallCounter, CrApi } from './acr/client.js';
-import { alertsFrom } from './alerts.js';
-import { applySilences } from './silence.js';
-import { advanceDigests, tagOwners, type OwnedAlerts } from './digest.js';
 import type { Budget, Clock } from './budget.js';
 import type { ChannelName, Config } from './config.js';
 import { deliver, type DeliveryReport, type Target } from './deliver.js';
 import { CheckpointConflictError, describeError } from './errors.js';
 import type { Logger } from './log.js';
 import { observeInstances, type InstanceOutcome } from './observe.js';
-import { aboutTask } from './match.js';
 import { renderFor } from './render/index.js';
 import { withRetry } from './retry.js';
-import { DEFAULT_ROUTE, router, targetsOf, type Route } from './routing.js';
-import { canonicalJson, heldByOther, type Alert, type Checkpoint, type OutboxEntry } from './state/checkpoint.js';
+import { planRun } from './plan.js';
+import { DEFAULT_ROUTE, type Route } from './routing.js';
+import { canonicalJson, heldByOther, type Checkpoint, type OutboxEntry } from './state/checkpoint.js';
 import type { StateStore } from './state/store.js';
 import { buildSummary, type Outcome, type RunSummary } from './summary.js';
 
@@ -69,42 +66,17 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   for (const o of outcomes) if (o.error) problems.push(`${o.inst.key}: ${describeError(o.error)}`);
 
   const now = deps.clock.now();
-  const { alerts, health } = alertsFrom(outcomes, prev.health, now, config.blindAfterRuns);
+  const { alerts, muted, fresh, next } = planRun(prev, outcomes, config, now, deps.forceDigest ?? false);
   for (const a of alerts) {
     if (a.kind === 'blind') log.error('alerting is blind for an instance; telling the channels', { instance: a.instance, runs: a.runs });
     if (a.kind === 'restored') log.info('alerting sees the instance again', { instance: a.instance, runs: a.runs });
   }
   // Silenced alerts are not sent, but never vanish: each is logged, counted in the summary and tallied for a digest.
-  const silenced = applySilences(alerts, config.silences, now);
-  for (const m of silenced.muted) log.info('muted by a silence', { id: m.alert.id, silence: m.silence.comment ?? JSON.stringify(m.silence) });
-  mutedNow = silenced.muted.length;
-  // Each alert is routed once, muted ones too: the route that owns it counts it in its digest.
-  const route = router(config.routes);
-  const routed = new Map(alerts.map((a) => [a.id, route(a)]));
-  const owned: OwnedAlerts = {
-    sent: silenced.send,
-    muted: silenced.muted.map((m) => m.alert),
-    ownerOf: (a) => (aboutTask(a) ? routed.get(a.id)?.[0]?.name : undefined),
-  };
-  const newFailures = outcomes.reduce((n, o) => n + (o.detection?.failures.length ?? 0), 0);
-  const cursors = { ...prev.instances };
-  for (const o of outcomes) if (o.detection) cursors[o.inst.key] = o.detection.cursor;
-  const instances = tagOwners(cursors, owned);
-
-  // Digests: statistics gathered every run per route, each sent on its schedule (or on request) and then started afresh.
-  const { digests, due } = advanceDigests(prev.digests, config.routes, owned, instances, now, deps.forceDigest ?? false);
-  const targetsFor = (a: Alert) => (routed.get(a.id) ?? route(a)).flatMap(targetsOf);
-  const fresh: OutboxEntry[] = [...silenced.send, ...due].map((alert) => ({ alert, pending: targetsFor(alert), detectedAt: now, attempts: 0 }));
+  for (const m of muted) log.info('muted by a silence', { id: m.alert.id, silence: m.silence.comment ?? JSON.stringify(m.silence) });
+  mutedNow = muted.length;
   const unsendable = fresh.filter((e) => e.pending.length === 0);
   if (!deps.dryRun && unsendable.length > 0) log.error('no route can send these alerts; check ROUTES', { count: unsendable.length, ids: unsendable.slice(0, 20).map((e) => e.alert.id) });
-  const next: Checkpoint = {
-    schema: 1,
-    instances,
-    outbox: [...prev.outbox, ...fresh],
-    health,
-    channels: prev.channels,
-    digests,
-  };
+  const newFailures = outcomes.reduce((n, o) => n + (o.detection?.failures.length ?? 0), 0);
 
   if (deps.dryRun) {
     showDryRun(deps, next.outbox);
