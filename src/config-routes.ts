@@ -90,11 +90,14 @@ export function issueLines(prefix: string, issues: readonly v.BaseIssue<unknown>
   });
 }
 
-// Valibot words key problems as schema theory ("Expected never but received ..."); say it plainly.
+/**
+ * Valibot words key problems as schema theory ("Expected never but received ..."); say it plainly. Its default
+ * messages also quote the value received, which may be a webhook put in the wrong place: never repeat it.
+ */
 function plainMessage(i: v.BaseIssue<unknown>): string {
   if (i.type === 'strict_object' && i.expected === 'never') return 'unknown field';
   if (i.kind === 'schema' && i.received === 'undefined' && i.expected?.startsWith('"')) return 'is required';
-  return i.message;
+  return i.message.replace(/ but received .*$/s, '');
 }
 
 const isCatchAll = (m: v.InferOutput<typeof matcherSchema> | undefined) => m === undefined || Object.values(m).every((x) => x === undefined);

@@ -54,6 +54,3 @@ export function router(routes: readonly Route[]): (alert: Alert) => readonly Rou
   };
 }
 
-/** `router(routes)(alert)`, for a single alert. */
-export const routesFor = (alert: Alert, routes: readonly Route[]): readonly Route[] => router(routes)(alert);
-

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SyncTask } from '../../src/acr/types.js';
 import { configSecrets, readConfig } from '../../src/config.js';
-import { routesFor, targetsOf } from '../../src/routing.js';
+import { router, targetsOf } from '../../src/routing.js';
 import type { Alert } from '../../src/state/checkpoint.js';
 import { parseCheckpoint } from '../../src/state/store.js';
 import { configProblems } from '../support/config.js';
@@ -66,6 +66,8 @@ describe('routes config', () => {
     ['the reserved name', JSON.stringify([{ name: 'default', slack: { webhook: HOOK.slack } }]), /routes\[0\]\.name "default" is reserved/],
     ['a repeated name', JSON.stringify([{ name: 'a', match: { repo: 'x' }, slack: { webhook: HOOK.slack } }, { name: 'a', slack: { webhook: HOOK.slack } }]), /routes\[1\]\.name "a" is used by an earlier route/],
     ['no channel', JSON.stringify([{ name: 'a', match: { repo: 'x' } }]), /routes\[0\] \(a\) has no dingtalk or slack webhook/],
+    ['a webhook where an object belongs', JSON.stringify([{ name: 'a', slack: HOOK.slack }]), /routes\[0\]\.slack: Invalid type: Expected Object$/m],
+    ['a webhook as a matcher', JSON.stringify([{ name: 'a', slack: { webhook: HOOK.slack }, match: { repo: { url: HOOK.ding } } }]), /routes\[0\]\.match\.repo: Invalid type: Expected \(string \| Array\)$/m],
     ['a foreign webhook host', JSON.stringify([{ name: 'a', slack: { webhook: 'https://evil.example/services/x-secret' } }]), /routes\[0\]\.slack\.webhook must point at Slack/],
     ['a DingTalk webhook without token', JSON.stringify([{ name: 'a', dingtalk: { webhook: 'https://oapi.dingtalk.com/robot/send' } }]), /routes\[0\]\.dingtalk\.webhook must carry the robot access_token/],
     ['a bad signing secret', JSON.stringify([{ name: 'a', dingtalk: { webhook: HOOK.ding, secret: 'nope-secret' } }]), /routes\[0\]\.dingtalk\.secret must be the robot signing secret/],
@@ -95,7 +97,8 @@ describe('routing alerts', () => {
     { name: 'network', match: { cause: 'NETWORK_ERROR' }, slack: { webhook: HOOK.slack } },
     { name: 'beijing', match: { instance: 'cn-beijing:*', repo: 'web*' }, slack: { webhook: HOOK.slack } },
   ]));
-  const names = (a: Alert) => routesFor(a, c.routes).map((r) => r.name);
+  const route = router(c.routes);
+  const names = (a: Alert) => route(a).map((r) => r.name);
 
   it('sends an alert about a task to the first route that matches, else the default route', () => {
     expect(names(failure())).toEqual(['team-a']);
