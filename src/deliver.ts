@@ -41,6 +41,11 @@ export function idempotencyKey(target: string, ids: readonly string[]): string {
   return createHash('sha256').update(target).update('\n').update([...ids].sort().join('\n')).digest('hex').slice(0, 32);
 }
 
+/** A target's pause if it still holds: not run out, and the target's webhook or secret unchanged (that may be the fix). */
+export function pauseInForce(p: ChannelPause | undefined, target: Target, now: number): ChannelPause | undefined {
+  return p && p.fingerprint === target.notifier.fingerprint && p.until > now ? p : undefined;
+}
+
 /**
  * Sends one message per target holding every alert still pending for that target, in its route's language, time zone
  * and mentions, and returns the outbox with those alerts marked delivered on the targets that accepted. A target that
@@ -55,9 +60,8 @@ export async function deliver(
   const report: DeliveryReport = { channels: {}, expired: 0 };
   const pauses: Record<string, ChannelPause> = {};
   for (const t of deps.targets) {
-    const p = deps.pauses?.[t.id];
-    // A changed webhook or secret may be the fix: try it now.
-    if (p && p.fingerprint === t.notifier.fingerprint && p.until > deps.now) pauses[t.id] = p;
+    const p = pauseInForce(deps.pauses?.[t.id], t, deps.now);
+    if (p) pauses[t.id] = p;
   }
   let entries = outbox.map((e) => ({ ...e, pending: e.pending.filter((c) => configured.has(c)) }));
   const unroutable = outbox.filter((e, i) => e.pending.length > 0 && entries[i]!.pending.length === 0);

@@ -2,7 +2,7 @@ import { classify } from './classify.js';
 import { imageKey } from './detect.js';
 import { localParts, minuteOfDay } from './local-time.js';
 import { aboutTask, causesOf } from './match.js';
-import { channelsOf, DEFAULT_ROUTE, type Route } from './routing.js';
+import { canSend, DEFAULT_ROUTE, type Route } from './routing.js';
 import { isFailure, type Alert, type DigestAlert, type FailureAlert, type DigestStats, type InstanceCursor, type RouteDigest } from './state/checkpoint.js';
 
 /** Repositories kept in the running tally; the least failing are dropped beyond this. */
@@ -109,7 +109,7 @@ export function advanceDigests(
   now: number,
   force: boolean,
 ): { digests: Record<string, RouteDigest> | undefined; due: DigestAlert[] } {
-  const sending = routes.filter((r) => channelsOf(r).length > 0);
+  const sending = routes.filter(canSend);
   const owners = new Set(sending.map((r) => r.name));
   const byOwner = (alerts: readonly Alert[]) => {
     const m = new Map<string, Alert[]>();

@@ -35,6 +35,9 @@ export function channelsOf(route: Route): ChannelName[] {
   return [...(route.dingtalk ? (['dingtalk'] as const) : []), ...(route.slack ? (['slack'] as const) : [])];
 }
 
+/** Whether a route has a channel to send to (the default route has none when only routes are configured). */
+export const canSend = (route: Route): boolean => route.dingtalk !== undefined || route.slack !== undefined;
+
 export const targetsOf = (route: Route): string[] => channelsOf(route).map((c) => targetId(route.name, c));
 
 /**
@@ -45,7 +48,7 @@ export const targetsOf = (route: Route): string[] => channelsOf(route).map((c) =
  */
 export function router(routes: readonly Route[]): (alert: Alert) => readonly Route[] {
   // A burst routes thousands of alerts: one array per route, shared by every alert that goes there.
-  const sending = routes.filter((r) => channelsOf(r).length > 0).map((r) => ({ route: r, only: [r] as const }));
+  const sending = routes.filter(canSend).map((r) => ({ route: r, only: [r] as const }));
   const none: readonly Route[] = [];
   return (alert) => {
     if (alert.kind === 'digest') return sending.find((s) => s.route.name === (alert.route ?? DEFAULT_ROUTE))?.only ?? none;

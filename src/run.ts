@@ -1,7 +1,7 @@
 import type { CallCounter, CrApi } from './acr/client.js';
 import type { Budget, Clock } from './budget.js';
 import type { ChannelName, Config } from './config.js';
-import { deliver, type DeliveryReport, type Target } from './deliver.js';
+import { deliver, pauseInForce, type DeliveryReport, type Target } from './deliver.js';
 import { CheckpointConflictError, describeError } from './errors.js';
 import type { Logger } from './log.js';
 import { observeInstances, type InstanceOutcome } from './observe.js';
@@ -159,8 +159,7 @@ function sameState(a: Checkpoint, b: Checkpoint): boolean {
 function canSendTo(deps: RunDeps, prev: Checkpoint, target: string, now: number): boolean {
   const t = deps.targets.find((x) => x.id === target);
   if (!t) return true; // deliver() removes it from the outbox, which is a change to record
-  const p = prev.channels?.[target];
-  return !p || p.until <= now || p.fingerprint !== t.notifier.fingerprint;
+  return pauseInForce(prev.channels?.[target], t, now) === undefined;
 }
 
 /**

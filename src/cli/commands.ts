@@ -15,7 +15,7 @@ import { detect } from '../detect.js';
 import type { InstanceOutcome } from '../observe.js';
 import { demoInstances } from '../sim/seed.js';
 import { formatMessage } from './print.js';
-import { channelsOf, DEFAULT_ROUTE, type Route } from '../routing.js';
+import { canSend, channelsOf, DEFAULT_ROUTE, type Route } from '../routing.js';
 
 export interface Io {
   out(line: string): void;
@@ -165,7 +165,7 @@ export async function checkCommand(io: Io): Promise<number> {
 export function describeRoutes(routes: readonly Route[]): string[] {
   if (routes.length === 1) return [];
   // Without a webhook the default route is never used: a catch-all route before it takes what is left.
-  return routes.filter((r) => r.name !== DEFAULT_ROUTE || channelsOf(r).length > 0).map((r, i) => {
+  return routes.filter((r) => r.name !== DEFAULT_ROUTE || canSend(r)).map((r, i) => {
     const match = r.match ? Object.entries(r.match).filter(([, x]) => x !== undefined).map(([k, x]) => `${k}=${(x as string[]).join('|')}`).join(' ') : r.name === DEFAULT_ROUTE ? 'anything else' : 'everything';
     const where = channelsOf(r).join(' + ') || 'no channel';
     const extras = [r.lang, r.timeZone, ...(r.digest ? [`digest ${r.digest.weekday ? `${r.digest.weekday} ` : ''}${r.digest.at}`] : [])].join(', ');
