@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { Lang } from './config.js';
-import { MENTION_FORMATS, parseDingTalkSecret, parseDingTalkWebhook, parseSlackWebhook, type WebhookPolicy } from './config-webhooks.js';
+import { mentionIds, parseDingTalkSecret, parseDingTalkWebhook, parseSlackWebhook, type WebhookPolicy } from './config-webhooks.js';
 import { WEEKDAYS, type Weekday } from './digest.js';
 import { defaultTimeZone, isTimeZone } from './local-time.js';
 import { matcherSchema } from './match.js';
@@ -58,9 +58,9 @@ export function parseRoutes(raw: unknown, defaults: RouteDefaults, problems: str
     if (x.dingtalk && !x.dingtalk.webhook.trim()) problems.push(`${at}.dingtalk.webhook is empty`);
     if (x.slack && !x.slack.webhook.trim()) problems.push(`${at}.slack.webhook is empty`);
     const mentions = {
-      dingtalkMobiles: checkIds(`${at}.dingtalk.atMobiles`, x.dingtalk?.atMobiles ?? [], 'dingtalkMobiles', problems),
-      dingtalkUserIds: checkIds(`${at}.dingtalk.atUserIds`, x.dingtalk?.atUserIds ?? [], 'dingtalkUserIds', problems),
-      slack: checkIds(`${at}.slack.mentions`, x.slack?.mentions ?? [], 'slack', problems),
+      dingtalkMobiles: mentionIds(`${at}.dingtalk.atMobiles`, x.dingtalk?.atMobiles ?? [], 'dingtalkMobiles', problems),
+      dingtalkUserIds: mentionIds(`${at}.dingtalk.atUserIds`, x.dingtalk?.atUserIds ?? [], 'dingtalkUserIds', problems),
+      slack: mentionIds(`${at}.slack.mentions`, x.slack?.mentions ?? [], 'slack', problems),
     };
     if (x.timezone !== undefined && !isTimeZone(x.timezone)) problems.push(`${at}.timezone "${x.timezone}" is not an IANA time zone (e.g. Asia/Shanghai)`);
     if (isCatchAll(x.match) && n < r.output.length - 1) problems.push(`${at} (${x.name}) matches every alert, so the routes after it are never used: move it to the end`);
@@ -101,9 +101,3 @@ function plainMessage(i: v.BaseIssue<unknown>): string {
 }
 
 const isCatchAll = (m: v.InferOutput<typeof matcherSchema> | undefined) => m === undefined || Object.values(m).every((x) => x === undefined);
-
-function checkIds(name: string, items: readonly string[], kind: keyof typeof MENTION_FORMATS, problems: string[]): string[] {
-  const f = MENTION_FORMATS[kind];
-  for (const x of items) if (!f.pattern.test(x)) problems.push(`${name} entry "${x}" must be ${f.what}`);
-  return items.map((x) => x.trim());
-}

@@ -75,8 +75,15 @@ export function dingtalkToken(webhook: Secret): Secret | undefined {
 }
 
 // Mention ids as the platforms issue them.
-export const MENTION_FORMATS = {
+const MENTION_FORMATS = {
   dingtalkMobiles: { pattern: /^\+?\d{5,20}$/, what: 'a phone number as registered in DingTalk' },
   dingtalkUserIds: { pattern: /^[A-Za-z0-9_-]{1,64}$/, what: 'a DingTalk userId' },
   slack: { pattern: /^[UWS][A-Z0-9]{2,20}$/, what: 'a Slack user id (U…/W…) or user-group id (S…)' },
 } as const;
+
+/** Mention ids of one kind, as given; each that is not such an id adds a problem naming `name` and the entry. */
+export function mentionIds(name: string, items: readonly string[], kind: keyof typeof MENTION_FORMATS, problems: string[]): string[] {
+  const f = MENTION_FORMATS[kind];
+  for (const x of items) if (!f.pattern.test(x)) problems.push(`${name} entry "${x}" must be ${f.what}`);
+  return [...items];
+}

@@ -4,9 +4,9 @@ import * as v from 'valibot';
 import { ConfigError } from './errors.js';
 import { Secret } from './secret.js';
 import { silencesSchema, type Silence } from './silence.js';
-import type { Weekday } from './digest.js';
+import { WEEKDAYS, type Weekday } from './digest.js';
 import { defaultTimeZone, isTimeZone } from './local-time.js';
-import { dingtalkToken, MENTION_FORMATS, parseDingTalkSecret, parseDingTalkWebhook, parseSlackWebhook } from './config-webhooks.js';
+import { dingtalkToken, mentionIds, parseDingTalkSecret, parseDingTalkWebhook, parseSlackWebhook } from './config-webhooks.js';
 import { HHMM, issueLines, parseRoutes } from './config-routes.js';
 import { DEFAULT_ROUTE, type Route } from './routing.js';
 
@@ -109,7 +109,7 @@ const plainSchema = v.object({
   WEBHOOK_ALLOW_ANY_HOST: v.pipe(v.optional(v.string(), 'false'), v.trim(), v.toLowerCase(), v.picklist(['true', 'false'], 'WEBHOOK_ALLOW_ANY_HOST must be true or false')),
   DIGEST_AT: v.optional(v.pipe(v.string(), v.trim(), v.regex(HHMM, 'DIGEST_AT must be a local time like 09:00'))),
   DIGEST_TIMEZONE: v.optional(v.pipe(v.string(), v.trim())),
-  DIGEST_WEEKDAY: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], 'DIGEST_WEEKDAY must be one of mon tue wed thu fri sat sun'))),
+  DIGEST_WEEKDAY: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(WEEKDAYS, 'DIGEST_WEEKDAY must be one of mon tue wed thu fri sat sun'))),
   STATE_KEY: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'STATE_KEY must be 1-200 letters, digits or _ . : -'))),
 });
 
@@ -203,12 +203,8 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
   const slackUrl = parseSlackWebhook('SLACK_WEBHOOK', env.SLACK_WEBHOOK, policy, problems);
 
   const silences = parseSilences(env, problems);
-  const list = (name: string, kind: keyof typeof MENTION_FORMATS): string[] => {
-    const items = (env[name] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-    const f = MENTION_FORMATS[kind];
-    for (const x of items) if (!f.pattern.test(x)) problems.push(`${name} entry "${x}" must be ${f.what}`);
-    return items;
-  };
+  const list = (name: string, kind: Parameters<typeof mentionIds>[2]) =>
+    mentionIds(name, (env[name] ?? '').split(',').map((x) => x.trim()).filter(Boolean), kind, problems);
   const mentions = {
     dingtalkMobiles: list('DINGTALK_AT_MOBILES', 'dingtalkMobiles'),
     dingtalkUserIds: list('DINGTALK_AT_USER_IDS', 'dingtalkUserIds'),

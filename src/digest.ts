@@ -1,4 +1,3 @@
-import { classify } from './classify.js';
 import { imageKey } from './detect.js';
 import { localParts, minuteOfDay } from './local-time.js';
 import { aboutTask, causesOf } from './match.js';
@@ -22,8 +21,8 @@ export interface DigestSchedule {
 export function tally(stats: DigestStats | undefined, alerts: readonly Alert[], now: number): DigestStats {
   const s: DigestStats = stats ? { ...stats, byCause: { ...stats.byCause }, byRepo: { ...stats.byRepo } } : { since: now, byCause: {}, byRepo: {}, recoveries: 0, recoveryMs: 0 };
   for (const a of alerts) {
-    if (a.kind === undefined || a.kind === 'failure') {
-      const cause = classify(a.task.issue).issue || 'UNCLASSIFIED';
+    if (isFailure(a)) {
+      const cause = causesOf(a)[0]!;
       s.byCause[cause] = (s.byCause[cause] ?? 0) + 1;
       const repo = `${a.task.from.namespace}/${a.task.from.repo}`;
       s.byRepo[repo] = (s.byRepo[repo] ?? 0) + 1;
