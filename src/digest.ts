@@ -155,14 +155,23 @@ export function tagOwners(cursors: Record<string, InstanceCursor>, run: OwnedAle
   const out = { ...cursors };
   // Each touched cursor's `failing` is copied once, then updated in place: a burst tags thousands of images.
   const copied = new Set<string>();
-  // Without routes nothing is tagged and nothing needs to be: skip hashing each image of a burst.
-  const tagged = new Set(Object.entries(cursors).filter(([, c]) => Object.values(c.failing ?? {}).some((f) => f.route !== undefined)).map(([k]) => k));
+  // Without routes nothing is tagged and nothing needs to be: skip hashing each image of a burst. Whether an
+  // instance has tags is looked up only when a failure there goes to the default route, once per instance.
+  const hasTags = new Map<string, boolean>();
+  const tagged = (instance: string) => {
+    let t = hasTags.get(instance);
+    if (t === undefined) {
+      t = Object.values(cursors[instance]?.failing ?? {}).some((f) => f.route !== undefined);
+      hasTags.set(instance, t);
+    }
+    return t;
+  };
   for (const list of [run.sent, run.muted]) {
     for (const a of list) {
       if (!isFailure(a)) continue;
       const owner = run.ownerOf(a);
       const tag = owner && owner !== DEFAULT_ROUTE ? owner : undefined;
-      if (tag === undefined && !tagged.has(a.instance)) continue;
+      if (tag === undefined && !tagged(a.instance)) continue;
       retag(a, tag);
     }
   }
