@@ -62,7 +62,7 @@ export function parseRoutes(raw: unknown, defaults: RouteDefaults, problems: str
       dingtalkUserIds: mentionIds(`${at}.dingtalk.atUserIds`, x.dingtalk?.atUserIds ?? [], 'dingtalkUserIds', problems),
       slack: mentionIds(`${at}.slack.mentions`, x.slack?.mentions ?? [], 'slack', problems),
     };
-    if (x.timezone !== undefined && !isTimeZone(x.timezone)) problems.push(`${at}.timezone "${x.timezone}" is not an IANA time zone (e.g. Asia/Shanghai)`);
+    if (x.timezone !== undefined) checkedZone(`${at}.timezone`, x.timezone, problems);
     if (isCatchAll(x.match) && n < r.output.length - 1) problems.push(`${at} (${x.name}) matches every alert, so the routes after it are never used: move it to the end`);
     if (problems.length > before) continue;
     const lang = x.lang ?? defaults.lang;
@@ -79,6 +79,13 @@ export function parseRoutes(raw: unknown, defaults: RouteDefaults, problems: str
     });
   }
   return out;
+}
+
+/** `tz` when this runtime knows it as a time zone; otherwise undefined, with a problem naming `name`. */
+export function checkedZone(name: string, tz: string, problems: string[]): string | undefined {
+  if (isTimeZone(tz)) return tz;
+  problems.push(`${name} "${tz}" is not an IANA time zone (e.g. Asia/Shanghai)`);
+  return undefined;
 }
 
 /** Valibot issues as "routes[1].slack.webhook: message" lines, at most five. */

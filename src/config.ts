@@ -5,9 +5,9 @@ import { ConfigError } from './errors.js';
 import { Secret } from './secret.js';
 import { silencesSchema, type Silence } from './silence.js';
 import { WEEKDAYS, type Weekday } from './digest.js';
-import { defaultTimeZone, isTimeZone } from './local-time.js';
+import { defaultTimeZone } from './local-time.js';
 import { dingtalkToken, mentionIds, parseDingTalkSecret, parseDingTalkWebhook, parseSlackWebhook } from './config-webhooks.js';
-import { HHMM, issueLines, parseRoutes } from './config-routes.js';
+import { checkedZone, HHMM, issueLines, parseRoutes } from './config-routes.js';
 import { DEFAULT_ROUTE, type Route } from './routing.js';
 
 export type Lang = 'zh' | 'en';
@@ -168,7 +168,7 @@ function parseSilences(env: Env, problems: string[]): Silence[] {
     return [];
   }
   for (const [n, sil] of r.output.entries()) {
-    if (sil.timezone && !isTimeZone(sil.timezone)) problems.push(`silences[${n}].timezone "${sil.timezone}" is not an IANA time zone (e.g. Asia/Shanghai)`);
+    if (sil.timezone) checkedZone(`silences[${n}].timezone`, sil.timezone, problems);
   }
   return r.output;
 }
@@ -210,9 +210,8 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     dingtalkUserIds: list('DINGTALK_AT_USER_IDS', 'dingtalkUserIds'),
     slack: list('SLACK_MENTIONS', 'slack'),
   };
-  if (p?.ALERT_TIMEZONE && !isTimeZone(p.ALERT_TIMEZONE)) problems.push(`ALERT_TIMEZONE "${p.ALERT_TIMEZONE}" is not an IANA time zone (e.g. Asia/Shanghai)`);
   const lang = (p?.ALERT_LANG ?? 'en') as Lang;
-  const timeZone = p?.ALERT_TIMEZONE && isTimeZone(p.ALERT_TIMEZONE) ? p.ALERT_TIMEZONE : undefined;
+  const timeZone = p?.ALERT_TIMEZONE ? checkedZone('ALERT_TIMEZONE', p.ALERT_TIMEZONE, problems) : undefined;
   const routesRaw = jsonSetting(env, 'ROUTES', problems);
   const beforeRoutes = problems.length;
   const userRoutes = routesRaw === undefined ? [] : parseRoutes(routesRaw, { lang, timeZone, policy }, problems);
@@ -237,7 +236,7 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
 
   const defaultZone = timeZone ?? defaultTimeZone(lang);
   const digestZone = p?.DIGEST_TIMEZONE ?? defaultZone;
-  if (p?.DIGEST_TIMEZONE && !isTimeZone(p.DIGEST_TIMEZONE)) problems.push(`DIGEST_TIMEZONE "${p.DIGEST_TIMEZONE}" is not an IANA time zone (e.g. Asia/Shanghai)`);
+  if (p?.DIGEST_TIMEZONE) checkedZone('DIGEST_TIMEZONE', p.DIGEST_TIMEZONE, problems);
   if ((p?.DIGEST_TIMEZONE || p?.DIGEST_WEEKDAY) && !p?.DIGEST_AT) problems.push('DIGEST_TIMEZONE and DIGEST_WEEKDAY need DIGEST_AT');
   const defaultRoute: Route = {
     name: DEFAULT_ROUTE,
