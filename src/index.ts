@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { systemClock } from './budget.js';
-import { configSecrets, readConfig } from './config.js';
-import { describeError } from './errors.js';
-import { parseTimerEvent } from './event.js';
-import { createLogger, type LineSink } from './log.js';
-import { runOnce } from './run.js';
-import { buildRunDeps, type FcContext } from './runtime.js';
-import { Secret } from './secret.js';
+import { configSecrets, readConfig } from './config/config.js';
+import { buildRunDeps, type FcContext } from './handler/deps.js';
+import { parseTimerEvent } from './handler/event.js';
+import { runOnce } from './handler/run.js';
+import { systemClock } from './lib/budget.js';
+import { describeError } from './lib/errors.js';
+import { createLogger, type LineSink } from './lib/log.js';
+import { Secret } from './lib/secret.js';
 
 /** Where log lines go; tests and the demo replace it to capture every line. */
 let sink: LineSink | undefined;
@@ -31,9 +31,11 @@ export async function handler(event: unknown, context: FcContext = {}): Promise<
     log = createLogger({ sink, secrets: [...ctxSecrets, ...configSecrets(config)], base: { runId } });
     const trigger = parseTimerEvent(event);
     for (const note of trigger.notes) log.info(note);
-    const deps = buildRunDeps({ config, context, clock: systemClock, log, startedAt, dryRun: trigger.options.dryRun, runId });
-    deps.forceDigest = trigger.options.digest;
-    deps.onDryRunMessage = (target, _channel, payload) => log.info('dry run: message not sent', { target, payload });
+    const runLog = log;
+    const deps = buildRunDeps({
+      config, context, clock: systemClock, log, startedAt, runId, options: trigger.options,
+      dryRunSink: (target, _channel, payload) => runLog.info('dry run: message not sent', { target, payload }),
+    });
     const summary = await runOnce(deps);
     log.info('run finished', { summary });
     return JSON.stringify(summary);

@@ -1,8 +1,8 @@
 import RPCClient from '@alicloud/pop-core';
-import type { Credentials } from '../config.js';
-import { IntegrationError } from '../errors.js';
+import { IntegrationError } from '../lib/errors.js';
+import type { Credentials } from '../lib/secret.js';
+import type { Page, SyncRule, SyncTask } from '../model/task.js';
 import { MalformedResponseError, parseRulePage, parseTaskPage } from './parse.js';
-import type { Page, SyncRule, SyncTask } from './types.js';
 
 export const CR_API_VERSION = '2018-12-01';
 

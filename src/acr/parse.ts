@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { ImageRef, Page, SyncRule, SyncTask } from './types.js';
+import type { ImageRef, Page, SyncRule, SyncTask } from '../model/task.js';
 
 // CR's JSON is loosely typed across APIs and versions: TotalCount is a string in ListRepoSyncTask and a number in
 // ListRepoSyncRule; times are longs. Accept both forms, reject anything that is neither.

@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseRulePage, parseTaskPage } from '../acr/parse.js';
-import type { SyncRule } from '../acr/types.js';
-import { systemClock } from '../budget.js';
-import { configSecrets, DEFAULT_STUCK_AFTER_MINUTES, envCredentials, readConfig, type ChannelName, type Lang } from '../config.js';
-import { invokeFunction } from '../fc/invoke.js';
-import { createLogger } from '../log.js';
+import { configSecrets, DEFAULT_STUCK_AFTER_MINUTES, envCredentials, readConfig } from '../config/config.js';
+import { detect } from '../detect/detect.js';
+import type { InstanceOutcome } from '../detect/observe.js';
+import { buildRunDeps, targetsFor } from '../handler/deps.js';
+import { runOnce, type RunSummary } from '../handler/run.js';
+import { systemClock } from '../lib/budget.js';
+import { ConfigError, describeError, IntegrationError } from '../lib/errors.js';
+import { createLogger } from '../lib/log.js';
+import type { ChannelName, Lang } from '../model/lang.js';
+import { canSend, channelsOf, DEFAULT_ROUTE, type Route } from '../model/route.js';
+import type { SyncRule } from '../model/task.js';
+import { alertsFrom } from '../plan/alerts.js';
 import { renderFor, renderTestMessage } from '../render/index.js';
-import { ConfigError, describeError, IntegrationError } from '../errors.js';
-import { runOnce, type RunSummary } from '../run.js';
-import { buildRunDeps, targetsFor } from '../runtime.js';
-import { alertsFrom } from '../alerts.js';
-import { detect } from '../detect.js';
-import type { InstanceOutcome } from '../observe.js';
-import { demoInstances } from '../sim/seed.js';
+import { invokeFunction } from './fc-invoke.js';
 import { formatMessage } from './print.js';
-import { canSend, channelsOf, DEFAULT_ROUTE, type Route } from '../routing.js';
 
 export interface Io {
   out(line: string): void;
@@ -29,9 +29,10 @@ export async function runCommand(io: Io, opts: { dryRun: boolean; timeoutSec: nu
   const log = createLogger({ sink: (_l, line) => io.err(line), secrets: configSecrets(config), minLevel: 'warn' });
   const startedAt = systemClock.now();
   const deps = buildRunDeps({
-    config, context: { function: { timeout: opts.timeoutSec } }, clock: systemClock, log, startedAt, dryRun: opts.dryRun, runId: `cli-${randomUUID()}`,
+    config, context: { function: { timeout: opts.timeoutSec } }, clock: systemClock, log, startedAt, runId: `cli-${randomUUID()}`,
+    options: { dryRun: opts.dryRun, digest: false },
+    dryRunSink: (target, channel, payload) => io.out(formatMessage(channel, payload as Record<string, unknown>, target)),
   });
-  deps.onDryRunMessage = (target, channel, payload) => io.out(formatMessage(channel, payload as Record<string, unknown>, target));
   const summary = await runOnce(deps);
   io.out(JSON.stringify(summary, null, 2));
   return summary;
@@ -100,6 +101,8 @@ export async function previewCommand(io: Io, o: { file?: string; lang: Lang; cha
       throw new ConfigError([`${o.file} is not JSON`]);
     }
   } else {
+    // The simulator is a development tool: loaded only here, never by a run or the deployed bundle.
+    const { demoInstances } = await import('../sim/seed.js');
     const instances = demoInstances(Date.now());
     body = { SyncTasks: instances.flatMap((i) => i.tasks), SyncRules: instances.flatMap((i) => i.rules) };
   }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import type { ChannelName, Lang } from '../config.js';
-import { ConfigError, describeError } from '../errors.js';
+import { ConfigError, describeError } from '../lib/errors.js';
+import type { ChannelName, Lang } from '../model/lang.js';
 import { checkCommand, invokeCommand, previewCommand, runCommand, type Io } from './commands.js';
 
 export const HELP = `acr-sync-alert: announces failed ACR EE image syncs to DingTalk and Slack

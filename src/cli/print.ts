@@ -1,11 +1,4 @@
-import type { Received } from '../sim/webhook-server.js';
-
 const rule = (title: string) => `\n┌─ ${title} ${'─'.repeat(Math.max(4, 74 - title.length))}`;
-
-/** A message as a person would read it in the channel: DingTalk markdown as written, Slack blocks as text. */
-export function formatReceived(m: Received, target?: string): string {
-  return formatMessage(m.channel, m.body, target);
-}
 
 /** A rendered payload for `channel`, laid out for a terminal; `target` names a route's channel in the frame. */
 export function formatMessage(channel: 'dingtalk' | 'slack', body: Record<string, unknown>, target?: string): string {

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
-import type { Clock } from '../budget.js';
-import { IntegrationError } from '../errors.js';
+import type { Clock } from '../lib/budget.js';
+import { IntegrationError } from '../lib/errors.js';
+import { Secret, type Revealable } from '../lib/secret.js';
 import type { DingTalkMarkdown } from '../render/dingtalk.js';
-import { Secret } from '../secret.js';
 import { postJson } from './http.js';
 import { fingerprintOf, type Notifier } from './types.js';
 
@@ -20,7 +20,7 @@ export function signDingTalk(secret: string, timestamp: number): string {
   return createHmac('sha256', secret).update(`${timestamp}\n${secret}`, 'utf8').digest('base64');
 }
 
-function signedUrl(webhook: Secret, secret: Secret | undefined, now: number): Secret {
+function signedUrl(webhook: Revealable, secret: Revealable | undefined, now: number): Revealable {
   if (!secret) return webhook;
   const url = new URL(webhook.reveal());
   url.searchParams.set('timestamp', String(now));
@@ -66,7 +66,7 @@ export function dingtalkOutcome(status: number, body: string): IntegrationError 
 }
 
 /** The DingTalk custom-robot integration: signs each request when a secret is set, maps errcodes to error kinds. */
-export function createDingTalkNotifier(opts: { webhook: Secret; secret?: Secret; clock: Clock }): Notifier<DingTalkMarkdown> {
+export function createDingTalkNotifier(opts: { webhook: Revealable; secret?: Revealable; clock: Clock }): Notifier<DingTalkMarkdown> {
   return {
     channel: 'dingtalk',
     fingerprint: fingerprintOf(opts.webhook, opts.secret),

@@ -1,6 +1,6 @@
 import axios, { AxiosError } from 'axios';
-import { IntegrationError, type Service } from '../errors.js';
-import type { Secret } from '../secret.js';
+import { IntegrationError, type Service } from '../lib/errors.js';
+import type { Revealable } from '../lib/secret.js';
 
 export interface HttpAnswer {
   status: number;
@@ -16,7 +16,7 @@ const client = axios.create();
  * retryable `IntegrationError` whose message names the error code only: never the URL, whose path or query is the
  * credential. Redirects are not followed (DingTalk answers a throttled robot with one).
  */
-export async function postJson(service: Service, url: Secret, body: unknown, timeoutMs: number): Promise<HttpAnswer> {
+export async function postJson(service: Service, url: Revealable, body: unknown, timeoutMs: number): Promise<HttpAnswer> {
   try {
     const res = await client.post(url.reveal(), JSON.stringify(body), {
       timeout: timeoutMs,

@@ -1,7 +1,7 @@
-import type { Clock } from '../budget.js';
-import { IntegrationError } from '../errors.js';
+import type { Clock } from '../lib/budget.js';
+import { IntegrationError } from '../lib/errors.js';
+import type { Revealable } from '../lib/secret.js';
 import type { SlackMessage } from '../render/slack.js';
-import type { Secret } from '../secret.js';
 import { postJson } from './http.js';
 import { parseRetryAfter } from './retry-after.js';
 import { fingerprintOf, type Notifier } from './types.js';
@@ -24,7 +24,7 @@ export function slackOutcome(status: number, body: string, headers: Record<strin
 }
 
 /** The Slack incoming-webhook integration. Slack has no idempotency key; the outbox keeps repeats rare. */
-export function createSlackNotifier(opts: { webhook: Secret; clock: Clock }): Notifier<SlackMessage> {
+export function createSlackNotifier(opts: { webhook: Revealable; clock: Clock }): Notifier<SlackMessage> {
   return {
     channel: 'slack',
     fingerprint: fingerprintOf(opts.webhook),

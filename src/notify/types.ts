@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ChannelName } from '../config.js';
-import type { Secret } from '../secret.js';
+import type { Revealable } from '../lib/secret.js';
+import type { ChannelName } from '../model/lang.js';
 
 export interface SendOptions {
   timeoutMs: number;
@@ -20,7 +20,7 @@ export interface Notifier<P = unknown> {
 }
 
 /** A short hash of a channel's secrets, to notice that an operator changed them. */
-export function fingerprintOf(...secrets: (Secret | undefined)[]): string {
+export function fingerprintOf(...secrets: (Revealable | undefined)[]): string {
   const h = createHash('sha256');
   for (const s of secrets) h.update(s?.reveal() ?? '').update('\n');
   return h.digest('hex').slice(0, 16);

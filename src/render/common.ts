@@ -1,8 +1,7 @@
-import { classify, SEVERITY_RANK, type Classification, type Severity } from '../classify.js';
-import type { Lang } from '../config.js';
-import type { Alert, DigestAlert, FailureAlert, MonitorAlert, RecoveryAlert, StuckAlert } from '../state/checkpoint.js';
-import { isFailure } from '../state/checkpoint.js';
-import { defaultTimeZone, localParts } from '../local-time.js';
+import { classify, SEVERITY_RANK, type Classification, type Severity } from '../detect/classify.js';
+import { defaultTimeZone, localParts } from '../lib/time.js';
+import { isFailure, type Alert, type DigestAlert, type FailureAlert, type MonitorAlert, type RecoveryAlert, type StuckAlert } from '../model/alert.js';
+import type { Lang } from '../model/lang.js';
 
 export interface AlertGroup {
   classification: Classification;

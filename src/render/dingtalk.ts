@@ -1,5 +1,5 @@
-import type { Lang } from '../config.js';
-import type { Alert } from '../state/checkpoint.js';
+import type { Alert } from '../model/alert.js';
+import type { Lang } from '../model/lang.js';
 import { SEVERITY_MARK, consoleUrl, fitLines, instanceCounts, labels, lineParts, noticeText, prepare, rerunCommand, taskSections, localeOf, type Locale } from './common.js';
 
 export interface DingTalkMarkdown {

@@ -1,15 +1,10 @@
-import type { ChannelName, Lang } from '../config.js';
+import { classify } from '../detect/classify.js';
+import { isFailure, type Alert } from '../model/alert.js';
+import type { ChannelName, Lang } from '../model/lang.js';
+import type { Mentions } from '../model/route.js';
 import type { Locale } from './common.js';
-import { isFailure, type Alert } from '../state/checkpoint.js';
-import { classify } from '../classify.js';
 import { dingtalkInert, renderDingTalk } from './dingtalk.js';
 import { renderSlack, slackCode } from './slack.js';
-
-export interface Mentions {
-  dingtalkMobiles: string[];
-  dingtalkUserIds: string[];
-  slack: string[];
-}
 
 /** Whether a message holding `alerts` calls people in: a high-severity failure, or an instance alerting cannot see. */
 export function isSevere(alerts: readonly Alert[]): boolean {

@@ -1,7 +1,7 @@
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CheckpointConflictError, IntegrationError } from '../errors.js';
-import { emptyCheckpoint, type Checkpoint, type Versioned } from './checkpoint.js';
+import { CheckpointConflictError, IntegrationError } from '../lib/errors.js';
+import { emptyCheckpoint, type Checkpoint, type Versioned } from '../model/checkpoint.js';
 import { parseCheckpoint, type StateStore, type StoreCounter } from './store.js';
 
 interface FileShape {

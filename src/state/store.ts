@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { DEFAULT_ROUTE } from '../routing.js';
-import type { Checkpoint, Versioned } from './checkpoint.js';
+import type { Checkpoint, Versioned } from '../model/checkpoint.js';
+import { DEFAULT_ROUTE } from '../model/route.js';
 
 /** Reads and writes done, for the run summary. */
 export interface StoreCounter {

@@ -1,8 +1,8 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import TableStore from 'tablestore';
-import type { Credentials } from '../config.js';
-import { CheckpointConflictError, IntegrationError } from '../errors.js';
-import { emptyCheckpoint, type Checkpoint, type Versioned } from './checkpoint.js';
+import { CheckpointConflictError, IntegrationError } from '../lib/errors.js';
+import type { Credentials } from '../lib/secret.js';
+import { emptyCheckpoint, type Checkpoint, type Versioned } from '../model/checkpoint.js';
 import { parseCheckpoint, type StateStore, type StoreCounter } from './store.js';
 
 /**

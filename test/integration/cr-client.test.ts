@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrApi, type CrApi } from '../../src/acr/client.js';
-import { acrEndpoint } from '../../src/config.js';
-import { IntegrationError } from '../../src/errors.js';
-import { Secret } from '../../src/secret.js';
+import { acrEndpoint } from '../../src/config/config.js';
+import { IntegrationError } from '../../src/lib/errors.js';
+import { Secret } from '../../src/lib/secret.js';
 import { startCrSimulator, type CrSimulator } from '../../src/sim/cr-server.js';
 import { demoInstances } from '../../src/sim/seed.js';
 

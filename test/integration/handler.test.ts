@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/lib/errors.js';
 import type { SimInstance } from '../../src/sim/cr-server.js';
 import { DEMO_ISSUES, demoInstances, generateTasks, rawTask, type TaskSpec } from '../../src/sim/seed.js';
 import { announcedIds, failureCounts, SECRETS, startWorld, type World } from '../support/world.js';

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CheckpointConflictError, IntegrationError } from '../../src/errors.js';
-import { Secret } from '../../src/secret.js';
+import { CheckpointConflictError, IntegrationError } from '../../src/lib/errors.js';
+import { Secret } from '../../src/lib/secret.js';
 import { rawTask, type TaskSpec } from '../../src/sim/seed.js';
 import { startTablestoreServer, type TablestoreServer } from '../../src/sim/tablestore-server.js';
-import { emptyCheckpoint } from '../../src/state/checkpoint.js';
+import { emptyCheckpoint } from '../../src/model/checkpoint.js';
 import { createTablestoreStore, STATE_TTL_SEC } from '../../src/state/tablestore.js';
 import { announcedIds, KEYS, startWorld, type KillPoint, type World } from '../support/world.js';
 

@@ -1,5 +1,5 @@
-import { readConfig } from '../../src/config.js';
-import { ConfigError } from '../../src/errors.js';
+import { readConfig } from '../../src/config/config.js';
+import { ConfigError } from '../../src/lib/errors.js';
 
 const BASE = { ACR_INSTANCES: 'cn-hangzhou:cri-abc', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a' };
 

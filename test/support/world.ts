@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handler, setLogSink } from '../../src/index.js';
-import type { RunSummary } from '../../src/run.js';
+import type { RunSummary } from '../../src/handler/run.js';
 import { startCrSimulator, type CrSimOptions, type CrSimulator, type SimInstance } from '../../src/sim/cr-server.js';
 import { startTablestoreServer, type TablestoreServer } from '../../src/sim/tablestore-server.js';
-import { Secret } from '../../src/secret.js';
-import type { Versioned } from '../../src/state/checkpoint.js';
+import { Secret } from '../../src/lib/secret.js';
+import type { Versioned } from '../../src/model/checkpoint.js';
 import { createTablestoreStore } from '../../src/state/tablestore.js';
 import { startWebhookReceivers, type ReceiverOptions, type WebhookReceivers } from '../../src/sim/webhook-server.js';
 

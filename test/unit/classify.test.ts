@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify, KNOWN_ISSUES } from '../../src/classify.js';
+import { classify, KNOWN_ISSUES } from '../../src/detect/classify.js';
 
 describe('classify', () => {
   it('knows every TaskIssue the API documents', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { acrEndpoint, configSecrets, readConfig } from '../../src/config.js';
-import { ConfigError } from '../../src/errors.js';
+import { acrEndpoint, configSecrets, readConfig } from '../../src/config/config.js';
+import { ConfigError } from '../../src/lib/errors.js';
 
 const base = { ACR_INSTANCES: 'cn-hangzhou:cri-abc123, cn-shanghai:cri-def456', SLACK_WEBHOOK: 'https://hooks.slack.com/services/T1/B1/secretpath' };
 const problems = (env: Record<string, string>) => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { SyncTask } from '../../src/acr/types.js';
-import { detect } from '../../src/detect.js';
-import { OVERLAP_MS, type InstanceCursor } from '../../src/state/checkpoint.js';
+import type { SyncTask } from '../../src/model/task.js';
+import { detect } from '../../src/detect/detect.js';
+import { OVERLAP_MS } from '../../src/detect/cursor.js';
+import { type InstanceCursor } from '../../src/model/checkpoint.js';
 
 const NOW = 1_800_000_000_000;
 const H = 3_600_000;

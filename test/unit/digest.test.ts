@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { SyncTask } from '../../src/acr/types.js';
-import { readConfig } from '../../src/config.js';
+import type { SyncTask } from '../../src/model/task.js';
+import { readConfig } from '../../src/config/config.js';
 import { configProblems } from '../support/config.js';
-import { digestDue, lastSlot, tagOwners, tally } from '../../src/digest.js';
-import { imageKey } from '../../src/detect.js';
-import type { Alert, FailureAlert } from '../../src/state/checkpoint.js';
+import { digestDue, lastSlot, tagOwners, tally } from '../../src/plan/digest.js';
+import { imageKey } from '../../src/detect/detect.js';
+import type { Alert, FailureAlert } from '../../src/model/alert.js';
 
 const task = (i: number, issue = 'TAG_CONFLICT'): SyncTask => ({
   taskId: `rst-${i}`, status: 'ERROR', issue, trigger: 'PASSIVE', createTime: 0, crossUser: false,
@@ -31,6 +31,71 @@ describe('digest schedule', () => {
     const weekly = { at: '09:00', timezone: 'UTC', weekday: 'mon' as const };
     expect(new Date(lastSlot(weekly, Date.parse('2026-11-26T12:00:00Z'))).toISOString()).toBe('2026-11-23T09:00:00.000Z'); // Thursday
     expect(new Date(lastSlot(weekly, Date.parse('2026-11-23T08:00:00Z'))).toISOString()).toBe('2026-11-16T09:00:00.000Z');
+  });
+});
+
+/** Every digest a run every 5 minutes would send from `from` to `to` (UTC ISO), as UTC ISO times. */
+function sendsBetween(schedule: Parameters<typeof digestDue>[0], from: string, to: string, lastSentAt?: string): string[] {
+  const sent: string[] = [];
+  let last = lastSentAt === undefined ? undefined : Date.parse(lastSentAt);
+  for (let now = Date.parse(from); now <= Date.parse(to); now += 5 * 60_000) {
+    if (digestDue(schedule, last, now)) {
+      sent.push(new Date(now).toISOString());
+      last = now;
+    }
+  }
+  return sent;
+}
+
+describe('digest schedule across daylight saving time', () => {
+  it('sends one daily digest on the day the clocks go back in Berlin, at 08:30 local (the reported double send)', () => {
+    const berlin = { at: '08:30', timezone: 'Europe/Berlin' };
+    // Last sent 2025-10-25 08:31 CEST; on 2025-10-26 the clocks go back at 03:00 CEST, so 08:30 CET is 07:30 UTC.
+    expect(sendsBetween(berlin, '2025-10-25T06:35:00Z', '2025-10-27T12:00:00Z', '2025-10-25T06:31:00Z')).toEqual([
+      '2025-10-26T07:30:00.000Z',
+      '2025-10-27T07:30:00.000Z',
+    ]);
+  });
+
+  it('sends one daily digest on the day the clocks go forward in Berlin, even at a local time that does not exist', () => {
+    // 02:30 does not exist on 2025-03-30 (02:00 CET jumps to 03:00 CEST): it runs at the first valid moment after.
+    expect(sendsBetween({ at: '02:30', timezone: 'Europe/Berlin' }, '2025-03-28T12:00:00Z', '2025-03-31T12:00:00Z', '2025-03-28T01:30:00Z')).toEqual([
+      '2025-03-29T01:30:00.000Z',
+      '2025-03-30T01:00:00.000Z',
+      '2025-03-31T00:30:00.000Z',
+    ]);
+    expect(sendsBetween({ at: '08:30', timezone: 'Europe/Berlin' }, '2025-03-29T12:00:00Z', '2025-03-31T12:00:00Z', '2025-03-29T07:30:00Z')).toEqual([
+      '2025-03-30T06:30:00.000Z',
+      '2025-03-31T06:30:00.000Z',
+    ]);
+  });
+
+  it('sends once in New York at a local time the autumn change repeats, and on time after the spring change', () => {
+    // 2025-11-02: 01:30 happens at 05:30 UTC (EDT) and again at 06:30 UTC (EST); one digest only.
+    expect(sendsBetween({ at: '01:30', timezone: 'America/New_York' }, '2025-11-01T12:00:00Z', '2025-11-03T12:00:00Z', '2025-11-01T05:30:00Z')).toEqual([
+      '2025-11-02T05:30:00.000Z',
+      '2025-11-03T06:30:00.000Z',
+    ]);
+    // 2025-03-09: 09:00 EST was 14:00 UTC, 09:00 EDT is 13:00 UTC.
+    expect(sendsBetween({ at: '09:00', timezone: 'America/New_York' }, '2025-03-08T15:00:00Z', '2025-03-10T15:00:00Z', '2025-03-08T14:00:00Z')).toEqual([
+      '2025-03-09T13:00:00.000Z',
+      '2025-03-10T13:00:00.000Z',
+    ]);
+  });
+
+  it('sends one weekly digest a week across both changes, in Berlin and New York', () => {
+    expect(sendsBetween({ at: '08:30', timezone: 'Europe/Berlin', weekday: 'sun' }, '2025-10-19T07:00:00Z', '2025-11-03T00:00:00Z', '2025-10-19T06:30:00Z')).toEqual([
+      '2025-10-26T07:30:00.000Z',
+      '2025-11-02T07:30:00.000Z',
+    ]);
+    expect(sendsBetween({ at: '09:00', timezone: 'Europe/Berlin', weekday: 'mon' }, '2025-03-24T09:00:00Z', '2025-04-08T00:00:00Z', '2025-03-24T08:00:00Z')).toEqual([
+      '2025-03-31T07:00:00.000Z',
+      '2025-04-07T07:00:00.000Z',
+    ]);
+    expect(sendsBetween({ at: '01:30', timezone: 'America/New_York', weekday: 'sun' }, '2025-10-26T06:00:00Z', '2025-11-10T00:00:00Z', '2025-10-26T05:30:00Z')).toEqual([
+      '2025-11-02T05:30:00.000Z',
+      '2025-11-09T06:30:00.000Z',
+    ]);
   });
 });
 

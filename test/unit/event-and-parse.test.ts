@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError, parseRulePage, parseTaskPage } from '../../src/acr/parse.js';
-import { ConfigError } from '../../src/errors.js';
-import { parseTimerEvent } from '../../src/event.js';
+import { ConfigError } from '../../src/lib/errors.js';
+import { parseTimerEvent } from '../../src/handler/event.js';
 
 const timer = (payload: string) => Buffer.from(JSON.stringify({ triggerTime: '2026-11-24T07:49:00Z', triggerName: 'every5m', payload }));
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { SyncTask } from '../../src/acr/types.js';
+import type { SyncTask } from '../../src/model/task.js';
 import { fitLines, formatTime, groupByCause, localeOf, rerunCommand } from '../../src/render/common.js';
 import { DINGTALK_MAX_BYTES, dingtalkInert, renderDingTalk } from '../../src/render/dingtalk.js';
 import { renderSlack, SLACK_MAX_BLOCKS, SLACK_SECTION_MAX, slackCode } from '../../src/render/slack.js';
-import type { FailureAlert as Alert } from '../../src/state/checkpoint.js';
+import type { FailureAlert as Alert } from '../../src/model/alert.js';
 
 const ISSUES = ['OSS_POLICY_UNAUTHORIZED', 'TAG_CONFLICT', 'UNSUPPORTED_FORMAT', 'INTERNAL_ERROR', 'NETWORK_ERROR', 'DATA_LENGTH_EXCEEDED', ''];
 function alert(i: number, over: Partial<SyncTask> = {}, ruleName = 'rule-a'): Alert {

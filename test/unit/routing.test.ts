@@ -2,10 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SyncTask } from '../../src/acr/types.js';
-import { configSecrets, readConfig } from '../../src/config.js';
-import { router, targetsOf } from '../../src/routing.js';
-import type { Alert } from '../../src/state/checkpoint.js';
+import type { SyncTask } from '../../src/model/task.js';
+import { configSecrets, readConfig } from '../../src/config/config.js';
+import { router } from '../../src/plan/routing.js';
+import { targetsOf } from '../../src/model/route.js';
+import type { Alert } from '../../src/model/alert.js';
 import { parseCheckpoint } from '../../src/state/store.js';
 import { configProblems } from '../support/config.js';
 

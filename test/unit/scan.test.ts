@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { pageOrder, scanTasks, type Order } from '../../src/acr/scan.js';
-import type { Page, SyncTask } from '../../src/acr/types.js';
+import { pageOrder, scanTasks } from '../../src/detect/scan.js';
+import { type Order } from '../../src/model/checkpoint.js';
+import type { Page, SyncTask } from '../../src/model/task.js';
 
 const img = { instanceId: 'cri-x', regionId: 'cn-hangzhou', namespace: 'ns', repo: 'r', tag: 't' };
 const mk = (i: number, createTime: number): SyncTask => ({ taskId: `rst-${i}`, status: 'SUCCESS', issue: '', trigger: 'PASSIVE', createTime, crossUser: false, from: img, to: img });

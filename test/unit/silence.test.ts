@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import * as v from 'valibot';
-import type { SyncTask } from '../../src/acr/types.js';
-import { readConfig } from '../../src/config.js';
+import type { SyncTask } from '../../src/model/task.js';
+import { readConfig } from '../../src/config/config.js';
 import { configProblems } from '../support/config.js';
-import { isActive, silencesSchema, silencing, type Silence } from '../../src/silence.js';
-import type { Alert } from '../../src/state/checkpoint.js';
+import { isActive, silencing } from '../../src/plan/silence.js';
+import { silencesSchema } from '../../src/config/silences.js';
+import { type Silence } from '../../src/model/silence.js';
+import type { Alert } from '../../src/model/alert.js';
 
 const task = (over: Partial<SyncTask> = {}): SyncTask => ({
   taskId: 'rst-1', status: 'ERROR', issue: 'TAG_CONFLICT', trigger: 'PASSIVE', createTime: 0, crossUser: false, ruleId: 'crsr-7',

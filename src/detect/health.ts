@@ -1,0 +1,29 @@
+import type { MonitorAlert } from '../model/alert.js';
+import type { InstanceHealth } from '../model/checkpoint.js';
+
+/** After this many consecutive runs that cannot read an instance, the channel is told (BLIND_AFTER_RUNS). */
+export const DEFAULT_BLIND_AFTER_RUNS = 3;
+
+/**
+ * Tracks whether the function can read an instance's sync tasks. Pure. After `blindAfterRuns` failing runs in a
+ * row it raises one `blind` notice; on the first successful read after that, one `restored` notice. A failure that
+ * clears before the threshold raises nothing: the run's own retries and logs cover it.
+ */
+export function updateHealth(
+  instance: string,
+  prev: InstanceHealth | undefined,
+  result: { ok: true } | { ok: false; error: string },
+  now: number,
+  blindAfterRuns: number,
+): { health?: InstanceHealth; notice?: MonitorAlert } {
+  if (result.ok) {
+    if (!prev?.announced) return {};
+    return { notice: { kind: 'restored', id: `${instance}/restored/${now}`, instance, since: prev.since, at: now, runs: prev.runs } };
+  }
+  const health: InstanceHealth = { since: prev?.since ?? now, runs: (prev?.runs ?? 0) + 1, lastError: result.error, announced: prev?.announced ?? false };
+  if (health.announced || health.runs < blindAfterRuns) return { health };
+  return {
+    health: { ...health, announced: true },
+    notice: { kind: 'blind', id: `${instance}/blind/${health.since}`, instance, since: health.since, at: now, runs: health.runs, error: result.error },
+  };
+}

@@ -1,0 +1,79 @@
+import type { SyncRule, SyncTask } from './task.js';
+
+/** One failed sync task to announce. `rule` is absent when the rule could not be read. */
+export interface FailureAlert {
+  /** Absent in checkpoints written before other kinds existed. */
+  kind?: 'failure';
+  /** `regionId:instanceId/taskId`: unique across instances. */
+  id: string;
+  instance: string;
+  task: SyncTask;
+  rule?: SyncRule;
+}
+
+/** The function itself cannot see an instance (`blind`), or can again (`restored`). */
+export interface MonitorAlert {
+  kind: 'blind' | 'restored';
+  id: string;
+  instance: string;
+  /** When reading the instance started failing. */
+  since: number;
+  /** When this notice was raised. */
+  at: number;
+  /** Consecutive runs that could not read the instance. */
+  runs: number;
+  /** The last error, secret-free (for `blind`). */
+  error?: string;
+}
+
+/** A sync task that ran too long (`stuck`) or finished after being announced stuck (`unstuck`). */
+export interface StuckAlert {
+  kind: 'stuck' | 'unstuck';
+  id: string;
+  instance: string;
+  task: SyncTask;
+  rule?: Pick<SyncRule, 'ruleId' | 'name' | 'scope'>;
+  at: number;
+}
+
+/** An image announced as failing synced fine again; or failed and recovered between two runs. */
+export interface RecoveryAlert {
+  kind: 'recovered';
+  id: string;
+  instance: string;
+  /** The successful task. */
+  task: SyncTask;
+  rule?: Pick<SyncRule, 'ruleId' | 'name' | 'scope'>;
+  failedTaskId: string;
+  issue: string;
+  /** CreateTime of the first failure. */
+  since: number;
+  /** True when the failure itself was never announced: it failed and recovered between two runs. */
+  unannounced: boolean;
+}
+
+/** A periodic summary: what failed since the last digest, what recovered, what is still failing. */
+export interface DigestAlert {
+  kind: 'digest';
+  id: string;
+  instance: string;
+  /** The route it summarises; absent for the default route. */
+  route?: string;
+  since: number;
+  at: number;
+  byCause: Record<string, number>;
+  topRepos: [string, number][];
+  recoveries: number;
+  meanRecoveryMs?: number;
+  stillFailing: number;
+  oldestFailing: { instance: string; since: number; issue: string; taskId: string }[];
+  muted: Record<string, number>;
+}
+
+export type Alert = FailureAlert | MonitorAlert | StuckAlert | RecoveryAlert | DigestAlert;
+
+export const isFailure = (a: Alert): a is FailureAlert => a.kind === undefined || a.kind === 'failure';
+
+/** Alerts about one sync task (failure, recovery, stuck); the others are about the function itself or a period. */
+export type TaskAlert = Exclude<Alert, MonitorAlert | DigestAlert>;
+export const aboutTask = (a: Alert): a is TaskAlert => a.kind !== 'blind' && a.kind !== 'restored' && a.kind !== 'digest';

@@ -1,0 +1,60 @@
+/** Task states documented for GetRepoSyncTask/ListRepoSyncTask; anything else is kept raw and watched. */
+export const KNOWN_STATUSES = ['PENDING', 'SYNCHRONIZING', 'SUCCESS', 'ERROR', 'CANCELED'] as const;
+export type KnownStatus = (typeof KNOWN_STATUSES)[number];
+
+export interface ImageRef {
+  instanceId: string;
+  regionId: string;
+  namespace: string;
+  repo: string;
+  tag: string;
+}
+
+/** One ListRepoSyncTask item, normalised. Times are epoch ms. */
+export interface SyncTask {
+  taskId: string;
+  batchId?: string;
+  ruleId?: string;
+  /** Raw TaskStatus; compare against KNOWN_STATUSES. */
+  status: string;
+  /** Raw TaskIssue; '' when the API gave none. */
+  issue: string;
+  /** PASSIVE (automatic) or INITIATIVE (manual); '' when absent. */
+  trigger: string;
+  createTime: number;
+  modifiedTime?: number;
+  crossUser: boolean;
+  from: ImageRef;
+  to: ImageRef;
+}
+
+/** One ListRepoSyncRule item, reduced to what a message names. */
+export interface SyncRule {
+  ruleId: string;
+  name: string;
+  scope: string;
+  tagFilter?: string;
+  repoNameFilter?: string;
+  targetInstanceId?: string;
+  targetRegionId?: string;
+  targetNamespace?: string;
+  targetRepo?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  pageNo: number;
+  pageSize: number;
+  totalCount: number;
+  requestId?: string;
+  /** Items the parser had to drop, with why, for logging. */
+  dropped: string[];
+}
+
+/** An ACR EE instance this function watches. */
+export interface InstanceRef {
+  regionId: string;
+  instanceId: string;
+  /** `regionId:instanceId`, the key of this instance's cursor in the checkpoint. */
+  key: string;
+}
