@@ -13,6 +13,7 @@ import type { ChannelName, Lang } from '../model/lang.js';
 import { canSend, channelsOf, DEFAULT_ROUTE, type Route } from '../model/route.js';
 import type { SyncRule } from '../model/task.js';
 import { alertsFrom } from '../plan/alerts.js';
+import { contentOf } from '../render/content.js';
 import { renderFor, renderTestMessage } from '../render/index.js';
 import { invokeFunction } from './fc-invoke.js';
 import { formatMessage } from './print.js';
@@ -132,7 +133,7 @@ export async function previewCommand(io: Io, o: { file?: string; lang: Lang; cha
     return 0;
   }
   for (const channel of o.channels) {
-    const payload = renderFor(channel, alerts, o.lang) as Record<string, unknown>;
+    const payload = renderFor(channel, contentOf(alerts), o.lang) as Record<string, unknown>;
     io.out(o.json ? JSON.stringify(payload, null, 2) : formatMessage(channel, payload));
   }
   return alerts.length;

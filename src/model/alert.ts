@@ -1,5 +1,8 @@
 import type { SyncRule, SyncTask } from './task.js';
 
+/** What an alert keeps of its sync rule: what a message names, not its filters (an outbox may hold thousands). */
+export type AlertRule = Pick<SyncRule, 'ruleId' | 'name' | 'scope' | 'trigger'>;
+
 /** One failed sync task to announce. `rule` is absent when the rule could not be read. */
 export interface FailureAlert {
   /** Absent in checkpoints written before other kinds existed. */
@@ -8,7 +11,7 @@ export interface FailureAlert {
   id: string;
   instance: string;
   task: SyncTask;
-  rule?: SyncRule;
+  rule?: AlertRule;
 }
 
 /** The function itself cannot see an instance (`blind`), or can again (`restored`). */
@@ -32,7 +35,7 @@ export interface StuckAlert {
   id: string;
   instance: string;
   task: SyncTask;
-  rule?: Pick<SyncRule, 'ruleId' | 'name' | 'scope'>;
+  rule?: AlertRule;
   at: number;
 }
 
@@ -43,7 +46,7 @@ export interface RecoveryAlert {
   instance: string;
   /** The successful task. */
   task: SyncTask;
-  rule?: Pick<SyncRule, 'ruleId' | 'name' | 'scope'>;
+  rule?: AlertRule;
   failedTaskId: string;
   issue: string;
   /** CreateTime of the first failure. */

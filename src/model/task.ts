@@ -33,6 +33,8 @@ export interface SyncRule {
   ruleId: string;
   name: string;
   scope: string;
+  /** The rule's SyncTrigger: PASSIVE (automatic, on push) or INITIATIVE (manual); absent when not given. */
+  trigger?: string;
   tagFilter?: string;
   repoNameFilter?: string;
   targetInstanceId?: string;

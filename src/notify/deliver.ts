@@ -5,6 +5,7 @@ import type { Logger } from '../lib/log.js';
 import { withRetry } from '../lib/retry.js';
 import type { ChannelPause, OutboxEntry } from '../model/checkpoint.js';
 import type { Route } from '../model/route.js';
+import { contentOf } from '../render/content.js';
 import { renderFor } from '../render/index.js';
 import type { Notifier } from './types.js';
 
@@ -120,9 +121,10 @@ export async function deliver(
     }
     const alerts = owed.map((e) => e.alert);
     const { route, notifier } = target;
-    const payload = renderFor(notifier.channel, alerts, route, route.mentions);
-    const key = idempotencyKey(target.id, alerts.map((a) => a.id));
-    const ids = new Set(alerts.map((a) => a.id));
+    const content = contentOf(alerts);
+    const payload = renderFor(notifier.channel, content, route, route.mentions);
+    const key = idempotencyKey(target.id, content.ids);
+    const ids = new Set(content.ids);
     try {
       await withRetry((timeoutMs) => notifier.send(payload, { timeoutMs, idempotencyKey: key }), {
         budget: deps.budget, log: deps.log, label: `post to ${target.id}`, attemptTimeoutMs: 10_000, retries: deps.retries ?? 3,

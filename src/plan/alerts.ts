@@ -21,7 +21,7 @@ export function alertsFrom(
     // The outbox keeps what a message shows of the rule, not its filters and targets: it may hold thousands.
     const ruleOf = (ruleId?: string) => {
       const r = ruleId ? o.rules?.get(ruleId) : undefined;
-      return r && { ruleId: r.ruleId, name: r.name, scope: r.scope };
+      return r && { ruleId: r.ruleId, name: r.name, scope: r.scope, ...(r.trigger ? { trigger: r.trigger } : {}) };
     };
     const d = o.detection;
     if (d) {

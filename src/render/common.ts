@@ -1,29 +1,34 @@
 import { classify, SEVERITY_RANK, type Classification, type Severity } from '../detect/classify.js';
 import { defaultTimeZone, localParts } from '../lib/time.js';
-import { isFailure, type Alert, type DigestAlert, type FailureAlert, type MonitorAlert, type RecoveryAlert, type StuckAlert } from '../model/alert.js';
+import type { FailureAlert, MonitorAlert, RecoveryAlert, StuckAlert } from '../model/alert.js';
 import type { Lang } from '../model/lang.js';
+import type { FailureGroup, MessageContent } from './content.js';
 
 export interface AlertGroup {
   classification: Classification;
+  /** The examples the rollups of this cause kept, newest first. */
   alerts: FailureAlert[];
+  /** Every failure of this cause, shown or not. */
+  total: number;
 }
 
-/** Groups failure alerts by TaskIssue: most severe first, then largest; newest alert first within a group. */
-export function groupByCause(alerts: readonly FailureAlert[]): AlertGroup[] {
+/** Merges failure rollups by TaskIssue: most severe first, then largest; newest example first within a cause. */
+export function groupByCause(groups: readonly FailureGroup[]): AlertGroup[] {
   const byIssue = new Map<string, AlertGroup>();
-  for (const a of alerts) {
-    const c = classify(a.task.issue);
+  for (const g of groups) {
+    const c = classify(g.cause);
     const key = c.category === 'unclassified' ? '' : c.issue;
-    const g = byIssue.get(key) ?? { classification: c, alerts: [] };
-    g.alerts.push(a);
-    byIssue.set(key, g);
+    const m = byIssue.get(key) ?? { classification: c, alerts: [], total: 0 };
+    m.alerts.push(...g.examples);
+    m.total += g.count;
+    byIssue.set(key, m);
   }
-  const groups = [...byIssue.values()];
-  for (const g of groups) g.alerts.sort((x, y) => y.task.createTime - x.task.createTime || x.id.localeCompare(y.id));
-  return groups.sort(
+  const out = [...byIssue.values()];
+  for (const g of out) g.alerts.sort((x, y) => y.task.createTime - x.task.createTime || x.id.localeCompare(y.id));
+  return out.sort(
     (x, y) =>
       SEVERITY_RANK[x.classification.severity] - SEVERITY_RANK[y.classification.severity] ||
-      y.alerts.length - x.alerts.length ||
+      y.total - x.total ||
       x.classification.issue.localeCompare(y.classification.issue),
   );
 }
@@ -163,47 +168,22 @@ export function lineParts(a: FailureAlert, loc: Locale): LineParts {
   };
 }
 
-export interface Split {
-  failures: FailureAlert[];
-  notices: MonitorAlert[];
-  stuck: StuckAlert[];
-  recovered: RecoveryAlert[];
-  digests: DigestAlert[];
-}
-
-/** Splits what a message holds by kind. */
-export function split(alerts: readonly Alert[]): Split {
-  const out: Split = { failures: [], notices: [], stuck: [], recovered: [], digests: [] };
-  for (const a of alerts) {
-    if (isFailure(a)) out.failures.push(a);
-    else if (a.kind === 'blind' || a.kind === 'restored') out.notices.push(a);
-    else if (a.kind === 'recovered') out.recovered.push(a);
-    else if (a.kind === 'stuck' || a.kind === 'unstuck') out.stuck.push(a);
-    else if (a.kind === 'digest') out.digests.push(a);
-  }
-  out.notices.sort((x, y) => x.at - y.at || x.id.localeCompare(y.id));
-  out.stuck.sort((x, y) => x.task.createTime - y.task.createTime || x.id.localeCompare(y.id));
-  out.recovered.sort((x, y) => y.task.createTime - x.task.createTime || x.id.localeCompare(y.id));
-  return out;
-}
-
-/** What both renderers start from: the alerts by kind, failure groups, and the marked heading. */
-export function prepare(alerts: readonly Alert[], lang: Lang) {
-  const parts = split(alerts);
-  const groups = groupByCause(parts.failures);
+/** What both renderers start from: the failures by cause, and the marked heading. */
+export function prepare(content: MessageContent, lang: Lang) {
+  const groups = groupByCause(content.groups);
   const top = groups[0]?.classification.severity;
-  const heading = headingFor(parts, lang);
-  return { parts, failures: parts.failures, notices: parts.notices, groups, title: `${top ? SEVERITY_MARK[top] : '⚠️'} ${heading}`, heading };
+  const heading = headingFor(content, lang);
+  return { groups, title: `${top ? SEVERITY_MARK[top] : '⚠️'} ${heading}`, heading };
 }
 
 /** The heading: failures lead; otherwise the counts of what the message holds. */
-export function headingFor(m: Split, lang: Lang): string {
+export function headingFor(m: MessageContent, lang: Lang): string {
   const L = labels(lang);
-  if (m.failures.length > 0) return L.heading(m.failures.length);
-  if (m.digests.length > 0 && m.recovered.length + m.stuck.length + m.notices.length === 0) return L.digestHeading;
+  if (m.failureCount > 0) return L.heading(m.failureCount);
+  if (m.digests.length > 0 && m.recoveredCount + m.stuckCount + m.notices.length === 0) return L.digestHeading;
   const parts = [
-    ...(m.recovered.length ? [L.countRecovered(m.recovered.length)] : []),
-    ...(m.stuck.length ? [L.countStuck(m.stuck.length)] : []),
+    ...(m.recoveredCount ? [L.countRecovered(m.recoveredCount)] : []),
+    ...(m.stuckCount ? [L.countStuck(m.stuckCount)] : []),
     ...(m.notices.length ? [L.countNotices(m.notices.length)] : []),
   ];
   return L.summaryHeading(parts);
@@ -229,7 +209,7 @@ export interface TextSection {
 const SECTION_MAX_LINES = 10;
 
 /** The stuck and recovered sections, at most SECTION_MAX_LINES lines each (the rest are counted). */
-export function taskSections(m: Split, loc: Locale, esc: (s: string) => string): TextSection[] {
+export function taskSections(m: MessageContent, loc: Locale, esc: (s: string) => string): TextSection[] {
   const { lang } = loc;
   const L = labels(lang);
   const head = (a: StuckAlert | RecoveryAlert) => {
@@ -237,10 +217,10 @@ export function taskSections(m: Split, loc: Locale, esc: (s: string) => string):
     return `${esc(p.image)} ${esc(p.route)} · ${L.rule} ${esc(p.rule)} · ${esc(p.taskId)}`;
   };
   const out: TextSection[] = [];
-  if (m.stuck.length > 0) {
+  if (m.stuckCount > 0) {
     out.push({
       title: L.stuckTitle,
-      total: m.stuck.length,
+      total: m.stuckCount,
       lines: m.stuck.slice(0, SECTION_MAX_LINES).map((a) =>
         a.kind === 'stuck'
           ? `${head(a)} · ${L.stuckFor(esc(a.task.status), formatDuration(a.at - a.task.createTime, lang))}`
@@ -262,10 +242,10 @@ export function taskSections(m: Split, loc: Locale, esc: (s: string) => string):
     ];
     out.push({ title: L.digestTitle(formatTime(d.since, loc)), lines });
   }
-  if (m.recovered.length > 0) {
+  if (m.recoveredCount > 0) {
     out.push({
       title: L.recoveredTitle,
-      total: m.recovered.length,
+      total: m.recoveredCount,
       lines: m.recovered.slice(0, SECTION_MAX_LINES).map((a) => {
         const ok = a.task.modifiedTime ?? a.task.createTime;
         const line = `${head(a)} · ${L.recoveredLine(esc(a.issue || 'UNCLASSIFIED'), formatTime(a.since, loc), formatTime(ok, loc), formatDuration(ok - a.since, lang))}`;
@@ -293,10 +273,10 @@ export function consoleUrl(instanceKey: string): string | undefined {
   return /^[a-z]{2,}(-[a-z0-9]+)+$/.test(region) ? `https://cr.console.aliyun.com/${region}/instances` : undefined;
 }
 
-/** Alert counts per instance key, largest first, for the header line. */
-export function instanceCounts(alerts: readonly Alert[]): [string, number][] {
+/** Failure counts per source instance key, largest first, for the header line. */
+export function instanceCounts(groups: readonly FailureGroup[]): [string, number][] {
   const m = new Map<string, number>();
-  for (const a of alerts) m.set(a.instance, (m.get(a.instance) ?? 0) + 1);
+  for (const g of groups) m.set(g.source, (m.get(g.source) ?? 0) + g.count);
   return [...m.entries()].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
 }
 

@@ -1,6 +1,6 @@
-import type { Alert } from '../model/alert.js';
 import type { Lang } from '../model/lang.js';
 import { SEVERITY_MARK, consoleUrl, fitLines, instanceCounts, labels, lineParts, noticeText, prepare, rerunCommand, taskSections, localeOf, type Locale } from './common.js';
+import type { MessageContent } from './content.js';
 
 export interface DingTalkMarkdown {
   msgtype: 'markdown';
@@ -32,19 +32,20 @@ export function dingtalkInert(s: string): string {
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 /**
- * One markdown message for all `alerts`: monitoring notices first, then failures grouped by cause, cut to fit
+ * One markdown message for `content`: monitoring notices first, then failures grouped by cause, cut to fit
  * DingTalk's size with "and N more".
  */
-export function renderDingTalk(alerts: readonly Alert[], locale: Lang | Locale): DingTalkMarkdown {
+export function renderDingTalk(content: MessageContent, locale: Lang | Locale): DingTalkMarkdown {
   const loc = localeOf(locale);
   const { lang } = loc;
   const L = labels(lang);
-  const { parts, failures, notices, groups, title, heading } = prepare(alerts, lang);
+  const { notices } = content;
+  const { groups, title, heading } = prepare(content, lang);
   const head = [
     `#### ${title}`,
     ...notices.map((n) => `> ${dingtalkInert(noticeText(n, loc))}`),
-    ...(failures.length > 0
-      ? [`${L.instances}: ${instanceCounts(failures).map(([k, n]) => {
+    ...(content.failureCount > 0
+      ? [`${L.instances}: ${instanceCounts(content.groups).map(([k, n]) => {
           const url = consoleUrl(k);
           return `${url ? `[${dingtalkInert(k)}](${url})` : dingtalkInert(k)} (${n})`;
         }).join(', ')}`]
@@ -56,7 +57,7 @@ export function renderDingTalk(alerts: readonly Alert[], locale: Lang | Locale):
     const issue = c.issue ? ` · ${dingtalkInert(c.issue)}` : '';
     const steps = c.remediation[lang].map((s, i) => `${i + 1}. ${s}`).join('\n');
     const header = [
-      `**${SEVERITY_MARK[c.severity]} ${c.title[lang]}**${issue} · ${g.alerts.length}`,
+      `**${SEVERITY_MARK[c.severity]} ${c.title[lang]}**${issue} · ${g.total}`,
       `> ${c.cause[lang]}`,
       `**${L.fix}:**\n${steps}`,
     ].join('\n\n');
@@ -69,10 +70,10 @@ export function renderDingTalk(alerts: readonly Alert[], locale: Lang | Locale):
       const cmd = c.transient ? rerunCommand(a.task) : undefined;
       return cmd ? `${line}\n  ${L.rerun}: \`${cmd}\`` : line;
     });
-    return { header, lines, total: g.alerts.length };
+    return { header, lines, total: g.total };
   });
 
-  const extra = taskSections(parts, loc, dingtalkInert).map((x) => {
+  const extra = taskSections(content, loc, dingtalkInert).map((x) => {
     const rest = (x.total ?? x.lines.length) - x.lines.length;
     return [`**${x.title}**${x.total === undefined ? '' : ` · ${x.total}`}`, x.lines.map((l) => `- ${l}`).join('\n') + (rest > 0 ? `\n- ${L.more(rest)}` : '')].join('\n\n');
   });

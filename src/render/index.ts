@@ -1,30 +1,30 @@
 import { classify } from '../detect/classify.js';
-import { isFailure, type Alert } from '../model/alert.js';
 import type { ChannelName, Lang } from '../model/lang.js';
 import type { Mentions } from '../model/route.js';
 import type { Locale } from './common.js';
+import type { MessageContent } from './content.js';
 import { dingtalkInert, renderDingTalk } from './dingtalk.js';
 import { renderSlack, slackCode } from './slack.js';
 
-/** Whether a message holding `alerts` calls people in: a high-severity failure, or an instance alerting cannot see. */
-export function isSevere(alerts: readonly Alert[]): boolean {
-  return alerts.some((a) => a.kind === 'blind' || (isFailure(a) && classify(a.task.issue).severity === 'high'));
+/** Whether a message calls people in: it holds a high-severity failure, or an instance alerting cannot see. */
+export function isSevere(content: MessageContent): boolean {
+  return content.notices.some((n) => n.kind === 'blind') || content.groups.some((g) => classify(g.cause).severity === 'high');
 }
 
 /**
- * The platform payload for `alerts` on `channel`, in the locale's language and time zone, @mentioning `mentions` when
+ * The platform payload for `content` on `channel`, in the locale's language and time zone, @mentioning `mentions` when
  * the message is severe.
  */
-export function renderFor(channel: ChannelName, alerts: readonly Alert[], locale: Lang | Locale, mentions?: Mentions): unknown {
-  const severe = mentions !== undefined && isSevere(alerts);
+export function renderFor(channel: ChannelName, content: MessageContent, locale: Lang | Locale, mentions?: Mentions): unknown {
+  const severe = mentions !== undefined && isSevere(content);
   if (channel === 'dingtalk') {
-    const m = renderDingTalk(alerts, locale);
+    const m = renderDingTalk(content, locale);
     if (!severe || mentions.dingtalkMobiles.length + mentions.dingtalkUserIds.length === 0) return m;
     // DingTalk highlights a mobile mention only when "@<mobile>" also appears in the text.
     const tags = mentions.dingtalkMobiles.map((x) => `@${x}`).join(' ');
     return { ...m, markdown: { ...m.markdown, text: tags ? `${m.markdown.text}\n\n${tags}` : m.markdown.text }, at: { atMobiles: mentions.dingtalkMobiles, atUserIds: mentions.dingtalkUserIds, isAtAll: false } };
   }
-  const m = renderSlack(alerts, locale);
+  const m = renderSlack(content, locale);
   if (!severe || mentions.slack.length === 0) return m;
   const who = mentions.slack.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(' ');
   return { ...m, blocks: [m.blocks[0]!, { type: 'section', text: { type: 'mrkdwn', text: who } }, ...m.blocks.slice(1)] };

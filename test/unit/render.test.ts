@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncTask } from '../../src/model/task.js';
 import { fitLines, formatTime, groupByCause, localeOf, rerunCommand } from '../../src/render/common.js';
+import { contentOf } from '../../src/render/content.js';
 import { DINGTALK_MAX_BYTES, dingtalkInert, renderDingTalk } from '../../src/render/dingtalk.js';
 import { renderSlack, SLACK_MAX_BLOCKS, SLACK_SECTION_MAX, slackCode } from '../../src/render/slack.js';
 import type { FailureAlert as Alert } from '../../src/model/alert.js';
@@ -20,7 +21,7 @@ const countedIn = (text: string) => [...text.matchAll(/(?:and|另有) (\d+) more
 
 describe('grouping', () => {
   it('groups by cause, most severe first, and keeps every alert', () => {
-    const groups = groupByCause(many(70));
+    const groups = groupByCause(contentOf(many(70)).groups);
     expect(groups[0]!.classification.issue).toBe('OSS_POLICY_UNAUTHORIZED');
     expect(groups.reduce((n, g) => n + g.alerts.length, 0)).toBe(70);
     expect(groups).toHaveLength(7);
@@ -37,7 +38,7 @@ describe('fitLines', () => {
 
 describe('DingTalk rendering', () => {
   it('shows each failure with route, rule, trigger, task id and time', () => {
-    const m = renderDingTalk([alert(1)], 'en');
+    const m = renderDingTalk(contentOf([alert(1)]), 'en');
     expect(m.msgtype).toBe('markdown');
     expect(m.markdown.title).toBe('ACR image sync failed: 1 new failure');
     expect(m.markdown.text).toContain('**prod/svc-1:v1** cn-hangzhou/cri-src → cn-shanghai/cri-dst · rule rule-a · PASSIVE · rst-1 · 2027-01-15 08:00 UTC');
@@ -45,7 +46,7 @@ describe('DingTalk rendering', () => {
 
   it('cuts thousands of failures to fit, and counts every one it leaves out', () => {
     for (const lang of ['en', 'zh'] as const) {
-      const m = renderDingTalk(many(5000), lang);
+      const m = renderDingTalk(contentOf(many(5000)), lang);
       expect(Buffer.byteLength(JSON.stringify(m))).toBeLessThanOrEqual(DINGTALK_MAX_BYTES + 500);
       const listed = (m.markdown.text.match(/rst-\d+/g) ?? []).length;
       expect(listed + countedIn(m.markdown.text)).toBe(5000);
@@ -53,18 +54,18 @@ describe('DingTalk rendering', () => {
   });
 
   it('links each instance to its region\'s instance list in the ACR console', () => {
-    expect(renderDingTalk([alert(1)], 'en').markdown.text).toContain('[cn-hangzhou:cri-src](https://cr.console.aliyun.com/cn-hangzhou/instances) (1)');
-    expect(JSON.stringify(renderSlack([alert(1)], 'en'))).toContain('<https://cr.console.aliyun.com/cn-hangzhou/instances|cn-hangzhou:cri-src> (1)');
+    expect(renderDingTalk(contentOf([alert(1)]), 'en').markdown.text).toContain('[cn-hangzhou:cri-src](https://cr.console.aliyun.com/cn-hangzhou/instances) (1)');
+    expect(JSON.stringify(renderSlack(contentOf([alert(1)]), 'en'))).toContain('<https://cr.console.aliyun.com/cn-hangzhou/instances|cn-hangzhou:cri-src> (1)');
   });
 
   it('gives transient failures the exact aliyun commands to re-run the sync through its rule, and only those', () => {
     const net = alert(4); // ISSUES[4] is NETWORK_ERROR
     const cmd = 'REPO_ID=$(aliyun cr GetRepository --region cn-hangzhou --InstanceId cri-src --RepoNamespaceName prod --RepoName svc-4 | jq -r .RepoId) && aliyun cr CreateRepoSyncTaskByRule --region cn-hangzhou --InstanceId cri-src --SyncRuleId crsr-1 --RepoId "$REPO_ID" --Tag v1';
     expect(rerunCommand(net.task)).toBe(cmd);
-    expect(renderDingTalk([net], 'en').markdown.text).toContain(`re-run: \`${cmd}\``);
+    expect(renderDingTalk(contentOf([net]), 'en').markdown.text).toContain(`re-run: \`${cmd}\``);
     // Slack's mrkdwn shows &amp; as &, so the command reads the same there.
-    expect(JSON.stringify(renderSlack([net], 'en'))).toContain(JSON.stringify(cmd.replace(/&/g, '&amp;')).slice(1, -1));
-    expect(renderDingTalk([alert(1)], 'en').markdown.text).not.toContain('aliyun cr'); // TAG_CONFLICT: not transient
+    expect(JSON.stringify(renderSlack(contentOf([net]), 'en'))).toContain(JSON.stringify(cmd.replace(/&/g, '&amp;')).slice(1, -1));
+    expect(renderDingTalk(contentOf([alert(1)]), 'en').markdown.text).not.toContain('aliyun cr'); // TAG_CONFLICT: not transient
   });
 
   it('leaves the command out when a name could do something in a shell', () => {
@@ -73,7 +74,7 @@ describe('DingTalk rendering', () => {
   });
 
   it('writes Chinese with China Standard Time', () => {
-    const m = renderDingTalk([alert(1)], 'zh');
+    const m = renderDingTalk(contentOf([alert(1)]), 'zh');
     expect(m.markdown.text).toContain('ACR 镜像同步失败:新增 1 个');
     expect(m.markdown.text).toContain('2027-01-15 16:00 UTC+8');
     expect(formatTime(0, localeOf('en'))).toBe('1970-01-01 00:00 UTC');
@@ -82,14 +83,14 @@ describe('DingTalk rendering', () => {
   it('shows times in a route\'s own time zone, with its offset', () => {
     expect(formatTime(Date.parse('2027-01-15T08:00:00Z'), { lang: 'en', timeZone: 'Asia/Kolkata' })).toBe('2027-01-15 13:30 UTC+5:30');
     expect(formatTime(Date.parse('2027-07-15T08:00:00Z'), { lang: 'en', timeZone: 'America/New_York' })).toBe('2027-07-15 04:00 UTC-4');
-    const m = renderSlack([alert(1)], { lang: 'zh', timeZone: 'Europe/Berlin' });
+    const m = renderSlack(contentOf([alert(1)]), { lang: 'zh', timeZone: 'Europe/Berlin' });
     expect(JSON.stringify(m)).toContain('2027-01-15 09:00 UTC+1');
     expect(JSON.stringify(m)).toContain('ACR 镜像同步失败');
   });
 
   it('keeps hostile names from mentioning, linking or breaking the layout', () => {
     const evil = alert(1, { from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: '@all', repo: 'x](http://evil.example)\n### boom', tag: '*v1*' } }, '<@all> [click](https://phish.example)');
-    const text = renderDingTalk([evil], 'en').markdown.text;
+    const text = renderDingTalk(contentOf([evil]), 'en').markdown.text;
     expect(text).not.toMatch(/@all/);
     // The only links are ours, to the ACR console.
     expect(text.match(/\]\((?!https:\/\/cr\.console\.aliyun\.com\/)/g)).toBeNull();
@@ -101,7 +102,7 @@ describe('DingTalk rendering', () => {
 
 describe('Slack rendering', () => {
   it('stays within Block Kit limits for thousands of failures, and counts every one', () => {
-    const m = renderSlack(many(5000), 'en');
+    const m = renderSlack(contentOf(many(5000)), 'en');
     expect(m.blocks.length).toBeLessThanOrEqual(SLACK_MAX_BLOCKS);
     for (const b of m.blocks as { text?: { text: string } }[]) expect(b.text?.text.length ?? 0).toBeLessThanOrEqual(SLACK_SECTION_MAX);
     expect(JSON.stringify(m.blocks).length).toBeLessThan(13_000);
@@ -112,7 +113,7 @@ describe('Slack rendering', () => {
 
   it('escapes names so they cannot mention a channel or inject links', () => {
     const evil = alert(1, { from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: '<!channel>', repo: 'a&b', tag: '`x`<https://evil|ok>' } }, '<!here> `');
-    const json = JSON.stringify(renderSlack([evil], 'en'));
+    const json = JSON.stringify(renderSlack(contentOf([evil]), 'en'));
     expect(json).not.toContain('<!channel>');
     expect(json).not.toContain('<!here>');
     expect(json).not.toContain('<https://evil');
