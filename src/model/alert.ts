@@ -69,7 +69,8 @@ export interface DigestAlert {
   recoveries: number;
   meanRecoveryMs?: number;
   stillFailing: number;
-  oldestFailing: { instance: string; since: number; issue: string; taskId: string }[];
+  /** Oldest first: where, since when, why, and (when the state knows them) which image and which target. */
+  oldestFailing: { instance: string; since: number; issue: string; taskId: string; image?: string; target?: string; rule?: string }[];
   muted: Record<string, number>;
 }
 
