@@ -20,9 +20,17 @@ export interface PageRequest {
   timeoutMs: number;
 }
 
+/** ListRepoSyncTask's documented filters: one push's tasks (SyncRecordId = SyncBatchTaskId), or one image's. */
+export interface TaskFilter {
+  syncRecordId?: string;
+  namespace?: string;
+  repo?: string;
+  tag?: string;
+}
+
 /** The narrow view of CR OpenAPI this product needs. Every failure is an `IntegrationError` with service `cr`. */
 export interface CrApi {
-  listSyncTasks(req: PageRequest): Promise<Page<SyncTask>>;
+  listSyncTasks(req: PageRequest & { filter?: TaskFilter }): Promise<Page<SyncTask>>;
   listSyncRules(req: PageRequest): Promise<Page<SyncRule>>;
 }
 
@@ -105,12 +113,19 @@ export function createCrApi(opts: { endpoint: string; credentials: Credentials; 
     securityToken: opts.credentials.securityToken?.reveal(),
   });
 
-  async function call(action: CrAction, req: PageRequest): Promise<unknown> {
+  async function call(action: CrAction, req: PageRequest & { filter?: TaskFilter }): Promise<unknown> {
     if (opts.counter) opts.counter.cr += 1;
+    const f = req.filter;
+    const filters = {
+      ...(f?.syncRecordId ? { SyncRecordId: f.syncRecordId } : {}),
+      ...(f?.namespace ? { RepoNamespaceName: f.namespace } : {}),
+      ...(f?.repo ? { RepoName: f.repo } : {}),
+      ...(f?.tag ? { Tag: f.tag } : {}),
+    };
     try {
       return await client.request(
         action,
-        { InstanceId: req.instanceId, PageNo: req.pageNo, PageSize: req.pageSize },
+        { InstanceId: req.instanceId, PageNo: req.pageNo, PageSize: req.pageSize, ...filters },
         { method: 'POST', timeout: req.timeoutMs },
       );
     } catch (err) {

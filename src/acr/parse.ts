@@ -11,7 +11,13 @@ const millis = v.union([
   v.pipe(v.number(), v.minValue(0)),
   v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number)),
 ]);
-const str = v.optional(v.nullable(v.string()));
+// A value from the API is stored and shown, so no single field may be unbounded: cut, visibly, far above any real
+// name, id or issue (display caps them much shorter).
+export const MAX_FIELD = 1024;
+const capped = (s: string) => (s.length > MAX_FIELD ? `${s.slice(0, MAX_FIELD - 1)}…` : s);
+const str = v.optional(v.nullable(v.pipe(v.string(), v.transform(capped))));
+/** Epoch milliseconds this small can only be seconds: 1e11 ms is March 1973, 1e11 s is long after any sync. */
+const SECONDS_BELOW = 1e11;
 
 const imageSchema = v.object({
   InstanceId: str,
@@ -22,7 +28,7 @@ const imageSchema = v.object({
 });
 
 const taskSchema = v.object({
-  SyncTaskId: v.pipe(v.string(), v.nonEmpty()),
+  SyncTaskId: v.pipe(v.string(), v.nonEmpty(), v.transform(capped)),
   SyncBatchTaskId: str,
   SyncRuleId: str,
   TaskStatus: v.optional(v.nullable(v.string()), ''),
@@ -120,6 +126,7 @@ function parseItems<S extends v.GenericSchema, T>(list: unknown[], field: string
 function page<T>(out: v.InferOutput<typeof envelope>, requested: { pageNo: number; pageSize: number }, parsed: { items: T[]; dropped: string[] }): Page<T> {
   return {
     ...parsed,
+    received: parsed.items.length + parsed.dropped.length,
     pageNo: out.PageNo ?? requested.pageNo,
     pageSize: out.PageSize ?? requested.pageSize,
     totalCount: out.TotalCount,
@@ -135,9 +142,15 @@ function page<T>(out: v.InferOutput<typeof envelope>, requested: { pageNo: numbe
 export function parseTaskPage(body: unknown, instanceId: string, requested: { pageNo: number; pageSize: number }): Page<SyncTask> {
   const { out, list } = parseEnvelope('ListRepoSyncTask', 'SyncTasks', body);
   return page(out, requested, parseItems(list, 'SyncTasks', taskSchema, (t): SyncTask | string => {
-    const modified = t.ModifiedTime ?? t.ModifedTime ?? undefined;
-    const created = t.CreateTime ?? modified;
-    if (created === undefined || created === null) return `(${t.SyncTaskId}): no CreateTime or ModifiedTime`;
+    const rawModified = t.ModifiedTime ?? t.ModifedTime ?? undefined;
+    const rawCreated = t.CreateTime ?? rawModified;
+    if (rawCreated === undefined || rawCreated === null) return `(${t.SyncTaskId.slice(0, 80)}): no CreateTime or ModifiedTime`;
+    // A time in seconds is read as the moment it means, and flagged: it is announced, but never trusted to move the
+    // scan's watermark.
+    const seconds = rawCreated < SECONDS_BELOW;
+    const ms = (x: number) => (x < SECONDS_BELOW ? x * 1000 : x);
+    const created = ms(rawCreated);
+    const modified = rawModified === undefined || rawModified === null ? undefined : ms(rawModified);
     return {
       taskId: t.SyncTaskId,
       batchId: t.SyncBatchTaskId ?? undefined,
@@ -146,10 +159,11 @@ export function parseTaskPage(body: unknown, instanceId: string, requested: { pa
       issue: t.TaskIssue ?? '',
       trigger: t.TaskTrigger ?? '',
       createTime: created,
-      modifiedTime: modified ?? undefined,
+      modifiedTime: modified,
       crossUser: t.CrossUser ?? false,
       from: image(t.ImageFrom, instanceId),
       to: image(t.ImageTo, ''),
+      ...(seconds ? { timeInSeconds: true } : {}),
     };
   }));
 }

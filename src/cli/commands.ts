@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseRulePage, parseTaskPage } from '../acr/parse.js';
 import { configSecrets, DEFAULT_STUCK_AFTER_MINUTES, envCredentials, readConfig } from '../config/config.js';
-import { detect } from '../detect/detect.js';
-import type { InstanceOutcome } from '../detect/observe.js';
+import { InstanceDetector } from '../detect/detect.js';
 import { buildRunDeps, targetsFor } from '../handler/deps.js';
 import { runOnce, type RunSummary } from '../handler/run.js';
 import { systemClock } from '../lib/budget.js';
@@ -12,7 +11,7 @@ import { createLogger } from '../lib/log.js';
 import type { ChannelName, Lang } from '../model/lang.js';
 import { canSend, channelsOf, DEFAULT_ROUTE, type Route } from '../model/route.js';
 import type { SyncRule } from '../model/task.js';
-import { alertsFrom } from '../plan/alerts.js';
+import { alertsOf } from '../plan/alerts.js';
 import { contentOf } from '../render/content.js';
 import { renderFor, renderTestMessage } from '../render/index.js';
 import { invokeFunction } from './fc-invoke.js';
@@ -122,12 +121,11 @@ export async function previewCommand(io: Io, o: { file?: string; lang: Lang; cha
     const key = `${t.from.regionId}:${t.from.instanceId}`;
     byInstance.set(key, [...(byInstance.get(key) ?? []), t]);
   }
-  const outcomes: InstanceOutcome[] = [...byInstance].map(([key, items]) => {
-    const [regionId = '', instanceId = ''] = key.split(':');
-    const detection = detect(undefined, { tasks: items, complete: true, order: 'desc', totalCount: items.length }, now, { lookbackMs: now, stuckAfterMs: DEFAULT_STUCK_AFTER_MINUTES * 60_000 });
-    return { inst: { regionId, instanceId, key }, detection, rules };
+  const alerts = [...byInstance].flatMap(([key, items]) => {
+    const detector = new InstanceDetector(undefined, [], now, { stuckAfterMs: DEFAULT_STUCK_AFTER_MINUTES * 60_000 });
+    const changes = detector.take({ tasks: items, lo: Number.NEGATIVE_INFINITY, watchOnly: false }, { handled: new Set(), failing: new Map() });
+    return alertsOf(key, changes, rules, now);
   });
-  const { alerts } = alertsFrom(outcomes, undefined, now, Number.POSITIVE_INFINITY);
   if (alerts.length === 0) {
     io.out(`nothing to announce among ${tasks.items.length} tasks`);
     return 0;

@@ -101,10 +101,17 @@ async function main(): Promise<void> {
       const again = JSON.parse(await handler(event, { ...context, requestId: randomUUID() })) as RunSummary;
       console.log(`\nSecond run: ${again.outcome}, ${again.failuresFound} new failures, state reads ${again.apiCalls.stateReads}, writes ${again.apiCalls.stateWrites}`);
       for (const [name, table] of ots.tables) {
-        for (const row of table.rows.values()) {
-          const cols = [...row.cols.entries()].map(([k, c]) => `${k}=${c.value.type === 'BLOB' ? `<${c.value.v.length} bytes gzip JSON>` : 'v' in c.value ? String(c.value.v) : c.value.type}`);
-          console.log(`Table ${name} (TTL ${table.ttl} s, ${table.maxVersions} version): row id=${String(row.pk[0]?.value && 'v' in row.pk[0].value ? row.pk[0].value.v : '')}: ${cols.join(', ')}`);
+        // Rows by kind: the part of the key after the instance (c cursor, w watched, f failing, h claimed, o owed, ...).
+        const kinds = new Map<string, { rows: number; bytes: number }>();
+        for (const row of table.allRows()) {
+          const id = String(row.pk[0]?.value && 'v' in row.pk[0].value ? row.pk[0].value.v : '');
+          const kind = id.split('|')[3] ?? '?';
+          const k = kinds.get(kind) ?? { rows: 0, bytes: 0 };
+          k.rows += 1;
+          k.bytes += [...row.cols.values()].reduce((n, c) => n + ('v' in c.value ? String(c.value.v).length : 0), 0);
+          kinds.set(kind, k);
         }
+        console.log(`Table ${name} (TTL ${table.ttl} s, ${table.maxVersions} version): ${[...kinds].map(([k, v]) => `${k}: ${v.rows} rows, ${v.bytes} bytes`).join('; ')}`);
       }
       console.log(`Capacity units: first run ${firstCu.read} read / ${firstCu.write} write; second run ${ots.consumed.read - firstCu.read} read / ${ots.consumed.write - firstCu.write} write`);
     }

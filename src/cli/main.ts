@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, describeError } from '../lib/errors.js';
 import type { ChannelName, Lang } from '../model/lang.js';
+import { readConfig } from '../config/config.js';
 import { checkCommand, invokeCommand, previewCommand, runCommand, type Io } from './commands.js';
+import { ramPolicy } from './policy.js';
 
 export const HELP = `acr-sync-alert: announces failed ACR EE image syncs to DingTalk and Slack
 
@@ -27,6 +29,9 @@ Commands:
   check     Validate the configuration, list the routes in matching order, and send a test message
             to each webhook of each route; reports DingTalk keyword, signature and IP-list
             refusals (310000) before a real alert.
+  policy    Print the least-privilege RAM policy for this configuration: the CR reads on each
+            instance in ACR_INSTANCES, the Tablestore actions on TABLESTORE_TABLE.
+              --account-id <id>  (or ALIBABA_CLOUD_ACCOUNT_ID)
   help      This text.
 
 Configuration is read from environment variables; see README.md.
@@ -80,6 +85,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'check': {
         parseArgs({ args: rest, options: {}, strict: true });
         return (await checkCommand(io)) > 0 ? 1 : 0;
+      }
+      case 'policy': {
+        const { values } = parseArgs({ args: rest, options: { 'account-id': { type: 'string' } }, strict: true });
+        const accountId = values['account-id'] ?? io.env.ALIBABA_CLOUD_ACCOUNT_ID;
+        if (!accountId || !/^\d{6,20}$/.test(accountId)) throw new ConfigError(['--account-id (or ALIBABA_CLOUD_ACCOUNT_ID) must be the account\'s numeric id']);
+        io.out(JSON.stringify(ramPolicy(readConfig(io.env, { requireChannel: false }), accountId), null, 2));
+        return 0;
       }
       case undefined: case 'help': case '--help': case '-h':
         io.out(HELP);

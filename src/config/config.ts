@@ -30,6 +30,8 @@ export interface Config {
   lang: Lang;
   /** On the first run (no checkpoint) failures older than this are not announced. */
   lookbackMinutes: number;
+  /** On the first run, syncs still unfinished are looked for this far below the look-back, to be watched. */
+  watchLookbackHours: number;
   pageSize: number;
   maxPagesPerInstance: number;
   fetchConcurrency: number;
@@ -84,6 +86,7 @@ const plainSchema = v.object({
   ALERT_LANG: v.pipe(v.optional(v.string(), 'en'), v.trim(), v.toLowerCase(), v.picklist(['zh', 'en'], 'ALERT_LANG must be zh or en')),
   ALERT_TIMEZONE: v.optional(v.pipe(v.string(), v.trim())),
   LOOKBACK_MINUTES: intSetting('LOOKBACK_MINUTES', 1, 10_080, 1_440),
+  WATCH_LOOKBACK_HOURS: intSetting('WATCH_LOOKBACK_HOURS', 0, 720, 48),
   ACR_PAGE_SIZE: intSetting('ACR_PAGE_SIZE', 1, 100, 50),
   ACR_MAX_PAGES: intSetting('ACR_MAX_PAGES', 1, 10_000, 400),
   FETCH_CONCURRENCY: intSetting('FETCH_CONCURRENCY', 1, 10, 2),
@@ -242,6 +245,7 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     routes: [...userRoutes, defaultRoute],
     lang,
     lookbackMinutes: p.LOOKBACK_MINUTES,
+    watchLookbackHours: p.WATCH_LOOKBACK_HOURS,
     pageSize: p.ACR_PAGE_SIZE,
     maxPagesPerInstance: p.ACR_MAX_PAGES,
     fetchConcurrency: p.FETCH_CONCURRENCY,

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { FailingImage, InstanceCursor, OpenTask } from '../model/checkpoint.js';
+import type { Cursor, FailingImage, WatchedSync } from '../model/state.js';
 import type { SyncTask } from '../model/task.js';
 import { classify } from './classify.js';
-import { OPEN_MAX_AGE_MS, OVERLAP_MS, lowerBound } from './cursor.js';
-import type { ScanResult } from './scan.js';
+import { CLOCK_SKEW_MS, OVERLAP_MS } from './scan.js';
 
 /** Why a task did or did not become an alert; counted per run so that a log line can say why. */
 export type Reason =
@@ -14,18 +13,18 @@ export type Reason =
   | 'succeeded'
   | 'canceled'
   | 'unknown-status'
-  | 'held-transient';
+  | 'held-transient'
+  | 'watch-limit';
 
 /** A failing image whose sync succeeded later. */
 export interface Recovery {
   success: SyncTask;
-  failure: FailingImage;
-  /** The failure was found in this same run: it is reported only as recovered. */
+  failure: Pick<FailingImage, 'since' | 'taskId' | 'issue'>;
+  /** The failure itself was never announced: it failed and recovered before a run could say so. */
   sameRun: boolean;
 }
 
 export interface DetectOptions {
-  lookbackMs: number;
   /** A task PENDING or SYNCHRONIZING longer than this is stuck. */
   stuckAfterMs: number;
   /**
@@ -35,143 +34,317 @@ export interface DetectOptions {
   transient?: { minFailures: number; windowMs: number; persistMs: number };
 }
 
-export interface Detection {
+/** Tasks to judge, as the scan (or a re-check) read them. */
+export interface Batch {
+  tasks: readonly SyncTask[];
+  /** Tasks created before this are outside the window, unless watched. */
+  lo: number;
+  /** Only unfinished syncs are wanted (below the first look-back). */
+  watchOnly: boolean;
+}
+
+/** What the store knows of a batch's tasks and images: claimed failures, and failing-image rows. */
+export interface Known {
+  handled: ReadonlySet<string>;
+  failing: ReadonlyMap<string, FailingImage>;
+}
+
+/** What a batch means, and the rows it changes. */
+export interface Changes {
   failures: SyncTask[];
   recoveries: Recovery[];
   /** Tasks to announce as stuck now, and stuck tasks that finished (`unstuck`). */
   stuck: SyncTask[];
   unstuck: SyncTask[];
-  cursor: InstanceCursor;
+  /** Failures claimed now: each gets a row saying so, while it can still be re-read. */
+  handled: SyncTask[];
+  watch: WatchedSync[];
+  unwatch: string[];
+  /** Failing-image rows to write, by image key; null deletes one. */
+  failing: Map<string, FailingImage | null>;
   reasons: Record<Reason, number>;
-  /** Statuses outside the documented set, to log. */
   unknownStatuses: string[];
-  /** Watched tasks no longer returned by a complete scan, or unfinished for too long. */
-  stoppedWatching: string[];
 }
 
 const RUNNING = new Set(['PENDING', 'SYNCHRONIZING']);
-/** A failing image is remembered this long for its recovery notice. */
+/** A failing image is remembered this long after its last failure, for its recovery notice. */
 export const FAILING_MAX_AGE_MS = 7 * 24 * 3_600_000;
+/** Watched syncs per instance: beyond this, new unfinished syncs are counted in the summary, not watched. */
+export const MAX_WATCHED = 5_000;
+/** Transient failures held back per instance: beyond this, one is announced at once rather than held. */
+export const MAX_HELD = 2_000;
+/** Settled task ids remembered from the overlap; in a burst beyond this, late arrivals are told apart by lookups. */
+export const MAX_RECENT = 1_000;
 
 /**
  * What "the same image" means for recovery: the same sync rule to the same target repository and tag. Hashed to 16
- * characters: a burst after an outage remembers thousands of these in the checkpoint.
+ * characters: a burst after an outage remembers thousands of these.
  */
 export function imageKey(t: SyncTask): string {
   return createHash('sha256').update(`${t.ruleId ?? ''}|${t.to.regionId}/${t.to.instanceId}|${t.to.namespace}/${t.to.repo}:${t.to.tag}`).digest('base64url').slice(0, 16);
 }
 
-const zero = (): Record<Reason, number> => ({
-  'new-failure': 0, 'already-announced': 0, 'before-window': 0, 'still-running': 0, succeeded: 0, canceled: 0, 'unknown-status': 0, 'held-transient': 0,
+export const zeroReasons = (): Record<Reason, number> => ({
+  'new-failure': 0, 'already-announced': 0, 'before-window': 0, 'still-running': 0, succeeded: 0, canceled: 0, 'unknown-status': 0, 'held-transient': 0, 'watch-limit': 0,
 });
+const emptyChanges = (): Changes => ({ failures: [], recoveries: [], stuck: [], unstuck: [], handled: [], watch: [], unwatch: [], failing: new Map(), reasons: zeroReasons(), unknownStatuses: [] });
 
 /**
- * Decides which tasks are failures not announced before, which failing images recovered, which tasks are stuck,
- * and the cursor for the next run. Pure.
- * - `ERROR` tasks not in `handled` are new failures, whatever order or page they came in.
- * - A `SUCCESS` later than a remembered failure of the same image is a recovery; if that failure was found in this
- *   same run, it is reported only as recovered.
- * - Unfinished tasks (and unknown statuses, defensively) are watched, so one that fails later is still caught; one
- *   unfinished for longer than `stuckAfterMs` is stuck, once.
- * - The watermark advances only after a complete scan; an incomplete one is resumed by the next run.
+ * Decides, one batch at a time and in whatever order batches come, which tasks are failures not announced before,
+ * which failing images recovered, which syncs are stuck or finished, and which rows that changes. Pure: what the store
+ * holds is handed in (`Known`), and the batches of one run share what they learned (a success read before an older
+ * failure of the same image makes that failure a recovery).
+ * - An `ERROR` task is a new failure unless a run claimed it before (or this one did).
+ * - A `SUCCESS` later than a remembered failure of the same image is a recovery; a failure that recovered within the
+ *   same run is reported only as recovered.
+ * - Unfinished syncs (and undocumented statuses, defensively) are watched, at most MAX_WATCHED; one unfinished longer
+ *   than `stuckAfterMs` is stuck, once.
  */
-export function detect(prev: InstanceCursor | undefined, scan: Pick<ScanResult, 'tasks' | 'complete' | 'order' | 'totalCount'>, now: number, opts: DetectOptions): Detection {
-  const lookbackMs = opts.lookbackMs;
-  const tr = opts.transient;
-  const lb = lowerBound(prev, now, lookbackMs);
-  const open: Record<string, OpenTask> = { ...prev?.open };
-  const handled: Record<string, number> = { ...prev?.handled };
-  const failing: Record<string, FailingImage> = { ...prev?.failing };
-  const reasons = zero();
-  let failures: SyncTask[] = [];
-  const recoveries: Recovery[] = [];
-  const stuck: SyncTask[] = [];
-  const unstuck: SyncTask[] = [];
-  const unknownStatuses = new Set<string>();
-  const returned = new Set<string>();
-  const newThisRun = new Set<string>();
+export class InstanceDetector {
+  /** Watched syncs, as they stand after the batches so far. */
+  readonly watched: Map<string, WatchedSync>;
+  /** Held transient failures: image key -> when the image began failing. */
+  readonly held: Map<string, number>;
+  private readonly claimed = new Set<string>();
+  private readonly known: ReadonlySet<string>;
+  /** Settled tasks judged near the newest time read, for the cursor's `recent`. */
+  private readonly settled = new Map<string, number>();
+  private newest = Number.NEGATIVE_INFINITY;
+  private readonly successAt = new Map<string, number>();
+  private readonly failingNow = new Map<string, FailingImage | null>();
 
-  // Oldest first, so a failure and a later success of the same image in one run read as "failed, then recovered".
-  for (const t of [...scan.tasks].sort((a, b) => a.createTime - b.createTime)) {
-    returned.add(t.taskId);
-    if (t.createTime < lb && !(t.taskId in open)) {
-      reasons['before-window'] += 1;
-      continue;
+  constructor(
+    private readonly prev: Cursor | undefined,
+    watched: readonly WatchedSync[],
+    private readonly now: number,
+    private readonly opts: DetectOptions,
+  ) {
+    this.watched = new Map(watched.map((w) => [w.task.taskId, w]));
+    this.held = new Map(Object.entries(prev?.held ?? {}));
+    this.known = new Set(prev?.recent ?? []);
+  }
+
+  /** A settled task the last run judged in the overlap it reads again: nothing more to learn from it. */
+  private seenBefore(t: SyncTask): boolean {
+    return this.known.has(t.taskId) && !this.watched.has(t.taskId) && (t.status === 'ERROR' || t.status === 'SUCCESS' || t.status === 'CANCELED');
+  }
+
+  private remember(t: SyncTask): void {
+    if (this.suspect(t)) return;
+    if (t.createTime > this.newest) {
+      this.newest = t.createTime;
+      for (const [id, at] of this.settled) if (at < this.newest - OVERLAP_MS) this.settled.delete(id);
     }
-    const wasStuck = open[t.taskId]?.stuck === true;
-    if (t.status === 'ERROR') {
-      delete open[t.taskId];
-      if (t.taskId in handled) reasons['already-announced'] += 1;
-      else {
-        handled[t.taskId] = t.createTime;
-        reasons['new-failure'] += 1;
-        const key = imageKey(t);
-        const f = failing[key];
-        const inWindow = f?.windowStart !== undefined && tr !== undefined && t.createTime - f.windowStart <= tr.windowMs;
-        const count = inWindow ? (f?.count ?? 0) + 1 : 1;
-        const entry: FailingImage = { since: f?.since ?? t.createTime, lastFailure: t.createTime, taskId: t.taskId, issue: t.issue, count, windowStart: inWindow ? f!.windowStart : t.createTime };
-        const hold = tr !== undefined && tr.minFailures > 1 && classify(t.issue).transient && count < tr.minFailures && t.createTime - entry.since < tr.persistMs;
-        if (hold) {
-          // Not announced yet: a transient cause usually passes; it is announced if it repeats or persists.
-          failing[key] = { ...entry, held: t };
-          reasons['held-transient'] += 1;
-        } else {
-          failing[key] = entry;
-          failures.push(t);
-          newThisRun.add(t.taskId);
+    if (t.createTime >= this.newest - OVERLAP_MS && this.settled.size < MAX_RECENT) this.settled.set(t.taskId, t.createTime);
+  }
+
+  /** The claimed-failure and failing-image rows a batch needs looked up. */
+  needs(batch: Batch): { taskIds: string[]; imageKeys: string[] } {
+    const taskIds: string[] = [];
+    const imageKeys = new Set<string>();
+    const top = this.prev?.top;
+    for (const t of batch.tasks) {
+      if (!this.judged(t, batch) || this.seenBefore(t)) continue;
+      // A failure can only have been claimed if an earlier read saw it: created no later than the newest time read,
+      // or with a time that never moved the watermark, or a watched sync re-read.
+      if (t.status === 'ERROR' && ((top !== undefined && t.createTime <= top) || this.suspect(t) || this.watched.has(t.taskId))) taskIds.push(t.taskId);
+      if ((t.status === 'ERROR' || t.status === 'SUCCESS') && !this.failingNow.has(imageKey(t))) imageKeys.add(imageKey(t));
+    }
+    return { taskIds, imageKeys: [...imageKeys] };
+  }
+
+  private suspect(t: SyncTask): boolean {
+    return t.timeInSeconds === true || t.createTime > this.now + CLOCK_SKEW_MS;
+  }
+
+  /** Whether a task of this batch is judged at all: inside the window, or watched; below the look-back only if unfinished. */
+  private judged(t: SyncTask, batch: Batch): boolean {
+    if (this.watched.has(t.taskId)) return true;
+    if (t.createTime < batch.lo) return false;
+    return !batch.watchOnly || (t.status !== 'ERROR' && t.status !== 'SUCCESS' && t.status !== 'CANCELED');
+  }
+
+  /** The failing-image row as this run last left it, or as the store holds it (one stored past its age is gone). */
+  private failingRow(key: string, known: Known): FailingImage | undefined {
+    if (this.failingNow.has(key)) return this.failingNow.get(key) ?? undefined;
+    const f = known.failing.get(key);
+    return f && this.now - f.lastFailure <= FAILING_MAX_AGE_MS ? f : undefined;
+  }
+
+  private setFailing(c: Changes, key: string, f: FailingImage | null): void {
+    this.failingNow.set(key, f);
+    c.failing.set(key, f);
+    if (!f?.held) this.held.delete(key);
+    else if (this.held.has(key) || this.held.size < MAX_HELD) this.held.set(key, f.since);
+  }
+
+  /** Judges one batch; `known` holds what `needs(batch)` asked for. */
+  take(batch: Batch, known: Known): Changes {
+    const c = emptyChanges();
+    const newHere = new Set<string>();
+    const unknown = new Set<string>();
+    // Oldest first, so a failure and a later success of the same image in one batch read as "failed, then recovered".
+    for (const t of [...batch.tasks].sort((a, b) => a.createTime - b.createTime)) {
+      if (!this.judged(t, batch)) {
+        c.reasons['before-window'] += 1;
+        continue;
+      }
+      const was = this.watched.get(t.taskId);
+      if (t.status === 'ERROR' || t.status === 'SUCCESS' || t.status === 'CANCELED') this.remember(t);
+      if (this.seenBefore(t)) {
+        c.reasons[t.status === 'ERROR' ? 'already-announced' : t.status === 'SUCCESS' ? 'succeeded' : 'canceled'] += 1;
+        continue;
+      }
+      if (t.status === 'ERROR') {
+        this.unwatch(c, t.taskId);
+        if (known.handled.has(t.taskId) || this.claimed.has(t.taskId)) {
+          c.reasons['already-announced'] += 1;
+          continue;
         }
-      }
-    } else if (t.status === 'SUCCESS' || t.status === 'CANCELED') {
-      delete open[t.taskId];
-      reasons[t.status === 'SUCCESS' ? 'succeeded' : 'canceled'] += 1;
-      if (wasStuck) unstuck.push(t);
-      const key = imageKey(t);
-      const f = failing[key];
-      if (t.status === 'SUCCESS' && f && t.createTime > f.lastFailure) {
-        // A failure that was held back and never announced recovers quietly.
-        if (!f.held) recoveries.push({ success: t, failure: f, sameRun: newThisRun.has(f.taskId) });
-        delete failing[key];
-      }
-    } else {
-      if (!RUNNING.has(t.status)) unknownStatuses.add(t.status || '(empty)');
-      const isStuck = now - t.createTime > opts.stuckAfterMs;
-      if (isStuck && !wasStuck) stuck.push(t);
-      open[t.taskId] = { createTime: t.createTime, status: t.status, firstSeen: open[t.taskId]?.firstSeen ?? now, ...(isStuck || wasStuck ? { stuck: true } : {}) };
-      reasons[RUNNING.has(t.status) ? 'still-running' : 'unknown-status'] += 1;
-    }
-  }
-  // Held transient failures that have now persisted long enough are announced.
-  if (tr) {
-    for (const [k, f] of Object.entries(failing)) {
-      if (f.held && now - f.since >= tr.persistMs) {
-        failures.push(f.held);
-        const { held: _released, ...rest } = f;
-        failing[k] = rest;
+        this.claimed.add(t.taskId);
+        c.handled.push(t);
+        c.reasons['new-failure'] += 1;
+        this.failure(c, t, known, newHere);
+      } else if (t.status === 'SUCCESS' || t.status === 'CANCELED') {
+        this.unwatch(c, t.taskId);
+        c.reasons[t.status === 'SUCCESS' ? 'succeeded' : 'canceled'] += 1;
+        if (was?.stuck) c.unstuck.push(t);
+        if (t.status === 'SUCCESS') this.success(c, t, known, newHere);
+      } else {
+        if (!RUNNING.has(t.status)) unknown.add(t.status || '(empty)');
+        this.running(c, t, was);
       }
     }
+    c.unknownStatuses = [...unknown];
+    return c;
   }
-  // A failure that recovered within this run is reported as recovered only.
-  const recoveredNow = new Set(recoveries.filter((r) => r.sameRun).map((r) => r.failure.taskId));
-  failures = failures.filter((t) => !recoveredNow.has(t.taskId));
-  for (const [k, f] of Object.entries(failing)) if (now - f.lastFailure > FAILING_MAX_AGE_MS) delete failing[k];
 
-  const stoppedWatching: string[] = [];
-  for (const [id, t] of Object.entries(open)) {
-    const vanished = scan.complete && !returned.has(id) && t.createTime >= lb;
-    if (vanished || now - t.createTime > OPEN_MAX_AGE_MS) {
-      delete open[id];
-      stoppedWatching.push(id);
+  private failure(c: Changes, t: SyncTask, known: Known, newHere: Set<string>): void {
+    const key = imageKey(t);
+    const laterSuccess = this.successAt.get(key);
+    if (laterSuccess !== undefined && laterSuccess > t.createTime) {
+      // A newer success of this image was already read this run: it failed and recovered before anyone was told.
+      c.recoveries.push({ success: this.lastSuccess.get(key)!, failure: { since: t.createTime, taskId: t.taskId, issue: t.issue }, sameRun: true });
+      return;
     }
+    const f = this.failingRow(key, known);
+    const tr = this.opts.transient;
+    const since = Math.min(f?.since ?? t.createTime, t.createTime);
+    const base: FailingImage = {
+      since, lastFailure: Math.max(f?.lastFailure ?? t.createTime, t.createTime), taskId: t.createTime >= (f?.lastFailure ?? 0) ? t.taskId : f!.taskId, issue: t.createTime >= (f?.lastFailure ?? 0) ? t.issue : f!.issue,
+      ...(f?.route ? { route: f.route } : {}),
+      image: `${t.from.namespace}/${t.from.repo}:${t.from.tag}`, target: [t.to.regionId, t.to.instanceId].filter(Boolean).join('/'), ...(t.ruleId ? { rule: t.ruleId } : {}),
+    };
+    if (!tr || tr.minFailures <= 1 || !classify(t.issue).transient) {
+      this.setFailing(c, key, base);
+      c.failures.push(t);
+      newHere.add(t.taskId);
+      return;
+    }
+    // Transient: count the failures of this image within the window, whatever order they are read in.
+    const recent = [...(f?.recent ?? (f ? [f.lastFailure] : [])), t.createTime].sort((a, b) => a - b).slice(-tr.minFailures);
+    const latest = recent[recent.length - 1]!;
+    const repeated = recent.length >= tr.minFailures && latest - recent[0]! <= tr.windowMs;
+    const persisted = latest - since >= tr.persistMs;
+    const newest = f?.held && f.held.createTime > t.createTime ? f.held : t;
+    const canHold = this.held.has(key) || this.held.size < MAX_HELD;
+    if (!repeated && !persisted && canHold) {
+      // Not announced yet: a transient cause usually passes; it is announced if it repeats or persists.
+      this.setFailing(c, key, { ...base, recent, held: newest });
+      c.reasons['held-transient'] += 1;
+      return;
+    }
+    this.setFailing(c, key, { ...base, recent });
+    c.failures.push(newest);
+    newHere.add(newest.taskId);
   }
 
-  const newest = scan.tasks.reduce((m, t) => Math.max(m, t.createTime), Number.NEGATIVE_INFINITY);
-  const watermark = scan.complete
-    ? Math.max(prev?.watermark ?? lb + OVERLAP_MS, newest)
-    : (prev?.watermark ?? lb + OVERLAP_MS);
-  const cursor: InstanceCursor = { watermark, order: scan.order, total: scan.totalCount, open, handled, ...(Object.keys(failing).length > 0 ? { failing } : {}) };
-  // What lies below the next scan's bound is never re-read, so its handled marks can go.
-  const nextLb = lowerBound(cursor, now, lookbackMs);
-  for (const [id, created] of Object.entries(handled)) if (created < nextLb) delete handled[id];
+  private readonly lastSuccess = new Map<string, SyncTask>();
 
-  return { failures, recoveries, stuck, unstuck, cursor, reasons, unknownStatuses: [...unknownStatuses], stoppedWatching };
+  private success(c: Changes, t: SyncTask, known: Known, newHere: Set<string>): void {
+    const key = imageKey(t);
+    if ((this.successAt.get(key) ?? Number.NEGATIVE_INFINITY) < t.createTime) {
+      this.successAt.set(key, t.createTime);
+      this.lastSuccess.set(key, t);
+    }
+    const f = this.failingRow(key, known);
+    if (!f || t.createTime <= f.lastFailure) return;
+    // A failure that was held back and never announced recovers quietly.
+    if (!f.held) {
+      const sameRun = newHere.has(f.taskId);
+      c.recoveries.push({ success: t, failure: f, sameRun });
+      if (sameRun) c.failures = c.failures.filter((x) => x.taskId !== f.taskId);
+    }
+    this.setFailing(c, key, null);
+  }
+
+  private running(c: Changes, t: SyncTask, was: WatchedSync | undefined): void {
+    const isStuck = this.now - t.createTime > this.opts.stuckAfterMs;
+    if (isStuck && !was?.stuck) c.stuck.push(t);
+    c.reasons[RUNNING.has(t.status) ? 'still-running' : 'unknown-status'] += 1;
+    if (!was && this.watched.size >= MAX_WATCHED) {
+      c.reasons['watch-limit'] += 1;
+      return;
+    }
+    const next: WatchedSync = { task: t, firstSeen: was?.firstSeen ?? this.now, ...(isStuck || was?.stuck ? { stuck: true } : {}) };
+    // A watched sync whose row says the same needs no write.
+    if (was && !was.partial && !was.misses && was.task.status === t.status && Boolean(was.stuck) === Boolean(next.stuck)) return;
+    this.watched.set(t.taskId, next);
+    c.watch.push(next);
+  }
+
+  private unwatch(c: Changes, taskId: string): void {
+    if (this.watched.delete(taskId)) c.unwatch.push(taskId);
+  }
+
+  /** Marks watched syncs a re-check did not find; after `limit` misses in a row one stops being watched (it is gone). */
+  missed(taskIds: readonly string[], limit: number): Changes & { gone: string[] } {
+    const c = { ...emptyChanges(), gone: [] as string[] };
+    for (const id of taskIds) {
+      const w = this.watched.get(id);
+      if (!w) continue;
+      const misses = (w.misses ?? 0) + 1;
+      if (misses >= limit) {
+        this.unwatch(c, id);
+        c.gone.push(id);
+      } else {
+        const next = { ...w, misses };
+        this.watched.set(id, next);
+        c.watch.push(next);
+      }
+    }
+    return c;
+  }
+
+  /** Image keys of held transient failures that have now been failing for long enough to announce. */
+  dueHeld(): string[] {
+    const persist = this.opts.transient?.persistMs;
+    if (persist === undefined) return [];
+    return [...this.held].filter(([, since]) => this.now - since >= persist).map(([k]) => k);
+  }
+
+  /** Announces the held failures among `rows` (looked up for `dueHeld()`) that are still held. */
+  release(rows: ReadonlyMap<string, FailingImage>): Changes {
+    const c = emptyChanges();
+    for (const key of this.dueHeld()) {
+      const f = this.failingRow(key, { handled: new Set(), failing: rows });
+      if (!f?.held) {
+        this.held.delete(key);
+        continue;
+      }
+      const { held, ...rest } = f;
+      this.setFailing(c, key, rest);
+      c.failures.push(held);
+    }
+    return c;
+  }
+
+  /**
+   * What the cursor keeps of detection: held failures, how many syncs are watched, and the settled tasks within the
+   * overlap below `top` (the next scan reads them again).
+   */
+  cursorPart(top: number | undefined): Pick<Cursor, 'held' | 'watching' | 'recent'> {
+    const recent = top === undefined ? [] : [...this.settled].filter(([, at]) => at >= top - OVERLAP_MS).map(([id]) => id).sort();
+    return { ...(this.held.size > 0 ? { held: Object.fromEntries(this.held) } : {}), watching: this.watched.size, ...(recent.length > 0 ? { recent } : {}) };
+  }
 }

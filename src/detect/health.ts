@@ -1,5 +1,5 @@
 import type { MonitorAlert } from '../model/alert.js';
-import type { InstanceHealth } from '../model/checkpoint.js';
+import type { InstanceHealth } from '../model/state.js';
 
 /** After this many consecutive runs that cannot read an instance, the channel is told (BLIND_AFTER_RUNS). */
 export const DEFAULT_BLIND_AFTER_RUNS = 3;

@@ -1,33 +1,54 @@
-import type { Order } from '../model/checkpoint.js';
+import type { Cursor, Gap, Order } from '../model/state.js';
 import type { Page, SyncTask } from '../model/task.js';
 
-export type StopReason = 'reached-window' | 'last-page' | 'max-pages' | 'budget';
+/** Tasks can show up in the list after newer ones; each scan re-reads this far below the newest time read. */
+export const OVERLAP_MS = 5 * 60_000;
+/** A CreateTime further ahead of our clock than this is not trusted to move the watermark. */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+/** Unread stretches kept per instance; beyond this the oldest two are merged (their overlap is read again). */
+export const MAX_GAPS = 4;
+
+export type StopReason = 'reached-window' | 'end-of-list' | 'max-pages' | 'budget' | 'repeated-page';
 
 export interface ScanInput {
-  /** Tasks created before this are not needed: they were settled in earlier runs. */
-  lowerBound: number;
-  /** What the previous run observed, to go straight to the newest page. */
-  orderHint?: Order;
-  lastTotal?: number;
-  /** Newest CreateTime the previous run read; with lastTotal, tells whether the list grew by more than was seen. */
-  lastWatermark?: number;
+  /** Absent on the first run. */
+  cursor?: Cursor;
+  now: number;
+  lookbackMs: number;
+  /** On the first run, how far below the look-back unfinished syncs are looked for (to watch; never announced). */
+  discoveryMs: number;
   pageSize: number;
+  /** Pages per instance per run. */
   maxPages: number;
+  /** The top pass reads on down to this time (below its window) when watched syncs are re-read by reading back. */
+  sweepTo?: number;
   fetchPage(pageNo: number): Promise<Page<SyncTask>>;
   /** False once fetching must stop to leave time for delivery. */
   hasTime(): boolean;
 }
 
-export interface ScanResult {
-  /** Every task read, once each (pages can overlap when the list shifts between calls). */
+/** Tasks as read, a page at a time, each task once per run. */
+export interface ScanBatch {
   tasks: SyncTask[];
+  /** The bottom of the stretch this pass reads: a task created earlier is outside it (already read, or before the window). */
+  lo: number;
+  /** Only unfinished syncs are wanted from this pass. */
+  watchOnly: boolean;
+}
+
+export interface ScanResult {
+  /** The cursor's reading parts for the next run. */
+  cursor: Pick<Cursor, 'top' | 'gaps' | 'order' | 'pageSize' | 'rate' | 'total'>;
   pagesRead: number;
-  order: Order;
-  totalCount: number;
-  /** True when every task created at or after `lowerBound` was read. */
+  tasksRead: number;
+  /** True when nothing within the window is left unread (stretches only watched syncs are wanted from do not count). */
   complete: boolean;
   stoppedBecause: StopReason;
   dropped: string[];
+  /** CreateTimes not trusted (ahead of the clock, or given in seconds), and pages that repeated the one before. */
+  anomalies: { futureTimes: number; secondsTimes: number; repeatedPages: number };
+  /** How far down the top pass read: watched syncs created since were re-read with it. */
+  coveredTo?: number;
 }
 
 type Observed = Order | 'flat';
@@ -49,111 +70,244 @@ export function pageOrder(items: readonly SyncTask[]): Observed {
 
 const lastPageOf = (total: number, size: number) => Math.max(1, Math.ceil(total / Math.max(1, size)));
 const minTime = (items: readonly SyncTask[]) => items.reduce((m, t) => Math.min(m, t.createTime), Number.POSITIVE_INFINITY);
+const maxTime = (items: readonly SyncTask[]) => items.reduce((m, t) => Math.max(m, t.createTime), Number.NEGATIVE_INFINITY);
+const sameIds = (a: readonly SyncTask[], b: readonly SyncTask[] | undefined) => b !== undefined && a.length > 0 && a.length === b.length && a.every((t, i) => t.taskId === b[i]!.taskId);
 
 /**
- * Reads as few pages as the observed order allows while reading every task created at or after `lowerBound`:
- * - newest first: pages 1, 2, ... until a page reaches below the bound;
- * - oldest first: the last page, then backwards until a page reaches below the bound;
- * - anything else (or a page that contradicts the order): every page, up to `maxPages`.
- * With nothing new, that is one page in either order once the previous run's order and total are known.
+ * Reads an instance's sync tasks, yielding them a page at a time. First the top: from the newest page down to a
+ * little below the newest time the last run read (newest-first lists forward from page 1, oldest-first lists back from
+ * the last page, any other order every page). Then the stretches earlier runs left unread, newest first, each found
+ * from the position it was left at and confirmed by the pages' contents. A pass is complete only when a page reaches
+ * below its bound or the list ends (a short or empty page): never because TotalCount or a page count says so. A page
+ * that repeats the previous one ends the pass incomplete. Whatever the time or page budget leaves unread is kept as a
+ * gap for the next run, so a backlog is worked down rather than read again from the top.
  */
-export async function scanTasks(input: ScanInput): Promise<ScanResult> {
-  const seen = new Map<string, SyncTask>();
-  const pages = new Map<number, SyncTask[]>();
+export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, ScanResult> {
+  const prev = input.cursor;
+  const seen = new Set<string>();
   const dropped: string[] = [];
-  let total = 0;
-  let size = input.pageSize;
+  const anomalies = { futureTimes: 0, secondsTimes: 0, repeatedPages: 0 };
+  let size = prev?.pageSize ?? input.pageSize;
+  let total: number | undefined;
+  let pages = 0;
+  let tasksRead = 0;
   let observed: Observed = 'flat';
-  // Read through a function: the value changes inside awaited fetches, which TypeScript's narrowing cannot see.
-  const order = (): Observed => observed;
+  let stop: StopReason | undefined;
+  let top = prev?.top;
+  const trusted: SyncTask[] = [];
+  /** The oldest CreateTime the top pass read. */
+  let lowest = Number.POSITIVE_INFINITY;
+  const bound = prev?.top !== undefined ? prev.top - OVERLAP_MS : input.now - input.lookbackMs;
+  const stopAt = Math.min(bound, input.sweepTo ?? bound);
 
-  const fetch = async (n: number): Promise<SyncTask[]> => {
+  /** How many items each page held as the service sent it (parsing may have dropped a malformed one). */
+  const sent = new WeakMap<SyncTask[], number>();
+  const full = (items: SyncTask[]) => (sent.get(items) ?? items.length) >= size;
+  /** Page `n`, or why no more may be read in this run. */
+  const fetch = async (n: number): Promise<SyncTask[] | StopReason> => {
+    if (pages >= input.maxPages) return 'max-pages';
+    if (!input.hasTime()) return 'budget';
     const page = await input.fetchPage(n);
-    pages.set(n, page.items);
+    pages += 1;
     total = page.totalCount;
     // A service that caps PageSize below what was asked reports the size it used; page arithmetic must follow it.
     if (page.pageSize > 0 && page.pageSize < size) size = page.pageSize;
-    for (const t of page.items) seen.set(t.taskId, t);
     dropped.push(...page.dropped);
     const o = pageOrder(page.items);
     if (o === 'unknown' || (o !== 'flat' && observed !== 'flat' && o !== observed)) observed = 'unknown';
     else if (o !== 'flat' && observed === 'flat') observed = o;
+    sent.set(page.items, page.received ?? page.items.length);
     return page.items;
   };
-  const lastPage = () => lastPageOf(total, size);
-  const done = (stoppedBecause: StopReason): ScanResult => ({
-    tasks: [...seen.values()],
-    pagesRead: pages.size,
-    order: observed === 'flat' ? (input.orderHint ?? 'desc') : observed,
-    totalCount: total,
-    complete: stoppedBecause === 'reached-window' || stoppedBecause === 'last-page',
-    stoppedBecause,
-    dropped,
-  });
-  const limited = (): StopReason | undefined => {
-    if (pages.size >= input.maxPages) return 'max-pages';
-    if (!input.hasTime()) return 'budget';
+  /** The tasks of a page not yielded before in this run, noting which times cannot be trusted. */
+  const fresh = (items: SyncTask[], topPass: boolean): SyncTask[] => {
+    const out = items.filter((t) => !seen.has(t.taskId));
+    for (const t of out) {
+      seen.add(t.taskId);
+      tasksRead += 1;
+      if (t.timeInSeconds) anomalies.secondsTimes += 1;
+      else if (t.createTime > input.now + CLOCK_SKEW_MS) anomalies.futureTimes += 1;
+      else if (topPass) trusted.push(t);
+    }
+    return out;
+  };
+  const order = (): Observed => observed;
+
+  // --- The top pass --------------------------------------------------------------------------------------------
+  const hinted = prev?.order === 'asc' && prev.total !== undefined;
+  let k = hinted ? lastPageOf(prev.total!, size) : 1;
+  let first = await fetch(k);
+  if (typeof first === 'string') return result(first, prev?.gaps ?? [], false);
+  if (hinted && order() !== 'asc' && order() !== 'flat') {
+    // The list is no longer oldest-first: start again from the top.
+    k = 1;
+    const again = await fetch(1);
+    if (typeof again === 'string') return result(again, prev?.gaps ?? [], false);
+    first = again;
+  }
+  const direction: Order = order() === 'flat' ? (prev?.order ?? 'desc') : (order() as Order);
+  let topDone: StopReason | undefined;
+  /** Tasks above the next page the top pass would read: where a gap it leaves starts. */
+  let nextDepth = 0;
+  let last: SyncTask[] | undefined;
+  /**
+   * Yields a page of the top pass and says whether the pass is done with it: it reached below its bound (in a list
+   * whose order holds), or the list ended (a short or empty page, when reading newest-first or in no order).
+   */
+  const takeTop = function* (items: SyncTask[]): Generator<ScanBatch, StopReason | undefined> {
+    if (sameIds(items, last)) {
+      anomalies.repeatedPages += 1;
+      return 'repeated-page';
+    }
+    last = items;
+    const out = fresh(items, true);
+    if (out.length > 0) yield { tasks: out, lo: bound, watchOnly: false };
+    if (items.length > 0) lowest = Math.min(lowest, minTime(items));
+    if (direction !== 'unknown' && order() !== 'unknown' && items.length > 0 && minTime(items) < stopAt) return 'reached-window';
+    if (direction !== 'asc' && !full(items)) return 'end-of-list';
     return undefined;
   };
-  /** Page k, from cache or the API; a StopReason when limits forbid another call. */
-  const page = async (k: number): Promise<SyncTask[] | StopReason> => {
-    const cached = pages.get(k);
-    if (cached) return cached;
-    return limited() ?? fetch(k);
-  };
-  const reachesBelow = (items: SyncTask[]) => items.length > 0 && minTime(items) < input.lowerBound;
-  /**
-   * The list grows by new tasks. If it grew by more than the new tasks this scan saw, some are where the observed
-   * order said they could not be: the order is not what it seemed, so every page must be read.
-   */
-  const unseenGrowth = (): boolean => {
-    if (input.lastTotal === undefined || input.lastWatermark === undefined) return false;
-    const seenNew = [...seen.values()].filter((t) => t.createTime > input.lastWatermark!).length;
-    return total - input.lastTotal > seenNew;
-  };
-  const stopAtWindow = (): Promise<ScanResult> | ScanResult => {
-    if (!unseenGrowth()) return done('reached-window');
-    observed = 'unknown';
-    return readAll();
-  };
 
-  const readAll = async (): Promise<ScanResult> => {
-    for (let k = 1; k <= lastPage(); k++) {
-      const items = await page(k);
-      if (typeof items === 'string') return done(items);
-      if (items.length === 0) break;
+  if (direction === 'asc') {
+    // Oldest first: the newest tasks are on the last page, which TotalCount only suggests. Go on while pages are full.
+    let n = Math.max(k, lastPageOf(total ?? 0, size));
+    let items: SyncTask[] | StopReason = n === k ? first : await fetch(n);
+    while (typeof items !== 'string' && full(items)) {
+      const more = await fetch(n + 1);
+      if (typeof more === 'string' || more.length === 0) break;
+      n += 1;
+      items = more;
     }
-    return done('last-page');
-  };
-
-  const walkForward = async (): Promise<ScanResult> => {
-    for (let k = 1; k <= lastPage(); k++) {
-      const items = await page(k);
-      if (typeof items === 'string') return done(items);
-      if (order() === 'unknown') return readAll();
-      if (items.length === 0) break;
-      if (reachesBelow(items)) return stopAtWindow();
+    if (typeof items !== 'string' && items.length === 0 && n > 1) {
+      // TotalCount said more than there is: the last page with anything is further back.
+      while (n > 1 && typeof items !== 'string' && items.length === 0) items = await fetch(--n);
     }
-    return done('last-page');
-  };
-
-  // Starting from the true last page (the total is known after the first call) also covers a list that grew since
-  // the previous run's hint.
-  const walkBack = async (): Promise<ScanResult> => {
-    for (let k = lastPage(); k >= 1; k--) {
-      const items = await page(k);
-      if (typeof items === 'string') return done(items);
-      if (order() === 'unknown') return readAll();
-      if (reachesBelow(items)) return stopAtWindow();
+    // Walk back towards older pages; the first page is the oldest there is.
+    for (;;) {
+      if (typeof items === 'string') {
+        topDone = items;
+        break;
+      }
+      const done = yield* takeTop([...items].reverse());
+      if (done) {
+        topDone = done;
+        break;
+      }
+      if (n <= 1) {
+        topDone = 'end-of-list';
+        break;
+      }
+      items = await fetch(--n);
+      nextDepth = Math.max(0, (total ?? 0) - (n - 1) * size);
     }
-    return done('last-page');
-  };
+  } else {
+    let items: SyncTask[] | StopReason = first;
+    for (;;) {
+      if (typeof items === 'string') {
+        topDone = items;
+        break;
+      }
+      const done = yield* takeTop(items);
+      nextDepth = k * size;
+      if (done) {
+        topDone = done;
+        break;
+      }
+      items = await fetch(++k);
+    }
+  }
+  const topComplete = topDone === 'end-of-list' || (topDone === 'reached-window' && lowest < bound);
+  for (const t of trusted) top = Math.max(top ?? t.createTime, t.createTime);
 
-  const start = input.orderHint === 'asc' && input.lastTotal !== undefined ? lastPageOf(input.lastTotal, size) : 1;
-  const first = await fetch(start);
-  if (first.length === 0 && start === 1) return done('last-page');
-  const direction = order() === 'flat' ? (input.orderHint ?? 'desc') : order();
-  if (direction === 'unknown') return readAll();
-  if (direction === 'asc') return walkBack();
-  return walkForward();
+  // --- Gaps left unread ------------------------------------------------------------------------------------------
+  const gaps: Gap[] = [];
+  // A list in no order cannot be resumed: its next read starts from the top again.
+  if (!topComplete && lowest !== Number.POSITIVE_INFINITY && direction !== 'unknown') {
+    gaps.push({ hi: lowest, lo: bound, depth: nextDepth, ...(total !== undefined ? { total } : {}) });
+  }
+  // A top pass that reached the end of the list has read all of it: nothing below is left to read.
+  const waiting: Gap[] = topDone === 'end-of-list' ? [] : [...(prev?.gaps ?? [])];
+  if (!prev && topDone !== 'end-of-list') waiting.push({ hi: bound, lo: bound - input.discoveryMs, watchOnly: true, ...(topComplete ? { depth: Math.max(0, nextDepth - size) } : {}), ...(total !== undefined ? { total } : {}) });
+  stop = topDone;
+  for (const gap of waiting.sort((a, b) => b.hi - a.hi)) {
+    if (direction === 'unknown' || stop === 'budget' || stop === 'max-pages') {
+      gaps.push(gap);
+      continue;
+    }
+    const left = yield* readGap(gap);
+    if (left) gaps.push(left);
+  }
+  return result(stop ?? 'reached-window', mergeGaps(gaps), topComplete);
+
+  /** Reads one gap from where it was left; returns what is still unread of it. */
+  async function* readGap(gap: Gap): AsyncGenerator<ScanBatch, Gap | undefined> {
+    const t = total ?? 0;
+    const grown = gap.total !== undefined ? Math.max(0, t - gap.total) : 0;
+    const depth = gap.depth !== undefined ? gap.depth + grown : Math.round(((prev?.rate ?? 0) * Math.max(0, (top ?? gap.hi) - gap.hi)) / 3_600_000);
+    // Positions counted from the newest task; one page shallower than the guess, so the first page read overlaps.
+    const deeper = direction === 'asc' ? -1 : 1;
+    const pageAt = (d: number) => (direction === 'asc' ? lastPageOf(t - d, size) : Math.floor(d / size) + 1);
+    let p = Math.max(1, pageAt(Math.max(0, depth - size)));
+    let stepsBack = 0;
+    let positioned = false;
+    let hi = gap.hi;
+    for (;;) {
+      const items = await fetch(p);
+      if (typeof items === 'string') {
+        stop = items;
+        return { ...gap, hi, depth: direction === 'asc' ? t - (p * size) : (p - 1) * size, total: t };
+      }
+      if (items.length === 0) return undefined;
+      // Tasks between the first page read and the gap's top could sit on the page before: step back until the page
+      // overlaps the top; from there on the pages follow one another.
+      if (!positioned && maxTime(items) < gap.hi && stepsBack < 50 && (direction === 'asc' ? p < lastPageOf(t, size) : p > 1)) {
+        p -= deeper;
+        stepsBack += 1;
+        continue;
+      }
+      positioned = true;
+      const out = fresh(items, false);
+      if (out.length > 0) yield { tasks: out, lo: gap.lo, watchOnly: gap.watchOnly ?? false };
+      hi = Math.min(hi, minTime(items));
+      const ended = direction === 'asc' ? p <= 1 : !full(items);
+      if (minTime(items) < gap.lo || ended) return undefined;
+      p += deeper;
+    }
+  }
+
+  function result(stoppedBecause: StopReason, gaps: Gap[], topComplete: boolean): ScanResult {
+    const span = trusted.length > 1 ? maxTime(trusted) - minTime(trusted) : 0;
+    const measured = span > 0 ? ((trusted.length - 1) * 3_600_000) / span : undefined;
+    const rate = measured === undefined ? prev?.rate : prev?.rate === undefined ? measured : (prev.rate + measured) / 2;
+    return {
+      cursor: {
+        ...(top !== undefined ? { top } : {}),
+        gaps,
+        order: observed === 'flat' ? (prev?.order ?? 'desc') : (observed as Order),
+        ...(size !== input.pageSize ? { pageSize: size } : {}),
+        ...(rate !== undefined ? { rate: Math.round(rate * 10) / 10 } : {}),
+        ...(total !== undefined ? { total } : prev?.total !== undefined ? { total: prev.total } : {}),
+      },
+      pagesRead: pages,
+      tasksRead,
+      complete: topComplete && !gaps.some((g) => !g.watchOnly),
+      stoppedBecause,
+      dropped,
+      anomalies,
+      ...(lowest !== Number.POSITIVE_INFINITY ? { coveredTo: lowest } : {}),
+    };
+  }
+}
+
+/** Gaps newest first, at most MAX_GAPS: the two oldest merge into one that spans both. */
+function mergeGaps(gaps: Gap[]): Gap[] {
+  const out = [...gaps].sort((a, b) => b.hi - a.hi);
+  while (out.filter((g) => !g.watchOnly).length > MAX_GAPS) {
+    const live = out.filter((g) => !g.watchOnly);
+    const a = live[live.length - 2]!;
+    const b = live[live.length - 1]!;
+    out.splice(out.indexOf(b), 1);
+    out[out.indexOf(a)] = { hi: a.hi, lo: Math.min(a.lo, b.lo), ...(a.depth !== undefined ? { depth: a.depth } : {}), ...(a.total !== undefined ? { total: a.total } : {}) };
+  }
+  return out;
 }

@@ -12,10 +12,13 @@ import { createDingTalkNotifier } from '../notify/dingtalk.js';
 import type { Target } from '../notify/deliver.js';
 import { createSlackNotifier } from '../notify/slack.js';
 import type { Notifier } from '../notify/types.js';
+import { withRetry } from '../lib/retry.js';
 import type { PlanSettings } from '../plan/plan.js';
-import { createFileStore } from '../state/file.js';
-import type { StateStore } from '../state/store.js';
-import { createTablestoreStore } from '../state/tablestore.js';
+import { FileTable } from '../state/file.js';
+import { OverlayTable } from '../state/overlay.js';
+import { StateStore, type LegacySource } from '../state/state.js';
+import type { RowTable } from '../state/table.js';
+import { createTablestoreTable } from '../state/tablestore.js';
 
 /** The parts of Function Compute's `context` this function reads. */
 export interface FcContext {
@@ -62,10 +65,13 @@ export function credentialsFrom(context: FcContext, config: Config): Credentials
   ]);
 }
 
-/** The checkpoint store the config names. */
-export function storeFor(config: Config, credentials: Credentials): StateStore {
-  if (config.store.kind === 'file') return createFileStore(config.store.path);
-  return createTablestoreStore({ ...config.store, key: config.stateKey, credentials });
+/** Preferred timeout of one state request. */
+const STATE_CALL_TIMEOUT_MS = 5_000;
+
+/** The state table the config names: Tablestore in Function Compute, a local file otherwise. */
+export function tableFor(config: Config, credentials: Credentials): RowTable & LegacySource {
+  if (config.store.kind === 'file') return new FileTable(config.store.path);
+  return createTablestoreTable({ ...config.store, credentials });
 }
 
 /** Every channel of every route, in route order, each with `notify` building its notifier. */
@@ -115,6 +121,10 @@ export function buildRunDeps(opts: {
   const timeoutSec = context.function?.timeout ?? LOCAL_TIMEOUT_SEC;
   const budget = Budget.forTimeout(clock, opts.startedAt, timeoutSec);
   const routes = dryRun ? dryRunRoutes(config.routes) : config.routes;
+  const table = tableFor(config, credentials);
+  // A dry run reads the real state and keeps its writes in memory.
+  const store = new StateStore(dryRun ? new OverlayTable(table) : table, config.stateKey, (label, fn) =>
+    withRetry(fn, { budget, log, label, attemptTimeoutMs: STATE_CALL_TIMEOUT_MS, retries: 3 }));
   const sink = opts.dryRunSink;
   const targets = dryRun
     ? targetsOf(routes, (route, channel) => createCaptureNotifier(channel, (payload) => sink?.(targetId(route.name, channel), channel, payload)))
@@ -123,8 +133,9 @@ export function buildRunDeps(opts: {
     clock,
     budget,
     log,
-    store: storeFor(config, credentials),
+    store,
     observe: {
+      store,
       crFor(regionId) {
         let c = clients.get(regionId);
         if (!c) {
@@ -142,11 +153,13 @@ export function buildRunDeps(opts: {
         maxPages: config.maxPagesPerInstance,
         concurrency: config.fetchConcurrency,
         lookbackMs: config.lookbackMinutes * 60_000,
+        discoveryMs: config.watchLookbackHours * 3_600_000,
+        blindAfterRuns: config.blindAfterRuns,
         stuckAfterMs: config.stuckAfterMinutes * 60_000,
         transient: { minFailures: config.transient.minFailures, windowMs: config.transient.windowMinutes * 60_000, persistMs: config.transient.persistMinutes * 60_000 },
       },
     },
-    plan: { routes, silences: config.silences, blindAfterRuns: config.blindAfterRuns },
+    plan: { routes, silences: config.silences },
     targets,
     runId: opts.runId,
     dryRun,

@@ -1,137 +1,237 @@
-import { observeInstances, type InstanceOutcome } from '../detect/observe.js';
-import { CheckpointConflictError, describeError } from '../lib/errors.js';
+import pLimit from 'p-limit';
+import type { Changes } from '../detect/detect.js';
+import { observeInstance, type InstanceReport, type Judged } from '../detect/observe.js';
+import { describeError } from '../lib/errors.js';
 import { canonicalJson } from '../lib/json.js';
-import { withRetry } from '../lib/retry.js';
-import type { Checkpoint, Lease } from '../model/checkpoint.js';
-import { deliver, planDelivery, type DeliveryReport } from '../notify/deliver.js';
-import { planRun } from '../plan/plan.js';
+import { isFailure, type Alert } from '../model/alert.js';
+import type { ChannelPause, Control, Cursor } from '../model/state.js';
+import { deliverTo, planDelivery, type TargetResult } from '../notify/deliver.js';
+import { alertsOf } from '../plan/alerts.js';
+import { tagOwners, type StillFailing } from '../plan/digest.js';
+import { RunPlanner } from '../plan/plan.js';
+import { write } from '../state/rows.js';
+import type { WriteOp } from '../state/table.js';
 import type { RunDeps } from './deps.js';
+import { ControlLease, heldByOther, LostRace } from './lease.js';
 import { buildSummary, type Outcome, type RunSummary } from './summary.js';
 
 export type { Outcome, RunSummary } from './summary.js';
 
-const STATE_CALL_TIMEOUT_MS = 5_000;
-
-type StateCall = <T>(label: string, fn: (t: number) => Promise<T>) => Promise<T>;
-
-/** True when a lease held by someone else is still in force. */
-export function heldByOther(lease: Lease | undefined, me: string, now: number): boolean {
-  return lease !== undefined && lease.owner !== me && lease.until > now;
+/** What the run claimed, for its summary. */
+interface Tally {
+  failures: number;
+  recovered: number;
+  stuck: number;
+  muted: number;
+  /** Rows of owed alerts this run wrote, by target. */
+  owedNow: Map<string, number>;
 }
 
 /**
- * One run: load the checkpoint, read each instance's tasks, find failures not announced yet, claim them in the
- * checkpoint (a conditional write, so an overlapping run that read the same state loses and stops), deliver, and save
- * what was delivered. A dry run delivers the same way to notifiers that capture, and saves nothing. Returns the
- * summary; throws only when the checkpoint cannot be read or the final save fails, so the platform's retry or the
- * next run picks the work up.
+ * One run: read the state's starting rows; observe each instance (most behind first), claiming each judged chunk as
+ * it comes (the lease, then the alerts owed, the failures claimed, watched syncs and failing images, in that order, so
+ * a run killed anywhere leaves nothing half-known); raise notices and digests; store the cursors; deliver what each
+ * target is owed; release the lease with what is still owed. A dry run does all of it against a store that forgets and
+ * notifiers that capture. Throws only when the state cannot be read or written.
  */
 export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   const startedAt = deps.clock.now();
-  const { log } = deps;
+  const { log, store } = deps;
   const problems: string[] = [];
-  const stateCall: StateCall = (label, fn) =>
-    withRetry(fn, { budget: deps.budget, log, label, attemptTimeoutMs: STATE_CALL_TIMEOUT_MS, retries: 3 });
-
-  const loaded = await stateCall('load checkpoint', (t) => deps.store.load(t));
-  const prev = loaded.checkpoint;
-  let outcomes: InstanceOutcome[] = [];
-  let mutedNow = 0;
-  const summarise = (outcome: Outcome, extra: Partial<RunSummary> = {}, webhookPosts = 0) =>
+  const instances = deps.observe.settings.instances;
+  const snap = await store.begin(instances.map((i) => i.key), deps.plan.routes.map((r) => r.name));
+  if (snap.upgraded) log.info('moved the earlier single-document checkpoint into rows', { rows: snap.upgraded.rows });
+  let reports: InstanceReport[] = [];
+  const tally: Tally = { failures: 0, recovered: 0, stuck: 0, muted: 0, owedNow: new Map() };
+  const summarise = (outcome: Outcome, extra: Partial<RunSummary> = {}, posts = 0) =>
     buildSummary(
-      { runId: deps.runId, dryRun: deps.dryRun, startedAt, now: deps.clock.now(), calls: { cr: deps.counter.cr, stateReads: deps.store.counter.reads, stateWrites: deps.store.counter.writes } },
-      outcome, outcomes, problems, { muted: mutedNow, ...extra }, webhookPosts,
+      { runId: deps.runId, dryRun: deps.dryRun, startedAt, now: deps.clock.now(), calls: { cr: deps.counter.cr, stateReads: store.counter.reads, stateWrites: store.counter.writes, rowsWritten: store.counter.rowsWritten, bytesWritten: store.counter.bytesWritten } },
+      outcome, reports, problems, { failuresFound: tally.failures, recovered: tally.recovered, stuck: tally.stuck, muted: tally.muted, ...extra }, posts,
     );
 
-  if (!deps.dryRun && heldByOther(prev.lease, deps.runId, startedAt)) {
-    log.info('another run holds the checkpoint; leaving this tick to it', { holder: prev.lease?.owner, until: prev.lease?.until });
-    return summarise('locked', { pendingDelivery: prev.outbox.length });
-  }
-
-  outcomes = await observeInstances(deps.observe, prev);
-  for (const o of outcomes) if (o.error) problems.push(`${o.inst.key}: ${describeError(o.error)}`);
-
   const now = deps.clock.now();
-  const { alerts, muted, fresh, next } = planRun(prev, outcomes, deps.plan, now, deps.forceDigest);
-  for (const a of alerts) {
-    if (a.kind === 'blind') log.error('alerting is blind for an instance; telling the channels', { instance: a.instance, runs: a.runs });
-    if (a.kind === 'restored') log.info('alerting sees the instance again', { instance: a.instance, runs: a.runs });
+  if (!deps.dryRun && heldByOther(snap.control.value.lease, deps.runId, now)) {
+    log.info('another run holds the lease; leaving this tick to it', { holder: snap.control.value.lease?.owner, until: snap.control.value.lease?.until });
+    return summarise('locked');
   }
-  // Silenced alerts are not sent, but never vanish: each is logged, counted in the summary and tallied for a digest.
-  for (const m of muted) log.info('muted by a silence', { id: m.alert.id, silence: m.silence.comment ?? JSON.stringify(m.silence) });
-  mutedNow = muted.length;
-  const unsendable = fresh.filter((e) => e.pending.length === 0);
-  if (!deps.dryRun && unsendable.length > 0) log.error('no route can send these alerts; check ROUTES', { count: unsendable.length, ids: unsendable.slice(0, 20).map((e) => e.alert.id) });
-  const newFailures = outcomes.reduce((n, o) => n + (o.detection?.failures.length ?? 0), 0);
-
-  // A dry run shows every target what it would get, paused or not, and records nothing.
-  const plan = planDelivery(next.outbox, deps.targets, deps.dryRun ? undefined : prev.channels, now);
-  if (deps.dryRun) {
-    await deliver(plan, { now, budget: deps.budget, log });
-    return summarise('dry-run', { failuresFound: newFailures, pendingDelivery: next.outbox.length });
-  }
-
-  // Nothing to record and nothing that can be sent now (alerts waiting only for paused channels): no write.
-  if (fresh.length === 0 && !plan.actionable && sameState(prev, next)) {
-    for (const [ch, p] of Object.entries(plan.pauses)) problems.push(pausedProblem(ch, p.until, p.error));
-    return summarise('nothing-new', { failuresFound: 0, pendingDelivery: next.outbox.length });
-  }
-
-  // Claim: record the new alerts and take the lease in one conditional write. Whoever wrote first owns them.
   // The platform stops the function 1 s after our deadline, so a lease 2 s past it outlives any run that holds it.
-  const leaseUntil = deps.budget.deadline + 2_000;
-  let version: number;
-  try {
-    version = await saveOrAdopt(deps, stateCall, 'claim checkpoint', { ...next, lease: { owner: deps.runId, until: leaseUntil } }, loaded.version);
-  } catch (err) {
-    if (err instanceof CheckpointConflictError) {
-      log.info('another run saved the checkpoint first; it announces what this run found', { detail: err.message });
-      return summarise('lost-race', { failuresFound: 0, pendingDelivery: next.outbox.length });
+  const lease = new ControlLease(store, snap.control, deps.runId, deps.budget.deadline + 2_000);
+  const planner = new RunPlanner(deps.plan, snap.digests, now);
+
+  /** Claims what a batch found: owed alerts, claimed failures, watched syncs, failing images, in that order. */
+  const claim = async (instance: string, changes: Pick<Changes, 'handled' | 'watch' | 'unwatch' | 'failing'>, alerts: readonly Alert[]) => {
+    const planned = planner.plan(alerts);
+    tagOwners(alerts, changes.failing, planned.owner);
+    const k = store.keys;
+    const owed = planned.owed.map((o) => write.owed(k, o));
+    const ops: WriteOp[] = [
+      ...owed,
+      ...changes.handled.map((t) => write.handled(k, instance, t.taskId, t.createTime)),
+      ...changes.watch.map((w) => write.watch(k, instance, w)),
+      ...changes.unwatch.map((id) => write.remove(k.watch(instance, id))),
+      ...[...changes.failing].map(([key, f]) => (f ? write.failing(k, instance, key, f) : write.remove(k.failing(instance, key)))),
+    ];
+    for (const m of planned.muted) log.info('muted by a silence', { id: m.alert.id, silence: m.silence.comment ?? JSON.stringify(m.silence) });
+    if (planned.unroutable.length > 0) log.error('no route can send these alerts; check ROUTES', { count: planned.unroutable.length, ids: planned.unroutable.slice(0, 20).map((a) => a.id) });
+    if (ops.length === 0) return;
+    await lease.take();
+    const targets = new Set(planned.owed.map((o) => o.target));
+    await lease.owe(targets, now);
+    const failed = new Set(await store.apply(ops, `claim ${instance}`));
+    for (const o of planned.owed) if (!failed.has(k.outbox(o.target, o.alert.id))) tally.owedNow.set(o.target, (tally.owedNow.get(o.target) ?? 0) + 1);
+    // An alert whose every row was already there was claimed by an earlier run (one killed before it recorded more):
+    // it is owed once, and counted once.
+    const already = new Set(planned.owed.filter((o) => failed.has(k.outbox(o.target, o.alert.id))).map((o) => o.alert.id));
+    const mutedNow = new Set(planned.muted.map((m) => m.alert));
+    const claimedNow = alerts.filter((a) => !already.has(a.id) && !mutedNow.has(a));
+    planner.count(claimedNow, planned.muted.map((m) => m.alert), planned.owner);
+    // Failures found count muted ones too: a silence keeps them from the channels, not from the summary.
+    tally.failures += planned.muted.filter((m) => isFailure(m.alert) && !already.has(m.alert.id)).length;
+    for (const a of claimedNow) {
+      if (isFailure(a)) tally.failures += 1;
+      else if (a.kind === 'recovered') tally.recovered += 1;
+      else if (a.kind === 'stuck' || a.kind === 'unstuck') tally.stuck += 1;
     }
-    throw err;
+    tally.muted += planned.muted.length;
+  };
+
+  // Instances most behind go first: a backlog is worked down before the budget goes to those that are caught up.
+  const behind = (c: Cursor | undefined) => Math.max(0, ...(c?.gaps ?? []).filter((g) => !g.watchOnly).map((g) => now - g.lo));
+  const ordered = [...instances].sort((a, b) => behind(snap.cursors.get(b.key)?.value) - behind(snap.cursors.get(a.key)?.value));
+  let lost: LostRace | undefined;
+  const limit = pLimit(deps.observe.settings.concurrency);
+  const settled = await Promise.allSettled(ordered.map((inst) => limit(async () => {
+    const gen = observeInstance(inst, snap.cursors.get(inst.key)?.value, deps.observe);
+    for (;;) {
+      if (lost) throw lost;
+      const r = await gen.next();
+      if (r.done) return r.value;
+      const j: Judged = r.value;
+      const c = j.changes;
+      const rules = c.failures.length + c.recoveries.length + c.stuck.length + c.unstuck.length > 0 ? await j.rules() : undefined;
+      try {
+        await claim(inst.key, c, alertsOf(inst.key, c, rules, now));
+      } catch (err) {
+        // The other instances stop at their next chunk: nothing more of this run is written.
+        if (err instanceof LostRace) lost = err;
+        throw err;
+      }
+    }
+  })));
+  for (const s of settled) {
+    if (s.status === 'fulfilled') reports.push(s.value);
+    else if (s.reason instanceof LostRace) lost = s.reason;
+    else throw s.reason;
+  }
+  if (lost) {
+    log.info('another run took the lease first; it announces what this run found', { detail: lost.message });
+    return summarise('lost-race');
+  }
+  reports = instances.map((i) => reports.find((r) => r.inst.key === i.key)!);
+  for (const r of reports) if (r.error) problems.push(`${r.inst.key}: ${describeError(r.error)}`);
+
+  // The function's own sight of each instance, then the digests due: both go out with this run's message.
+  for (const r of reports) {
+    if (r.notice?.kind === 'blind') log.error('alerting is blind for an instance; telling the channels', { instance: r.inst.key, runs: r.notice.runs });
+    if (r.notice?.kind === 'restored') log.info('alerting sees the instance again', { instance: r.inst.key, runs: r.notice.runs });
+  }
+  const notices = reports.flatMap((r) => (r.notice ? [r.notice] : []));
+  if (notices.length > 0) await claim('~', { handled: [], watch: [], unwatch: [], failing: new Map() }, notices);
+  const dueDigests = planner.digestsDue(deps.forceDigest);
+  if (dueDigests.length > 0) {
+    const still = await stillFailing(deps, planner);
+    const digests = dueDigests.map((route) => planner.digest(route, still.filter((f) => f.owner === route)));
+    await claim('~', { handled: [], watch: [], unwatch: [], failing: new Map() }, digests.map((d) => d.alert));
+  }
+  const digestRows = [...planner.changed()].map(([route, d]) => write.digest(store.keys, route, d));
+  if (digestRows.length > 0 && lease.isHeld) await store.apply(digestRows, 'save digest statistics');
+
+  // Cursors last: a run killed before this point reads the same tasks again, and finds them claimed.
+  const cursorOps = reports.flatMap((r) => {
+    const prev = snap.cursors.get(r.inst.key);
+    return r.cursor && canonicalJson(prev?.value) !== canonicalJson(r.cursor) ? [write.cursor(store.keys, r.inst.key, r.cursor, prev?.version ?? 0)] : [];
+  });
+  if (cursorOps.length > 0) {
+    const failed = await store.apply(cursorOps, 'save cursors');
+    if (failed.length > 0) log.warn('another run moved some cursors first; its reading stands', { rows: failed.length });
   }
 
-  let report: DeliveryReport = { channels: {}, expired: 0 };
-  let outbox = next.outbox;
-  let pauses = prev.channels;
-  if (outbox.length > 0) {
-    ({ outbox, report, pauses } = await deliver(plan, { now: deps.clock.now(), budget: deps.budget, log, previousPauses: prev.channels }));
+  // Delivery: every target owed something, from the rows (this run's and earlier ones').
+  const owedTargets = new Set([...Object.keys(lease.control.owed), ...tally.owedNow.keys()]);
+  const plan = planDelivery(owedTargets, deps.targets, deps.dryRun ? undefined : lease.control.pauses, deps.clock.now());
+  const stillOwed = (c: Control) => Object.values(c.owed).reduce((n, o) => n + o.count, 0);
+  if (!plan.actionable && !lease.isHeld) {
+    for (const [ch, p] of Object.entries(plan.pauses)) problems.push(pausedProblem(ch, p.until, p.error));
+    return summarise(deps.dryRun ? 'dry-run' : 'nothing-new', { pendingDelivery: stillOwed(lease.control) });
   }
-  for (const [ch, r] of Object.entries(report.channels)) {
-    if (r.error) problems.push(r.pausedUntil ? pausedProblem(ch, r.pausedUntil, r.error) : `${ch}: ${r.error}`);
+  await lease.take();
+  const results = new Map<string, TargetResult>();
+  for (const d of plan.due) {
+    if (d.paused) {
+      log.info('channel paused; its alerts wait', { target: d.target.id, until: new Date(d.paused.until).toISOString() });
+      continue;
+    }
+    const r = await deliverTo(d.target, store.owed(d.target.id), { now: deps.clock.now(), budget: deps.budget, log, previousPause: lease.control.pauses[d.target.id] });
+    if (r.done.length > 0) await store.apply(r.done.map(write.remove), `clear what ${d.target.id} took`);
+    if (r.expired > 0) log.error('giving up alerts no channel accepted for 7 days', { target: d.target.id, count: r.expired });
+    results.set(d.target.id, r);
   }
-  if (report.expired > 0) problems.push(`${report.expired} alerts were given up after 7 days undelivered`);
-
-  // Release: save what was delivered. Failing here means alerts that went out are still pending in the store, so
-  // the error propagates and the next attempt re-sends them (the documented duplicate window).
-  const channelsAfter = pauses && Object.keys(pauses).length > 0 ? pauses : undefined;
-  await saveOrAdopt(deps, stateCall, 'save checkpoint', { ...next, outbox, channels: channelsAfter }, version);
+  for (const gone of plan.unroutable) {
+    const keys: string[] = [];
+    for await (const page of store.owed(gone)) keys.push(...page.map((p) => p.key));
+    if (keys.length > 0) await store.apply(keys.map(write.remove), `drop what ${gone} was owed`);
+    log.warn('alerts pending only for a channel no longer configured were removed', { target: gone, count: keys.length });
+  }
+  const next = afterDelivery(lease.control, plan.due.map((d) => d.target.id), results, tally.owedNow, plan.pauses, now);
+  await lease.release(next);
 
   const notified: Record<string, number> = {};
-  for (const [target, r] of Object.entries(report.channels)) notified[target] = r.delivered;
-  const posts = Object.values(report.channels).filter((r) => r.delivered > 0).length;
-  return summarise('completed', { failuresFound: newFailures, notified, pendingDelivery: outbox.length }, posts);
+  let expired = 0;
+  for (const [target, r] of results) {
+    notified[target] = r.delivered;
+    expired += r.expired;
+    if (r.error) problems.push(r.pause ? pausedProblem(target, r.pause.until, r.error) : `${target}: ${r.error}`);
+  }
+  for (const d of plan.due) if (d.paused) problems.push(pausedProblem(d.target.id, d.paused.until, d.paused.error));
+  if (expired > 0) problems.push(`${expired} alerts were given up after 7 days undelivered`);
+  const posts = [...results.values()].filter((r) => r.delivered > 0).length;
+  return summarise(deps.dryRun ? 'dry-run' : 'completed', { notified, pendingDelivery: stillOwed({ ...next, owed: next.owed }) }, posts);
 }
 
 /**
- * A conditional save that survives a lost answer: when a write went through but its answer was lost, the retry finds
- * the version moved and reports a conflict. Re-reading shows whether the stored checkpoint is exactly the one this
- * run wrote; if so the write was ours and its version is adopted, otherwise the conflict stands.
+ * The control row after delivery: a target whose rows were all taken leaves the owed list, one delivery could not
+ * reach keeps its rows counted (as read, or as before plus what this run added); pauses are kept or set.
  */
-async function saveOrAdopt(deps: RunDeps, stateCall: StateCall, label: string, next: Checkpoint, expected: number): Promise<number> {
-  try {
-    return await stateCall(label, (t) => deps.store.save(next, expected, t));
-  } catch (err) {
-    if (!(err instanceof CheckpointConflictError)) throw err;
-    const now = await stateCall(`${label} (re-read after conflict)`, (t) => deps.store.load(t));
-    if (now.version === expected + 1 && canonicalJson(now.checkpoint) === canonicalJson(next)) return now.version;
-    throw err;
+function afterDelivery(c: Control, configured: readonly string[], results: ReadonlyMap<string, TargetResult>, added: ReadonlyMap<string, number>, inForce: Record<string, ChannelPause>, now: number): Omit<Control, 'lease'> {
+  const owed: Control['owed'] = {};
+  for (const [t, o] of Object.entries(c.owed)) {
+    const r = results.get(t);
+    if (r) {
+      if (r.pending > 0) owed[t] = { since: o.since, count: r.pending };
+    } else if (configured.includes(t)) owed[t] = { since: o.since, count: o.count + (added.get(t) ?? 0) };
   }
+  const pauses: Record<string, ChannelPause> = { ...inForce };
+  for (const [t, r] of results) {
+    if (r.pause) pauses[t] = r.pause;
+    else delete pauses[t];
+  }
+  for (const [t, p] of Object.entries(pauses)) if (p.until <= now) delete pauses[t];
+  return { owed, pauses };
+}
+
+/** Every image still failing on every instance, with the route its digest belongs to. */
+async function stillFailing(deps: RunDeps, planner: RunPlanner): Promise<(StillFailing & { owner: string })[]> {
+  const out: (StillFailing & { owner: string })[] = [];
+  const now = deps.clock.now();
+  for (const inst of deps.observe.settings.instances) {
+    for await (const page of deps.store.failingAll(inst.key)) {
+      for (const f of page) {
+        if (f.held || now - f.lastFailure > 7 * 24 * 3_600_000) continue;
+        out.push({ instance: inst.key, since: f.since, issue: f.issue, taskId: f.taskId, ...(f.image ? { image: f.image } : {}), ...(f.target ? { target: f.target } : {}), ...(f.rule ? { rule: f.rule } : {}), owner: planner.ownerOf(f.route) });
+      }
+    }
+  }
+  return out;
 }
 
 const pausedProblem = (channel: string, until: number, error: string) => `${channel}: paused until ${new Date(until).toISOString()} after: ${error}`;
-
-function sameState(a: Checkpoint, b: Checkpoint): boolean {
-  const key = (c: Checkpoint) => canonicalJson([c.instances, c.health ?? {}, c.digests ?? {}]);
-  return key(a) === key(b);
-}

@@ -1,5 +1,5 @@
 import type { Reason } from '../detect/detect.js';
-import type { InstanceOutcome } from '../detect/observe.js';
+import type { InstanceReport } from '../detect/observe.js';
 import { describeError } from '../lib/errors.js';
 
 export type Outcome = 'completed' | 'nothing-new' | 'locked' | 'lost-race' | 'dry-run';
@@ -9,8 +9,16 @@ export interface InstanceSummary {
   pages: number;
   tasks: number;
   newFailures: number;
+  /** True when everything within the window has been read; otherwise the next run goes on from where this one stopped. */
   complete: boolean;
+  /** Age of the oldest task still unread within the window, in minutes (0 when caught up). */
+  behindMinutes: number;
   order?: string;
+  /** Syncs being watched, and the targeted calls that re-checked them. */
+  watched: number;
+  rechecks: number;
+  /** CreateTimes not trusted (ahead of the clock, in seconds) and pages that repeated the one before. */
+  anomalies?: { futureTimes: number; secondsTimes: number; repeatedPages: number };
   error?: string;
 }
 
@@ -19,7 +27,7 @@ export interface RunSummary {
   runId: string;
   dryRun: boolean;
   tasksScanned: number;
-  /** New failed tasks found by this run (failures that already recovered count under `recovered`). */
+  /** New failed tasks announced by this run (failures that already recovered count under `recovered`). */
   failuresFound: number;
   recovered: number;
   stuck: number;
@@ -27,11 +35,11 @@ export interface RunSummary {
   muted: number;
   /** Alerts of every kind accepted, by target: "dingtalk" and "slack" on the default route, "route/channel" on others. */
   notified: Record<string, number>;
-  /** Alerts still waiting for some channel after this run. */
+  /** Alerts still waiting for a channel after this run. */
   pendingDelivery: number;
-  skipped: { alreadyAnnounced: number; beforeWindow: number; stillRunning: number; succeeded: number; canceled: number; unknownStatus: number; heldTransient: number };
+  skipped: { alreadyAnnounced: number; beforeWindow: number; stillRunning: number; succeeded: number; canceled: number; unknownStatus: number; heldTransient: number; watchLimit: number };
   instances: InstanceSummary[];
-  apiCalls: { cr: number; stateReads: number; stateWrites: number; webhookPosts: number };
+  apiCalls: { cr: number; stateReads: number; stateWrites: number; rowsWritten: number; bytesWritten: number; webhookPosts: number };
   problems: string[];
   durationMs: number;
 }
@@ -42,27 +50,20 @@ export interface SummaryContext {
   dryRun: boolean;
   startedAt: number;
   now: number;
-  calls: { cr: number; stateReads: number; stateWrites: number };
+  calls: { cr: number; stateReads: number; stateWrites: number; rowsWritten: number; bytesWritten: number };
 }
 
 /** The run summary the handler returns and logs; `extra` fills in what only the end of the run knows. */
-export function buildSummary(
-  run: SummaryContext,
-  outcome: Outcome,
-  outcomes: readonly InstanceOutcome[],
-  problems: string[],
-  extra: Partial<RunSummary>,
-  webhookPosts: number,
-): RunSummary {
-  const reasons = (r: Reason) => outcomes.reduce((n, o) => n + (o.detection?.reasons[r] ?? 0), 0);
+export function buildSummary(run: SummaryContext, outcome: Outcome, reports: readonly InstanceReport[], problems: string[], extra: Partial<RunSummary>, webhookPosts: number): RunSummary {
+  const reasons = (r: Reason) => reports.reduce((n, o) => n + (o.reasons[r] ?? 0), 0);
   return {
     outcome,
     runId: run.runId,
     dryRun: run.dryRun,
-    tasksScanned: outcomes.reduce((n, o) => n + (o.scan?.tasks.length ?? 0), 0),
+    tasksScanned: reports.reduce((n, o) => n + (o.scan?.tasksRead ?? 0), 0),
     failuresFound: 0,
-    recovered: outcomes.reduce((n, o) => n + (o.detection?.recoveries.length ?? 0), 0),
-    stuck: outcomes.reduce((n, o) => n + (o.detection?.stuck.length ?? 0), 0),
+    recovered: 0,
+    stuck: 0,
     muted: 0,
     notified: {},
     pendingDelivery: 0,
@@ -74,15 +75,20 @@ export function buildSummary(
       canceled: reasons('canceled'),
       unknownStatus: reasons('unknown-status'),
       heldTransient: reasons('held-transient'),
+      watchLimit: reasons('watch-limit'),
     },
-    instances: outcomes.map((o) => ({
+    instances: reports.map((o) => ({
       instance: o.inst.key,
       pages: o.scan?.pagesRead ?? 0,
-      tasks: o.scan?.tasks.length ?? 0,
-      newFailures: o.detection?.failures.length ?? 0,
+      tasks: o.scan?.tasksRead ?? 0,
+      newFailures: o.newFailures,
       complete: o.scan?.complete ?? false,
+      behindMinutes: Math.round(o.behindMs / 60_000),
       order: o.scan?.order,
-      error: o.error === undefined ? undefined : describeError(o.error),
+      watched: o.watched,
+      rechecks: o.rechecks,
+      ...(o.scan && o.scan.anomalies.futureTimes + o.scan.anomalies.secondsTimes + o.scan.anomalies.repeatedPages > 0 ? { anomalies: o.scan.anomalies } : {}),
+      ...(o.error === undefined ? {} : { error: describeError(o.error) }),
     })),
     apiCalls: { ...run.calls, webhookPosts },
     problems,

@@ -26,6 +26,8 @@ export interface SyncTask {
   crossUser: boolean;
   from: ImageRef;
   to: ImageRef;
+  /** The API gave CreateTime in seconds; it was converted, and is never trusted to move the scan's watermark. */
+  timeInSeconds?: boolean;
 }
 
 /** One ListRepoSyncRule item, reduced to what a message names. */
@@ -45,6 +47,8 @@ export interface SyncRule {
 
 export interface Page<T> {
   items: T[];
+  /** Items the response held, before any was dropped: what tells a full page from the list's last one. */
+  received?: number;
   pageNo: number;
   pageSize: number;
   totalCount: number;

@@ -3,9 +3,9 @@ import type { Budget } from '../lib/budget.js';
 import { describeError, IntegrationError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { withRetry } from '../lib/retry.js';
-import type { ChannelPause, OutboxEntry } from '../model/checkpoint.js';
 import type { Route } from '../model/route.js';
-import { contentOf } from '../render/content.js';
+import type { ChannelPause, Owed } from '../model/state.js';
+import { ContentBuilder } from '../render/content.js';
 import { renderFor } from '../render/index.js';
 import type { Notifier } from './types.js';
 
@@ -16,28 +16,10 @@ export interface Target {
   notifier: Notifier;
 }
 
-export interface ChannelResult {
-  /** Alerts the channel accepted in this run's message. */
-  delivered: number;
-  /** Alerts still waiting for this channel after this run. */
-  pending: number;
-  error?: string;
-  errorKind?: IntegrationError['kind'];
-  /** Set when the channel is paused: its alerts wait until then (or until its configuration changes). */
-  pausedUntil?: number;
-}
-
 /** A channel that refused for good is tried again after this long, or as soon as its webhook or secret changes. */
 export const PAUSE_AFTER_REFUSAL_MS = 30 * 60_000;
 /** An alert no channel accepted for this long is given up, with an error log and a count in the summary. */
 export const OUTBOX_MAX_AGE_MS = 7 * 24 * 3_600_000;
-
-export interface DeliveryReport {
-  /** By target id. */
-  channels: Record<string, ChannelResult>;
-  /** Alerts given up after OUTBOX_MAX_AGE_MS without any channel accepting them. */
-  expired: number;
-}
 
 /** The same key for the same target and set of alerts, so a retried message can be recognised as a repeat. */
 export function idempotencyKey(target: string, ids: readonly string[]): string {
@@ -49,115 +31,99 @@ export function pauseInForce(p: ChannelPause | undefined, target: Target, now: n
   return p && p.fingerprint === target.notifier.fingerprint && p.until > now ? p : undefined;
 }
 
-/** What delivery will do with an outbox, decided before anything is sent. */
+/** What delivery will do, decided before anything is read or sent. */
 export interface DeliveryPlan {
-  /** Every target something is owed to, in target order, with what it is owed and the pause holding it back. */
-  due: { target: Target; entries: OutboxEntry[]; paused?: ChannelPause }[];
-  /** The outbox without entries owed only to targets no longer configured. */
-  outbox: OutboxEntry[];
-  /** Entries removed because every target they waited for is gone from the configuration. */
-  unroutable: OutboxEntry[];
+  /** Every configured target owed something, in target order, with the pause holding it back if one does. */
+  due: { target: Target; paused?: ChannelPause }[];
+  /** Targets owed alerts that are no longer configured: what they are owed is dropped, with a warning. */
+  unroutable: string[];
   /** Pauses still in force, by target id. */
   pauses: Record<string, ChannelPause>;
-  /** Whether delivering now would do something: send to a target that is not paused, or drop unroutable entries. */
+  /** Whether delivering now would do something: send to a target that is not paused, or drop what the gone are owed. */
   actionable: boolean;
 }
 
 /**
- * Decides, without sending, what each target gets: the entries pending for it, unless a pause in force holds them.
- * Pending targets that are no longer configured are dropped from each entry; an entry left with none is removed.
- * Pure.
+ * Decides, without reading or sending, what delivery does: each configured target that is owed something gets a
+ * message unless a pause in force holds it; targets owed something but no longer configured lose it. Pure.
  */
-export function planDelivery(outbox: readonly OutboxEntry[], targets: readonly Target[], pauses: Record<string, ChannelPause> | undefined, now: number): DeliveryPlan {
+export function planDelivery(owed: Iterable<string>, targets: readonly Target[], pauses: Record<string, ChannelPause> | undefined, now: number): DeliveryPlan {
+  const owing = new Set(owed);
   const configured = new Set(targets.map((t) => t.id));
   const inForce: Record<string, ChannelPause> = {};
   for (const t of targets) {
     const p = pauseInForce(pauses?.[t.id], t, now);
     if (p) inForce[t.id] = p;
   }
-  const kept: OutboxEntry[] = [];
-  const unroutable: OutboxEntry[] = [];
-  for (const e of outbox) {
-    const pending = e.pending.filter((c) => configured.has(c));
-    if (e.pending.length > 0 && pending.length === 0) unroutable.push(e);
-    else kept.push(pending.length === e.pending.length ? e : { ...e, pending });
-  }
-  const due = targets
-    .map((target) => ({ target, entries: kept.filter((e) => e.pending.includes(target.id)), paused: inForce[target.id] }))
-    .filter((d) => d.entries.length > 0);
-  return { due, outbox: kept, unroutable, pauses: inForce, actionable: due.some((d) => !d.paused) || unroutable.length > 0 };
+  const due = targets.filter((t) => owing.has(t.id)).map((target) => ({ target, ...(inForce[target.id] ? { paused: inForce[target.id] } : {}) }));
+  const unroutable = [...owing].filter((id) => !configured.has(id));
+  return { due, unroutable, pauses: inForce, actionable: due.some((d) => !d.paused) || unroutable.length > 0 };
 }
 
-/**
- * Carries out a delivery plan: one message per target holding every alert owed to it, in its route's language, time
- * zone and mentions; the outbox comes back with those alerts marked delivered on the targets that accepted. A target
- * that fails keeps its alerts pending for the next run (and is paused when its refusal cannot pass on a retry).
- * Entries still pending after OUTBOX_MAX_AGE_MS are given up and logged.
- */
-export async function deliver(
-  plan: DeliveryPlan,
-  deps: {
-    now: number;
-    budget: Budget;
-    log: Logger;
-    previousPauses?: Record<string, ChannelPause>;
-    /** Retries of a failed post within the run (default 3). */
-    retries?: number;
-  },
-): Promise<{ outbox: OutboxEntry[]; report: DeliveryReport; pauses: Record<string, ChannelPause> }> {
-  const report: DeliveryReport = { channels: {}, expired: 0 };
-  const pauses = { ...plan.pauses };
-  if (plan.unroutable.length > 0) {
-    deps.log.warn('alerts pending only for channels no longer configured were removed', {
-      count: plan.unroutable.length, targets: [...new Set(plan.unroutable.flatMap((e) => e.pending))], ids: plan.unroutable.slice(0, 20).map((e) => e.alert.id),
-    });
-  }
-  let entries = plan.outbox;
-  for (const { target, entries: owed, paused } of plan.due) {
-    if (paused) {
-      report.channels[target.id] = { delivered: 0, pending: owed.length, error: paused.error, pausedUntil: paused.until };
-      deps.log.info('channel paused; its alerts wait', { target: target.id, alerts: owed.length, until: new Date(paused.until).toISOString() });
-      continue;
-    }
-    const alerts = owed.map((e) => e.alert);
-    const { route, notifier } = target;
-    const content = contentOf(alerts);
-    const payload = renderFor(notifier.channel, content, route, route.mentions);
-    const key = idempotencyKey(target.id, content.ids);
-    const ids = new Set(content.ids);
-    try {
-      await withRetry((timeoutMs) => notifier.send(payload, { timeoutMs, idempotencyKey: key }), {
-        budget: deps.budget, log: deps.log, label: `post to ${target.id}`, attemptTimeoutMs: 10_000, retries: deps.retries ?? 3,
-      });
-      entries = entries.map((e) => (ids.has(e.alert.id) ? { ...e, pending: e.pending.filter((c) => c !== target.id) } : e));
-      report.channels[target.id] = { delivered: alerts.length, pending: 0 };
-      deps.log.info('delivered', { target: target.id, alerts: alerts.length });
-    } catch (err) {
-      const error = describeError(err);
-      entries = entries.map((e) => (ids.has(e.alert.id) ? { ...e, attempts: e.attempts + 1, lastError: `${target.id}: ${error}` } : e));
-      const errorKind = err instanceof IntegrationError ? err.kind : undefined;
-      const pause = pauseFor(err, deps.now);
-      const result: ChannelResult = { delivered: 0, pending: alerts.length, error, errorKind };
-      if (pause) {
-        pauses[target.id] = { until: pause, error, fingerprint: notifier.fingerprint };
-        result.pausedUntil = pause;
-      }
-      report.channels[target.id] = result;
-      // The same refusal again after a pause is not news: an error line the first time, a warning after.
-      const repeated = deps.previousPauses?.[target.id]?.error === error;
-      deps.log[repeated ? 'warn' : 'error'](pause ? 'delivery refused; the channel is paused and its alerts wait' : 'delivery failed; alerts stay pending for the next run', {
-        target: target.id, alerts: alerts.length, error, pausedUntil: pause ? new Date(pause).toISOString() : undefined,
-      });
-    }
-  }
+/** What one target's delivery did. */
+export interface TargetResult {
+  /** Alerts the channel accepted in this run's message. */
+  delivered: number;
+  /** Alerts still owed to it after this run. */
+  pending: number;
+  /** Alerts given up after OUTBOX_MAX_AGE_MS without the channel accepting them. */
+  expired: number;
+  error?: string;
+  errorKind?: IntegrationError['kind'];
+  /** Set when the channel is paused: its alerts wait until then (or until its configuration changes). */
+  pause?: ChannelPause;
+  /** Outbox rows to delete: what was delivered or given up. */
+  done: string[];
+}
 
-  const expired = entries.filter((e) => e.pending.length > 0 && deps.now - e.detectedAt > OUTBOX_MAX_AGE_MS);
-  if (expired.length > 0) {
-    report.expired = expired.length;
-    deps.log.error('giving up alerts no channel accepted for 7 days', { count: expired.length, ids: expired.slice(0, 20).map((e) => e.alert.id), lastError: expired[0]?.lastError });
+/** What a target is owed, a page of rows at a time. */
+export type OwedPages = AsyncIterable<{ key: string; owed: Owed }[]>;
+
+/**
+ * Delivers what `target` is owed: reads it page by page into one message's content (bounded whatever the number of
+ * alerts), in the route's language, time zone and mentions, and sends it. On success every row read is done; on
+ * failure they stay owed for the next run, and a refusal that cannot pass on a retry pauses the channel. Rows older
+ * than OUTBOX_MAX_AGE_MS are given up (logged by the caller).
+ */
+export async function deliverTo(
+  target: Target,
+  pages: OwedPages,
+  deps: { now: number; budget: Budget; log: Logger; previousPause?: ChannelPause; retries?: number },
+): Promise<TargetResult> {
+  const content = new ContentBuilder();
+  const keys: string[] = [];
+  const expired: string[] = [];
+  for await (const page of pages) {
+    for (const { key, owed } of page) {
+      if (deps.now - owed.detectedAt > OUTBOX_MAX_AGE_MS) expired.push(key);
+      else {
+        content.add(owed.alert);
+        keys.push(key);
+      }
+    }
   }
-  const left = entries.filter((e) => e.pending.length > 0 && deps.now - e.detectedAt <= OUTBOX_MAX_AGE_MS);
-  return { outbox: left, report, pauses };
+  if (keys.length === 0) return { delivered: 0, pending: 0, expired: expired.length, done: expired };
+  const { route, notifier } = target;
+  const c = content.build();
+  const payload = renderFor(notifier.channel, c, route, route.mentions);
+  const key = idempotencyKey(target.id, c.ids);
+  try {
+    await withRetry((timeoutMs) => notifier.send(payload, { timeoutMs, idempotencyKey: key }), {
+      budget: deps.budget, log: deps.log, label: `post to ${target.id}`, attemptTimeoutMs: 10_000, retries: deps.retries ?? 3,
+    });
+    deps.log.info('delivered', { target: target.id, alerts: keys.length });
+    return { delivered: keys.length, pending: 0, expired: expired.length, done: [...keys, ...expired] };
+  } catch (err) {
+    const error = describeError(err);
+    const until = pauseFor(err, deps.now);
+    const pause = until === undefined ? undefined : { until, error, fingerprint: notifier.fingerprint };
+    // The same refusal again after a pause is not news: an error line the first time, a warning after.
+    const repeated = deps.previousPause?.error === error;
+    deps.log[repeated ? 'warn' : 'error'](pause ? 'delivery refused; the channel is paused and its alerts wait' : 'delivery failed; alerts stay pending for the next run', {
+      target: target.id, alerts: keys.length, error, pausedUntil: pause ? new Date(pause.until).toISOString() : undefined,
+    });
+    return { delivered: 0, pending: keys.length, expired: expired.length, error, errorKind: err instanceof IntegrationError ? err.kind : undefined, ...(pause ? { pause } : {}), done: expired };
+  }
 }
 
 /**

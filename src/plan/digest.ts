@@ -1,8 +1,8 @@
 import { Cron } from 'croner';
+import { aboutTask, isFailure, type Alert, type DigestAlert } from '../model/alert.js';
+import { DEFAULT_ROUTE, WEEKDAYS, type DigestSchedule } from '../model/route.js';
 import { imageKey } from '../detect/detect.js';
-import { isFailure, aboutTask, type Alert, type DigestAlert, type FailureAlert } from '../model/alert.js';
-import type { DigestStats, InstanceCursor, RouteDigest } from '../model/checkpoint.js';
-import { canSend, DEFAULT_ROUTE, WEEKDAYS, type DigestSchedule, type Route } from '../model/route.js';
+import type { DigestStats, FailingImage, RouteDigest } from '../model/state.js';
 import { causesOf } from './match.js';
 
 /** Repositories kept in the running tally; the least failing are dropped beyond this. */
@@ -58,16 +58,12 @@ export function digestDue(schedule: DigestSchedule | undefined, lastSentAt: numb
   return next !== null && next.getTime() <= now;
 }
 
-/** The digest of `stats` for `route`, with the images still failing there now (oldest first) and what silences muted. */
-export function buildDigest(route: string, d: RouteDigest, cursors: Record<string, InstanceCursor>, owners: ReadonlySet<string>, now: number): DigestAlert {
-  // An image whose route is gone from the configuration falls back to the default route.
-  const ownerOf = (r: string | undefined) => (r !== undefined && owners.has(r) ? r : DEFAULT_ROUTE);
-  const open = Object.entries(cursors).flatMap(([instance, c]) =>
-    Object.values(c.failing ?? {})
-      .filter((f) => !f.held && ownerOf(f.route) === route)
-      .map((f) => ({ instance, since: f.since, issue: f.issue, taskId: f.taskId })),
-  );
-  open.sort((a, b) => a.since - b.since);
+/** An image still failing, as a digest lists it. */
+export type StillFailing = DigestAlert['oldestFailing'][number];
+
+/** The digest of `d` for `route`: its statistics, the images still failing there (oldest first), and what was muted. */
+export function buildDigest(route: string, d: RouteDigest, stillFailing: readonly StillFailing[], now: number): DigestAlert {
+  const open = [...stillFailing].sort((a, b) => a.since - b.since);
   const { stats } = d;
   return {
     kind: 'digest',
@@ -86,56 +82,22 @@ export function buildDigest(route: string, d: RouteDigest, cursors: Record<strin
   };
 }
 
-/** This run's alerts, each with the route that owns it (undefined when no route can send). */
-export interface OwnedAlerts {
-  sent: readonly Alert[];
-  muted: readonly Alert[];
-  ownerOf(alert: Alert): string | undefined;
-}
-
 /**
- * Per route that can send: adds this run's alerts to its statistics and its muted tally, and builds its digest when
- * one is due by its schedule (or `force`d), starting its statistics afresh. Routes no longer configured are dropped.
- * Pure.
+ * Records on each failing image the route its failure went to (muted or not), so that route's digest lists it while it
+ * keeps failing; a failure that went to the default route clears an earlier route. Changes `failing` in place.
  */
-export function advanceDigests(
-  prev: Record<string, RouteDigest> | undefined,
-  routes: readonly Route[],
-  run: OwnedAlerts,
-  cursors: Record<string, InstanceCursor>,
-  now: number,
-  force: boolean,
-): { digests: Record<string, RouteDigest> | undefined; due: DigestAlert[] } {
-  const sending = routes.filter(canSend);
-  const owners = new Set(sending.map((r) => r.name));
-  const byOwner = (alerts: readonly Alert[]) => {
-    const m = new Map<string, Alert[]>();
-    for (const a of alerts) {
-      const o = run.ownerOf(a);
-      if (o === undefined) continue;
-      const list = m.get(o);
-      if (list) list.push(a);
-      else m.set(o, [a]);
-    }
-    return m;
-  };
-  const sent = byOwner(run.sent);
-  const muted = byOwner(run.muted);
-  const digests: Record<string, RouteDigest> = {};
-  const due: DigestAlert[] = [];
-  for (const r of sending) {
-    const p = prev?.[r.name];
-    let d: RouteDigest = { stats: tally(p?.stats, sent.get(r.name) ?? [], now), lastSentAt: p?.lastSentAt, muted: addMuted(p?.muted, muted.get(r.name) ?? [], now) };
-    if (force || digestDue(r.digest, p?.lastSentAt, now)) {
-      due.push(buildDigest(r.name, d, cursors, owners, now));
-      d = { stats: tally(undefined, [], now), lastSentAt: now };
-    }
-    digests[r.name] = d;
+export function tagOwners(alerts: readonly Alert[], failing: Map<string, FailingImage | null>, owner: ReadonlyMap<string, string>): void {
+  for (const a of alerts) {
+    const f = isFailure(a) ? failing.get(imageKey(a.task)) : undefined;
+    if (!f) continue;
+    const route = owner.get(a.id);
+    if (route && route !== DEFAULT_ROUTE) f.route = route;
+    else delete f.route;
   }
-  return { digests: Object.keys(digests).length > 0 ? digests : undefined, due };
 }
 
-function addMuted(m: RouteDigest['muted'], alerts: readonly Alert[], now: number): RouteDigest['muted'] {
+/** Adds muted alerts about tasks to a route's muted tally, by cause. */
+export function addMuted(m: RouteDigest['muted'], alerts: readonly Alert[], now: number): RouteDigest['muted'] {
   let next = m;
   for (const a of alerts) {
     if (!aboutTask(a)) continue;
@@ -143,48 +105,4 @@ function addMuted(m: RouteDigest['muted'], alerts: readonly Alert[], now: number
     next = { since: next?.since ?? now, byCause: { ...next?.byCause, [cause]: (next?.byCause[cause] ?? 0) + 1 } };
   }
   return next;
-}
-
-/**
- * Records on each failing image the route its failure went to, so that route's digest lists it while it keeps
- * failing. Returns new cursors; those without such failures are shared. Pure.
- */
-export function tagOwners(cursors: Record<string, InstanceCursor>, run: OwnedAlerts): Record<string, InstanceCursor> {
-  const out = { ...cursors };
-  // Each touched cursor's `failing` is copied once, then updated in place: a burst tags thousands of images.
-  const copied = new Set<string>();
-  // Without routes nothing is tagged and nothing needs to be: skip hashing each image of a burst. Whether an
-  // instance has tags is looked up only when a failure there goes to the default route, once per instance.
-  const hasTags = new Map<string, boolean>();
-  const tagged = (instance: string) => {
-    let t = hasTags.get(instance);
-    if (t === undefined) {
-      t = Object.values(cursors[instance]?.failing ?? {}).some((f) => f.route !== undefined);
-      hasTags.set(instance, t);
-    }
-    return t;
-  };
-  for (const list of [run.sent, run.muted]) {
-    for (const a of list) {
-      if (!isFailure(a)) continue;
-      const owner = run.ownerOf(a);
-      const tag = owner && owner !== DEFAULT_ROUTE ? owner : undefined;
-      if (tag === undefined && !tagged(a.instance)) continue;
-      retag(a, tag);
-    }
-  }
-  return out;
-
-  function retag(a: FailureAlert, tag: string | undefined): void {
-    const c = out[a.instance];
-    const key = imageKey(a.task);
-    const f = c?.failing?.[key];
-    if (!c || !f || f.route === tag) return;
-    if (!copied.has(a.instance)) {
-      out[a.instance] = { ...c, failing: { ...c.failing } };
-      copied.add(a.instance);
-    }
-    const { route: _old, ...rest } = f;
-    out[a.instance]!.failing![key] = tag ? { ...rest, route: tag } : rest;
-  }
 }

@@ -19,7 +19,8 @@ export interface CrFault {
   action?: 'ListRepoSyncTask' | 'ListRepoSyncRule';
   instanceId?: string;
   pageNo?: number;
-  kind: 'throttle' | 'throttle-user' | 'html-502' | 'html-503' | 'empty-500' | 'json-without-code' | 'reset' | 'hang' | 'no-privilege' | 'system-error';
+  /** `repeat-page` answers with the previous page's tasks, as a list that shifts or a cache that lags might. */
+  kind: 'throttle' | 'throttle-user' | 'html-502' | 'html-503' | 'empty-500' | 'json-without-code' | 'reset' | 'hang' | 'no-privilege' | 'system-error' | 'repeat-page';
   /** How many calls it affects (default 1). */
   times?: number;
 }
@@ -34,6 +35,8 @@ export interface CrSimOptions {
   order?: 'desc' | 'asc' | 'shuffle';
   /** The largest PageSize honoured; larger requests are served this many (and say so in PageSize). */
   maxPageSize?: number;
+  /** What TotalCount says, given the true count: the API's claims about itself are not to be trusted. */
+  totalCount?: (actual: number) => number;
   /** Actions refused with NoPrivilege, as for a role missing the RAM action. */
   denied?: ('ListRepoSyncTask' | 'ListRepoSyncRule')[];
   latencyMs?: number;
@@ -137,6 +140,7 @@ export async function startCrSimulator(options: CrSimOptions): Promise<CrSimulat
         case 'json-without-code': return send(res, 502, { message: 'upstream failed' }, call);
         case 'reset': call.status = -1; return req.socket.destroy();
         case 'hang': call.status = -2; return; // never answers; the client's timeout must fire
+        case 'repeat-page': break;
       }
     }
     if (options.denied?.includes(action)) return error(res, 403, 'NoPrivilege', 'Access denied for this user.', call);
@@ -145,12 +149,19 @@ export async function startCrSimulator(options: CrSimOptions): Promise<CrSimulat
 
     const asked = Math.max(1, Number(params.PageSize ?? 30));
     const size = Math.min(asked, options.maxPageSize ?? 100);
-    const from = (Math.max(1, pageNo) - 1) * size;
+    const served = fault?.kind === 'repeat-page' ? Math.max(1, pageNo - 1) : pageNo;
+    const from = (Math.max(1, served) - 1) * size;
     if (action === 'ListRepoSyncTask') {
-      const list = ordered(inst.tasks, options.order);
+      // The documented request filters: one push's tasks (SyncRecordId), or one source image's.
+      const image = (t: RawTask) => (t.ImageFrom ?? {}) as Record<string, unknown>;
+      const list = ordered(inst.tasks, options.order).filter((t) =>
+        (params.SyncRecordId === undefined || t.SyncBatchTaskId === params.SyncRecordId) &&
+        (params.RepoNamespaceName === undefined || image(t).RepoNamespaceName === params.RepoNamespaceName) &&
+        (params.RepoName === undefined || image(t).RepoName === params.RepoName) &&
+        (params.Tag === undefined || image(t).ImageTag === params.Tag));
       return send(res, 200, {
         RequestId: randomUUID().toUpperCase(), Code: 'success', IsSuccess: true, PageNo: pageNo, PageSize: size,
-        TotalCount: String(list.length), SyncTasks: list.slice(from, from + size),
+        TotalCount: String(options.totalCount ? options.totalCount(list.length) : list.length), SyncTasks: list.slice(from, from + size),
       }, call);
     }
     return send(res, 200, {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import TableStore from 'tablestore';
 import { PlainBufferError, readRow, readVariant, type Cell, type Variant } from './plainbuffer.js';
+import { invalid, LIMITS, OtsError, SimTable, type RowWrite, type StoredRow } from './tablestore-table.js';
 
 // The SDK's own compiled protobuf definitions: the server decodes exactly what the client encodes.
 type ProtoType = { decode(b: Uint8Array): Record<string, unknown>; encode(m: unknown): { finish(): Uint8Array } };
@@ -13,9 +14,10 @@ const compiled = createRequire(import.meta.url)('tablestore/lib/protocol/tablest
 };
 const P = compiled.main.proto;
 const F = compiled.filter.proto;
-const builder = (TableStore as unknown as { PlainBufferBuilder: { serializeForPutRow(pk: unknown[], attrs: unknown[]): Buffer } }).PlainBufferBuilder;
+const builder = (TableStore as unknown as { PlainBufferBuilder: { serializeForPutRow(pk: unknown[], attrs: unknown[]): Buffer; serializePrimaryKey(pk: unknown[]): Buffer } }).PlainBufferBuilder;
 
-export type OtsAction = 'CreateTable' | 'ListTable' | 'DescribeTable' | 'DeleteTable' | 'GetRow' | 'PutRow' | 'UpdateRow' | 'DeleteRow';
+const ACTIONS = ['CreateTable', 'ListTable', 'DescribeTable', 'DeleteTable', 'GetRow', 'PutRow', 'UpdateRow', 'DeleteRow', 'GetRange', 'BatchGetRow', 'BatchWriteRow'] as const;
+export type OtsAction = (typeof ACTIONS)[number];
 
 /** A scripted failure for the next matching calls. */
 export type OtsFault =
@@ -24,49 +26,32 @@ export type OtsFault =
   /** Applies the write, then drops the connection: the client cannot know whether it happened. */
   | { action?: OtsAction; kind: 'lost-answer'; times?: number };
 
-interface StoredCell {
-  value: Variant;
-  timestamp: number;
-}
-interface Table {
-  pk: { name: string; type: number }[];
-  ttl: number;
-  maxVersions: number;
-  rows: Map<string, { pk: Cell[]; cols: Map<string, StoredCell> }>;
-}
-
 export interface OtsCall {
   action: string;
   status: number;
   signatureValid: boolean;
+  /** Rows the call wrote (including deletes) and the bytes of their row changes, for cost figures. */
+  rowsWritten: number;
+  bytesWritten: number;
+  /** Rows the call returned. */
+  rowsRead: number;
 }
 
 export interface TablestoreServer {
   endpoint: string;
   instance: string;
   calls: OtsCall[];
-  /** Capacity units the service would have charged: 1 per 4 KB read or written, rounded up. */
+  /** Capacity units the service would have charged: 1 per 4 KB read or written, rounded up, per row. */
   consumed: { read: number; write: number };
-  tables: Map<string, Table>;
+  tables: Map<string, SimTable>;
   fault(f: OtsFault): void;
   /** Drops every scripted fault: the service is back. */
   heal(): void;
   close(): Promise<void>;
 }
 
-class OtsError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
-    super(message);
-  }
-}
-
 const NOT_EXIST = () => new OtsError(404, 'OTSObjectNotExist', 'Requested table does not exist.');
-const CONDITION = () => new OtsError(403, 'OTSConditionCheckFail', 'Condition check failed.');
 const cu = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096));
-
-function pkKey(pk: Cell[]): string {
-  return JSON.stringify(pk.map((c) => [c.name, c.value?.type, c.value && 'v' in c.value ? (Buffer.isBuffer(c.value.v) ? c.value.v.toString('base64') : String(c.value.v)) : null]));
-}
 
 function compare(a: Variant, b: Variant): number | undefined {
   if (a.type !== b.type || !('v' in a) || !('v' in b)) return undefined;
@@ -76,7 +61,7 @@ function compare(a: Variant, b: Variant): number | undefined {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function passes(filterBytes: Uint8Array, row: { cols: Map<string, StoredCell> } | undefined): boolean {
+function passes(filterBytes: Uint8Array, row: StoredRow | undefined): boolean {
   const f = F.Filter!.decode(filterBytes) as { type: number; filter: Uint8Array };
   if (f.type === 1) {
     const s = F.SingleColumnValueFilter!.decode(f.filter) as { comparator: number; columnName: string; columnValue: Uint8Array; filterIfMissing: boolean };
@@ -93,15 +78,10 @@ function passes(filterBytes: Uint8Array, row: { cols: Map<string, StoredCell> } 
     if (c.combinator === 1) return !subs[0];
     return c.combinator === 2 ? subs.every(Boolean) : subs.some(Boolean);
   }
-  throw new OtsError(400, 'OTSParameterInvalid', `Unsupported filter type ${f.type}.`);
+  throw invalid(`Unsupported filter type ${f.type}.`);
 }
 
-function checkCondition(cond: { rowExistence: number; columnCondition?: Uint8Array } | undefined, row: { cols: Map<string, StoredCell> } | undefined): void {
-  if (!cond) throw new OtsError(400, 'OTSParameterInvalid', 'Condition is required.');
-  if (cond.rowExistence === 1 && !row) throw CONDITION();
-  if (cond.rowExistence === 2 && row) throw CONDITION();
-  if (cond.columnCondition && cond.columnCondition.length > 0 && !passes(cond.columnCondition, row)) throw CONDITION();
-}
+type Condition = { rowExistence: number; columnCondition?: Uint8Array };
 
 function toSdkValue(v: Variant): unknown {
   switch (v.type) {
@@ -110,12 +90,19 @@ function toSdkValue(v: Variant): unknown {
     default: return null;
   }
 }
+const sdkPk = (pk: Cell[]) => pk.map((c) => ({ [c.name]: toSdkValue(c.value!) }));
+
+/** A row as the service returns it (with its cells' timestamps), limited to `only` columns when given. */
+function encodeRow(row: StoredRow, only?: string[]): Buffer {
+  const attrs = [...row.cols.entries()].filter(([k]) => !only || only.length === 0 || only.includes(k)).map(([k, c]) => ({ [k]: toSdkValue(c.value), timestamp: c.timestamp }));
+  return Buffer.from(builder.serializeForPutRow(sdkPk(row.pk), attrs));
+}
 
 /**
  * A local Tablestore endpoint speaking the real wire protocol for the operations this product uses: POST /<Action>
  * with protobuf bodies and PlainBuffer rows. It checks the x-ots-* headers, content MD5 and HMAC-SHA1 signature,
- * the instance name and STS token, enforces table schemas and conditional writes, and answers errors as the
- * service does (HTTP status plus a protobuf Error with the OTS code).
+ * the instance name and STS token, enforces table schemas, conditions, TTL and the service's size and count limits,
+ * and answers errors as the service does (HTTP status plus a protobuf Error with the OTS code).
  */
 export interface TablestoreServerOptions {
   accessKeyId: string;
@@ -123,6 +110,8 @@ export interface TablestoreServerOptions {
   securityToken?: string;
   instance: string;
   latencyMs?: number;
+  /** The service's clock for TTL and cell versions (tests move it forward to see rows expire); default Date.now. */
+  clock?: () => number;
   /**
    * Called when an authenticated request arrives (`received`) and after a write was applied (`applied`), before the
    * answer; returning 'drop' closes the connection unanswered. Tests use it to crash a client at an exact point.
@@ -131,54 +120,48 @@ export interface TablestoreServerOptions {
 }
 
 export async function startTablestoreServer(opts: TablestoreServerOptions): Promise<TablestoreServer> {
-  const tables = new Map<string, Table>();
+  const tables = new Map<string, SimTable>();
   const calls: OtsCall[] = [];
   const consumed = { read: 0, write: 0 };
   const faults: (OtsFault & { left: number })[] = [];
+  const clock = opts.clock ?? Date.now;
 
   const table = (name: string) => {
     const t = tables.get(name);
     if (!t) throw NOT_EXIST();
     return t;
   };
-  /** The primary key cells, checked against the table's schema as the service does. */
-  const checkPk = (t: Table, pk: Cell[]): Cell[] => {
-    if (pk.map((c) => c.name).join() !== t.pk.map((p) => p.name).join()) throw new OtsError(400, 'OTSParameterInvalid', 'Validate PK name fail.');
-    pk.forEach((c, i) => {
-      const want = { 1: 'INTEGER', 2: 'STRING', 3: 'BLOB' }[t.pk[i]!.type];
-      if (c.value?.type !== want) throw new OtsError(400, 'OTSParameterInvalid', 'Validate PK type fail.');
-    });
-    return pk;
-  };
-  const readPk = (t: Table, bytes: Uint8Array): Cell[] => checkPk(t, readRow(Buffer.from(bytes)).pk);
-  /** What every conditional write starts with: the row change read once, its key checked, the condition applied. */
-  const conditionalWrite = (tableName: string, bytes: Uint8Array, condition: { rowExistence: number; columnCondition?: Uint8Array }) => {
-    const t = table(tableName);
-    const change = readRow(Buffer.from(bytes));
-    const key = pkKey(checkPk(t, change.pk));
-    const existing = t.rows.get(key);
-    checkCondition(condition, existing);
-    return { t, change, key, existing };
-  };
-  const encodeRow = (pk: Cell[], cols: Map<string, StoredCell>, only?: string[]) => {
-    const attrs = [...cols.entries()].filter(([k]) => !only || only.length === 0 || only.includes(k)).map(([k, c]) => ({ [k]: toSdkValue(c.value), timestamp: c.timestamp }));
-    return Buffer.from(builder.serializeForPutRow(pk.map((c) => ({ [c.name]: toSdkValue(c.value!) })), attrs));
-  };
   const capacity = (read: number, write: number) => {
     consumed.read += read;
     consumed.write += write;
     return { capacityUnit: { read, write } };
   };
+  /** A row change from a request, read once and checked against the schema and limits, not yet applied. */
+  const rowWrite = (t: SimTable, type: RowWrite['type'], bytes: Uint8Array, condition: Condition | undefined, pkOnly = false): RowWrite => {
+    if (!condition) throw invalid('Condition is required.');
+    const change = readRow(Buffer.from(bytes));
+    const w: RowWrite = {
+      type, pk: change.pk, data: pkOnly ? [] : change.data, rowExistence: condition.rowExistence,
+      columnCheck: condition.columnCondition && condition.columnCondition.length > 0 ? (row) => passes(condition.columnCondition!, row) : undefined,
+    };
+    t.checkWrite(w);
+    return w;
+  };
+  const columnsToGet = (cols: string[] | undefined) => {
+    if ((cols?.length ?? 0) > LIMITS.columnsToGet) throw invalid(`The number of columns to get exceeds the limit: ${cols!.length} > ${LIMITS.columnsToGet}.`);
+    return cols;
+  };
+  const call = { rowsWritten: 0, bytesWritten: 0, rowsRead: 0 };
 
   const handlers: Record<OtsAction, (body: Uint8Array) => { type: string; message: unknown }> = {
     CreateTable(body) {
       const req = P.CreateTableRequest!.decode(body) as { tableMeta: { tableName: string; primaryKey: { name: string; type: number }[] }; tableOptions?: { timeToLive?: number; maxVersions?: number } };
       const o = req.tableOptions;
-      if (o?.timeToLive === undefined || o.timeToLive === null) throw new OtsError(400, 'OTSParameterInvalid', 'Time-to-live is missing while creating table.');
-      if (o.maxVersions === undefined || o.maxVersions === null) throw new OtsError(400, 'OTSParameterInvalid', 'MaxVersions is missing while creating table.');
-      if (o.timeToLive !== -1 && o.timeToLive < 86_400) throw new OtsError(400, 'OTSParameterInvalid', 'TimeToLive must be -1 or at least 86400.');
+      if (o?.timeToLive === undefined || o.timeToLive === null) throw invalid('Time-to-live is missing while creating table.');
+      if (o.maxVersions === undefined || o.maxVersions === null) throw invalid('MaxVersions is missing while creating table.');
+      if (o.timeToLive !== -1 && o.timeToLive < 86_400) throw invalid('TimeToLive must be -1 or at least 86400.');
       if (tables.has(req.tableMeta.tableName)) throw new OtsError(409, 'OTSObjectAlreadyExist', 'Requested table already exists.');
-      tables.set(req.tableMeta.tableName, { pk: req.tableMeta.primaryKey.map((p) => ({ name: p.name, type: p.type })), ttl: o.timeToLive, maxVersions: o.maxVersions, rows: new Map() });
+      tables.set(req.tableMeta.tableName, new SimTable(req.tableMeta.tableName, req.tableMeta.primaryKey.map((p) => ({ name: p.name, type: p.type })), o.timeToLive, o.maxVersions, clock));
       return { type: 'CreateTableResponse', message: {} };
     },
     ListTable() {
@@ -206,49 +189,115 @@ export async function startTablestoreServer(opts: TablestoreServerOptions): Prom
     GetRow(body) {
       const req = P.GetRowRequest!.decode(body) as { tableName: string; primaryKey: Uint8Array; columnsToGet?: string[] };
       const t = table(req.tableName);
-      const row = t.rows.get(pkKey(readPk(t, req.primaryKey)));
-      const out = row ? encodeRow(row.pk, row.cols, req.columnsToGet) : Buffer.alloc(0);
+      const row = t.get(t.checkPk(readRow(Buffer.from(req.primaryKey)).pk));
+      const out = row ? encodeRow(row, columnsToGet(req.columnsToGet)) : Buffer.alloc(0);
+      call.rowsRead = row ? 1 : 0;
       return { type: 'GetRowResponse', message: { consumed: capacity(cu(out.length), 0), row: out } };
     },
     PutRow(body) {
-      const req = P.PutRowRequest!.decode(body) as { tableName: string; row: Uint8Array; condition: { rowExistence: number; columnCondition?: Uint8Array } };
-      const { t, change, key } = conditionalWrite(req.tableName, req.row, req.condition);
-      const now = Date.now();
-      t.rows.set(key, { pk: change.pk, cols: new Map(change.data.map((c) => [c.name, { value: c.value!, timestamp: c.timestamp ?? now }])) });
-      return { type: 'PutRowResponse', message: { consumed: capacity(req.condition.rowExistence === 0 ? 0 : 1, cu(req.row.length)) } };
+      const req = P.PutRowRequest!.decode(body) as { tableName: string; row: Uint8Array; condition: Condition };
+      return single('PutRowResponse', req.tableName, 'PUT', req.row, req.condition);
     },
     UpdateRow(body) {
-      const req = P.UpdateRowRequest!.decode(body) as { tableName: string; rowChange: Uint8Array; condition: { rowExistence: number; columnCondition?: Uint8Array } };
-      const { t, change, key, existing } = conditionalWrite(req.tableName, req.rowChange, req.condition);
-      const cols = new Map(existing?.cols);
-      const now = Date.now();
-      for (const c of change.data) {
-        if (c.op === 1 || c.op === 3) cols.delete(c.name);
-        else if (c.op === 4) {
-          const cur = cols.get(c.name);
-          if (c.value?.type !== 'INTEGER' || (cur && cur.value.type !== 'INTEGER')) throw new OtsError(400, 'OTSParameterInvalid', 'Increment needs INTEGER values.');
-          const base = cur?.value.type === 'INTEGER' ? cur.value.v : 0n;
-          cols.set(c.name, { value: { type: 'INTEGER', v: base + c.value.v }, timestamp: now });
-        } else cols.set(c.name, { value: c.value!, timestamp: c.timestamp ?? now });
-      }
-      t.rows.set(key, { pk: change.pk, cols });
-      return { type: 'UpdateRowResponse', message: { consumed: capacity(req.condition.rowExistence === 0 ? 0 : 1, cu(req.rowChange.length)) } };
+      const req = P.UpdateRowRequest!.decode(body) as { tableName: string; rowChange: Uint8Array; condition: Condition };
+      return single('UpdateRowResponse', req.tableName, 'UPDATE', req.rowChange, req.condition);
     },
     DeleteRow(body) {
-      const req = P.DeleteRowRequest!.decode(body) as { tableName: string; primaryKey: Uint8Array; condition: { rowExistence: number; columnCondition?: Uint8Array } };
+      const req = P.DeleteRowRequest!.decode(body) as { tableName: string; primaryKey: Uint8Array; condition: Condition };
+      return single('DeleteRowResponse', req.tableName, 'DELETE', req.primaryKey, req.condition);
+    },
+    GetRange(body) {
+      const req = P.GetRangeRequest!.decode(body) as { tableName: string; direction: number; columnsToGet?: string[]; limit?: number; inclusiveStartPrimaryKey: Uint8Array; exclusiveEndPrimaryKey: Uint8Array };
       const t = table(req.tableName);
-      const key = pkKey(readPk(t, req.primaryKey));
-      checkCondition(req.condition, t.rows.get(key));
-      t.rows.delete(key);
-      return { type: 'DeleteRowResponse', message: { consumed: capacity(0, 1) } };
+      const start = t.checkPk(readRow(Buffer.from(req.inclusiveStartPrimaryKey)).pk, true);
+      const end = t.checkPk(readRow(Buffer.from(req.exclusiveEndPrimaryKey)).pk, true);
+      const cols = columnsToGet(req.columnsToGet);
+      // proto2 optional fields decode to their default when absent: ask whether the client sent one.
+      const limit = Object.prototype.hasOwnProperty.call(req, 'limit') ? req.limit! : undefined;
+      if (limit !== undefined && limit <= 0) throw invalid('The limit must be greater than 0.');
+      // One answer holds at most 5,000 rows or 4 MB; the rest is reached through next_start_primary_key.
+      const encoded: Buffer[] = [];
+      let size = 0;
+      const { next } = t.range(start, end, req.direction === 1, Math.min(limit ?? LIMITS.rangeRows, LIMITS.rangeRows), (row) => {
+        const b = encodeRow(row, cols);
+        if (encoded.length > 0 && size + b.length > LIMITS.rangeBytes) return false;
+        encoded.push(encoded.length === 0 ? b : b.subarray(4));
+        size += b.length;
+        return true;
+      });
+      call.rowsRead = encoded.length;
+      const rows = Buffer.concat(encoded);
+      return {
+        type: 'GetRangeResponse',
+        message: { consumed: capacity(cu(rows.length), 0), rows, ...(next ? { nextStartPrimaryKey: builder.serializePrimaryKey(sdkPk(next)) } : {}) },
+      };
+    },
+    BatchGetRow(body) {
+      const req = P.BatchGetRowRequest!.decode(body) as { tables: { tableName: string; primaryKey: Uint8Array[]; columnsToGet?: string[] }[] };
+      const count = req.tables.reduce((n, x) => n + x.primaryKey.length, 0);
+      if (count > LIMITS.batchGetRows) throw invalid(`Rows count exceeds the upper limit: ${count} > ${LIMITS.batchGetRows}.`);
+      const out = req.tables.map((x) => {
+        const t = table(x.tableName);
+        const cols = columnsToGet(x.columnsToGet);
+        const pks = x.primaryKey.map((b) => t.checkPk(readRow(Buffer.from(b)).pk));
+        return {
+          tableName: x.tableName,
+          rows: pks.map((pk) => {
+            const row = t.get(pk);
+            const b = row ? encodeRow(row, cols) : Buffer.alloc(0);
+            if (row) call.rowsRead += 1;
+            return { isOk: true, consumed: capacity(cu(b.length), 0), row: b };
+          }),
+        };
+      });
+      return { type: 'BatchGetRowResponse', message: { tables: out } };
+    },
+    BatchWriteRow(body) {
+      const req = P.BatchWriteRowRequest!.decode(body) as { tables: { tableName: string; rows: { type: number; rowChange: Uint8Array; condition: Condition }[] }[] };
+      // The whole request is refused, nothing applied, when any row breaks a rule (BatchWriteRow API reference).
+      const count = req.tables.reduce((n, x) => n + x.rows.length, 0);
+      if (req.tables.length === 0 || req.tables.some((x) => x.rows.length === 0)) throw invalid('The input parameter is invalid: a table without row operations.');
+      if (count > LIMITS.batchWriteRows) throw invalid(`Rows count exceeds the upper limit: ${count} > ${LIMITS.batchWriteRows}.`);
+      const bytes = req.tables.reduce((n, x) => n + x.rows.reduce((m, r) => m + r.rowChange.length, 0), 0);
+      if (bytes > LIMITS.writeBytes) throw invalid(`The total data size of the request exceeds the limit: ${bytes} > ${LIMITS.writeBytes}.`);
+      const planned = req.tables.map((x) => {
+        const t = table(x.tableName);
+        const writes = x.rows.map((r) => rowWrite(t, (['PUT', 'UPDATE', 'DELETE'] as const)[r.type - 1] ?? 'PUT', r.rowChange, r.condition, r.type === 3));
+        const keys = new Set(writes.map((w) => JSON.stringify(w.pk.map((c) => (c.value && 'v' in c.value ? String(c.value.v) : c.value?.type)))));
+        if (keys.size !== writes.length) throw invalid('The input parameter is invalid: the same row appears twice in one request.');
+        return { t, x, writes };
+      });
+      const tablesOut = planned.map(({ t, x, writes }) => ({
+        tableName: x.tableName,
+        rows: writes.map((w, i) => {
+          try {
+            t.apply(w);
+            call.rowsWritten += 1;
+            call.bytesWritten += x.rows[i]!.rowChange.length;
+            return { isOk: true, consumed: capacity(w.rowExistence === 0 ? 0 : 1, cu(x.rows[i]!.rowChange.length)) };
+          } catch (err) {
+            // A row whose condition fails fails alone; the others are applied.
+            if (!(err instanceof OtsError)) throw err;
+            return { isOk: false, error: { code: err.code, message: err.message }, consumed: capacity(1, 0) };
+          }
+        }),
+      }));
+      return { type: 'BatchWriteRowResponse', message: { tables: tablesOut } };
     },
   };
 
+  function single(type: string, tableName: string, op: RowWrite['type'], bytes: Uint8Array, condition: Condition) {
+    const t = table(tableName);
+    if (bytes.length > LIMITS.writeBytes) throw invalid(`The total data size of single row exceeds the limit: ${bytes.length} > ${LIMITS.writeBytes}.`);
+    t.apply(rowWrite(t, op, bytes, condition, op === 'DELETE'));
+    call.rowsWritten = 1;
+    call.bytesWritten = bytes.length;
+    return { type, message: { consumed: capacity(condition.rowExistence === 0 ? 0 : 1, cu(bytes.length)) } };
+  }
+
   const answer = (res: ServerResponse, status: number, body: Uint8Array) => {
     const md5 = createHash('md5').update(body).digest('base64');
-    const date = new Date().toUTCString();
-    const rid = randomUUID();
-    const headers: Record<string, string> = { 'x-ots-requestid': rid, 'x-ots-date': date, 'x-ots-contentmd5': md5, 'x-ots-contenttype': 'protocol buffer' };
+    const headers: Record<string, string> = { 'x-ots-requestid': randomUUID(), 'x-ots-date': new Date().toUTCString(), 'x-ots-contentmd5': md5, 'x-ots-contenttype': 'protocol buffer' };
     res.writeHead(status, headers);
     res.end(Buffer.from(body));
   };
@@ -257,7 +306,7 @@ export async function startTablestoreServer(opts: TablestoreServerOptions): Prom
   const authenticate = (req: IncomingMessage, action: string, body: Buffer): OtsError | undefined => {
     const h = req.headers;
     for (const name of ['x-ots-date', 'x-ots-apiversion', 'x-ots-accesskeyid', 'x-ots-instancename', 'x-ots-contentmd5', 'x-ots-signature']) {
-      if (!h[name]) return new OtsError(400, 'OTSParameterInvalid', `Missing header: ${name}.`);
+      if (!h[name]) return invalid(`Missing header: ${name}.`);
     }
     if (h['x-ots-accesskeyid'] !== opts.accessKeyId) return new OtsError(403, 'OTSAuthFailed', 'The AccessKeyID does not exist.');
     if (h['x-ots-instancename'] !== opts.instance) return new OtsError(403, 'OTSAuthFailed', 'The instance is not found.');
@@ -275,41 +324,44 @@ export async function startTablestoreServer(opts: TablestoreServerOptions): Prom
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
     const action = (req.url ?? '/').slice(1) as OtsAction;
-    const call: OtsCall = { action, status: 0, signatureValid: false };
-    calls.push(call);
+    const record: OtsCall = { action, status: 0, signatureValid: false, rowsWritten: 0, bytesWritten: 0, rowsRead: 0 };
+    calls.push(record);
     if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
     const authError = req.method === 'POST' ? authenticate(req, action, body) : new OtsError(405, 'OTSMethodNotAllowed', 'Only POST is allowed.');
-    call.signatureValid = authError === undefined;
-    const handlerFn = (handlers as Partial<typeof handlers>)[action];
+    record.signatureValid = authError === undefined;
+    const handlerFn = (ACTIONS as readonly string[]).includes(action) ? handlers[action] : undefined;
     let e: OtsError | undefined = authError ?? (handlerFn ? undefined : new OtsError(400, 'OTSUnsupportOperation', `Unsupported operation: '${action}'.`));
     const fault = e ? undefined : faults.find((f) => f.left > 0 && (!f.action || f.action === action));
     if (fault) {
       fault.left -= 1;
       if (fault.kind === 'down') {
-        call.status = -1;
+        record.status = -1;
         return req.socket.destroy();
       }
       if (fault.kind === 'error') e = new OtsError(fault.status, fault.code, fault.message ?? fault.code);
     }
     if (e) {
-      call.status = e.status;
+      record.status = e.status;
       return fail(res, e);
     }
     if ((await opts.onRequest?.(action, 'received')) === 'drop') {
-      call.status = -3;
+      record.status = -3;
       return req.socket.destroy();
     }
     try {
+      Object.assign(call, { rowsWritten: 0, bytesWritten: 0, rowsRead: 0 });
+      // Handlers run synchronously, so every check-and-set is atomic, as a row operation is on the service.
       const { type, message } = handlerFn!(body);
+      Object.assign(record, call);
       if (fault?.kind === 'lost-answer' || (await opts.onRequest?.(action, 'applied')) === 'drop') {
-        call.status = -2;
+        record.status = -2;
         return req.socket.destroy();
       }
-      call.status = 200;
+      record.status = 200;
       answer(res, 200, P[type]!.encode(message).finish());
     } catch (err) {
-      const oe = err instanceof OtsError ? err : new OtsError(400, 'OTSParameterInvalid', err instanceof PlainBufferError ? err.message : String(err));
-      call.status = oe.status;
+      const oe = err instanceof OtsError ? err : invalid(err instanceof PlainBufferError ? err.message : String(err));
+      record.status = oe.status;
       fail(res, oe);
     }
   });

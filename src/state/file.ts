@@ -1,18 +1,19 @@
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CheckpointConflictError, IntegrationError } from '../lib/errors.js';
-import { emptyCheckpoint, type Checkpoint, type Versioned } from '../model/checkpoint.js';
-import { parseCheckpoint, type StateStore, type StoreCounter } from './store.js';
+import { MemoryTable, type Cols, type WriteOp } from './table.js';
+import type { LegacyDoc } from './tablestore.js';
 
+/** What the file holds: the rows, and an earlier version's single-document checkpoint if there was one. */
 interface FileShape {
-  version: number;
-  checkpoint: unknown;
+  rows: Record<string, Cols>;
+  legacy?: { version: number; checkpoint: unknown; migratedAt?: number };
 }
 
-/** A lock older than this belongs to a process that died mid-save. */
+/** A lock older than this belongs to a process that died mid-write. */
 const STALE_LOCK_MS = 30_000;
 
-/** Runs `fn` holding `path.lock` (created exclusively), so the version check and the write are one step. */
+/** Runs `fn` holding `path.lock` (created exclusively), so reading, checking conditions and writing are one step. */
 async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
   const lock = `${path}.lock`;
   await mkdir(dirname(path), { recursive: true });
@@ -36,58 +37,94 @@ async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function fsError(err: unknown, action: string, path: string): IntegrationError {
+const fsError = (err: unknown, action: string, path: string) => {
   const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-  return new IntegrationError(`cannot ${action} the checkpoint file ${path} (${code})`, { service: 'state-file', kind: 'config', code });
-}
+  return new IntegrationError(`cannot ${action} the state file ${path} (${code})`, { service: 'state-file', kind: 'config', code });
+};
 
 /**
- * A checkpoint in a local JSON file, for local runs and the demo. Versioned like the Tablestore store; the write goes
- * to a temporary file renamed into place, so a crash mid-write leaves the previous checkpoint intact.
+ * The state in a local JSON file, for local runs and the demo: the same rows and conditions as the Tablestore table,
+ * the file rewritten whole (to a temporary file renamed into place, so a crash mid-write leaves the previous one) under
+ * a lock, so runs in several processes stay exactly-once too. A file in an earlier version's format is read as that
+ * version's checkpoint, for the upgrade.
  */
-export function createFileStore(path: string): StateStore {
-  const counter: StoreCounter = { reads: 0, writes: 0 };
-  const where = `file ${path}`;
+export class FileTable extends MemoryTable {
+  private legacyDoc: FileShape['legacy'];
+  private loadedFrom = '';
 
-  async function read(): Promise<Versioned> {
-    counter.reads += 1;
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { checkpoint: emptyCheckpoint(), version: 0 };
-      throw fsError(err, 'read', path);
-    }
-    let raw: FileShape;
-    try {
-      raw = JSON.parse(text) as FileShape;
-    } catch {
-      throw new Error(`the checkpoint in ${where} is not valid JSON; move it aside to start from the look-back window`);
-    }
-    return { checkpoint: parseCheckpoint(raw.checkpoint, where), version: typeof raw.version === 'number' ? raw.version : 0 };
+  constructor(private readonly path: string) {
+    super(`file ${path}`);
   }
 
-  return {
-    counter,
-    where,
-    load: () => read(),
-    save: (next: Checkpoint, expected: number) =>
-      withLock(path, async () => {
-        const current = await read();
-        if (current.version !== expected) throw new CheckpointConflictError(`${where} is at version ${current.version}, expected ${expected}`);
-        const version = expected + 1;
-        const tmp = `${path}.${process.pid}.tmp`;
-        try {
-          await writeFile(tmp, JSON.stringify({ version, checkpoint: next } satisfies FileShape), 'utf8');
-          await rename(tmp, path);
-        } catch (err) {
-          throw fsError(err, 'write', path);
-        }
-        counter.writes += 1;
-        return version;
-      }).catch((err: unknown) => {
-        if (err instanceof CheckpointConflictError || err instanceof IntegrationError) throw err;
-        throw fsError(err, 'lock', path);
-      }),
-  };
+  /** Reads the file again when another process changed it since. */
+  private async load(): Promise<void> {
+    let text: string;
+    let stamp: string;
+    try {
+      const s = await stat(this.path);
+      stamp = `${s.mtimeMs}/${s.size}`;
+      if (stamp === this.loadedFrom) return;
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw fsError(err, 'read', this.path);
+    }
+    let raw: Partial<FileShape> & { version?: unknown; checkpoint?: unknown };
+    try {
+      raw = JSON.parse(text) as typeof raw;
+    } catch {
+      throw new Error(`the state in ${this.where} is not valid JSON; move it aside to start from the look-back window`);
+    }
+    this.rows.clear();
+    for (const [k, v] of Object.entries(raw.rows ?? {})) this.rows.set(k, v);
+    // Earlier versions wrote {version, checkpoint}.
+    this.legacyDoc = raw.legacy ?? (raw.checkpoint !== undefined && typeof raw.version === 'number' ? { version: raw.version, checkpoint: raw.checkpoint } : undefined);
+    this.loadedFrom = stamp;
+  }
+
+  private async save(): Promise<void> {
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    const shape: FileShape = { rows: Object.fromEntries(this.rows), ...(this.legacyDoc ? { legacy: this.legacyDoc } : {}) };
+    try {
+      await writeFile(tmp, JSON.stringify(shape), 'utf8');
+      await rename(tmp, this.path);
+      const s = await stat(this.path);
+      this.loadedFrom = `${s.mtimeMs}/${s.size}`;
+    } catch (err) {
+      throw fsError(err, 'write', this.path);
+    }
+  }
+
+  override async getRows(keys: readonly string[]): Promise<Map<string, Cols>> {
+    await this.load();
+    return super.getRows(keys);
+  }
+
+  override async rangePage(from: string, to: string, t?: number, limit?: number) {
+    await this.load();
+    return super.rangePage(from, to, t, limit);
+  }
+
+  override writeRows(ops: readonly WriteOp[]): Promise<{ failed: string[] }> {
+    return withLock(this.path, async () => {
+      await this.load();
+      const r = await super.writeRows(ops);
+      await this.save();
+      return r;
+    });
+  }
+
+  async legacy(): Promise<LegacyDoc | undefined> {
+    await this.load();
+    return this.legacyDoc && { doc: this.legacyDoc.checkpoint, version: this.legacyDoc.version, retired: this.legacyDoc.migratedAt !== undefined };
+  }
+
+  async retireLegacy(_key: string, version: number): Promise<void> {
+    await withLock(this.path, async () => {
+      await this.load();
+      if (this.legacyDoc?.version !== version) throw new CheckpointConflictError(`${this.where}: the earlier checkpoint changed since it was read`);
+      this.legacyDoc = { ...this.legacyDoc, version: version + 1, migratedAt: Date.now() };
+      await this.save();
+    });
+  }
 }

@@ -48,7 +48,10 @@ describe('the deployable bundle', () => {
       expect(first).toMatchObject({ outcome: 'completed', failuresFound: 8, recovered: 1, stuck: 1 });
       const second = JSON.parse(await mod.handler(Buffer.from('{}'), { ...context, requestId: 'bundle-ots-2' })) as { outcome: string };
       expect(second.outcome).toBe('nothing-new');
-      expect((await w.storedCheckpoint()).version).toBe(2);
+      const state = await w.state();
+      expect(state.meta).toMatchObject({ layout: 2 });
+      expect(state.owed).toEqual({});
+      expect(Object.keys(state.cursors)).toHaveLength(3);
     } finally {
       process.env = saved;
       await w.close();

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { RAM_ACTION } from '../../src/acr/client.js';
 import { rawTask } from '../../src/sim/seed.js';
+import { main } from '../../src/cli/main.js';
+import { legacyFixture, plantLegacyRow, shifted } from '../support/legacy.js';
 import { startWorld } from '../support/world.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -40,23 +42,43 @@ describe('s.yaml', () => {
 });
 
 describe('the RAM policy', () => {
-  it('grants exactly the actions a run makes: the CR reads and the Tablestore calls observed', async () => {
+  it('grants exactly the actions runs make, a fresh deployment\'s and an upgraded one\'s: the CR reads and the Tablestore calls observed', async () => {
     const policy = JSON.parse(readFileSync(join(root, 'policy/ram-policy.json'), 'utf8')) as { Statement: { Action: string[]; Resource: string[] }[] };
     const granted = new Set(policy.Statement.flatMap((s) => s.Action));
+    const used = new Set<string>();
     const HZ = { instanceId: 'cri-policy0', regionId: 'cn-hangzhou' };
     const task = rawTask({ id: 'rst-p1', status: 'ERROR', issue: 'NETWORK_ERROR', createTime: Date.now() - 60_000, ruleId: 'crsr-1', from: { ...HZ, namespace: 'a', repo: 'b', tag: 'c' }, to: { instanceId: 'cri-x', regionId: 'cn-shanghai' } });
-    const world = await startWorld({ instances: [{ ...HZ, tasks: [task], rules: [] }], tablestore: true });
+    const fresh = await startWorld({ instances: [{ ...HZ, tasks: [task], rules: [] }], tablestore: true });
+    const by = Date.now() - 60_000 - legacyFixture.savedAt;
+    const upgraded = await startWorld({ instances: [{ ...legacyFixture.instance, tasks: shifted(legacyFixture.tasks, by), rules: [] }], tablestore: true, env: { STATE_KEY: legacyFixture.stateKey } });
     try {
-      await world.run();
-      await world.run();
-      const used = new Set([
-        ...world.cr.calls.map((c) => RAM_ACTION[c.action as keyof typeof RAM_ACTION]),
-        ...world.ots!.calls.map((c) => `ots:${c.action}`),
-      ]);
+      await plantLegacyRow(upgraded.ots!, legacyFixture.stateKey, legacyFixture.version, shifted(legacyFixture.checkpoint, by));
+      upgraded.ots!.calls.length = 0;
+      for (const w of [fresh, upgraded]) {
+        await w.run();
+        await w.run();
+        for (const c of w.cr.calls) used.add(RAM_ACTION[c.action as keyof typeof RAM_ACTION]);
+        for (const c of w.ots!.calls) used.add(`ots:${c.action}`);
+      }
       expect([...used].sort()).toEqual([...granted].sort());
     } finally {
-      await world.close();
+      await fresh.close();
+      await upgraded.close();
     }
-    expect(policy.Statement.find((s) => s.Action.includes('ots:GetRow'))!.Resource).toEqual(['acs:ots:<region>:<account-id>:instance/<tablestore-instance>/table/acr_sync_alert']);
+    expect(policy.Statement.find((s) => s.Action.includes('ots:BatchWriteRow'))!.Resource).toEqual(['acs:ots:<region>:<account-id>:instance/<tablestore-instance-in-lowercase>/table/<tablestore-table>']);
+  });
+
+  it('is printed for the configured instances and table by the policy command, the Tablestore instance in lowercase', async () => {
+    const out: string[] = [];
+    const env = { ACR_INSTANCES: 'cn-hangzhou:cri-aaa,ap-southeast-1:cri-bbb', TABLESTORE_ENDPOINT: 'https://MyAlerts.cn-hangzhou.ots.aliyuncs.com', TABLESTORE_INSTANCE: 'MyAlerts', TABLESTORE_TABLE: 'sync_alert_state', ALIBABA_CLOUD_ACCOUNT_ID: '1234567890' };
+    expect(await main(['policy'], { out: (l) => out.push(l), err: () => undefined, env })).toBe(0);
+    const p = JSON.parse(out.join('\n')) as { Statement: { Action: string[]; Resource: string[] }[] };
+    expect(p.Statement[0]!.Resource).toEqual([
+      'acs:cr:cn-hangzhou:1234567890:repository/cri-aaa', 'acs:cr:cn-hangzhou:1234567890:repository/cri-aaa/*',
+      'acs:cr:ap-southeast-1:1234567890:repository/cri-bbb', 'acs:cr:ap-southeast-1:1234567890:repository/cri-bbb/*',
+    ]);
+    expect(p.Statement[1]!.Resource).toEqual(['acs:ots:cn-hangzhou:1234567890:instance/myalerts/table/sync_alert_state']);
+    const template = JSON.parse(readFileSync(join(root, 'policy/ram-policy.json'), 'utf8')) as { Statement: { Action: string[] }[] };
+    expect(p.Statement.map((s) => [...s.Action].sort())).toEqual(template.Statement.map((s) => [...s.Action].sort()));
   });
 });

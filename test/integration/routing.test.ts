@@ -125,9 +125,9 @@ describe('routing, end to end through the handler', () => {
     const s = await world.run();
     expect(s.notified).toEqual({ 'team-a/dingtalk': 1, 'team-a/slack': 0, dingtalk: 1, slack: 1 });
     expect(s.problems.join('\n')).toMatch(/^team-a\/slack: paused until .*no_service/m);
-    const cp = world.checkpoint()!.checkpoint as unknown as { outbox: { alert: { id: string }; pending: string[] }[]; channels: Record<string, unknown> };
-    expect(cp.outbox.map((e) => [e.alert.id.split('/').at(-1), e.pending])).toEqual([['rst-p1', ['team-a/slack']]]);
-    expect(Object.keys(cp.channels)).toEqual(['team-a/slack']);
+    const state = await world.state();
+    expect(Object.entries(state.owed).map(([target, o]) => [target, o.map((x) => x.alert.id.split('/').at(-1))])).toEqual([['team-a/slack', ['rst-p1']]]);
+    expect(Object.keys(state.control.pauses)).toEqual(['team-a/slack']);
     // Fixed: the pause ends at once because the webhook changed, and only the team's hook gets the failure.
     const routes = JSON.parse(world.env.ROUTES!) as { slack: { webhook: string } }[];
     routes[0]!.slack.webhook = world.hooks.slackUrlFor(TEAM.slack);

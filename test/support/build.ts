@@ -1,6 +1,6 @@
 import { Secret } from '../../src/lib/secret.js';
 import type { FailureAlert } from '../../src/model/alert.js';
-import type { OutboxEntry } from '../../src/model/checkpoint.js';
+import type { Owed } from '../../src/model/state.js';
 import { DEFAULT_ROUTE, type Route } from '../../src/model/route.js';
 import type { SyncTask } from '../../src/model/task.js';
 
@@ -31,4 +31,4 @@ export function route(name: string, channels: ('dingtalk' | 'slack')[], over: Pa
 
 export const defaultRoute = (channels: ('dingtalk' | 'slack')[] = ['dingtalk', 'slack']) => route(DEFAULT_ROUTE, channels);
 
-export const entry = (alert: FailureAlert, pending: string[], detectedAt = 1_800_000_000_000): OutboxEntry => ({ alert, pending, detectedAt, attempts: 0 });
+export const owed = (alert: FailureAlert, target: string, detectedAt = 1_800_000_000_000): Owed => ({ target, alert, detectedAt });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handler, setLogSink } from '../../src/index.js';
@@ -8,8 +8,12 @@ import type { RunSummary } from '../../src/handler/run.js';
 import { startCrSimulator, type CrSimOptions, type CrSimulator, type SimInstance } from '../../src/sim/cr-server.js';
 import { startTablestoreServer, type TablestoreServer } from '../../src/sim/tablestore-server.js';
 import { Secret } from '../../src/lib/secret.js';
-import type { Versioned } from '../../src/model/checkpoint.js';
-import { createTablestoreStore } from '../../src/state/tablestore.js';
+import type { Control } from '../../src/model/state.js';
+import { FileTable } from '../../src/state/file.js';
+import { keysFor, write } from '../../src/state/rows.js';
+import type { RowTable } from '../../src/state/table.js';
+import { createTablestoreTable } from '../../src/state/tablestore.js';
+import { readState, type StateView } from './state.js';
 import { startWebhookReceivers, type ReceiverOptions, type WebhookReceivers } from '../../src/sim/webhook-server.js';
 
 export const KEYS = { id: 'STS.test-access-key-id-0001', secret: 'test-access-key-secret-9f3a', token: 'test-sts-security-token-77c1' };
@@ -43,13 +47,14 @@ export interface World {
   logs: string[];
   /** Invokes the real handler as Function Compute would (Buffer event, context with STS credentials). */
   run(opts?: { payload?: string; env?: Record<string, string | undefined>; requestId?: string; timeout?: number }): Promise<RunSummary>;
-  checkpoint(): { version: number; checkpoint: { outbox: unknown[]; instances: Record<string, unknown>; channels?: Record<string, { until: number; error: string }>; health?: Record<string, unknown> } } | undefined;
+  /** Everything the state holds, decoded (from the file, or from the Tablestore server through the real SDK). */
+  state(): Promise<StateView>;
   /** Called on every CR call before it is answered (after any barrier), e.g. to change the list between pages. */
   onCrCall?: (action: string, params: Record<string, string>) => void;
-  /** Rewrites the file checkpoint, e.g. to let a channel pause run out without waiting for it. */
-  editCheckpoint(edit: (cp: Record<string, unknown>) => void): void;
-  /** The checkpoint as the Tablestore server holds it, read through the real SDK. */
-  storedCheckpoint(): Promise<Versioned>;
+  /** Rewrites the control row, e.g. to let a channel pause run out without waiting for it. */
+  editControl(edit: (c: Control) => Control): Promise<void>;
+  /** The table the runs keep their state in. */
+  table(): RowTable;
   /** Runs the handler in a child process, killing it at `kill` if given. */
   runChild(opts?: { kill?: KillPoint; requestId?: string; timeout?: number; payload?: string }): Promise<ChildResult>;
   close(): Promise<void>;
@@ -132,6 +137,8 @@ export async function startWorld(opts: {
   });
   const timerEvent = (payload: string) => JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'timer', payload });
   const logs: string[] = [];
+  // The deployment's name in the table: STATE_KEY, else the function's name when FC sets one, else "default".
+  const deployment = () => env.STATE_KEY ?? 'default';
   const self: World = {
     cr, hooks, ots, dir, checkpointFile, env, logs,
     async run(o = {}) {
@@ -152,22 +159,20 @@ export async function startWorld(opts: {
         process.env = saved;
       }
     },
-    editCheckpoint(edit) {
-      const stored = JSON.parse(readFileSync(checkpointFile, 'utf8')) as { version: number; checkpoint: Record<string, unknown> };
-      edit(stored.checkpoint);
-      writeFileSync(checkpointFile, JSON.stringify(stored));
+    table() {
+      return ots
+        ? createTablestoreTable({ endpoint: ots.endpoint, instance: ots.instance, table: 'acr_sync_alert', credentials: { accessKeyId: new Secret(KEYS.id), accessKeySecret: new Secret(KEYS.secret), securityToken: new Secret(KEYS.token) } })
+        : new FileTable(checkpointFile);
     },
-    checkpoint() {
-      try {
-        return JSON.parse(readFileSync(checkpointFile, 'utf8'));
-      } catch {
-        return undefined;
-      }
+    async state() {
+      return readState(self.table(), deployment(), opts.instances.map((i) => `${i.regionId}:${i.instanceId}`));
     },
-    async storedCheckpoint() {
-      if (!ots) throw new Error('this world has no Tablestore server');
-      const store = createTablestoreStore({ endpoint: ots.endpoint, instance: ots.instance, table: 'acr_sync_alert', key: 'test', credentials: { accessKeyId: new Secret(KEYS.id), accessKeySecret: new Secret(KEYS.secret), securityToken: new Secret(KEYS.token) } });
-      return store.load(5_000);
+    async editControl(edit) {
+      const k = keysFor(deployment());
+      const t = self.table();
+      const s = await self.state();
+      const op = write.control(k, edit(s.control), s.controlVersion);
+      await t.writeRows([op.op === 'put' ? { op: 'put', key: op.key, cols: op.cols } : op], 5_000);
     },
     runChild(o = {}) {
       const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/handler-child.ts'], {

@@ -1,135 +1,201 @@
 import { describe, expect, it } from 'vitest';
+import { FAILING_MAX_AGE_MS, imageKey, InstanceDetector, MAX_WATCHED, type Batch, type DetectOptions, type Known } from '../../src/detect/detect.js';
+import { OVERLAP_MS } from '../../src/detect/scan.js';
+import type { Cursor, FailingImage, WatchedSync } from '../../src/model/state.js';
 import type { SyncTask } from '../../src/model/task.js';
-import { detect } from '../../src/detect/detect.js';
-import { OVERLAP_MS } from '../../src/detect/cursor.js';
-import { type InstanceCursor } from '../../src/model/checkpoint.js';
 
 const NOW = 1_800_000_000_000;
 const H = 3_600_000;
+const MIN = 60_000;
 const img = { instanceId: 'cri-x', regionId: 'cn-hangzhou', namespace: 'ns', repo: 'r', tag: 't' };
-const t = (id: string, status: string, ago: number, issue = '', tag = id): SyncTask => ({ taskId: id, status, issue, trigger: 'PASSIVE', createTime: NOW - ago, crossUser: false, from: { ...img, tag }, to: { ...img, tag } });
-const scan = (tasks: SyncTask[], complete = true) => ({ tasks, complete, order: 'desc' as const, totalCount: tasks.length });
-const ids = (d: { failures: SyncTask[] }) => d.failures.map((f) => f.taskId);
-const o = (lookbackMs: number) => ({ lookbackMs, stuckAfterMs: 100 * H });
+/** A task `ago` ms before NOW; its image is its tag (default: its id), so tasks of one tag are one image. */
+const t = (id: string, status: string, ago: number, issue = '', tag = id, extra: Partial<SyncTask> = {}): SyncTask => ({
+  taskId: id, status, issue, trigger: 'PASSIVE', createTime: NOW - ago, crossUser: false, from: { ...img, tag }, to: { ...img, tag }, ...extra,
+});
+const batch = (tasks: SyncTask[], lo = NOW - 24 * H, watchOnly = false): Batch => ({ tasks, lo, watchOnly });
+const none: Known = { handled: new Set(), failing: new Map() };
+const known = (handled: string[] = [], failing: [SyncTask, Partial<FailingImage>][] = []): Known => ({
+  handled: new Set(handled),
+  failing: new Map(failing.map(([task, f]) => [imageKey(task), { since: task.createTime, lastFailure: task.createTime, taskId: task.taskId, issue: task.issue, ...f }])),
+});
+const opts: DetectOptions = { stuckAfterMs: 100 * H };
+const ids = (xs: SyncTask[]) => xs.map((x) => x.taskId);
+const detector = (cursor?: Cursor, watched: WatchedSync[] = [], o: DetectOptions = opts) => new InstanceDetector(cursor, watched, NOW, o);
 
-describe('detect', () => {
-  it('on the first run announces failures inside the look-back window only', () => {
-    const d = detect(undefined, scan([t('a', 'ERROR', H), t('b', 'ERROR', 30 * H), t('c', 'SUCCESS', H)]), NOW, o(24 * H));
-    expect(ids(d)).toEqual(['a']);
-    expect(d.reasons).toMatchObject({ 'new-failure': 1, 'before-window': 1, succeeded: 1 });
+describe('the detector', () => {
+  it('announces failures inside the window only, and claims each', () => {
+    const c = detector().take(batch([t('rst-new', 'ERROR', H), t('rst-old', 'ERROR', 30 * H)]), none);
+    expect(ids(c.failures)).toEqual(['rst-new']);
+    expect(ids(c.handled)).toEqual(['rst-new']);
+    expect(c.reasons).toMatchObject({ 'new-failure': 1, 'before-window': 1 });
   });
 
-  it('does not announce a failure twice when it is re-read in the overlap', () => {
-    const first = detect(undefined, scan([t('a', 'ERROR', 60_000), t('b', 'SUCCESS', 1_000)]), NOW, o(H));
-    const again = detect(first.cursor, scan([t('a', 'ERROR', 60_000), t('b', 'SUCCESS', 1_000)]), NOW + 60_000, o(H));
-    expect(ids(again)).toEqual([]);
+  it('does not announce a failure claimed before, nor one claimed earlier in the same run', () => {
+    const d = detector({ top: NOW, gaps: [] });
+    expect(d.take(batch([t('rst-a', 'ERROR', H)]), known(['rst-a'])).failures).toEqual([]);
+    expect(ids(d.take(batch([t('rst-b', 'ERROR', H)]), none).failures)).toEqual(['rst-b']);
+    const again = d.take(batch([t('rst-b', 'ERROR', H)]), none);
+    expect(again.failures).toEqual([]);
     expect(again.reasons['already-announced']).toBe(1);
   });
 
-  it('watches a running task and announces it when it later fails, however old it is by then', () => {
-    const first = detect(undefined, scan([t('run', 'SYNCHRONIZING', 2 * H)]), NOW, o(24 * H));
-    expect(first.cursor.open).toHaveProperty('run');
-    const later = detect(first.cursor, scan([t('new', 'SUCCESS', 0), t('run', 'ERROR', 2 * H, 'NETWORK_ERROR')]), NOW + H, o(24 * H));
-    expect(ids(later)).toEqual(['run']);
-    expect(later.cursor.open).not.toHaveProperty('run');
+  it('asks the store only about what an earlier read could have seen: failures up to the newest time read, or with times it does not trust', () => {
+    const d = detector({ top: NOW - H, gaps: [] }, [{ task: t('rst-w', 'SYNCHRONIZING', 50 * H), firstSeen: NOW }]);
+    const need = d.needs(batch([
+      t('rst-old', 'ERROR', 2 * H), t('rst-new', 'ERROR', MIN), t('rst-secs', 'ERROR', MIN, '', 's', { timeInSeconds: true }),
+      t('rst-w', 'ERROR', 50 * H), t('rst-ok', 'SUCCESS', MIN), t('rst-run', 'PENDING', MIN),
+    ]));
+    expect(need.taskIds.sort()).toEqual(['rst-old', 'rst-secs', 'rst-w']);
+    expect(need.imageKeys).toHaveLength(5);
+    expect(detector().needs(batch([t('rst-x', 'ERROR', H)])).taskIds).toEqual([]);
   });
 
-  it('watches unknown statuses like running ones and reports them', () => {
-    const d = detect(undefined, scan([t('w', 'PAUSED', 1_000)]), NOW, o(H));
-    expect(d.unknownStatuses).toEqual(['PAUSED']);
-    expect(d.cursor.open).toHaveProperty('w');
-    expect(ids(detect(d.cursor, scan([t('w', 'ERROR', 1_000)]), NOW + 1, o(H)))).toEqual(['w']);
+  it('watches an unfinished sync and announces it when it fails, however old it is by then', () => {
+    const d = detector();
+    const first = d.take(batch([t('rst-r', 'SYNCHRONIZING', H)]), none);
+    expect(first.watch.map((w) => w.task.taskId)).toEqual(['rst-r']);
+    expect(first.reasons['still-running']).toBe(1);
+    const later = detector({ top: NOW, gaps: [] }, first.watch);
+    const failed = later.take(batch([t('rst-r', 'ERROR', 80 * H, 'NETWORK_ERROR')], NOW - MIN), none);
+    expect(ids(failed.failures)).toEqual(['rst-r']);
+    expect(failed.unwatch).toEqual(['rst-r']);
+    expect(later.cursorPart(NOW).watching).toBe(0);
   });
 
-  it('stops watching a task that a complete scan no longer returns', () => {
-    const d = detect(undefined, scan([t('gone', 'PENDING', 1_000)]), NOW, o(H));
-    const next = detect(d.cursor, scan([]), NOW + 1_000, o(H));
-    expect(next.stoppedWatching).toEqual(['gone']);
+  it('writes nothing for a watched sync that has not changed', () => {
+    const w: WatchedSync = { task: t('rst-r', 'SYNCHRONIZING', H), firstSeen: NOW - H };
+    const c = detector({ top: NOW, gaps: [] }, [w]).take(batch([t('rst-r', 'SYNCHRONIZING', H)]), none);
+    expect(c.watch).toEqual([]);
+    expect(c.unwatch).toEqual([]);
   });
 
-  it('does not advance the watermark after an incomplete scan, so the next run reads the same range again', () => {
-    const prev: InstanceCursor = { watermark: NOW - H, open: {}, handled: {} };
-    const d = detect(prev, scan([t('x', 'ERROR', 0)], false), NOW, o(H));
-    expect(ids(d)).toEqual(['x']);
-    expect(d.cursor.watermark).toBe(NOW - H);
-    expect(d.cursor.handled).toHaveProperty('x');
+  it('watches undocumented statuses like running ones, and reports them', () => {
+    const c = detector().take(batch([t('rst-p', 'PAUSED', H), t('rst-e', '', H)]), none);
+    expect(c.watch).toHaveLength(2);
+    expect(c.unknownStatuses.sort()).toEqual(['(empty)', 'PAUSED']);
   });
 
-  it('forgets handled failures once they fall below the next scan bound', () => {
-    const d = detect(undefined, scan([t('old', 'ERROR', OVERLAP_MS + 60_000), t('recent', 'ERROR', 1_000), t('top', 'SUCCESS', 0)]), NOW, o(H));
-    expect(Object.keys(d.cursor.handled)).toEqual(['recent']);
+  it('announces a sync unfinished longer than the threshold once as stuck, and once when it finishes', () => {
+    const d = detector(undefined, [], { stuckAfterMs: 2 * H });
+    const first = d.take(batch([t('rst-s', 'SYNCHRONIZING', 3 * H)]), none);
+    expect(ids(first.stuck)).toEqual(['rst-s']);
+    expect(first.watch[0]!.stuck).toBe(true);
+    const again = detector({ top: NOW, gaps: [] }, first.watch, { stuckAfterMs: 2 * H }).take(batch([t('rst-s', 'SYNCHRONIZING', 3 * H)], NOW), none);
+    expect(again.stuck).toEqual([]);
+    const done = detector({ top: NOW, gaps: [] }, first.watch, { stuckAfterMs: 2 * H }).take(batch([t('rst-s', 'SUCCESS', 3 * H)], NOW), none);
+    expect(ids(done.unstuck)).toEqual(['rst-s']);
+    expect(done.unwatch).toEqual(['rst-s']);
   });
 
-  it('announces a recovery once when an image that failed syncs fine later', () => {
-    const first = detect(undefined, scan([t('f1', 'ERROR', 60_000, 'NETWORK_ERROR', 'v1')]), NOW, o(H));
-    expect(ids(first)).toEqual(['f1']);
-    const later = detect(first.cursor, scan([t('f1', 'ERROR', 60_000, 'NETWORK_ERROR', 'v1'), t('ok1', 'SUCCESS', 1_000, '', 'v1')]), NOW + 1_000, o(H));
-    expect(later.recoveries.map((r) => [r.success.taskId, r.failure.taskId, r.sameRun])).toEqual([['ok1', 'f1', false]]);
-    const again = detect(later.cursor, scan([t('ok1', 'SUCCESS', 1_000, '', 'v1')]), NOW + 2_000, o(H));
-    expect(again.recoveries).toEqual([]);
+  it('on a first run, below the look-back, only watches unfinished syncs and announces one long unfinished as stuck', () => {
+    const c = detector(undefined, [], { stuckAfterMs: H }).take(batch([t('rst-run', 'SYNCHRONIZING', 40 * H), t('rst-err', 'ERROR', 40 * H)], NOW - 72 * H, true), none);
+    expect(ids(c.stuck)).toEqual(['rst-run']);
+    expect(c.failures).toEqual([]);
+    expect(c.reasons['before-window']).toBe(1);
   });
 
-  it('reports a failure that recovered before it was announced as recovered only', () => {
-    const d = detect(undefined, scan([t('f1', 'ERROR', 120_000, 'TAG_CONFLICT', 'v1'), t('ok', 'SUCCESS', 60_000, '', 'v1'), t('other', 'ERROR', 30_000, 'TAG_CONFLICT', 'v2')]), NOW, o(H));
-    expect(ids(d)).toEqual(['other']);
-    expect(d.recoveries.map((r) => [r.failure.taskId, r.sameRun])).toEqual([['f1', true]]);
+  it('announces a recovery once when a failing image syncs fine later, and not for an older success', () => {
+    const fail = t('rst-f', 'ERROR', 3 * H, 'NETWORK_ERROR', 'v1');
+    const d = detector({ top: NOW, gaps: [] });
+    const older = d.take(batch([t('rst-s0', 'SUCCESS', 4 * H, '', 'v1')]), known([], [[fail, {}]]));
+    expect(older.recoveries).toEqual([]);
+    const c = d.take(batch([t('rst-s1', 'SUCCESS', H, '', 'v1')]), known([], [[fail, {}]]));
+    expect(c.recoveries.map((r) => [r.success.taskId, r.failure.taskId, r.sameRun])).toEqual([['rst-s1', 'rst-f', false]]);
+    expect(c.failing.get(imageKey(fail))).toBeNull();
   });
 
-  it('does not take an older success for a recovery', () => {
-    const d = detect(undefined, scan([t('ok', 'SUCCESS', 120_000, '', 'v1'), t('f1', 'ERROR', 60_000, 'TAG_CONFLICT', 'v1')]), NOW, o(H));
-    expect(ids(d)).toEqual(['f1']);
-    expect(d.recoveries).toEqual([]);
+  it('reports a failure that recovered before any run announced it as recovered only, in one batch or read newest first', () => {
+    const c = detector().take(batch([t('rst-f', 'ERROR', 2 * H, 'NETWORK_ERROR', 'v1'), t('rst-s', 'SUCCESS', H, '', 'v1')]), none);
+    expect(c.failures).toEqual([]);
+    expect(c.recoveries.map((r) => [r.failure.taskId, r.sameRun])).toEqual([['rst-f', true]]);
+    // A newest-first scan reads the success in an earlier batch than the failure.
+    const d = detector();
+    d.take(batch([t('rst-s', 'SUCCESS', H, '', 'v1')]), none);
+    const later = d.take(batch([t('rst-f', 'ERROR', 2 * H, 'NETWORK_ERROR', 'v1')]), none);
+    expect(later.failures).toEqual([]);
+    expect(later.recoveries.map((r) => [r.success.taskId, r.failure.taskId, r.sameRun])).toEqual([['rst-s', 'rst-f', true]]);
   });
 
-  it('announces a task running longer than the threshold once as stuck, and once when it finishes', () => {
-    const opts = { lookbackMs: 24 * H, stuckAfterMs: H };
-    const early = detect(undefined, scan([t('s', 'SYNCHRONIZING', 30 * 60_000)]), NOW, opts);
-    expect(early.stuck).toEqual([]);
-    const stuck = detect(early.cursor, scan([t('s', 'SYNCHRONIZING', 30 * 60_000)]), NOW + H, opts);
-    expect(stuck.stuck.map((x) => x.taskId)).toEqual(['s']);
-    const still = detect(stuck.cursor, scan([t('s', 'SYNCHRONIZING', 30 * 60_000)]), NOW + 2 * H, opts);
-    expect(still.stuck).toEqual([]);
-    const done = detect(still.cursor, scan([t('s', 'SUCCESS', 30 * 60_000)]), NOW + 3 * H, opts);
-    expect(done.unstuck.map((x) => x.taskId)).toEqual(['s']);
+  it('forgets a failing image a week after its last failure: a success then is no recovery', () => {
+    const fail = t('rst-f', 'ERROR', FAILING_MAX_AGE_MS + H, '', 'v1');
+    const c = detector({ top: NOW, gaps: [] }).take(batch([t('rst-s', 'SUCCESS', MIN, '', 'v1')]), known([], [[fail, {}]]));
+    expect(c.recoveries).toEqual([]);
+  });
+
+  it('knows the settled tasks of the overlap the last run read, without a lookup, and remembers this run\'s', () => {
+    const d = detector({ top: NOW - MIN, gaps: [], recent: ['rst-a', 'rst-b'] });
+    const tasks = [t('rst-a', 'ERROR', MIN), t('rst-b', 'SUCCESS', 2 * MIN), t('rst-late', 'ERROR', 3 * MIN)];
+    expect(d.needs(batch(tasks)).taskIds).toEqual(['rst-late']);
+    const c = d.take(batch(tasks), none);
+    expect(ids(c.failures)).toEqual(['rst-late']);
+    expect(c.reasons).toMatchObject({ 'already-announced': 1, succeeded: 1, 'new-failure': 1 });
+    expect(d.cursorPart(NOW - MIN).recent).toEqual(['rst-a', 'rst-b', 'rst-late']);
+    expect(d.cursorPart(NOW + 2 * MIN + OVERLAP_MS).recent).toBeUndefined();
+  });
+
+  it('stops watching beyond the limit and counts what it could not watch', () => {
+    const full = Array.from({ length: MAX_WATCHED }, (_, i): WatchedSync => ({ task: t(`rst-w${i}`, 'PENDING', H), firstSeen: NOW }));
+    const c = detector({ top: NOW, gaps: [] }, full).take(batch([t('rst-one-more', 'PENDING', MIN)]), none);
+    expect(c.watch).toEqual([]);
+    expect(c.reasons['watch-limit']).toBe(1);
+  });
+
+  it('stops watching a sync after three re-checks in a row do not find it', () => {
+    const w: WatchedSync = { task: t('rst-gone', 'PENDING', H), firstSeen: NOW };
+    let watched = [w];
+    const misses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const d = detector({ top: NOW, gaps: [] }, watched);
+      const m = d.missed(['rst-gone'], 3);
+      if (m.gone.length > 0) break;
+      watched = m.watch;
+      misses.push(watched[0]!.misses!);
+    }
+    expect(misses).toEqual([1, 2]);
+    const d = detector({ top: NOW, gaps: [] }, watched);
+    expect(d.missed(['rst-gone'], 3)).toMatchObject({ gone: ['rst-gone'], unwatch: ['rst-gone'] });
   });
 
   describe('transient causes with a threshold', () => {
-    const opts = { lookbackMs: 24 * H, stuckAfterMs: 10 * H, transient: { minFailures: 3, windowMs: H, persistMs: 2 * H } };
-    const net = (id: string, ago: number) => t(id, 'ERROR', ago, 'NETWORK_ERROR', 'v1');
+    const tr: DetectOptions = { stuckAfterMs: 100 * H, transient: { minFailures: 3, windowMs: H, persistMs: 4 * H } };
+    const net = (id: string, ago: number) => t(id, 'ERROR', ago, 'NETWORK_ERROR', 'img');
 
-    it('holds a NETWORK_ERROR back until the same image fails 3 times within the window, then announces once', () => {
-      const a = detect(undefined, scan([net('n1', 30 * 60_000)]), NOW, opts);
-      expect(ids(a)).toEqual([]);
-      expect(a.reasons['held-transient']).toBe(1);
-      const b = detect(a.cursor, scan([net('n1', 30 * 60_000), net('n2', 20 * 60_000)]), NOW + 1, opts);
-      expect(ids(b)).toEqual([]);
-      const c = detect(b.cursor, scan([net('n1', 30 * 60_000), net('n2', 20 * 60_000), net('n3', 10 * 60_000)]), NOW + 2, opts);
-      expect(ids(c)).toEqual(['n3']);
+    it('holds a NETWORK_ERROR back until the same image fails 3 times within the window, in whatever order they are read', () => {
+      for (const order of [['a', 'b', 'c'], ['c', 'b', 'a']]) {
+        const d = detector(undefined, [], tr);
+        const tasks = { a: net('rst-a', 50 * MIN), b: net('rst-b', 40 * MIN), c: net('rst-c', 30 * MIN) } as Record<string, SyncTask>;
+        let failing = new Map<string, FailingImage>();
+        const announced: string[] = [];
+        for (const k of order) {
+          const c = d.take(batch([tasks[k]!]), { handled: new Set(), failing });
+          announced.push(...ids(c.failures));
+          failing = new Map([...c.failing].filter((e): e is [string, FailingImage] => e[1] !== null));
+        }
+        expect(announced).toEqual(['rst-c']);
+      }
     });
 
-    it('announces a held failure once it has persisted', () => {
-      const a = detect(undefined, scan([net('n1', 30 * 60_000)]), NOW, opts);
-      const later = detect(a.cursor, scan([]), NOW + 2 * H, opts);
-      expect(ids(later)).toEqual(['n1']);
-      expect(ids(detect(later.cursor, scan([]), NOW + 3 * H, opts))).toEqual([]);
+    it('announces a held failure once it has persisted, given its row', () => {
+      const d = detector({ top: NOW, gaps: [], held: { k: NOW - 5 * H } }, [], tr);
+      const held = net('rst-h', 5 * H);
+      expect(d.dueHeld()).toEqual(['k']);
+      const c = d.release(new Map([['k', { since: NOW - 5 * H, lastFailure: NOW - 5 * H, taskId: 'rst-h', issue: 'NETWORK_ERROR', held }]]));
+      expect(ids(c.failures)).toEqual(['rst-h']);
+      expect(c.failing.get('k')).not.toHaveProperty('held');
+      expect(d.cursorPart(NOW).held).toBeUndefined();
     });
 
     it('lets a held failure that recovers pass without any message', () => {
-      const a = detect(undefined, scan([net('n1', 30 * 60_000)]), NOW, opts);
-      const ok = detect(a.cursor, scan([net('n1', 30 * 60_000), t('ok', 'SUCCESS', 10 * 60_000, '', 'v1')]), NOW + 1, opts);
-      expect(ids(ok)).toEqual([]);
-      expect(ok.recoveries).toEqual([]);
-      expect(ids(detect(ok.cursor, scan([]), NOW + 3 * H, opts))).toEqual([]);
+      const d = detector(undefined, [], tr);
+      const c = d.take(batch([net('rst-a', 50 * MIN), t('rst-ok', 'SUCCESS', 10 * MIN, '', 'img')]), none);
+      expect(c.failures).toEqual([]);
+      expect(c.recoveries).toEqual([]);
+      expect(d.cursorPart(NOW).held).toBeUndefined();
     });
 
     it('never holds back a cause that is not transient', () => {
-      expect(ids(detect(undefined, scan([t('x', 'ERROR', 1_000, 'OSS_POLICY_UNAUTHORIZED', 'v1')]), NOW, opts))).toEqual(['x']);
+      const c = detector(undefined, [], tr).take(batch([t('rst-t', 'ERROR', H, 'TAG_CONFLICT')]), none);
+      expect(ids(c.failures)).toEqual(['rst-t']);
     });
-  });
-
-  it('announces an ERROR task not seen before even when it sorts below older ones', () => {
-    const prev = detect(undefined, scan([t('a', 'SUCCESS', 10_000)]), NOW, o(H)).cursor;
-    const d = detect(prev, scan([t('late', 'ERROR', 20_000), t('a', 'SUCCESS', 10_000)]), NOW + 5_000, o(H));
-    expect(ids(d)).toEqual(['late']);
   });
 });

@@ -3,6 +3,7 @@ import type { SyncTask } from '../../src/model/task.js';
 import { readConfig } from '../../src/config/config.js';
 import { configProblems } from '../support/config.js';
 import { digestDue, lastSlot, tagOwners, tally } from '../../src/plan/digest.js';
+import type { FailingImage } from '../../src/model/state.js';
 import { imageKey } from '../../src/detect/detect.js';
 import type { Alert, FailureAlert } from '../../src/model/alert.js';
 
@@ -120,18 +121,19 @@ describe('digest statistics', () => {
 });
 
 describe('which route owns a failing image', () => {
-  const cursor = (failing: Record<string, { route?: string }>) => ({ watermark: 0, open: {}, handled: {}, failing: Object.fromEntries(Object.entries(failing).map(([k, f]) => [k, { since: 0, lastFailure: 0, taskId: 't', issue: 'TAG_CONFLICT', ...f }])) });
+  const row = (over: Partial<FailingImage> = {}): FailingImage => ({ since: 0, lastFailure: 0, taskId: 't', issue: 'TAG_CONFLICT', ...over });
   it('records the route a failure went to, and clears it when a later failure of the image goes to the default route', () => {
     const a = fail(1);
     const key = imageKey((a as FailureAlert).task);
-    const cursors = { 'cn-hangzhou:cri-a': cursor({ [key]: {}, other: {} }) };
-    const toTeam = tagOwners(cursors, { sent: [a], muted: [], ownerOf: () => 'team-a' });
-    expect(toTeam['cn-hangzhou:cri-a']!.failing![key]!.route).toBe('team-a');
-    expect(cursors['cn-hangzhou:cri-a'].failing[key]!.route).toBeUndefined(); // the input is not changed
-    const back = tagOwners(toTeam, { sent: [], muted: [a], ownerOf: () => 'default' });
-    expect(back['cn-hangzhou:cri-a']!.failing![key]).not.toHaveProperty('route');
-    // Without any route tags and nothing routed elsewhere, the cursors are shared as they are.
-    const same = tagOwners(cursors, { sent: [a], muted: [], ownerOf: () => 'default' });
-    expect(same['cn-hangzhou:cri-a']).toBe(cursors['cn-hangzhou:cri-a']);
+    const failing = new Map<string, FailingImage | null>([[key, row()], ['other', row({ route: 'team-b' })]]);
+    tagOwners([a], failing, new Map([[a.id, 'team-a']]));
+    expect(failing.get(key)!.route).toBe('team-a');
+    expect(failing.get('other')!.route).toBe('team-b');
+    tagOwners([a], failing, new Map([[a.id, 'default']]));
+    expect(failing.get(key)).not.toHaveProperty('route');
+    // An image whose row this batch deletes (it recovered) is left alone.
+    const gone = new Map<string, FailingImage | null>([[key, null]]);
+    tagOwners([a], gone, new Map([[a.id, 'team-a']]));
+    expect(gone.get(key)).toBeNull();
   });
 });

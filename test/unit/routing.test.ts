@@ -7,7 +7,7 @@ import { configSecrets, readConfig } from '../../src/config/config.js';
 import { router } from '../../src/plan/routing.js';
 import { targetsOf } from '../../src/model/route.js';
 import type { Alert } from '../../src/model/alert.js';
-import { parseCheckpoint } from '../../src/state/store.js';
+import { parseLegacy } from '../../src/state/legacy.js';
 import { configProblems } from '../support/config.js';
 
 const HOOK = { ding: 'https://oapi.dingtalk.com/robot/send?access_token=route-token-8f1e', slack: 'https://hooks.slack.com/services/T9/B9/route-hook-2c4d' };
@@ -130,7 +130,7 @@ describe('routing alerts', () => {
 describe('checkpoints written before routes', () => {
   it('read their one digest and muted tally as the default route\'s, and their channel names as its targets', () => {
     const stats = { since: 1, byCause: { TAG_CONFLICT: 2 }, byRepo: { 'ns/a': 2 }, recoveries: 0, recoveryMs: 0 };
-    const cp = parseCheckpoint({
+    const cp = parseLegacy({
       schema: 1, instances: {}, outbox: [{ alert: { id: 'i/t', instance: 'i', task: { taskId: 't', createTime: 1 } }, pending: ['slack'], detectedAt: 1, attempts: 0 }],
       digest: { stats, lastSentAt: 5 }, muted: { since: 2, byCause: { NETWORK_ERROR: 1 } }, channels: { dingtalk: { until: 9, error: 'x', fingerprint: 'f' } },
     }, 'test');
@@ -138,6 +138,6 @@ describe('checkpoints written before routes', () => {
     expect(cp).not.toHaveProperty('digest');
     expect(cp).not.toHaveProperty('muted');
     expect(cp.outbox[0]!.pending).toEqual(['slack']);
-    expect(() => parseCheckpoint({ schema: 1, instances: {}, outbox: [{ alert: { id: 'i/t', instance: 'i', task: { taskId: 't', createTime: 1 } }, pending: ['email'], detectedAt: 1, attempts: 0 }] }, 'test')).toThrow(/damaged .*not a delivery target/);
+    expect(() => parseLegacy({ schema: 1, instances: {}, outbox: [{ alert: { id: 'i/t', instance: 'i', task: { taskId: 't', createTime: 1 } }, pending: ['email'], detectedAt: 1, attempts: 0 }] }, 'test')).toThrow(/damaged .*not a delivery target/);
   });
 });

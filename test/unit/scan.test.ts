@@ -1,128 +1,224 @@
 import { describe, expect, it } from 'vitest';
-import { pageOrder, scanTasks } from '../../src/detect/scan.js';
-import { type Order } from '../../src/model/checkpoint.js';
+import { CLOCK_SKEW_MS, OVERLAP_MS, pageOrder, scanTasks, type ScanInput, type ScanResult } from '../../src/detect/scan.js';
+import type { Cursor, Order } from '../../src/model/state.js';
 import type { Page, SyncTask } from '../../src/model/task.js';
 
+const NOW = 1_800_000_000_000;
+const MIN = 60_000;
+const H = 3_600_000;
 const img = { instanceId: 'cri-x', regionId: 'cn-hangzhou', namespace: 'ns', repo: 'r', tag: 't' };
-const mk = (i: number, createTime: number): SyncTask => ({ taskId: `rst-${i}`, status: 'SUCCESS', issue: '', trigger: 'PASSIVE', createTime, crossUser: false, from: img, to: img });
+const mk = (id: string, createTime: number, status = 'SUCCESS', extra: Partial<SyncTask> = {}): SyncTask => ({ taskId: id, status, issue: '', trigger: 'PASSIVE', createTime, crossUser: false, from: img, to: img, ...extra });
+/** `n` tasks one minute apart, the newest `newestAgo` ms before NOW. */
+const history = (n: number, prefix = 't', newestAgo = MIN) => Array.from({ length: n }, (_, i) => mk(`rst-${prefix}${i}`, NOW - newestAgo - i * MIN));
 
-/** A fake list API over `tasks` in the given order, recording the pages asked for. */
-function api(tasks: SyncTask[], order: 'desc' | 'asc' | 'random', cap = 1000) {
-  const sorted = [...tasks].sort((a, b) => (order === 'asc' ? a.createTime - b.createTime : b.createTime - a.createTime));
-  if (order === 'random') sorted.sort((a, b) => ((a.createTime * 7919) % 101) - ((b.createTime * 7919) % 101));
+/** A fake ListRepoSyncTask over a changing list, in the given order, that can lie about TotalCount and repeat pages. */
+function api(initial: SyncTask[], order: 'desc' | 'asc' | 'random' = 'desc', o: { cap?: number; total?: (n: number) => number; repeat?: number[] } = {}) {
+  let list = [...initial];
+  const sorted = () => {
+    const s = [...list].sort((a, b) => (order === 'asc' ? a.createTime - b.createTime : b.createTime - a.createTime));
+    if (order === 'random') s.sort((a, b) => ((a.createTime / MIN) * 7919) % 101 - ((b.createTime / MIN) * 7919) % 101);
+    return s;
+  };
   const asked: number[] = [];
   return {
     asked,
-    list: sorted,
+    add: (more: SyncTask[]) => (list = [...list, ...more]),
     fetchPage: async (pageNo: number, size: number): Promise<Page<SyncTask>> => {
       asked.push(pageNo);
-      const s = Math.min(size, cap);
-      return { items: sorted.slice((pageNo - 1) * s, pageNo * s), pageNo, pageSize: s, totalCount: sorted.length, dropped: [] };
+      const s = Math.min(size, o.cap ?? 1000);
+      const served = o.repeat?.includes(pageNo) ? pageNo - 1 : pageNo;
+      const all = sorted();
+      return { items: all.slice((served - 1) * s, served * s), pageNo, pageSize: s, totalCount: o.total ? o.total(all.length) : all.length, dropped: [] };
     },
   };
 }
 
-const tasks = (n: number, newest = 1_000_000, step = 1_000) => Array.from({ length: n }, (_, i) => mk(i, newest - i * step));
+/** Runs a scan to its end, collecting what it yielded. */
+async function run(a: ReturnType<typeof api>, over: Partial<ScanInput> & { cursor?: Cursor } = {}, size = 10) {
+  const gen = scanTasks({ now: NOW, lookbackMs: 6 * H, discoveryMs: 0, pageSize: size, maxPages: 1000, hasTime: () => true, fetchPage: (n) => a.fetchPage(n, size), ...over });
+  const seen: { id: string; lo: number; watchOnly: boolean }[] = [];
+  for (;;) {
+    const r = await gen.next();
+    if (r.done) return { result: r.value as ScanResult, seen, ids: seen.map((s) => s.id) };
+    for (const t of r.value.tasks) seen.push({ id: t.taskId, lo: r.value.lo, watchOnly: r.value.watchOnly });
+  }
+}
+const cursorAfter = (r: ScanResult): Cursor => ({ ...r.cursor });
 
 describe('pageOrder', () => {
   it.each([
     [[3, 2, 1], 'desc'], [[1, 2, 3], 'asc'], [[2, 2, 2], 'flat'], [[5], 'flat'], [[1, 3, 2], 'unknown'], [[3, 3, 1], 'desc'],
   ])('calls %j %s', (times, expected) => {
-    expect(pageOrder(times.map((t, i) => mk(i, t)))).toBe(expected);
+    expect(pageOrder(times.map((t, i) => mk(`rst-${i}`, t)))).toBe(expected);
   });
 });
 
-describe('scanTasks', () => {
-  const cases: { order: 'desc' | 'asc' | 'random'; expectOrder: Order }[] = [
-    { order: 'desc', expectOrder: 'desc' }, { order: 'asc', expectOrder: 'asc' }, { order: 'random', expectOrder: 'unknown' },
-  ];
-  for (const { order, expectOrder } of cases) {
-    it(`reads every task at or above the bound in ${order} order`, async () => {
-      const a = api(tasks(200), order);
-      const lb = 1_000_000 - 120 * 1_000;
-      const r = await scanTasks({ lowerBound: lb, pageSize: 30, maxPages: 100, fetchPage: (n) => a.fetchPage(n, 30), hasTime: () => true });
-      const got = new Set(r.tasks.map((t) => t.taskId));
-      for (const t of a.list.filter((x) => x.createTime >= lb)) expect(got.has(t.taskId)).toBe(true);
-      expect(r.complete).toBe(true);
-      expect(r.order).toBe(expectOrder);
-      // 121 tasks at or above the bound fill 5 pages of 30; oldest-first also spends page 1 learning the order.
-      expect(r.pagesRead).toBe({ desc: 5, asc: 6, random: 7 }[order]);
+describe('scanning an instance', () => {
+  for (const [order, expected] of [['desc', 'desc'], ['asc', 'asc'], ['random', 'unknown']] as const) {
+    it(`reads every task of the look-back window on the first run, in ${order} order, and calls it complete`, async () => {
+      const a = api(history(95), order);
+      const { result, ids } = await run(a);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.filter((id) => Number(id.slice(5)) < 359).sort()).toEqual(history(95).map((t) => t.taskId).sort());
+      expect(result.complete).toBe(true);
+      expect(result.cursor.order).toBe(expected as Order);
+      expect(result.cursor.top).toBe(NOW - MIN);
     });
   }
 
-  it('reads one page when nothing is new, newest first', async () => {
-    const a = api(tasks(20_000), 'desc');
-    const r = await scanTasks({ lowerBound: 1_000_000 - 10_000, orderHint: 'desc', lastTotal: 20_000, pageSize: 50, maxPages: 100, fetchPage: (n) => a.fetchPage(n, 50), hasTime: () => true });
+  it('reads one page when nothing is new, newest first, and finds what arrived since', async () => {
+    const a = api(history(200));
+    const first = await run(a);
+    a.asked.length = 0;
+    const quiet = await run(a, { cursor: cursorAfter(first.result) });
     expect(a.asked).toEqual([1]);
-    expect(r.stoppedBecause).toBe('reached-window');
+    expect(quiet.result.complete).toBe(true);
+    a.add([mk('rst-new1', NOW - 10_000), mk('rst-new2', NOW - 5_000)]);
+    a.asked.length = 0;
+    const next = await run(a, { cursor: cursorAfter(quiet.result) });
+    expect(a.asked).toEqual([1]);
+    expect(next.ids.slice(0, 2)).toEqual(['rst-new2', 'rst-new1']);
+    expect(next.result.cursor.top).toBe(NOW - 5_000);
   });
 
-  it('reads only the last page when nothing is new, oldest first and the order is known', async () => {
-    const a = api(tasks(20_000), 'asc');
-    const r = await scanTasks({ lowerBound: 1_000_000 - 10_000, orderHint: 'asc', lastTotal: 20_000, pageSize: 50, maxPages: 100, fetchPage: (n) => a.fetchPage(n, 50), hasTime: () => true });
-    expect(a.asked).toEqual([400]);
-    expect(r.complete).toBe(true);
+  it('reads only the last page when nothing is new, oldest first, and the true last page when the list grew', async () => {
+    // 99 tasks: the last page holds 9, reaching below the 5-minute overlap on its own.
+    const a = api(history(99), 'asc');
+    const first = await run(a);
+    a.asked.length = 0;
+    await run(a, { cursor: cursorAfter(first.result) });
+    expect(a.asked).toEqual([10]);
+    a.add(Array.from({ length: 12 }, (_, i) => mk(`rst-n${i}`, NOW - 30_000 + i)));
+    a.asked.length = 0;
+    const grown = await run(a, { cursor: cursorAfter(first.result) });
+    expect(grown.ids.filter((id) => id.startsWith('rst-n')).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `rst-n${i}`).sort());
+    expect(grown.result.complete).toBe(true);
   });
 
-  it('finds the true last page when the list grew since the hint, oldest first', async () => {
-    const a = api(tasks(1_070), 'asc');
-    const r = await scanTasks({ lowerBound: 1_000_000 - 60_000, orderHint: 'asc', lastTotal: 1_000, pageSize: 50, maxPages: 100, fetchPage: (n) => a.fetchPage(n, 50), hasTime: () => true });
-    expect(a.asked).toEqual([20, 22, 21]);
-    expect(r.tasks.filter((t) => t.createTime >= 1_000_000 - 60_000)).toHaveLength(61);
+  it('does not stop at the page TotalCount names when that count is too small: only a short page ends the list', async () => {
+    const a = api(history(135), 'desc', { total: () => 30 });
+    const { ids, result } = await run(a, { lookbackMs: 1_000 * H });
+    expect(ids).toHaveLength(135);
+    expect(result.complete).toBe(true);
+    const asc = api(history(135), 'asc', { total: () => 30 });
+    const r2 = await run(asc, { lookbackMs: 1_000 * H });
+    expect(r2.ids).toHaveLength(135);
+  });
+
+  it('calls a scan whose page repeats the one before incomplete, and leaves a gap for the next run', async () => {
+    const a = api(history(95), 'desc', { repeat: [3] });
+    const { result } = await run(a);
+    expect(result.complete).toBe(false);
+    expect(result.stoppedBecause).toBe('repeated-page');
+    expect(result.anomalies.repeatedPages).toBe(1);
+    expect(result.cursor.gaps.some((g) => !g.watchOnly)).toBe(true);
+  });
+
+  it('never lets a time ahead of the clock, or one given in seconds, move the watermark; it reports them', async () => {
+    const future = mk('rst-future', NOW + H, 'ERROR');
+    const seconds = mk('rst-secs', NOW - 2 * MIN, 'ERROR', { timeInSeconds: true });
+    const a = api([future, seconds, ...history(5)]);
+    const { result, ids } = await run(a);
+    expect(ids).toContain('rst-future');
+    expect(ids).toContain('rst-secs');
+    expect(result.cursor.top).toBe(NOW - MIN);
+    expect(result.anomalies).toMatchObject({ futureTimes: 1, secondsTimes: 1 });
+    expect(NOW + H > NOW + CLOCK_SKEW_MS).toBe(true);
+  });
+
+  it('works a backlog down over runs that run out of pages, reading each page once, newest stretch first', async () => {
+    const a = api(history(300));
+    let cursor: Cursor | undefined;
+    const all: string[] = [];
+    let runs = 0;
+    do {
+      const { result, ids } = await run(a, { cursor, maxPages: 6 });
+      all.push(...ids);
+      cursor = cursorAfter(result);
+      runs += 1;
+      if (result.complete) break;
+    } while (runs < 20);
+    expect(new Set(all).size).toBe(300);
+    // 30 pages of 10 for 300 tasks, plus the overlap each resumed stretch re-reads to confirm where it is.
+    expect(a.asked.length).toBeLessThanOrEqual(30 + 2 * runs);
+    expect(runs).toBeGreaterThan(4);
+    expect(cursor.gaps.filter((g) => !g.watchOnly)).toEqual([]);
+  });
+
+  it('keeps reading the newest tasks first while a backlog is still open, and resumes the backlog where it was', async () => {
+    const a = api(history(200));
+    const first = await run(a, { maxPages: 5 });
+    expect(first.result.complete).toBe(false);
+    a.add([mk('rst-fresh', NOW - 1_000)]);
+    const second = await run(a, { cursor: cursorAfter(first.result), maxPages: 5 });
+    expect(second.ids[0]).toBe('rst-fresh');
+    // The top is read again only as far as its 5-minute overlap; the backlog resumes where the first run stopped.
+    expect(second.ids).not.toContain('rst-t20');
+    expect(second.ids).toContain('rst-t55');
   });
 
   it('follows a page size capped by the service', async () => {
-    const a = api(tasks(100), 'desc', 10);
-    const r = await scanTasks({ lowerBound: 0, pageSize: 50, maxPages: 100, fetchPage: (n) => a.fetchPage(n, 50), hasTime: () => true });
-    expect(r.tasks).toHaveLength(100);
-    expect(a.asked).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const a = api(history(40), 'desc', { cap: 7 });
+    const { result, ids } = await run(a, { lookbackMs: 1_000 * H }, 20);
+    expect(ids).toHaveLength(40);
+    expect(result.cursor.pageSize).toBe(7);
   });
 
-  it('loses nothing when new tasks push items across page boundaries mid-scan', async () => {
-    const all = tasks(100);
+  it('stops when time runs out and says what is left', async () => {
     let calls = 0;
-    const fetchPage = async (pageNo: number): Promise<Page<SyncTask>> => {
-      calls += 1;
-      // After the first page, five newer tasks arrive on top, shifting every item five places down.
-      const list = calls > 1 ? [...tasks(5, 1_010_000).map((t, i) => ({ ...t, taskId: `rst-new${i}` })), ...all] : all;
-      return { items: list.slice((pageNo - 1) * 10, pageNo * 10), pageNo, pageSize: 10, totalCount: list.length, dropped: [] };
+    const a = api(history(100));
+    const { result } = await run(a, { hasTime: () => calls++ < 3 });
+    expect(result.stoppedBecause).toBe('budget');
+    expect(result.complete).toBe(false);
+    expect(result.pagesRead).toBe(3);
+  });
+
+  it('on the first run also reads below the look-back, only to find unfinished syncs to watch', async () => {
+    const old = mk('rst-old-running', NOW - 30 * H, 'SYNCHRONIZING');
+    const a = api([...history(20), old, ...history(30, 'o', 20 * H)]);
+    const { seen, result } = await run(a, { lookbackMs: 2 * H, discoveryMs: 48 * H });
+    expect(seen.find((s) => s.id === 'rst-old-running')?.watchOnly).toBe(true);
+    expect(seen.find((s) => s.id === 'rst-t3')?.watchOnly).toBe(false);
+    expect(result.complete).toBe(true);
+  });
+
+  it('re-reads back down to a watched sync when asked, below the window', async () => {
+    const a = api(history(100));
+    const first = await run(a, { lookbackMs: 200 * H });
+    a.asked.length = 0;
+    const { seen } = await run(a, { cursor: cursorAfter(first.result), sweepTo: NOW - 35 * MIN });
+    expect(a.asked).toEqual([1, 2, 3, 4]);
+    expect(seen.find((s) => s.id === 'rst-t33')?.lo).toBe(NOW - MIN - OVERLAP_MS);
+  });
+
+  it('reads nothing when time is out before the first page, and keeps the cursor it had', async () => {
+    const a = api(history(50));
+    const first = await run(a);
+    a.asked.length = 0;
+    const late = await run(a, { cursor: cursorAfter(first.result), hasTime: () => false });
+    expect(a.asked).toEqual([]);
+    expect(late.result).toMatchObject({ pagesRead: 0, complete: false, stoppedBecause: 'budget' });
+    expect(late.result.cursor.top).toBe(first.result.cursor.top);
+    expect(late.result.cursor.gaps).toEqual(first.result.cursor.gaps);
+  });
+
+  it('does not take a page that lost a malformed item for the end of the list', async () => {
+    const tasks = history(40);
+    const a = api(tasks);
+    const fetchPage = async (n: number) => {
+      const p = await a.fetchPage(n, 10);
+      // The service sent 10 items; parsing dropped one.
+      return n === 1 ? { ...p, items: p.items.slice(1), received: 10, dropped: ['SyncTasks[0]: no id'] } : p;
     };
-    const r = await scanTasks({ lowerBound: 0, pageSize: 10, maxPages: 100, fetchPage, hasTime: () => true });
-    const got = new Set(r.tasks.map((t) => t.taskId));
-    for (const t of all) expect(got.has(t.taskId)).toBe(true);
-  });
-
-  it('switches to a full read when a later page contradicts the order of the first', async () => {
-    const list = [...tasks(10), ...tasks(5, 990_000).map((t, i) => ({ ...t, createTime: 995_000 + i * 100, taskId: `rst-up${i}` })), ...tasks(30, 980_000).map((t, i) => ({ ...t, taskId: `rst-low${i}` }))];
-    const fetchPage = async (n: number): Promise<Page<SyncTask>> => ({ items: list.slice((n - 1) * 10, n * 10), pageNo: n, pageSize: 10, totalCount: list.length, dropped: [] });
-    const r = await scanTasks({ lowerBound: 0, pageSize: 10, maxPages: 100, fetchPage, hasTime: () => true });
-    expect(r.tasks).toHaveLength(45);
-    expect(r.order).toBe('unknown');
-  });
-
-  it('reads everything when the list grew by more new tasks than the ordered pages showed', async () => {
-    // Looks newest-first, but new tasks were added at the end: only the growth of TotalCount reveals them.
-    const old = tasks(30);
-    const hidden = tasks(12, 2_000_000).map((t, i) => ({ ...t, taskId: `rst-hidden${i}` }));
-    const list = [...old, ...hidden];
-    const fetchPage = async (n: number): Promise<Page<SyncTask>> => ({ items: list.slice((n - 1) * 10, n * 10), pageNo: n, pageSize: 10, totalCount: list.length, dropped: [] });
-    const r = await scanTasks({ lowerBound: 1_000_000 - 5_000, orderHint: 'desc', lastTotal: 30, lastWatermark: 1_000_000, pageSize: 10, maxPages: 100, fetchPage, hasTime: () => true });
-    expect(r.tasks.map((t) => t.taskId)).toEqual(expect.arrayContaining(hidden.map((t) => t.taskId)));
-    expect(r.order).toBe('unknown');
-  });
-
-  it('stops at maxPages or when time runs out and says the scan is incomplete', async () => {
-    const a = api(tasks(500), 'random');
-    const capped = await scanTasks({ lowerBound: 0, pageSize: 10, maxPages: 3, fetchPage: (n) => a.fetchPage(n, 10), hasTime: () => true });
-    expect(capped).toMatchObject({ complete: false, stoppedBecause: 'max-pages', pagesRead: 3 });
-    let budget = 2;
-    const timed = await scanTasks({ lowerBound: 0, pageSize: 10, maxPages: 100, fetchPage: (n) => a.fetchPage(n, 10), hasTime: () => budget-- > 0 });
-    expect(timed).toMatchObject({ complete: false, stoppedBecause: 'budget' });
+    const { ids, result } = await run(a, { fetchPage });
+    expect(ids).toHaveLength(39);
+    expect(result.pagesRead).toBe(5);
   });
 
   it('handles an empty instance with one call', async () => {
-    const a = api([], 'desc');
-    const r = await scanTasks({ lowerBound: 0, pageSize: 10, maxPages: 10, fetchPage: (n) => a.fetchPage(n, 10), hasTime: () => true });
-    expect(r).toMatchObject({ complete: true, pagesRead: 1, tasks: [] });
+    const a = api([]);
+    const { result } = await run(a);
+    expect(a.asked).toEqual([1]);
+    expect(result.complete).toBe(true);
   });
 });

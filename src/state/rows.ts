@@ -1,0 +1,131 @@
+/**
+ * The row layout: one row per item, under keys that keep each instance's rows in one contiguous range (read with a
+ * range scan) and spread instances over the table's partitions (a short hash leads each key).
+ *
+ *   <h>|<deployment>|<instance>|c               the instance's cursor (one small row)
+ *   <h>|<deployment>|<instance>|w|<task>        a watched sync
+ *   <h>|<deployment>|<instance>|f|<image>       a failing image
+ *   <h>|<deployment>|<instance>|h|<task>        a failure already claimed, while it can still be re-read
+ *   <h>|<deployment>|~|ctl                      lease, targets owed alerts, paused channels
+ *   <h>|<deployment>|~|meta                     the layout's version and where it came from
+ *   <h>|<deployment>|~|d|<route>                a route's digest statistics
+ *   <h>|<deployment>|~|o|<target>|<alert>       an alert owed to one target
+ *
+ * `<h>` is 4 hex digits of a hash of deployment and scope. Parts that are not plain identifiers (the API's task ids
+ * could hold anything) are hashed, so every key is printable ASCII well under Tablestore's 1 KB.
+ */
+import { createHash } from 'node:crypto';
+import * as v from 'valibot';
+import type { Alert } from '../model/alert.js';
+import type { Control, Cursor, FailingImage, Owed, RouteDigest, WatchedSync } from '../model/state.js';
+import type { Cols, WriteOp } from './table.js';
+
+const hash = (s: string, n: number) => createHash('sha256').update(s).digest('base64url').slice(0, n);
+const PLAIN = /^[A-Za-z0-9._:/@-]{1,160}$/;
+/** A key part as it is when plain, else a hash of it (marked with #, which no plain part holds). */
+export const part = (s: string): string => (PLAIN.test(s) ? s : `#${hash(s, 22)}`);
+
+/** The keys of one deployment's rows. */
+export function keysFor(deployment: string) {
+  const prefix = (scope: string) => `${createHash('sha256').update(`${deployment}|${scope}`).digest('hex').slice(0, 4)}|${part(deployment)}|${scope}|`;
+  // '}' follows '|' in byte order: [p, p with its last '|' as '}') holds exactly the keys that start with p.
+  const range = (p: string): [string, string] => [p, `${p.slice(0, -1)}}`];
+  const g = prefix('~');
+  const inst = (i: string) => prefix(part(i));
+  return {
+    /** Every row of one scope: an instance key, or '~' for the deployment's own rows. */
+    scopeRange: (scope: string) => range(scope === '~' ? g : inst(scope)),
+    control: `${g}ctl`,
+    meta: `${g}meta`,
+    digest: (route: string) => `${g}d|${part(route)}`,
+    outbox: (target: string, alertId: string) => `${g}o|${part(target)}|${part(alertId)}`,
+    outboxRange: (target: string) => range(`${g}o|${part(target)}|`),
+    cursor: (i: string) => `${inst(i)}c`,
+    watch: (i: string, taskId: string) => `${inst(i)}w|${part(taskId)}`,
+    watchRange: (i: string) => range(`${inst(i)}w|`),
+    failing: (i: string, imageKey: string) => `${inst(i)}f|${part(imageKey)}`,
+    failingRange: (i: string) => range(`${inst(i)}f|`),
+    handled: (i: string, taskId: string) => `${inst(i)}h|${part(taskId)}`,
+  };
+}
+export type Keys = ReturnType<typeof keysFor>;
+
+/** The layout's version, in the meta row: a table with it holds rows, not the earlier single document. */
+export const LAYOUT = 2;
+
+// An alert row stays far below Tablestore's 2 MB per value: a hostile API field cannot make one unwritable.
+export const MAX_ALERT_JSON = 16 * 1024;
+const TRIM_TO = 256;
+
+/** The alert as stored: whole, or with its free-text fields cut (and a note saying so) when it would not fit. */
+export function fitAlert(alert: Alert): Alert {
+  const json = JSON.stringify(alert);
+  if (json.length <= MAX_ALERT_JSON) return alert;
+  const cut = (x: unknown): unknown =>
+    typeof x === 'string' ? (x.length > TRIM_TO ? `${x.slice(0, TRIM_TO)}…` : x) : Array.isArray(x) ? x.slice(0, 20).map(cut) : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).map(([k, y]) => [k, cut(y)])) : x;
+  const trimmed = { ...(cut(alert) as Alert), trimmed: true };
+  if (JSON.stringify(trimmed).length > MAX_ALERT_JSON) throw new Error(`alert ${alert.id.slice(0, 80)} does not fit a state row even trimmed`);
+  return trimmed;
+}
+
+// Stored rows are validated on the way in: a damaged row stops the run with its key named, rather than being read
+// as something else (which could repeat or lose announcements).
+const taskSchema = v.looseObject({ taskId: v.string(), createTime: v.number(), status: v.string() });
+const schemas = {
+  cursor: v.looseObject({ gaps: v.array(v.looseObject({ hi: v.number(), lo: v.number() })) }),
+  watch: v.looseObject({ task: taskSchema, firstSeen: v.number() }),
+  failing: v.looseObject({ since: v.number(), lastFailure: v.number(), taskId: v.string(), issue: v.string() }),
+  control: v.looseObject({ owed: v.record(v.string(), v.looseObject({ since: v.number(), count: v.number() })), pauses: v.record(v.string(), v.looseObject({ until: v.number(), error: v.string(), fingerprint: v.string() })) }),
+  digest: v.looseObject({ stats: v.looseObject({ since: v.number(), byCause: v.record(v.string(), v.number()), byRepo: v.record(v.string(), v.number()) }) }),
+  owed: v.looseObject({ target: v.string(), detectedAt: v.number(), alert: v.looseObject({ id: v.string(), instance: v.string() }) }),
+};
+
+function decode<S extends v.GenericSchema>(schema: S, key: string, cols: Cols | undefined): v.InferOutput<S> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(String(cols?.j ?? ''));
+  } catch {
+    throw new Error(`the state row ${key} is damaged (not JSON); delete it to start that item afresh`);
+  }
+  const r = v.safeParse(schema, raw);
+  if (!r.success) throw new Error(`the state row ${key} is damaged (${r.issues.slice(0, 2).map((i) => `${v.getDotPath(i) ?? '(row)'}: ${i.message}`).join('; ')}); delete it to start that item afresh`);
+  return r.output;
+}
+
+/** A row with a version: its content and the `ver` its next conditional write must match (0: no row yet). */
+export interface Versioned<T> {
+  value: T;
+  version: number;
+}
+
+export const emptyControl = (): Control => ({ owed: {}, pauses: {} });
+export const emptyCursor = (): Cursor => ({ gaps: [] });
+
+export const read = {
+  cursor: (key: string, c: Cols | undefined): Versioned<Cursor> | undefined => (c ? { value: decode(schemas.cursor, key, c) as Cursor, version: Number(c.ver) } : undefined),
+  control: (key: string, c: Cols | undefined): Versioned<Control> => (c ? { value: decode(schemas.control, key, c) as Control, version: Number(c.ver) } : { value: emptyControl(), version: 0 }),
+  watch: (key: string, c: Cols) => decode(schemas.watch, key, c) as unknown as WatchedSync,
+  failing: (key: string, c: Cols) => decode(schemas.failing, key, c) as FailingImage,
+  digest: (key: string, c: Cols) => decode(schemas.digest, key, c) as unknown as RouteDigest,
+  owed: (key: string, c: Cols) => decode(schemas.owed, key, c) as unknown as Owed,
+};
+
+const put = (key: string, value: unknown, when?: 'absent' | { version: number }, extra: Cols = {}): WriteOp => ({ op: 'put', key, cols: { j: JSON.stringify(value), ...extra }, ...(when ? { when } : {}) });
+/** A conditional write of a versioned row: created if it never was, else only over the version read. */
+const versioned = (key: string, value: unknown, version: number): WriteOp => put(key, value, version === 0 ? 'absent' : { version }, { ver: version + 1 });
+
+export const write = {
+  cursor: (k: Keys, instance: string, cursor: Cursor, version: number) => versioned(k.cursor(instance), cursor, version),
+  control: (k: Keys, control: Control, version: number) => versioned(k.control, control, version),
+  watch: (k: Keys, instance: string, w: WatchedSync) => put(k.watch(instance, w.task.taskId), w),
+  failing: (k: Keys, instance: string, imageKey: string, f: FailingImage) => put(k.failing(instance, imageKey), f),
+  handled: (k: Keys, instance: string, taskId: string, createTime: number) => put(k.handled(instance, taskId), { createTime }),
+  digest: (k: Keys, route: string, d: RouteDigest) => put(k.digest(route), d),
+  /** The claim of an alert for a target: written only if no run claimed it before. */
+  owed: (k: Keys, o: Owed) => put(k.outbox(o.target, o.alert.id), { ...o, alert: fitAlert(o.alert) }, 'absent'),
+  meta: (k: Keys, meta: { layout: number; since: number; from?: string }) => put(k.meta, meta),
+  remove: (key: string): WriteOp => ({ op: 'delete', key }),
+};
+
+/** The same write without its condition: for writing again what a run killed halfway may already have written. */
+export const unconditional = (op: WriteOp): WriteOp => (op.op === 'put' ? { op: 'put', key: op.key, cols: op.cols } : op);

@@ -1,0 +1,179 @@
+import { CheckpointConflictError } from '../lib/errors.js';
+import { canonicalJson } from '../lib/json.js';
+import type { Control, Cursor, FailingImage, Owed, RouteDigest, WatchedSync } from '../model/state.js';
+import { legacyRows, parseLegacy } from './legacy.js';
+import { keysFor, LAYOUT, read, write, type Keys, type Versioned } from './rows.js';
+import { batches, MAX_GET_ROWS, type Cols, type KeyedRow, type RowTable, type TableCounter, type WriteOp } from './table.js';
+import type { LegacyDoc } from './tablestore.js';
+
+/** Runs one request with the run's retries and time budget: `fn` gets the timeout of each attempt. */
+export type Call = <T>(label: string, fn: (timeoutMs: number) => Promise<T>) => Promise<T>;
+
+/** A table that may hold an earlier version's single-document checkpoint. */
+export interface LegacySource {
+  legacy(key: string, timeoutMs: number): Promise<LegacyDoc | undefined>;
+  retireLegacy(key: string, version: number, timeoutMs: number): Promise<void>;
+}
+
+/** What a run starts from. */
+export interface Snapshot {
+  control: Versioned<Control>;
+  /** By instance key; an instance never read has none. */
+  cursors: Map<string, Versioned<Cursor>>;
+  digests: Map<string, RouteDigest>;
+  /** Set when this run moved an earlier version's checkpoint into rows. */
+  upgraded?: { rows: number };
+}
+
+/**
+ * The deployment's state as rows in a table (Tablestore, or a local file), read by key or range and written in
+ * ordered, conditional batches. Every request goes through `call`, so retries and the time budget apply to each.
+ */
+export class StateStore {
+  readonly keys: Keys;
+
+  constructor(
+    readonly table: RowTable & Partial<LegacySource>,
+    /** Names this deployment's rows, so several can share a table (STATE_KEY). */
+    readonly deployment: string,
+    private readonly call: Call,
+  ) {
+    this.keys = keysFor(deployment);
+  }
+
+  get where(): string {
+    return `${this.table.where}/${this.deployment}`;
+  }
+
+  get counter(): TableCounter {
+    return this.table.counter;
+  }
+
+  /** The rows that exist among `keys`, in reads of at most 100. */
+  async get(keys: readonly string[], label: string): Promise<Map<string, Cols>> {
+    const out = new Map<string, Cols>();
+    const unique = [...new Set(keys)];
+    for (let i = 0; i < unique.length; i += MAX_GET_ROWS) {
+      const chunk = unique.slice(i, i + MAX_GET_ROWS);
+      for (const [k, c] of await this.call(label, (t) => this.table.getRows(chunk, t))) out.set(k, c);
+    }
+    return out;
+  }
+
+  /** Every row of a key range, a page at a time. */
+  async *range([from, to]: [string, string], label: string): AsyncGenerator<KeyedRow[]> {
+    let start: string | undefined = from;
+    while (start !== undefined) {
+      const s: string = start;
+      const page = await this.call(label, (t) => this.table.rangePage(s, to, t));
+      if (page.rows.length > 0) yield page.rows;
+      start = page.next;
+    }
+  }
+
+  /**
+   * Writes `ops` in order, in requests within the service's limits; returns the keys whose condition failed. Each
+   * request is retried alone: a retry of writes already applied finds their conditions failed, which for a claim
+   * means what it should (the row is there).
+   */
+  async apply(ops: readonly WriteOp[], label: string): Promise<string[]> {
+    const failed: string[] = [];
+    for (const batch of batches(ops)) {
+      const r = await this.call(label, (t) => this.table.writeRows(batch, t));
+      failed.push(...r.failed);
+    }
+    return failed;
+  }
+
+  /**
+   * What a run starts from: the control row, the cursors of `instances` and the digests of `routes`, in one read when
+   * they fit. A table that still holds an earlier version's single document is upgraded first.
+   */
+  async begin(instances: readonly string[], routes: readonly string[]): Promise<Snapshot> {
+    const k = this.keys;
+    const wanted = [k.meta, k.control, ...instances.map(k.cursor), ...routes.map(k.digest)];
+    let rows = await this.get(wanted, 'read state');
+    let upgraded: Snapshot['upgraded'];
+    if (!rows.has(k.meta)) {
+      upgraded = await this.upgrade();
+      if (upgraded) rows = await this.get(wanted, 'read state after the upgrade');
+    }
+    const cursors = new Map<string, Versioned<Cursor>>();
+    for (const i of instances) {
+      const c = read.cursor(k.cursor(i), rows.get(k.cursor(i)));
+      if (c) cursors.set(i, c);
+    }
+    const digests = new Map<string, RouteDigest>();
+    for (const r of routes) {
+      const d = rows.get(k.digest(r));
+      if (d) digests.set(r, read.digest(k.digest(r), d));
+    }
+    return { control: read.control(k.control, rows.get(k.control)), cursors, digests, ...(upgraded ? { upgraded } : {}) };
+  }
+
+  /**
+   * Moves an earlier version's checkpoint into rows, once: the document is marked first (conditional on its version,
+   * so an earlier version still running can no longer save over it), then every item is written, the meta row last,
+   * so a run killed halfway does it again. Without an earlier checkpoint, only the meta row is written.
+   */
+  private async upgrade(): Promise<{ rows: number } | undefined> {
+    const k = this.keys;
+    const legacy = this.table.legacy ? await this.call('read the earlier checkpoint', (t) => this.table.legacy!(this.deployment, t)) : undefined;
+    let ops: WriteOp[] = [];
+    if (legacy) {
+      const checkpoint = parseLegacy(legacy.doc, `${this.table.where}/${this.deployment}`);
+      if (!legacy.retired) await this.call('mark the earlier checkpoint as moved', (t) => this.table.retireLegacy!(this.deployment, legacy.version, t));
+      ops = legacyRows(checkpoint, k);
+    }
+    await this.apply([...ops, write.meta(k, { layout: LAYOUT, since: Date.now(), ...(legacy ? { from: 'single-document checkpoint' } : {}) })], 'write the upgraded state');
+    return legacy ? { rows: ops.length } : undefined;
+  }
+
+  /** The syncs being watched on an instance. */
+  async watched(instance: string): Promise<WatchedSync[]> {
+    const out: WatchedSync[] = [];
+    for await (const page of this.range(this.keys.watchRange(instance), `read watched syncs of ${instance}`)) {
+      for (const r of page) out.push(read.watch(r.key, r.cols));
+    }
+    return out;
+  }
+
+  /** Which of `taskIds` were claimed as failures, and the failing-image rows among `imageKeys`, in reads of 100. */
+  async lookup(instance: string, taskIds: readonly string[], imageKeys: readonly string[]): Promise<{ handled: Set<string>; failing: Map<string, FailingImage> }> {
+    const k = this.keys;
+    const byKey = new Map<string, { kind: 'h' | 'f'; id: string }>();
+    for (const id of taskIds) byKey.set(k.handled(instance, id), { kind: 'h', id });
+    for (const id of imageKeys) byKey.set(k.failing(instance, id), { kind: 'f', id });
+    const rows = await this.get([...byKey.keys()], `look up ${instance}`);
+    const handled = new Set<string>();
+    const failing = new Map<string, FailingImage>();
+    for (const [key, cols] of rows) {
+      const what = byKey.get(key);
+      if (what?.kind === 'h') handled.add(what.id);
+      else if (what) failing.set(what.id, read.failing(key, cols));
+    }
+    return { handled, failing };
+  }
+
+  /** Every failing image of an instance, a page at a time (for a digest's "still failing"). */
+  async *failingAll(instance: string): AsyncGenerator<FailingImage[]> {
+    for await (const page of this.range(this.keys.failingRange(instance), `read failing images of ${instance}`)) yield page.map((r) => read.failing(r.key, r.cols));
+  }
+
+  /** What a target is owed, a page at a time, each alert with the key of its row. */
+  async *owed(target: string): AsyncGenerator<{ key: string; owed: Owed }[]> {
+    for await (const page of this.range(this.keys.outboxRange(target), `read alerts owed to ${target}`)) yield page.map((r) => ({ key: r.key, owed: read.owed(r.key, r.cols) }));
+  }
+
+  /**
+   * Writes the control row over the version read; returns the new version. A write whose answer was lost is
+   * recognised on retry: the conflict it then meets is its own if the row now holds exactly what it wrote.
+   */
+  async saveControl(current: Versioned<Control>, next: Control, label: string): Promise<number> {
+    const [failed] = await this.apply([write.control(this.keys, next, current.version)], label);
+    if (failed === undefined) return current.version + 1;
+    const now = read.control(this.keys.control, (await this.get([this.keys.control], `${label} (re-read after conflict)`)).get(this.keys.control));
+    if (now.version === current.version + 1 && canonicalJson(now.value) === canonicalJson(next)) return now.version;
+    throw new CheckpointConflictError(`${this.where}: the control row changed since it was read`);
+  }
+}
