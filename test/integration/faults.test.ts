@@ -170,7 +170,7 @@ describe('bursts and hostile input', () => {
     expect(world.hooks.attempts.map((a) => a.channel).sort()).toEqual(['dingtalk', 'slack']);
     for (const m of world.hooks.received) {
       const text = JSON.stringify(m.body);
-      expect(text).toMatch(/3000 new failures/);
+      expect(text).toMatch(/ACR: 3000 syncs failed/);
       const listed = (text.match(/rst-[A-Za-z0-9]+/g) ?? []).length;
       const counted = [...text.matchAll(/and (\d+) more/g)].reduce((n, x) => n + Number(x[1]), 0);
       expect(listed + counted).toBe(3_000);
@@ -202,17 +202,17 @@ describe('self-monitoring', () => {
     for (let i = 0; i < 2; i++) await world.run();
     expect(notices()).toEqual([]);
     await world.run();
-    expect(notices()).toEqual([expect.stringMatching(/monitoring notice \(blind\)/)]);
+    expect(notices()).toEqual([expect.stringMatching(/^🚨 ACR: alerting is blind for cn-hangzhou:cri-fault0hz/)]);
     const blind = JSON.stringify(world.hooks.received.at(-1)!.body);
-    expect(blind).toContain('Alerting is blind for cn-hangzhou:cri-fault0hz');
+    expect(blind).toMatch(/Alerting is blind for `?cn-hangzhou:cri-fault0hz/);
     expect(blind).toContain('cr:GetRepositorySync');
     await world.run();
     await world.run();
     expect(notices()).toHaveLength(1);
     await world.run(); // the role is fixed
     expect(notices()).toHaveLength(2);
-    expect(notices()[1]).toMatch(/1 new failure \(restored, NETWORK_ERROR 1\)/);
-    expect(JSON.stringify(world.hooks.received.at(-1)!.body)).toMatch(/Alerting for cn-hangzhou:cri-fault0hz works again/);
+    expect(notices()[1]).toMatch(/^🟡 ACR: 1 sync failed · .*🟢 alerting works again for cn-hangzhou:cri-fault0hz/);
+    expect(JSON.stringify(world.hooks.received.at(-1)!.body)).toMatch(/Alerting for `?cn-hangzhou:cri-fault0hz`? works again/);
     expect(world.checkpoint()!.checkpoint.health).toBeUndefined();
   });
 });
