@@ -59,7 +59,7 @@ function parts(c: MessageContent, loc: Locale): Part[] {
   const d = c.digests[0];
   if (d) {
     const total = Object.values(d.byCause).reduce((n, x) => n + x, 0);
-    out.push({ mark: '📊', core: w.digest(at(d.since)), extras: [[w.sep, w.failed(total)], [w.sep, w.digestOpen(d.stillFailing).replace(/[,，].*$/, '')]] });
+    out.push({ mark: '📊', core: w.digest(at(d.since)), extras: [[w.sep, w.failed(total)], [w.sep, w.stillFailing(d.stillFailing)]] });
   }
   return out;
 }

@@ -59,6 +59,7 @@ export interface Words {
   digestRepos: string;
   digestRecovered(n: number, mean?: string): string;
   digestOpen(n: number): string;
+  stillFailing(n: number): string;
   failingSince(t: Inline): Inline[];
   digestMuted: string;
   tally(n: number): string;
@@ -122,6 +123,7 @@ const en: Words = {
   digestRepos: 'Most failing repositories: ',
   digestRecovered: (n, mean) => `Recovered: ${n}${mean ? `, mean time to recovery ${mean}` : ''}`,
   digestOpen: (n) => `Still failing: ${n}${n > 0 ? ', oldest first:' : ''}`,
+  stillFailing: (n) => `${n} still failing`,
   failingSince: (t) => ['failing since ', t],
   digestMuted: 'Muted by silences: ',
   tally: (n) => String(n),
@@ -176,13 +178,14 @@ const zh: Words = {
   recoveredLine: (issue, t1, t2, d) => [t1, ' 因 ', issue, ' 失败，', t2, ` 同步成功，故障持续 ${d}`],
   betweenRuns: '（在两次检查之间失败并已恢复）',
   blindLine: (i, since, runs) => ['自 ', since, ' 起，告警无法读取 ', i, ` 的同步任务：已连续 ${runs} 次读取失败，期间该实例的同步失败不会被通知。`],
-  lastError: '最近一次错误（接口原文）：',
+  lastError: '最近一次错误（英文原文）：',
   restoredLine: (i, d) => ['实例 ', i, ` 的告警已恢复正常（此前 ${d} 无法读取），期间的同步失败会照常通知。`],
   route: '路由 ',
   digestFailures: (n) => `已通知的失败：${n} 次`,
   digestRepos: '失败最多的仓库：',
   digestRecovered: (n, mean) => `已恢复：${n} 个${mean ? `，平均恢复用时 ${mean}` : ''}`,
   digestOpen: (n) => `仍在失败的镜像：${n} 个${n > 0 ? '，最早的在前：' : ''}`,
+  stillFailing: (n) => `${n} 个镜像仍在失败`,
   failingSince: (t) => ['自 ', t, ' 起失败'],
   digestMuted: '被静默的告警：',
   tally: (n) => `${n} 次`,

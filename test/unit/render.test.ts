@@ -72,7 +72,7 @@ describe('banners', () => {
     expect(title([recovered(1)])).toBe('✅ ACR: 1 sync recovered · prod/api:v1 → cn-shanghai');
     expect(title([notice('blind')])).toBe('🚨 ACR: alerting is blind for cn-hangzhou:cri-src · 3 runs without reading its sync tasks');
     expect(title([notice('restored')])).toBe('🟢 ACR: alerting works again for cn-hangzhou:cri-src');
-    expect(title([digest()])).toBe('📊 ACR: digest since 2027-01-14 08:00 UTC · 9 syncs failed · Still failing: 2');
+    expect(title([digest()])).toBe('📊 ACR: digest since 2027-01-14 08:00 UTC · 9 syncs failed · 2 still failing');
     expect(title([notice('blind')], 'zh')).toBe('🚨 ACR：告警无法读取 cn-hangzhou:cri-src 的同步任务 · 已连续 3 次读取失败');
     for (const a of [stuck(1), stuck(1, 'unstuck'), recovered(1), digest(), notice('restored')]) {
       expect(JSON.stringify([ding([a]), slack([a])])).not.toContain('⚠️');
