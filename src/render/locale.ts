@@ -1,4 +1,4 @@
-import { defaultTimeZone, localParts } from '../lib/time.js';
+import { defaultTimeZone, localParts as partsOf, type LocalParts } from '../lib/time.js';
 import type { Lang } from '../model/lang.js';
 import { wordsFor } from './words.js';
 
@@ -10,6 +10,20 @@ export interface Locale {
 
 /** A language alone means its default time zone: China Standard Time for Chinese, UTC for English. */
 export const localeOf = (x: Lang | Locale): Locale => (typeof x === 'string' ? { lang: x, timeZone: defaultTimeZone(x) } : { lang: x.lang, timeZone: x.timeZone });
+
+// Messages show times to the minute, and fitting a message renders it several times over: each minute and zone is
+// worked out once (Intl's formatToParts costs tens of microseconds), in a cache emptied when it grows large.
+const cache = new Map<string, LocalParts>();
+function localParts(ms: number, timeZone: string): LocalParts {
+  const key = `${timeZone} ${Math.floor(ms / 60_000)}`;
+  let p = cache.get(key);
+  if (!p) {
+    if (cache.size >= 10_000) cache.clear();
+    p = partsOf(ms, timeZone);
+    cache.set(key, p);
+  }
+  return p;
+}
 
 /** A time in the locale's time zone, to the minute, with its offset ("2026-11-24 09:30 UTC+8"). */
 export function formatTime(ms: number, loc: Locale): string {

@@ -39,6 +39,8 @@ export function slackEscape(s: string): string {
  */
 export function slackCode(s: string): string {
   const flat = apiText(s).replace(/`/g, 'ˋ').trim() || ' ';
+  const whole = slackEscape(flat);
+  if (whole.length <= SLACK_FIELD_MAX) return `\`${whole}\``;
   let out = '';
   for (const ch of flat) {
     const e = slackEscape(ch);
