@@ -131,7 +131,7 @@ export async function previewCommand(io: Io, o: { file?: string; lang: Lang; cha
     return 0;
   }
   for (const channel of o.channels) {
-    const payload = renderFor(channel, contentOf(alerts), o.lang) as Record<string, unknown>;
+    const payload = renderFor(channel, contentOf(alerts), o.lang);
     io.out(o.json ? JSON.stringify(payload, null, 2) : formatMessage(channel, payload));
   }
   return alerts.length;

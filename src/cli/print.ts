@@ -1,18 +1,30 @@
 const rule = (title: string) => `\n┌─ ${title} ${'─'.repeat(Math.max(4, 74 - title.length))}`;
 
+interface Printable {
+  markdown?: { title?: string; text?: string };
+  text?: unknown;
+  blocks?: unknown;
+  attachments?: unknown;
+}
+
+type Block = { type: string; text?: { text: string }; elements?: { text?: string }[] };
+
 /** A rendered payload for `channel`, laid out for a terminal; `target` names a route's channel in the frame. */
-export function formatMessage(channel: 'dingtalk' | 'slack', body: Record<string, unknown>, target?: string): string {
+export function formatMessage(channel: 'dingtalk' | 'slack', body: object, target?: string): string {
+  const b = body as Printable;
   const where = target && target !== channel ? ` (${target})` : '';
   if (channel === 'dingtalk') {
-    const md = (body.markdown ?? {}) as { title?: string; text?: string };
+    const md = b.markdown ?? {};
     return `${rule(`DingTalk${where} · ${md.title ?? ''}`)}\n${(md.text ?? JSON.stringify(body)).replace(/^/gm, '│ ')}\n└${'─'.repeat(80)}`;
   }
   const lines: string[] = [];
-  for (const b of (body.blocks ?? []) as { type: string; text?: { text: string }; elements?: { text?: string }[] }[]) {
-    if (b.type === 'divider') lines.push('─'.repeat(40));
-    else if (b.text) lines.push(b.text.text);
-    else if (b.elements) lines.push(b.elements.map((e) => e.text ?? '').join(' '));
+  const attachments = (Array.isArray(b.attachments) ? b.attachments : []) as { blocks?: Block[] }[];
+  for (const x of [...((b.blocks ?? []) as Block[]), ...attachments.flatMap((a) => a.blocks ?? [])]) {
+    if (x.type === 'divider') lines.push('─'.repeat(40));
+    else if (x.text) lines.push(x.text.text);
+    else if (x.elements) lines.push(x.elements.map((e) => e.text ?? '').join(' '));
   }
-  const text = lines.join('\n').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-  return `${rule(`Slack${where} · ${String(body.text ?? '')}`)}\n${text.replace(/^/gm, '│ ')}\n└${'─'.repeat(80)}`;
+  // Times in the reader's zone read as their fallback text in a terminal.
+  const text = lines.join('\n').replace(/<!date\^\d+\^[^|>]*\|([^>]*)>/g, '$1').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return `${rule(`Slack${where} · ${String(b.text ?? '')}`)}\n${text.replace(/^/gm, '│ ')}\n└${'─'.repeat(80)}`;
 }

@@ -6,13 +6,15 @@ export type Category = 'permission' | 'tag-conflict' | 'format' | 'service' | 'n
 type Text = Record<Lang, string>;
 
 export interface Classification {
-  /** The TaskIssue as the API gave it ('' when absent). */
+  /** The TaskIssue as the API gave it, trimmed and upper-cased ('' when absent). */
   issue: string;
   category: Category;
   severity: Severity;
   /** A transient cause is likely to pass on a re-run. */
   transient: boolean;
   title: Text;
+  /** A few words for a banner ("network", "OSS not authorised"). */
+  short: Text;
   cause: Text;
   remediation: Record<Lang, string[]>;
 }
@@ -26,9 +28,10 @@ const KNOWN: Record<string, Entry> = {
     severity: 'high',
     transient: false,
     title: { en: 'ACR cannot write to its OSS storage', zh: 'ACR 无权访问 OSS 存储' },
+    short: { en: 'OSS not authorised', zh: 'OSS 未授权' },
     cause: {
       en: 'The target instance is not authorised to access the OSS bucket that stores its images, so no sync to it can succeed.',
-      zh: '目标实例未获得访问其镜像存储 OSS Bucket 的授权,同步到该实例的任务都会失败。',
+      zh: '目标实例未获得访问其镜像存储（OSS Bucket）的授权，同步到该实例的任务都会失败。',
     },
     remediation: {
       en: [
@@ -37,8 +40,8 @@ const KNOWN: Record<string, Entry> = {
         'Re-run the sync once the authorisation is restored.',
       ],
       zh: [
-        '在容器镜像服务控制台打开目标实例,检查其存储(OSS)授权状态,按提示重新授权。',
-        '如实例使用自有 OSS Bucket:确认 Bucket Policy 未拒绝 ACR 使用的角色,并在 RAM 控制台确认该角色仍存在。',
+        '在容器镜像服务控制台打开目标实例，检查其存储（OSS）授权状态，按提示重新授权。',
+        '如实例使用自有 OSS Bucket：确认 Bucket Policy 未拒绝 ACR 使用的角色，并在 RAM 控制台确认该角色仍然存在。',
         '授权恢复后重新触发同步。',
       ],
     },
@@ -48,9 +51,10 @@ const KNOWN: Record<string, Entry> = {
     severity: 'medium',
     transient: false,
     title: { en: 'Tag already exists and is immutable', zh: '目标镜像版本已存在且不可覆盖' },
+    short: { en: 'immutable tag exists', zh: '镜像版本冲突' },
     cause: {
       en: 'The target repository already has this tag and tag immutability is on, so the synced image cannot overwrite it.',
-      zh: '目标仓库已存在同名镜像版本(Tag),且开启了镜像版本不可变,同步无法覆盖。',
+      zh: '目标仓库已存在同名镜像版本（Tag），且开启了镜像版本不可变，同步无法覆盖。',
     },
     remediation: {
       en: [
@@ -59,8 +63,8 @@ const KNOWN: Record<string, Entry> = {
         'Re-run the sync for this tag.',
       ],
       zh: [
-        '推送新的镜像版本号,而不是覆盖已有版本(推荐,保留不可变特性)。',
-        '或在控制台编辑目标仓库,关闭“镜像版本不可变”,或删除目标仓库中冲突的版本。',
+        '推送新的镜像版本号，而不是覆盖已有版本（推荐，可保留不可变特性）。',
+        '或在控制台编辑目标仓库，关闭“镜像版本不可变”，或删除目标仓库中冲突的版本。',
         '处理后对该版本重新触发同步。',
       ],
     },
@@ -70,20 +74,21 @@ const KNOWN: Record<string, Entry> = {
     severity: 'medium',
     transient: false,
     title: { en: 'Image format not supported for sync', zh: '镜像格式不支持同步' },
+    short: { en: 'unsupported format', zh: '格式不支持' },
     cause: {
       en: 'The manifest or config uses a format the sync does not support (for example Docker schema 1 or a non-image artifact).',
-      zh: '镜像的 manifest 或 config 格式不受同步支持(例如 Docker schema 1 或非镜像制品)。',
+      zh: '镜像的 manifest 或 config 格式不受同步支持（例如 Docker schema 1 或非镜像制品）。',
     },
     remediation: {
       en: [
         'Inspect the source manifest (docker manifest inspect or crane manifest) and note its mediaType.',
         'Rebuild and push it as Docker v2 schema 2 or OCI image format; with buildx, --provenance=false --sbom=false avoids attestation manifests.',
-        'Push again; the sync rule picks up the new push.',
+        'Push again: an automatic rule syncs the new push, a manual rule must be run again.',
       ],
       zh: [
-        '检查源镜像 manifest(docker manifest inspect 或 crane manifest)的 mediaType。',
-        '以 Docker v2 schema 2 或 OCI 镜像格式重新构建并推送;使用 buildx 时可加 --provenance=false --sbom=false 避免生成证明类 manifest。',
-        '重新推送后,同步规则会自动触发同步。',
+        '检查源镜像 manifest 的 mediaType（docker manifest inspect 或 crane manifest）。',
+        '以 Docker v2 schema 2 或 OCI 镜像格式重新构建并推送；使用 buildx 时可加 --provenance=false --sbom=false，避免生成证明类 manifest。',
+        '重新推送：自动触发的规则会同步新推送的镜像，手动触发的规则需再次执行。',
       ],
     },
   },
@@ -92,13 +97,14 @@ const KNOWN: Record<string, Entry> = {
     severity: 'low',
     transient: true,
     title: { en: 'ACR internal error', zh: 'ACR 服务内部错误' },
-    cause: { en: 'The sync hit a server-side problem in ACR; it usually succeeds when run again.', zh: '同步遇到 ACR 服务端问题,重试通常可以成功。' },
+    short: { en: 'ACR internal error', zh: 'ACR 内部错误' },
+    cause: { en: 'The sync hit a server-side problem in ACR; it usually succeeds when run again.', zh: '同步遇到 ACR 服务端问题，重试通常可以成功。' },
     remediation: {
       en: [
-        'Re-run the sync for this image (console: instance > Repositories > Sync, or the CreateRepoSyncTask API).',
-        'If it keeps failing for the same image, open a ticket with the task id below.',
+        "Re-run the sync: the re-run command in this message uses the API call that fits the rule's trigger; the ACR console works too.",
+        'If the same image keeps failing, open a ticket with the task id.',
       ],
-      zh: ['对该镜像重新触发同步(控制台:实例 > 镜像仓库 > 同步,或调用 CreateRepoSyncTask)。', '同一镜像反复失败时,携带下方任务 ID 提交工单。'],
+      zh: ['重新同步：本消息中的重新同步命令会按同步规则的触发方式选用对应接口，也可在容器镜像服务控制台操作。', '同一镜像反复失败时，携带任务 ID 提交工单。'],
     },
   },
   NETWORK_ERROR: {
@@ -106,16 +112,17 @@ const KNOWN: Record<string, Entry> = {
     severity: 'low',
     transient: true,
     title: { en: 'Network unstable during sync', zh: '同步时网络不稳定' },
+    short: { en: 'network', zh: '网络不稳定' },
     cause: {
       en: 'The transfer between the source and target instance was interrupted; common on cross-border or congested links.',
-      zh: '源实例与目标实例之间的传输中断,跨境或拥塞链路上较常见。',
+      zh: '源实例与目标实例之间的传输中断，跨境或拥塞链路上较常见。',
     },
     remediation: {
       en: [
-        'Re-run the sync for this image.',
+        'Re-run the sync (the re-run command in this message does it).',
         'For cross-border rules that fail often, turn on sync acceleration or a custom link for the rule in the ACR console.',
       ],
-      zh: ['对该镜像重新触发同步。', '跨境同步频繁失败时,在控制台为同步规则开启同步加速或自定义链路。'],
+      zh: ['重新同步（可使用本消息中的重新同步命令）。', '跨境同步频繁失败时，在控制台为该同步规则开启同步加速或自定义链路。'],
     },
   },
   DATA_LENGTH_EXCEEDED: {
@@ -123,6 +130,7 @@ const KNOWN: Record<string, Entry> = {
     severity: 'medium',
     transient: false,
     title: { en: 'Manifest or config too large', zh: '镜像 manifest 或 config 过大' },
+    short: { en: 'manifest too large', zh: 'manifest 过大' },
     cause: { en: 'The image manifest or config exceeds the size the sync accepts.', zh: '镜像的 manifest 或 config 超过同步允许的大小。' },
     remediation: {
       en: [
@@ -130,21 +138,31 @@ const KNOWN: Record<string, Entry> = {
         'Reduce the config: fewer labels, environment variables and history entries.',
         'Push the slimmer image under a new tag.',
       ],
-      zh: ['精简 manifest:减少层数(合并层或多阶段构建)、减少多架构清单中的平台数。', '精简 config:减少 label、环境变量和构建历史。', '以新版本号推送精简后的镜像。'],
+      zh: ['精简 manifest：减少层数（合并层或多阶段构建），减少多架构清单中的平台数。', '精简 config：减少标签（LABEL）、环境变量和构建历史。', '以新的版本号推送精简后的镜像。'],
     },
   },
 };
 
-const UNCLASSIFIED: Entry = {
+const UNCLASSIFIED_STEPS: Entry['remediation'] = {
+  en: ["Look the task up in the instance's sync records in the ACR console for details.", 'Re-run the sync; if it fails again, open a ticket with the task id.'],
+  zh: ['在容器镜像服务控制台该实例的同步记录中查看任务详情。', '重新触发同步；再次失败时携带任务 ID 提交工单。'],
+};
+
+// An empty TaskIssue and one this version does not know are both unclassified, but only the first has no reason.
+const NO_REASON: Entry = {
   category: 'unclassified',
   severity: 'medium',
   transient: false,
   title: { en: 'Unclassified sync failure', zh: '未分类的同步失败' },
-  cause: { en: 'ACR reported a failure without a known reason.', zh: 'ACR 报告同步失败,但未给出已知原因。' },
-  remediation: {
-    en: ['Open the task in the ACR console (instance > Repositories > Sync records) for details.', 'Re-run the sync; if it fails again, open a ticket with the task id below.'],
-    zh: ['在控制台(实例 > 镜像仓库 > 同步记录)查看该任务详情。', '重新触发同步;再次失败时携带下方任务 ID 提交工单。'],
-  },
+  short: { en: 'no reason given', zh: '未给出原因' },
+  cause: { en: 'ACR marked the task as failed without giving a reason (its TaskIssue is empty).', zh: 'ACR 将任务标记为失败，但未给出原因（TaskIssue 为空）。' },
+  remediation: UNCLASSIFIED_STEPS,
+};
+
+const UNKNOWN_REASON: Entry = {
+  ...NO_REASON,
+  short: { en: 'unclassified', zh: '未分类' },
+  cause: { en: 'ACR gave a reason (the code above) that this version does not know yet.', zh: 'ACR 给出了原因（见上方错误码），但本工具尚不认识该错误码。' },
 };
 
 /** Every TaskIssue the API documents, in a stable order for messages. */
@@ -153,7 +171,7 @@ export const KNOWN_ISSUES = Object.keys(KNOWN);
 /** Maps a TaskIssue to what it means and what to do. Never throws: unknown or empty issues are `unclassified`. */
 export function classify(issue: string): Classification {
   const key = issue.trim().toUpperCase();
-  return { issue: key, ...(KNOWN[key] ?? UNCLASSIFIED) };
+  return { issue: key, ...(KNOWN[key] ?? (key ? UNKNOWN_REASON : NO_REASON)) };
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2 };

@@ -233,7 +233,7 @@ export class InstanceDetector {
     const base: FailingImage = {
       since, lastFailure: Math.max(f?.lastFailure ?? t.createTime, t.createTime), taskId: t.createTime >= (f?.lastFailure ?? 0) ? t.taskId : f!.taskId, issue: t.createTime >= (f?.lastFailure ?? 0) ? t.issue : f!.issue,
       ...(f?.route ? { route: f.route } : {}),
-      image: `${t.from.namespace}/${t.from.repo}:${t.from.tag}`, target: [t.to.regionId, t.to.instanceId].filter(Boolean).join('/'), ...(t.ruleId ? { rule: t.ruleId } : {}),
+      image: imageOf(t.from), target: targetOf(t), ...(t.ruleId ? { rule: t.ruleId } : {}),
     };
     if (!tr || tr.minFailures <= 1 || !classify(t.issue).transient) {
       this.setFailing(c, key, base);
@@ -347,4 +347,13 @@ export class InstanceDetector {
     const recent = top === undefined ? [] : [...this.settled].filter(([, at]) => at >= top - OVERLAP_MS).map(([id]) => id).sort();
     return { ...(this.held.size > 0 ? { held: Object.fromEntries(this.held) } : {}), watching: this.watched.size, ...(recent.length > 0 ? { recent } : {}) };
   }
+}
+
+const imageOf = (i: SyncTask['from']): string => `${i.namespace}/${i.repo}:${i.tag}`;
+
+/** Where a failing image goes, as a digest shows it: the target instance, and the target image when it is renamed. */
+function targetOf(t: SyncTask): string {
+  const where = [t.to.regionId, t.to.instanceId].filter(Boolean).join(':');
+  const to = imageOf(t.to);
+  return to !== imageOf(t.from) && t.to.repo ? `${where} ${to}` : where;
 }

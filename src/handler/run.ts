@@ -6,7 +6,7 @@ import { canonicalJson } from '../lib/json.js';
 import { isFailure, type Alert } from '../model/alert.js';
 import type { ChannelPause, Control, Cursor } from '../model/state.js';
 import { deliverTo, planDelivery, type TargetResult } from '../notify/deliver.js';
-import { alertsOf } from '../plan/alerts.js';
+import { alertsOf, namedFailing } from '../plan/alerts.js';
 import { tagOwners, type StillFailing } from '../plan/digest.js';
 import { RunPlanner } from '../plan/plan.js';
 import { write } from '../state/rows.js';
@@ -110,7 +110,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
       const c = j.changes;
       const rules = c.failures.length + c.recoveries.length + c.stuck.length + c.unstuck.length > 0 ? await j.rules() : undefined;
       try {
-        await claim(inst.key, c, alertsOf(inst.key, c, rules, now));
+        await claim(inst.key, { ...c, failing: namedFailing(c.failing, rules) }, alertsOf(inst.key, c, rules, now));
       } catch (err) {
         // The other instances stop at their next chunk: nothing more of this run is written.
         if (err instanceof LostRace) lost = err;

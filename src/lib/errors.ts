@@ -44,6 +44,21 @@ export class IntegrationError extends Error implements IntegrationErrorFields {
   }
 }
 
+/**
+ * The platform refused a message for its size (DingTalk errcode 460101, Slack msg_blocks_too_long or invalid_blocks).
+ * Retrying the same payload cannot pass, but a smaller rendering can: a sender that sees this error renders the
+ * message again with a higher `shrink` and sends that, instead of pausing the channel.
+ */
+export class MessageTooLargeError extends IntegrationError {
+  /** Size of the refused payload as the platform measures it (DingTalk: body bytes; Slack: characters of blocks). */
+  readonly sent?: number;
+  constructor(message: string, fields: Omit<IntegrationErrorFields, 'kind'> & { sent?: number }) {
+    super(message, { ...fields, kind: 'permanent' });
+    this.name = 'MessageTooLargeError';
+    this.sent = fields.sent;
+  }
+}
+
 /** Settings are missing or malformed. Lists every problem at once; never echoes a secret value. */
 export class ConfigError extends Error {
   readonly problems: readonly string[];

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Budget } from '../lib/budget.js';
-import { describeError, IntegrationError } from '../lib/errors.js';
+import { describeError, IntegrationError, MessageTooLargeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { withRetry } from '../lib/retry.js';
 import type { Route } from '../model/route.js';
 import type { ChannelPause, Owed } from '../model/state.js';
 import { ContentBuilder } from '../render/content.js';
-import { renderFor } from '../render/index.js';
+import { MAX_SHRINK, renderFor } from '../render/index.js';
 import type { Notifier } from './types.js';
 
 /** One channel of one route: where a message goes (`targetId`), and the route that says how it reads there. */
@@ -105,12 +105,23 @@ export async function deliverTo(
   if (keys.length === 0) return { delivered: 0, pending: 0, expired: expired.length, done: expired };
   const { route, notifier } = target;
   const c = content.build();
-  const payload = renderFor(notifier.channel, c, route, route.mentions);
   const key = idempotencyKey(target.id, c.ids);
   try {
-    await withRetry((timeoutMs) => notifier.send(payload, { timeoutMs, idempotencyKey: key }), {
-      budget: deps.budget, log: deps.log, label: `post to ${target.id}`, attemptTimeoutMs: 10_000, retries: deps.retries ?? 3,
-    });
+    // Our size budgets are below the platforms' limits, but those limits are partly undocumented: a message refused
+    // as too large is rendered smaller and sent again (a smaller message that arrives beats a rich one that waits).
+    for (let shrink = 0; ; shrink++) {
+      const payload = renderFor(notifier.channel, c, route, route.mentions, { shrink });
+      try {
+        // A fresh key per step: whether DingTalk remembers a refused msgUuid is not documented.
+        await withRetry((timeoutMs) => notifier.send(payload, { timeoutMs, idempotencyKey: shrink === 0 ? key : `${key}-s${shrink}` }), {
+          budget: deps.budget, log: deps.log, label: `post to ${target.id}`, attemptTimeoutMs: 10_000, retries: deps.retries ?? 3,
+        });
+        if (shrink > 0) deps.log.warn('message refused as too large; delivered a smaller rendering', { target: target.id, shrink });
+        break;
+      } catch (err) {
+        if (!(err instanceof MessageTooLargeError) || shrink >= MAX_SHRINK) throw err;
+      }
+    }
     deps.log.info('delivered', { target: target.id, alerts: keys.length });
     return { delivered: keys.length, pending: 0, expired: expired.length, done: [...keys, ...expired] };
   } catch (err) {

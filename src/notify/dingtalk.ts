@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Clock } from '../lib/budget.js';
-import { IntegrationError } from '../lib/errors.js';
+import { IntegrationError, MessageTooLargeError } from '../lib/errors.js';
 import { Secret, type Revealable } from '../lib/secret.js';
 import type { DingTalkMarkdown } from '../render/dingtalk.js';
 import { postJson } from './http.js';
@@ -12,6 +12,9 @@ import { fingerprintOf, type Notifier } from './types.js';
 const THROTTLED = 130101;
 const SECURITY = 310000;
 const TOKEN = new Set([300001, 300005, 40035, 400102]);
+// 460101 "message too long, exceed 20000 bytes": not in DingTalk's documentation; robots answer it for a larger body
+// (Le0nsec/SecCrawler#12, timonwong/prometheus-webhook-dingtalk#30), and so does the local receiver.
+const TOO_LONG = 460101;
 /** After "send too fast" DingTalk blocks the robot for up to 10 minutes. */
 export const DINGTALK_BLOCK_MS = 10 * 60_000;
 
@@ -28,8 +31,11 @@ function signedUrl(webhook: Revealable, secret: Revealable | undefined, now: num
   return new Secret(url.toString());
 }
 
-/** Reads DingTalk's answer: HTTP 200 carries failures as a non-zero `errcode`. */
-export function dingtalkOutcome(status: number, body: string): IntegrationError | undefined {
+/**
+ * Reads DingTalk's answer: HTTP 200 carries failures as a non-zero `errcode`. A refusal for size is a
+ * `MessageTooLargeError` carrying `sent`, the body's size in bytes.
+ */
+export function dingtalkOutcome(status: number, body: string, sent?: number): IntegrationError | undefined {
   const base = { service: 'dingtalk' as const, status };
   if (status === 302 || status === 429) {
     return new IntegrationError('DingTalk is throttling this robot', { ...base, kind: 'retryable', code: String(status), retryAfterMs: DINGTALK_BLOCK_MS });
@@ -53,6 +59,7 @@ export function dingtalkOutcome(status: number, body: string): IntegrationError 
   if (code === THROTTLED) {
     return new IntegrationError(`DingTalk is throttling this robot (${code} ${msg})`, { ...fields, kind: 'retryable', retryAfterMs: DINGTALK_BLOCK_MS });
   }
+  if (code === TOO_LONG) return new MessageTooLargeError(`DingTalk refused the message as too large (${code} ${msg})`, { ...fields, sent });
   if (code === SECURITY) {
     return new IntegrationError(
       `DingTalk refused the message at the robot's security check (${code} ${msg}): check DINGTALK_SECRET, the robot's custom keywords and its IP allow-list`,
@@ -73,8 +80,9 @@ export function createDingTalkNotifier(opts: { webhook: Revealable; secret?: Rev
     async send(payload, { timeoutMs, idempotencyKey }) {
       const url = signedUrl(opts.webhook, opts.secret, opts.clock.now());
       // msgUuid lets DingTalk drop a repeat of a message whose answer we never saw.
-      const answer = await postJson('dingtalk', url, { ...payload, msgUuid: idempotencyKey }, timeoutMs);
-      const err = dingtalkOutcome(answer.status, answer.body);
+      const body = { ...payload, msgUuid: idempotencyKey };
+      const answer = await postJson('dingtalk', url, body, timeoutMs);
+      const err = dingtalkOutcome(answer.status, answer.body, Buffer.byteLength(JSON.stringify(body), 'utf8'));
       if (err) throw err;
     },
   };

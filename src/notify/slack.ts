@@ -1,16 +1,22 @@
 import type { Clock } from '../lib/budget.js';
-import { IntegrationError } from '../lib/errors.js';
+import { IntegrationError, MessageTooLargeError } from '../lib/errors.js';
 import type { Revealable } from '../lib/secret.js';
-import type { SlackMessage } from '../render/slack.js';
+import { allBlocks, type SlackMessage } from '../render/slack.js';
 import { postJson } from './http.js';
 import { parseRetryAfter } from './retry-after.js';
 import { fingerprintOf, type Notifier } from './types.js';
 
 // Incoming-webhook error bodies are plain strings (Slack changelog 2016-05-17 and webhook docs).
-const OUR_FAULT = new Set(['invalid_payload', 'too_many_attachments', 'no_text', 'msg_blocks_too_long', 'invalid_blocks']);
+const OUR_FAULT = new Set(['invalid_payload', 'too_many_attachments', 'no_text']);
+// Blocks past a limit (count, a section's length, the undocumented total) come back as one of these. Messages are
+// rendered from valid blocks only, so either means "too large": a smaller rendering can pass.
+const TOO_LARGE = new Set(['msg_blocks_too_long', 'invalid_blocks']);
 
-/** Reads Slack's answer: 200 "ok" is success; 429 carries Retry-After in seconds. */
-export function slackOutcome(status: number, body: string, headers: Record<string, unknown>, now: number): IntegrationError | undefined {
+/**
+ * Reads Slack's answer: 200 "ok" is success; 429 carries Retry-After in seconds. A refusal for size is a
+ * `MessageTooLargeError` carrying `sent`, the characters of blocks sent.
+ */
+export function slackOutcome(status: number, body: string, headers: Record<string, unknown>, now: number, sent?: number): IntegrationError | undefined {
   if (status === 200) return undefined;
   const code = body.trim().slice(0, 100) || String(status);
   const base = { service: 'slack' as const, status, code };
@@ -19,6 +25,7 @@ export function slackOutcome(status: number, body: string, headers: Record<strin
     return new IntegrationError('Slack is rate limiting this webhook', { ...base, kind: 'retryable', retryAfterMs: wait });
   }
   if (status >= 500) return new IntegrationError(`Slack answered HTTP ${status} (${code})`, { ...base, kind: 'retryable' });
+  if (TOO_LARGE.has(code)) return new MessageTooLargeError(`Slack refused the message as too large (${code})`, { ...base, sent });
   if (OUR_FAULT.has(code)) return new IntegrationError(`Slack refused the message as malformed (${code})`, { ...base, kind: 'permanent' });
   return new IntegrationError(`Slack refused the webhook (HTTP ${status} ${code}): check SLACK_WEBHOOK and that its channel still exists`, { ...base, kind: 'config' });
 }
@@ -30,7 +37,7 @@ export function createSlackNotifier(opts: { webhook: Revealable; clock: Clock })
     fingerprint: fingerprintOf(opts.webhook),
     async send(payload, { timeoutMs }) {
       const answer = await postJson('slack', opts.webhook, payload, timeoutMs);
-      const err = slackOutcome(answer.status, answer.body, answer.headers, opts.clock.now());
+      const err = slackOutcome(answer.status, answer.body, answer.headers, opts.clock.now(), JSON.stringify(allBlocks(payload)).length);
       if (err) throw err;
     },
   };

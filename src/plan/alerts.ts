@@ -1,5 +1,6 @@
 import type { Changes } from '../detect/detect.js';
 import type { Alert, AlertRule } from '../model/alert.js';
+import type { FailingImage } from '../model/state.js';
 import type { SyncRule } from '../model/task.js';
 
 /**
@@ -23,4 +24,18 @@ export function alertsOf(instance: string, c: Pick<Changes, 'failures' | 'recove
   for (const task of c.stuck) alerts.push({ kind: 'stuck', id: `${instance}/${task.taskId}/stuck`, instance, task, rule: ruleOf(task.ruleId), at: now });
   for (const task of c.unstuck) alerts.push({ kind: 'unstuck', id: `${instance}/${task.taskId}/unstuck`, instance, task, rule: ruleOf(task.ruleId), at: now });
   return alerts;
+}
+
+/**
+ * Failing-image rows (null: the image no longer fails) with their rule named by its name where the rules were read, so a digest can say which rule
+ * without reading the rules of every instance it lists; the id stays where the name is unknown. Pure.
+ */
+export function namedFailing(failing: ReadonlyMap<string, FailingImage | null>, rules: ReadonlyMap<string, SyncRule> | undefined): Map<string, FailingImage | null> {
+  const out = new Map(failing);
+  if (!rules) return out;
+  for (const [key, f] of failing) {
+    const name = f?.rule ? rules.get(f.rule)?.name : undefined;
+    if (f && name) out.set(key, { ...f, rule: name });
+  }
+  return out;
 }

@@ -1,16 +1,21 @@
-import type { Lang } from '../model/lang.js';
-import { SEVERITY_MARK, consoleUrl, fitLines, instanceCounts, labels, lineParts, noticeText, prepare, rerunCommand, taskSections, localeOf, type Locale } from './common.js';
-import type { MessageContent } from './content.js';
+import type { Doc, Inline, Line } from './doc.js';
+import { formatSpan, formatTime, shortTime, type Locale } from './locale.js';
+import { plain } from './plain.js';
+import { apiText } from './text.js';
 
 export interface DingTalkMarkdown {
   msgtype: 'markdown';
   markdown: { title: string; text: string };
+  at?: { atMobiles: string[]; atUserIds: string[]; isAtAll: false };
 }
 
-// DingTalk does not document a size limit for custom-robot messages (the app-robot API allows 15,000 bytes of
-// msgParam); stay well below it so a message is never refused for size.
-export const DINGTALK_MAX_BYTES = 12_000;
-const MAX_LINES_PER_GROUP = 10;
+// DingTalk does not document a size limit for custom-robot messages; robots answer errcode 460101 "message too long,
+// exceed 20000 bytes" for a larger body (reported in Le0nsec/SecCrawler#12 and timonwong/prometheus-webhook-dingtalk#30).
+export const DINGTALK_BODY_LIMIT = 20_000;
+/** The budget a message is rendered to: the whole JSON body in UTF-8 bytes, well inside DINGTALK_BODY_LIMIT. */
+export const DINGTALK_MAX_BYTES = 16_000;
+// The sender adds "msgUuid":"<32 hex>" to the body after rendering.
+const MSGUUID_BYTES = 48;
 
 const FULLWIDTH: Record<string, string> = {
   '@': '＠', '[': '［', ']': '］', '(': '（', ')': '）', '*': '＊', '#': '＃', '>': '＞', '<': '＜', '`': '｀', '|': '｜', '~': '～', '!': '！', '\\': '＼',
@@ -29,70 +34,51 @@ export function dingtalkInert(s: string): string {
     .replace(/:\/\//g, ':／／');
 }
 
-const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+function inline(p: Inline, loc: Locale): string {
+  if (typeof p === 'string') return p;
+  if ('api' in p) return dingtalkInert(apiText(p.api));
+  if ('time' in p) return p.short ? shortTime(p.time, loc) : formatTime(p.time, loc);
+  if ('from' in p) return formatSpan(p.from, p.to, loc);
+  if ('link' in p) return `[${p.text.map((x) => inline(x, loc)).join('')}](${p.link})`;
+  return `**${p.bold.map((x) => inline(x, loc)).join('')}**`;
+}
 
 /**
- * One markdown message for `content`: monitoring notices first, then failures grouped by cause, cut to fit
- * DingTalk's size with "and N more".
+ * Lines as markdown paragraphs. Only what DingTalk documents for robot markdown is used (headings, bold, links,
+ * quotes, lists): no rules, no code. List items and steps stay in one paragraph; everything else is its own, since
+ * DingTalk does not reliably break a paragraph at a single newline.
  */
-export function renderDingTalk(content: MessageContent, locale: Lang | Locale): DingTalkMarkdown {
-  const loc = localeOf(locale);
-  const { lang } = loc;
-  const L = labels(lang);
-  const { notices } = content;
-  const { groups, title, heading } = prepare(content, lang);
-  const head = [
-    `#### ${title}`,
-    ...notices.map((n) => `> ${dingtalkInert(noticeText(n, loc))}`),
-    ...(content.failureCount > 0
-      ? [`${L.instances}: ${instanceCounts(content.groups).map(([k, n]) => {
-          const url = consoleUrl(k);
-          return `${url ? `[${dingtalkInert(k)}](${url})` : dingtalkInert(k)} (${n})`;
-        }).join(', ')}`]
-      : []),
-  ].join('\n\n');
-
-  const sections = groups.map((g) => {
-    const c = g.classification;
-    const issue = c.issue ? ` · ${dingtalkInert(c.issue)}` : '';
-    const steps = c.remediation[lang].map((s, i) => `${i + 1}. ${s}`).join('\n');
-    const header = [
-      `**${SEVERITY_MARK[c.severity]} ${c.title[lang]}**${issue} · ${g.total}`,
-      `> ${c.cause[lang]}`,
-      `**${L.fix}:**\n${steps}`,
-    ].join('\n\n');
-    // At most MAX_LINES_PER_GROUP lines can be shown; the rest are only counted.
-    const lines = g.alerts.slice(0, MAX_LINES_PER_GROUP).map((a) => {
-      const p = lineParts(a, loc);
-      const trigger = p.trigger ? ` · ${dingtalkInert(p.trigger)}` : '';
-      const line = `- **${dingtalkInert(p.image)}** ${dingtalkInert(p.route)} · ${L.rule} ${dingtalkInert(p.rule)}${trigger} · ${dingtalkInert(p.taskId)} · ${p.time}`;
-      // A transient cause usually passes on a re-run; the command is built only from shell-safe names.
-      const cmd = c.transient ? rerunCommand(a.task) : undefined;
-      return cmd ? `${line}\n  ${L.rerun}: \`${cmd}\`` : line;
-    });
-    return { header, lines, total: g.total };
-  });
-
-  const extra = taskSections(content, loc, dingtalkInert).map((x) => {
-    const rest = (x.total ?? x.lines.length) - x.lines.length;
-    return [`**${x.title}**${x.total === undefined ? '' : ` · ${x.total}`}`, x.lines.map((l) => `- ${l}`).join('\n') + (rest > 0 ? `\n- ${L.more(rest)}` : '')].join('\n\n');
-  });
-  const footer = `${extra.length > 0 ? `\n\n---\n\n${extra.join('\n\n---\n\n')}` : ''}\n\n---\n${L.footer}`;
-  const fixed = bytes(head) + bytes(footer) + sections.reduce((n, s) => n + bytes(s.header) + 4, 0);
-  const shown = fitLines(
-    sections.map((s) => ({ lines: [...s.lines.map((l) => bytes(l) + 1), ...(s.total > s.lines.length ? [Number.POSITIVE_INFINITY] : [])] })),
-    DINGTALK_MAX_BYTES - fixed,
-    MAX_LINES_PER_GROUP,
-    bytes(L.more(1_000_000)) + 4,
-  );
-  const body = sections.map((s, i) => {
-    const n = shown[i] ?? 0;
-    const rest = s.total - n;
-    const list = [...s.lines.slice(0, n), ...(rest > 0 ? [`- ${L.more(rest)}`] : [])].join('\n');
-    return `${s.header}\n\n${list}`;
-  });
-  return {
-    msgtype: 'markdown',
-    markdown: { title: heading, text: [head, ...body].join('\n\n---\n\n') + footer },
-  };
+function paragraphs(lines: readonly Line[], loc: Locale): string[] {
+  const out: string[] = [];
+  let run: { kind: 'item' | 'step'; lines: string[] } | undefined;
+  for (const l of lines) {
+    const text = l.parts.map((p) => inline(p, loc)).join('');
+    if (l.kind !== 'item' && l.kind !== 'step') {
+      run = undefined;
+      out.push(l.kind === 'quote' ? `> ${text}` : text);
+      continue;
+    }
+    if (run?.kind !== l.kind) {
+      run = { kind: l.kind, lines: [] };
+      out.push('');
+    }
+    run.lines.push(l.kind === 'item' ? `- ${text}` : `${run.lines.length + 1}. ${text}`);
+    out[out.length - 1] = run.lines.join('\n');
+  }
+  return out;
 }
+
+/** The DingTalk markdown message for `doc`; `mobiles` are written into the text as well, where DingTalk needs them. */
+export function renderDingTalk(doc: Doc, loc: Locale, at?: { mobiles: string[]; userIds: string[] }): DingTalkMarkdown {
+  // The title is what the notification shows: plain text, values still made inert.
+  const title = doc.title.map((p) => (typeof p === 'object' && 'api' in p ? dingtalkInert(apiText(p.api)) : plain([p], loc))).join('');
+  const body = [`#### ${doc.title.map((p) => inline(p, loc)).join('')}`, ...doc.sections.flatMap((s) => paragraphs(s.lines, loc)), ...paragraphs(doc.notes, loc)];
+  // DingTalk highlights a mobile mention only when "@<mobile>" also appears in the text.
+  const tags = at?.mobiles.map((m) => `@${m}`).join(' ');
+  if (tags) body.push(tags);
+  const m: DingTalkMarkdown = { msgtype: 'markdown', markdown: { title, text: body.join('\n\n') } };
+  return at && at.mobiles.length + at.userIds.length > 0 ? { ...m, at: { atMobiles: at.mobiles, atUserIds: at.userIds, isAtAll: false } } : m;
+}
+
+/** What DingTalk will receive for `m`, in UTF-8 bytes, counting the msgUuid the sender adds. */
+export const dingtalkBytes = (m: DingTalkMarkdown): number => Buffer.byteLength(JSON.stringify(m), 'utf8') + MSGUUID_BYTES;

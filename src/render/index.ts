@@ -1,10 +1,28 @@
 import { classify } from '../detect/classify.js';
 import type { ChannelName, Lang } from '../model/lang.js';
 import type { Mentions } from '../model/route.js';
-import type { Locale } from './common.js';
 import type { MessageContent } from './content.js';
-import { dingtalkInert, renderDingTalk } from './dingtalk.js';
-import { renderSlack, slackCode } from './slack.js';
+import { dingtalkBytes, dingtalkInert, DINGTALK_MAX_BYTES, renderDingTalk, type DingTalkMarkdown } from './dingtalk.js';
+import { fitDetail } from './fit.js';
+import { layout } from './layout.js';
+import { localeOf, type Locale } from './locale.js';
+import { renderSlack, slackCode, slackProblems, SLACK_BLOCKS_MAX_CHARS, type SlackMessage } from './slack.js';
+import { wordsFor } from './words.js';
+
+export type { Locale } from './locale.js';
+
+/** Each shrink step renders to this fraction of the previous budget. */
+export const SHRINK_FACTOR = 0.5;
+/** At this shrink (and above) the smallest rendering there is comes back. */
+export const MAX_SHRINK = 6;
+
+export interface RenderOptions {
+  /**
+   * 0 renders to the platform's budget. n > 0 renders to SHRINK_FACTOR^n of it: what to send after the platform
+   * refused the previous rendering as too large (MessageTooLargeError), stepping n up until it is accepted.
+   */
+  shrink?: number;
+}
 
 /** Whether a message calls people in: it holds a high-severity failure, or an instance alerting cannot see. */
 export function isSevere(content: MessageContent): boolean {
@@ -13,33 +31,32 @@ export function isSevere(content: MessageContent): boolean {
 
 /**
  * The platform payload for `content` on `channel`, in the locale's language and time zone, @mentioning `mentions` when
- * the message is severe.
+ * the message is severe. The payload fits the platform's limits by construction: detail is reduced (fewer examples,
+ * then no fix steps or commands, then groups on one line, then counts only) until it does, and whatever is not shown
+ * is counted ("…and N more").
  */
-export function renderFor(channel: ChannelName, content: MessageContent, locale: Lang | Locale, mentions?: Mentions): unknown {
+export function renderFor(channel: 'dingtalk', content: MessageContent, locale: Lang | Locale, mentions?: Mentions, opts?: RenderOptions): DingTalkMarkdown;
+export function renderFor(channel: 'slack', content: MessageContent, locale: Lang | Locale, mentions?: Mentions, opts?: RenderOptions): SlackMessage;
+export function renderFor(channel: ChannelName, content: MessageContent, locale: Lang | Locale, mentions?: Mentions, opts?: RenderOptions): DingTalkMarkdown | SlackMessage;
+export function renderFor(channel: ChannelName, content: MessageContent, locale: Lang | Locale, mentions?: Mentions, opts: RenderOptions = {}): DingTalkMarkdown | SlackMessage {
+  const loc = localeOf(locale);
   const severe = mentions !== undefined && isSevere(content);
+  const scale = SHRINK_FACTOR ** Math.min(MAX_SHRINK, Math.max(0, Math.floor(opts.shrink ?? 0)));
   if (channel === 'dingtalk') {
-    const m = renderDingTalk(content, locale);
-    if (!severe || mentions.dingtalkMobiles.length + mentions.dingtalkUserIds.length === 0) return m;
-    // DingTalk highlights a mobile mention only when "@<mobile>" also appears in the text.
-    const tags = mentions.dingtalkMobiles.map((x) => `@${x}`).join(' ');
-    return { ...m, markdown: { ...m.markdown, text: tags ? `${m.markdown.text}\n\n${tags}` : m.markdown.text }, at: { atMobiles: mentions.dingtalkMobiles, atUserIds: mentions.dingtalkUserIds, isAtAll: false } };
+    const at = severe && mentions.dingtalkMobiles.length + mentions.dingtalkUserIds.length > 0 ? { mobiles: mentions.dingtalkMobiles, userIds: mentions.dingtalkUserIds } : undefined;
+    const budget = DINGTALK_MAX_BYTES * scale;
+    return fitDetail(content, (d) => renderDingTalk(layout(content, loc, d), loc, at), (m) => dingtalkBytes(m) <= budget);
   }
-  const m = renderSlack(content, locale);
-  if (!severe || mentions.slack.length === 0) return m;
-  const who = mentions.slack.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(' ');
-  return { ...m, blocks: [m.blocks[0]!, { type: 'section', text: { type: 'mrkdwn', text: who } }, ...m.blocks.slice(1)] };
+  const who = severe ? mentions.slack : undefined;
+  const budget = SLACK_BLOCKS_MAX_CHARS * scale;
+  return fitDetail(content, (d) => renderSlack(layout(content, loc, d), loc, who), (m) => slackProblems(m, budget).length === 0);
 }
-
-const TEST_TEXT = {
-  en: { title: 'ACR sync alert: test message', body: 'This channel will receive acr-sync-alert messages about image syncs of' },
-  zh: { title: 'ACR 同步告警:测试消息', body: '此频道将接收以下实例的 acr-sync-alert 镜像同步消息:' },
-} as const;
 
 /** A short message proving a webhook works, naming the instances it will hear about. */
 export function renderTestMessage(channel: ChannelName, instances: readonly string[], lang: Lang): unknown {
-  const t = TEST_TEXT[lang];
+  const t = wordsFor(lang).test;
   if (channel === 'dingtalk') {
-    return { msgtype: 'markdown', markdown: { title: t.title, text: `#### ✅ ${t.title}\n\n${t.body} ${instances.map(dingtalkInert).join(', ')}` } };
+    return { msgtype: 'markdown', markdown: { title: t.title, text: `#### ✅ ${t.title}\n\n${t.body} ${instances.map(dingtalkInert).join(wordsFor(lang).list)}` } };
   }
   return { text: t.title, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*✅ ${t.title}*\n${t.body} ${instances.map(slackCode).join(', ')}` } }] };
 }

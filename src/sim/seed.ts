@@ -37,9 +37,9 @@ export function rawTask(s: TaskSpec): RawTask {
   };
 }
 
-export function rawRule(r: { id: string; name: string; scope: 'NAMESPACE' | 'REPO'; namespace: string; repo?: string; local: { instanceId: string; regionId: string }; target: { instanceId: string; regionId: string; namespace: string; repo?: string }; tagFilter?: string }): RawRule {
+export function rawRule(r: { id: string; name: string; scope: 'NAMESPACE' | 'REPO'; namespace: string; repo?: string; local: { instanceId: string; regionId: string }; target: { instanceId: string; regionId: string; namespace: string; repo?: string }; tagFilter?: string; trigger?: 'PASSIVE' | 'INITIATIVE' }): RawRule {
   return {
-    SyncRuleId: r.id, SyncRuleName: r.name, SyncScope: r.scope, SyncDirection: 'FROM', SyncTrigger: 'PASSIVE',
+    SyncRuleId: r.id, SyncRuleName: r.name, SyncScope: r.scope, SyncDirection: 'FROM', SyncTrigger: r.trigger ?? 'PASSIVE',
     TagFilter: r.tagFilter ?? '.*', RepoNameFilter: '', CrossUser: false, LinkId: '', CreateTime: 1_700_000_000_000, ModifiedTime: 1_700_000_000_000,
     LocalInstanceId: r.local.instanceId, LocalRegionId: r.local.regionId, LocalNamespaceName: r.namespace, LocalRepoName: r.repo ?? '',
     TargetInstanceId: r.target.instanceId, TargetRegionId: r.target.regionId, TargetNamespaceName: r.target.namespace, TargetRepoName: r.target.repo ?? '',
@@ -60,9 +60,10 @@ export function demoInstances(now: number): SimInstance[] {
   const rulesHz = [
     rawRule({ id: 'crsr-prod2sh', name: 'prod-to-shanghai', scope: 'NAMESPACE', namespace: 'prod', local: HZ, target: { ...SH, namespace: 'prod' } }),
     rawRule({ id: 'crsr-base2sg', name: 'base-images-to-singapore', scope: 'REPO', namespace: 'base', repo: 'alpine', local: HZ, target: { ...SG, namespace: 'base', repo: 'alpine' } }),
-    rawRule({ id: 'crsr-rel2sg', name: 'release-tags-to-singapore', scope: 'NAMESPACE', namespace: 'release', local: HZ, target: { ...SG, namespace: 'release' }, tagFilter: '^v\\d+' }),
+    rawRule({ id: 'crsr-rel2sg', name: 'release-tags-to-singapore', scope: 'NAMESPACE', namespace: 'release', local: HZ, target: { ...SG, namespace: 'release' }, tagFilter: '^v\\d+', trigger: 'INITIATIVE' }),
   ];
-  const rulesSh = [rawRule({ id: 'crsr-back2hz', name: 'dr-back-to-hangzhou', scope: 'NAMESPACE', namespace: 'dr', local: SH, target: { ...HZ, namespace: 'dr' } })];
+  // Disaster-recovery copies are synced on demand: a manual rule.
+  const rulesSh = [rawRule({ id: 'crsr-back2hz', name: 'dr-back-to-hangzhou', scope: 'NAMESPACE', namespace: 'dr', local: SH, target: { ...HZ, namespace: 'dr' }, trigger: 'INITIATIVE' })];
   const t = (id: string, ago: number, status: string, ruleId: string, ns: string, repo: string, tag: string, to: typeof SH, issue?: string, trigger?: 'INITIATIVE', from = HZ): TaskSpec => ({
     id, status, issue, ruleId, trigger, createTime: now - ago * min, from: { ...from, namespace: ns, repo, tag }, to,
   });
@@ -73,7 +74,7 @@ export function demoInstances(now: number): SimInstance[] {
     t('rst-demo0004', 77, 'ERROR', 'crsr-base2sg', 'base', 'alpine', '3.21', SG, 'OSS_POLICY_UNAUTHORIZED'),
     t('rst-demo0005', 70, 'ERROR', 'crsr-rel2sg', 'release', 'web-frontend', 'v1.8.0', SG, 'TAG_CONFLICT', 'INITIATIVE'),
     t('rst-demo0006', 66, 'CANCELED', 'crsr-prod2sh', 'prod', 'search-indexer', 'v0.9.4', SH),
-    t('rst-demo0007', 61, 'ERROR', 'crsr-rel2sg', 'release', 'ml-runtime', 'v5.0.0-cuda12', SG, 'DATA_LENGTH_EXCEEDED'),
+    t('rst-demo0007', 61, 'ERROR', 'crsr-rel2sg', 'release', 'ml-runtime', 'v5.0.0-cuda12', SG, 'DATA_LENGTH_EXCEEDED', 'INITIATIVE'),
     t('rst-demo0008', 55, 'SUCCESS', 'crsr-prod2sh', 'prod', 'order-service', 'v7.1.0', SH),
     t('rst-demo0009', 48, 'ERROR', 'crsr-prod2sh', 'prod', 'legacy-billing', 'v1.0.0', SH, 'UNSUPPORTED_FORMAT'),
     t('rst-demo0010', 41, 'ERROR', 'crsr-prod2sh', 'prod', 'inventory', 'v2.3.0', SH, 'INTERNAL_ERROR'),
@@ -88,9 +89,9 @@ export function demoInstances(now: number): SimInstance[] {
     t('rst-demo0017', 135, 'SYNCHRONIZING', 'crsr-base2sg', 'base', 'cuda-devel', '12.4.1-ubuntu22.04', SG),
   ];
   const sh: TaskSpec[] = [
-    t('rst-demo0101', 80, 'SUCCESS', 'crsr-back2hz', 'dr', 'postgres-backup', '16.4', HZ, undefined, undefined, SH),
-    t('rst-demo0102', 52, 'ERROR', 'crsr-back2hz', 'dr', 'postgres-backup', '16.5', HZ, 'NETWORK_ERROR', undefined, SH),
-    t('rst-demo0103', 12, 'SUCCESS', 'crsr-back2hz', 'dr', 'redis-snapshot', '7.4', HZ, undefined, undefined, SH),
+    t('rst-demo0101', 80, 'SUCCESS', 'crsr-back2hz', 'dr', 'postgres-backup', '16.4', HZ, undefined, 'INITIATIVE', SH),
+    t('rst-demo0102', 52, 'ERROR', 'crsr-back2hz', 'dr', 'postgres-backup', '16.5', HZ, 'NETWORK_ERROR', 'INITIATIVE', SH),
+    t('rst-demo0103', 12, 'SUCCESS', 'crsr-back2hz', 'dr', 'redis-snapshot', '7.4', HZ, undefined, 'INITIATIVE', SH),
   ];
   return [
     { ...HZ, tasks: hz.map(rawTask), rules: rulesHz },

@@ -43,10 +43,24 @@ export interface ReceiverOptions {
   moreRobots?: { token: string; secret?: string }[];
   moreSlackPaths?: string[];
   onMessage?(m: Received): void;
+  /**
+   * Lower size limits than the ones below, for the undocumented ones: whether a smaller real limit is survived (the
+   * message rendered smaller and sent again, not the channel paused).
+   */
+  limits?: { dingtalkBodyBytes?: number; slackBlocksChars?: number };
 }
 
-// Limits the receiver enforces, as the platforms do: Slack Block Kit (50 blocks, section text 3000, header 150).
+// Limits the receiver enforces, as the platforms do. Slack Block Kit: 50 blocks per message (attachments' blocks
+// included), a section's text 3,000 characters, a header's 150, a context's elements 10; and an undocumented total
+// for all blocks together (msg_blocks_too_long; seen from about 11,300 characters of text, slackapi/bolt-js#2509 and
+// #2867), measured here strictly: the JSON of every block. DingTalk: robots answer errcode 460101 "message too long,
+// exceed 20000 bytes" for a larger body (Le0nsec/SecCrawler#12).
 const SLACK_MAX_BLOCKS = 50;
+const SLACK_SECTION_MAX = 3_000;
+const SLACK_HEADER_MAX = 150;
+const SLACK_CONTEXT_ELEMENTS = 10;
+const SLACK_BLOCKS_MAX_CHARS = 11_000;
+const DINGTALK_BODY_MAX_BYTES = 20_000;
 
 async function body(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -54,23 +68,29 @@ async function body(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function slackProblem(msg: Record<string, unknown>): string | undefined {
-  const blocks = msg.blocks;
-  if (typeof msg.text !== 'string' && !Array.isArray(blocks)) return 'no_text';
-  if (!Array.isArray(blocks)) return undefined;
+type Block = { type?: string; text?: { text?: string }; elements?: { text?: string }[] };
+
+function slackProblem(msg: Record<string, unknown>, maxChars = SLACK_BLOCKS_MAX_CHARS): string | undefined {
+  const top = msg.blocks;
+  const attachments = Array.isArray(msg.attachments) ? (msg.attachments as { blocks?: unknown }[]) : [];
+  if (typeof msg.text !== 'string' && !Array.isArray(top) && attachments.length === 0) return 'no_text';
+  const blocks = [...(Array.isArray(top) ? top : []), ...attachments.flatMap((a) => (Array.isArray(a.blocks) ? a.blocks : []))] as Block[];
   if (blocks.length > SLACK_MAX_BLOCKS) return 'invalid_blocks';
-  for (const b of blocks as { type?: string; text?: { text?: string } }[]) {
+  for (const b of blocks) {
     const len = b.text?.text?.length ?? 0;
-    if (b.type === 'header' && len > 150) return 'invalid_blocks';
-    if (b.type === 'section' && len > 3000) return 'invalid_blocks';
+    if (b.type === 'header' && len > SLACK_HEADER_MAX) return 'invalid_blocks';
+    if (b.type === 'section' && len > SLACK_SECTION_MAX) return 'invalid_blocks';
+    if (b.type === 'context' && ((b.elements?.length ?? 0) > SLACK_CONTEXT_ELEMENTS || (b.elements ?? []).some((e) => (e.text?.length ?? 0) > SLACK_SECTION_MAX))) return 'invalid_blocks';
   }
+  if (JSON.stringify(blocks).length > maxChars) return 'msg_blocks_too_long';
   return undefined;
 }
 
 /**
  * Local stand-ins for a DingTalk custom robot and a Slack incoming webhook on 127.0.0.1. They verify what the
- * platforms verify (DingTalk access token, HMAC-SHA256 signature and timestamp, keyword; Slack payload shape and
- * Block Kit limits) and answer in the platforms' formats, so the real HTTP client path is what tests exercise.
+ * platforms verify (DingTalk access token, HMAC-SHA256 signature and timestamp, keyword, body size; Slack payload
+ * shape and Block Kit limits, the total included) and answer in the platforms' formats, so the real HTTP client path
+ * is what tests exercise.
  */
 export async function startWebhookReceivers(opts: ReceiverOptions): Promise<WebhookReceivers> {
   const received: Received[] = [];
@@ -128,7 +148,7 @@ export async function startWebhookReceivers(opts: ReceiverOptions): Promise<Webh
     }
 
     if (channel === 'slack') {
-      const problem = slackProblem(msg);
+      const problem = slackProblem(msg, opts.limits?.slackBlocksChars);
       if (problem) {
         res.writeHead(400);
         return res.end(problem);
@@ -148,6 +168,7 @@ export async function startWebhookReceivers(opts: ReceiverOptions): Promise<Webh
       if (url.searchParams.get('sign') !== expected) return json(res, 200, { errcode: 310000, errmsg: 'sign not match' });
     }
     if (opts.dingtalkKeyword && !text.includes(opts.dingtalkKeyword)) return json(res, 200, { errcode: 310000, errmsg: 'keywords not in content' });
+    if (Buffer.byteLength(text, 'utf8') > (opts.limits?.dingtalkBodyBytes ?? DINGTALK_BODY_MAX_BYTES)) return json(res, 200, { errcode: 460101, errmsg: 'message too long, exceed 20000 bytes' });
     // DingTalk drops a repeat per robot.
     const uuid = typeof msg.msgUuid === 'string' ? `${token}/${msg.msgUuid}` : undefined;
     if (uuid && seenUuids.has(uuid)) return json(res, 200, { errcode: 0, errmsg: 'ok' });

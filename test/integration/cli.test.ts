@@ -40,8 +40,8 @@ describe('acr-sync-alert CLI', () => {
     const c = io({ ...noChannels, ...localKeys });
     expect(await main(['run', '--dry-run'], c.io)).toBe(0);
     const printed = c.out.join('\n');
-    expect(printed).toContain('DingTalk · ACR image sync failed: 8 new failures');
-    expect(printed).toContain('Slack · ACR image sync failed: 8 new failures');
+    expect(printed).toContain('DingTalk · 🔴 ACR: 8 syncs failed');
+    expect(printed).toContain('Slack · 🔴 ACR: 8 syncs failed');
     expect(printed).toContain('"outcome": "dry-run"');
     expect(existsSync(world.checkpointFile)).toBe(false);
     expect(world.hooks.attempts).toHaveLength(0);
@@ -65,11 +65,11 @@ describe('acr-sync-alert CLI', () => {
     writeFileSync(file, JSON.stringify({ SyncTasks: sample[0]!.tasks, SyncRules: sample[0]!.rules }));
     const text = io({});
     expect(await main(['preview', '--file', file, '--channel', 'slack'], text.io)).toBe(0);
-    expect(text.out.join()).toContain('7 new failures');
+    expect(text.out.join()).toContain('ACR: 7 syncs failed');
     expect(text.out.join()).toContain('`prod-to-shanghai`');
     const raw = io({});
     expect(await main(['preview', '--file', file, '--channel', 'dingtalk', '--json', '--lang', 'zh'], raw.io)).toBe(0);
-    expect(JSON.parse(raw.out[0]!)).toMatchObject({ msgtype: 'markdown', markdown: { title: 'ACR 镜像同步失败:新增 7 个' } });
+    expect(JSON.parse(raw.out[0]!)).toMatchObject({ msgtype: 'markdown', markdown: { title: expect.stringContaining('ACR：7 个同步任务失败') } });
     writeFileSync(file, '{"SyncTasks": "nope"}');
     const bad = io({});
     expect(await main(['preview', '--file', file], bad.io)).toBe(1);
@@ -119,7 +119,7 @@ describe('acr-sync-alert check', () => {
       'slack: test message accepted',
     ]));
     expect(c.err.join('\n')).toMatch(/^late\/slack: test message refused: .*no_service/m);
-    expect(world.hooks.received.filter((m) => m.hook === 'team-robot-token-4a1c').map((m) => JSON.stringify(m.body))).toEqual([expect.stringContaining('ACR 同步告警:测试消息')]);
+    expect(world.hooks.received.filter((m) => m.hook === 'team-robot-token-4a1c').map((m) => JSON.stringify(m.body))).toEqual([expect.stringContaining('ACR 同步告警：测试消息')]);
     expect(world.hooks.received.filter((m) => m.hook === '/services/T0/B0/team-hook-9e2f')).toHaveLength(1);
     for (const secret of [...SECRETS, 'team-robot-token-4a1c', 'team-hook-9e2f']) expect([...c.out, ...c.err].join()).not.toContain(secret);
   });

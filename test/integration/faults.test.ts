@@ -167,11 +167,30 @@ describe('bursts and hostile input', () => {
     expect(world.hooks.attempts.map((a) => a.channel).sort()).toEqual(['dingtalk', 'slack']);
     for (const m of world.hooks.received) {
       const text = JSON.stringify(m.body);
-      expect(text).toMatch(/3000 new failures/);
+      expect(text).toMatch(/ACR: 3000 syncs failed/);
       const listed = (text.match(/rst-[A-Za-z0-9]+/g) ?? []).length;
       const counted = [...text.matchAll(/and (\d+) more/g)].reduce((n, x) => n + Number(x[1]), 0);
       expect(listed + counted).toBe(3_000);
     }
+  });
+
+  it('a channel whose real size limit is below our budget: the message is rendered smaller and sent again in the same run, not paused', async () => {
+    const tasks = generateTasks({ ...HZ, count: 3_000, newest: Date.now(), spacingMs: 1_000, failEvery: 1 });
+    world = await startWorld({ instances: [{ ...HZ, tasks, rules: [] }], env: { ACR_PAGE_SIZE: '100' }, hooks: { limits: { dingtalkBodyBytes: 5_000, slackBlocksChars: 4_000 } } });
+    const s = await world.run();
+    expect(s.notified).toEqual({ dingtalk: 3_000, slack: 3_000 });
+    for (const channel of ['dingtalk', 'slack'] as const) {
+      expect(world.hooks.attempts.filter((a) => a.channel === channel).length).toBeGreaterThan(1);
+      expect(world.hooks.received.filter((m) => m.channel === channel)).toHaveLength(1);
+    }
+    const body = world.hooks.received.find((m) => m.channel === 'dingtalk')!.body as { markdown: { text: string } };
+    expect(Buffer.byteLength(JSON.stringify(body))).toBeLessThanOrEqual(5_000);
+    expect(world.logs.filter((l) => l.includes('rendered smaller') || l.includes('smaller rendering'))).toHaveLength(2);
+    const state = await world.state();
+    expect(state.control.pauses ?? {}).toEqual({});
+    expect(Object.values(state.owed).flat()).toEqual([]);
+    await world.run();
+    expect(world.hooks.received).toHaveLength(2);
   });
 
   it('names from the API cannot mention, link or format anything in either channel', async () => {
@@ -199,17 +218,17 @@ describe('self-monitoring', () => {
     for (let i = 0; i < 2; i++) await world.run();
     expect(notices()).toEqual([]);
     await world.run();
-    expect(notices()).toEqual([expect.stringMatching(/monitoring notice \(blind\)/)]);
+    expect(notices()).toEqual([expect.stringMatching(/^🚨 ACR: alerting is blind for cn-hangzhou:cri-fault0hz/)]);
     const blind = JSON.stringify(world.hooks.received.at(-1)!.body);
-    expect(blind).toContain('Alerting is blind for cn-hangzhou:cri-fault0hz');
+    expect(blind).toMatch(/Alerting is blind for `?cn-hangzhou:cri-fault0hz/);
     expect(blind).toContain('cr:GetRepositorySync');
     await world.run();
     await world.run();
     expect(notices()).toHaveLength(1);
     await world.run(); // the role is fixed
     expect(notices()).toHaveLength(2);
-    expect(notices()[1]).toMatch(/1 new failure \(restored, NETWORK_ERROR 1\)/);
-    expect(JSON.stringify(world.hooks.received.at(-1)!.body)).toMatch(/Alerting for cn-hangzhou:cri-fault0hz works again/);
+    expect(notices()[1]).toMatch(/^🟡 ACR: 1 sync failed · .*🟢 alerting works again for cn-hangzhou:cri-fault0hz/);
+    expect(JSON.stringify(world.hooks.received.at(-1)!.body)).toMatch(/Alerting for `?cn-hangzhou:cri-fault0hz`? works again/);
     expect((await world.state()).cursors[`${HZ.regionId}:${HZ.instanceId}`]!.health).toBeUndefined();
   });
 });

@@ -34,7 +34,7 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect(text).toContain('Unclassified sync failure');
     expect(text).toContain('prod-to-shanghai');
     expect(text).toMatch(/prod\/payment-service:v3.2.1.*failed with NETWORK_ERROR.*\(failed and recovered between two checks\)/);
-    expect(text).toMatch(/base\/cuda-devel:12.4.1-ubuntu22.04.*SYNCHRONIZING for 2 h 1[45] min/);
+    expect(text).toMatch(/base\/cuda-devel:12.4.1-ubuntu22.04.*syncing for 2 h 1[45] min/);
     expect(new Set(announcedIds(world.hooks, 'slack'))).toEqual(new Set(announcedIds(world.hooks, 'dingtalk')));
     // Every CR call was signed correctly (the simulator verifies like the gateway).
     expect(world.cr.calls.every((c) => c.signatureValid)).toBe(true);
@@ -97,7 +97,7 @@ describe('handler, end to end against the local CR simulator and webhook receive
     await world.run();
     const slack = world.hooks.received.filter((m) => m.channel === 'slack').map((m) => JSON.stringify(m.body));
     expect(slack).toHaveLength(2);
-    expect(slack[1]).toMatch(/ACR image sync: 1 recovered/);
+    expect(slack[1]).toMatch(/✅ ACR: 1 sync recovered/);
     expect(slack[1]).toMatch(/failed with `NETWORK_ERROR` at .*, synced fine at .*: broken for (39|40) min/);
     expect(slack[1]).toContain('`rst-ok1`');
   });
@@ -108,12 +108,12 @@ describe('handler, end to end against the local CR simulator and webhook receive
     await world.run();
     const texts = () => world!.hooks.received.filter((m) => m.channel === 'dingtalk').map((m) => JSON.stringify(m.body));
     expect(texts()).toHaveLength(1);
-    expect(texts()[0]).toMatch(/ACR image sync: 1 stuck/);
-    expect(texts()[0]).toMatch(/SYNCHRONIZING for 1 h (29|30) min/);
+    expect(texts()[0]).toMatch(/⏳ ACR: 1 sync stuck/);
+    expect(texts()[0]).toMatch(/syncing for 1 h (29|30) min/);
     world.cr.instances[0]!.tasks[0]!.TaskStatus = 'SUCCESS';
     await world.run();
     expect(texts()).toHaveLength(2);
-    expect(texts()[1]).toMatch(/finished \(SUCCESS\) after/);
+    expect(texts()[1]).toMatch(/🏁 ACR: 1 stuck sync finished.*finished \(succeeded\) after/);
   });
 
   it('does not send what a silence mutes, but logs it, counts it and keeps a tally; other failures go out', async () => {
@@ -158,7 +158,7 @@ describe('handler, end to end against the local CR simulator and webhook receive
     const img = (id: string, ago: number, status: string, issue: string | undefined, repo: string) => ({ ...task(id, status, ago, issue), from: { ...HZ, namespace: 'prod', repo, tag: 'v1' } });
     const silences = JSON.stringify([{ repo: 'muted-repo', comment: 'known' }]);
     world = await startWorld({
-      instances: [instance([img('rst-d1', 50, 'ERROR', 'TAG_CONFLICT', 'api'), img('rst-d2', 40, 'ERROR', 'NETWORK_ERROR', 'web'), img('rst-d3', 30, 'ERROR', 'TAG_CONFLICT', 'muted-repo')])],
+      instances: [{ ...instance([img('rst-d1', 50, 'ERROR', 'TAG_CONFLICT', 'api'), img('rst-d2', 40, 'ERROR', 'NETWORK_ERROR', 'web'), img('rst-d3', 30, 'ERROR', 'TAG_CONFLICT', 'muted-repo')]), rules: [{ SyncRuleId: 'crsr-r1', SyncRuleName: 'prod-to-shanghai' }] }],
       env: { SILENCES: silences },
     });
     await world.run();
@@ -166,14 +166,15 @@ describe('handler, end to end against the local CR simulator and webhook receive
     await world.run();
     await world.run({ payload: '{"digest":true}' });
     const last = JSON.stringify(world.hooks.received.filter((m) => m.channel === 'dingtalk').at(-1)!.body);
-    expect(last).toContain('ACR image sync digest');
-    expect(last).toMatch(/Failures announced: 2 \(TAG_CONFLICT 1, NETWORK_ERROR 1\)/);
-    expect(last).toMatch(/Most failing repositories: prod\/api 1, prod\/web 1/);
+    expect(last).toContain('📊 ACR: digest since');
+    expect(last).toMatch(/Failures announced: 2 \(NETWORK_ERROR 1, TAG_CONFLICT 1\)/);
+    expect(last).not.toMatch(/Most failing repositories/); // each failed once: no count worth showing
     expect(last).toMatch(/Recovered: 1, mean time to recovery 3[01] min/);
     // A muted image is still failing: the digest says so, and counts it among the muted too.
     expect(last).toMatch(/Still failing: 2/);
-    expect(last).toMatch(/failing since .*cn-hangzhou:cri-test0hz · TAG_CONFLICT · rst-d1/);
-    expect(last).toMatch(/failing since .*cn-hangzhou:cri-test0hz · TAG_CONFLICT · rst-d3/);
+    // Each entry: source image → target instance, since when, cause, the rule by name, the last failed task.
+    expect(last).toMatch(/prod\/api:v1 → cn-shanghai:cri-test0sh · failing since [^·]* · TAG_CONFLICT · rule prod-to-shanghai · rst-d1/);
+    expect(last).toMatch(/prod\/muted-repo:v1 → cn-shanghai:cri-test0sh · failing since [^·]* · TAG_CONFLICT · rule prod-to-shanghai · rst-d3/);
     expect(last).toMatch(/Muted by silences: TAG_CONFLICT 1/);
     const d = (await world.state()).digests.default!;
     expect(d.stats.byCause).toEqual({});
@@ -225,7 +226,7 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect(world.cr.calls.filter((c) => c.status === 400).map((c) => c.action)).toEqual(['ListRepoSyncTask', 'ListRepoSyncTask']);
     expect(announcedIds(world.hooks, 'dingtalk')).toEqual(['rst-t1']);
     // NETWORK_ERROR is transient: the message carries the commands to re-run it.
-    expect(JSON.stringify(world.hooks.received[0]!.body)).toContain('aliyun cr CreateRepoSyncTaskByRule --region cn-hangzhou --InstanceId cri-test0hz --SyncRuleId crsr-r1 --RepoId \\"$REPO_ID\\" --Tag v1');
+    expect(JSON.stringify(world.hooks.received[0]!.body)).toContain('aliyun cr CreateRepoSyncTaskByRule --region cn-hangzhou --InstanceId cri-test0hz --SyncRuleId crsr-r1 --RepoId \\"$id\\" --Tag v1');
   });
 
   it('reports NoPrivilege as a configuration problem naming the RAM action, without retrying, and still alerts other instances', async () => {

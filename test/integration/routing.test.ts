@@ -67,7 +67,7 @@ describe('routing, end to end through the handler', () => {
     expect(idsAt(world, 'dingtalk-robot-token-5e1d')).toEqual(['rst-d1']);
     // The team's messages are in Chinese with Tokyo times; the network route's in English with New York times.
     const team = texts(world, TEAM.token)[0]!;
-    expect(team).toContain('ACR 镜像同步失败:新增 2 个');
+    expect(team).toContain('ACR：2 个同步任务失败');
     expect(team).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d UTC\+9/);
     expect(texts(world, NET.slack)[0]).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d UTC-[45]/);
     expect(texts(world, 'dingtalk-robot-token-5e1d')[0]).toMatch(/ UTC[^+-]/);
@@ -149,22 +149,22 @@ describe('routing, end to end through the handler', () => {
     const teamDigest = texts(world, TEAM.token).find((t) => t.includes('摘要'))!;
     expect(teamDigest).toBeDefined();
     expect(world.hooks.received.filter((m) => m.hook !== TEAM.token && JSON.stringify(m.body).includes('digest'))).toHaveLength(0);
-    expect(teamDigest).toMatch(/已通知的失败:1\(TAG_CONFLICT 1\)/);
-    expect(teamDigest).toMatch(/仍在失败:2/);
-    expect(teamDigest).toMatch(/被静默:NETWORK_ERROR 1/);
+    expect(teamDigest).toMatch(/已通知的失败：1 次（TAG_CONFLICT 1 次）/);
+    expect(teamDigest).toMatch(/仍在失败的镜像：2 个/);
+    expect(teamDigest).toMatch(/被静默的告警：NETWORK_ERROR 1 次/);
     expect(teamDigest).not.toContain('rst-g3');
 
     // On request every route gets one: the default route's lists only its own image.
     await world.run({ payload: '{"digest":true}' });
     const defaultDigest = JSON.stringify(world.hooks.received.filter((m) => m.channel === 'dingtalk' && m.hook !== TEAM.token).at(-1)!.body);
-    expect(defaultDigest).toContain('ACR image sync digest');
+    expect(defaultDigest).toContain('📊 ACR: digest since');
     expect(defaultDigest).toMatch(/Failures announced: 1 \(MANIFEST_NOT_FOUND 1\)/);
     expect(defaultDigest).toMatch(/Still failing: 1/);
     expect(defaultDigest).toContain('rst-g3');
     expect(defaultDigest).not.toMatch(/rst-g1|rst-g2|Muted/);
     const secondTeam = texts(world, TEAM.token).at(-1)!;
-    expect(secondTeam).toMatch(/已通知的失败:0/);
-    expect(secondTeam).toMatch(/仍在失败:2/);
+    expect(secondTeam).toMatch(/已通知的失败：0 次/);
+    expect(secondTeam).toMatch(/仍在失败的镜像：2 个/);
   });
 });
 

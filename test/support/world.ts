@@ -213,9 +213,9 @@ export function announcedIds(hooks: WebhookReceivers, channel: 'dingtalk' | 'sla
   return ids;
 }
 
-/** Counts "…and N more" in received messages, so announced-or-counted totals can be checked. */
+/** The failure counts in received messages' banners ("ACR: 30 syncs failed"), so announced totals can be checked. */
 export function failureCounts(hooks: WebhookReceivers, channel: 'dingtalk' | 'slack'): number[] {
   return hooks.received
     .filter((r) => r.channel === channel)
-    .map((m) => Number(/ACR image sync failed: (\d+) new/.exec(JSON.stringify(m.body))?.[1] ?? NaN));
+    .map((m) => Number(/ACR: (\d+) syncs? failed/.exec(JSON.stringify(m.body))?.[1] ?? NaN));
 }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Budget, type Clock } from '../../src/lib/budget.js';
-import { IntegrationError } from '../../src/lib/errors.js';
+import { IntegrationError, MessageTooLargeError } from '../../src/lib/errors.js';
 import { silentLogger } from '../../src/lib/log.js';
 import type { ChannelPause, Owed } from '../../src/model/state.js';
 import { deliverTo, idempotencyKey, OUTBOX_MAX_AGE_MS, PAUSE_AFTER_REFUSAL_MS, planDelivery, type Target } from '../../src/notify/deliver.js';
 import type { Notifier } from '../../src/notify/types.js';
+import { MAX_SHRINK } from '../../src/render/index.js';
 import { defaultRoute, failureAlert, owed, route, syncTask } from '../support/build.js';
 
 const NOW = 1_800_000_000_000;
@@ -90,6 +91,46 @@ describe('delivery (deliverTo)', () => {
     const throttled = await run(target('dingtalk', fake('dingtalk', 'fp-d', new IntegrationError('too fast', { service: 'dingtalk', kind: 'retryable', retryAfterMs: 600_000 })).notifier), [owed(a1, 'dingtalk')]);
     expect(throttled.pause).toMatchObject({ until: NOW + 600_000, fingerprint: 'fp-d' });
     expect(PAUSE_AFTER_REFUSAL_MS).toBe(30 * 60_000);
+  });
+
+  it('a message refused as too large is rendered smaller and sent again with a new key; the channel is not paused', async () => {
+    const sent: { size: number; key: string }[] = [];
+    let refusals = 0;
+    const limited: Notifier = {
+      channel: 'dingtalk',
+      fingerprint: 'fp',
+      async send(payload, o) {
+        const size = JSON.stringify(payload).length;
+        if (size > 3_000) {
+          refusals++;
+          throw new MessageTooLargeError('too large', { service: 'dingtalk', code: '460101', sent: size });
+        }
+        sent.push({ size, key: o.idempotencyKey });
+      },
+    };
+    const rows = Array.from({ length: 300 }, (_, i) => owed(failureAlert(syncTask({ taskId: `rst-${i}`, ruleId: `crsr-${i % 30}`, issue: i % 2 ? 'NETWORK_ERROR' : 'OSS_NOT_AUTHORIZED' })), 'dingtalk'));
+    const r = await run(target('dingtalk', limited), rows);
+    expect(refusals).toBeGreaterThan(0);
+    expect(sent).toHaveLength(1);
+    expect(r).toMatchObject({ delivered: 300, pending: 0 });
+    expect(r.pause).toBeUndefined();
+    expect(sent[0]!.key).toBe(`${idempotencyKey('dingtalk', rows.map((o) => o.alert.id))}-s${refusals}`);
+  });
+
+  it('stops shrinking at the smallest rendering: a refusal even then pauses the channel like any other', async () => {
+    let tries = 0;
+    const never: Notifier = {
+      channel: 'slack',
+      fingerprint: 'fp',
+      async send() {
+        tries++;
+        throw new MessageTooLargeError('too large', { service: 'slack', code: 'msg_blocks_too_long' });
+      },
+    };
+    const r = await run(target('slack', never), [owed(a1, 'slack')]);
+    expect(tries).toBe(MAX_SHRINK + 1);
+    expect(r).toMatchObject({ delivered: 0, pending: 1 });
+    expect(r.pause?.until).toBe(NOW + PAUSE_AFTER_REFUSAL_MS);
   });
 
   it('gives up an alert still owed after 7 days, and not an hour sooner', async () => {

@@ -30,6 +30,15 @@ describe('the detector', () => {
     expect(c.reasons).toMatchObject({ 'new-failure': 1, 'before-window': 1 });
   });
 
+  it('remembers a failing image by its source image, target instance (and target image when renamed) and rule', () => {
+    const same = t('rst-same', 'ERROR', H, 'TAG_CONFLICT', 'v1', { ruleId: 'crsr-1', to: { ...img, regionId: 'cn-shanghai', instanceId: 'cri-y', tag: 'v1' } });
+    const renamed = t('rst-ren', 'ERROR', H, 'TAG_CONFLICT', 'v2', { to: { ...img, regionId: 'cn-shanghai', instanceId: 'cri-y', repo: 'mirror', tag: 'v2' } });
+    const c = detector().take(batch([same, renamed]), none);
+    expect(c.failing.get(imageKey(same))).toMatchObject({ image: 'ns/r:v1', target: 'cn-shanghai:cri-y', rule: 'crsr-1' });
+    expect(c.failing.get(imageKey(renamed))).toMatchObject({ image: 'ns/r:v2', target: 'cn-shanghai:cri-y ns/mirror:v2' });
+    expect(c.failing.get(imageKey(renamed))!.rule).toBeUndefined();
+  });
+
   it('does not announce a failure claimed before, nor one claimed earlier in the same run', () => {
     const d = detector({ top: NOW, gaps: [] });
     expect(d.take(batch([t('rst-a', 'ERROR', H)]), known(['rst-a'])).failures).toEqual([]);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MessageTooLargeError } from '../../src/lib/errors.js';
 import { dingtalkOutcome, DINGTALK_BLOCK_MS, signDingTalk } from '../../src/notify/dingtalk.js';
 import { parseRetryAfter } from '../../src/notify/retry-after.js';
 import { slackOutcome } from '../../src/notify/slack.js';
@@ -19,6 +20,12 @@ describe('DingTalk answers', () => {
     expect(e?.kind).toBe(kind);
     expect(e?.retryAfterMs).toBe(wait);
   });
+  it('tells a refusal for size apart, so the message can be rendered smaller instead of pausing the robot', () => {
+    const e = dingtalkOutcome(200, '{"errcode":460101,"errmsg":"message too long, exceed 20000 bytes"}', 20_480);
+    expect(e).toBeInstanceOf(MessageTooLargeError);
+    expect(e).toMatchObject({ kind: 'permanent', code: '460101', sent: 20_480 });
+    expect(dingtalkOutcome(200, '{"errcode":400199,"errmsg":"other"}')).not.toBeInstanceOf(MessageTooLargeError);
+  });
   it('signs as DingTalk documents: HmacSHA256(secret, timestamp + "\\n" + secret), Base64', () => {
     expect(signDingTalk('SEC000', 1700000000000)).toBe('ltBBey5eZrWKh1cPzFIdz3v3xpkc4Tjx4lLsPSHqdtA=');
   });
@@ -37,6 +44,17 @@ describe('Slack answers', () => {
     const e = slackOutcome(status, body, headers, 0);
     expect(e?.kind).toBe(kind);
     expect(e?.retryAfterMs).toBe(wait);
+  });
+});
+
+describe('Slack refusals for size', () => {
+  it.each(['msg_blocks_too_long', 'invalid_blocks'])('%s is a MessageTooLargeError carrying the size sent', (body) => {
+    const e = slackOutcome(400, body, {}, 0, 12_345);
+    expect(e).toBeInstanceOf(MessageTooLargeError);
+    expect(e).toMatchObject({ code: body, sent: 12_345 });
+  });
+  it('other refusals are not', () => {
+    for (const body of ['invalid_payload', 'channel_not_found']) expect(slackOutcome(400, body, {}, 0)).not.toBeInstanceOf(MessageTooLargeError);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Alert, MonitorAlert } from '../../src/model/alert.js';
 import type { RouteDigest } from '../../src/model/state.js';
 import type { SyncTask } from '../../src/model/task.js';
-import { alertsOf } from '../../src/plan/alerts.js';
+import { alertsOf, namedFailing } from '../../src/plan/alerts.js';
 import { RunPlanner, type PlanSettings } from '../../src/plan/plan.js';
 import { defaultRoute, failureAlert, route, syncTask } from '../support/build.js';
 
@@ -80,5 +80,16 @@ describe('planning a run (RunPlanner)', () => {
     expect(alerts.map((a) => a.id)).toEqual(['cn-hangzhou:cri-src/rst-1', 'cn-hangzhou:cri-src/rst-1/stuck']);
     expect(alerts[0]).toMatchObject({ rule: { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE', trigger: 'PASSIVE' } });
     expect(alerts[0]).not.toHaveProperty('rule.targetRegionId');
+  });
+
+  it('names the rule of a failing image when the rules were read, and keeps the id when they were not or it is unknown', () => {
+    const rules = new Map([['crsr-1', { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE' }]]);
+    const row = (rule?: string) => ({ since: NOW, lastFailure: NOW, taskId: 'rst-1', issue: 'TAG_CONFLICT', ...(rule ? { rule } : {}) });
+    const failing = new Map([['a', row('crsr-1')], ['b', row('crsr-gone')], ['c', row()], ['d', null]]);
+    const named = namedFailing(failing, rules);
+    expect([...named.values()].map((f) => f?.rule)).toEqual(['prod-to-sh', 'crsr-gone', undefined, undefined]);
+    expect(named.get('d')).toBeNull();
+    expect(failing.get('a')!.rule).toBe('crsr-1');
+    expect(namedFailing(failing, undefined).get('a')!.rule).toBe('crsr-1');
   });
 });

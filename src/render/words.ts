@@ -1,0 +1,199 @@
+import type { Lang } from '../model/lang.js';
+import type { Inline } from './doc.js';
+
+/**
+ * Everything a message says in its own words, per language. Values (names, times) come in as pieces and stay pieces,
+ * so each platform escapes and formats them. Chinese uses full-width punctuation around Chinese text and a measure
+ * word after every count.
+ */
+export interface Words {
+  /** Every banner starts with it: DingTalk robots are commonly set to require "ACR" as their keyword. */
+  acr: string;
+  failed(n: number): string;
+  recovered(n: number): string;
+  stuck(n: number): string;
+  finished(n: number): string;
+  blind(instance: Inline): Inline[];
+  restored(instance: Inline): Inline[];
+  digest(since: Inline): Inline[];
+  digestTitle(since: Inline): Inline[];
+  otherGroups(n: number): string;
+  runs(n: number): string;
+  list: string;
+  trigger: Record<'PASSIVE' | 'INITIATIVE' | 'unknown', string>;
+  rule(name: Inline, trigger: Inline): Inline[];
+  /** How one task was triggered, said when it differs from its rule's trigger (or that is unknown). */
+  taskTrigger: Record<'PASSIVE' | 'INITIATIVE', string>;
+  taskTriggerRaw: string;
+  ruleUnknown: string;
+  ruleLabel: string;
+  failedAt(t: Inline): Inline[];
+  failedTimes(n: number, range: Inline[]): Inline[];
+  newest: string;
+  more(n: number): string;
+  moreItems(n: number): string;
+  moreNotices(n: number): string;
+  moreGroups(n: number, groups: number): string;
+  targets: string;
+  byTarget(n: number): string;
+  count(n: number): string;
+  fix: string;
+  rerun(kind: 'manual' | 'automatic', api: string, shown: number, total: number): string;
+  rerunUnknown: string;
+  rerunNote: string;
+  silence: string;
+  why: string;
+  stuckTitle: string;
+  finishedTitle: string;
+  recoveredTitle: string;
+  status: Record<string, string>;
+  running(status: Inline, d: string): Inline[];
+  finishedAfter(status: Inline, d: string): Inline[];
+  recoveredLine(issue: Inline, failedAt: Inline, okAt: Inline, d: string): Inline[];
+  betweenRuns: string;
+  blindLine(instance: Inline, since: Inline, runs: number): Inline[];
+  lastError: string;
+  restoredLine(instance: Inline, d: string): Inline[];
+  route: string;
+  digestFailures(n: number): string;
+  digestRepos: string;
+  digestRecovered(n: number, mean?: string): string;
+  digestOpen(n: number): string;
+  stillFailing(n: number): string;
+  failingSince(t: Inline): Inline[];
+  digestMuted: string;
+  tally(n: number): string;
+  otherCauses(n: number): string;
+  sep: string;
+  duration: { min(n: number): string; hours(h: number, m: number): string; days(d: number, h: number): string };
+  test: { title: string; body: string };
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+const en: Words = {
+  acr: 'ACR: ',
+  failed: (n) => `${plural(n, 'sync', 'syncs')} failed`,
+  recovered: (n) => `${plural(n, 'sync', 'syncs')} recovered`,
+  stuck: (n) => `${plural(n, 'sync', 'syncs')} stuck`,
+  finished: (n) => `${plural(n, 'stuck sync', 'stuck syncs')} finished`,
+  blind: (i) => ['alerting is blind for ', i],
+  restored: (i) => ['alerting works again for ', i],
+  digest: (since) => ['digest since ', since],
+  digestTitle: (since) => ['Digest since ', since],
+  otherGroups: (n) => ` (+${plural(n, 'other group', 'other groups')})`,
+  runs: (n) => `${plural(n, 'run', 'runs')} without reading its sync tasks`,
+  list: ', ',
+  trigger: { PASSIVE: 'automatic', INITIATIVE: 'manual', unknown: 'trigger unknown' },
+  rule: (name, trigger) => ['rule ', name, ' (', trigger, ')'],
+  taskTrigger: { PASSIVE: 'task triggered automatically', INITIATIVE: 'task triggered manually' },
+  taskTriggerRaw: 'task trigger ',
+  ruleUnknown: 'rule unknown',
+  ruleLabel: 'rule ',
+  failedAt: (t) => ['failed at ', t],
+  failedTimes: (n, range) => [`${n} failed, `, ...range],
+  newest: 'newest',
+  more: (n) => `…and ${n} more`,
+  moreItems: (n) => `…and ${n} more`,
+  moreNotices: (n) => `…and ${plural(n, 'more notice', 'more notices')}`,
+  moreGroups: (n, groups) => `…and ${n} more ${n === 1 ? 'failure' : 'failures'} in ${plural(groups, 'other group', 'other groups')}`,
+  targets: 'Targets: ',
+  byTarget: (n) => String(n),
+  count: (n) => String(n),
+  fix: 'Fix:',
+  rerun: (kind, api, shown, total) =>
+    `Re-run (${kind} rule: ${api}${shown < total ? `; the ${plural(shown, 'newest image', 'newest images')} of ${total} failures` : ''}):`,
+  rerunUnknown: "The rule's trigger could not be read; use the command for its kind.",
+  rerunNote: 'Re-run commands need the aliyun CLI and jq, and the RAM actions cr:GetRepository and cr:CreateRepositorySync.',
+  silence: 'Silence this group for 2 h:',
+  why: 'why',
+  stuckTitle: '⏳ Stuck syncs',
+  finishedTitle: '🏁 Stuck syncs that finished',
+  recoveredTitle: '✅ Recovered',
+  status: { PENDING: 'waiting', SYNCHRONIZING: 'syncing', SUCCESS: 'succeeded', ERROR: 'failed', CANCELED: 'canceled' },
+  running: (s, d) => [s, ` for ${d}`],
+  finishedAfter: (s, d) => ['finished (', s, `) after ${d}`],
+  recoveredLine: (issue, t1, t2, d) => ['failed with ', issue, ' at ', t1, ', synced fine at ', t2, `: broken for ${d}`],
+  betweenRuns: ' (failed and recovered between two checks)',
+  blindLine: (i, since, runs) => ['Alerting is blind for ', i, ' since ', since, `: ${runs} runs in a row could not read its sync tasks, so failures there go unannounced.`],
+  lastError: 'Last error: ',
+  restoredLine: (i, d) => ['Alerting for ', i, ` works again after ${d}; failures from that time are announced as usual.`],
+  route: 'route ',
+  digestFailures: (n) => `Failures announced: ${n}`,
+  digestRepos: 'Most failing repositories: ',
+  digestRecovered: (n, mean) => `Recovered: ${n}${mean ? `, mean time to recovery ${mean}` : ''}`,
+  digestOpen: (n) => `Still failing: ${n}${n > 0 ? ', oldest first:' : ''}`,
+  stillFailing: (n) => `${n} still failing`,
+  failingSince: (t) => ['failing since ', t],
+  digestMuted: 'Muted by silences: ',
+  tally: (n) => String(n),
+  otherCauses: (n) => plural(n, 'other cause', 'other causes'),
+  sep: ' · ',
+  duration: { min: (n) => `${n} min`, hours: (h, m) => `${h} h ${m} min`, days: (d, h) => `${d} d ${h} h` },
+  test: { title: 'ACR sync alert: test message', body: 'This channel will receive acr-sync-alert messages about image syncs of' },
+};
+
+const zh: Words = {
+  acr: 'ACR：',
+  failed: (n) => `${n} 个同步任务失败`,
+  recovered: (n) => `${n} 个同步任务已恢复`,
+  stuck: (n) => `${n} 个同步任务卡住`,
+  finished: (n) => `${n} 个卡住的同步任务已结束`,
+  blind: (i) => ['告警无法读取 ', i, ' 的同步任务'],
+  restored: (i) => [i, ' 的告警已恢复正常'],
+  digest: (since) => ['摘要（自 ', since, ' 起）'],
+  digestTitle: (since) => ['摘要（自 ', since, ' 起）'],
+  otherGroups: (n) => `（另有 ${n} 组）`,
+  runs: (n) => `已连续 ${n} 次读取失败`,
+  list: '，',
+  trigger: { PASSIVE: '自动触发', INITIATIVE: '手动触发', unknown: '触发方式未知' },
+  rule: (name, trigger) => ['规则 ', name, '（', trigger, '）'],
+  taskTrigger: { PASSIVE: '本任务为自动触发', INITIATIVE: '本任务为手动触发' },
+  taskTriggerRaw: '本任务触发方式：',
+  ruleUnknown: '规则未知',
+  ruleLabel: '规则 ',
+  failedAt: (t) => [t, ' 失败'],
+  failedTimes: (n, range) => [`失败 ${n} 次，`, ...range],
+  newest: '最近一次',
+  more: (n) => `……另有 ${n} 次未列出`,
+  moreItems: (n) => `……另有 ${n} 个未列出`,
+  moreNotices: (n) => `……另有 ${n} 条通知未列出`,
+  moreGroups: (n, groups) => `……另有 ${groups} 组共 ${n} 次失败未列出`,
+  targets: '目标实例：',
+  byTarget: (n) => `${n} 次`,
+  count: (n) => `${n} 个`,
+  fix: '处理建议：',
+  rerun: (kind, api, shown, total) =>
+    `重新同步（${kind === 'manual' ? '手动触发' : '自动触发'}的规则：${api}${shown < total ? `；覆盖最近的 ${shown} 个镜像，共失败 ${total} 次` : ''}）：`,
+  rerunUnknown: '未能读取该规则的触发方式，请按规则类型选用对应命令。',
+  rerunNote: '重新同步命令需要 aliyun CLI 和 jq，以及 RAM 权限 cr:GetRepository 与 cr:CreateRepositorySync。',
+  silence: '将此组告警静默 2 小时：',
+  why: '原因',
+  stuckTitle: '⏳ 卡住的同步任务',
+  finishedTitle: '🏁 已结束的卡住任务',
+  recoveredTitle: '✅ 已恢复',
+  status: { PENDING: '等待中', SYNCHRONIZING: '同步中', SUCCESS: '成功', ERROR: '失败', CANCELED: '已取消' },
+  running: (s, d) => [s, `，已持续 ${d}`],
+  finishedAfter: (s, d) => ['已结束（', s, `），历时 ${d}`],
+  recoveredLine: (issue, t1, t2, d) => [t1, ' 因 ', issue, ' 失败，', t2, ` 同步成功，故障持续 ${d}`],
+  betweenRuns: '（在两次检查之间失败并已恢复）',
+  blindLine: (i, since, runs) => ['自 ', since, ' 起，告警无法读取 ', i, ` 的同步任务：已连续 ${runs} 次读取失败，期间该实例的同步失败不会被通知。`],
+  lastError: '最近一次错误（英文原文）：',
+  restoredLine: (i, d) => ['实例 ', i, ` 的告警已恢复正常（此前 ${d} 无法读取），期间的同步失败会照常通知。`],
+  route: '路由 ',
+  digestFailures: (n) => `已通知的失败：${n} 次`,
+  digestRepos: '失败最多的仓库：',
+  digestRecovered: (n, mean) => `已恢复：${n} 个${mean ? `，平均恢复用时 ${mean}` : ''}`,
+  digestOpen: (n) => `仍在失败的镜像：${n} 个${n > 0 ? '，最早的在前：' : ''}`,
+  stillFailing: (n) => `${n} 个镜像仍在失败`,
+  failingSince: (t) => ['自 ', t, ' 起失败'],
+  digestMuted: '被静默的告警：',
+  tally: (n) => `${n} 次`,
+  otherCauses: (n) => `其他 ${n} 种原因`,
+  sep: ' · ',
+  duration: { min: (n) => `${n} 分钟`, hours: (h, m) => `${h} 小时 ${m} 分钟`, days: (d, h) => `${d} 天 ${h} 小时` },
+  test: { title: 'ACR 同步告警：测试消息', body: '此频道将接收以下实例的 acr-sync-alert 镜像同步消息：' },
+};
+
+const WORDS: Record<Lang, Words> = { en, zh };
+export const wordsFor = (lang: Lang): Words => WORDS[lang];

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/model/alert.js';
+import { contentOf } from '../../src/render/content.js';
+import { renderFor } from '../../src/render/index.js';
+import { failure } from '../support/alerts.js';
+
+const UTC = { lang: 'en' as const, timeZone: 'UTC' };
+const ding = (alerts: Alert[], loc: typeof UTC | { lang: 'zh'; timeZone: string } = UTC) => renderFor('dingtalk', contentOf(alerts), loc);
+const burst = (n: number) => Array.from({ length: n }, (_, i) => failure(i));
+
+describe('commands', () => {
+  const text = (alerts: Alert[]) => ding(alerts).markdown.text;
+
+  it('re-runs an automatic rule\'s images with CreateRepoSyncTask, naming the target from ImageTo', () => {
+    const t = text([failure(1, { to: { instanceId: 'cri-sz01', regionId: 'cn-shenzhen', namespace: 'mirror', repo: 'svc-1', tag: 'v1' } })]);
+    expect(t).toContain('Re-run (automatic rule: CreateRepoSyncTask):');
+    expect(t).toContain(
+      'id=$(aliyun cr GetRepository --region cn-hangzhou --InstanceId cri-src --RepoNamespaceName prod --RepoName svc-1 | jq -er .RepoId) && aliyun cr CreateRepoSyncTask --region cn-hangzhou --InstanceId cri-src --RepoId "$id" --Tag v1 --TargetRegionId cn-shenzhen --TargetInstanceId cri-sz01 --TargetNamespace mirror --TargetRepoName svc-1 --TargetTag v1',
+    );
+    expect(t).not.toContain('CreateRepoSyncTaskByRule');
+  });
+
+  it('re-runs a manual rule\'s images with CreateRepoSyncTaskByRule, as one loop over the group', () => {
+    const t = text([failure(1, {}, { trigger: 'INITIATIVE' }), failure(2, {}, { trigger: 'INITIATIVE' })]);
+    expect(t).toContain('Re-run (manual rule: CreateRepoSyncTaskByRule):');
+    expect(t).toContain(
+      '(set -- prod svc-1 v1 prod svc-2 v1; while [ $# -gt 0 ]; do id=$(aliyun cr GetRepository --region cn-hangzhou --InstanceId cri-src --RepoNamespaceName "$1" --RepoName "$2" | jq -er .RepoId) && aliyun cr CreateRepoSyncTaskByRule --region cn-hangzhou --InstanceId cri-src --SyncRuleId crsr-hz2sz --RepoId "$id" --Tag "$3"; shift 3; done)',
+    );
+    expect(t.match(/aliyun cr CreateRepoSyncTask /g)).toBeNull();
+  });
+
+  it('offers both, saying which fits which kind of rule, when the rule\'s trigger is unknown', () => {
+    const t = text([failure(1, {}, null)]);
+    expect(t).toContain("The rule's trigger could not be read; use the command for its kind.");
+    expect(t).toContain('Re-run (manual rule: CreateRepoSyncTaskByRule):');
+    expect(t).toContain('Re-run (automatic rule: CreateRepoSyncTask):');
+  });
+
+  it('names the RAM actions once per message, and only when a re-run command is in it', () => {
+    const t = text([failure(1, { ruleId: 'crsr-a' }), failure(2, { ruleId: 'crsr-b' })]);
+    expect(t.match(/cr:GetRepository and cr:CreateRepositorySync/g)).toHaveLength(1);
+    expect(text([failure(1, { issue: 'TAG_CONFLICT' })])).not.toContain('cr:CreateRepositorySync');
+  });
+
+  it('re-runs only transient causes, bounds a long loop and leaves out names a shell would read', () => {
+    const many = text(burst(60));
+    const loop = many.split('\n').find((l) => l.startsWith('(set -- '))!;
+    expect(loop.length).toBeLessThanOrEqual(1_600);
+    expect(many).toMatch(/Re-run \(automatic rule: CreateRepoSyncTask; the \d+ newest images of 60 failures\):/);
+    expect(text([failure(1, { from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: 'prod', repo: 'svc', tag: 'v1;rm -rf ~' } })])).not.toContain('aliyun cr');
+    expect(text([failure(1, { crossUser: true })])).not.toContain('aliyun cr CreateRepoSyncTask ');
+  });
+
+  it('gives each group the exact command that silences it, when every value is shell-safe', () => {
+    expect(text([failure(1)])).toContain('acr-sync-alert silence add --instance cn-hangzhou:cri-src --rule crsr-hz2sz --cause NETWORK_ERROR --for 2h --comment "why"');
+    expect(ding([failure(1, { issue: '' })], { lang: 'zh', timeZone: 'Asia/Shanghai' }).markdown.text).toContain('--cause UNCLASSIFIED --for 2h --comment "原因"');
+    expect(text([failure(1, { ruleId: 'crsr-$(x)' })])).not.toContain('silence add');
+  });
+
+  it('tells the INTERNAL_ERROR fix without naming a call that does not fit the rule', () => {
+    const t = text([failure(1, { issue: 'INTERNAL_ERROR' }, { trigger: 'INITIATIVE' })]);
+    const fix = t.slice(t.indexOf('**Fix:**'), t.indexOf('Re-run ('));
+    expect(fix).toContain('uses the API call that fits the rule');
+    expect(fix).not.toMatch(/CreateRepoSyncTask/);
+  });
+});
