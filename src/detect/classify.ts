@@ -41,7 +41,7 @@ const KNOWN: Record<string, Entry> = {
       ],
       zh: [
         '在容器镜像服务控制台打开目标实例，检查其存储（OSS）授权状态，按提示重新授权。',
-        '如实例使用自有 OSS Bucket：确认 Bucket Policy 未拒绝 ACR 使用的角色，并在 RAM 控制台确认该角色仍然存在。',
+        '如实例使用自定义 OSS Bucket，请确认其 Bucket Policy 未拒绝 ACR 使用的角色，并在 RAM 控制台确认该角色仍然存在。',
         '授权恢复后重新触发同步。',
       ],
     },
@@ -54,7 +54,7 @@ const KNOWN: Record<string, Entry> = {
     short: { en: 'immutable tag exists', zh: '镜像版本冲突' },
     cause: {
       en: 'The target repository already has this tag and tag immutability is on, so the synced image cannot overwrite it.',
-      zh: '目标仓库已存在同名镜像版本（Tag），且开启了镜像版本不可变，同步无法覆盖。',
+      zh: '目标镜像仓库已有同名镜像版本（Tag），且开启了“镜像版本不可变”，同步无法覆盖该版本。',
     },
     remediation: {
       en: [
@@ -63,8 +63,8 @@ const KNOWN: Record<string, Entry> = {
         'Re-run the sync for this tag.',
       ],
       zh: [
-        '推送新的镜像版本号，而不是覆盖已有版本（推荐，可保留不可变特性）。',
-        '或在控制台编辑目标仓库，关闭“镜像版本不可变”，或删除目标仓库中冲突的版本。',
+        '改用新的镜像版本推送，不要覆盖已有版本（推荐做法，可继续保留镜像版本不可变）。',
+        '或在容器镜像服务控制台编辑目标镜像仓库，关闭“镜像版本不可变”；也可删除目标仓库中冲突的镜像版本。',
         '处理后对该版本重新触发同步。',
       ],
     },
@@ -74,10 +74,10 @@ const KNOWN: Record<string, Entry> = {
     severity: 'medium',
     transient: false,
     title: { en: 'Image format not supported for sync', zh: '镜像格式不支持同步' },
-    short: { en: 'unsupported format', zh: '格式不支持' },
+    short: { en: 'unsupported format', zh: '镜像格式不支持' },
     cause: {
       en: 'The manifest or config uses a format the sync does not support (for example Docker schema 1 or a non-image artifact).',
-      zh: '镜像的 manifest 或 config 格式不受同步支持（例如 Docker schema 1 或非镜像制品）。',
+      zh: '同步不支持该镜像的 manifest 或 config 格式（例如 Docker schema 1 或非镜像制品）。',
     },
     remediation: {
       en: [
@@ -86,8 +86,8 @@ const KNOWN: Record<string, Entry> = {
         'Push again: an automatic rule syncs the new push, a manual rule must be run again.',
       ],
       zh: [
-        '检查源镜像 manifest 的 mediaType（docker manifest inspect 或 crane manifest）。',
-        '以 Docker v2 schema 2 或 OCI 镜像格式重新构建并推送；使用 buildx 时可加 --provenance=false --sbom=false，避免生成证明类 manifest。',
+        '用 docker manifest inspect 或 crane manifest 查看源镜像 manifest 的 mediaType。',
+        '以 Docker v2 schema 2 或 OCI 镜像格式重新构建并推送；使用 buildx 时可加 --provenance=false --sbom=false，避免生成构建证明（attestation）manifest。',
         '重新推送：自动触发的规则会同步新推送的镜像，手动触发的规则需再次执行。',
       ],
     },
@@ -122,7 +122,7 @@ const KNOWN: Record<string, Entry> = {
         'Re-run the sync (the re-run command in this message does it).',
         'For cross-border rules that fail often, turn on sync acceleration or a custom link for the rule in the ACR console.',
       ],
-      zh: ['重新同步（可使用本消息中的重新同步命令）。', '跨境同步频繁失败时，在控制台为该同步规则开启同步加速或自定义链路。'],
+      zh: ['重新同步（可使用本消息中的重新同步命令）。', '跨境同步频繁失败时，可在控制台该实例的“实例同步”页面开启跨境同步加速，或配置自定义同步链路（仅高级版实例支持）。'],
     },
   },
   DATA_LENGTH_EXCEEDED: {
@@ -138,14 +138,14 @@ const KNOWN: Record<string, Entry> = {
         'Reduce the config: fewer labels, environment variables and history entries.',
         'Push the slimmer image under a new tag.',
       ],
-      zh: ['精简 manifest：减少层数（合并层或多阶段构建），减少多架构清单中的平台数。', '精简 config：减少标签（LABEL）、环境变量和构建历史。', '以新的版本号推送精简后的镜像。'],
+      zh: ['精简 manifest：减少层数（合并层或多阶段构建），减少多架构镜像包含的平台数。', '精简 config：减少标签（LABEL）、环境变量和构建历史。', '将精简后的镜像以新的镜像版本推送。'],
     },
   },
 };
 
 const UNCLASSIFIED_STEPS: Entry['remediation'] = {
   en: ["Look the task up in the instance's sync records in the ACR console for details.", 'Re-run the sync; if it fails again, open a ticket with the task id.'],
-  zh: ['在容器镜像服务控制台该实例的同步记录中查看任务详情。', '重新触发同步；再次失败时携带任务 ID 提交工单。'],
+  zh: ['在容器镜像服务控制台查看该实例的同步记录，按任务 ID 找到此任务的详情。', '重新触发同步；再次失败时携带任务 ID 提交工单。'],
 };
 
 // An empty TaskIssue and one this version does not know are both unclassified, but only the first has no reason.
@@ -162,7 +162,7 @@ const NO_REASON: Entry = {
 const UNKNOWN_REASON: Entry = {
   ...NO_REASON,
   short: { en: 'unclassified', zh: '未分类' },
-  cause: { en: 'ACR gave a reason (the code above) that this version does not know yet.', zh: 'ACR 给出了原因（见上方错误码），但本工具尚不认识该错误码。' },
+  cause: { en: 'ACR gave a reason (the code above) that this version does not know yet.', zh: 'ACR 返回了失败原因（见上方错误码），但当前版本尚无法识别该错误码。' },
 };
 
 /** Every TaskIssue the API documents, in a stable order for messages. */

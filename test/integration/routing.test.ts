@@ -146,12 +146,12 @@ describe('routing, end to end through the handler', () => {
     );
     // The team's digest time passed 5 minutes ago; the default route has no DIGEST_AT.
     await world.run();
-    const teamDigest = texts(world, TEAM.token).find((t) => t.includes('摘要'))!;
+    const teamDigest = texts(world, TEAM.token).find((t) => t.includes('告警汇总'))!;
     expect(teamDigest).toBeDefined();
     expect(world.hooks.received.filter((m) => m.hook !== TEAM.token && JSON.stringify(m.body).includes('digest'))).toHaveLength(0);
     expect(teamDigest).toMatch(/已通知的失败：1 次（TAG_CONFLICT 1 次）/);
     expect(teamDigest).toMatch(/仍在失败的镜像：2 个/);
-    expect(teamDigest).toMatch(/被静默的告警：NETWORK_ERROR 1 次/);
+    expect(teamDigest).toMatch(/已静默的告警：NETWORK_ERROR 1 次/);
     expect(teamDigest).not.toContain('rst-g3');
 
     // On request every route gets one: the default route's lists only its own image.

@@ -73,7 +73,7 @@ describe('banners', () => {
     expect(title([notice('blind')])).toBe('🚨 ACR: alerting is blind for cn-hangzhou:cri-src · 3 runs without reading its sync tasks');
     expect(title([notice('restored')])).toBe('🟢 ACR: alerting works again for cn-hangzhou:cri-src');
     expect(title([digest()])).toBe('📊 ACR: digest since 2027-01-14 08:00 UTC · 9 syncs failed · 2 still failing');
-    expect(title([notice('blind')], 'zh')).toBe('🚨 ACR：告警无法读取 cn-hangzhou:cri-src 的同步任务 · 已连续 3 次读取失败');
+    expect(title([notice('blind')], 'zh')).toBe('🚨 ACR：cn-hangzhou:cri-src 的告警已失效 · 连续 3 次无法读取同步任务');
     for (const a of [stuck(1), stuck(1, 'unstuck'), recovered(1), digest(), notice('restored')]) {
       expect(JSON.stringify([ding([a]), slack([a])])).not.toContain('⚠️');
     }
@@ -159,7 +159,7 @@ describe('Chinese', () => {
     for (const m of [ding(sample(), zh).markdown.text, slackText(slack(sample(), zh))]) {
       const words = own(m);
       expect(words).not.toMatch(/[\u4e00-\u9fff][:,;()!?]|[:,;(!?][\u4e00-\u9fff]/);
-      for (const n of words.matchAll(/\d+ ?(?=[\u4e00-\u9fff])/g)) expect(words.slice(n.index + n[0].length)).toMatch(/^(个|次|组|种|小时|分钟|天|失败|起)/);
+      for (const n of words.matchAll(/\d+ ?(?=[\u4e00-\u9fff])/g)) expect(words.slice(n.index + n[0].length)).toMatch(/^(个|次|组|种|项|小时|分钟|天|失败|起)/);
     }
   });
 
@@ -169,7 +169,7 @@ describe('Chinese', () => {
     expect(text).toContain('（手动触发）');
     expect(text).toContain('同步中，已持续');
     expect(text).toContain('等待中，已持续');
-    expect(text).toContain('告警无法读取 cn-hangzhou:cri-src 的同步任务');
+    expect(text).toContain('无法读取实例 cn-hangzhou:cri-src 的同步任务');
     expect(text).not.toMatch(/失明|PASSIVE|INITIATIVE\)|SYNCHRONIZING|PENDING|中断 \d/);
     expect(own(slackText(slack(sample(), zh)))).not.toMatch(/\b(failed|stuck|recovered|rule|since|more|blind|digest|syncing|waiting|automatic|manual|Fix|Re-run|Silence)\b/);
   });
