@@ -4,6 +4,7 @@ import type { ChannelName, Lang } from '../model/lang.js';
 import { readConfig } from '../config/config.js';
 import { checkCommand, invokeCommand, previewCommand, runCommand, type Io } from './commands.js';
 import { ramPolicy } from './policy.js';
+import { silenceCommand } from './silence.js';
 
 export const HELP = `acr-sync-alert: announces failed ACR EE image syncs to DingTalk and Slack
 
@@ -29,6 +30,10 @@ Commands:
   check     Validate the configuration, list the routes in matching order, and send a test message
             to each webhook of each route; reports DingTalk keyword, signature and IP-list
             refusals (310000) before a real alert.
+  silence   Mute alerts from the command line, kept in the state table (like amtool):
+              silence add --rule crsr-… --cause TAG_CONFLICT --for 2h --comment "why"
+              silence list [--expired]     silence expire <id>
+            (acr-sync-alert silence help for every option)
   policy    Print the least-privilege RAM policy for this configuration: the CR reads on each
             instance in ACR_INSTANCES, the Tablestore actions on TABLESTORE_TABLE.
               --account-id <id>  (or ALIBABA_CLOUD_ACCOUNT_ID)
@@ -86,6 +91,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         parseArgs({ args: rest, options: {}, strict: true });
         return (await checkCommand(io)) > 0 ? 1 : 0;
       }
+      case 'silence':
+        return await silenceCommand(io, rest);
       case 'policy': {
         const { values } = parseArgs({ args: rest, options: { 'account-id': { type: 'string' } }, strict: true });
         const accountId = values['account-id'] ?? io.env.ALIBABA_CLOUD_ACCOUNT_ID;

@@ -120,7 +120,7 @@ const KNOWN: Record<string, Entry> = {
     remediation: {
       en: [
         'Re-run the sync (the re-run command in this message does it).',
-        'For cross-border rules that fail often, turn on sync acceleration or a custom link for the rule in the ACR console.',
+        'When cross-border syncs fail often, turn on cross-border sync acceleration or set up a custom sync link on the instance\'s Instance Sync page in the ACR console (Premium Edition instances only).',
       ],
       zh: ['重新同步（可使用本消息中的重新同步命令）。', '跨境同步频繁失败时，可在控制台该实例的“实例同步”页面开启跨境同步加速，或配置自定义同步链路（仅高级版实例支持）。'],
     },

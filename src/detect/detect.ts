@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Cursor, FailingImage, WatchedSync } from '../model/state.js';
+import { ROW_REFRESH_MS, type Cursor, type FailingImage, type WatchedSync } from '../model/state.js';
 import type { SyncTask } from '../model/task.js';
 import { classify } from './classify.js';
 import { CLOCK_SKEW_MS, OVERLAP_MS } from './scan.js';
@@ -286,9 +286,10 @@ export class InstanceDetector {
       c.reasons['watch-limit'] += 1;
       return;
     }
-    const next: WatchedSync = { task: t, firstSeen: was?.firstSeen ?? this.now, ...(isStuck || was?.stuck ? { stuck: true } : {}) };
-    // A watched sync whose row says the same needs no write.
-    if (was && !was.partial && !was.misses && was.task.status === t.status && Boolean(was.stuck) === Boolean(next.stuck)) return;
+    const next: WatchedSync = { task: t, firstSeen: was?.firstSeen ?? this.now, ...(isStuck || was?.stuck ? { stuck: true } : {}), savedAt: this.now };
+    // A watched sync whose row says the same needs no write, unless the row is old enough to be near the table's TTL.
+    const fresh = was && this.now - (was.savedAt ?? was.firstSeen) < ROW_REFRESH_MS;
+    if (was && fresh && !was.partial && !was.misses && was.task.status === t.status && Boolean(was.stuck) === Boolean(next.stuck)) return;
     this.watched.set(t.taskId, next);
     c.watch.push(next);
   }
@@ -308,7 +309,7 @@ export class InstanceDetector {
         this.unwatch(c, id);
         c.gone.push(id);
       } else {
-        const next = { ...w, misses };
+        const next = { ...w, misses, savedAt: this.now };
         this.watched.set(id, next);
         c.watch.push(next);
       }

@@ -69,9 +69,14 @@ export function credentialsFrom(context: FcContext, config: Config): Credentials
 const STATE_CALL_TIMEOUT_MS = 5_000;
 
 /** The state table the config names: Tablestore in Function Compute, a local file otherwise. */
-export function tableFor(config: Config, credentials: Credentials): RowTable & LegacySource {
+export function tableFor(config: Config, credentials: Credentials | undefined): RowTable & LegacySource {
   if (config.store.kind === 'file') return new FileTable(config.store.path);
-  return createTablestoreTable({ ...config.store, credentials });
+  return createTablestoreTable({ ...config.store, credentials: credentials ?? credentialsFrom({}, config) });
+}
+
+/** The deployment's state over `table`, every request with retries within `budget`. */
+export function stateStoreOver(table: RowTable & Partial<LegacySource>, config: Pick<Config, 'stateKey'>, budget: Budget, log: Logger, clock: Clock): StateStore {
+  return new StateStore(table, config.stateKey, (label, fn) => withRetry(fn, { budget, log, label, attemptTimeoutMs: STATE_CALL_TIMEOUT_MS, retries: 3 }), () => clock.now());
 }
 
 /** Every channel of every route, in route order, each with `notify` building its notifier. */
@@ -123,8 +128,7 @@ export function buildRunDeps(opts: {
   const routes = dryRun ? dryRunRoutes(config.routes) : config.routes;
   const table = tableFor(config, credentials);
   // A dry run reads the real state and keeps its writes in memory.
-  const store = new StateStore(dryRun ? new OverlayTable(table) : table, config.stateKey, (label, fn) =>
-    withRetry(fn, { budget, log, label, attemptTimeoutMs: STATE_CALL_TIMEOUT_MS, retries: 3 }));
+  const store = stateStoreOver(dryRun ? new OverlayTable(table) : table, config, budget, log, clock);
   const sink = opts.dryRunSink;
   const targets = dryRun
     ? targetsOf(routes, (route, channel) => createCaptureNotifier(channel, (payload) => sink?.(targetId(route.name, channel), channel, payload)))

@@ -3,7 +3,7 @@ import type { Changes } from '../detect/detect.js';
 import { observeInstance, type InstanceReport, type Judged } from '../detect/observe.js';
 import { describeError } from '../lib/errors.js';
 import { canonicalJson } from '../lib/json.js';
-import { isFailure, type Alert } from '../model/alert.js';
+import { aboutTask, isFailure, type Alert } from '../model/alert.js';
 import type { ChannelPause, Control, Cursor } from '../model/state.js';
 import { deliverTo, planDelivery, type TargetResult } from '../notify/deliver.js';
 import { alertsOf, namedFailing } from '../plan/alerts.js';
@@ -58,8 +58,14 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   const lease = new ControlLease(store, snap.control, deps.runId, deps.budget.deadline + 2_000);
   const planner = new RunPlanner(deps.plan, snap.digests, now);
 
+  // Silences kept in the state are read once, and only by a run with something they could mute or a digest to list.
+  let silencesRead: Promise<void> | undefined;
+  const readSilences = () =>
+    (silencesRead ??= store.silences().then((rows) => planner.addSilences(rows.map((r) => r.value).filter((s) => Date.parse(s.expires) > now))));
+
   /** Claims what a batch found: owed alerts, claimed failures, watched syncs, failing images, in that order. */
   const claim = async (instance: string, changes: Pick<Changes, 'handled' | 'watch' | 'unwatch' | 'failing'>, alerts: readonly Alert[]) => {
+    if (alerts.some(aboutTask)) await readSilences();
     const planned = planner.plan(alerts);
     tagOwners(alerts, changes.failing, planned.owner);
     const k = store.keys;
@@ -139,6 +145,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   if (notices.length > 0) await claim('~', { handled: [], watch: [], unwatch: [], failing: new Map() }, notices);
   const dueDigests = planner.digestsDue(deps.forceDigest);
   if (dueDigests.length > 0) {
+    await readSilences();
     const still = await stillFailing(deps, planner);
     const digests = dueDigests.map((route) => planner.digest(route, still.filter((f) => f.owner === route)));
     await claim('~', { handled: [], watch: [], unwatch: [], failing: new Map() }, digests.map((d) => d.alert));

@@ -62,8 +62,8 @@ export class MessageTooLargeError extends IntegrationError {
 /** Settings are missing or malformed. Lists every problem at once; never echoes a secret value. */
 export class ConfigError extends Error {
   readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  constructor(problems: readonly string[], title = 'Invalid configuration') {
+    super(`${title}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
     this.problems = problems;
   }

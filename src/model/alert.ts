@@ -72,6 +72,22 @@ export interface DigestAlert {
   /** Oldest first: where, since when, why, and (when the state knows them) which image and which target. */
   oldestFailing: { instance: string; since: number; issue: string; taskId: string; image?: string; target?: string; rule?: string }[];
   muted: Record<string, number>;
+  /** Silences not expired when it was built (at most a few listed), and how many there are in all. */
+  silences?: SilenceNote[];
+  silencesTotal?: number;
+}
+
+/** A silence as a digest lists it: what it matches, until when or in which daily window, who added it and why. */
+export interface SilenceNote {
+  /** Stored silences only: the id `silence expire` takes. */
+  id?: string;
+  /** Matcher fields and their patterns, in a fixed order. */
+  matches: [string, string[]][];
+  comment?: string;
+  createdBy?: string;
+  until?: number;
+  daily?: string;
+  timezone?: string;
 }
 
 export type Alert = FailureAlert | MonitorAlert | StuckAlert | RecoveryAlert | DigestAlert;

@@ -9,3 +9,15 @@ export interface Silence extends Matcher {
   daily?: string;
   timezone?: string;
 }
+
+/** A silence added from the command line and kept in the state table: it always ends, and says who and why. */
+export interface StoredSilence extends Silence {
+  id: string;
+  expires: string;
+  comment: string;
+  createdBy: string;
+  /** ISO 8601 time it was added. */
+  createdAt: string;
+}
+
+export const isStored = (s: Silence): s is StoredSilence => typeof (s as StoredSilence).id === 'string' && typeof (s as StoredSilence).createdAt === 'string';

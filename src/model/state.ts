@@ -64,6 +64,8 @@ export interface WatchedSync {
   misses?: number;
   /** Known only by id, time and status (carried over from an earlier version): found by reading pages back. */
   partial?: boolean;
+  /** When its row was last written: a sync open for weeks is written again before the table's TTL removes it. */
+  savedAt?: number;
 }
 
 /** An image (rule + target repo:tag) announced as failing, until a later sync of it succeeds. */
@@ -134,3 +136,11 @@ export interface Owed {
   alert: Alert;
   detectedAt: number;
 }
+
+/**
+ * Rows a run does not write again are removed by the table this long after their last write (Tablestore's TTL counts
+ * from each cell's write). Every logical expiry is far shorter (7 days); rows that must live longer (a sync watched
+ * for weeks, a long silence, the meta row) are written again once they are ROW_REFRESH_MS old.
+ */
+export const ROW_TTL_MS = 30 * 24 * 3_600_000;
+export const ROW_REFRESH_MS = 7 * 24 * 3_600_000;

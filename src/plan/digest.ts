@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
-import { aboutTask, isFailure, type Alert, type DigestAlert } from '../model/alert.js';
+import { aboutTask, isFailure, type Alert, type DigestAlert, type SilenceNote } from '../model/alert.js';
 import { DEFAULT_ROUTE, WEEKDAYS, type DigestSchedule } from '../model/route.js';
+import { isStored, type Silence } from '../model/silence.js';
 import { imageKey } from '../detect/detect.js';
 import type { DigestStats, FailingImage, RouteDigest } from '../model/state.js';
 import { causesOf } from './match.js';
@@ -62,7 +63,7 @@ export function digestDue(schedule: DigestSchedule | undefined, lastSentAt: numb
 export type StillFailing = DigestAlert['oldestFailing'][number];
 
 /** The digest of `d` for `route`: its statistics, the images still failing there (oldest first), and what was muted. */
-export function buildDigest(route: string, d: RouteDigest, stillFailing: readonly StillFailing[], now: number): DigestAlert {
+export function buildDigest(route: string, d: RouteDigest, stillFailing: readonly StillFailing[], now: number, silences: readonly Silence[] = []): DigestAlert {
   const open = [...stillFailing].sort((a, b) => a.since - b.since);
   const { stats } = d;
   return {
@@ -79,6 +80,21 @@ export function buildDigest(route: string, d: RouteDigest, stillFailing: readonl
     stillFailing: open.length,
     oldestFailing: open.slice(0, 5),
     muted: d.muted?.byCause ?? {},
+    ...(silences.length > 0 ? { silences: silences.slice(0, SILENCES_LISTED).map(noteOf), silencesTotal: silences.length } : {}),
+  };
+}
+
+/** Silences a digest lists; the rest are counted. */
+export const SILENCES_LISTED = 10;
+const MATCH_FIELDS = ['instance', 'namespace', 'repo', 'tag', 'rule', 'cause'] as const;
+
+function noteOf(s: Silence): SilenceNote {
+  return {
+    ...(isStored(s) ? { id: s.id, createdBy: s.createdBy } : {}),
+    matches: MATCH_FIELDS.flatMap((f) => (s[f] ? [[f, s[f]] as [string, string[]]] : [])),
+    ...(s.comment ? { comment: s.comment } : {}),
+    ...(s.expires ? { until: Date.parse(s.expires) } : {}),
+    ...(s.daily ? { daily: s.daily, timezone: s.timezone ?? 'UTC' } : {}),
   };
 }
 

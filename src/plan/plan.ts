@@ -34,6 +34,7 @@ export class RunPlanner {
   private readonly route: (a: Alert) => readonly Route[];
   private readonly stats = new Map<string, RouteDigest>();
   private readonly touched = new Set<string>();
+  private silences: readonly Silence[];
 
   constructor(
     private readonly settings: PlanSettings,
@@ -41,11 +42,22 @@ export class RunPlanner {
     private readonly now: number,
   ) {
     this.route = router(settings.routes);
+    this.silences = settings.silences;
     for (const r of settings.routes.filter(canSend)) this.stats.set(r.name, prev.get(r.name) ?? { stats: tally(undefined, [], now) });
   }
 
+  /** Adds silences kept in the state (read only when a run has something they could mute) to the configured ones. */
+  addSilences(stored: readonly Silence[]): void {
+    this.silences = [...this.settings.silences, ...stored];
+  }
+
+  /** Every silence not expired, configured or stored (daily windows included, in or out of their hours), for a digest. */
+  silencesInForce(): Silence[] {
+    return this.silences.filter((s) => !s.expires || Date.parse(s.expires) > this.now);
+  }
+
   plan(alerts: readonly Alert[]): Planned {
-    const silenced = applySilences(alerts, this.settings.silences, this.now);
+    const silenced = applySilences(alerts, this.silences, this.now);
     const owner = new Map<string, string>();
     const owed: Owed[] = [];
     const unroutable: Alert[] = [];
@@ -88,7 +100,7 @@ export class RunPlanner {
 
   /** The digest of `route`, owed to its targets; its statistics start afresh. */
   digest(route: string, stillFailing: readonly StillFailing[]): { alert: DigestAlert; owed: Owed[] } {
-    const alert = buildDigest(route, this.stats.get(route)!, stillFailing, this.now);
+    const alert = buildDigest(route, this.stats.get(route)!, stillFailing, this.now, this.silencesInForce());
     this.stats.set(route, { stats: tally(undefined, [], this.now), lastSentAt: this.now });
     this.touched.add(route);
     return { alert, owed: this.route(alert).flatMap(targetsOf).map((target) => ({ target, alert, detectedAt: this.now })) };

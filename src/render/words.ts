@@ -67,6 +67,11 @@ export interface Words {
   sep: string;
   duration: { min(n: number): string; hours(h: number, m: number): string; days(d: number, h: number): string };
   test: { title: string; body: string };
+  digestSilences(n: number): string;
+  silenceUntil: string;
+  silenceDaily: string;
+  silenceBy: string;
+  moreSilences(n: number): string;
 }
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -127,10 +132,15 @@ const en: Words = {
   failingSince: (t) => ['failing since ', t],
   digestMuted: 'Muted by silences: ',
   tally: (n) => String(n),
-  otherCauses: (n) => plural(n, 'other cause', 'other causes'),
+  otherCauses: (n) => plural(n, 'other', 'others'),
   sep: ' · ',
   duration: { min: (n) => `${n} min`, hours: (h, m) => `${h} h ${m} min`, days: (d, h) => `${d} d ${h} h` },
   test: { title: 'ACR sync alert: test message', body: 'This channel will receive acr-sync-alert messages about image syncs of' },
+  digestSilences: (n) => `Silences in force: ${n}`,
+  silenceUntil: 'until ',
+  silenceDaily: 'daily ',
+  silenceBy: 'by ',
+  moreSilences: (n) => `…and ${plural(n, 'more silence', 'more silences')}`,
 };
 
 const zh: Words = {
@@ -193,6 +203,11 @@ const zh: Words = {
   sep: ' · ',
   duration: { min: (n) => `${n} 分钟`, hours: (h, m) => `${h} 小时 ${m} 分钟`, days: (d, h) => `${d} 天 ${h} 小时` },
   test: { title: 'ACR 同步告警：测试消息', body: '此会话将收到 acr-sync-alert 发送的镜像同步告警，涉及实例' },
+  digestSilences: (n) => `生效中的静默规则：${n} 条`,
+  silenceUntil: '截止 ',
+  silenceDaily: '每天 ',
+  silenceBy: '添加人 ',
+  moreSilences: (n) => `……另有 ${n} 条静默规则未列出`,
 };
 
 const WORDS: Record<Lang, Words> = { en, zh };

@@ -116,7 +116,7 @@ export class FileTable extends MemoryTable {
 
   async legacy(): Promise<LegacyDoc | undefined> {
     await this.load();
-    return this.legacyDoc && { doc: this.legacyDoc.checkpoint, version: this.legacyDoc.version, retired: this.legacyDoc.migratedAt !== undefined };
+    return this.legacyDoc && { doc: this.legacyDoc.checkpoint, version: this.legacyDoc.version, retired: this.legacyDoc.migratedAt !== undefined, ...(this.legacyDoc.migratedAt !== undefined ? { retiredAt: this.legacyDoc.migratedAt } : {}) };
   }
 
   async retireLegacy(_key: string, version: number): Promise<void> {

@@ -10,6 +10,7 @@
  *   <h>|<deployment>|~|meta                     the layout's version and where it came from
  *   <h>|<deployment>|~|d|<route>                a route's digest statistics
  *   <h>|<deployment>|~|o|<target>|<alert>       an alert owed to one target
+ *   <h>|<deployment>|~|s|<silence>              a silence added from the command line
  *
  * `<h>` is 4 hex digits of a hash of deployment and scope. Parts that are not plain identifiers (the API's task ids
  * could hold anything) are hashed, so every key is printable ASCII well under Tablestore's 1 KB.
@@ -17,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import type { Alert } from '../model/alert.js';
+import type { StoredSilence } from '../model/silence.js';
 import type { Control, Cursor, FailingImage, Owed, RouteDigest, WatchedSync } from '../model/state.js';
 import type { Cols, WriteOp } from './table.js';
 
@@ -40,6 +42,8 @@ export function keysFor(deployment: string) {
     digest: (route: string) => `${g}d|${part(route)}`,
     outbox: (target: string, alertId: string) => `${g}o|${part(target)}|${part(alertId)}`,
     outboxRange: (target: string) => range(`${g}o|${part(target)}|`),
+    silence: (id: string) => `${g}s|${part(id)}`,
+    silenceRange: range(`${g}s|`),
     cursor: (i: string) => `${inst(i)}c`,
     watch: (i: string, taskId: string) => `${inst(i)}w|${part(taskId)}`,
     watchRange: (i: string) => range(`${inst(i)}w|`),
@@ -78,7 +82,20 @@ const schemas = {
   control: v.looseObject({ owed: v.record(v.string(), v.looseObject({ since: v.number(), count: v.number() })), pauses: v.record(v.string(), v.looseObject({ until: v.number(), error: v.string(), fingerprint: v.string() })) }),
   digest: v.looseObject({ stats: v.looseObject({ since: v.number(), byCause: v.record(v.string(), v.number()), byRepo: v.record(v.string(), v.number()) }) }),
   owed: v.looseObject({ target: v.string(), detectedAt: v.number(), alert: v.looseObject({ id: v.string(), instance: v.string() }) }),
+  meta: v.looseObject({ layout: v.number(), since: v.number(), savedAt: v.optional(v.number()) }),
+  silence: v.looseObject({ id: v.string(), expires: v.string(), comment: v.string(), createdBy: v.string(), createdAt: v.string(), savedAt: v.optional(v.number()) }),
 };
+
+/** The meta row: the layout's version, since when, and when the row was last written (it is kept from the TTL). */
+export interface Meta {
+  layout: number;
+  since: number;
+  from?: string;
+  savedAt?: number;
+}
+
+/** A stored silence as its row holds it: with when the row was last written. */
+export type SilenceRow = StoredSilence & { savedAt?: number };
 
 function decode<S extends v.GenericSchema>(schema: S, key: string, cols: Cols | undefined): v.InferOutput<S> {
   let raw: unknown;
@@ -108,6 +125,8 @@ export const read = {
   failing: (key: string, c: Cols) => decode(schemas.failing, key, c) as FailingImage,
   digest: (key: string, c: Cols) => decode(schemas.digest, key, c) as unknown as RouteDigest,
   owed: (key: string, c: Cols) => decode(schemas.owed, key, c) as unknown as Owed,
+  meta: (key: string, c: Cols) => decode(schemas.meta, key, c) as Meta,
+  silence: (key: string, c: Cols): Versioned<SilenceRow> => ({ value: decode(schemas.silence, key, c) as SilenceRow, version: Number(c.ver) }),
 };
 
 const put = (key: string, value: unknown, when?: 'absent' | { version: number }, extra: Cols = {}): WriteOp => ({ op: 'put', key, cols: { j: JSON.stringify(value), ...extra }, ...(when ? { when } : {}) });
@@ -123,7 +142,9 @@ export const write = {
   digest: (k: Keys, route: string, d: RouteDigest) => put(k.digest(route), d),
   /** The claim of an alert for a target: written only if no run claimed it before. */
   owed: (k: Keys, o: Owed) => put(k.outbox(o.target, o.alert.id), { ...o, alert: fitAlert(o.alert) }, 'absent'),
-  meta: (k: Keys, meta: { layout: number; since: number; from?: string }) => put(k.meta, meta),
+  meta: (k: Keys, meta: Meta) => put(k.meta, meta),
+  /** A silence: added only under a new id, changed (expired, kept from the TTL) only over the version read. */
+  silence: (k: Keys, s: SilenceRow, version: number) => versioned(k.silence(s.id), s, version),
   remove: (key: string): WriteOp => ({ op: 'delete', key }),
 };
 

@@ -1,10 +1,13 @@
 import { CheckpointConflictError } from '../lib/errors.js';
 import { canonicalJson } from '../lib/json.js';
-import type { Control, Cursor, FailingImage, Owed, RouteDigest, WatchedSync } from '../model/state.js';
+import { ROW_REFRESH_MS, type Control, type Cursor, type FailingImage, type Owed, type RouteDigest, type WatchedSync } from '../model/state.js';
 import { legacyRows, parseLegacy } from './legacy.js';
-import { keysFor, LAYOUT, read, write, type Keys, type Versioned } from './rows.js';
+import { keysFor, LAYOUT, read, write, type Keys, type Meta, type SilenceRow, type Versioned } from './rows.js';
 import { batches, MAX_GET_ROWS, type Cols, type KeyedRow, type RowTable, type TableCounter, type WriteOp } from './table.js';
 import type { LegacyDoc } from './tablestore.js';
+
+/** A document marked as moved less than this ago may be a move killed halfway: it is moved again (idempotently). */
+const LEGACY_RESUME_MS = 24 * 3_600_000;
 
 /** Runs one request with the run's retries and time budget: `fn` gets the timeout of each attempt. */
 export type Call = <T>(label: string, fn: (timeoutMs: number) => Promise<T>) => Promise<T>;
@@ -37,6 +40,7 @@ export class StateStore {
     /** Names this deployment's rows, so several can share a table (STATE_KEY). */
     readonly deployment: string,
     private readonly call: Call,
+    private readonly now: () => number = Date.now,
   ) {
     this.keys = keysFor(deployment);
   }
@@ -94,9 +98,13 @@ export class StateStore {
     const wanted = [k.meta, k.control, ...instances.map(k.cursor), ...routes.map(k.digest)];
     let rows = await this.get(wanted, 'read state');
     let upgraded: Snapshot['upgraded'];
-    if (!rows.has(k.meta)) {
+    const meta = rows.get(k.meta);
+    if (!meta) {
       upgraded = await this.upgrade();
       if (upgraded) rows = await this.get(wanted, 'read state after the upgrade');
+    } else {
+      const m = read.meta(k.meta, meta);
+      if (this.now() - (m.savedAt ?? m.since) >= ROW_REFRESH_MS) await this.upkeep(m);
     }
     const cursors = new Map<string, Versioned<Cursor>>();
     for (const i of instances) {
@@ -118,15 +126,46 @@ export class StateStore {
    */
   private async upgrade(): Promise<{ rows: number } | undefined> {
     const k = this.keys;
-    const legacy = this.table.legacy ? await this.call('read the earlier checkpoint', (t) => this.table.legacy!(this.deployment, t)) : undefined;
+    const found = this.table.legacy ? await this.call('read the earlier checkpoint', (t) => this.table.legacy!(this.deployment, t)) : undefined;
+    // A document moved long ago (its meta row since removed by the TTL) is not moved again: its items are long gone.
+    const legacy = found?.retired && this.now() - (found.retiredAt ?? 0) > LEGACY_RESUME_MS ? undefined : found;
     let ops: WriteOp[] = [];
     if (legacy) {
       const checkpoint = parseLegacy(legacy.doc, `${this.table.where}/${this.deployment}`);
       if (!legacy.retired) await this.call('mark the earlier checkpoint as moved', (t) => this.table.retireLegacy!(this.deployment, legacy.version, t));
       ops = legacyRows(checkpoint, k);
     }
-    await this.apply([...ops, write.meta(k, { layout: LAYOUT, since: Date.now(), ...(legacy ? { from: 'single-document checkpoint' } : {}) })], 'write the upgraded state');
+    const now = this.now();
+    await this.apply([...ops, write.meta(k, { layout: LAYOUT, since: now, savedAt: now, ...(legacy ? { from: 'single-document checkpoint' } : {}) })], 'write the upgraded state');
     return legacy ? { rows: ops.length } : undefined;
+  }
+
+  /**
+   * Keeps the rows nothing else writes again from the table's TTL, once every ROW_REFRESH_MS: the meta row (without
+   * it a run would take the table for a new one) and the silences still in force.
+   */
+  private async upkeep(meta: Meta): Promise<void> {
+    const now = this.now();
+    const ops: WriteOp[] = [write.meta(this.keys, { ...meta, savedAt: now })];
+    for (const s of await this.silences()) {
+      const saved = s.value.savedAt ?? Date.parse(s.value.createdAt);
+      if (Date.parse(s.value.expires) > now && now - saved >= ROW_REFRESH_MS) ops.push(write.silence(this.keys, { ...s.value, savedAt: now }, s.version));
+    }
+    // A silence expired meanwhile fails its condition and is left as it is.
+    await this.apply(ops, 'keep long-lived rows');
+  }
+
+  /** Every silence added from the command line, in force or not, with its row's version. */
+  async silences(): Promise<Versioned<SilenceRow>[]> {
+    const out: Versioned<SilenceRow>[] = [];
+    for await (const page of this.range(this.keys.silenceRange, 'read silences')) for (const r of page) out.push(read.silence(r.key, r.cols));
+    return out;
+  }
+
+  /** Writes a silence: a new one only under an id not taken, a change only over the version read. False on a conflict. */
+  async saveSilence(s: SilenceRow, version: number): Promise<boolean> {
+    const failed = await this.apply([write.silence(this.keys, { ...s, savedAt: this.now() }, version)], `save silence ${s.id}`);
+    return failed.length === 0;
   }
 
   /** The syncs being watched on an instance. */

@@ -2,13 +2,11 @@ import { gunzipSync } from 'node:zlib';
 import TableStore from 'tablestore';
 import { CheckpointConflictError, IntegrationError } from '../lib/errors.js';
 import type { Credentials } from '../lib/secret.js';
+import { ROW_TTL_MS } from '../model/state.js';
 import { MAX_GET_ROWS, MAX_RANGE_ROWS, MAX_WRITE_ROWS, opBytes, type Cols, type KeyedRow, type RowTable, type TableCounter, type WriteOp } from './table.js';
 
-/**
- * Rows outlive every logical expiry (7 days at most) by far; a row not rewritten for this long is removed by
- * Tablestore itself. Tablestore requires a TTL of at least 86400 s or -1.
- */
-export const STATE_TTL_SEC = 30 * 86_400;
+/** The table's TTL (ROW_TTL_MS; Tablestore requires at least 86400 s, or -1 for none). */
+export const STATE_TTL_SEC = ROW_TTL_MS / 1000;
 const PK = 'id';
 
 /**
@@ -82,6 +80,8 @@ export interface LegacyDoc {
   version: number;
   /** A migration began (the document was marked and its version moved) but may not have finished. */
   retired: boolean;
+  /** When it was marked. */
+  retiredAt?: number;
 }
 
 export interface TablestoreTable extends RowTable {
@@ -200,9 +200,12 @@ export function createTablestoreTable(opts: { endpoint: string; instance: string
       if (!attrs.has('version')) return undefined;
       const version = toNumber(attrs.get('version'));
       const doc = attrs.get('doc');
+      // A moved document outlives its doc cell by its later writes (TTL counts per cell): nothing is left to move.
+      if (attrs.has('migrated_at') && doc === undefined) return undefined;
       if (!Number.isInteger(version) || !Buffer.isBuffer(doc)) throw new Error(`the earlier checkpoint in ${opts.instance}/${opts.table}/${key} is damaged (version or doc column has the wrong type)`);
       try {
-        return { doc: JSON.parse(gunzipSync(doc).toString('utf8')) as unknown, version, retired: attrs.has('migrated_at') };
+        const migrated = attrs.get('migrated_at');
+        return { doc: JSON.parse(gunzipSync(doc).toString('utf8')) as unknown, version, retired: migrated !== undefined, ...(migrated !== undefined ? { retiredAt: toNumber(migrated) } : {}) };
       } catch {
         throw new Error(`the earlier checkpoint in ${opts.instance}/${opts.table}/${key} is damaged (doc is not gzip JSON)`);
       }

@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
+import TableStore from 'tablestore';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RawTask } from '../../src/sim/cr-server.js';
 import { rawTask } from '../../src/sim/seed.js';
+import { keysFor } from '../../src/state/rows.js';
 import { legacyFixture, plantLegacyRow, shifted } from '../support/legacy.js';
 import { announcedIds, startWorld, type World } from '../support/world.js';
 
@@ -58,6 +60,32 @@ describe('upgrading a deployment that holds the earlier single-document checkpoi
     expect(cols.version!.toNumber()).toBe(fixture.version + 1);
     expect(cols.migrated_at).toBeDefined();
     expect(world.ots!.calls.filter((c) => c.action === 'UpdateRow')).toHaveLength(1);
+  });
+
+  it('a move done long ago is not done again when the TTL has removed the meta row, nor when it removed the document', async () => {
+    const by = Date.now() - 60_000 - fixture.savedAt;
+    world = await startWorld({ instances: [{ ...fixture.instance, tasks: tasksSince(by), rules: [] }], tablestore: true, env: { STATE_KEY: fixture.stateKey } });
+    const client = await plantLegacyRow(world.ots!, fixture.stateKey, fixture.version, shifted(fixture.checkpoint, by));
+    await world.run();
+    const sent = world.hooks.received.length;
+    const pk = [{ id: fixture.stateKey }];
+    const meta = keysFor(fixture.stateKey).meta;
+    const dropMeta = () => world!.table().writeRows([{ op: 'delete', key: meta }], 5_000);
+    // Thirty days on: the meta row is gone; the document, marked as moved two days after its last save, is still there.
+    await dropMeta();
+    await client.updateRow!({
+      tableName: 'acr_sync_alert', primaryKey: pk, updateOfAttributeColumns: [{ PUT: [{ migrated_at: TableStore.Long.fromNumber(Date.now() - 2 * 86_400_000) }] }],
+      condition: new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_EXIST, null),
+    });
+    expect((await world.run()).outcome).toBe('nothing-new');
+    expect((await world.state()).meta).toMatchObject({ layout: 2 });
+    expect((await world.state()).meta).not.toHaveProperty('from');
+    // Later still the TTL took the document's own cell, leaving the ones the move wrote.
+    await dropMeta();
+    await client.updateRow!({ tableName: 'acr_sync_alert', primaryKey: pk, updateOfAttributeColumns: [{ DELETE_ALL: ['doc'] }], condition: new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_EXIST, null) });
+    expect((await world.run()).outcome).toBe('nothing-new');
+    expect(world.hooks.received).toHaveLength(sent);
+    expect(world.logs.filter((l) => l.includes('moved the earlier single-document checkpoint into rows'))).toHaveLength(1);
   });
 
   it('in the local file: reads the earlier format the same way', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FAILING_MAX_AGE_MS, imageKey, InstanceDetector, MAX_WATCHED, type Batch, type DetectOptions, type Known } from '../../src/detect/detect.js';
 import { OVERLAP_MS } from '../../src/detect/scan.js';
-import type { Cursor, FailingImage, WatchedSync } from '../../src/model/state.js';
+import { ROW_REFRESH_MS, type Cursor, type FailingImage, type WatchedSync } from '../../src/model/state.js';
 import type { SyncTask } from '../../src/model/task.js';
 
 const NOW = 1_800_000_000_000;
@@ -76,6 +76,15 @@ describe('the detector', () => {
     const c = detector({ top: NOW, gaps: [] }, [w]).take(batch([t('rst-r', 'SYNCHRONIZING', H)]), none);
     expect(c.watch).toEqual([]);
     expect(c.unwatch).toEqual([]);
+  });
+
+  it('writes an unchanged watched sync again once its row is a week old, so a sync open for weeks outlives the TTL', () => {
+    const watched = (savedAt: number): WatchedSync => ({ task: t('rst-r', 'SYNCHRONIZING', 20 * 24 * H), firstSeen: NOW - 20 * 24 * H, stuck: true, savedAt });
+    const take = (w: WatchedSync) => detector({ top: NOW, gaps: [] }, [w]).take(batch([t('rst-r', 'SYNCHRONIZING', 20 * 24 * H)]), none);
+    expect(take(watched(NOW - ROW_REFRESH_MS + MIN)).watch).toEqual([]);
+    const again = take(watched(NOW - ROW_REFRESH_MS));
+    expect(again.watch).toEqual([{ ...watched(NOW), firstSeen: NOW - 20 * 24 * H }]);
+    expect(again.stuck).toEqual([]);
   });
 
   it('watches undocumented statuses like running ones, and reports them', () => {

@@ -144,7 +144,7 @@ describe('digest', () => {
   it('caps the cause tally, summing the rest', () => {
     const byCause = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`CAUSE_${i}`, 40 - i]));
     const text = ding([digest({ byCause })]).markdown.text;
-    expect(text).toMatch(/CAUSE_0 40, .*, CAUSE_9 31, 30 other causes 465\)/);
+    expect(text).toMatch(/CAUSE_0 40, .*, CAUSE_9 31, 30 others 465\)/);
   });
 });
 

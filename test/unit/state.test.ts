@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Owed } from '../../src/model/state.js';
+import { ROW_REFRESH_MS, ROW_TTL_MS, type Owed } from '../../src/model/state.js';
+import { legacyFixture, shifted } from '../support/legacy.js';
 import { OverlayTable } from '../../src/state/overlay.js';
 import { fitAlert, keysFor, MAX_ALERT_JSON, part, read, write } from '../../src/state/rows.js';
 import { StateStore } from '../../src/state/state.js';
@@ -103,6 +104,45 @@ describe('the state store', () => {
     for await (const page of store.owed('slack')) seen.push(...page.map((p) => p.owed.alert.id));
     expect(seen.sort()).toEqual(owed.map((o) => o.alert.id).sort());
     expect([...(await (async () => { const out: string[] = []; for await (const p of store.owed('dingtalk')) out.push(...p.map((x) => x.key)); return out; })())]).toEqual([]);
+  });
+
+  it('keeps what only it writes from the TTL: the meta row and the silences in force, written again once a week', async () => {
+    const T0 = 1_800_000_000_000;
+    const DAY = 86_400_000;
+    let now = T0;
+    const t = new MemoryTable();
+    const store = new StateStore(t, 'd', direct, () => now);
+    await store.begin([], []);
+    const silence = (id: string, ends: number) => ({ id, repo: ['api'], comment: 'c', createdBy: 'me', createdAt: new Date(T0).toISOString(), expires: new Date(ends).toISOString() });
+    expect(await store.saveSilence(silence('s-long', T0 + 90 * DAY), 0)).toBe(true);
+    expect(await store.saveSilence(silence('s-short', T0 + DAY), 0)).toBe(true);
+    expect(await store.saveSilence(silence('s-long', T0 + DAY), 0)).toBe(false);
+    const writes = t.counter.writes;
+    now = T0 + ROW_REFRESH_MS - 1;
+    await store.begin([], []);
+    expect(t.counter.writes).toBe(writes);
+    now = T0 + ROW_REFRESH_MS;
+    await store.begin([], []);
+    expect(t.counter.writes).toBe(writes + 1);
+    const saved = Object.fromEntries((await store.silences()).map((s) => [s.value.id, s]));
+    expect(saved['s-long']).toMatchObject({ version: 2, value: { savedAt: now, expires: new Date(T0 + 90 * DAY).toISOString() } });
+    expect(saved['s-short']).toMatchObject({ version: 1, value: { savedAt: T0 } });
+    expect(read.meta(store.keys.meta, (await t.getRows([store.keys.meta])).get(store.keys.meta)!)).toMatchObject({ since: T0, savedAt: now });
+    expect(ROW_REFRESH_MS).toBeLessThanOrEqual(ROW_TTL_MS / 4);
+  });
+
+  it('does not move an earlier document again once the move is a day old: only a move killed halfway is resumed', async () => {
+    const T0 = 1_800_000_000_000;
+    const doc = shifted(legacyFixture.checkpoint, T0 - 60_000 - legacyFixture.savedAt);
+    const table = (retiredAt: number) => Object.assign(new MemoryTable(), {
+      legacy: async () => ({ doc, version: 4, retired: true, retiredAt }),
+      retireLegacy: async () => { throw new Error('already retired'); },
+    });
+    const resumed = new StateStore(table(T0 - 3_600_000), 'd', direct, () => T0);
+    expect((await resumed.begin([], [])).upgraded?.rows).toBeGreaterThan(0);
+    const old = table(T0 - 25 * 3_600_000);
+    expect((await new StateStore(old, 'd', direct, () => T0).begin([], [])).upgraded).toBeUndefined();
+    expect(old.counter.rowsWritten).toBe(1);
   });
 
   it('recognises its own control write whose answer was lost, and refuses another run\'s', async () => {
