@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseRulePage, parseTaskPage } from '../acr/parse.js';
-import { configSecrets, DEFAULT_STUCK_AFTER_MINUTES, envCredentials, readConfig } from '../config/config.js';
+import { configSecrets, DEFAULT_STUCK_AFTER_MINUTES, envCredentials, readConfig, type Config } from '../config/config.js';
 import { InstanceDetector } from '../detect/detect.js';
-import { buildRunDeps, targetsFor } from '../handler/deps.js';
+import { buildRunDeps, credentialsFrom, stateStoreOver, tableFor, targetsFor } from '../handler/deps.js';
 import { runOnce, type RunSummary } from '../handler/run.js';
-import { systemClock } from '../lib/budget.js';
+import { Budget, systemClock } from '../lib/budget.js';
 import { ConfigError, describeError, IntegrationError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import type { ChannelName, Lang } from '../model/lang.js';
 import { canSend, channelsOf, DEFAULT_ROUTE, type Route } from '../model/route.js';
 import type { SyncRule } from '../model/task.js';
 import { alertsOf } from '../plan/alerts.js';
+import type { StateStore } from '../state/state.js';
 import { contentOf } from '../render/content.js';
 import { renderFor, renderTestMessage } from '../render/index.js';
 import { invokeFunction } from './fc-invoke.js';
@@ -21,6 +22,13 @@ export interface Io {
   out(line: string): void;
   err(line: string): void;
   env: Record<string, string | undefined>;
+}
+
+/** The state store the configuration names, for an operator command: each request retried within one minute. */
+export function storeFor(config: Config, io: Io): StateStore {
+  const log = createLogger({ sink: (_l, line) => io.err(line), secrets: configSecrets(config), minLevel: 'warn' });
+  const table = tableFor(config, config.store.kind === 'tablestore' ? credentialsFrom({}, config) : undefined);
+  return stateStoreOver(table, config, Budget.forTimeout(systemClock, systemClock.now(), 60), log, systemClock);
 }
 
 /** `run`: one run in this process, against the APIs the environment names, with the environment's credentials. */

@@ -5,6 +5,7 @@ import { readConfig } from '../config/config.js';
 import { checkCommand, invokeCommand, previewCommand, runCommand, type Io } from './commands.js';
 import { ramPolicy } from './policy.js';
 import { silenceCommand } from './silence.js';
+import { stateCommand } from './state.js';
 
 export const HELP = `acr-sync-alert: announces failed ACR EE image syncs to DingTalk and Slack
 
@@ -34,6 +35,9 @@ Commands:
               silence add --rule crsr-… --cause TAG_CONFLICT --for 2h --comment "why"
               silence list [--expired]     silence expire <id>
             (acr-sync-alert silence help for every option)
+  state     Where the state is kept and what it came from.
+              --move-again       after rolling back to a release that kept one document and coming
+                                 back: the next run moves what that release did into rows
   policy    Print the least-privilege RAM policy for this configuration: the CR reads on each
             instance in ACR_INSTANCES, the Tablestore actions on TABLESTORE_TABLE.
               --account-id <id>  (or ALIBABA_CLOUD_ACCOUNT_ID)
@@ -93,6 +97,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       }
       case 'silence':
         return await silenceCommand(io, rest);
+      case 'state':
+        return await stateCommand(io, rest);
       case 'policy': {
         const { values } = parseArgs({ args: rest, options: { 'account-id': { type: 'string' } }, strict: true });
         const accountId = values['account-id'] ?? io.env.ALIBABA_CLOUD_ACCOUNT_ID;

@@ -3,15 +3,12 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import parseDuration from 'parse-duration';
 import * as v from 'valibot';
-import { configSecrets, readConfig, type Config } from '../config/config.js';
+import { readConfig } from '../config/config.js';
 import { silenceSchema } from '../config/silences.js';
-import { credentialsFrom, stateStoreOver, tableFor } from '../handler/deps.js';
-import { Budget, systemClock } from '../lib/budget.js';
+import { systemClock } from '../lib/budget.js';
 import { ConfigError } from '../lib/errors.js';
-import { createLogger } from '../lib/log.js';
 import type { Silence, StoredSilence } from '../model/silence.js';
-import type { StateStore } from '../state/state.js';
-import type { Io } from './commands.js';
+import { storeFor, type Io } from './commands.js';
 
 const MATCHERS = ['instance', 'namespace', 'repo', 'tag', 'rule', 'cause'] as const;
 // A silence row stays small whatever is typed: it is read by every run that has something to mute.
@@ -36,13 +33,6 @@ Usage:
 
 A silence takes effect at the next run. It needs the state table's read and write permissions (see \`policy\`).
 `;
-
-/** The state store the configuration names, for a command: each request retried within one minute. */
-function storeFor(config: Config, io: Io): StateStore {
-  const log = createLogger({ sink: (_l, line) => io.err(line), secrets: configSecrets(config), minLevel: 'warn' });
-  const table = tableFor(config, config.store.kind === 'tablestore' ? credentialsFrom({}, config) : undefined);
-  return stateStoreOver(table, config, Budget.forTimeout(systemClock, systemClock.now(), 60), log, systemClock);
-}
 
 /** `silence add|list|expire`. Returns the exit code. */
 export async function silenceCommand(io: Io, args: string[]): Promise<number> {

@@ -4,7 +4,7 @@ import { describeError, IntegrationError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { withRetry } from '../lib/retry.js';
 import type { MonitorAlert } from '../model/alert.js';
-import type { Cursor, FailingImage, Gap, WatchedSync } from '../model/state.js';
+import type { Cursor, FailingImage, WatchedSync } from '../model/state.js';
 import type { InstanceRef, SyncRule, SyncTask } from '../model/task.js';
 import { InstanceDetector, zeroReasons, type Batch, type Changes, type DetectOptions, type Reason } from './detect.js';
 import { updateHealth } from './health.js';
@@ -13,6 +13,8 @@ import { isDue, MISS_LIMIT, planRechecks, SLOW_RECHECK_MS } from './watch.js';
 
 /** Preferred timeout for one CR call; pop-core's own default is 3 s. */
 const CR_CALL_TIMEOUT_MS = 8_000;
+const SETTLED = new Set(['ERROR', 'SUCCESS', 'CANCELED']);
+
 /** Sync rules per instance are few; this only bounds a runaway listing. */
 const MAX_RULE_PAGES = 20;
 const RULE_PAGE_SIZE = 50;
@@ -82,10 +84,21 @@ export interface InstanceReport {
 const sumReasons = (into: Record<Reason, number>, from: Record<Reason, number>) => {
   for (const k of Object.keys(from) as Reason[]) into[k] += from[k];
 };
-const behind = (gaps: readonly Gap[], now: number) => {
-  const live = gaps.filter((g) => !g.watchOnly);
-  return live.length === 0 ? 0 : now - Math.min(...live.map((g) => g.lo));
-};
+/**
+ * How much task history inside the window is still unread (the spans of the cursor's gaps), in ms: it shrinks run by
+ * run while a backlog is worked down, and is 0 when caught up. (A gap ends at the window's start when where the list
+ * ends is not known yet, so this is an upper bound.)
+ */
+export const unreadMs = (c: Cursor | undefined): number => (c?.gaps ?? []).filter((g) => !g.watchOnly).reduce((n, g) => n + Math.max(0, g.hi - g.lo), 0);
+
+/**
+ * The order instances are read in: one never read first, then one the last run could not reach, then the most unread
+ * history; a backlog is worked down without starving the others.
+ */
+export function readingOrder<T>(items: readonly T[], cursorOf: (t: T) => Cursor | undefined): T[] {
+  const rank = (c: Cursor | undefined) => (c === undefined ? 2 : c.starved ? 1 : 0);
+  return [...items].sort((a, b) => rank(cursorOf(b)) - rank(cursorOf(a)) || unreadMs(cursorOf(b)) - unreadMs(cursorOf(a)));
+}
 
 /**
  * Observes one instance: its watched syncs, its task list from where the last run left it, re-checks of watched syncs
@@ -139,11 +152,17 @@ export async function* observeInstance(inst: InstanceRef, prev: Cursor | undefin
       fetchPage: (pageNo) => retry(`ListRepoSyncTask ${inst.key} page ${pageNo}`, (timeoutMs) => cr.listSyncTasks({ instanceId: inst.instanceId, pageNo, pageSize: s.pageSize, timeoutMs })),
     });
     const seenWatched = new Set<string>();
+    // Unfinished syncs the scan itself read (few: each is watched): when they include every slow one, the slow
+    // re-checks are as good as done.
+    const seenOpen = new Set<string>();
     let chunk: Batch | undefined;
     for (;;) {
       const r = await gen.next();
       if (!r.done) {
-        for (const t of r.value.tasks) if (detector.watched.has(t.taskId)) seenWatched.add(t.taskId);
+        for (const t of r.value.tasks) {
+          if (detector.watched.has(t.taskId)) seenWatched.add(t.taskId);
+          if (!SETTLED.has(t.status)) seenOpen.add(t.taskId);
+        }
         if (chunk && (chunk.lo !== r.value.lo || chunk.watchOnly !== r.value.watchOnly || chunk.tasks.length + r.value.tasks.length > CHUNK_TASKS)) {
           yield await judge(chunk);
           chunk = undefined;
@@ -192,8 +211,12 @@ export async function* observeInstance(inst: InstanceRef, prev: Cursor | undefin
       if (released.failures.length + released.failing.size > 0) yield { inst, changes: released, rules };
     }
     const health = updateHealth(inst.key, prev?.health, { ok: true }, now, s.blindAfterRuns);
-    const reading = scan.pagesRead > 0 ? scan.cursor : { gaps: prev?.gaps ?? [], ...hints(prev) };
-    const recheckedAt = slowChecked ? now : prev?.recheckedAt;
+    // Not reached at all (out of time before its first page): everything it knew stays, and it goes first next run.
+    const reading: Cursor = scan.pagesRead > 0 ? scan.cursor : { ...(prev?.top !== undefined ? { top: prev.top } : {}), gaps: prev?.gaps ?? [], ...hints(prev), starved: true };
+    const slowNow = [...detector.watched.values()].filter((w) => now - w.task.createTime > s.stuckAfterMs);
+    const slowSeen = slowNow.length > 0 && slowNow.every((w) => seenOpen.has(w.task.taskId));
+    // Seen by the scan counts as re-checked only when the cursor is written anyway: a quiet run writes nothing.
+    const recheckedAt = slowChecked || (slowSeen && reading.top !== prev?.top) ? now : prev?.recheckedAt;
     const next: Cursor = {
       ...reading,
       // Rate and size hints move only with new tasks: a quiet run leaves the cursor as it was, and writes nothing.
@@ -204,7 +227,7 @@ export async function* observeInstance(inst: InstanceRef, prev: Cursor | undefin
     };
     return {
       inst, cursor: next, scan: { pagesRead: scan.pagesRead, tasksRead: scan.tasksRead, complete: scan.complete, stoppedBecause: scan.stoppedBecause, anomalies: scan.anomalies, order: next.order },
-      behindMs: behind(next.gaps, now), reasons, newFailures, watched: detector.watched.size, rechecks, gone, ...(health.notice ? { notice: health.notice } : {}),
+      behindMs: unreadMs(next), reasons, newFailures, watched: detector.watched.size, rechecks, gone, ...(health.notice ? { notice: health.notice } : {}),
     };
   } catch (error) {
     const level = error instanceof IntegrationError && error.kind === 'config' ? 'error' : 'warn';
@@ -213,7 +236,7 @@ export async function* observeInstance(inst: InstanceRef, prev: Cursor | undefin
     const cursor: Cursor = { ...(prev ?? { gaps: [] }), ...(h.health ? { health: h.health } : {}) };
     if (!h.health) delete cursor.health;
     return {
-      inst, cursor, behindMs: behind(prev?.gaps ?? [], now), reasons, newFailures, watched: detector?.watched.size ?? prev?.watching ?? 0, rechecks, gone,
+      inst, cursor, behindMs: unreadMs(prev), reasons, newFailures, watched: detector?.watched.size ?? prev?.watching ?? 0, rechecks, gone,
       ...(h.notice ? { notice: h.notice } : {}), error,
     };
   }

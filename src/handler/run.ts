@@ -1,10 +1,10 @@
 import pLimit from 'p-limit';
 import type { Changes } from '../detect/detect.js';
-import { observeInstance, type InstanceReport, type Judged } from '../detect/observe.js';
+import { observeInstance, readingOrder, type InstanceReport, type Judged } from '../detect/observe.js';
 import { describeError } from '../lib/errors.js';
 import { canonicalJson } from '../lib/json.js';
 import { aboutTask, isFailure, type Alert } from '../model/alert.js';
-import type { ChannelPause, Control, Cursor } from '../model/state.js';
+import type { ChannelPause, Control } from '../model/state.js';
 import { deliverTo, planDelivery, type TargetResult } from '../notify/deliver.js';
 import { alertsOf, namedFailing } from '../plan/alerts.js';
 import { tagOwners, type StillFailing } from '../plan/digest.js';
@@ -101,9 +101,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
     tally.muted += planned.muted.length;
   };
 
-  // Instances most behind go first: a backlog is worked down before the budget goes to those that are caught up.
-  const behind = (c: Cursor | undefined) => Math.max(0, ...(c?.gaps ?? []).filter((g) => !g.watchOnly).map((g) => now - g.lo));
-  const ordered = [...instances].sort((a, b) => behind(snap.cursors.get(b.key)?.value) - behind(snap.cursors.get(a.key)?.value));
+  const ordered = readingOrder(instances, (i) => snap.cursors.get(i.key)?.value);
   let lost: LostRace | undefined;
   const limit = pLimit(deps.observe.settings.concurrency);
   const settled = await Promise.allSettled(ordered.map((inst) => limit(async () => {

@@ -11,7 +11,7 @@ export interface InstanceSummary {
   newFailures: number;
   /** True when everything within the window has been read; otherwise the next run goes on from where this one stopped. */
   complete: boolean;
-  /** Age of the oldest task still unread within the window, in minutes (0 when caught up). */
+  /** Minutes of task history inside the window still unread (0 when caught up); shrinks run by run in a backlog. */
   behindMinutes: number;
   order?: string;
   /** Syncs being watched, and the targeted calls that re-checked them. */

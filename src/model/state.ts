@@ -52,6 +52,8 @@ export interface Cursor {
    * without a lookup; a task that shows up there late is looked up. Bounded.
    */
   recent?: string[];
+  /** The last run ran out of time before reading any of this instance's tasks: the next run reads it first. */
+  starved?: boolean;
 }
 
 /** A sync last seen unfinished; re-checked until it settles, so a later failure is still caught. */

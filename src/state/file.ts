@@ -116,7 +116,8 @@ export class FileTable extends MemoryTable {
 
   async legacy(): Promise<LegacyDoc | undefined> {
     await this.load();
-    return this.legacyDoc && { doc: this.legacyDoc.checkpoint, version: this.legacyDoc.version, retired: this.legacyDoc.migratedAt !== undefined, ...(this.legacyDoc.migratedAt !== undefined ? { retiredAt: this.legacyDoc.migratedAt } : {}) };
+    const l = this.legacyDoc;
+    return l && { doc: l.checkpoint, version: l.version, retired: l.migratedAt !== undefined, ...(l.migratedAt !== undefined ? { retiredAt: l.migratedAt, movedVersion: l.version } : {}) };
   }
 
   async retireLegacy(_key: string, version: number): Promise<void> {

@@ -84,9 +84,10 @@ const partialTask = (taskId: string, createTime: number, status: string): SyncTa
  * control row last): alerts still owed, one row per target; failures claimed while re-readable; watched syncs; failing
  * images; digest statistics; cursors with each instance's read health; paused channels and who is owed what.
  */
-export function legacyRows(cp: LegacyCheckpoint, k: Keys): WriteOp[] {
+export function legacyRows(cp: LegacyCheckpoint, k: Keys, existing?: Control): WriteOp[] {
   const ops: WriteOp[] = [];
-  const control: Control = { owed: {}, pauses: { ...cp.channels } };
+  // Moving again after a rollback: what this release still owed stays owed beside what the document owes.
+  const control: Control = { owed: { ...existing?.owed }, pauses: { ...existing?.pauses, ...cp.channels } };
   for (const e of cp.outbox) {
     for (const target of e.pending) {
       ops.push(unconditional(write.owed(k, { target, alert: e.alert as unknown as Alert, detectedAt: e.detectedAt })));

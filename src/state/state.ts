@@ -100,7 +100,7 @@ export class StateStore {
     let upgraded: Snapshot['upgraded'];
     const meta = rows.get(k.meta);
     if (!meta) {
-      upgraded = await this.upgrade();
+      upgraded = await this.upgrade(rows.has(k.control) ? read.control(k.control, rows.get(k.control)).value : undefined);
       if (upgraded) rows = await this.get(wanted, 'read state after the upgrade');
     } else {
       const m = read.meta(k.meta, meta);
@@ -124,16 +124,18 @@ export class StateStore {
    * so an earlier version still running can no longer save over it), then every item is written, the meta row last,
    * so a run killed halfway does it again. Without an earlier checkpoint, only the meta row is written.
    */
-  private async upgrade(): Promise<{ rows: number } | undefined> {
+  private async upgrade(existing?: Control): Promise<{ rows: number } | undefined> {
     const k = this.keys;
     const found = this.table.legacy ? await this.call('read the earlier checkpoint', (t) => this.table.legacy!(this.deployment, t)) : undefined;
+    // Saved since it was moved: an earlier release ran again (a rollback), and what it did is moved too.
+    const savedSince = found?.movedVersion !== undefined && found.version > found.movedVersion;
     // A document moved long ago (its meta row since removed by the TTL) is not moved again: its items are long gone.
-    const legacy = found?.retired && this.now() - (found.retiredAt ?? 0) > LEGACY_RESUME_MS ? undefined : found;
+    const legacy = found?.retired && !savedSince && this.now() - (found.retiredAt ?? 0) > LEGACY_RESUME_MS ? undefined : found;
     let ops: WriteOp[] = [];
     if (legacy) {
       const checkpoint = parseLegacy(legacy.doc, `${this.table.where}/${this.deployment}`);
-      if (!legacy.retired) await this.call('mark the earlier checkpoint as moved', (t) => this.table.retireLegacy!(this.deployment, legacy.version, t));
-      ops = legacyRows(checkpoint, k);
+      if (!legacy.retired || savedSince) await this.call('mark the earlier checkpoint as moved', (t) => this.table.retireLegacy!(this.deployment, legacy.version, t));
+      ops = legacyRows(checkpoint, k, existing);
     }
     const now = this.now();
     await this.apply([...ops, write.meta(k, { layout: LAYOUT, since: now, savedAt: now, ...(legacy ? { from: 'single-document checkpoint' } : {}) })], 'write the upgraded state');
@@ -153,6 +155,25 @@ export class StateStore {
     }
     // A silence expired meanwhile fails its condition and is left as it is.
     await this.apply(ops, 'keep long-lived rows');
+  }
+
+  /** The layout's meta row, and the earlier single document when the table still holds it (without its content). */
+  async status(): Promise<{ meta?: Meta; legacy?: { version: number; movedVersion?: number; retiredAt?: number; savedSince: boolean } }> {
+    const k = this.keys;
+    const m = (await this.get([k.meta], 'read the meta row')).get(k.meta);
+    const l = this.table.legacy ? await this.call('read the earlier checkpoint', (t) => this.table.legacy!(this.deployment, t)) : undefined;
+    return {
+      ...(m ? { meta: read.meta(k.meta, m) } : {}),
+      ...(l ? { legacy: { version: l.version, movedVersion: l.movedVersion, retiredAt: l.retiredAt, savedSince: l.movedVersion !== undefined && l.version > l.movedVersion } } : {}),
+    };
+  }
+
+  /**
+   * Forgets that the table was upgraded, so the next run moves the earlier single document again: for coming back to
+   * this release after a rollback, when the earlier release saved the document since the move.
+   */
+  async forgetUpgrade(): Promise<void> {
+    await this.apply([write.remove(this.keys.meta)], 'remove the meta row');
   }
 
   /** Every silence added from the command line, in force or not, with its row's version. */

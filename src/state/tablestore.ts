@@ -82,6 +82,8 @@ export interface LegacyDoc {
   retired: boolean;
   /** When it was marked. */
   retiredAt?: number;
+  /** The version the move left it at: a later version means an earlier release of this function saved it since. */
+  movedVersion?: number;
 }
 
 export interface TablestoreTable extends RowTable {
@@ -205,7 +207,11 @@ export function createTablestoreTable(opts: { endpoint: string; instance: string
       if (!Number.isInteger(version) || !Buffer.isBuffer(doc)) throw new Error(`the earlier checkpoint in ${opts.instance}/${opts.table}/${key} is damaged (version or doc column has the wrong type)`);
       try {
         const migrated = attrs.get('migrated_at');
-        return { doc: JSON.parse(gunzipSync(doc).toString('utf8')) as unknown, version, retired: migrated !== undefined, ...(migrated !== undefined ? { retiredAt: toNumber(migrated) } : {}) };
+        const moved = attrs.get('migrated_version');
+        return {
+          doc: JSON.parse(gunzipSync(doc).toString('utf8')) as unknown, version, retired: migrated !== undefined,
+          ...(migrated !== undefined ? { retiredAt: toNumber(migrated) } : {}), ...(moved !== undefined ? { movedVersion: toNumber(moved) } : {}),
+        };
       } catch {
         throw new Error(`the earlier checkpoint in ${opts.instance}/${opts.table}/${key} is damaged (doc is not gzip JSON)`);
       }
@@ -216,7 +222,7 @@ export function createTablestoreTable(opts: { endpoint: string; instance: string
       const same = new TableStore.SingleColumnCondition('version', long(version), TableStore.ComparatorType.EQUAL, false, true);
       await send('UpdateRow', 'updateRow', {
         primaryKey: pk(key),
-        updateOfAttributeColumns: [{ PUT: [{ version: long(version + 1) }, { migrated_at: long(Date.now()) }, { lease_owner: '' }, { lease_until: long(0) }] }],
+        updateOfAttributeColumns: [{ PUT: [{ version: long(version + 1) }, { migrated_at: long(Date.now()) }, { migrated_version: long(version + 1) }, { lease_owner: '' }, { lease_until: long(0) }] }],
         condition: new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_EXIST, same),
       }, timeoutMs, retryLater);
     },
