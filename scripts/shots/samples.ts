@@ -71,6 +71,11 @@ export function samples(): { kind: string; title: string; alerts: Alert[] }[] {
           { instance: 'cn-shanghai:cri-demosh02', since: NOW - 90 * MIN, issue: 'NETWORK_ERROR', taskId: 'rst-demo0102' },
         ],
         muted: { UNSUPPORTED_FORMAT: 4 },
+        silences: [
+          { matches: [['namespace', ['sandbox']]], comment: 'nightly rebuild', daily: '02:00-04:00', timezone: 'Asia/Shanghai' },
+          { id: '3f2a9c1e-5b7d-4e21-9a0c-7d1e2f3a4b5c', matches: [['rule', ['prod-to-shanghai']], ['cause', ['UNSUPPORTED_FORMAT']]], comment: 'attestation manifests until the builder is fixed', createdBy: 'alice', until: NOW + 2 * 24 * 60 * MIN },
+        ],
+        silencesTotal: 2,
       }],
     },
   ];
