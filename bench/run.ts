@@ -201,7 +201,7 @@ async function steady(code: Code, bundle: string, open: number) {
   w.cr.options.latencyMs = 0;
   await w.run();
   w.cr.options.latencyMs = LATENCY;
-  const quietRuns = open === 0 ? 6 : code === 'rows' ? 3 : 2;
+  const quietRuns = open === 0 ? 6 : code === 'rows' ? 3 : 1;
   const m = w.mark();
   const warm = await w.run(quietRuns);
   const quiet = w.since(m);
