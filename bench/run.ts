@@ -76,6 +76,11 @@ function buildLegacy(): string | undefined {
   }
 }
 
+/** New tasks, newer than any the instance has: kept newest first, as the CR server serves them without sorting. */
+const add = (inst: SimInstance, tasks: SimInstance['tasks']) => {
+  inst.tasks = [...tasks, ...inst.tasks];
+};
+
 /** A failed, pending or finished sync of its own image on the bench instance. */
 const task = (id: string, status: string, createTime: number, issue?: string) =>
   rawTask({ id, status, issue, createTime, ruleId: 'crsr-g1', from: { ...HZ, namespace: 'bench', repo: `r-${id}`, tag: 'v1' }, to: TARGET });
@@ -196,7 +201,7 @@ async function steady(code: Code, bundle: string, open: number) {
   const history = generateTasks({ ...HZ, count: 300 * 26, newest: now - MIN, spacingMs: 12_000, status: 'SUCCESS' });
   const syncs = Array.from({ length: open }, (_, i) => task(`rst-open${String(i).padStart(4, '0')}`, 'SYNCHRONIZING', now - 24 * H - i * 1_000));
   // The first run looks back far enough to see the open syncs, in both releases.
-  const w = await world(code, bundle, [{ ...HZ, tasks: [...history, ...syncs], rules: [] }], { env: { LOOKBACK_MINUTES: '1500' } });
+  const w = await world(code, bundle, [{ ...HZ, tasks: [...history, ...syncs].sort((a, b) => Number(b.CreateTime) - Number(a.CreateTime) || b.SyncTaskId.localeCompare(a.SyncTaskId)), rules: [] }], { env: { LOOKBACK_MINUTES: '1500' } });
   // The first run's 150 pages are not what is measured: served without latency.
   w.cr.options.latencyMs = 0;
   await w.run();
@@ -258,21 +263,21 @@ async function main(): Promise<void> {
       const w = await world(code, b, [inst], { env: { ACR_PAGE_SIZE: '100' } });
       await w.run();
       // The burst ends 10 minutes before the measured runs, past the 5-minute overlap a run reads again.
-      inst.tasks.push(...generateTasks({ ...HZ, count: 10_000, newest: Date.now() - 10 * MIN, spacingMs: 100, failEvery: 1, prefix: 'f' }));
+      add(inst, generateTasks({ ...HZ, count: 10_000, newest: Date.now() - 10 * MIN, spacingMs: 100, failEvery: 1, prefix: 'f' }));
       let m = w.mark();
       const seed = await w.run();
       const seeded = w.since(m);
-      inst.tasks.push(...generateTasks({ ...HZ, count: 25, newest: Date.now() - 1_000, spacingMs: 10, status: 'SUCCESS', prefix: 's' }));
+      add(inst, generateTasks({ ...HZ, count: 25, newest: Date.now() - 1_000, spacingMs: 10, status: 'SUCCESS', prefix: 's' }));
       m = w.mark();
       await w.run();
       const success = w.since(m);
-      inst.tasks.push(task('rst-one-new', 'ERROR', Date.now() - 500, 'NETWORK_ERROR'));
+      add(inst, [task('rst-one-new', 'ERROR', Date.now() - 500, 'NETWORK_ERROR')]);
       m = w.mark();
       const one = await w.run();
       const failure = { ...w.since(m), kinds: w.stored(m.at), error: one.runs[0]!.error };
       // A busy 5 minutes: more settled tasks in the overlap than the cursor keeps by id.
-      inst.tasks.push(...generateTasks({ ...HZ, count: 1_500, newest: Date.now() - 200, spacingMs: 1, status: 'SUCCESS', prefix: 'busy' }));
-      inst.tasks.push(task('rst-busy-new', 'ERROR', Date.now() - 100, 'NETWORK_ERROR'));
+      add(inst, generateTasks({ ...HZ, count: 1_500, newest: Date.now() - 200, spacingMs: 1, status: 'SUCCESS', prefix: 'busy' }));
+      add(inst, [task('rst-busy-new', 'ERROR', Date.now() - 100, 'NETWORK_ERROR')]);
       m = w.mark();
       await w.run();
       const busy = { ...w.since(m), kinds: w.stored(m.at) };
@@ -302,14 +307,14 @@ async function main(): Promise<void> {
     const OTS_MS = Math.min(LATENCY, 5);
     /** 5 minutes of a 300-tasks-an-hour instance's ordinary traffic, on every instance. */
     const traffic = (instances: SimInstance[], tag: string) => instances.forEach((inst) =>
-      inst.tasks.push(...generateTasks({ instanceId: inst.instanceId, regionId: inst.regionId, count: 25, newest: Date.now() - 1_000, spacingMs: 10, status: 'SUCCESS', prefix: tag })));
+      add(inst, generateTasks({ instanceId: inst.instanceId, regionId: inst.regionId, count: 25, newest: Date.now() - 1_000, spacingMs: 10, status: 'SUCCESS', prefix: tag })));
     const burst = async (code: Code, b: string, full: boolean) => {
       const now = Date.now();
       const instances: SimInstance[] = Array.from({ length: INST }, (_, i) => ({ regionId: 'cn-hangzhou', instanceId: `cri-burst${i}`, rules: [], tasks: generateTasks({ instanceId: `cri-burst${i}`, regionId: 'cn-hangzhou', count: 100, newest: now - 30 * MIN, spacingMs: 12_000, status: 'SUCCESS' }) }));
       const w = await world(code, b, instances, { otsLatencyMs: OTS_MS, env: { ACR_PAGE_SIZE: '100' } });
       await w.run();
       // It ended 6 minutes ago: the ordinary traffic since lies beyond the 5-minute overlap the next runs read again.
-      instances.forEach((inst, i) => inst.tasks.push(...generateTasks({ instanceId: inst.instanceId, regionId: inst.regionId, count: PER, newest: Date.now() - 6 * MIN, spacingMs: 50, failEvery: 1, prefix: `b${i}` })));
+      instances.forEach((inst, i) => add(inst, generateTasks({ instanceId: inst.instanceId, regionId: inst.regionId, count: PER, newest: Date.now() - 6 * MIN, spacingMs: 50, failEvery: 1, prefix: `b${i}` })));
       w.hooks.fault('slack', { kind: 'down', times: 1_000_000 });
       const steps: { label: string; min: number; t: Tally; c: ChildResult }[] = [];
       const step = async (label: string, min: number) => {
@@ -355,7 +360,7 @@ async function main(): Promise<void> {
       let m = now.w.mark();
       await now.w.run();
       const success = now.w.since(m);
-      inst.tasks.push(rawTask({ id: 'rst-one-more', status: 'ERROR', issue: 'NETWORK_ERROR', createTime: Date.now() - 500, ruleId: 'crsr-g1', from: { instanceId: inst.instanceId, regionId: inst.regionId, namespace: 'bench', repo: 'one-more', tag: 'v1' }, to: TARGET }));
+      add(inst, [rawTask({ id: 'rst-one-more', status: 'ERROR', issue: 'NETWORK_ERROR', createTime: Date.now() - 500, ruleId: 'crsr-g1', from: { instanceId: inst.instanceId, regionId: inst.regionId, namespace: 'bench', repo: 'one-more', tag: 'v1' }, to: TARGET })]);
       m = now.w.mark();
       await now.w.run();
       const failure = now.w.since(m);
@@ -369,20 +374,22 @@ async function main(): Promise<void> {
 
   if (part('backlog')) {
     // 100,000 tasks behind an API answering in 2 s, time scaled down 100 times: 20 ms a call, and a function timeout
-    // that leaves a hundredth of the deployed run's time for reading (95.2 s of 120 s → 0.952 s).
+    // that leaves a hundredth of a deployed run's reading time. A deployed run (120 s) reads until 1 s is left of
+    // the 95.2 s not reserved for delivery: 94.2 s, 47 calls. A short run keeps half its time in reserve (see
+    // Budget.forTimeout) and also stops reading 1 s before the reserve, so the timeout is 2 × (0.942 s + 1 s) + 1 s.
     const SCALE = 100;
-    const fetchMs = (FC_TIMEOUT * 1000 - 1000) * 0.8;
-    // Budget.forTimeout keeps half of a short run for delivery and saving: 2 × fetch + 1 s.
-    const timeout = (2 * fetchMs) / SCALE / 1000 + 1;
+    const readMs = (FC_TIMEOUT * 1000 - 1000) * 0.8 - 1000;
+    const timeout = (2 * (readMs / SCALE + 1000) + 1000) / 1000;
     const backlog = async (code: Code, b: string, maxRuns: number) => {
       const now = Date.now();
       const inst: SimInstance = { ...HZ, tasks: generateTasks({ ...HZ, count: 100, newest: now - 4 * H, spacingMs: 12_000, status: 'SUCCESS' }), rules: [] };
       const w = await world(code, b, [inst], { otsLatencyMs: 0 });
       await w.run();
-      inst.tasks.push(...generateTasks({ ...HZ, count: 100_000, newest: Date.now() - 1_000, spacingMs: 100, failEvery: 50, prefix: 'k' }));
+      add(inst, generateTasks({ ...HZ, count: 100_000, newest: Date.now() - 1_000, spacingMs: 100, failEvery: 50, prefix: 'k' }));
       const m = w.mark();
       const c = await w.run(maxRuns, timeout);
       const t = w.since(m);
+      if (process.env.BENCH_DEBUG) for (const r of c.runs.slice(0, 6)) console.error(code, r.error ?? JSON.stringify({ ...r.summary, wallMs: r.wallMs }).slice(0, 1500));
       await w.close();
       const runs = c.runs.map((r) => ({ found: r.summary?.failuresFound ?? 0, complete: r.summary?.instances.every((i) => i.complete) ?? false, behind: r.summary?.instances[0]?.behindMinutes, pages: r.summary?.instances[0]?.pages ?? 0 }));
       const caughtUp = runs.findIndex((r) => r.complete) + 1;
@@ -393,9 +400,9 @@ async function main(): Promise<void> {
     };
     const now = await backlog('rows', bundle, 80);
     const old = legacy ? await backlog('document', legacy, 10) : undefined;
-    const minRuns = Math.ceil((100_000 / 50 + 1) / (fetchMs / 2000));
+    const minRuns = Math.ceil((100_000 / 50 + 1) / Math.floor(readMs / 2000));
     const cell = (x: Awaited<ReturnType<typeof backlog>>) => (x.caughtUp > 0 ? `${x.caughtUp} runs` : `not caught up after ${x.runs.length} runs`);
-    row(`Backlog: 100,000 new tasks (2,000 failures), 2 s per CR call, scaled 1:${SCALE} (20 ms a call, ${fmt(timeout, 3)} s timeout)`, 'runs to catch up (5-minute ticks)', cell(now), `${minRuns} (2,001 pages at ~${fmt(fetchMs / 2000)} pages a run)`, now.caughtUp > 0 ? ratio(now.caughtUp, minRuns) : '–', old ? cell(old) : '');
+    row(`Backlog: 100,000 new tasks (2,000 failures), 2 s per CR call, scaled 1:${SCALE} (20 ms a call, ${fmt(timeout, 3)} s timeout)`, 'runs to catch up (5-minute ticks)', cell(now), `${minRuns} (2,001 pages at ${Math.floor(readMs / 2000)} a run)`, now.caughtUp > 0 ? ratio(now.caughtUp, minRuns) : '–', old ? cell(old) : '');
     row('', 'every run until then announced something, backlog only shrinking', now.progressing ? 'yes' : 'no', 'yes', now.progressing ? 'met' : 'missed', old ? (old.progressing ? 'yes' : 'no') : '');
     row('', 'failures announced / pages read in all', `${fmt(now.found)} / ${fmt(now.pages)}`, '2,000 / 2,001', `${ratio(now.found, 2000)} / ${ratio(now.pages, 2001)}`, old ? `${fmt(old.found)} / ${fmt(old.pages)} in ${old.runs.length} runs` : '');
   }
