@@ -156,7 +156,9 @@ export async function startCrSimulator(options: CrSimOptions): Promise<CrSimulat
     if (action === 'ListRepoSyncTask') {
       // The documented request filters: one push's tasks (SyncRecordId), or one source image's.
       const image = (t: RawTask) => (t.ImageFrom ?? {}) as Record<string, unknown>;
-      const list = ordered(inst.tasks, options.order).filter((t) =>
+      const filtered = params.SyncRecordId !== undefined || params.RepoNamespaceName !== undefined || params.RepoName !== undefined || params.Tag !== undefined;
+      const all = ordered(inst.tasks, options.order);
+      const list = !filtered ? all : all.filter((t) =>
         (params.SyncRecordId === undefined || t.SyncBatchTaskId === params.SyncRecordId) &&
         (params.RepoNamespaceName === undefined || image(t).RepoNamespaceName === params.RepoNamespaceName) &&
         (params.RepoName === undefined || image(t).RepoName === params.RepoName) &&
