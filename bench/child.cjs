@@ -1,22 +1,31 @@
-// Invocations of the deployed bundle in one fresh process, as one Function Compute instance serves them;
-// prints what each cost. BENCH_RUNS > 1 measures a warm instance after the first run.
+// Invocations of a bundle in one fresh process, as one Function Compute instance serves them; prints what each cost.
+// BENCH_RUNS > 1 measures a warm instance after the first run. BENCH_TIMEOUT is the function's timeout in seconds
+// (fractional when the bench scales time down), from which the run derives its time budget.
 const started = process.hrtime.bigint();
 const { handler } = require(process.env.BENCH_BUNDLE);
 const importMs = Number(process.hrtime.bigint() - started) / 1e6;
 const runs = Number(process.env.BENCH_RUNS || 1);
+const timeout = Number(process.env.BENCH_TIMEOUT || 120);
 
 async function main() {
   const results = [];
   for (let i = 0; i < runs; i++) {
     const event = Buffer.from(JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'bench', payload: '' }));
-    const context = { requestId: `${process.env.BENCH_REQUEST_ID}-${i}`, credentials: JSON.parse(process.env.BENCH_CREDENTIALS), function: { name: 'acr-sync-alert', timeout: 120, memory: 512 } };
+    const context = { requestId: `${process.env.BENCH_REQUEST_ID}-${i}`, credentials: JSON.parse(process.env.BENCH_CREDENTIALS), function: { name: 'acr-sync-alert', timeout, memory: 256 } };
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    const out = await handler(event, context);
+    let summary;
+    let error;
+    try {
+      summary = JSON.parse(await handler(event, context));
+    } catch (err) {
+      error = String((err && err.message) || err);
+    }
     const cpu = process.cpuUsage(cpu0);
-    results.push({ summary: JSON.parse(out), wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000 });
+    results.push({ summary, error, wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000 });
   }
-  process.stdout.write(JSON.stringify({ runs: results, importMs, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
+  const cpu = process.cpuUsage();
+  process.stdout.write(JSON.stringify({ runs: results, importMs, processCpuMs: (cpu.user + cpu.system) / 1000, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
 }
 main().catch((err) => {
   process.stdout.write(JSON.stringify({ error: String(err && err.message) }) + '\n');

@@ -29,6 +29,8 @@ export type OtsFault =
 export interface OtsCall {
   action: string;
   status: number;
+  /** The OTS error code of a refused call. */
+  code?: string;
   signatureValid: boolean;
   /** Rows the call wrote (including deletes) and the bytes of their row changes, for cost figures. */
   rowsWritten: number;
@@ -342,6 +344,7 @@ export async function startTablestoreServer(opts: TablestoreServerOptions): Prom
     }
     if (e) {
       record.status = e.status;
+      record.code = e.code;
       return fail(res, e);
     }
     if ((await opts.onRequest?.(action, 'received')) === 'drop') {
@@ -362,6 +365,7 @@ export async function startTablestoreServer(opts: TablestoreServerOptions): Prom
     } catch (err) {
       const oe = err instanceof OtsError ? err : invalid(err instanceof PlainBufferError ? err.message : String(err));
       record.status = oe.status;
+      record.code = oe.code;
       fail(res, oe);
     }
   });

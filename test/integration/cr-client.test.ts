@@ -28,6 +28,19 @@ describe('CR adapter through the real pop-core client', () => {
     expect(call.params).toMatchObject({ Version: '2018-12-01', SecurityToken: KEY.token, InstanceId: 'cri-demohz01', PageNo: '1', PageSize: '10', SignatureMethod: 'HMAC-SHA1' });
   });
 
+  it('serves newest first whether the server was given its tasks in order or not', async () => {
+    const inst = sim.instances[0]!;
+    const pages = async () => [(await api().listSyncTasks(req)).items, (await api().listSyncTasks({ ...req, pageNo: 2 })).items].flat().map((t) => t.taskId);
+    const shuffled = await pages();
+    const saved = inst.tasks;
+    inst.tasks = [...saved].sort((a, b) => Number(b.CreateTime) - Number(a.CreateTime) || b.SyncTaskId.localeCompare(a.SyncTaskId));
+    try {
+      expect(await pages()).toEqual(shuffled);
+    } finally {
+      inst.tasks = saved;
+    }
+  });
+
   it('reads rules with their names', async () => {
     const page = await api().listSyncRules(req);
     expect(page.items.map((r) => r.name)).toContain('prod-to-shanghai');

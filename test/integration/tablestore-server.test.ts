@@ -52,6 +52,16 @@ describe('the local Tablestore server refuses what the service refuses', () => {
     expect(await codeOf(call('putRow', { tableName: T, condition: ignore(), primaryKey: [{ id: 'fits' }], attributeColumns: [{ v: mb + mb }] }))).toBe('');
   });
 
+  it('records each request with what it wrote, and a refused one with its error code, for the bench to count', async () => {
+    const from = server.calls.length;
+    await batchWrite([put('rec-a', [{ v: 'abc' }]), put('rec-b', [{ v: 'def' }])]);
+    await codeOf(batchWrite(Array.from({ length: 201 }, (_, i) => put(`rec-many-${i}`))));
+    const [written, refused] = server.calls.slice(from);
+    expect(written).toMatchObject({ action: 'BatchWriteRow', status: 200, rowsWritten: 2 });
+    expect(written!.bytesWritten).toBeGreaterThan(2 * 'abc'.length);
+    expect(refused).toMatchObject({ action: 'BatchWriteRow', status: 400, code: 'OTSParameterInvalid', rowsWritten: 0, bytesWritten: 0 });
+  });
+
   it('fails a row whose condition fails alone, and applies the others', async () => {
     await batchWrite([put('cond-a')]);
     const r = await batchWrite([put('cond-a', [{ v: 'again' }], notExist()), put('cond-b', [{ v: 'new' }], notExist())]);
