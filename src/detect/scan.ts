@@ -7,8 +7,14 @@ export const OVERLAP_MS = 5 * 60_000;
 export const CLOCK_SKEW_MS = 5 * 60_000;
 /** Unread stretches kept per instance; beyond this the oldest two are merged (their overlap is read again). */
 export const MAX_GAPS = 4;
+/**
+ * While older stretches wait unread, the overlap below the newest time read is read again this many pages deep at
+ * most. On a dense list (10 tasks a second fill 60 pages in 5 minutes) re-reading all of it would take a slow run's
+ * whole budget, every run, and the backlog would never shrink; a task that shows up late sits near the top anyway.
+ */
+export const OVERLAP_PAGES_BEHIND = 2;
 
-export type StopReason = 'reached-window' | 'end-of-list' | 'max-pages' | 'budget' | 'repeated-page';
+export type StopReason = 'reached-window' | 'end-of-list' | 'max-pages' | 'budget' | 'repeated-page' | 'overlap-capped';
 
 export interface ScanInput {
   /** Absent on the first run. */
@@ -38,7 +44,7 @@ export interface ScanBatch {
 
 export interface ScanResult {
   /** The cursor's reading parts for the next run. */
-  cursor: Pick<Cursor, 'top' | 'gaps' | 'order' | 'pageSize' | 'rate' | 'total'>;
+  cursor: Pick<Cursor, 'top' | 'gaps' | 'order' | 'pageSize' | 'rate' | 'total' | 'readAt'>;
   pagesRead: number;
   tasksRead: number;
   /** True when nothing within the window is left unread (stretches only watched syncs are wanted from do not count). */
@@ -97,7 +103,10 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
   const trusted: SyncTask[] = [];
   /** The oldest CreateTime the top pass read. */
   let lowest = Number.POSITIVE_INFINITY;
-  const bound = prev?.top !== undefined ? prev.top - OVERLAP_MS : input.now - input.lookbackMs;
+  // Below the newest time read, down to where a task could still show up late: OVERLAP_MS under it, or less once the
+  // last full read of the overlap is older than a late task could be.
+  const settledBy = prev?.readAt !== undefined ? prev.readAt - OVERLAP_MS - CLOCK_SKEW_MS : Number.NEGATIVE_INFINITY;
+  const bound = prev?.top !== undefined ? Math.max(prev.top - OVERLAP_MS, Math.min(prev.top, settledBy)) : input.now - input.lookbackMs;
   const stopAt = Math.min(bound, input.sweepTo ?? bound);
 
   /** How many items each page held as the service sent it (parsing may have dropped a malformed one). */
@@ -147,6 +156,10 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
   }
   const direction: Order = order() === 'flat' ? (prev?.order ?? 'desc') : (order() as Order);
   let topDone: StopReason | undefined;
+  // Not when the top pass is to read further down to re-check watched syncs: they must be reached.
+  const behind = (prev?.gaps.length ?? 0) > 0 && stopAt === bound;
+  /** Pages of the top pass holding nothing newer than the last run read. */
+  let overlapPages = 0;
   /** Tasks above the next page the top pass would read: where a gap it leaves starts. */
   let nextDepth = 0;
   let last: SyncTask[] | undefined;
@@ -165,6 +178,7 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
     if (items.length > 0) lowest = Math.min(lowest, minTime(items));
     if (direction !== 'unknown' && order() !== 'unknown' && items.length > 0 && minTime(items) < stopAt) return 'reached-window';
     if (direction !== 'asc' && !full(items)) return 'end-of-list';
+    if (behind && direction !== 'unknown' && prev?.top !== undefined && items.length > 0 && maxTime(items) <= prev.top && ++overlapPages >= OVERLAP_PAGES_BEHIND) return 'overlap-capped';
     return undefined;
   };
 
@@ -216,7 +230,8 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
       items = await fetch(++k);
     }
   }
-  const topComplete = topDone === 'end-of-list' || (topDone === 'reached-window' && lowest < bound);
+  const topComplete = topDone === 'end-of-list' || topDone === 'overlap-capped' || (topDone === 'reached-window' && lowest < bound);
+  const topPages = pages;
   for (const t of trusted) top = Math.max(top ?? t.createTime, t.createTime);
 
   // --- Gaps left unread ------------------------------------------------------------------------------------------
@@ -237,7 +252,7 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
     const left = yield* readGap(gap);
     if (left) gaps.push(left);
   }
-  return result(stop ?? 'reached-window', mergeGaps(gaps), topComplete);
+  return result(stop ?? 'reached-window', mergeGaps(gaps), topComplete, topPages);
 
   /** Reads one gap from where it was left; returns what is still unread of it. */
   async function* readGap(gap: Gap): AsyncGenerator<ScanBatch, Gap | undefined> {
@@ -275,7 +290,8 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
     }
   }
 
-  function result(stoppedBecause: StopReason, gaps: Gap[], topComplete: boolean): ScanResult {
+  function result(stoppedBecause: StopReason, gaps: Gap[], topComplete: boolean, topPages = 0): ScanResult {
+    const readAt = topComplete && topPages > 1 ? input.now : prev?.readAt;
     const span = trusted.length > 1 ? maxTime(trusted) - minTime(trusted) : 0;
     const measured = span > 0 ? ((trusted.length - 1) * 3_600_000) / span : undefined;
     const rate = measured === undefined ? prev?.rate : prev?.rate === undefined ? measured : (prev.rate + measured) / 2;
@@ -287,6 +303,7 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
         ...(size !== input.pageSize ? { pageSize: size } : {}),
         ...(rate !== undefined ? { rate: Math.round(rate * 10) / 10 } : {}),
         ...(total !== undefined ? { total } : prev?.total !== undefined ? { total: prev.total } : {}),
+        ...(readAt !== undefined ? { readAt } : {}),
       },
       pagesRead: pages,
       tasksRead,

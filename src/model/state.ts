@@ -52,6 +52,12 @@ export interface Cursor {
    * without a lookup; a task that shows up there late is looked up. Bounded.
    */
   recent?: string[];
+  /**
+   * When a scan last read the overlap below `top` whole (more than its first page): a task that had not shown up by
+   * then was created less than OVERLAP_MS + CLOCK_SKEW_MS before it, so once the list has been quiet that long the
+   * overlap need not be read again. Not moved by a one-page run, which then writes nothing.
+   */
+  readAt?: number;
   /** The last run ran out of time before reading any of this instance's tasks: the next run reads it first. */
   starved?: boolean;
 }

@@ -145,6 +145,51 @@ describe('scanning an instance', () => {
     expect(cursor.gaps.filter((g) => !g.watchOnly)).toEqual([]);
   });
 
+  it('works a dense backlog down, where the 5-minute overlap alone holds more pages than a run may read', async () => {
+    // One task a second: the overlap below the newest time is 30 pages of 10; a run reads 6.
+    const dense = Array.from({ length: 1_500 }, (_, i) => mk(`rst-d${i}`, NOW - MIN - i * 1_000));
+    const a = api(dense);
+    let cursor: Cursor | undefined;
+    const all = new Set<string>();
+    let runs = 0;
+    for (; runs < 100; runs++) {
+      const before = all.size;
+      const { result, ids } = await run(a, { cursor, maxPages: 6, lookbackMs: H }, 10);
+      ids.forEach((id) => all.add(id));
+      cursor = cursorAfter(result);
+      if (result.complete) break;
+      // Every run that leaves something unread has read something it had not read before.
+      expect(all.size, `run ${runs + 1}`).toBeGreaterThan(before);
+    }
+    expect(all.size).toBe(1_500);
+    expect(cursor!.gaps.filter((g) => !g.watchOnly)).toEqual([]);
+    // 150 pages to read; each run after the first re-reads at most 2 pages of the overlap and 1 to place its gap.
+    expect(runs + 1).toBeLessThanOrEqual(Math.ceil(150 / 3) + 1);
+  });
+
+  it('stops reading a busy overlap again once the list has been quiet longer than a task can show up late', async () => {
+    // One task a second for 10 minutes: the overlap below the newest time is 30 pages of 10.
+    const a = api(Array.from({ length: 600 }, (_, i) => mk(`rst-b${i}`, NOW - MIN - i * 1_000)));
+    const at = async (now: number, cursor?: Cursor) => {
+      a.asked.length = 0;
+      const r = await run(a, { cursor, now, lookbackMs: H });
+      return { ...r, pages: a.asked.length, cursor: cursorAfter(r.result) };
+    };
+    const first = await at(NOW);
+    const second = await at(NOW + 5 * MIN, first.cursor);
+    expect(second.pages).toBeGreaterThanOrEqual(30);
+    // Created 3 minutes before the first read and shown only now: still inside what a late task may be.
+    a.add([mk('rst-late', NOW - 3 * MIN)]);
+    const third = await at(NOW + 10 * MIN, second.cursor);
+    expect(third.ids).toContain('rst-late');
+    const fourth = await at(NOW + 15 * MIN, third.cursor);
+    const fifth = await at(NOW + 20 * MIN, fourth.cursor);
+    expect([fourth.pages, fifth.pages]).toEqual([1, 1]);
+    // A one-page run does not move when the overlap was last read whole (its cursor stays as it was: nothing to write).
+    expect([fourth.cursor.readAt, fifth.cursor.readAt]).toEqual([NOW + 10 * MIN, NOW + 10 * MIN]);
+    expect(fifth.result.complete).toBe(true);
+  });
+
   it('keeps reading the newest tasks first while a backlog is still open, and resumes the backlog where it was', async () => {
     const a = api(history(200));
     const first = await run(a, { maxPages: 5 });
