@@ -75,6 +75,15 @@ export const MAX_WATCHED = 5_000;
 export const MAX_HELD = 2_000;
 /** Settled task ids remembered from the overlap; in a burst beyond this, late arrivals are told apart by lookups. */
 export const MAX_RECENT = 1_000;
+/** Characters of a settled task's hash in the cursor's `seen`. */
+const SEEN_CHARS = 8;
+
+/** A task id as the cursor's `seen` keeps it: 48 bits of its SHA-256, base64url. */
+export const seenHash = (taskId: string): string => createHash('sha256').update(taskId).digest('base64url').slice(0, SEEN_CHARS);
+const seenOf = (c: Cursor | undefined): string[] => [
+  ...(c?.recent ?? []).map(seenHash),
+  ...Array.from({ length: Math.floor((c?.seen?.length ?? 0) / SEEN_CHARS) }, (_, i) => c!.seen!.slice(i * SEEN_CHARS, (i + 1) * SEEN_CHARS)),
+];
 
 /**
  * What "the same image" means for recovery: the same sync rule to the same target repository and tag. Hashed to 16
@@ -121,12 +130,12 @@ export class InstanceDetector {
   ) {
     this.watched = new Map(watched.map((w) => [w.task.taskId, w]));
     this.held = new Map(Object.entries(prev?.held ?? {}));
-    this.known = new Set(prev?.recent ?? []);
+    this.known = new Set(seenOf(prev));
   }
 
   /** A settled task the last run judged in the overlap it reads again: nothing more to learn from it. */
   private seenBefore(t: SyncTask): boolean {
-    return this.known.has(t.taskId) && !this.watched.has(t.taskId) && (t.status === 'ERROR' || t.status === 'SUCCESS' || t.status === 'CANCELED');
+    return this.known.has(seenHash(t.taskId)) && !this.watched.has(t.taskId) && (t.status === 'ERROR' || t.status === 'SUCCESS' || t.status === 'CANCELED');
   }
 
   private remember(t: SyncTask): void {
@@ -344,9 +353,10 @@ export class InstanceDetector {
    * What the cursor keeps of detection: held failures, how many syncs are watched, and the settled tasks within the
    * overlap below `top` (the next scan reads them again).
    */
-  cursorPart(top: number | undefined): Pick<Cursor, 'held' | 'watching' | 'recent'> {
-    const recent = top === undefined ? [] : [...this.settled].filter(([, at]) => at >= top - OVERLAP_MS).map(([id]) => id).sort();
-    return { ...(this.held.size > 0 ? { held: Object.fromEntries(this.held) } : {}), watching: this.watched.size, ...(recent.length > 0 ? { recent } : {}) };
+  cursorPart(top: number | undefined): Pick<Cursor, 'held' | 'watching' | 'seen'> {
+    // Sorted, so a run that judged the same tasks writes the same string (and a quiet run nothing).
+    const seen = top === undefined ? '' : [...this.settled].filter(([, at]) => at >= top - OVERLAP_MS).map(([id]) => seenHash(id)).sort().join('');
+    return { ...(this.held.size > 0 ? { held: Object.fromEntries(this.held) } : {}), watching: this.watched.size, ...(seen.length > 0 ? { seen } : {}) };
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FAILING_MAX_AGE_MS, imageKey, InstanceDetector, MAX_WATCHED, type Batch, type DetectOptions, type Known } from '../../src/detect/detect.js';
+import { FAILING_MAX_AGE_MS, imageKey, InstanceDetector, MAX_RECENT, MAX_WATCHED, seenHash, type Batch, type DetectOptions, type Known } from '../../src/detect/detect.js';
 import { OVERLAP_MS } from '../../src/detect/scan.js';
 import { ROW_REFRESH_MS, type Cursor, type FailingImage, type WatchedSync } from '../../src/model/state.js';
 import type { SyncTask } from '../../src/model/task.js';
@@ -147,8 +147,20 @@ describe('the detector', () => {
     const c = d.take(batch(tasks), none);
     expect(ids(c.failures)).toEqual(['rst-late']);
     expect(c.reasons).toMatchObject({ 'already-announced': 1, succeeded: 1, 'new-failure': 1 });
-    expect(d.cursorPart(NOW - MIN).recent).toEqual(['rst-a', 'rst-b', 'rst-late']);
-    expect(d.cursorPart(NOW + 2 * MIN + OVERLAP_MS).recent).toBeUndefined();
+    expect(d.cursorPart(NOW - MIN).seen).toBe(['rst-a', 'rst-b', 'rst-late'].map(seenHash).sort().join(''));
+    expect(d.cursorPart(NOW + 2 * MIN + OVERLAP_MS).seen).toBeUndefined();
+    // What this run keeps is known to the next one the same way, and a task it did not judge is not.
+    const next = detector({ top: NOW - MIN, gaps: [], seen: d.cursorPart(NOW - MIN).seen! });
+    expect(next.needs(batch([...tasks, t('rst-other', 'ERROR', 4 * MIN)])).taskIds).toEqual(['rst-other']);
+  });
+
+  it('keeps the overlap\'s settled tasks in at most 8 KB of the cursor row at the limit', () => {
+    const d = detector({ top: NOW, gaps: [] });
+    const many = Array.from({ length: MAX_RECENT + 50 }, (_, i) => t(`rst-${String(i).padStart(16, '0')}`, 'SUCCESS', 1_000 + i));
+    d.take(batch(many), none);
+    const seen = d.cursorPart(NOW).seen!;
+    expect(seen.length).toBe(MAX_RECENT * 8);
+    expect(new Set(seen.match(/.{8}/g)).size).toBe(MAX_RECENT);
   });
 
   it('stops watching beyond the limit and counts what it could not watch', () => {
