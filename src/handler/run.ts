@@ -176,7 +176,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
       log.info('channel paused; its alerts wait', { target: d.target.id, until: new Date(d.paused.until).toISOString() });
       continue;
     }
-    const r = await deliverTo(d.target, store.owed(d.target.id), { now: deps.clock.now(), budget: deps.budget, log, previousPause: lease.control.pauses[d.target.id] });
+    const r = await deliverTo(d.target, store.owed(d.target.id), { now: deps.clock.now(), budget: deps.budget, log, previousPause: lease.control.pauses[d.target.id], owedSince: lease.control.owed[d.target.id]?.since });
     if (r.done.length > 0) await store.apply(r.done.map(write.remove), `clear what ${d.target.id} took`);
     if (r.expired > 0) log.error('giving up alerts no channel accepted for 7 days', { target: d.target.id, count: r.expired });
     results.set(d.target.id, r);

@@ -18,6 +18,14 @@ export interface Target {
 
 /** A channel that refused for good is tried again after this long, or as soon as its webhook or secret changes. */
 export const PAUSE_AFTER_REFUSAL_MS = 30 * 60_000;
+/**
+ * A target still failing this long after it began to be owed is tried less often than every run: each try reads all
+ * it is owed (100,000 alerts after a burst: 100,000 rows, about 20 s), so a webhook dead for a week would cost that
+ * every 5 minutes. The wait is a quarter of how long it has been owed, at most BACKOFF_MAX_MS; a change of its webhook
+ * or secret ends the wait at once.
+ */
+export const BACKOFF_AFTER_MS = 20 * 60_000;
+export const BACKOFF_MAX_MS = 60 * 60_000;
 /** An alert no channel accepted for this long is given up, with an error log and a count in the summary. */
 export const OUTBOX_MAX_AGE_MS = 7 * 24 * 3_600_000;
 
@@ -88,7 +96,7 @@ export type OwedPages = AsyncIterable<{ key: string; owed: Owed }[]>;
 export async function deliverTo(
   target: Target,
   pages: OwedPages,
-  deps: { now: number; budget: Budget; log: Logger; previousPause?: ChannelPause; retries?: number },
+  deps: { now: number; budget: Budget; log: Logger; previousPause?: ChannelPause; retries?: number; owedSince?: number },
 ): Promise<TargetResult> {
   const content = new ContentBuilder();
   const keys: string[] = [];
@@ -126,7 +134,7 @@ export async function deliverTo(
     return { delivered: keys.length, pending: 0, expired: expired.length, done: [...keys, ...expired] };
   } catch (err) {
     const error = describeError(err);
-    const until = pauseFor(err, deps.now);
+    const until = pauseFor(err, deps.now, deps.owedSince);
     const pause = until === undefined ? undefined : { until, error, fingerprint: notifier.fingerprint };
     // The same refusal again after a pause is not news: an error line the first time, a warning after.
     const repeated = deps.previousPause?.error === error;
@@ -140,11 +148,14 @@ export async function deliverTo(
 /**
  * Until when a channel should rest after `err`: a refusal that cannot pass on a retry (a wrong token, a deleted
  * channel, a malformed payload) for PAUSE_AFTER_REFUSAL_MS; a server-requested wait the run could not sit out
- * (DingTalk's 10-minute block, a long Retry-After) for that wait. Other failures are retried next run.
+ * (DingTalk's 10-minute block, a long Retry-After) for that wait. Other failures are retried next run, until the
+ * target has been owed for BACKOFF_AFTER_MS: then after a quarter of that time, at most BACKOFF_MAX_MS.
  */
-function pauseFor(err: unknown, now: number): number | undefined {
+export function pauseFor(err: unknown, now: number, owedSince?: number): number | undefined {
   if (!(err instanceof IntegrationError)) return undefined;
   if (err.kind === 'config' || err.kind === 'permanent') return now + PAUSE_AFTER_REFUSAL_MS;
-  if (err.retryAfterMs !== undefined && err.retryAfterMs > 0) return now + err.retryAfterMs;
-  return undefined;
+  const asked = err.retryAfterMs !== undefined && err.retryAfterMs > 0 ? now + err.retryAfterMs : undefined;
+  const down = owedSince !== undefined ? now - owedSince : 0;
+  const backoff = down >= BACKOFF_AFTER_MS ? now + Math.min(BACKOFF_MAX_MS, Math.round(down / 4)) : undefined;
+  return asked === undefined ? backoff : backoff === undefined ? asked : Math.max(asked, backoff);
 }

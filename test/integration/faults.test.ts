@@ -144,6 +144,26 @@ describe('fault injection: webhooks', () => {
     await settleAndCheck(world, ['rst-w1']);
   });
 
+  it('a webhook down for hours is tried less often than every run (each try reads all it is owed), and gets everything once when back', async () => {
+    world = await cr(oneFailure());
+    world.hooks.fault('slack', { kind: 'status', status: 503, body: 'down', times: 1_000 });
+    expect((await world.run()).notified).toEqual({ dingtalk: 1, slack: 0 });
+    // Down for its first 20 minutes owed: tried again every run.
+    expect((await world.state()).control.pauses.slack).toBeUndefined();
+    // Owed for 2 hours now: the next failing try waits a quarter of that before the one after.
+    await world.editControl((c) => ({ ...c, owed: { ...c.owed, slack: { ...c.owed.slack!, since: Date.now() - 120 * min } } }));
+    await world.run();
+    const until = (await world.state()).control.pauses.slack!.until - Date.now();
+    expect(until).toBeGreaterThan(29 * min);
+    expect(until).toBeLessThanOrEqual(30 * min);
+    const tries = world.hooks.attempts.filter((a) => a.channel === 'slack').length;
+    await world.run();
+    expect(world.hooks.attempts.filter((a) => a.channel === 'slack')).toHaveLength(tries);
+    world.hooks.heal('slack');
+    await expire(world, 'slack');
+    await settleAndCheck(world, ['rst-w1']);
+  });
+
   it('a 4xx that will never succeed is reported once, not retried every run, and delivered as soon as the webhook is fixed', async () => {
     world = await cr(oneFailure());
     world.env.SLACK_WEBHOOK = world.hooks.slackUrl.replace(SLACK_PATH, '/services/T0/B0/deleted-channel');

@@ -3,7 +3,7 @@ import { Budget, type Clock } from '../../src/lib/budget.js';
 import { IntegrationError, MessageTooLargeError } from '../../src/lib/errors.js';
 import { silentLogger } from '../../src/lib/log.js';
 import type { ChannelPause, Owed } from '../../src/model/state.js';
-import { deliverTo, idempotencyKey, OUTBOX_MAX_AGE_MS, PAUSE_AFTER_REFUSAL_MS, planDelivery, type Target } from '../../src/notify/deliver.js';
+import { BACKOFF_MAX_MS, deliverTo, idempotencyKey, OUTBOX_MAX_AGE_MS, PAUSE_AFTER_REFUSAL_MS, pauseFor, planDelivery, type Target } from '../../src/notify/deliver.js';
 import type { Notifier } from '../../src/notify/types.js';
 import { MAX_SHRINK } from '../../src/render/index.js';
 import { defaultRoute, failureAlert, owed, route, syncTask } from '../support/build.js';
@@ -83,6 +83,27 @@ describe('delivery (deliverTo)', () => {
     const r = await run(target('slack', down.notifier), [owed(a1, 'slack')]);
     expect(r).toMatchObject({ delivered: 0, pending: 1, done: [], errorKind: 'retryable' });
     expect(r.pause).toBeUndefined();
+  });
+
+  it('tries a target that keeps failing less often: every run for its first 20 minutes owed, then after a quarter of that, at most hourly', () => {
+    const e503 = new IntegrationError('Slack answered HTTP 503', { service: 'slack', kind: 'retryable', status: 503 });
+    const M = 60_000;
+    expect(pauseFor(e503, NOW, NOW - 19 * M)).toBeUndefined();
+    expect(pauseFor(e503, NOW, undefined)).toBeUndefined();
+    expect(pauseFor(e503, NOW, NOW - 20 * M)).toBe(NOW + 5 * M);
+    expect(pauseFor(e503, NOW, NOW - 120 * M)).toBe(NOW + 30 * M);
+    expect(pauseFor(e503, NOW, NOW - 7 * 24 * 60 * M)).toBe(NOW + BACKOFF_MAX_MS);
+    expect(BACKOFF_MAX_MS).toBe(60 * M);
+    // A wait the service asked for that is longer wins; a shorter one does not cut the backoff.
+    const asked = (ms: number) => new IntegrationError('too fast', { service: 'dingtalk', kind: 'retryable', retryAfterMs: ms });
+    expect(pauseFor(asked(90 * M), NOW, NOW - 120 * M)).toBe(NOW + 90 * M);
+    expect(pauseFor(asked(M), NOW, NOW - 120 * M)).toBe(NOW + 30 * M);
+  });
+
+  it('backs off a failing target through delivery: the pause carries the error and the webhook it was for', async () => {
+    const down = fake('slack', 'fp', new IntegrationError('Slack answered HTTP 503', { service: 'slack', kind: 'retryable', status: 503 }));
+    const r = await deliverTo(target('slack', down.notifier), pages([owed(a1, 'slack')]), { now: NOW, budget, log: silentLogger, retries: 0, owedSince: NOW - 4 * 3_600_000 });
+    expect(r).toMatchObject({ delivered: 0, pending: 1, pause: { until: NOW + BACKOFF_MAX_MS, fingerprint: 'fp' } });
   });
 
   it('pauses a target that refused for good for 30 minutes, and one that asked to wait for as long as it asked', async () => {
