@@ -144,6 +144,16 @@ describe('delivery (deliverTo)', () => {
     expect(onlyOld).toMatchObject({ delivered: 0, expired: 1, done: ['k0'] });
   });
 
+  it('still delivers an alert owed for 6 days, and gives up one owed for 8 (days, not hours)', async () => {
+    const DAY = 24 * 3_600_000;
+    const s = fake('slack');
+    const r = await run(target('slack', s.notifier), [owed(a1, 'slack', NOW - 8 * DAY), owed(a2, 'slack', NOW - 6 * DAY)]);
+    expect(r).toMatchObject({ delivered: 1, expired: 1, pending: 0 });
+    const text = JSON.stringify(s.sent[0]!.payload);
+    expect(text).toContain('rst-2');
+    expect(text).not.toContain('rst-1');
+  });
+
   it('derives the same key for the same alerts in any order, and another for another target or set', () => {
     expect(idempotencyKey('slack', ['b', 'a'])).toBe(idempotencyKey('slack', ['a', 'b']));
     expect(idempotencyKey('dingtalk', ['a', 'b'])).not.toBe(idempotencyKey('slack', ['a', 'b']));

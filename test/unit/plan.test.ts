@@ -66,6 +66,23 @@ describe('planning a run (RunPlanner)', () => {
     expect(p.digestsDue(false)).toEqual([]);
   });
 
+  it('sends a scheduled digest once per slot: the next run in the same slot, reading what this run wrote, sends none', () => {
+    const daily = route('team', ['slack'], { match: { namespace: ['team'] }, digest: { at: '09:00', timezone: 'UTC' } });
+    const slot = Date.parse('2027-01-15T09:00:00Z');
+    const runAt = (now: number, prev: Map<string, RouteDigest>) => new RunPlanner(settings({ routes: [daily, defaultRoute()] }), prev, now);
+    let rows = new Map<string, RouteDigest>();
+    const sent: string[] = [];
+    for (let now = slot - 10 * 60_000; now <= slot + 24 * 3_600_000 + 10 * 60_000; now += 5 * 60_000) {
+      const p = runAt(now, rows);
+      for (const r of p.digestsDue(false)) {
+        p.digest(r, []);
+        sent.push(`${r} ${new Date(now).toISOString()}`);
+      }
+      rows = new Map([...rows, ...p.changed()]);
+    }
+    expect(sent).toEqual(['team 2027-01-15T09:00:00.000Z', 'team 2027-01-16T09:00:00.000Z']);
+  });
+
   it('writes a digest row only for routes whose statistics changed', () => {
     const p = planner();
     expect(p.changed().size).toBe(0);
