@@ -83,6 +83,31 @@ describe('planning a run (RunPlanner)', () => {
     expect(sent).toEqual(['team 2027-01-15T09:00:00.000Z', 'team 2027-01-16T09:00:00.000Z']);
   });
 
+  it('lists in a digest the silences not yet expired, configured and stored, in or out of their daily hours', () => {
+    const configured = { comment: 'window', daily: '01:00-02:00' };
+    const ended = { comment: 'ended', expires: new Date(NOW).toISOString() };
+    const p = planner(settings({ silences: [configured, ended] }));
+    p.addSilences([{ comment: 'stored', expires: new Date(NOW + 60_000).toISOString() }]);
+    expect(p.silencesInForce().map((s) => s.comment)).toEqual(['window', 'stored']);
+  });
+
+  it('owes an alert that a route can send to no one only when no route takes it', () => {
+    const planned = planner(settings({ routes: [route('team', ['slack'], { match: { namespace: ['team'] } }), defaultRoute([])] })).plan([fail('rst-t', { from: { ...syncTask({ taskId: 'x' }).from, namespace: 'team' } }), fail('rst-x')]);
+    expect(planned.owed.map((o) => [o.alert.task.taskId, o.target])).toEqual([['rst-t', 'team/slack']]);
+    expect(planned.unroutable.map((a) => a.task.taskId)).toEqual(['rst-x']);
+  });
+
+  it('counts nothing for an alert without an owner, or owned by a route that cannot send', () => {
+    const p = planner(settings({ routes: [route('quiet', []), defaultRoute()] }));
+    p.count([fail('rst-1'), fail('rst-2')], [], new Map([[fail('rst-2').id, 'quiet']]));
+    expect(p.changed().size).toBe(0);
+  });
+
+  it('hands a failing image owned by a route since removed (or by none) to the default route', () => {
+    const p = planner(settings({ routes: [route('team', ['slack']), defaultRoute()] }));
+    expect([p.ownerOf('team'), p.ownerOf('removed'), p.ownerOf(undefined)]).toEqual(['team', 'default', 'default']);
+  });
+
   it('writes a digest row only for routes whose statistics changed', () => {
     const p = planner();
     expect(p.changed().size).toBe(0);
