@@ -4,6 +4,7 @@ import { IntegrationError, MessageTooLargeError } from '../../src/lib/errors.js'
 import { silentLogger } from '../../src/lib/log.js';
 import type { ChannelPause, Owed } from '../../src/model/state.js';
 import { deliverTo, idempotencyKey, OUTBOX_MAX_AGE_MS, PAUSE_AFTER_REFUSAL_MS, planDelivery, type Target } from '../../src/notify/deliver.js';
+import { slackOutcome } from '../../src/notify/slack.js';
 import type { Notifier } from '../../src/notify/types.js';
 import { MAX_SHRINK } from '../../src/render/index.js';
 import { defaultRoute, failureAlert, owed, route, syncTask } from '../support/build.js';
@@ -152,6 +153,36 @@ describe('delivery (deliverTo)', () => {
     const text = JSON.stringify(s.sent[0]!.payload);
     expect(text).toContain('rst-2');
     expect(text).not.toContain('rst-1');
+  });
+
+  it('sits out a Slack Retry-After within the run, as long as Slack asked, then delivers', async () => {
+    for (const [retryAfter, waitMs] of [['2', 2_000], [new Date(NOW + 3_000).toUTCString(), 3_000]] as const) {
+      const waits: number[] = [];
+      const sent: unknown[] = [];
+      let answers = 0;
+      const throttled: Notifier = {
+        channel: 'slack',
+        fingerprint: 'fp',
+        async send(payload) {
+          const refusal = answers++ === 0 ? slackOutcome(429, 'rate_limited', { 'retry-after': retryAfter }, NOW) : undefined;
+          if (refusal) throw refusal;
+          sent.push(payload);
+        },
+      };
+      const r = await deliverTo(target('slack', throttled), pages([owed(a1, 'slack')]), { now: NOW, budget, log: silentLogger, retries: 1, sleep: async (ms) => waits.push(ms) });
+      expect(waits).toEqual([waitMs]);
+      expect(sent).toHaveLength(1);
+      expect(r).toMatchObject({ delivered: 1, pending: 0 });
+      expect(r.pause).toBeUndefined();
+    }
+  });
+
+  it('pauses a channel whose Retry-After does not fit in the run for that long, without waiting', async () => {
+    const waits: number[] = [];
+    const throttled: Notifier = { channel: 'slack', fingerprint: 'fp', send: async () => Promise.reject(slackOutcome(429, 'rate_limited', { 'retry-after': '900' }, NOW)) };
+    const r = await deliverTo(target('slack', throttled), pages([owed(a1, 'slack')]), { now: NOW, budget, log: silentLogger, sleep: async (ms) => waits.push(ms) });
+    expect(waits).toEqual([]);
+    expect(r).toMatchObject({ delivered: 0, pending: 1, pause: { until: NOW + 900_000, fingerprint: 'fp' } });
   });
 
   it('derives the same key for the same alerts in any order, and another for another target or set', () => {
