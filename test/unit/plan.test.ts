@@ -93,8 +93,8 @@ describe('planning a run (RunPlanner)', () => {
 
   it('owes an alert that a route can send to no one only when no route takes it', () => {
     const planned = planner(settings({ routes: [route('team', ['slack'], { match: { namespace: ['team'] } }), defaultRoute([])] })).plan([fail('rst-t', { from: { ...syncTask({ taskId: 'x' }).from, namespace: 'team' } }), fail('rst-x')]);
-    expect(planned.owed.map((o) => [o.alert.task.taskId, o.target])).toEqual([['rst-t', 'team/slack']]);
-    expect(planned.unroutable.map((a) => a.task.taskId)).toEqual(['rst-x']);
+    expect(planned.owed.map((o) => [o.alert.id.split('/').at(-1), o.target])).toEqual([['rst-t', 'team/slack']]);
+    expect(planned.unroutable.map((a) => a.id.split('/').at(-1))).toEqual(['rst-x']);
   });
 
   it('counts nothing for an alert without an owner, or owned by a route that cannot send', () => {
