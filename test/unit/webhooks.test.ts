@@ -53,6 +53,7 @@ describe('webhook hosts', () => {
     expect(slack('http://hooks.slack.com/services/T/B/x').problems).toEqual(['SLACK_WEBHOOK must use https (plain http is accepted only for 127.0.0.1 or localhost)']);
     expect(slack('http://relay.example/services/T/B/x', { anyHost: true }).url).toBeUndefined();
     expect(slack('ftp://hooks.slack.com/services/T/B/x').problems).toHaveLength(1);
+    expect(slack('ftp://127.0.0.1/services/T/B/x').problems).toEqual(['SLACK_WEBHOOK must use https (plain http is accepted only for 127.0.0.1 or localhost)']);
   });
 
   it('treats an empty setting as not set, trims the rest, and calls a non-URL invalid without echoing it', () => {
