@@ -81,8 +81,9 @@ describe('digest statistics', () => {
   it('keep the 50 repositories that failed most once there are more, and all 50 when there are exactly 50', () => {
     const fifty = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`ns/r${i}`, 1]));
     expect(Object.keys(tally(stats({ byRepo: fifty }), [], NOW).byRepo)).toHaveLength(50);
-    const busy = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`ns/r${i}`, i + 2]));
-    const s = tally(stats({ byRepo: busy }), [failureAlert(syncTask({ taskId: 'rst-new', from: { instanceId: 'c', regionId: 'r', namespace: 'ns', repo: 'rare', tag: 't' } }))], NOW);
+    // The rarest comes first: keeping the first 50 would keep it.
+    const busy = { 'ns/rare': 1, ...Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`ns/r${i}`, i + 2])) };
+    const s = tally(stats({ byRepo: busy }), [failureAlert(syncTask({ taskId: 'rst-new', from: { instanceId: 'c', regionId: 'r', namespace: 'ns', repo: 'r49', tag: 't' } }))], NOW);
     expect(Object.keys(s.byRepo)).toHaveLength(50);
     expect(s.byRepo).not.toHaveProperty('ns/rare');
     expect(s.byRepo['ns/r49']).toBe(51);

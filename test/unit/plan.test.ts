@@ -124,6 +124,18 @@ describe('planning a run (RunPlanner)', () => {
     expect(alerts[0]).not.toHaveProperty('rule.targetRegionId');
   });
 
+  it('raises a recovery with the failure it ends, and a notice when a stuck sync finished, each under its own id', () => {
+    const ok = syncTask({ taskId: 'rst-ok', status: 'SUCCESS', ruleId: 'crsr-1' });
+    const done = syncTask({ taskId: 'rst-long', status: 'SUCCESS', ruleId: 'crsr-gone' });
+    const rules = new Map([['crsr-1', { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE' }]]);
+    const alerts = alertsOf('cn-hangzhou:cri-src', { failures: [], recoveries: [{ success: ok, failure: { taskId: 'rst-bad', issue: 'TAG_CONFLICT', since: NOW - 60_000 }, sameRun: true }], stuck: [], unstuck: [done] }, rules, NOW);
+    expect(alerts).toEqual([
+      { kind: 'recovered', id: 'cn-hangzhou:cri-src/rst-ok/recovered', instance: 'cn-hangzhou:cri-src', task: ok, rule: { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE' }, failedTaskId: 'rst-bad', issue: 'TAG_CONFLICT', since: NOW - 60_000, unannounced: true },
+      { kind: 'unstuck', id: 'cn-hangzhou:cri-src/rst-long/unstuck', instance: 'cn-hangzhou:cri-src', task: done, rule: undefined, at: NOW },
+    ]);
+    expect(alertsOf('i', { failures: [ok], recoveries: [], stuck: [], unstuck: [] }, undefined, NOW)[0]).toMatchObject({ rule: undefined });
+  });
+
   it('names the rule of a failing image when the rules were read, and keeps the id when they were not or it is unknown', () => {
     const rules = new Map([['crsr-1', { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE' }]]);
     const row = (rule?: string) => ({ since: NOW, lastFailure: NOW, taskId: 'rst-1', issue: 'TAG_CONFLICT', ...(rule ? { rule } : {}) });
