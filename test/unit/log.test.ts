@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inspect } from 'node:util';
 import { createLogger, type Level } from '../../src/lib/log.js';
 import { scrub, Secret, type Revealable } from '../../src/lib/secret.js';
@@ -50,6 +50,23 @@ describe('log lines', () => {
     quiet.log.warn('w');
     quiet.log.error('e');
     expect(quiet.lines.map(([level]) => level)).toEqual(['error']);
+  });
+});
+
+describe('log lines by default', () => {
+  afterEach(() => vi.restoreAllMocks());
+  it('go to standard error for warnings and errors, to standard output otherwise', () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void err.push(line));
+    const log = createLogger({ minLevel: 'debug' });
+    log.debug('d');
+    log.info('i');
+    log.warn('w');
+    log.error('e');
+    expect(out.map((l) => JSON.parse(l).msg)).toEqual(['d', 'i']);
+    expect(err.map((l) => JSON.parse(l).msg)).toEqual(['w', 'e']);
   });
 });
 
