@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert, RecoveryAlert, StuckAlert } from '../../src/model/alert.js';
-import type { DigestStats, RouteDigest } from '../../src/model/state.js';
+import type { DigestStats } from '../../src/model/state.js';
 import type { Silence, StoredSilence } from '../../src/model/silence.js';
 import { addMuted, buildDigest, digestDue, SILENCES_LISTED, tally, type StillFailing } from '../../src/plan/digest.js';
 import { isActive } from '../../src/plan/silence.js';
