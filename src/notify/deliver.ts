@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Budget } from '../lib/budget.js';
 import { describeError, IntegrationError, MessageTooLargeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-import { withRetry } from '../lib/retry.js';
+import { withRetry, type RetryOptions } from '../lib/retry.js';
 import type { Route } from '../model/route.js';
 import type { ChannelPause, Owed } from '../model/state.js';
 import { ContentBuilder } from '../render/content.js';
@@ -96,7 +96,7 @@ export type OwedPages = AsyncIterable<{ key: string; owed: Owed }[]>;
 export async function deliverTo(
   target: Target,
   pages: OwedPages,
-  deps: { now: number; budget: Budget; log: Logger; previousPause?: ChannelPause; retries?: number; owedSince?: number },
+  deps: { now: number; budget: Budget; log: Logger; previousPause?: ChannelPause; retries?: number; owedSince?: number; sleep?: RetryOptions['sleep'] },
 ): Promise<TargetResult> {
   const content = new ContentBuilder();
   const keys: string[] = [];
@@ -122,7 +122,7 @@ export async function deliverTo(
       try {
         // A fresh key per step: whether DingTalk remembers a refused msgUuid is not documented.
         await withRetry((timeoutMs) => notifier.send(payload, { timeoutMs, idempotencyKey: shrink === 0 ? key : `${key}-s${shrink}` }), {
-          budget: deps.budget, log: deps.log, label: `post to ${target.id}`, attemptTimeoutMs: 10_000, retries: deps.retries ?? 3,
+          budget: deps.budget, log: deps.log, label: `post to ${target.id}`, attemptTimeoutMs: 10_000, retries: deps.retries ?? 3, sleep: deps.sleep,
         });
         if (shrink > 0) deps.log.warn('message refused as too large; delivered a smaller rendering', { target: target.id, shrink });
         break;

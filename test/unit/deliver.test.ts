@@ -4,6 +4,7 @@ import { IntegrationError, MessageTooLargeError } from '../../src/lib/errors.js'
 import { silentLogger } from '../../src/lib/log.js';
 import type { ChannelPause, Owed } from '../../src/model/state.js';
 import { BACKOFF_MAX_MS, deliverTo, idempotencyKey, OUTBOX_MAX_AGE_MS, PAUSE_AFTER_REFUSAL_MS, pauseFor, planDelivery, type Target } from '../../src/notify/deliver.js';
+import { slackOutcome } from '../../src/notify/slack.js';
 import type { Notifier } from '../../src/notify/types.js';
 import { MAX_SHRINK } from '../../src/render/index.js';
 import { defaultRoute, failureAlert, owed, route, syncTask } from '../support/build.js';
@@ -163,6 +164,46 @@ describe('delivery (deliverTo)', () => {
     expect(OUTBOX_MAX_AGE_MS).toBe(7 * 24 * 3_600_000);
     const onlyOld = await run(target('slack', fake('slack').notifier), [owed(a1, 'slack', NOW - OUTBOX_MAX_AGE_MS - 1)]);
     expect(onlyOld).toMatchObject({ delivered: 0, expired: 1, done: ['k0'] });
+  });
+
+  it('still delivers an alert owed for 6 days, and gives up one owed for 8 (days, not hours)', async () => {
+    const DAY = 24 * 3_600_000;
+    const s = fake('slack');
+    const r = await run(target('slack', s.notifier), [owed(a1, 'slack', NOW - 8 * DAY), owed(a2, 'slack', NOW - 6 * DAY)]);
+    expect(r).toMatchObject({ delivered: 1, expired: 1, pending: 0 });
+    const text = JSON.stringify(s.sent[0]!.payload);
+    expect(text).toContain('rst-2');
+    expect(text).not.toContain('rst-1');
+  });
+
+  it('sits out a Slack Retry-After within the run, as long as Slack asked, then delivers', async () => {
+    for (const [retryAfter, waitMs] of [['2', 2_000], [new Date(NOW + 3_000).toUTCString(), 3_000]] as const) {
+      const waits: number[] = [];
+      const sent: unknown[] = [];
+      let answers = 0;
+      const throttled: Notifier = {
+        channel: 'slack',
+        fingerprint: 'fp',
+        async send(payload) {
+          const refusal = answers++ === 0 ? slackOutcome(429, 'rate_limited', { 'retry-after': retryAfter }, NOW) : undefined;
+          if (refusal) throw refusal;
+          sent.push(payload);
+        },
+      };
+      const r = await deliverTo(target('slack', throttled), pages([owed(a1, 'slack')]), { now: NOW, budget, log: silentLogger, retries: 1, sleep: async (ms) => waits.push(ms) });
+      expect(waits).toEqual([waitMs]);
+      expect(sent).toHaveLength(1);
+      expect(r).toMatchObject({ delivered: 1, pending: 0 });
+      expect(r.pause).toBeUndefined();
+    }
+  });
+
+  it('pauses a channel whose Retry-After does not fit in the run for that long, without waiting', async () => {
+    const waits: number[] = [];
+    const throttled: Notifier = { channel: 'slack', fingerprint: 'fp', send: async () => Promise.reject(slackOutcome(429, 'rate_limited', { 'retry-after': '900' }, NOW)) };
+    const r = await deliverTo(target('slack', throttled), pages([owed(a1, 'slack')]), { now: NOW, budget, log: silentLogger, sleep: async (ms) => waits.push(ms) });
+    expect(waits).toEqual([]);
+    expect(r).toMatchObject({ delivered: 0, pending: 1, pause: { until: NOW + 900_000, fingerprint: 'fp' } });
   });
 
   it('derives the same key for the same alerts in any order, and another for another target or set', () => {

@@ -35,6 +35,7 @@ describe('Slack answers', () => {
   it.each([
     [200, 'ok', {}, undefined, undefined],
     [429, 'rate_limited', { 'retry-after': '3' }, 'retryable', 3000],
+    [429, 'rate_limited', {}, 'retryable', 1000],
     [500, 'rollup_error', {}, 'retryable', undefined],
     [400, 'invalid_payload', {}, 'permanent', undefined],
     [404, 'channel_not_found', {}, 'config', undefined],
@@ -60,7 +61,10 @@ describe('Slack refusals for size', () => {
 
 describe('parseRetryAfter', () => {
   it.each([
-    ['5', 0, 5000], ['0.5', 0, 500], ['Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'), 10_000], ['soon', 0, undefined], [undefined, 0, undefined],
+    ['5', 0, 5000], ['0.5', 0, 500], [' 7 ', 0, 7000], ['0', 0, 0], ['1.0005', 0, 1001],
+    ['Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'), 10_000],
+    ['Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:29:00 GMT'), 0],
+    ['soon', 0, undefined], ['5 seconds', 0, undefined], ['x5', 0, undefined], ['', 0, undefined], ['  ', 0, undefined], [undefined, 0, undefined], [5, 0, undefined],
   ])('%j -> %j ms', (v, now, ms) => {
     expect(parseRetryAfter(v, now)).toBe(ms);
   });

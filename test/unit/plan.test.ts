@@ -66,6 +66,48 @@ describe('planning a run (RunPlanner)', () => {
     expect(p.digestsDue(false)).toEqual([]);
   });
 
+  it('sends a scheduled digest once per slot: the next run in the same slot, reading what this run wrote, sends none', () => {
+    const daily = route('team', ['slack'], { match: { namespace: ['team'] }, digest: { at: '09:00', timezone: 'UTC' } });
+    const slot = Date.parse('2027-01-15T09:00:00Z');
+    const runAt = (now: number, prev: Map<string, RouteDigest>) => new RunPlanner(settings({ routes: [daily, defaultRoute()] }), prev, now);
+    let rows = new Map<string, RouteDigest>();
+    const sent: string[] = [];
+    for (let now = slot - 10 * 60_000; now <= slot + 24 * 3_600_000 + 10 * 60_000; now += 5 * 60_000) {
+      const p = runAt(now, rows);
+      for (const r of p.digestsDue(false)) {
+        p.digest(r, []);
+        sent.push(`${r} ${new Date(now).toISOString()}`);
+      }
+      rows = new Map([...rows, ...p.changed()]);
+    }
+    expect(sent).toEqual(['team 2027-01-15T09:00:00.000Z', 'team 2027-01-16T09:00:00.000Z']);
+  });
+
+  it('lists in a digest the silences not yet expired, configured and stored, in or out of their daily hours', () => {
+    const configured = { comment: 'window', daily: '01:00-02:00' };
+    const ended = { comment: 'ended', expires: new Date(NOW).toISOString() };
+    const p = planner(settings({ silences: [configured, ended] }));
+    p.addSilences([{ comment: 'stored', expires: new Date(NOW + 60_000).toISOString() }]);
+    expect(p.silencesInForce().map((s) => s.comment)).toEqual(['window', 'stored']);
+  });
+
+  it('owes an alert that a route can send to no one only when no route takes it', () => {
+    const planned = planner(settings({ routes: [route('team', ['slack'], { match: { namespace: ['team'] } }), defaultRoute([])] })).plan([fail('rst-t', { from: { ...syncTask({ taskId: 'x' }).from, namespace: 'team' } }), fail('rst-x')]);
+    expect(planned.owed.map((o) => [o.alert.id.split('/').at(-1), o.target])).toEqual([['rst-t', 'team/slack']]);
+    expect(planned.unroutable.map((a) => a.id.split('/').at(-1))).toEqual(['rst-x']);
+  });
+
+  it('counts nothing for an alert without an owner, or owned by a route that cannot send', () => {
+    const p = planner(settings({ routes: [route('quiet', []), defaultRoute()] }));
+    p.count([fail('rst-1'), fail('rst-2')], [], new Map([[fail('rst-2').id, 'quiet']]));
+    expect(p.changed().size).toBe(0);
+  });
+
+  it('hands a failing image owned by a route since removed (or by none) to the default route', () => {
+    const p = planner(settings({ routes: [route('team', ['slack']), defaultRoute()] }));
+    expect([p.ownerOf('team'), p.ownerOf('removed'), p.ownerOf(undefined)]).toEqual(['team', 'default', 'default']);
+  });
+
   it('writes a digest row only for routes whose statistics changed', () => {
     const p = planner();
     expect(p.changed().size).toBe(0);
@@ -80,6 +122,18 @@ describe('planning a run (RunPlanner)', () => {
     expect(alerts.map((a) => a.id)).toEqual(['cn-hangzhou:cri-src/rst-1', 'cn-hangzhou:cri-src/rst-1/stuck']);
     expect(alerts[0]).toMatchObject({ rule: { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE', trigger: 'PASSIVE' } });
     expect(alerts[0]).not.toHaveProperty('rule.targetRegionId');
+  });
+
+  it('raises a recovery with the failure it ends, and a notice when a stuck sync finished, each under its own id', () => {
+    const ok = syncTask({ taskId: 'rst-ok', status: 'SUCCESS', ruleId: 'crsr-1' });
+    const done = syncTask({ taskId: 'rst-long', status: 'SUCCESS', ruleId: 'crsr-gone' });
+    const rules = new Map([['crsr-1', { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE' }]]);
+    const alerts = alertsOf('cn-hangzhou:cri-src', { failures: [], recoveries: [{ success: ok, failure: { taskId: 'rst-bad', issue: 'TAG_CONFLICT', since: NOW - 60_000 }, sameRun: true }], stuck: [], unstuck: [done] }, rules, NOW);
+    expect(alerts).toEqual([
+      { kind: 'recovered', id: 'cn-hangzhou:cri-src/rst-ok/recovered', instance: 'cn-hangzhou:cri-src', task: ok, rule: { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE' }, failedTaskId: 'rst-bad', issue: 'TAG_CONFLICT', since: NOW - 60_000, unannounced: true },
+      { kind: 'unstuck', id: 'cn-hangzhou:cri-src/rst-long/unstuck', instance: 'cn-hangzhou:cri-src', task: done, rule: undefined, at: NOW },
+    ]);
+    expect(alertsOf('i', { failures: [ok], recoveries: [], stuck: [], unstuck: [] }, undefined, NOW)[0]).toMatchObject({ rule: undefined });
   });
 
   it('names the rule of a failing image when the rules were read, and keeps the id when they were not or it is unknown', () => {

@@ -92,6 +92,8 @@ describe('withRetry, the one place that retries', () => {
     await expect(withRetry(attempt, opts(new Budget(clock, clock.now() + 10_000, 9_900), { keepReserve: true }))).rejects.toBeInstanceOf(BudgetExhaustedError);
     expect(calls).toBe(0);
     await expect(withRetry(attempt, opts(new Budget(clock, clock.now() + 10_000, 9_900)))).resolves.toBe('ok');
+    // Exactly one useful attempt left is enough.
+    await expect(withRetry(attempt, opts(new Budget(clock, clock.now() + 250, 0)))).resolves.toBe('ok');
   });
 
   it('gives each attempt the preferred timeout, cut to what the budget has left', async () => {

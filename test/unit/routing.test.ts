@@ -8,6 +8,9 @@ import { router } from '../../src/plan/routing.js';
 import { targetsOf } from '../../src/model/route.js';
 import type { Alert } from '../../src/model/alert.js';
 import { parseLegacy } from '../../src/state/legacy.js';
+import { causesOf, matchesAny, matchesTask } from '../../src/plan/match.js';
+import { digest } from '../support/alerts.js';
+import { defaultRoute, failureAlert, route, syncTask } from '../support/build.js';
 import { configProblems } from '../support/config.js';
 
 const HOOK = { ding: 'https://oapi.dingtalk.com/robot/send?access_token=route-token-8f1e', slack: 'https://hooks.slack.com/services/T9/B9/route-hook-2c4d' };
@@ -139,5 +142,57 @@ describe('checkpoints written before routes', () => {
     expect(cp).not.toHaveProperty('muted');
     expect(cp.outbox[0]!.pending).toEqual(['slack']);
     expect(() => parseLegacy({ schema: 1, instances: {}, outbox: [{ alert: { id: 'i/t', instance: 'i', task: { taskId: 't', createTime: 1 } }, pending: ['email'], detectedAt: 1, attempts: 0 }] }, 'test')).toThrow(/damaged .*not a delivery target/);
+  });
+});
+
+describe('the router', () => {
+  const fail = (namespace: string): Alert => failureAlert(syncTask({ taskId: `rst-${namespace}`, from: { ...syncTask({ taskId: 'x' }).from, namespace } }));
+  it('passes over a matching route that has no channel, to the next that can send', () => {
+    const quiet = route('quiet', [], { match: { namespace: ['prod'] } });
+    const r = router([quiet, defaultRoute(['slack'])]);
+    expect(r(fail('prod')).map((x) => x.name)).toEqual(['default']);
+  });
+
+  it('sends a digest to the route it was built for, and one for a route since removed nowhere', () => {
+    const team = route('team', ['slack']);
+    const r = router([team, defaultRoute(['slack'])]);
+    const digestOf = (routeName?: string): Alert => ({ ...digest(), ...(routeName ? { route: routeName } : {}) });
+    expect(r(digestOf('team')).map((x) => x.name)).toEqual(['team']);
+    expect(r(digestOf()).map((x) => x.name)).toEqual(['default']);
+    expect(r(digestOf('removed'))).toEqual([]);
+  });
+
+  it('sends an alert no route can send nowhere', () => {
+    expect(router([defaultRoute([])])(fail('prod'))).toEqual([]);
+  });
+});
+
+describe('matching patterns', () => {
+  it('treat * as any text and every other character literally, ignoring case', () => {
+    expect(matchesAny('team-pay', ['te*-pay'])).toBe(true);
+    expect(matchesAny('TEAM-PAY', ['team-p*'])).toBe(true);
+    expect(matchesAny('v1x2', ['v1.2'])).toBe(false);
+    expect(matchesAny('v1.2', ['v1.2'])).toBe(true);
+    expect(matchesAny('a+b', ['a+b'])).toBe(true);
+    expect(matchesAny('aab', ['a+b'])).toBe(false);
+    expect(matchesAny('xteam-pay', ['team-*'])).toBe(false);
+    expect(matchesAny('anything', undefined)).toBe(true);
+    expect(matchesAny('anything', [])).toBe(false);
+  });
+
+  it('match a rule by id or by name, and a task without a known rule only by id', () => {
+    const a = failureAlert(syncTask({ taskId: 'rst-1', ruleId: 'crsr-7' }));
+    const named = { ...a, rule: { ruleId: 'crsr-7', name: 'to-shanghai', scope: 'NAMESPACE' } };
+    expect(matchesTask({ rule: ['crsr-8'] }, named)).toBe(false);
+    expect(matchesTask({ rule: ['to-*'] }, named)).toBe(true);
+    expect(matchesTask({ rule: ['to-*'] }, a)).toBe(false);
+    expect(matchesTask({ rule: ['crsr-7'] }, a)).toBe(true);
+  });
+
+  it('count a stuck sync that finished under "stuck", like the stuck one', () => {
+    const task = syncTask({ taskId: 'rst-s', status: 'SUCCESS', issue: 'TAG_CONFLICT' });
+    expect(causesOf({ kind: 'unstuck', id: 'u', instance: 'i', task, at: 0 })).toEqual(['stuck']);
+    expect(causesOf({ kind: 'stuck', id: 's', instance: 'i', task, at: 0 })).toEqual(['stuck']);
+    expect(causesOf({ kind: 'recovered', id: 'r', instance: 'i', task, failedTaskId: 'f', issue: '', since: 0, unannounced: false })).toEqual(['UNCLASSIFIED', 'recovered']);
   });
 });

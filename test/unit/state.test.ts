@@ -155,3 +155,31 @@ describe('the state store', () => {
     await expect(store.saveControl(start, { owed: {}, pauses: {}, lease: { owner: 'other', until: 5 } }, 'take')).rejects.toThrow(/control row changed/);
   });
 });
+
+describe('what the state store hands back', () => {
+  const inst = 'cn-hangzhou:cri-a';
+  const collect = async <T>(pages: AsyncIterable<T[]>) => {
+    const out: T[] = [];
+    for await (const p of pages) out.push(...p);
+    return out;
+  };
+
+  it('gives the syncs watched on one instance, and none of another', async () => {
+    const store = new StateStore(new MemoryTable(), 'd', direct);
+    const w = (id: string) => ({ task: syncTask({ taskId: id, status: 'SYNCHRONIZING' }), firstSeen: 1 });
+    await store.apply([write.watch(store.keys, inst, w('rst-1')), write.watch(store.keys, inst, w('rst-2')), write.watch(store.keys, 'cn-shanghai:cri-b', w('rst-3'))], 'watch');
+    expect((await store.watched(inst)).map((x) => x.task.taskId).sort()).toEqual(['rst-1', 'rst-2']);
+    expect(await store.watched('cn-beijing:cri-c')).toEqual([]);
+  });
+
+  it('looks up which failures were claimed and which images are failing, telling the two apart', async () => {
+    const store = new StateStore(new MemoryTable(), 'd', direct);
+    const f = { since: 1, lastFailure: 2, taskId: 'rst-f', issue: 'TAG_CONFLICT' };
+    await store.apply([write.handled(store.keys, inst, 'rst-claimed', 5), write.failing(store.keys, inst, 'img-1', f), write.handled(store.keys, 'cn-shanghai:cri-b', 'rst-other', 5)], 'claim');
+    const known = await store.lookup(inst, ['rst-claimed', 'rst-new', 'rst-other'], ['img-1', 'img-2']);
+    expect([...known.handled]).toEqual(['rst-claimed']);
+    expect([...known.failing]).toEqual([['img-1', f]]);
+    expect(await collect(store.failingAll(inst))).toEqual([f]);
+    expect(await collect(store.failingAll('cn-shanghai:cri-b'))).toEqual([]);
+  });
+});

@@ -15,6 +15,9 @@ describe('re-checking watched syncs', () => {
     expect(isDue(w('b', 24), NOW, false, H)).toBe(false);
     expect(isDue(w('b', 24), NOW, true, H)).toBe(true);
     expect(isDue(w('c', 24, {}, true), NOW, false, H)).toBe(true);
+    // Exactly as old as the threshold is still young.
+    expect(isDue(w('d', 1), NOW, false, H)).toBe(true);
+    expect(isDue(w('e', 1 + 1 / 3_600_000), NOW, false, H)).toBe(false);
   });
 
   it('re-reads with one targeted call per push when reading back would cost more pages (300 tasks an hour, syncs open a day)', () => {
