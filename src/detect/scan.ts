@@ -252,7 +252,8 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
     const left = yield* readGap(gap);
     if (left) gaps.push(left);
   }
-  return result(stop ?? 'reached-window', mergeGaps(gaps), topComplete, topPages);
+  // A one-page read is not worth a write; a capped one did not read the overlap whole.
+  return result(stop ?? 'reached-window', mergeGaps(gaps), topComplete, topComplete && topDone !== 'overlap-capped' && topPages > 1);
 
   /** Reads one gap from where it was left; returns what is still unread of it. */
   async function* readGap(gap: Gap): AsyncGenerator<ScanBatch, Gap | undefined> {
@@ -290,8 +291,8 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
     }
   }
 
-  function result(stoppedBecause: StopReason, gaps: Gap[], topComplete: boolean, topPages = 0): ScanResult {
-    const readAt = topComplete && topPages > 1 ? input.now : prev?.readAt;
+  function result(stoppedBecause: StopReason, gaps: Gap[], topComplete: boolean, overlapReadWhole = false): ScanResult {
+    const readAt = overlapReadWhole ? input.now : prev?.readAt;
     const span = trusted.length > 1 ? maxTime(trusted) - minTime(trusted) : 0;
     const measured = span > 0 ? ((trusted.length - 1) * 3_600_000) / span : undefined;
     const rate = measured === undefined ? prev?.rate : prev?.rate === undefined ? measured : (prev.rate + measured) / 2;

@@ -167,6 +167,14 @@ describe('scanning an instance', () => {
     expect(runs + 1).toBeLessThanOrEqual(Math.ceil(150 / 3) + 1);
   });
 
+  it('does not count a run behind, which re-read only part of the overlap, as having read it whole', async () => {
+    const a = api(Array.from({ length: 1_500 }, (_, i) => mk(`rst-d${i}`, NOW - MIN - i * 1_000)));
+    const first = await run(a, { maxPages: 6, lookbackMs: H });
+    expect(first.result.complete).toBe(false);
+    const second = await run(a, { cursor: cursorAfter(first.result), maxPages: 6, lookbackMs: H, now: NOW + 5 * MIN });
+    expect(second.result.cursor.readAt).toBe(first.result.cursor.readAt);
+  });
+
   it('stops reading a busy overlap again once the list has been quiet longer than a task can show up late', async () => {
     // One task a second for 10 minutes: the overlap below the newest time is 30 pages of 10.
     const a = api(Array.from({ length: 600 }, (_, i) => mk(`rst-b${i}`, NOW - MIN - i * 1_000)));
