@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseRulePage, parseTaskPage } from '../acr/parse.js';
 import { configSecrets, DEFAULT_STUCK_AFTER_MINUTES, envCredentials, readConfig, type Config } from '../config/config.js';
 import { InstanceDetector } from '../detect/detect.js';
-import { buildRunDeps, credentialsFrom, stateStoreOver, tableFor, targetsFor } from '../handler/deps.js';
+import { buildRunDeps, stateStoreOver, tableFor, targetsFor } from '../handler/deps.js';
 import { runOnce, type RunSummary } from '../handler/run.js';
 import { Budget, systemClock } from '../lib/budget.js';
 import { ConfigError, describeError, IntegrationError } from '../lib/errors.js';
@@ -27,7 +27,8 @@ export interface Io {
 /** The state store the configuration names, for an operator command: each request retried within one minute. */
 export function storeFor(config: Config, io: Io): StateStore {
   const log = createLogger({ sink: (_l, line) => io.err(line), secrets: configSecrets(config), minLevel: 'warn' });
-  const table = tableFor(config, config.store.kind === 'tablestore' ? credentialsFrom({}, config) : undefined);
+  // No invocation context here: Tablestore credentials come from the environment (tableFor's default).
+  const table = tableFor(config, undefined);
   return stateStoreOver(table, config, Budget.forTimeout(systemClock, systemClock.now(), 60), log, systemClock);
 }
 

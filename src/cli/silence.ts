@@ -7,10 +7,10 @@ import { readConfig } from '../config/config.js';
 import { silenceSchema } from '../config/silences.js';
 import { systemClock } from '../lib/budget.js';
 import { ConfigError } from '../lib/errors.js';
+import { MATCHER_FIELDS } from '../model/route.js';
 import type { Silence, StoredSilence } from '../model/silence.js';
 import { storeFor, type Io } from './commands.js';
 
-const MATCHERS = ['instance', 'namespace', 'repo', 'tag', 'rule', 'cause'] as const;
 // A silence row stays small whatever is typed: it is read by every run that has something to mute.
 const MAX_PATTERNS = 20;
 const MAX_PATTERN = 200;
@@ -57,15 +57,15 @@ export async function silenceCommand(io: Io, args: string[]): Promise<number> {
 /** The silence the options describe, checked as a configured one is, plus what a stored one needs; or every problem. */
 export function silenceFrom(values: Record<string, string | string[] | undefined>, now: number, author: string): StoredSilence {
   const problems: string[] = [];
-  const matchers: Partial<Record<(typeof MATCHERS)[number], string[]>> = {};
-  for (const m of MATCHERS) {
+  const matchers: Partial<Record<(typeof MATCHER_FIELDS)[number], string[]>> = {};
+  for (const m of MATCHER_FIELDS) {
     const list = values[m] as string[] | undefined;
     if (!list || list.length === 0) continue;
     if (list.length > MAX_PATTERNS) problems.push(`--${m} is given ${list.length} times; at most ${MAX_PATTERNS}`);
     for (const p of list) if (p.trim() === '' || p.length > MAX_PATTERN) problems.push(`--${m} must be a pattern of 1 to ${MAX_PATTERN} characters`);
     matchers[m] = list.map((p) => p.trim());
   }
-  if (Object.keys(matchers).length === 0) problems.push(`give at least one of ${MATCHERS.map((m) => `--${m}`).join(', ')}: a silence that matches everything would mute every alert`);
+  if (Object.keys(matchers).length === 0) problems.push(`give at least one of ${MATCHER_FIELDS.map((m) => `--${m}`).join(', ')}: a silence that matches everything would mute every alert`);
   else if (Object.values(matchers).every((l) => l.every((p) => /^\*+$/.test(p)))) {
     problems.push('every matcher given is *: a silence that matches everything would mute every alert');
   }
@@ -118,7 +118,7 @@ async function add(io: Io, args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      ...Object.fromEntries(MATCHERS.map((m) => [m, { type: 'string', multiple: true }])),
+      ...Object.fromEntries(MATCHER_FIELDS.map((m) => [m, { type: 'string', multiple: true }])),
       for: { type: 'string' }, until: { type: 'string' }, comment: { type: 'string' }, author: { type: 'string' },
     } as const,
     strict: true,
@@ -134,7 +134,7 @@ async function add(io: Io, args: string[]): Promise<number> {
 }
 
 const describe = (s: Silence) =>
-  MATCHERS.filter((m) => s[m]).map((m) => `${m}=${s[m]!.join('|')}`).join(' ');
+  MATCHER_FIELDS.filter((m) => s[m]).map((m) => `${m}=${s[m]!.join('|')}`).join(' ');
 
 async function list(io: Io, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { expired: { type: 'boolean' }, json: { type: 'boolean' } }, strict: true });

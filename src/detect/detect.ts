@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ROW_REFRESH_MS, type Cursor, type FailingImage, type WatchedSync } from '../model/state.js';
-import type { SyncTask } from '../model/task.js';
+import { isSettled, type SyncTask } from '../model/task.js';
 import { classify } from './classify.js';
 import { CLOCK_SKEW_MS, OVERLAP_MS } from './scan.js';
 
@@ -135,7 +135,8 @@ export class InstanceDetector {
 
   /** A settled task the last run judged in the overlap it reads again: nothing more to learn from it. */
   private seenBefore(t: SyncTask): boolean {
-    return this.known.has(seenHash(t.taskId)) && !this.watched.has(t.taskId) && (t.status === 'ERROR' || t.status === 'SUCCESS' || t.status === 'CANCELED');
+    // Hashed last: in a burst this runs for every task read.
+    return isSettled(t.status) && !this.watched.has(t.taskId) && this.known.size > 0 && this.known.has(seenHash(t.taskId));
   }
 
   private remember(t: SyncTask): void {
@@ -170,7 +171,7 @@ export class InstanceDetector {
   private judged(t: SyncTask, batch: Batch): boolean {
     if (this.watched.has(t.taskId)) return true;
     if (t.createTime < batch.lo) return false;
-    return !batch.watchOnly || (t.status !== 'ERROR' && t.status !== 'SUCCESS' && t.status !== 'CANCELED');
+    return !batch.watchOnly || !isSettled(t.status);
   }
 
   /** The failing-image row as this run last left it, or as the store holds it (one stored past its age is gone). */
@@ -199,7 +200,7 @@ export class InstanceDetector {
         continue;
       }
       const was = this.watched.get(t.taskId);
-      if (t.status === 'ERROR' || t.status === 'SUCCESS' || t.status === 'CANCELED') this.remember(t);
+      if (isSettled(t.status)) this.remember(t);
       if (this.seenBefore(t)) {
         c.reasons[t.status === 'ERROR' ? 'already-announced' : t.status === 'SUCCESS' ? 'succeeded' : 'canceled'] += 1;
         continue;

@@ -5,7 +5,7 @@ import type { Logger } from '../lib/log.js';
 import { withRetry } from '../lib/retry.js';
 import type { MonitorAlert } from '../model/alert.js';
 import type { Cursor, FailingImage, WatchedSync } from '../model/state.js';
-import type { InstanceRef, SyncRule, SyncTask } from '../model/task.js';
+import { isSettled, type InstanceRef, type SyncRule, type SyncTask } from '../model/task.js';
 import { InstanceDetector, zeroReasons, type Batch, type Changes, type DetectOptions, type Reason } from './detect.js';
 import { updateHealth } from './health.js';
 import { scanTasks, type ScanResult } from './scan.js';
@@ -13,7 +13,6 @@ import { isDue, MISS_LIMIT, planRechecks, SLOW_RECHECK_MS } from './watch.js';
 
 /** Preferred timeout for one CR call; pop-core's own default is 3 s. */
 const CR_CALL_TIMEOUT_MS = 8_000;
-const SETTLED = new Set(['ERROR', 'SUCCESS', 'CANCELED']);
 
 /** Sync rules per instance are few; this only bounds a runaway listing. */
 const MAX_RULE_PAGES = 20;
@@ -161,7 +160,7 @@ export async function* observeInstance(inst: InstanceRef, prev: Cursor | undefin
       if (!r.done) {
         for (const t of r.value.tasks) {
           if (detector.watched.has(t.taskId)) seenWatched.add(t.taskId);
-          if (!SETTLED.has(t.status)) seenOpen.add(t.taskId);
+          if (!isSettled(t.status)) seenOpen.add(t.taskId);
         }
         if (chunk && (chunk.lo !== r.value.lo || chunk.watchOnly !== r.value.watchOnly || chunk.tasks.length + r.value.tasks.length > CHUNK_TASKS)) {
           yield await judge(chunk);

@@ -61,7 +61,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   // Silences kept in the state are read once, and only by a run with something they could mute or a digest to list.
   let silencesRead: Promise<void> | undefined;
   const readSilences = () =>
-    (silencesRead ??= store.silences().then((rows) => planner.addSilences(rows.map((r) => r.value).filter((s) => Date.parse(s.expires) > now))));
+    (silencesRead ??= store.silences().then((rows) => planner.addSilences(rows.map((r) => r.value))));
 
   /** Claims what a batch found: owed alerts, claimed failures, watched syncs, failing images, in that order. */
   const claim = async (instance: string, changes: Pick<Changes, 'handled' | 'watch' | 'unwatch' | 'failing'>, alerts: readonly Alert[]) => {

@@ -46,6 +46,9 @@ export interface Matcher {
   cause?: string[];
 }
 
+/** Every field a matcher has, in the order they are shown. */
+export const MATCHER_FIELDS = ['instance', 'namespace', 'repo', 'tag', 'rule', 'cause'] as const satisfies readonly (keyof Matcher)[];
+
 /**
  * Where a set of alerts goes and how it reads there: its webhooks, who is @mentioned for severe messages, the language
  * and time zone of its messages, and its own digest.

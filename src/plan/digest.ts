@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { aboutTask, isFailure, type Alert, type DigestAlert, type SilenceNote } from '../model/alert.js';
-import { DEFAULT_ROUTE, WEEKDAYS, type DigestSchedule } from '../model/route.js';
+import { DEFAULT_ROUTE, MATCHER_FIELDS, WEEKDAYS, type DigestSchedule } from '../model/route.js';
 import { isStored, type Silence } from '../model/silence.js';
 import { imageKey } from '../detect/detect.js';
 import type { DigestStats, FailingImage, RouteDigest } from '../model/state.js';
@@ -86,12 +86,11 @@ export function buildDigest(route: string, d: RouteDigest, stillFailing: readonl
 
 /** Silences a digest lists; the rest are counted. */
 export const SILENCES_LISTED = 10;
-const MATCH_FIELDS = ['instance', 'namespace', 'repo', 'tag', 'rule', 'cause'] as const;
 
 function noteOf(s: Silence): SilenceNote {
   return {
     ...(isStored(s) ? { id: s.id, createdBy: s.createdBy } : {}),
-    matches: MATCH_FIELDS.flatMap((f) => (s[f] ? [[f, s[f]] as [string, string[]]] : [])),
+    matches: MATCHER_FIELDS.flatMap((f) => (s[f] ? [[f, s[f]] as [string, string[]]] : [])),
     ...(s.comment ? { comment: s.comment } : {}),
     ...(s.expires ? { until: Date.parse(s.expires) } : {}),
     ...(s.daily ? { daily: s.daily, timezone: s.timezone ?? 'UTC' } : {}),

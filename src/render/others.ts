@@ -104,14 +104,15 @@ function digestSection(g: DigestAlert, loc: Locale, d: Detail, w: Words): Sectio
   if (muted.length > 0) lines.push(line('text', w.digestMuted, ...tally(muted, d.digest, w)));
   const silences = g.silences ?? [];
   if (silences.length > 0) {
-    lines.push(line('text', w.digestSilences(g.silencesTotal ?? silences.length)));
+    const total = g.silencesTotal ?? silences.length;
+    lines.push(line('text', w.digestSilences(total)));
     for (const s of silences.slice(0, d.digest)) {
       const when: Inline[] = s.daily ? [w.silenceDaily, api(`${s.daily} ${s.timezone ?? 'UTC'}`)] : s.until !== undefined ? [w.silenceUntil, at(s.until)] : [];
       const what = s.matches.map(([k, v]) => `${k}=${v.join('|')}`).join(' ');
       lines.push(line('item', ...join([s.id ? [api(s.id.slice(0, 8))] : [], [api(what)], when, s.createdBy ? [w.silenceBy, api(s.createdBy)] : [], s.comment ? [api(s.comment)] : []], w.sep)));
     }
     const listed = Math.min(silences.length, d.digest);
-    if ((g.silencesTotal ?? silences.length) > listed) lines.push(line('item', w.moreSilences((g.silencesTotal ?? silences.length) - listed)));
+    if (total > listed) lines.push(line('item', w.moreSilences(total - listed)));
   }
   return { lines };
 }

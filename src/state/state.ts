@@ -9,6 +9,9 @@ import type { LegacyDoc } from './tablestore.js';
 /** A document marked as moved less than this ago may be a move killed halfway: it is moved again (idempotently). */
 const LEGACY_RESUME_MS = 24 * 3_600_000;
 
+/** Saved since it was moved: an earlier release ran again (a rollback). */
+const savedSinceMove = (l: Pick<LegacyDoc, 'version' | 'movedVersion'>): boolean => l.movedVersion !== undefined && l.version > l.movedVersion;
+
 /** Runs one request with the run's retries and time budget: `fn` gets the timeout of each attempt. */
 export type Call = <T>(label: string, fn: (timeoutMs: number) => Promise<T>) => Promise<T>;
 
@@ -127,8 +130,8 @@ export class StateStore {
   private async upgrade(existing?: Control): Promise<{ rows: number } | undefined> {
     const k = this.keys;
     const found = this.table.legacy ? await this.call('read the earlier checkpoint', (t) => this.table.legacy!(this.deployment, t)) : undefined;
-    // Saved since it was moved: an earlier release ran again (a rollback), and what it did is moved too.
-    const savedSince = found?.movedVersion !== undefined && found.version > found.movedVersion;
+    // After a rollback, what the earlier release did is moved too.
+    const savedSince = found !== undefined && savedSinceMove(found);
     // A document moved long ago (its meta row since removed by the TTL) is not moved again: its items are long gone.
     const legacy = found?.retired && !savedSince && this.now() - (found.retiredAt ?? 0) > LEGACY_RESUME_MS ? undefined : found;
     let ops: WriteOp[] = [];
@@ -164,7 +167,7 @@ export class StateStore {
     const l = this.table.legacy ? await this.call('read the earlier checkpoint', (t) => this.table.legacy!(this.deployment, t)) : undefined;
     return {
       ...(m ? { meta: read.meta(k.meta, m) } : {}),
-      ...(l ? { legacy: { version: l.version, movedVersion: l.movedVersion, retiredAt: l.retiredAt, savedSince: l.movedVersion !== undefined && l.version > l.movedVersion } } : {}),
+      ...(l ? { legacy: { version: l.version, movedVersion: l.movedVersion, retiredAt: l.retiredAt, savedSince: savedSinceMove(l) } } : {}),
     };
   }
 
