@@ -20,7 +20,7 @@ export default tseslint.config(
     // CommonJS by necessity: the benchmark's child loads the bundle exactly as Function Compute does, and
     // dependency-cruiser reads its rules from a CommonJS file.
     files: ['bench/**/*.cjs', '.dependency-cruiser.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { console: 'readonly', process: 'readonly', require: 'readonly', Buffer: 'readonly', module: 'writable' } },
+    languageOptions: { sourceType: 'commonjs', globals: { console: 'readonly', process: 'readonly', require: 'readonly', Buffer: 'readonly', setInterval: 'readonly', module: 'writable' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

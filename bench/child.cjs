@@ -7,6 +7,15 @@ const importMs = Number(process.hrtime.bigint() - started) / 1e6;
 const runs = Number(process.env.BENCH_RUNS || 1);
 const timeout = Number(process.env.BENCH_TIMEOUT || 120);
 
+// Peaks of the heap and of memory outside it (Buffers from the SDKs), sampled, to tell which one an RSS peak is.
+const peak = { heapMB: 0, externalMB: 0 };
+const sample = () => {
+  const m = process.memoryUsage();
+  peak.heapMB = Math.max(peak.heapMB, Math.round(m.heapUsed / 2 ** 20));
+  peak.externalMB = Math.max(peak.externalMB, Math.round(m.external / 2 ** 20));
+};
+setInterval(sample, 25).unref();
+
 async function main() {
   const results = [];
   for (let i = 0; i < runs; i++) {
@@ -25,7 +34,7 @@ async function main() {
     results.push({ summary, error, wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000 });
   }
   const cpu = process.cpuUsage();
-  process.stdout.write(JSON.stringify({ runs: results, importMs, processCpuMs: (cpu.user + cpu.system) / 1000, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
+  process.stdout.write(JSON.stringify({ runs: results, importMs, processCpuMs: (cpu.user + cpu.system) / 1000, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), ...peak }) + '\n');
 }
 main().catch((err) => {
   process.stdout.write(JSON.stringify({ error: String(err && err.message) }) + '\n');

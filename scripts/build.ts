@@ -3,8 +3,31 @@
  * CommonJS file with its dependencies, so the deployed code is small and imports fast. The simulator, CLI and
  * @alicloud/fc2 are not reachable from src/index.ts and so are not in it.
  */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+
+/**
+ * The function posts JSON through axios's Node http adapter. On import, axios reads `globalThis.FormData` (to
+ * recognise FormData bodies) and its fetch adapter probes the fetch API: either loads Node's bundled undici and
+ * compiles its WASM HTTP parser, about 12 MB of resident memory and tens of milliseconds of every cold start, for
+ * bodies and an adapter the function never uses (axios tries http before fetch). In the bundle, axios sees no
+ * FormData and a fetch adapter that says "not available". The build fails if axios changes so that this no longer
+ * applies, and the bundle test checks that importing the bundle leaves undici unloaded.
+ */
+const FORM_DATA_PROBE = "const FormDataCtor = typeof G.FormData !== 'undefined' ? G.FormData : undefined;";
+const axiosWithoutUndici: Plugin = {
+  name: 'axios-without-undici',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/fetch\.js$/ }, (args) =>
+      /[\\/]axios[\\/]lib[\\/]adapters[\\/]adapters\.js$/.test(args.importer) ? { path: 'axios-fetch-adapter', namespace: 'no-fetch' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'no-fetch' }, () => ({ contents: 'export const getFetch = () => false;\nexport default false;\n', loader: 'js' }));
+    b.onLoad({ filter: /[\\/]axios[\\/]lib[\\/]utils\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(FORM_DATA_PROBE)) throw new Error(`axios's FormData probe changed (${args.path}); revisit axiosWithoutUndici in scripts/build.ts`);
+      return { contents: source.replace(FORM_DATA_PROBE, 'const FormDataCtor = undefined;'), loader: 'js' };
+    });
+  },
+};
 
 const out = 'dist';
 rmSync(out, { recursive: true, force: true });
@@ -21,6 +44,7 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
+  plugins: [axiosWithoutUndici],
 });
 // esbuild makes the whole bundle strict because the entry is an ES module. CommonJS dependencies were written for
 // sloppy mode, and the tablestore SDK relies on it (computePrimaryKeySize assigns an undeclared `key`, a

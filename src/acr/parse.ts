@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { detach } from '../lib/json.js';
 import type { ImageRef, Page, SyncRule, SyncTask } from '../model/task.js';
 
 // CR's JSON is loosely typed across APIs and versions: TotalCount is a string in ListRepoSyncTask and a number in
@@ -14,7 +15,8 @@ const millis = v.union([
 // A value from the API is stored and shown, so no single field may be unbounded: cut, visibly, far above any real
 // name, id or issue (display caps them much shorter).
 export const MAX_FIELD = 1024;
-const capped = (s: string) => (s.length > MAX_FIELD ? `${s.slice(0, MAX_FIELD - 1)}…` : s);
+// Detached from the response text: a task's strings outlive its page (ids claimed, images remembered for the run).
+const capped = (s: string) => (s.length > MAX_FIELD ? `${s.slice(0, MAX_FIELD - 1)}…` : detach(s));
 const str = v.optional(v.nullable(v.pipe(v.string(), v.transform(capped))));
 /** Epoch milliseconds this small can only be seconds: 1e11 ms is March 1973, 1e11 s is long after any sync. */
 const SECONDS_BELOW = 1e11;

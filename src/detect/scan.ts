@@ -100,7 +100,8 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
   let observed: Observed = 'flat';
   let stop: StopReason | undefined;
   let top = prev?.top;
-  const trusted: SyncTask[] = [];
+  // The top pass's trusted times, as count and range: keeping the tasks themselves would hold a whole burst in memory.
+  const trusted = { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
   /** The oldest CreateTime the top pass read. */
   let lowest = Number.POSITIVE_INFINITY;
   // Below the newest time read, down to where a task could still show up late: OVERLAP_MS under it, or less once the
@@ -136,7 +137,11 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
       tasksRead += 1;
       if (t.timeInSeconds) anomalies.secondsTimes += 1;
       else if (t.createTime > input.now + CLOCK_SKEW_MS) anomalies.futureTimes += 1;
-      else if (topPass) trusted.push(t);
+      else if (topPass) {
+        trusted.count += 1;
+        trusted.min = Math.min(trusted.min, t.createTime);
+        trusted.max = Math.max(trusted.max, t.createTime);
+      }
     }
     return out;
   };
@@ -232,7 +237,7 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
   }
   const topComplete = topDone === 'end-of-list' || topDone === 'overlap-capped' || (topDone === 'reached-window' && lowest < bound);
   const topPages = pages;
-  for (const t of trusted) top = Math.max(top ?? t.createTime, t.createTime);
+  if (trusted.count > 0) top = Math.max(top ?? trusted.max, trusted.max);
 
   // --- Gaps left unread ------------------------------------------------------------------------------------------
   const gaps: Gap[] = [];
@@ -293,8 +298,8 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
 
   function result(stoppedBecause: StopReason, gaps: Gap[], topComplete: boolean, overlapReadWhole = false): ScanResult {
     const readAt = overlapReadWhole ? input.now : prev?.readAt;
-    const span = trusted.length > 1 ? maxTime(trusted) - minTime(trusted) : 0;
-    const measured = span > 0 ? ((trusted.length - 1) * 3_600_000) / span : undefined;
+    const span = trusted.count > 1 ? trusted.max - trusted.min : 0;
+    const measured = span > 0 ? ((trusted.count - 1) * 3_600_000) / span : undefined;
     const rate = measured === undefined ? prev?.rate : prev?.rate === undefined ? measured : (prev.rate + measured) / 2;
     return {
       cursor: {

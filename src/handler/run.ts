@@ -17,6 +17,9 @@ import { buildSummary, type Outcome, type RunSummary } from './summary.js';
 
 export type { Outcome, RunSummary } from './summary.js';
 
+/** Row deletions made per request group (a multiple of BatchWriteRow's 200 rows, so no request is smaller than it could be). */
+const REMOVE_SLICE = 1_000;
+
 /** What the run claimed, for its summary. */
 interface Tally {
   failures: number;
@@ -170,21 +173,26 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
     return summarise(deps.dryRun ? 'dry-run' : 'nothing-new', { pendingDelivery: stillOwed(lease.control) });
   }
   await lease.take();
-  const results = new Map<string, TargetResult>();
+  // After a burst a target takes 100,000 rows at once: their delete operations are made a slice at a time.
+  const removeRows = async (keys: readonly string[], label: string) => {
+    for (let i = 0; i < keys.length; i += REMOVE_SLICE) await store.apply(keys.slice(i, i + REMOVE_SLICE).map(write.remove), label);
+  };
+  // Without the rows each took: a map that kept them would hold every delivered row key until the run ends.
+  const results = new Map<string, Omit<TargetResult, 'done'>>();
   for (const d of plan.due) {
     if (d.paused) {
       log.info('channel paused; its alerts wait', { target: d.target.id, until: new Date(d.paused.until).toISOString() });
       continue;
     }
-    const r = await deliverTo(d.target, store.owed(d.target.id), { now: deps.clock.now(), budget: deps.budget, log, previousPause: lease.control.pauses[d.target.id], owedSince: lease.control.owed[d.target.id]?.since });
-    if (r.done.length > 0) await store.apply(r.done.map(write.remove), `clear what ${d.target.id} took`);
+    const { done, ...r } = await deliverTo(d.target, store.owed(d.target.id), { now: deps.clock.now(), budget: deps.budget, log, previousPause: lease.control.pauses[d.target.id], owedSince: lease.control.owed[d.target.id]?.since });
+    await removeRows(done, `clear what ${d.target.id} took`);
     if (r.expired > 0) log.error('giving up alerts no channel accepted for 7 days', { target: d.target.id, count: r.expired });
     results.set(d.target.id, r);
   }
   for (const gone of plan.unroutable) {
     const keys: string[] = [];
     for await (const page of store.owed(gone)) keys.push(...page.map((p) => p.key));
-    if (keys.length > 0) await store.apply(keys.map(write.remove), `drop what ${gone} was owed`);
+    await removeRows(keys, `drop what ${gone} was owed`);
     log.warn('alerts pending only for a channel no longer configured were removed', { target: gone, count: keys.length });
   }
   const next = afterDelivery(lease.control, plan.due.map((d) => d.target.id), results, tally.owedNow, plan.pauses, now);
@@ -207,7 +215,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
  * The control row after delivery: a target whose rows were all taken leaves the owed list, one delivery could not
  * reach keeps its rows counted (as read, or as before plus what this run added); pauses are kept or set.
  */
-function afterDelivery(c: Control, configured: readonly string[], results: ReadonlyMap<string, TargetResult>, added: ReadonlyMap<string, number>, inForce: Record<string, ChannelPause>, now: number): Omit<Control, 'lease'> {
+function afterDelivery(c: Control, configured: readonly string[], results: ReadonlyMap<string, Omit<TargetResult, 'done'>>, added: ReadonlyMap<string, number>, inForce: Record<string, ChannelPause>, now: number): Omit<Control, 'lease'> {
   const owed: Control['owed'] = {};
   for (const [t, o] of Object.entries(c.owed)) {
     const r = results.get(t);

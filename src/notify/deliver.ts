@@ -31,7 +31,10 @@ export const OUTBOX_MAX_AGE_MS = 7 * 24 * 3_600_000;
 
 /** The same key for the same target and set of alerts, so a retried message can be recognised as a repeat. */
 export function idempotencyKey(target: string, ids: readonly string[]): string {
-  return createHash('sha256').update(target).update('\n').update([...ids].sort().join('\n')).digest('hex').slice(0, 32);
+  const h = createHash('sha256').update(target).update('\n');
+  // Fed one id at a time (the same digest as the ids joined by newlines): 100,000 ids joined would be one 5 MB string.
+  [...ids].sort().forEach((id, i) => h.update(i === 0 ? id : `\n${id}`));
+  return h.digest('hex').slice(0, 32);
 }
 
 /** A target's pause if it still holds: not run out, and the target's webhook or secret unchanged (that may be the fix). */

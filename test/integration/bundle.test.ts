@@ -64,4 +64,12 @@ describe('the deployable bundle', () => {
     expect(inputs).toContain('src/index.ts');
     expect(inputs.filter((p) => /src\/(sim|cli)\/|src\/demo|@alicloud\/fc2|node_modules\/tsx\//.test(p))).toEqual([]);
   });
+
+  it('imports without loading Node’s undici (axios’s FormData and fetch probes, about 12 MB of memory per instance)', () => {
+    // A fresh process, as a cold start: the modules Node loaded once the bundle is imported.
+    const loaded = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(join(root, 'dist/index.js'))}); process.stdout.write(JSON.stringify(process.moduleLoadList))`], { encoding: 'utf8' });
+    const modules = JSON.parse(loaded) as string[];
+    expect(modules).toContain('NativeModule http');
+    expect(modules.filter((m) => /undici/.test(m))).toEqual([]);
+  });
 });
