@@ -90,7 +90,11 @@ const sameIds = (a: readonly SyncTask[], b: readonly SyncTask[] | undefined) => 
  */
 export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, ScanResult> {
   const prev = input.cursor;
-  const seen = new Set<string>();
+  /**
+   * Tasks yielded so far: true once yielded for judging, false when only the top pass has yielded it, from below its
+   * bound (there it is judged only if watched): a later pass over the stretch it belongs to yields it again.
+   */
+  const seen = new Map<string, boolean>();
   const dropped: string[] = [];
   const anomalies = { futureTimes: 0, secondsTimes: 0, repeatedPages: 0 };
   let size = prev?.pageSize ?? input.pageSize;
@@ -131,9 +135,11 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
   };
   /** The tasks of a page not yielded before in this run, noting which times cannot be trusted. */
   const fresh = (items: SyncTask[], topPass: boolean): SyncTask[] => {
-    const out = items.filter((t) => !seen.has(t.taskId));
+    const out = items.filter((t) => seen.get(t.taskId) !== true);
     for (const t of out) {
-      seen.add(t.taskId);
+      const before = seen.get(t.taskId);
+      seen.set(t.taskId, !topPass || t.createTime >= bound);
+      if (before !== undefined) continue;
       tasksRead += 1;
       if (t.timeInSeconds) anomalies.secondsTimes += 1;
       else if (t.createTime > input.now + CLOCK_SKEW_MS) anomalies.futureTimes += 1;
