@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MISS_LIMIT } from '../../src/detect/watch.js';
+import type { Judged } from '../../src/detect/observe.js';
 import type { Cursor, WatchedSync } from '../../src/model/state.js';
 import type { SyncTask } from '../../src/model/task.js';
 import { failuresOf, fakeCr, fakeStore, H, MIN, movableClock, observeRun, T0, task, watchedAfter, watching } from '../support/observe-fakes.js';
@@ -10,6 +11,9 @@ const prevTop = T0 - MIN;
 const cursor = (over: Partial<Cursor> = {}): Cursor => ({ top: prevTop, gaps: [], order: 'desc', ...over });
 const young = (id: string, status = 'SYNCHRONIZING', over: Partial<SyncTask> = {}) => task(id, T0 - H, status, over);
 const old = (id: string, status = 'SYNCHRONIZING', over: Partial<SyncTask> = {}) => task(id, T0 - 3 * H, status, over);
+
+/** Tasks a chunk judged, whatever it made of them. */
+const judgedIn = (j: Judged) => Object.values(j.changes.reasons).reduce((a, b) => a + b, 0);
 
 /** One run with these watched syncs (and their current state in the list), at T0. */
 async function run(listed: SyncTask[], watched: WatchedSync[], prev: Partial<Cursor> = {}, extra: Parameters<typeof observeRun>[2] = {}) {
@@ -70,6 +74,14 @@ describe('re-checking a watched sync the scan does not reach', () => {
     expect(report.cursor?.recheckedAt).toBe(T0 - 20 * MIN);
   });
 
+  it('counts re-reading a push for a young sync as the quarter-hour re-check of a long-running sync of the same push', async () => {
+    const y = young('y', 'SYNCHRONIZING', { batchId: 'rsbt-shared' });
+    const o = old('o', 'SYNCHRONIZING', { batchId: 'rsbt-shared' });
+    const { pushCalls, report } = await run([y, o], [watching(y), watching(o, { stuck: true })], { recheckedAt: T0 - 20 * MIN });
+    expect(pushCalls).toEqual([[{ syncRecordId: 'rsbt-shared' }, 1]]);
+    expect(report.cursor?.recheckedAt).toBe(T0);
+  });
+
   it('counts a sync exactly at the stuck threshold as young', async () => {
     const edge = task('edge', T0 - 2 * H, 'SYNCHRONIZING');
     const { pushCalls, report } = await run([edge], [watching(edge)], { recheckedAt: T0 - 20 * MIN });
@@ -122,10 +134,21 @@ describe('re-checking a watched sync the scan does not reach', () => {
     expect(watched).toEqual([]);
   });
 
+  it('counts a miss only for the syncs of a push that its re-read did not find', async () => {
+    const here = young('here', 'SYNCHRONIZING', { batchId: 'rsbt-shared' });
+    const gone = task('gone', T0 - H - MIN, 'SYNCHRONIZING', { batchId: 'rsbt-shared' });
+    const { watchedNow, chunks } = await run([here], [watching(here), watching(gone)], { recheckedAt: T0 - MIN });
+    expect(Object.fromEntries(watchedNow.map((w) => [w.task.taskId, w.misses]))).toEqual({ here: undefined, gone: 1 });
+    // Each chunk is claimed before the next is read: none comes with nothing in it.
+    expect(chunks.every((c) => judgedIn(c) + c.changes.watch.length + c.changes.unwatch.length > 0)).toBe(true);
+  });
+
   it('does not warn of syncs gone when a re-check only missed one', async () => {
     const w = young('w');
-    const { log, report } = await run([], [watching(w)], { recheckedAt: T0 - MIN });
+    const { log, report, chunks } = await run([], [watching(w)], { recheckedAt: T0 - MIN });
     expect(report.gone).toEqual([]);
+    // What the run yields: the page it read, and the miss; a re-read that found nothing has nothing to claim.
+    expect(chunks.map((c) => [judgedIn(c), c.changes.watch.map((x) => x.misses)])).toEqual([[10, []], [0, [1]]]);
     expect(log.map((l) => l.msg)).not.toContain('stopped watching syncs the API no longer returns');
   });
 
@@ -157,11 +180,14 @@ describe('re-checking by reading the list back', () => {
   const o2 = task('o2', T0 - 3 * H - MIN, 'SYNCHRONIZING');
   const below = task('below', T0 - 4 * H);
 
-  it('counts the quarter-hour re-check as done when reading back cost pages', async () => {
-    const { pushCalls, report, cr } = await run([o1, o2, below], [watching(o1, { stuck: true }), watching(o2, { stuck: true })], { rate: 5, recheckedAt: T0 - 20 * MIN }, { settings: { maxPages: 10 } });
+  it('counts the quarter-hour re-check as done when reading back cost pages, young syncs read on the way or not', async () => {
+    const y = task('y', T0 - H, 'SYNCHRONIZING');
+    const watched = [watching(y), watching(o1, { stuck: true }), watching(o2, { stuck: true })];
+    const { pushCalls, report, cr, watchedNow } = await run([y, o1, o2, below], watched, { rate: 5, recheckedAt: T0 - 20 * MIN }, { settings: { maxPages: 10 } });
     expect(pushCalls).toEqual([]);
     expect(cr.taskCalls.length).toBeGreaterThan(1);
     expect(report.cursor?.recheckedAt).toBe(T0);
+    expect(watchedNow.map((w) => [w.task.taskId, w.misses])).toEqual([['y', undefined], ['o1', undefined], ['o2', undefined]]);
   });
 
   it('does not count it as done in a quiet run where reading back cost nothing extra', async () => {
@@ -180,10 +206,69 @@ describe('watched syncs carried over from an earlier version (known only by id a
     expect(Object.fromEntries(watchedNow.map((w) => [w.task.taskId, w.misses]))).toEqual({ 'gone-p': 1, 'deep-p': undefined });
   });
 
+  it('counts no miss for one the list was read down to and found, still running or finished', async () => {
+    const running = watching(task('run-p', T0 - 20 * MIN, 'SYNCHRONIZING'), { partial: true });
+    const finished = watching(task('done-p', T0 - 25 * MIN, 'SYNCHRONIZING'), { partial: true });
+    const { watchedNow } = await run([{ ...running.task }, { ...finished.task, status: 'SUCCESS' }], [running, finished], { recheckedAt: T0 - MIN });
+    expect(watchedNow.map((w) => [w.task.taskId, w.misses, w.partial])).toEqual([['run-p', undefined, undefined]]);
+  });
+
+  it('counts a miss for one as old as the oldest task of the list, which was read to its end', async () => {
+    const edge = watching(task('edge-p', T0 - 40 * MIN, 'SYNCHRONIZING'), { partial: true });
+    const { watchedNow } = await run([], [edge], { recheckedAt: T0 - MIN });
+    expect(watchedNow.map((w) => [w.task.taskId, w.misses])).toEqual([['edge-p', 1]]);
+  });
+
   it('counts no miss when the list could not be read at all this run', async () => {
     const passed = watching(task('gone-p', T0 - 20 * MIN, 'SYNCHRONIZING'), { partial: true });
     const { store } = fakeStore({ watched: [passed] });
     const { chunks } = await observeRun(fakeCr(newest).api, T0, { prev: cursor({ watching: 1 }), store, fetchMs: 1_000 });
     expect(watchedAfter([passed], chunks)[0]?.misses).toBeUndefined();
+  });
+});
+
+describe('long-running syncs the scan itself reads', () => {
+  // A short list, read whole in one page: every watched sync in it is seen as it stands.
+  const prev = (over: Partial<Cursor> = {}): Cursor => ({ top: T0 - 10 * MIN, gaps: [], order: 'desc', recheckedAt: T0 - 5 * MIN, ...over });
+  const o1 = task('o1', T0 - 3 * H, 'SYNCHRONIZING');
+  const o2 = task('o2', T0 - 4 * H, 'SYNCHRONIZING');
+  const fresh = task('fresh', T0 - MIN);
+  /** A run over the short list; `first` for an instance never read before. */
+  async function shortRun(listed: SyncTask[], watched: WatchedSync[], first = false) {
+    const { store } = fakeStore({ watched });
+    return observeRun(fakeCr([...listed, task('older', T0 - 20 * H)]).api, T0, { prev: first ? undefined : prev({ watching: watched.length }), store });
+  }
+
+  it('count as re-checked when the run writes the cursor anyway (new tasks were read)', async () => {
+    const { report } = await shortRun([fresh, o1], [watching(o1, { stuck: true })]);
+    expect(report.cursor?.recheckedAt).toBe(T0);
+  });
+
+  it('do not make a quiet run write the cursor', async () => {
+    const { report } = await shortRun([o1], [watching(o1, { stuck: true })]);
+    expect(report.cursor?.recheckedAt).toBe(T0 - 5 * MIN);
+  });
+
+  it('count only when every long-running one was read', async () => {
+    const { report } = await shortRun([fresh, o1], [watching(o1, { stuck: true }), watching(o2, { stuck: true })]);
+    expect(report.cursor?.recheckedAt).toBe(T0 - 5 * MIN);
+  });
+
+  it('count whatever became of the young ones, even one exactly at the stuck threshold', async () => {
+    const edge = task('edge', T0 - 2 * H, 'SYNCHRONIZING');
+    const { report } = await shortRun([fresh, o1], [watching(o1, { stuck: true }), watching(edge)]);
+    expect(report.cursor?.recheckedAt).toBe(T0);
+  });
+
+  it('do not count when there are none, only young ones', async () => {
+    const y = task('y', T0 - H, 'SYNCHRONIZING');
+    const { report } = await shortRun([fresh, y], [watching(y)]);
+    expect(report.cursor?.recheckedAt).toBe(T0 - 5 * MIN);
+  });
+
+  it('count on a first run that finds one running for hours', async () => {
+    const { report } = await shortRun([fresh, o1], [], true);
+    expect(report.watched).toBe(1);
+    expect(report.cursor?.recheckedAt).toBe(T0);
   });
 });

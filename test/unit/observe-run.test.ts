@@ -41,6 +41,16 @@ describe('judging a burst a chunk at a time', () => {
     expect(report.scan?.tasksRead).toBe(4_500);
   });
 
+  it('announces a second failure of an image already failing from an earlier chunk, without asking the store again', async () => {
+    const to = { instanceId: 'cri-y', regionId: 'cn-shanghai', namespace: 'ns', repo: 'api', tag: 'v1' };
+    const burst = Array.from({ length: 2_000 }, (_, i) => (i === 10 ? task('f1', T0 - i * 1_000, 'ERROR', { to }) : task(`t${i}`, T0 - i * 1_000)));
+    const cr = fakeCr([...burst, task('f2', T0 - H, 'ERROR', { to })]);
+    const { store, lookups } = fakeStore();
+    const { chunks } = await observeRun(cr.api, T0, { store, settings: { pageSize: 1_000 } });
+    expect(chunks.map((c) => c.changes.failures.map((t) => t.taskId))).toEqual([['f1'], ['f2']]);
+    expect(lookups).toHaveLength(1);
+  });
+
   it('announces a failure found in a stretch an earlier run left unread, judged by that stretch\'s own bounds', async () => {
     // The last run read down to T0 - 2h and ran out of pages; T0 - 2h .. T0 - 4h is still to read.
     const read = Array.from({ length: 10 }, (_, i) => task(`r${i}`, T0 - H - i * 6 * MIN));
