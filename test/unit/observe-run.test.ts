@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CHUNK_TASKS, unreadMs } from '../../src/detect/observe.js';
 import { imageKey } from '../../src/detect/detect.js';
+import { IntegrationError } from '../../src/lib/errors.js';
 import type { Cursor, FailingImage } from '../../src/model/state.js';
 import { failuresOf, fakeCr, fakeStore, H, MIN, observeRun, T0, task, watchedAfter, watching } from '../support/observe-fakes.js';
 
@@ -189,11 +190,10 @@ describe('transient failures held back', () => {
 });
 
 describe('an instance that cannot be read', () => {
-  const denied = () => Object.assign(new Error('ListRepoSyncTask was refused (NoPrivilege)'), { name: 'IntegrationError' });
+  const hangUp = () => new Error('socket hang up');
   const prev: Cursor = { top: T0 - H, gaps: [{ hi: T0 - 2 * H, lo: T0 - 3 * H }], order: 'desc', rate: 12, watching: 3 };
 
   it('keeps its cursor as it was, counts the failing run, and says how far behind it stays', async () => {
-    const { IntegrationError } = await import('../../src/lib/errors.js');
     const err = new IntegrationError('refused', { service: 'cr', kind: 'permanent', code: 'InvalidParameter' });
     const cr = fakeCr([], { before: () => { throw err; } });
     const { store } = fakeStore({ watched: [watching(task('w1', T0 - 90 * MIN, 'SYNCHRONIZING')), watching(task('w2', T0 - 95 * MIN, 'PENDING'))] });
@@ -207,30 +207,29 @@ describe('an instance that cannot be read', () => {
   });
 
   it('logs an error an operator must act on (a permission, a wrong instance) as an error', async () => {
-    const { IntegrationError } = await import('../../src/lib/errors.js');
     const cr = fakeCr([], { before: () => { throw new IntegrationError('refused', { service: 'cr', kind: 'config', code: 'NoPrivilege' }); } });
     const { log } = await observeRun(cr.api, T0);
     expect(log.filter((l) => l.msg.startsWith('could not read sync tasks')).map((l) => l.level)).toEqual(['error']);
   });
 
   it('logs any other failure as a warning', async () => {
-    const cr = fakeCr([], { before: () => { throw denied(); } });
+    const cr = fakeCr([], { before: () => { throw hangUp(); } });
     const { log, report } = await observeRun(cr.api, T0);
     expect(log.filter((l) => l.msg.startsWith('could not read sync tasks')).map((l) => l.level)).toEqual(['warn']);
-    expect(report.cursor).toEqual({ gaps: [], health: { since: T0, runs: 1, lastError: 'IntegrationError: ListRepoSyncTask was refused (NoPrivilege)', announced: false } });
+    expect(report.cursor).toEqual({ gaps: [], health: { since: T0, runs: 1, lastError: 'Error: socket hang up', announced: false } });
     expect(report.watched).toBe(0);
     expect(report.behindMs).toBe(0);
   });
 
   it('reports the watched count the cursor gave when even the watched syncs cannot be read', async () => {
-    const { store } = fakeStore({ watchedFails: denied() });
+    const { store } = fakeStore({ watchedFails: hangUp() });
     const { report } = await observeRun(fakeCr([]).api, T0, { prev, store });
     expect(report.error).toBeDefined();
     expect(report.watched).toBe(3);
   });
 
   it('tells the channels it is blind on the third failing run in a row, and that it sees again on the first read after', async () => {
-    const cr = fakeCr(quiet('q', 3, T0 - MIN), { before: () => { if (failing) throw denied(); } });
+    const cr = fakeCr(quiet('q', 3, T0 - MIN), { before: () => { if (failing) throw hangUp(); } });
     let failing = true;
     let cursor: Cursor | undefined;
     const notices: (string | undefined)[] = [];
