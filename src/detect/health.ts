@@ -7,8 +7,12 @@ export const DEFAULT_BLIND_AFTER_RUNS = 3;
 /**
  * Tracks whether the function can read an instance's sync tasks. Pure. After `blindAfterRuns` failing runs in a
  * row it raises one `blind` notice; on the first successful read after that, one `restored` notice. A failure that
- * clears before the threshold raises nothing: the run's own retries and logs cover it.
+ * clears before the threshold raises nothing: the run's own retries and logs cover it. A read leaves no health (the
+ * count starts afresh); a failing run always leaves one, which the overloads tell the cursor's writer.
  */
+export function updateHealth(instance: string, prev: InstanceHealth | undefined, result: { ok: true }, now: number, blindAfterRuns: number): { health?: undefined; notice?: MonitorAlert };
+export function updateHealth(instance: string, prev: InstanceHealth | undefined, result: { ok: false; error: string }, now: number, blindAfterRuns: number): { health: InstanceHealth; notice?: MonitorAlert };
+export function updateHealth(instance: string, prev: InstanceHealth | undefined, result: { ok: true } | { ok: false; error: string }, now: number, blindAfterRuns: number): { health?: InstanceHealth; notice?: MonitorAlert };
 export function updateHealth(
   instance: string,
   prev: InstanceHealth | undefined,

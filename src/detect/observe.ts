@@ -209,7 +209,8 @@ export async function* observeInstance(inst: InstanceRef, prev: Cursor | undefin
       newFailures += released.failures.length;
       if (released.failures.length + released.failing.size > 0) yield { inst, changes: released, rules };
     }
-    const health = updateHealth(inst.key, prev?.health, { ok: true }, now, s.blindAfterRuns);
+    // A read clears the failing-run count: the cursor below carries no health.
+    const { notice } = updateHealth(inst.key, prev?.health, { ok: true }, now, s.blindAfterRuns);
     // Not reached at all (out of time before its first page): everything it knew stays, and it goes first next run.
     const reading: Cursor = scan.pagesRead > 0 ? scan.cursor : { ...(prev?.top !== undefined ? { top: prev.top } : {}), gaps: prev?.gaps ?? [], ...hints(prev), starved: true };
     const slowNow = [...detector.watched.values()].filter((w) => now - w.task.createTime > s.stuckAfterMs);
@@ -222,18 +223,16 @@ export async function* observeInstance(inst: InstanceRef, prev: Cursor | undefin
       ...(reading.top === prev?.top ? hints(prev) : {}),
       ...detector.cursorPart(reading.top),
       ...(recheckedAt !== undefined ? { recheckedAt } : {}),
-      ...(health.health ? { health: health.health } : {}),
     };
     return {
       inst, cursor: next, scan: { pagesRead: scan.pagesRead, tasksRead: scan.tasksRead, complete: scan.complete, stoppedBecause: scan.stoppedBecause, anomalies: scan.anomalies, order: next.order },
-      behindMs: unreadMs(next), reasons, newFailures, watched: detector.watched.size, rechecks, gone, ...(health.notice ? { notice: health.notice } : {}),
+      behindMs: unreadMs(next), reasons, newFailures, watched: detector.watched.size, rechecks, gone, ...(notice ? { notice } : {}),
     };
   } catch (error) {
     const level = error instanceof IntegrationError && error.kind === 'config' ? 'error' : 'warn';
     log[level]('could not read sync tasks; this instance is retried next run', { instance: inst.key, error: describeError(error) });
     const h = updateHealth(inst.key, prev?.health, { ok: false, error: describeError(error) }, now, s.blindAfterRuns);
-    const cursor: Cursor = { ...(prev ?? { gaps: [] }), ...(h.health ? { health: h.health } : {}) };
-    if (!h.health) delete cursor.health;
+    const cursor: Cursor = { ...(prev ?? { gaps: [] }), health: h.health };
     return {
       inst, cursor, behindMs: unreadMs(prev), reasons, newFailures, watched: detector?.watched.size ?? prev?.watching ?? 0, rechecks, gone,
       ...(h.notice ? { notice: h.notice } : {}), error,
