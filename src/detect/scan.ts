@@ -90,11 +90,7 @@ const sameIds = (a: readonly SyncTask[], b: readonly SyncTask[] | undefined) => 
  */
 export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, ScanResult> {
   const prev = input.cursor;
-  /**
-   * Tasks yielded so far: true once yielded for judging, false when only the top pass has yielded it, from below its
-   * bound (there it is judged only if watched): a later pass over the stretch it belongs to yields it again.
-   */
-  const seen = new Map<string, boolean>();
+  const seen = new Set<string>();
   const dropped: string[] = [];
   const anomalies = { futureTimes: 0, secondsTimes: 0, repeatedPages: 0 };
   let size = prev?.pageSize ?? input.pageSize;
@@ -135,11 +131,9 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
   };
   /** The tasks of a page not yielded before in this run, noting which times cannot be trusted. */
   const fresh = (items: SyncTask[], topPass: boolean): SyncTask[] => {
-    const out = items.filter((t) => seen.get(t.taskId) !== true);
+    const out = items.filter((t) => !seen.has(t.taskId));
     for (const t of out) {
-      const before = seen.get(t.taskId);
-      seen.set(t.taskId, !topPass || t.createTime >= bound);
-      if (before !== undefined) continue;
+      seen.add(t.taskId);
       tasksRead += 1;
       if (t.timeInSeconds) anomalies.secondsTimes += 1;
       else if (t.createTime > input.now + CLOCK_SKEW_MS) anomalies.futureTimes += 1;
@@ -174,6 +168,23 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
   /** Tasks above the next page the top pass would read: where a gap it leaves starts. */
   let nextDepth = 0;
   let last: SyncTask[] | undefined;
+  // Stretches below the top pass that later passes read: earlier runs' gaps, and on a first run the stretch below
+  // the look-back where only unfinished syncs are wanted.
+  const below: Gap[] = prev ? prev.gaps : [{ hi: bound, lo: bound - input.discoveryMs, watchOnly: true }];
+  /**
+   * The top pass's tasks, each judged against the stretch it lies in: its own window, or a gap below it that the page
+   * reaches into (a task yielded once is not yielded again, so the pass over that gap would not judge it).
+   */
+  const judgedWhereTheyBelong = function* (tasks: SyncTask[]): Generator<ScanBatch> {
+    const by = new Map<Gap | undefined, SyncTask[]>();
+    for (const t of tasks) {
+      const g = t.createTime < bound ? below.find((x) => x.lo <= t.createTime && t.createTime <= x.hi) : undefined;
+      const group = by.get(g);
+      if (group) group.push(t);
+      else by.set(g, [t]);
+    }
+    for (const [g, ts] of by) yield { tasks: ts, lo: g ? g.lo : bound, watchOnly: g?.watchOnly ?? false };
+  };
   /**
    * Yields a page of the top pass and says whether the pass is done with it: it reached below its bound (in a list
    * whose order holds), or the list ended (a short or empty page, when reading newest-first or in no order).
@@ -184,8 +195,7 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
       return 'repeated-page';
     }
     last = items;
-    const out = fresh(items, true);
-    if (out.length > 0) yield { tasks: out, lo: bound, watchOnly: false };
+    yield* judgedWhereTheyBelong(fresh(items, true));
     if (items.length > 0) lowest = Math.min(lowest, minTime(items));
     if (direction !== 'unknown' && order() !== 'unknown' && items.length > 0 && minTime(items) < stopAt) return 'reached-window';
     if (direction !== 'asc' && !full(items)) return 'end-of-list';
