@@ -28,7 +28,7 @@ async function scan(tasks: SyncTask[], over: Partial<ScanInput>) {
 const judged = (y: Map<string, { lo: number; watchOnly: boolean }[]>, t: SyncTask) => (y.get(t.taskId) ?? []).some((b) => b.lo <= t.createTime && !b.watchOnly);
 
 describe('a task the top pass reads below its bound', () => {
-  it('is still judged by the pass over the unread stretch it belongs to (a failure there is announced)', async () => {
+  it('is judged as part of the unread stretch it belongs to (a failure there is announced, once)', async () => {
     // A minute apart, newest at T0 - 1 min; the first run reads one page and leaves the rest as a gap.
     const older = Array.from({ length: 40 }, (_, i) => mk(`rst-old${i}`, T0 - MIN - i * MIN, i === 11 ? 'ERROR' : 'SUCCESS'));
     const first = await scan(older, { maxPages: 1 });
@@ -46,7 +46,7 @@ describe('a task the top pass reads below its bound', () => {
     expect(second.result.complete).toBe(true);
   });
 
-  it('on the first run, is still looked at for watching by the pass below the look-back (a running sync there is watched)', async () => {
+  it('on the first run, is looked at for watching like the rest below the look-back (a running sync there is watched)', async () => {
     const lookbackMs = 30 * MIN;
     const tasks = Array.from({ length: 40 }, (_, i) => mk(`rst-t${i}`, T0 - MIN - i * MIN, i === 32 ? 'SYNCHRONIZING' : 'SUCCESS'));
     const running = tasks[32]!;
