@@ -47,6 +47,8 @@ const fn = sYaml.resources['acr-sync-alert']!.props;
 // The process options and timeout the deployed function runs with, so memory and time budgets are as there.
 const NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? fn.environmentVariables.NODE_OPTIONS ?? '';
 /** What the earlier release deployed with (its s.yaml): its document does not fit under this release's heap cap. */
+/** glibc's malloc arenas, as s.yaml sets them (BENCH_MALLOC_ARENA_MAX replaces it). */
+const MALLOC_ARENA_MAX = process.env.BENCH_MALLOC_ARENA_MAX ?? (fn.environmentVariables as Record<string, string | undefined>).MALLOC_ARENA_MAX;
 const LEGACY_NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=1';
 const FC_TIMEOUT = fn.timeout;
 /** The function timeout a run gets: s.yaml's, or BENCH_FC_TIMEOUT on a machine too busy to finish a burst within it. */
@@ -128,6 +130,7 @@ async function world(code: Code, bundle: string, instances: SimInstance[], o: { 
   const hooks: WebhookReceivers = await startWebhookReceivers({ dingtalkToken: 'bench-token', dingtalkSecret: 'SECbench', slackPath: '/services/T/B/bench' });
   const env = {
     PATH: process.env.PATH ?? '', NODE_OPTIONS: code === 'document' ? LEGACY_NODE_OPTIONS : NODE_OPTIONS, NO_PROXY: '127.0.0.1,localhost', ALERT_LANG: 'en',
+    ...(MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX } : {}),
     ACR_INSTANCES: instances.map((i) => `${i.regionId}:${i.instanceId}`).join(','), ACR_ENDPOINT: cr.endpointTemplate,
     TABLESTORE_ENDPOINT: ots.endpoint, TABLESTORE_INSTANCE: ots.instance, STATE_KEY,
     DINGTALK_WEBHOOK: hooks.dingtalkUrl, DINGTALK_SECRET: 'SECbench', SLACK_WEBHOOK: hooks.slackUrl,

@@ -18,7 +18,7 @@ const CR_CALL_TIMEOUT_MS = 8_000;
 const MAX_RULE_PAGES = 20;
 const RULE_PAGE_SIZE = 50;
 /** Tasks judged (and claimed) together: bounds memory whatever the burst. */
-export const CHUNK_TASKS = 2_000;
+export const CHUNK_TASKS = 1_000;
 /** Pages one targeted re-check may read (a push rarely has more than a few tasks). */
 const RECHECK_PAGES = 3;
 
