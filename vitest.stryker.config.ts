@@ -10,6 +10,10 @@ export default defineConfig({
   ...base,
   test: {
     ...base.test,
+    // The render property test and the budget test run for every mutant in src/render: a few seeds and a few thousand
+    // failures (still far past either platform's budget) keep each mutant's run to about a second; `npm test` runs
+    // them at full size (40 seeds, 100,000 failures).
+    env: { ...base.test?.env, RENDER_PROPERTY_SEEDS: '4', RENDER_BUDGET_FAILURES: '2000' },
     include: [
       'test/unit/**/*.test.ts',
       'test/integration/webhooks.test.ts',
