@@ -47,6 +47,11 @@ describe('a failure group in full', () => {
     expect(text([failure(1, { to: { instanceId: 'cri-x', regionId: 'moon', namespace: 'prod', repo: 'svc-1', tag: 'v1' } })])).toContain(' → moon:cri-x\n');
   });
 
+  it('says a rule neither named nor known is unknown, once, in both languages', () => {
+    expect(text([failure(1, { ruleId: undefined }, null)])).toContain('\n\nrule unknown · cn-hangzhou:cri-src → [cn-shenzhen:cri-sz01]');
+    expect(text([failure(1, { ruleId: undefined }, null)], RICH, ZH)).toContain('\n\n规则未知 · cn-hangzhou:cri-src → [cn-shenzhen:cri-sz01]');
+  });
+
   it('explains the cause only at a detail that does, and lists as many examples as it allows, at least one', () => {
     expect(text([failure(1)])).toMatch(/\n\n> \S/);
     expect(text([failure(1)], { ...RICH, explain: false })).not.toMatch(/^> /m);
