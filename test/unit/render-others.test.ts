@@ -165,7 +165,7 @@ describe('a digest', () => {
   });
 
   it('lists as many silences as the detail allows and counts them all when the total is not given', () => {
-    const silences = Array.from({ length: 4 }, (_, i) => ({ matches: [['tag', [`v${i}`]]] as [string, string[]] }));
+    const silences = Array.from({ length: 4 }, (_, i) => ({ matches: [['tag', [`v${i}`]]] as [string, string[]][] }));
     const t = d({ silences }, UTC, { ...RICH, digest: 3 });
     expect(t).toContain('Silences in force: 4\n');
     expect(t).toContain('- tag=v2\n- …and 1 more silence');
