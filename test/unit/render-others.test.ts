@@ -6,6 +6,7 @@ import { renderDingTalk } from '../../src/render/dingtalk.js';
 import { layout } from '../../src/render/layout.js';
 import type { Locale } from '../../src/render/locale.js';
 import { errorForPeople } from '../../src/render/others.js';
+import { renderSlack } from '../../src/render/slack.js';
 import { digest, MIN, notice, recovered, stuck, T0 } from '../support/alerts.js';
 
 const UTC: Locale = { lang: 'en', timeZone: 'UTC' };
@@ -55,6 +56,19 @@ describe('stuck, finished and recovered syncs', () => {
   });
 });
 
+describe('what a message leaves out', () => {
+  it('says nothing of the kinds it has none of: no empty stuck, finished or recovered list, no empty notice section', () => {
+    const ps = paragraphs([recovered(1)]);
+    expect(ps[1]).toBe('**✅ Recovered** · 1');
+    expect(ps.join('\n')).not.toMatch(/Stuck syncs|finished/);
+    expect(paragraphs([stuck(1)]).join('\n')).not.toMatch(/Stuck syncs that finished|Recovered/);
+    expect(paragraphs([stuck(1, 'unstuck')]).join('\n')).not.toMatch(/⏳ Stuck syncs\*\*|Recovered/);
+    // In Slack an empty section would still bring a divider before the first real one.
+    const slack = renderSlack(layout(contentOf([recovered(1)]), UTC, RICH), UTC);
+    expect(slack.attachments[0]!.blocks.map((b) => b.type)).toEqual(['section']);
+  });
+});
+
 describe('notices about alerting itself', () => {
   it('say an instance went blind, since when, for how many runs, and the last error without its debugging tags', () => {
     const ps = paragraphs([notice('blind')]);
@@ -98,7 +112,7 @@ describe('a digest', () => {
   const d = (over: Partial<DigestAlert> = {}, loc: Locale = UTC, detail: Detail = RICH) => text([digest(over)], loc, detail);
 
   it('heads with its period and route, and tallies failures by cause, largest first, ties by name', () => {
-    expect(d()).toContain('**📊 Digest since 2027-01-14 08:00 UTC**');
+    expect(d()).toContain('**📊 Digest since 2027-01-14 08:00 UTC**\n\nFailures announced');
     expect(d({ route: 'team-a' })).toContain('**📊 Digest since 2027-01-14 08:00 UTC** · route team-a');
     expect(d({ route: 'team-a' }, ZH)).toContain('**📊 告警汇总（自 2027-01-14 16:00 UTC+8 起）** · 路由 team-a');
     expect(d({ byCause: { B: 2, A: 2, C: 5 } })).toContain('Failures announced: 9 (C 5, A 2, B 2)');

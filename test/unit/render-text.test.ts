@@ -154,6 +154,7 @@ describe('Slack mrkdwn and Block Kit', () => {
     expect(slackCode('&'.repeat(60))).toBe(`\`${'&amp;'.repeat(60)}\``);
     expect(slackCode(`aaaa${'&'.repeat(100)}`)).toBe(`\`aaaa${'&amp;'.repeat(59)}…\``);
     expect(slackCode(`aaa${'&'.repeat(100)}`)).toBe(`\`aaa${'&amp;'.repeat(59)}…\``);
+    expect(slackCode(`aaaaa${'&'.repeat(59)}bbbb`)).toBe(`\`aaaaa${'&amp;'.repeat(58)}…\``);
     expect(slackCode('y'.repeat(500))).toBe(`\`${'y'.repeat(FIELD_MAX - 1)}…\``);
   });
 
@@ -206,6 +207,8 @@ describe('Slack mrkdwn and Block Kit', () => {
     expect(body[1]!.text!.text).toBe('ddddd');
     expect(body[4]!.elements).toEqual([{ type: 'mrkdwn', text: 'n1' }, { type: 'mrkdwn', text: 'n2' }]);
     expect(renderSlack(doc({ sections: [{ lines: [l('a', 1)] }] }), UTC).attachments[0]!.blocks.map((b) => b.type)).toEqual(['section']);
+    const split = renderSlack(doc({ sections: [{ lines: [l('x', 1_500), l('y', 1_500)] }] }), UTC).attachments[0]!.blocks as { text: { text: string } }[];
+    expect(split.map((b) => b.text.text.length)).toEqual([1_500, 1_500]);
   });
 
   it('names each limit a message breaks: blocks, header, section, context, total', () => {
@@ -220,6 +223,7 @@ describe('Slack mrkdwn and Block Kit', () => {
     const header = (n: number): SlackMessage => ({ text: '', blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(n) } }], attachments: [] });
     expect(slackProblems(header(150))).toEqual([]);
     expect(slackProblems(header(151))).toEqual(['header of 151']);
+    expect(slackProblems(header(3_001))).toEqual(['header of 3001']);
     const one = m([section(100)]);
     const total = JSON.stringify(allBlocks(one)).length;
     expect(slackProblems(one, total)).toEqual([]);
