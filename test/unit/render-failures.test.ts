@@ -4,8 +4,10 @@ import { contentOf } from '../../src/render/content.js';
 import { MINIMAL, RUNGS, type Detail } from '../../src/render/detail.js';
 import { renderDingTalk } from '../../src/render/dingtalk.js';
 import { consoleUrl, instancePiece, triggerWord } from '../../src/render/failures.js';
+import { renderFor } from '../../src/render/index.js';
 import { layout } from '../../src/render/layout.js';
 import type { Locale } from '../../src/render/locale.js';
+import { allBlocks } from '../../src/render/slack.js';
 import { wordsFor } from '../../src/render/words.js';
 import { failure, MIN, T0 } from '../support/alerts.js';
 
@@ -167,5 +169,33 @@ describe('failures beyond the groups a message keeps', () => {
   it('are counted as failures, not groups', () => {
     const alerts = Array.from({ length: 302 }, (_, i) => failure(i, { issue: `CAUSE_${i}`, createTime: T0 - MIN }));
     expect(text(alerts, { ...RICH, full: 1, lines: 0 })).toMatch(/\n- …and 301 more$/);
+  });
+});
+
+describe('a failure group, further', () => {
+  it('names a one-line group\'s rule as unknown when it is neither named nor known', () => {
+    const t = text([failure(1), failure(3), failure(2, { ruleId: undefined }, null)], { ...RICH, full: 1, lines: 1 });
+    expect(t).toContain('- 🟡 **rule unknown** → [cn-shenzhen:cri-sz01]');
+  });
+
+  it('says the rule\'s trigger could not be read only when it could not', () => {
+    expect(text([failure(1)])).not.toContain("The rule's trigger could not be read");
+    expect(text([failure(1, {}, { trigger: 'INITIATIVE' })])).not.toContain("The rule's trigger could not be read");
+  });
+
+  it('gives Slack readers the re-run and silence commands as code blocks', () => {
+    const s = renderFor('slack', contentOf([failure(1)]), UTC);
+    const lines = allBlocks(s).flatMap((b) => ((b as { text?: { text: string } }).text?.text ?? '').split('\n'));
+    expect(lines.filter((l) => l.startsWith('```id=$(aliyun cr GetRepository ') && l.endsWith('--TargetTag v1```'))).toHaveLength(1);
+    expect(lines).toContain('```acr-sync-alert silence add --instance cn-hangzhou:cri-src --rule crsr-hz2sz --cause NETWORK_ERROR --for 2h --comment "why"```');
+    expect(lines).toContain('Re-run (automatic rule: CreateRepoSyncTask):');
+    expect(lines).toContain('Silence this group for 2 h:');
+  });
+
+  it('orders targets by their failures across groups, largest first', () => {
+    const sg = { instanceId: 'cri-sg', regionId: 'ap-southeast-1', namespace: 'prod', repo: 'a', tag: 'v1' };
+    // Three failures in one group to Shenzhen come first among groups; four in two groups to Singapore lead the targets.
+    const alerts = [failure(1), failure(2), failure(3), failure(4, { to: sg, ruleId: 'crsr-a' }), failure(5, { to: sg, ruleId: 'crsr-a' }), failure(6, { to: sg, ruleId: 'crsr-b' }), failure(7, { to: sg, ruleId: 'crsr-b' })];
+    expect(text(alerts)).toContain('Targets: [ap-southeast-1:cri-sg](https://cr.console.aliyun.com/ap-southeast-1/instances) 4 · [cn-shenzhen:cri-sz01](https://cr.console.aliyun.com/cn-shenzhen/instances) 3');
   });
 });
