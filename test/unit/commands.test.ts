@@ -135,3 +135,20 @@ describe('the commands of one group', () => {
     expect(silenceCommand(byRule({ ruleId: 'crsr 1' }), 'why')).toBeUndefined();
   });
 });
+
+describe('the re-run loop\'s length', () => {
+  it('takes an image that brings the command to exactly 1,600 characters', () => {
+    const image = (i: number, tag: string) => failure(i, { from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: 'prod', repo: `r${i}`, tag } }, { trigger: 'INITIATIVE' });
+    // Newer images with long tags, then the oldest, whose tag is sized so that all of them come to 1,600 exactly.
+    const build = (fillers: number, pad: number) => contentOf([...Array.from({ length: fillers }, (_, i) => image(i + 1, 't'.repeat(120))), image(fillers + 1, 'p'.repeat(pad))]).groups[0]!;
+    let exact: ReturnType<typeof build> | undefined;
+    for (let fillers = 1; fillers < 15 && !exact; fillers++) {
+      const probe = rerunFor(build(fillers, 1), 'manual')!;
+      const pad = 1 + COMMAND_MAX - probe.command.length;
+      if (probe.images === fillers + 1 && pad <= 128) exact = build(fillers, pad);
+    }
+    const r = rerunFor(exact!, 'manual')!;
+    expect(r.command.length).toBe(COMMAND_MAX);
+    expect(r.images).toBe(exact!.images.length);
+  });
+});

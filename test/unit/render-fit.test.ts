@@ -33,10 +33,16 @@ describe('fitting a message to its budget', () => {
     expect(fit(40, () => false)).toEqual(MINIMAL);
   });
 
+  it('lists at most 30 groups on lines even when more would fit', () => {
+    expect(fit(40, (d) => d.full === 0 && d.lines <= 35)).toEqual({ ...RUNGS[RUNGS.length - 1], full: 0, lines: LINES_MAX, items: 1 });
+  });
+
   it('without failure groups, takes the richest rung that fits, else the minimal message', () => {
     expect(fit(0, () => true)).toEqual({ ...RUNGS[0], full: 0, lines: 0 });
     expect(fit(0, (d) => d.items <= 3)).toEqual({ ...RUNGS[3], full: 0, lines: 0 });
     expect(fit(0, () => false)).toEqual(MINIMAL);
+    // With nothing to list on lines, fewer items than the leanest rung's is the minimal message itself.
+    expect(fit(0, (d) => d.items <= 1)).toEqual(MINIMAL);
   });
 });
 
