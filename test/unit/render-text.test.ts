@@ -121,6 +121,11 @@ describe('DingTalk markdown', () => {
     ]);
   });
 
+  it('keeps every piece of a link\'s text, values inert', () => {
+    const m = renderDingTalk(doc({ title: ['T'], sections: [{ lines: [line('text', { link: 'https://cr.console.aliyun.com/cn-shenzhen/instances', text: ['see ', api('a*b'), ' now'] })] }] }), UTC);
+    expect(m.markdown.text).toBe('#### T\n\n[see a＊b now](https://cr.console.aliyun.com/cn-shenzhen/instances)');
+  });
+
   it('writes mobile mentions into the text and names people in "at", never everyone', () => {
     const m = renderDingTalk(doc({ title: ['T'] }), UTC, { mobiles: ['138', '139'], userIds: ['ops'] });
     expect(m.markdown.text).toBe('#### T\n\n@138 @139');
