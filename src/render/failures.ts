@@ -55,7 +55,7 @@ function groupSection(g: FailureGroup, loc: Locale, d: Detail, w: Words): { sect
   const c = classify(g.cause);
   const out: Line[] = [
     line('head', ...join([[bold(`${SEVERITY_MARK[c.severity]} ${c.title[loc.lang]}`)], g.cause ? [api(g.cause)] : [], when(g, w)], w.sep)),
-    line('text', ...join([w.rule(ruleName(g, w), triggerWord(w, g.rule?.trigger)), [api(g.source), ' → ', instancePiece(g.target.regionId, g.target.instanceId)]], w.sep)),
+    line('text', ...join([g.rule?.name || g.ruleId ? w.rule(ruleName(g, w), triggerWord(w, g.rule?.trigger)) : [w.ruleUnknown], [api(g.source), ' → ', instancePiece(g.target.regionId, g.target.instanceId)]], w.sep)),
   ];
   if (d.explain) out.push(line('quote', c.cause[loc.lang]));
   const shown = g.examples.slice(0, Math.max(1, d.examples));

@@ -63,3 +63,81 @@ describe('message content', () => {
     expect(Math.max(...c.groups.map((g) => g.cause.length))).toBeLessThanOrEqual(200);
   });
 });
+
+describe('message content, in detail', () => {
+  const fail = (i: number, over: Partial<Parameters<typeof syncTask>[0]> = {}) => failureAlert(syncTask({ taskId: `rst-${i}`, createTime: T0 + i * 1000, ...over }));
+
+  it('times a group by each task\'s last change, else its creation', () => {
+    const g = contentOf([fail(1, { modifiedTime: T0 + 50_000 }), fail(2), fail(3, { modifiedTime: T0 - 7_000 })]).groups[0]!;
+    expect([g.firstAt, g.lastAt]).toEqual([T0 - 7_000, T0 + 50_000]);
+  });
+
+  it('keeps examples newest first, ties in task order, and drops the oldest beyond the cap', () => {
+    const same = Array.from({ length: EXAMPLES_PER_GROUP + 2 }, (_, i) => failureAlert(syncTask({ taskId: `rst-${String(i).padStart(2, '0')}`, createTime: T0 })));
+    const g = contentOf([...same].reverse()).groups[0]!;
+    expect(g.examples.map((a) => a.task.taskId)).toEqual(same.slice(0, EXAMPLES_PER_GROUP).map((a) => a.task.taskId));
+    const older = contentOf([...Array.from({ length: EXAMPLES_PER_GROUP }, (_, i) => fail(100 + i)), fail(1)]).groups[0]!;
+    expect(older.examples.map((a) => a.task.taskId)).not.toContain('rst-1');
+    expect(older.count).toBe(EXAMPLES_PER_GROUP + 1);
+  });
+
+  it('groups causes as ACR means them, whatever their case or spacing', () => {
+    const c = contentOf([fail(1, { issue: 'NETWORK_ERROR' }), fail(2, { issue: ' network_error ' })]);
+    expect(c.groups.map((g) => [g.cause, g.count])).toEqual([['NETWORK_ERROR', 2]]);
+  });
+
+  it('keeps the first rule it could read, and marks a group crossing accounts when any task did', () => {
+    const rule = (name: string) => ({ ruleId: 'crsr-1', name, scope: 'NAMESPACE' });
+    const c = contentOf([fail(1), { ...fail(2), rule: rule('first') }, { ...fail(3, { crossUser: true }), rule: rule('second') }, fail(4)]);
+    expect(c.groups[0]).toMatchObject({ rule: { name: 'first' }, crossUser: true });
+    expect(contentOf([fail(1), fail(2)]).groups[0]!.crossUser).toBe(false);
+  });
+
+  it('orders groups by severity, then size, then cause, source and rule', () => {
+    const c = contentOf([
+      fail(1, { issue: 'NETWORK_ERROR', ruleId: 'b' }), fail(2, { issue: 'NETWORK_ERROR', ruleId: 'a' }),
+      failureAlert(syncTask({ taskId: 'rst-3', issue: 'NETWORK_ERROR', ruleId: 'a' }), 'cn-beijing:cri-x'),
+      fail(4, { issue: 'INTERNAL_ERROR', ruleId: 'z' }), fail(5, { issue: 'INTERNAL_ERROR', ruleId: 'z' }),
+      fail(6, { issue: 'TAG_CONFLICT', ruleId: 'z' }), fail(7, { issue: 'OSS_POLICY_UNAUTHORIZED', ruleId: 'z' }),
+    ]);
+    expect(c.groups.map((g) => `${g.cause} ${g.source} ${g.ruleId} ${g.count}`)).toEqual([
+      'OSS_POLICY_UNAUTHORIZED cn-hangzhou:cri-src z 1',
+      'TAG_CONFLICT cn-hangzhou:cri-src z 1',
+      'INTERNAL_ERROR cn-hangzhou:cri-src z 2',
+      'NETWORK_ERROR cn-beijing:cri-x a 1',
+      'NETWORK_ERROR cn-hangzhou:cri-src a 1',
+      'NETWORK_ERROR cn-hangzhou:cri-src b 1',
+    ]);
+  });
+
+  it('keeps each image once at its newest failure, apart by target, skipping older ones once the list is full', () => {
+    const img = (i: number, repo: string, at: number, to = 'api') => fail(i, { createTime: at, from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: 'prod', repo, tag: 'v1' }, to: { instanceId: 'cri-dst', regionId: 'cn-shanghai', namespace: 'prod', repo: to, tag: 'v1' } });
+    const g = contentOf([img(1, 'api', T0), img(2, 'web', T0 + 1), img(3, 'api', T0 + 5), img(4, 'api', T0 + 2), img(5, 'api', T0 + 3, 'mirror')]).groups[0]!;
+    expect(g.images.map((i) => [i.repo, i.to.repo, i.at])).toEqual([['api', 'api', T0 + 5], ['api', 'mirror', T0 + 3], ['web', 'api', T0 + 1]]);
+    const unsafeTarget = contentOf([fail(1, { to: { instanceId: 'cri-dst', regionId: 'cn-shanghai', namespace: 'prod', repo: 'a b', tag: 'v1' } })]).groups[0]!;
+    expect(unsafeTarget.images).toEqual([]);
+    const full = Array.from({ length: IMAGES_PER_GROUP }, (_, i) => img(10 + i, `r${i}`, T0 + 100 + i));
+    const g2 = contentOf([...full, img(1, 'old', T0 + 100), img(2, 'new', T0 + 200)]).groups[0]!;
+    expect(g2.images).toHaveLength(IMAGES_PER_GROUP);
+    expect(g2.images.map((i) => i.repo)).not.toContain('old');
+    expect(g2.images[0]!.repo).toBe('new');
+    expect(g2.images.map((i) => i.repo)).not.toContain('r0');
+  });
+
+  it('lists notices by time, then id; keeps digests and alert ids as they came', () => {
+    const n = (id: string, at: number) => ({ kind: 'blind' as const, id, instance: 'i', since: 0, at, runs: 1 });
+    const d = (id: string) => ({ kind: 'digest' as const, id, instance: '', since: 0, at: 0, byCause: {}, topRepos: [], recoveries: 0, stillFailing: 0, oldestFailing: [], muted: {} });
+    const c = contentOf([n('b', 2), d('d2'), n('c', 1), n('a', 2), d('d1'), fail(1)]);
+    expect(c.notices.map((x) => x.id)).toEqual(['c', 'a', 'b']);
+    expect(c.digests.map((x) => x.id)).toEqual(['d2', 'd1']);
+    expect(c.ids).toEqual(['b', 'd2', 'c', 'a', 'd1', 'cn-hangzhou:cri-src/rst-1']);
+  });
+
+  it('keeps stuck syncs oldest first, ties by id, and recoveries newest first', () => {
+    const s = (id: string, createTime: number): StuckAlert => ({ kind: 'stuck', id, instance: 'i', task: syncTask({ taskId: id, createTime }), at: T0 });
+    const r = (id: string, createTime: number): RecoveryAlert => ({ kind: 'recovered', id, instance: 'i', task: syncTask({ taskId: id, createTime }), failedTaskId: 'x', issue: '', since: T0, unannounced: false });
+    const c = contentOf([s('s2', T0), s('s3', T0 - 1), s('s1', T0), r('r2', T0), r('r3', T0 + 1), r('r1', T0)]);
+    expect(c.stuck.map((a) => a.id)).toEqual(['s3', 's1', 's2']);
+    expect(c.recovered.map((a) => a.id)).toEqual(['r3', 'r1', 'r2']);
+  });
+});

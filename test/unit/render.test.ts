@@ -175,9 +175,13 @@ describe('Chinese', () => {
   });
 });
 
+// 100,000 failures under `npm test`. Mutation testing sets fewer (still far more than either budget holds, so the
+// message is trimmed and the rest counted), since this test runs for every mutant in src/render.
+const MANY = Number(process.env.RENDER_BUDGET_FAILURES ?? 100_000);
+
 describe('budgets', () => {
   it('stays inside DingTalk\'s byte budget and Slack\'s limits for 100,000 failures, with every one listed or counted', () => {
-    const alerts = Array.from({ length: 100_000 }, (_, i) => failure(i, { ruleId: `crsr-${i % 37}`, issue: ['NETWORK_ERROR', 'TAG_CONFLICT', 'X'.repeat(300 + (i % 5))][i % 3]! }));
+    const alerts = Array.from({ length: MANY }, (_, i) => failure(i, { ruleId: `crsr-${i % 37}`, issue: ['NETWORK_ERROR', 'TAG_CONFLICT', 'X'.repeat(300 + (i % 5))][i % 3]! }));
     const c = contentOf(alerts);
     for (const lang of ['en', 'zh'] as const) {
       const d = renderFor('dingtalk', c, localeOf(lang));
@@ -186,7 +190,8 @@ describe('budgets', () => {
       expect(slackProblems(s)).toEqual([]);
       for (const m of [d, s]) {
         const { listed, counted } = listedAndCounted(m);
-        expect(listed.size + counted).toBe(100_000);
+        expect(counted).toBeGreaterThan(0);
+        expect(listed.size + counted).toBe(MANY);
       }
     }
   });
