@@ -106,7 +106,7 @@ describe('reading and writing rows', () => {
   });
 
   it('writes again without its condition what a move killed halfway may already have written', () => {
-    const op = write.cursor(k, 'i', { gaps: [] }, 0);
+    const op = write.cursor(k, 'i', { gaps: [] }, 0) as Extract<WriteOp, { op: 'put' }>;
     expect(unconditional(op)).toEqual({ op: 'put', key: op.key, cols: op.cols });
     expect(unconditional({ op: 'delete', key: 'x' })).toEqual({ op: 'delete', key: 'x' });
   });

@@ -87,7 +87,9 @@ describe('the state store: where and what it costs', () => {
     const store = new StateStore(t, 'd', direct);
     const alert = failureAlert(syncTask({ taskId: 'rst-1' }));
     await store.apply([write.owed(store.keys, { target: 'slack', alert, detectedAt: 5 })], 'claim');
-    const [[entry]] = await collect(store.owed('slack')) as [[{ key: string; owed: { detectedAt: number } }]];
+    const [page] = await collect(store.owed('slack'));
+    const entry = page![0]!;
+    expect(page).toHaveLength(1);
     expect(entry.key).toBe(store.keys.outbox('slack', alert.id));
     expect(entry.owed.detectedAt).toBe(5);
     await store.apply([write.remove(entry.key)], 'delivered');
