@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CheckpointConflictError } from '../../src/lib/errors.js';
 import { fitAlert, keysFor, MAX_ALERT_JSON, read, unconditional, write } from '../../src/state/rows.js';
-import { batches, checkOp, conflict, MAX_WRITE_BYTES, MemoryTable, opBytes, WRITE_BYTES_BUDGET, type WriteOp } from '../../src/state/table.js';
+import { batches, checkOp, MAX_WRITE_BYTES, MemoryTable, opBytes, WRITE_BYTES_BUDGET, type WriteOp } from '../../src/state/table.js';
 import { failureAlert, syncTask } from '../support/build.js';
 
 const MB = 1024 * 1024;
@@ -135,12 +134,6 @@ describe('the table\'s limits', () => {
     expect(batches([])).toEqual([]);
     const rows: WriteOp[] = Array.from({ length: 201 }, (_, i) => ({ op: 'delete', key: `k${i}` }));
     expect(batches(rows).map((b) => b.length)).toEqual([200, 1]);
-  });
-
-  it('calls a lost compare-and-set a conflict, naming what changed', () => {
-    const e = conflict('the control row');
-    expect(e).toBeInstanceOf(CheckpointConflictError);
-    expect(e.message).toBe('the control row changed since it was read');
   });
 });
 
