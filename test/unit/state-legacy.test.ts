@@ -103,6 +103,9 @@ describe('the rows an earlier checkpoint becomes', () => {
     expect(watched['rst-o1']).toMatchObject({ firstSeen: 950, stuck: true, partial: true, task: { createTime: 900, status: 'SYNCHRONIZING' } });
     expect(watched['rst-o2']).toMatchObject({ firstSeen: 951, partial: true, task: { createTime: 901, status: 'WAITING' } });
     expect('stuck' in watched['rst-o2']!).toBe(false);
+    // Known only by id, time and status: nothing else is made up, the first re-check reads the rest.
+    const blank = { instanceId: '', regionId: '', namespace: '', repo: '', tag: '' };
+    expect(watched['rst-o2']!.task).toEqual({ taskId: 'rst-o2', createTime: 901, status: 'WAITING', issue: '', trigger: '', crossUser: false, from: blank, to: blank });
 
     const failing = Object.fromEntries(s.failing[A]!.map((f) => [f.taskId, f]));
     // A count of 3 within a window becomes three failure times: two at the window's start and the last.

@@ -187,3 +187,30 @@ describe('the in-memory table', () => {
     expect((await t.rangePage('a', 'b')).rows).toEqual([]);
   });
 });
+
+describe('the limits, exactly at their edges', () => {
+  it('keeps an alert that fits exactly once cut', () => {
+    const base = { ...failureAlert(syncTask({ taskId: 'rst-edge', issue: 'I'.repeat(20_000) })), fill: {} as Record<string, string> };
+    const cutSize = (fill: Record<string, string>) => JSON.stringify({ ...base, task: { ...base.task, issue: `${'I'.repeat(256)}…` }, fill, trimmed: true }).length;
+    // Short fields are not cut: fill them until the cut alert is exactly at the limit.
+    const fill: Record<string, string> = {};
+    for (let i = 0; cutSize(fill) < MAX_ALERT_JSON; i++) fill[`f${i}`] = 'x'.repeat(Math.min(200, MAX_ALERT_JSON - cutSize({ ...fill, [`f${i}`]: '' })));
+    expect(cutSize(fill)).toBe(MAX_ALERT_JSON);
+    const fitted = fitAlert({ ...base, fill } as never);
+    expect(JSON.stringify(fitted).length).toBe(MAX_ALERT_JSON);
+    expect((fitted as unknown as { trimmed: boolean }).trimmed).toBe(true);
+  });
+
+  it('sends a single write larger than the byte budget on its own, with no empty request before it', () => {
+    const huge: WriteOp = { op: 'put', key: 'huge', cols: { a: 'x'.repeat(2 * MB), b: 'y'.repeat(2 * MB - 100) } };
+    expect(opBytes(huge)).toBeGreaterThan(WRITE_BYTES_BUDGET);
+    expect(batches([huge]).map((b) => b.map((o) => o.key))).toEqual([['huge']]);
+  });
+
+  it('accepts a write of exactly the service\'s byte limit', async () => {
+    const t = new MemoryTable();
+    const ops: WriteOp[] = [{ op: 'put', key: 'a', cols: { j: 'x'.repeat(2 * MB) } }, { op: 'put', key: 'b', cols: { j: 'x'.repeat(2 * MB - 52) } }];
+    expect(ops.reduce((n, o) => n + opBytes(o), 0)).toBe(MAX_WRITE_BYTES);
+    expect(await t.writeRows(ops)).toEqual({ failed: [] });
+  });
+});
