@@ -205,3 +205,25 @@ describe('the state store: the control row', () => {
     expect(await store.saveControl({ value: lease('other'), version: 1 }, lease('me'), 'take over')).toBe(2);
   });
 });
+
+describe('the state store: a control write that went through', () => {
+  /** A table where another run writes the control row again right after each write of ours goes through. */
+  class ContendedTable extends MemoryTable {
+    override async writeRows(ops: readonly WriteOp[]): Promise<{ failed: string[] }> {
+      const r = await super.writeRows(ops);
+      for (const o of ops) {
+        if (o.op === 'put' && !r.failed.includes(o.key) && typeof o.cols.ver === 'number') {
+          await super.writeRows([{ op: 'put', key: o.key, cols: { j: JSON.stringify({ owed: {}, pauses: {}, lease: { owner: 'other', until: 9 } }), ver: o.cols.ver + 1 } }]);
+        }
+      }
+      return r;
+    }
+  }
+
+  it('takes a write that went through as its own, whatever another run writes after it', async () => {
+    const store = new StateStore(new ContendedTable(), 'd', direct);
+    expect(await store.saveControl({ value: { owed: {}, pauses: {} }, version: 0 }, { owed: {}, pauses: {}, lease: { owner: 'me', until: 5 } }, 'take')).toBe(1);
+    // The next write over the version it made then meets the other run's.
+    await expect(store.saveControl({ value: { owed: {}, pauses: {} }, version: 1 }, { owed: {}, pauses: {} }, 'release')).rejects.toBeInstanceOf(CheckpointConflictError);
+  });
+});
