@@ -214,3 +214,18 @@ describe('the limits, exactly at their edges', () => {
     expect(await t.writeRows(ops)).toEqual({ failed: [] });
   });
 });
+
+describe('what the table says about a refused write and what it counts', () => {
+  it('quotes at most 80 characters of a refused key in its message, however long the key', () => {
+    const long = `${'k'.repeat(100)}\n`;
+    expect(() => checkOp({ op: 'delete', key: long })).toThrow(new Error(`state row key is not printable ASCII: "${'k'.repeat(80)}"`));
+    expect(() => checkOp({ op: 'put', key: 'v'.repeat(100), cols: { j: 'x'.repeat(2 * MB + 1) } })).toThrow(new Error(`state row ${'v'.repeat(80)} column j over 2097152 bytes`));
+  });
+
+  it('counts each range read as a request', async () => {
+    const t = new MemoryTable();
+    await t.rangePage('a', 'b');
+    await t.rangePage('a', 'b');
+    expect(t.counter.reads).toBe(2);
+  });
+});
