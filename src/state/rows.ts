@@ -116,7 +116,6 @@ export interface Versioned<T> {
 }
 
 export const emptyControl = (): Control => ({ owed: {}, pauses: {} });
-export const emptyCursor = (): Cursor => ({ gaps: [] });
 
 export const read = {
   cursor: (key: string, c: Cols | undefined): Versioned<Cursor> | undefined => (c ? { value: decode(schemas.cursor, key, c) as Cursor, version: Number(c.ver) } : undefined),

@@ -3,7 +3,6 @@
  * written with conditions. One call of each method is one request to the backend, within Tablestore's limits; the
  * state layer above makes many calls, in order, each retried on its own.
  */
-import { CheckpointConflictError } from '../lib/errors.js';
 
 /** Column values: strings, and whole numbers stored as integers. */
 export type Cols = Record<string, string | number>;
@@ -167,6 +166,3 @@ function lowerBound(sorted: string[], key: string): number {
   }
   return lo;
 }
-
-/** A compare-and-set that lost: another run changed the row since it was read. */
-export const conflict = (what: string) => new CheckpointConflictError(`${what} changed since it was read`);

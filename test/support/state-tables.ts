@@ -1,0 +1,43 @@
+import { CheckpointConflictError } from '../../src/lib/errors.js';
+import type { LegacySource } from '../../src/state/state.js';
+import { MemoryTable, type KeyedRow } from '../../src/state/table.js';
+import type { LegacyDoc } from '../../src/state/tablestore.js';
+
+/**
+ * A table in memory that also holds an earlier version's single document, with the semantics the Tablestore table
+ * and the local file give it: marking it as moved is conditional on its version and moves that version on.
+ */
+export class LegacyMemoryTable extends MemoryTable implements LegacySource {
+  doc: LegacyDoc | undefined;
+
+  constructor(doc?: LegacyDoc, private readonly clock: () => number = Date.now) {
+    super('memory with an earlier checkpoint');
+    this.doc = doc;
+  }
+
+  async legacy(): Promise<LegacyDoc | undefined> {
+    return this.doc && { ...this.doc };
+  }
+
+  async retireLegacy(_key: string, version: number): Promise<void> {
+    if (this.doc?.version !== version) throw new CheckpointConflictError('the earlier checkpoint changed since it was read');
+    this.doc = { ...this.doc, version: version + 1, retired: true, retiredAt: this.clock(), movedVersion: version + 1 };
+  }
+
+  /** An earlier release running again after a rollback saves the document over the move. */
+  saveAgain(doc: unknown): void {
+    if (!this.doc) throw new Error('no earlier checkpoint');
+    this.doc = { ...this.doc, doc, version: this.doc.version + 1 };
+  }
+}
+
+/** A table that answers range reads `size` rows a page, as the service does for a large range. */
+export class SmallPagesTable extends MemoryTable {
+  constructor(private readonly size: number) {
+    super('memory in small pages');
+  }
+
+  override rangePage(from: string, to: string, t?: number, limit?: number): Promise<{ rows: KeyedRow[]; next?: string }> {
+    return super.rangePage(from, to, t, Math.min(limit ?? this.size, this.size));
+  }
+}
