@@ -53,6 +53,8 @@ describe('ACR_INSTANCES', () => {
   });
 
   it('is required, and a blank value counts as missing', () => {
+    const { ACR_INSTANCES: _i, ...rest } = base;
+    expect(problemsOf(rest)).toEqual(['ACR_INSTANCES is required (comma-separated regionId:instanceId)']);
     expect(problemsOf({ ...base, ACR_INSTANCES: '   ' })).toEqual(['ACR_INSTANCES is required (comma-separated regionId:instanceId)']);
   });
 });
