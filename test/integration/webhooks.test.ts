@@ -87,7 +87,7 @@ describe('the notifiers post what the platforms accept', () => {
   });
 
   it('Slack: a message is posted as it was rendered', async () => {
-    const msg: SlackMessage = { text: 'sync failed', blocks: [section('sync failed')] };
+    const msg: SlackMessage = { text: 'sync failed', blocks: [section('sync failed')], attachments: [] };
     expect(await send(slack(), msg)).toBeUndefined();
     expect(hooks.received.map((r) => [r.channel, r.hook, r.body])).toEqual([['slack', '/services/T1/B1/hook-1', msg]]);
   });
