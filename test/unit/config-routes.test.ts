@@ -93,6 +93,7 @@ describe('routes refused', () => {
   it('an empty webhook is named as empty', () => {
     expect(parse([{ name: 'a', dingtalk: { webhook: ' ' } }]).problems).toEqual(['routes[0].dingtalk.webhook is empty']);
     expect(parse([{ name: 'a', slack: { webhook: '' } }]).problems).toEqual(['routes[0].slack.webhook is empty']);
+    expect(parse([{ name: 'a', slack: { webhook: ' \n' } }]).problems).toEqual(['routes[0].slack.webhook is empty']);
   });
 
   it('bad mentions are named by route, field and entry', () => {
@@ -131,6 +132,14 @@ describe('problems found by validation', () => {
     expect(lines[4]).toBe('routes[4].a.list[0]: Invalid type: Expected number');
   });
 
+  it('name a field by its name and a list position by its number, however many digits', () => {
+    const schema = v.strictObject({ x2: v.optional(v.array(v.string())) });
+    expect(issueLines('r', issues(schema, { x2: Array.from({ length: 12 }, (_, i) => (i === 11 ? 7 : 's')) }))).toEqual(['r[x2][11]: Invalid type: Expected string']);
+    expect(issueLines('r', issues(schema, { '2x': 1 }))).toEqual(['r[2x]: unknown field']);
+    expect(issueLines('r', issues(v.object({ a: v.strictObject({}) }), { a: { '2x': 1 } }))).toEqual(['r[a].2x: unknown field']);
+    expect(issueLines('r', issues(v.object({ a: v.strictObject({}) }), { a: { x2: 1 } }))).toEqual(['r[a].x2: unknown field']);
+  });
+
   it('about the whole value are named by the prefix alone', () => {
     expect(issueLines('silences', issues(v.array(v.string()), 'no'))).toEqual(['silences: Invalid type: Expected Array']);
   });
@@ -139,6 +148,9 @@ describe('problems found by validation', () => {
     const schema = v.strictObject({ name: v.string(), kind: v.picklist(['a', 'b']) });
     expect(issueLines('x', issues(schema, { name: 'n', kind: 'a', extra: 'https://secret.example/hook' }))).toEqual(['x[extra]: unknown field']);
     expect(issueLines('x', issues(schema, { kind: 'a' }))).toEqual(['x[name]: is required']);
+    // A value that is there but wrong is not called missing, even where one exact value is expected.
+    expect(issueLines('x', issues(v.object({ kind: v.literal('a') }), { kind: 'b' }))).toEqual(['x[kind]: Invalid type: Expected "a"']);
+    expect(issueLines('x', issues(v.object({ name: v.string() }), { name: undefined }))).toEqual(['x[name]: Invalid type: Expected string']);
     const lines = issueLines('x', issues(schema, { name: 'n', kind: 'https://secret.example/hook\nmore' }));
     expect(lines).toEqual(['x[kind]: Invalid type: Expected ("a" | "b")']);
   });

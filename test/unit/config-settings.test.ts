@@ -106,12 +106,21 @@ describe('where the checkpoint is kept', () => {
   });
 
   it('needs the Tablestore instance with its endpoint, and Tablestore inside Function Compute', () => {
+    expect(problemsOf({ ...base, TABLESTORE_ENDPOINT: 'https://inst.ots.aliyuncs.com', TABLESTORE_INSTANCE: '  ' })).toEqual([
+      'TABLESTORE_INSTANCE must be a Tablestore instance name (3-16 letters, digits, hyphens)',
+      'TABLESTORE_INSTANCE is required when TABLESTORE_ENDPOINT is set',
+    ]);
+    expect(problemsOf({ ...base, TABLESTORE_ENDPOINT: '  ' })).toEqual(['TABLESTORE_ENDPOINT must be an http(s) URL']);
     expect(problemsOf({ ...base, TABLESTORE_ENDPOINT: 'https://inst.ots.aliyuncs.com' })).toEqual(['TABLESTORE_INSTANCE is required when TABLESTORE_ENDPOINT is set']);
     expect(problemsOf({ ...base, FC_FUNCTION_NAME: 'acr-alert' })).toEqual([
       'TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE are required in Function Compute (a file checkpoint does not survive between instances)',
     ]);
     // A blank function name is not Function Compute.
     expect(readConfig({ ...base, FC_FUNCTION_NAME: '  ' })).toMatchObject({ functionName: undefined, store: { kind: 'file' } });
+  });
+
+  it('in Tablestore, with another setting wrong, is refused for that setting alone', () => {
+    expect(problemsOf({ ...base, TABLESTORE_ENDPOINT: 'https://inst.ots.aliyuncs.com', TABLESTORE_INSTANCE: 'inst', ACR_PAGE_SIZE: 'x' })).toEqual(['ACR_PAGE_SIZE must be a whole number']);
   });
 
   it('under STATE_KEY when set, else the function name, else "default"', () => {
@@ -134,6 +143,18 @@ describe('channels of the default route', () => {
     expect(def.dingtalk?.secret?.reveal()).toBe('SECsign-1');
     expect(def.slack?.webhook.reveal()).toBe(SLACK);
     expect(def.mentions).toEqual({ dingtalkMobiles: ['13800000000', '+8613900000000'], dingtalkUserIds: ['ops-lead'], slack: ['U0123ABC', 'S0456DEF'] });
+  });
+
+  it('a DingTalk signing secret must be one and needs the DingTalk webhook; a blank one is not set', () => {
+    expect(problemsOf({ ...base, DINGTALK_WEBHOOK: DING, DINGTALK_SECRET: 'sign-1' })).toEqual(['DINGTALK_SECRET must be the robot signing secret, which starts with SEC']);
+    expect(problemsOf({ ...base, DINGTALK_WEBHOOK: '  ', DINGTALK_SECRET: 'SECsign-1' })).toEqual(['DINGTALK_SECRET is set but DINGTALK_WEBHOOK is not']);
+    expect(problemsOf({ ...base, DINGTALK_SECRET: '  ' })).toEqual([]);
+  });
+
+  it('a blank webhook is no channel', () => {
+    const none = 'no channel configured: set DINGTALK_WEBHOOK and/or SLACK_WEBHOOK, or ROUTES';
+    expect(problemsOf({ ACR_INSTANCES: 'cn-hangzhou:cri-abc', DINGTALK_WEBHOOK: '  ' })).toEqual([none]);
+    expect(problemsOf({ ACR_INSTANCES: 'cn-hangzhou:cri-abc', SLACK_WEBHOOK: '  ' })).toEqual([none]);
   });
 
   it('leave out a channel that is not set', () => {
@@ -196,6 +217,11 @@ describe('JSON settings given inline or as a file', () => {
     expect(readConfig(base).silences).toEqual([]);
   });
 
+  it('read a relative file path from the code directory inside Function Compute, its setting trimmed', () => {
+    const f = fileWith(JSON.stringify(silence), 'silences.json');
+    expect(readConfig({ ...base, SILENCES_FILE: 'silences.json', FC_FUNC_CODE_PATH: ` ${f.dir} ` }).silences).toHaveLength(1);
+  });
+
   it('read an absolute file path as it is, even inside Function Compute', () => {
     const f = fileWith(JSON.stringify(silence));
     expect(readConfig({ ...base, SILENCES_FILE: f.path, FC_FUNC_CODE_PATH: '/nonexistent/code' }).silences).toHaveLength(1);
@@ -250,6 +276,7 @@ describe('cloud credentials from the environment', () => {
     const noToken = envCredentials({ ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIkey', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'sk-1', ALIBABA_CLOUD_SECURITY_TOKEN: ' ' });
     expect(noToken?.securityToken).toBeUndefined();
     expect(noToken?.accessKeySecret.reveal()).toBe('sk-1');
+    expect(envCredentials({ ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIkey', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'sk-1' })?.securityToken).toBeUndefined();
   });
 
   it('are not taken from half a key', () => {
