@@ -62,7 +62,7 @@ describe('the notifiers post what the platforms accept', () => {
   const message = { msgtype: 'markdown', markdown: { title: 'ACR', text: 'sync failed' } };
 
   it('DingTalk: a signed robot takes a signed post; a robot without a secret takes the plain webhook', async () => {
-    expect(await send(ding(), message)).toBeUndefined();
+    await expect(ding().send(message as never, { timeoutMs: 5_000, idempotencyKey: 'k1' })).resolves.toBeUndefined();
     const unsigned = createDingTalkNotifier({ webhook: new Secret(hooks.dingtalkUrlFor('unsigned-robot')), clock: systemClock });
     expect(await send(unsigned, message)).toBeUndefined();
     expect(hooks.received.map((r) => [r.channel, r.hook])).toEqual([['dingtalk', 'robot-token-1'], ['dingtalk', 'unsigned-robot']]);
@@ -88,7 +88,7 @@ describe('the notifiers post what the platforms accept', () => {
 
   it('Slack: a message is posted as it was rendered', async () => {
     const msg: SlackMessage = { text: 'sync failed', blocks: [section('sync failed')], attachments: [] };
-    expect(await send(slack(), msg)).toBeUndefined();
+    await expect(slack().send(msg, { timeoutMs: 5_000, idempotencyKey: 'k' })).resolves.toBeUndefined();
     expect(hooks.received.map((r) => [r.channel, r.hook, r.body])).toEqual([['slack', '/services/T1/B1/hook-1', msg]]);
   });
 
@@ -97,5 +97,18 @@ describe('the notifiers post what the platforms accept', () => {
     hooks.fault('slack', { kind: 'status', status: 429, body: 'rate_limited', headers: { 'retry-after': 'Tue, 01 Dec 2026 10:00:20 GMT' } });
     const n = createSlackNotifier({ webhook: new Secret(hooks.slackUrl), clock: { now: () => now } });
     expect(await send(n, { text: 't', blocks: [section('a')] })).toMatchObject({ kind: 'retryable', retryAfterMs: 20_000 });
+  });
+});
+
+describe('the notifiers name themselves', () => {
+  it('by channel, so each gets the rendering its platform takes', () => {
+    expect([ding().channel, slack().channel]).toEqual(['dingtalk', 'slack']);
+  });
+
+  it('in the error for a receiver that cannot be reached, which a retry may pass', async () => {
+    await hooks.close();
+    expect(await send(ding(), { msgtype: 'markdown', markdown: { title: 't', text: 't' } })).toMatchObject({ service: 'dingtalk', kind: 'retryable', message: expect.stringMatching(/^dingtalk webhook: network error/) });
+    expect(await send(slack(), { text: 't', blocks: [], attachments: [] })).toMatchObject({ service: 'slack', kind: 'retryable', message: expect.stringMatching(/^slack webhook: network error/) });
+    hooks = await startWebhookReceivers({ dingtalkToken: 'robot-token-1', slackPath: '/services/T1/B1/hook-1' });
   });
 });

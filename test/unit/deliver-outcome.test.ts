@@ -3,7 +3,7 @@ import { Budget, type Clock } from '../../src/lib/budget.js';
 import { IntegrationError, MessageTooLargeError } from '../../src/lib/errors.js';
 import { createLogger, type Level } from '../../src/lib/log.js';
 import type { ChannelPause, Owed } from '../../src/model/state.js';
-import { BACKOFF_AFTER_MS, deliverTo, pauseFor, PAUSE_AFTER_REFUSAL_MS, planDelivery, type Target } from '../../src/notify/deliver.js';
+import { BACKOFF_AFTER_MS, deliverTo, idempotencyKey, OUTBOX_MAX_AGE_MS, pauseFor, PAUSE_AFTER_REFUSAL_MS, planDelivery, type Target } from '../../src/notify/deliver.js';
 import type { Notifier, SendOptions } from '../../src/notify/types.js';
 import { defaultRoute, failureAlert, owed, syncTask } from '../support/build.js';
 
@@ -99,6 +99,33 @@ describe('what delivery tells the operator', () => {
   });
 });
 
+describe('what a target is owed', () => {
+  it('an alert owed exactly 7 days is still delivered; a millisecond more and it is given up', async () => {
+    const s = scripted([]);
+    const list = [...rows(1, NOW - OUTBOX_MAX_AGE_MS), owed(failureAlert(syncTask({ taskId: 'rst-old' })), 'team/slack', NOW - OUTBOX_MAX_AGE_MS - 1)];
+    const r = await deliverTo(target(s.notifier), pages(list), { now: NOW, budget: new Budget(clock, NOW + M, 0), log: createLogger({ sink: () => {} }) });
+    expect(r).toMatchObject({ delivered: 1, expired: 1, done: ['k0', 'k1'] });
+  });
+
+  it('nothing is posted when all a target is owed was given up', async () => {
+    const s = scripted([]);
+    const r = await deliverTo(target(s.notifier), pages(rows(2, NOW - OUTBOX_MAX_AGE_MS - 1)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log: createLogger({ sink: () => {} }) });
+    expect(s.calls).toEqual([]);
+    expect(r).toEqual({ delivered: 0, pending: 0, expired: 2, done: ['k0', 'k1'] });
+  });
+});
+
+describe('the key a message is sent with', () => {
+  it('is 32 hex characters', () => {
+    expect(idempotencyKey('team/slack', ['a', 'b'])).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('keeps the target apart from the alerts, and the alerts apart from each other', () => {
+    expect(idempotencyKey('ab', ['c'])).not.toBe(idempotencyKey('a', ['bc']));
+    expect(idempotencyKey('t', ['ab'])).not.toBe(idempotencyKey('t', ['a', 'b']));
+  });
+});
+
 describe('how a message is posted', () => {
   it('each attempt may take 10 s when the run has the time, less when it has not', async () => {
     const roomy = scripted([]);
@@ -163,6 +190,7 @@ describe('delivery plans (planDelivery)', () => {
     const pauses = { 'a/slack': { until: NOW + M, error: 'e', fingerprint: 'fa' }, 'b/slack': { until: NOW + M, error: 'e', fingerprint: 'changed' } };
     const plan = planDelivery(['a/slack', 'b/slack'], [a, b], pauses, NOW);
     expect(plan.pauses).toEqual({ 'a/slack': pauses['a/slack'] });
+    expect(Object.keys(plan.pauses)).toEqual(['a/slack']);
     expect(plan.due.map((d) => [d.target.id, d.paused?.until])).toEqual([['a/slack', NOW + M], ['b/slack', undefined]]);
     expect(plan.unroutable).toEqual([]);
     expect(plan.actionable).toBe(true);
