@@ -75,6 +75,15 @@ describe('retries within the run budget', () => {
     expect(waits).toEqual([59_750]);
   });
 
+  it('sit out no server wait when the server asked for none, only the backoff', async () => {
+    const { clock } = manualClock();
+    const waits: number[] = [];
+    let calls = 0;
+    await withRetry(async () => (++calls < 3 ? Promise.reject(retryable(calls === 1 ? undefined : 0)) : 'ok'), opts(new Budget(clock, START + 60_000, 0), { sleep: async (ms) => waits.push(ms) }));
+    expect(calls).toBe(3);
+    expect(waits).toEqual([]);
+  });
+
   it('sit out a server-requested wait on the real clock when no sleep is given', async () => {
     let calls = 0;
     const t0 = Date.now();
