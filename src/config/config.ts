@@ -73,7 +73,8 @@ function intSetting(name: string, min: number, max: number, fallback: number) {
 }
 
 const plainSchema = v.object({
-  ACR_INSTANCES: v.pipe(v.string('ACR_INSTANCES is required (comma-separated regionId:instanceId)'), v.trim(), v.nonEmpty('ACR_INSTANCES is required (comma-separated regionId:instanceId)')),
+  // Unset reads as empty: valibot words a missing key as "Invalid key: Expected ..." rather than the message given.
+  ACR_INSTANCES: v.pipe(v.optional(v.string(), ''), v.trim(), v.nonEmpty('ACR_INSTANCES is required (comma-separated regionId:instanceId)')),
   ACR_ENDPOINT: v.pipe(
     v.optional(v.string(), DEFAULT_ACR_ENDPOINT),
     v.trim(),

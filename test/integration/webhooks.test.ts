@@ -12,7 +12,9 @@ import { failure } from '../support/alerts.js';
 
 let hooks: WebhookReceivers;
 beforeEach(async () => {
-  hooks = await startWebhookReceivers({ dingtalkToken: 'robot-token-1', dingtalkSecret: 'SECrobot-secret-1', slackPath: '/services/T1/B1/hook-1' });
+  hooks = await startWebhookReceivers({
+    dingtalkToken: 'robot-token-1', dingtalkSecret: 'SECrobot-secret-1', slackPath: '/services/T1/B1/hook-1', moreRobots: [{ token: 'unsigned-robot' }],
+  });
 });
 afterEach(() => hooks.close());
 
@@ -53,5 +55,60 @@ describe('local webhook receivers refuse what the platforms refuse', () => {
       expect(await send(slack(), renderFor('slack', c, lang))).toBeUndefined();
     }
     expect(hooks.received).toHaveLength(4);
+  });
+});
+
+describe('the notifiers post what the platforms accept', () => {
+  const message = { msgtype: 'markdown', markdown: { title: 'ACR', text: 'sync failed' } };
+
+  it('DingTalk: a signed robot takes a signed post; a robot without a secret takes the plain webhook', async () => {
+    await expect(ding().send(message as never, { timeoutMs: 5_000, idempotencyKey: 'k1' })).resolves.toBeUndefined();
+    const unsigned = createDingTalkNotifier({ webhook: new Secret(hooks.dingtalkUrlFor('unsigned-robot')), clock: systemClock });
+    expect(await send(unsigned, message)).toBeUndefined();
+    expect(hooks.received.map((r) => [r.channel, r.hook])).toEqual([['dingtalk', 'robot-token-1'], ['dingtalk', 'unsigned-robot']]);
+  });
+
+  it('DingTalk: a wrong signing secret is a configuration problem, named as the robot\'s security check', async () => {
+    const wrong = createDingTalkNotifier({ webhook: new Secret(hooks.dingtalkUrl), secret: new Secret('SECother'), clock: systemClock });
+    expect(await send(wrong, message)).toMatchObject({ kind: 'config', code: '310000', message: expect.stringMatching(/security check \(310000 sign not match\)/) });
+    expect(hooks.received).toHaveLength(0);
+  });
+
+  it('DingTalk: signs with the time of the injected clock', async () => {
+    const stale = createDingTalkNotifier({ webhook: new Secret(hooks.dingtalkUrl), secret: new Secret('SECrobot-secret-1'), clock: { now: () => Date.now() - 2 * 3_600_000 } });
+    expect(await send(stale, message)).toMatchObject({ kind: 'config', code: '310000' });
+  });
+
+  it('DingTalk: the same message sent again with its key is kept once, as DingTalk drops a repeat', async () => {
+    const n = ding();
+    for (let i = 0; i < 2; i++) await n.send(message as never, { timeoutMs: 5_000, idempotencyKey: 'same-alerts' });
+    expect(hooks.received).toHaveLength(1);
+    expect(hooks.received[0]!.body).toMatchObject({ ...message, msgUuid: 'same-alerts' });
+  });
+
+  it('Slack: a message is posted as it was rendered', async () => {
+    const msg: SlackMessage = { text: 'sync failed', blocks: [section('sync failed')], attachments: [] };
+    await expect(slack().send(msg, { timeoutMs: 5_000, idempotencyKey: 'k' })).resolves.toBeUndefined();
+    expect(hooks.received.map((r) => [r.channel, r.hook, r.body])).toEqual([['slack', '/services/T1/B1/hook-1', msg]]);
+  });
+
+  it('Slack: a rate limit waits as long as Retry-After says, counted from the injected clock', async () => {
+    const now = Date.parse('2026-12-01T10:00:00Z');
+    hooks.fault('slack', { kind: 'status', status: 429, body: 'rate_limited', headers: { 'retry-after': 'Tue, 01 Dec 2026 10:00:20 GMT' } });
+    const n = createSlackNotifier({ webhook: new Secret(hooks.slackUrl), clock: { now: () => now } });
+    expect(await send(n, { text: 't', blocks: [section('a')] })).toMatchObject({ kind: 'retryable', retryAfterMs: 20_000 });
+  });
+});
+
+describe('the notifiers name themselves', () => {
+  it('by channel, so each gets the rendering its platform takes', () => {
+    expect([ding().channel, slack().channel]).toEqual(['dingtalk', 'slack']);
+  });
+
+  it('in the error for a receiver that cannot be reached, which a retry may pass', async () => {
+    await hooks.close();
+    expect(await send(ding(), { msgtype: 'markdown', markdown: { title: 't', text: 't' } })).toMatchObject({ service: 'dingtalk', kind: 'retryable', message: expect.stringMatching(/^dingtalk webhook: network error/) });
+    expect(await send(slack(), { text: 't', blocks: [], attachments: [] })).toMatchObject({ service: 'slack', kind: 'retryable', message: expect.stringMatching(/^slack webhook: network error/) });
+    hooks = await startWebhookReceivers({ dingtalkToken: 'robot-token-1', slackPath: '/services/T1/B1/hook-1' });
   });
 });
