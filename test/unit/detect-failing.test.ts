@@ -74,6 +74,14 @@ describe('failing images and their recovery', () => {
     expect(later.recoveries).toEqual([]);
   });
 
+  it('announces a failure created at the same moment as a success read before it: that success came no later', () => {
+    const d = detector();
+    d.take(batch([t('rst-s', 'SUCCESS', H, '', 'v1')]), none);
+    const c = d.take(batch([t('rst-f', 'ERROR', H, 'TAG_CONFLICT', 'v1')]), none);
+    expect(ids(c.failures)).toEqual(['rst-f']);
+    expect(c.recoveries).toEqual([]);
+  });
+
   it('remembers in this run what it wrote for an image: a later batch neither asks the store again nor trusts its stale row', () => {
     const d = detector({ top: NOW, gaps: [] });
     const fail = t('rst-f', 'ERROR', 2 * H, 'TAG_CONFLICT', 'v1');
@@ -116,6 +124,14 @@ describe('transient causes held back', () => {
     const wider = detector(undefined, [], tr()).take(batch([net('rst-a', 2 * H + 1), net('rst-b', 90 * MIN), net('rst-c', H)]), none);
     expect(wider.failures).toEqual([]);
     expect(wider.failing.get(key)!.recent).toEqual([NOW - 2 * H - 1, NOW - 90 * MIN, NOW - H]);
+  });
+
+  it('keeps the times of only as many latest failures as the threshold counts', () => {
+    const heldTask = net('rst-c', 2 * H);
+    const rows = known([], [[heldTask, { since: NOW - 6 * H, held: heldTask, recent: [NOW - 6 * H, NOW - 4 * H, NOW - 2 * H] }]]);
+    const c = detector({ top: NOW, gaps: [] }, [], tr({ persistMs: 100 * H })).take(batch([net('rst-d', 30 * MIN)]), rows);
+    expect(c.failures).toEqual([]);
+    expect(c.failing.get(key)!.recent).toEqual([NOW - 4 * H, NOW - 2 * H, NOW - 30 * MIN]);
   });
 
   it('counts an announced failure of the image, kept only as its last failure, towards the threshold', () => {
