@@ -205,3 +205,83 @@ describe('the overlap read again', () => {
     expect(between.seen[0]!.lo).toBe(top - 2 * MIN);
   });
 });
+
+describe('reading an oldest-first list', () => {
+  it('keeps where it got when time runs out inside a stretch', async () => {
+    const a = api(history(600), 'asc');
+    let calls = 0;
+    const { result } = await run(a, { cursor: { top: NOW - MIN, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300, total: 600 }], order: 'asc', total: 600 }, hasTime: () => calls++ < 5 });
+    expect(a.asked).toEqual([60, 61, 31, 30, 29]);
+    expect(result.cursor.gaps).toStrictEqual([{ hi: NOW - 320 * MIN, lo: NOW - 400 * MIN, depth: 320, total: 600 }]);
+  });
+
+  it('steps towards the newer end to where a stretch begins when its place was guessed too deep', async () => {
+    const a = api(history(600), 'asc');
+    const { ids } = await run(a, { cursor: { top: NOW - MIN, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 320, total: 600 }], order: 'asc', total: 600 } });
+    expect(a.asked.slice(0, 5)).toEqual([60, 61, 29, 30, 29]);
+    expect(ids).toContain('rst-t300');
+    expect(ids).toContain('rst-t399');
+  });
+
+  it('starts from the first page when it knows the order but not the size of the list', async () => {
+    const a = api(history(95), 'asc');
+    await run(a, { cursor: { top: NOW - 10 * MIN, gaps: [], order: 'asc' } });
+    expect(a.asked.slice(0, 2)).toEqual([1, 10]);
+  });
+
+  it('keeps reading oldest first when the last page holds a single task, which shows no order', async () => {
+    const a = api(history(91), 'asc');
+    const { result } = await run(a, { cursor: { top: NOW - MIN, gaps: [], order: 'asc', total: 91 } });
+    expect(a.asked).toEqual([10, 9]);
+    expect(result.cursor.order).toBe('asc');
+  });
+});
+
+describe('stretches left unread, over runs', () => {
+  const top = NOW - MIN;
+
+  it('reads the newest stretch first, however the cursor lists them', async () => {
+    const a = api(history(600));
+    const gaps: Gap[] = [{ hi: NOW - 401 * MIN, lo: NOW - 450 * MIN, depth: 400 }, { hi: NOW - 201 * MIN, lo: NOW - 250 * MIN, depth: 200 }];
+    const { ids, result } = await run(a, { cursor: { top, gaps, order: 'desc' }, maxPages: 4 });
+    expect(ids).toContain('rst-t200');
+    expect(ids).not.toContain('rst-t400');
+    expect(result.cursor.gaps.map((g) => g.hi)).toEqual([NOW - 220 * MIN, NOW - 401 * MIN]);
+  });
+
+  it('drops every stretch once the top pass reaches the end of the list', async () => {
+    const a = api(history(25));
+    const { result } = await run(a, { cursor: { top: NOW - 20 * H, gaps: [{ hi: NOW - 21 * H, lo: NOW - 22 * H, depth: 500 }], order: 'desc' } });
+    expect(result.stoppedBecause).toBe('end-of-list');
+    expect(result.cursor.gaps).toEqual([]);
+    expect(result.complete).toBe(true);
+  });
+
+  it('does not place a stretch further up because the list lost tasks since', async () => {
+    const a = api(history(600));
+    await run(a, { cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300, total: 700 }], order: 'desc' } });
+    expect(a.asked.slice(0, 2)).toEqual([1, 30]);
+  });
+
+  it('re-reads down to a watched sync even while stretches wait, past the overlap it would otherwise cap', async () => {
+    const a = api(Array.from({ length: 1_500 }, (_, i) => mk(`rst-d${i}`, NOW - MIN - i * 1_000)));
+    const first = await run(a, { maxPages: 6, lookbackMs: H });
+    expect(first.result.cursor.gaps.some((g) => !g.watchOnly)).toBe(true);
+    const sweepTo = NOW - 8 * MIN;
+    const { result } = await run(a, { cursor: cursorAfter(first.result), lookbackMs: H, sweepTo, maxPages: 100 });
+    expect(result.coveredTo).toBeLessThan(sweepTo);
+    const capped = await run(a, { cursor: cursorAfter(first.result), lookbackMs: H, maxPages: 100 });
+    expect(capped.result.coveredTo).toBeGreaterThan(sweepTo);
+  });
+});
+
+describe('what the service says of its pages', () => {
+  it('keeps the page size asked for when the service reports none', async () => {
+    const a = api(history(25));
+    const fetchPage = async (n: number): Promise<Page<SyncTask>> => ({ ...(await a.fetchPage(n, 10)), pageSize: 0 });
+    const { result, ids } = await run(a, { fetchPage, lookbackMs: 10 * H });
+    expect(ids).toHaveLength(25);
+    expect(result.pagesRead).toBe(3);
+    expect(result.cursor).not.toHaveProperty('pageSize');
+  });
+});
