@@ -203,6 +203,8 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
         break;
       }
       const done = yield* takeTop([...items].reverse());
+      // Counted before the next page is asked for: if it cannot be read, a gap left here starts above it, not below.
+      nextDepth = Math.max(0, (total ?? 0) - (n - 1) * size);
       if (done) {
         topDone = done;
         break;
@@ -212,7 +214,6 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
         break;
       }
       items = await fetch(--n);
-      nextDepth = Math.max(0, (total ?? 0) - (n - 1) * size);
     }
   } else {
     let items: SyncTask[] | StopReason = first;

@@ -207,6 +207,19 @@ describe('the overlap read again', () => {
 });
 
 describe('reading an oldest-first list', () => {
+  it('out of pages, resumes next run from the last page it read, not one page below it', async () => {
+    const a = api(history(100), 'asc');
+    const first = await run(a, { maxPages: 4 });
+    expect(a.asked).toEqual([1, 10, 11, 9]);
+    // Pages 9 and 10 hold the 20 newest tasks: page 8 is the one it would read next.
+    expect(first.result.cursor.gaps[0]).toStrictEqual({ hi: NOW - 20 * MIN, lo: NOW - 6 * H, depth: 20, total: 100 });
+    a.asked.length = 0;
+    const next = await run(a, { cursor: cursorAfter(first.result) });
+    // The top, then page 9 again to confirm where the stretch begins, then on down without reading a page twice.
+    expect(a.asked.slice(0, 5)).toEqual([10, 11, 9, 8, 7]);
+    expect(next.ids.filter((id) => id.startsWith('rst-t')).length).toBe(100);
+  });
+
   it('keeps where it got when time runs out inside a stretch', async () => {
     const a = api(history(600), 'asc');
     let calls = 0;
