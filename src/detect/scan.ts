@@ -224,6 +224,8 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
         break;
       }
       const done = yield* takeTop([...items].reverse());
+      // Counted before the next page is asked for: if it cannot be read, a gap left here starts above it, not below.
+      nextDepth = Math.max(0, (total ?? 0) - (n - 1) * size);
       if (done) {
         topDone = done;
         break;
@@ -233,7 +235,6 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
         break;
       }
       items = await fetch(--n);
-      nextDepth = Math.max(0, (total ?? 0) - (n - 1) * size);
     }
   } else {
     let items: SyncTask[] | StopReason = first;
@@ -283,7 +284,9 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
     const depth = gap.depth !== undefined ? gap.depth + grown : Math.round(((prev?.rate ?? 0) * Math.max(0, (top ?? gap.hi) - gap.hi)) / 3_600_000);
     // Positions counted from the newest task; one page shallower than the guess, so the first page read overlaps.
     const deeper = direction === 'asc' ? -1 : 1;
-    const pageAt = (d: number) => (direction === 'asc' ? lastPageOf(t - d, size) : Math.floor(d / size) + 1);
+    // Newest first, a guess past the end of the list (a depth estimated from a rate measured in a burst) starts from
+    // the last page and steps back from there: an empty page there would end the stretch unread.
+    const pageAt = (d: number) => (direction === 'asc' ? lastPageOf(t - d, size) : Math.min(Math.floor(d / size) + 1, lastPageOf(t, size)));
     let p = Math.max(1, pageAt(Math.max(0, depth - size)));
     let stepsBack = 0;
     let positioned = false;
