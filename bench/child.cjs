@@ -16,6 +16,21 @@ const sample = () => {
 };
 setInterval(sample, 25).unref();
 
+/**
+ * This process's own peak resident memory. Not getrusage's maxRSS: Linux carries it over from the process that
+ * spawned us (the bench, with the local servers' data), so it would report the bench's size, not the function's.
+ * VmHWM belongs to the address space this process got when it started.
+ */
+function peakRssMB() {
+  try {
+    const kb = /VmHWM:\s*(\d+) kB/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'));
+    if (kb) return Math.round(Number(kb[1]) / 1024);
+  } catch {
+    // Not Linux: getrusage's figure, with the caveat above.
+  }
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
 async function main() {
   const results = [];
   for (let i = 0; i < runs; i++) {
@@ -34,7 +49,7 @@ async function main() {
     results.push({ summary, error, wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000 });
   }
   const cpu = process.cpuUsage();
-  process.stdout.write(JSON.stringify({ runs: results, importMs, processCpuMs: (cpu.user + cpu.system) / 1000, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), ...peak }) + '\n');
+  process.stdout.write(JSON.stringify({ runs: results, importMs, processCpuMs: (cpu.user + cpu.system) / 1000, maxRssMB: peakRssMB(), ...peak }) + '\n');
 }
 main().catch((err) => {
   process.stdout.write(JSON.stringify({ error: String(err && err.message) }) + '\n');
