@@ -1,5 +1,4 @@
 import { classify, SEVERITY_RANK } from '../detect/classify.js';
-import { detach } from '../lib/json.js';
 import { isFailure, type Alert, type DigestAlert, type FailureAlert, type MonitorAlert, type RecoveryAlert, type StuckAlert } from '../model/alert.js';
 import { apiText, shellSafe } from './text.js';
 
@@ -112,8 +111,7 @@ export class ContentBuilder {
   };
 
   add(a: Alert): this {
-    // Detached: the id of an alert read from its row would keep the whole row's text alive (100,000 rows after a burst).
-    this.c.ids.push(detach(a.id));
+    this.c.ids.push(a.id);
     if (isFailure(a)) this.addFailure(a);
     else if (a.kind === 'recovered') {
       this.c.recoveredCount += 1;
