@@ -182,7 +182,7 @@ export class InstanceDetector {
   }
 
   private setFailing(c: Changes, key: string, f: FailingImage | null): void {
-    this.failingNow.set(key, f);
+    this.failingNow.set(key, f && !f.held ? withoutLabels(f) : f);
     c.failing.set(key, f);
     if (!f?.held) this.held.delete(key);
     else if (this.held.has(key) || this.held.size < MAX_HELD) this.held.set(key, f.since);
@@ -359,6 +359,16 @@ export class InstanceDetector {
     const seen = top === undefined ? '' : [...this.settled].filter(([, at]) => at >= top - OVERLAP_MS).map(([id]) => seenHash(id)).sort().join('');
     return { ...(this.held.size > 0 ? { held: Object.fromEntries(this.held) } : {}), watching: this.watched.size, ...(seen.length > 0 ? { seen } : {}) };
   }
+}
+
+/**
+ * A failing image as later batches of the run read it: its row without the labels only a digest shows. A burst's run
+ * keeps one for every image it saw fail (20,000 per instance in the bench's burst), and its rows are written with
+ * labels taken from the task each time. A held failure keeps them: releasing it writes the row as it is.
+ */
+function withoutLabels(f: FailingImage): FailingImage {
+  const { since, lastFailure, taskId, issue, recent, route } = f;
+  return { since, lastFailure, taskId, issue, ...(recent ? { recent } : {}), ...(route ? { route } : {}) };
 }
 
 const imageOf = (i: SyncTask['from']): string => `${i.namespace}/${i.repo}:${i.tag}`;
