@@ -1,0 +1,108 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { readConfig } from '../../src/config/config.js';
+import type { RunDeps } from '../../src/handler/deps.js';
+import { runOnce } from '../../src/handler/run.js';
+import { Budget, type Clock } from '../../src/lib/budget.js';
+import { silentLogger } from '../../src/lib/log.js';
+import type { Target } from '../../src/notify/deliver.js';
+import type { ChannelName } from '../../src/model/lang.js';
+import type { Notifier } from '../../src/notify/types.js';
+import { StateStore } from '../../src/state/state.js';
+import { keysFor, write, type Keys } from '../../src/state/rows.js';
+import { MemoryTable, type KeyedRow, type WriteOp } from '../../src/state/table.js';
+import { failure, T0 } from '../support/alerts.js';
+import { SETTINGS } from '../support/observe-fakes.js';
+
+// After a burst each channel is owed every alert of it, and a run delivers to one channel after another within the
+// function's memory: what the first channel took must be gone while the next one's alerts are read.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const OWED = 30_000;
+/** Alert ids of 150 characters: plain key parts, so each row key is about 190 characters. */
+const idOf = (i: number) => `cn-hangzhou:cri-src/${'r'.repeat(123)}-${String(i).padStart(6, '0')}`;
+
+/**
+ * A table whose owed rows are made when read, not stored: the test's heap then changes only with what the run keeps.
+ * Each target is owed OWED alerts; deleting one of their rows marks it gone. Every other row is kept as usual.
+ */
+class OwedOnRead extends MemoryTable {
+  readonly gone = new Map<string, Uint8Array>();
+
+  constructor(private readonly k: Keys, private readonly targets: readonly string[]) {
+    super('memory, owed rows made on read');
+    for (const t of targets) this.gone.set(t, new Uint8Array(OWED));
+  }
+
+  private owedRange(from: string): { target: string; start: number } | undefined {
+    for (const target of this.targets) {
+      const [lo, hi] = this.k.outboxRange(target);
+      if (from >= lo && from < hi) return { target, start: from === lo ? 0 : Number(from.slice(-6)) };
+    }
+    return undefined;
+  }
+
+  override async rangePage(from: string, to: string, t?: number, limit = 5_000): Promise<{ rows: KeyedRow[]; next?: string }> {
+    const r = this.owedRange(from);
+    if (!r) return super.rangePage(from, to, t, limit);
+    const rows: KeyedRow[] = [];
+    const gone = this.gone.get(r.target)!;
+    for (let i = r.start; i < OWED; i++) {
+      if (rows.length >= limit) return { rows, next: this.k.outbox(r.target, idOf(i)) };
+      if (gone[i]) continue;
+      const op = write.owed(this.k, { target: r.target, detectedAt: T0, alert: { ...failure(i % 50), id: idOf(i) } });
+      rows.push({ key: op.key, cols: (op as Extract<WriteOp, { op: 'put' }>).cols });
+    }
+    return { rows };
+  }
+
+  override async writeRows(ops: readonly WriteOp[]): Promise<{ failed: string[] }> {
+    const rest: WriteOp[] = [];
+    for (const o of ops) {
+      const r = o.op === 'delete' ? this.owedRange(o.key) : undefined;
+      if (r) this.gone.get(r.target)![r.start] = 1;
+      else rest.push(o);
+    }
+    return rest.length > 0 ? super.writeRows(rest) : { failed: [] };
+  }
+}
+
+describe('what a run keeps while it delivers', () => {
+  it('lets go of the rows one channel took before it reads what the next is owed (30,000 alerts each)', async () => {
+    const clock: Clock = { now: () => T0 };
+    const budget = new Budget(clock, T0 + 600_000, 0);
+    const config = readConfig({ ACR_INSTANCES: 'cn-hangzhou:cri-src', DINGTALK_WEBHOOK: 'https://oapi.dingtalk.com/robot/send?access_token=t', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a' });
+    const k = keysFor('memory-test');
+    const table = new OwedOnRead(k, ['dingtalk', 'slack']);
+    const store = new StateStore(table, 'memory-test', (_label, fn) => fn(5_000), clock.now);
+    // The control row says both channels are owed, as a burst's run leaves it.
+    await table.writeRows([write.control(k, { owed: { dingtalk: { since: T0, count: OWED }, slack: { since: T0, count: OWED } }, pauses: {} }, 0)]);
+    const heapAtSend: Record<string, number> = {};
+    const notifier = (channel: ChannelName): Notifier => ({
+      channel, fingerprint: channel,
+      async send() {
+        gc();
+        heapAtSend[channel] = process.memoryUsage().heapUsed;
+      },
+    });
+    const route = config.routes.at(-1)!;
+    const targets: Target[] = (['dingtalk', 'slack'] as const).map((c) => ({ id: c, route, notifier: notifier(c) }));
+    const deps: RunDeps = {
+      clock, budget, log: silentLogger, store, targets, runId: 'memory-run', dryRun: false, forceDigest: false, counter: { cr: 0 },
+      observe: { store, clock, budget, log: silentLogger, settings: { ...SETTINGS, instances: [] }, crFor: () => { throw new Error('no instance is configured'); } },
+      plan: { routes: config.routes, silences: [] },
+    };
+
+    const summary = await runOnce(deps);
+
+    expect(summary.notified).toEqual({ dingtalk: OWED, slack: OWED });
+    expect([...table.gone.values()].map((g) => g.reduce((n, x) => n + x, 0))).toEqual([OWED, OWED]);
+    // Each send holds its own channel's row keys (30,000 of about 190 characters: some 6 MB); the second holding the
+    // first's as well would show as that much more.
+    const keyBytes = OWED * k.outbox('dingtalk', idOf(0)).length;
+    expect(keyBytes).toBeGreaterThan(5_000_000);
+    expect(heapAtSend.slack! - heapAtSend.dingtalk!).toBeLessThan(keyBytes / 3);
+  });
+});
