@@ -194,10 +194,13 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
     results.set(d.target.id, await deliverOne(d.target));
   }
   for (const gone of plan.unroutable) {
-    const keys: string[] = [];
-    for await (const page of store.owed(gone)) keys.push(...page.map((p) => p.key));
-    await removeRows(keys, `drop what ${gone} was owed`);
-    log.warn('alerts pending only for a channel no longer configured were removed', { target: gone, count: keys.length });
+    // A page at a time: nothing of it is sent, and a dead channel's week can be 700,000 rows.
+    let count = 0;
+    for await (const page of store.owed(gone)) {
+      await removeRows(page.map((p) => p.key), `drop what ${gone} was owed`);
+      count += page.length;
+    }
+    log.warn('alerts pending only for a channel no longer configured were removed', { target: gone, count });
   }
   const next = afterDelivery(lease.control, plan.due.map((d) => d.target.id), results, tally.owedNow, plan.pauses, now);
   await lease.release(next);
@@ -217,13 +220,17 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
 
 /**
  * The control row after delivery: a target whose rows were all taken leaves the owed list, one delivery could not
- * reach keeps its rows counted (as read, or as before plus what this run added); pauses are kept or set.
+ * reach keeps its rows counted (as read, or as before plus what this run added); pauses are kept or set. A target
+ * with rows left past its message stays owed: counted as before less what went (at least what is known to be left),
+ * and, when the message went, owed from now (the channel works: a later failure starts its backoff afresh).
  */
 function afterDelivery(c: Control, configured: readonly string[], results: ReadonlyMap<string, Omit<TargetResult, 'done'>>, added: ReadonlyMap<string, number>, inForce: Record<string, ChannelPause>, now: number): Omit<Control, 'lease'> {
   const owed: Control['owed'] = {};
   for (const [t, o] of Object.entries(c.owed)) {
     const r = results.get(t);
-    if (r) {
+    if (r?.more) {
+      owed[t] = { since: r.delivered > 0 ? now : o.since, count: Math.max(r.pending + 1, o.count + (added.get(t) ?? 0) - r.delivered - r.expired) };
+    } else if (r) {
       if (r.pending > 0) owed[t] = { since: o.since, count: r.pending };
     } else if (configured.includes(t)) owed[t] = { since: o.since, count: o.count + (added.get(t) ?? 0) };
   }

@@ -28,6 +28,13 @@ export const BACKOFF_AFTER_MS = 20 * 60_000;
 export const BACKOFF_MAX_MS = 60 * 60_000;
 /** An alert no channel accepted for this long is given up, with an error log and a count in the summary. */
 export const OUTBOX_MAX_AGE_MS = 7 * 24 * 3_600_000;
+/**
+ * Rows one message covers at most. A message's content is bounded, but the rows it covers are kept until it is sent
+ * (their keys, to clear them; their ids, for its key): about 180 bytes each, and reading 100,000 takes 10 to 20 s. A
+ * week of 100,000 failures a day for a dead webhook would be 700,000: read whole, no run could finish it in its time
+ * or memory, so none would ever deliver it. The rest follows in the next run's message, which this one announces.
+ */
+export const MAX_ROWS_PER_MESSAGE = 100_000;
 
 /** The same key for the same target and set of alerts, so a retried message can be recognised as a repeat. */
 export function idempotencyKey(target: string, ids: readonly string[]): string {
@@ -85,6 +92,8 @@ export interface TargetResult {
   pause?: ChannelPause;
   /** Outbox rows to delete: what was delivered or given up. */
   done: string[];
+  /** Rows past this message (its cap, or the run's time) were left unread: they stay owed for the next run. */
+  more: boolean;
 }
 
 /** What a target is owed, a page of rows at a time. */
@@ -94,18 +103,25 @@ export type OwedPages = AsyncIterable<{ key: string; owed: Owed }[]>;
  * Delivers what `target` is owed: reads it page by page into one message's content (bounded whatever the number of
  * alerts), in the route's language, time zone and mentions, and sends it. On success every row read is done; on
  * failure they stay owed for the next run, and a refusal that cannot pass on a retry pauses the channel. Rows older
- * than OUTBOX_MAX_AGE_MS are given up (logged by the caller).
+ * than OUTBOX_MAX_AGE_MS are given up (logged by the caller). Reading stops at `maxRows` rows, or with half the run's
+ * reserve left (time to post what was read, with retries, and clear its rows); the message then says more follows.
  */
 export async function deliverTo(
   target: Target,
   pages: OwedPages,
-  deps: { now: number; budget: Budget; log: Logger; previousPause?: ChannelPause; retries?: number; owedSince?: number; sleep?: RetryOptions['sleep'] },
+  deps: { now: number; budget: Budget; log: Logger; previousPause?: ChannelPause; retries?: number; owedSince?: number; sleep?: RetryOptions['sleep']; maxRows?: number },
 ): Promise<TargetResult> {
   const content = new ContentBuilder();
   const keys: string[] = [];
   const expired: string[] = [];
-  for await (const page of pages) {
+  const maxRows = deps.maxRows ?? MAX_ROWS_PER_MESSAGE;
+  let more = false;
+  read: for await (const page of pages) {
     for (const { key, owed } of page) {
+      if (keys.length + expired.length >= maxRows || deps.budget.remaining() < deps.budget.reserveMs / 2) {
+        more = true;
+        break read;
+      }
       if (deps.now - owed.detectedAt > OUTBOX_MAX_AGE_MS) expired.push(key);
       else {
         content.add(owed.alert);
@@ -113,9 +129,10 @@ export async function deliverTo(
       }
     }
   }
-  if (keys.length === 0) return { delivered: 0, pending: 0, expired: expired.length, done: expired };
+  if (more) deps.log.info('more is owed than one message covers; the rest follows next run', { target: target.id, rows: keys.length + expired.length });
+  if (keys.length === 0) return { delivered: 0, pending: 0, expired: expired.length, done: expired, more };
   const { route, notifier } = target;
-  const c = content.build();
+  const c = { ...content.build(), ...(more ? { more } : {}) };
   const key = idempotencyKey(target.id, c.ids);
   try {
     // Our size budgets are below the platforms' limits, but those limits are partly undocumented: a message refused
@@ -134,7 +151,7 @@ export async function deliverTo(
       }
     }
     deps.log.info('delivered', { target: target.id, alerts: keys.length });
-    return { delivered: keys.length, pending: 0, expired: expired.length, done: [...keys, ...expired] };
+    return { delivered: keys.length, pending: 0, expired: expired.length, done: [...keys, ...expired], more };
   } catch (err) {
     const error = describeError(err);
     const until = pauseFor(err, deps.now, deps.owedSince);
@@ -144,7 +161,7 @@ export async function deliverTo(
     deps.log[repeated ? 'warn' : 'error'](pause ? 'delivery refused; the channel is paused and its alerts wait' : 'delivery failed; alerts stay pending for the next run', {
       target: target.id, alerts: keys.length, error, pausedUntil: pause ? new Date(pause.until).toISOString() : undefined,
     });
-    return { delivered: 0, pending: keys.length, expired: expired.length, error, errorKind: err instanceof IntegrationError ? err.kind : undefined, ...(pause ? { pause } : {}), done: expired };
+    return { delivered: 0, pending: keys.length, expired: expired.length, error, errorKind: err instanceof IntegrationError ? err.kind : undefined, ...(pause ? { pause } : {}), done: expired, more };
   }
 }
 

@@ -68,6 +68,8 @@ export interface MessageContent {
   digests: DigestAlert[];
   /** Every alert id the content covers, for the message's idempotency key. */
   ids: string[];
+  /** More is owed to the channel than this message covers: the rest follows in the next one. */
+  more?: boolean;
 }
 
 export const failureTime = (a: FailureAlert | RecoveryAlert | StuckAlert) => a.task.modifiedTime ?? a.task.createTime;

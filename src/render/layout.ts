@@ -10,7 +10,7 @@ import { wordsFor } from './words.js';
 /**
  * What a message says at detail `d`, before any platform lays it out: the banner, notices about alerting itself,
  * failures rolled up by rule, target and cause, the stuck, finished and recovered syncs, digests, and once at the end
- * what the commands in it need.
+ * what the commands in it need and whether more follows.
  */
 export function layout(c: MessageContent, loc: Locale, d: Detail): Doc {
   const { title, tone } = titleOf(c, loc);
@@ -20,6 +20,6 @@ export function layout(c: MessageContent, loc: Locale, d: Detail): Doc {
     title,
     tone,
     sections: [...others.lead, ...failures.sections, ...others.tail],
-    notes: failures.rerun ? [line('note', wordsFor(loc.lang).rerunNote)] : [],
+    notes: [...(failures.rerun ? [line('note', wordsFor(loc.lang).rerunNote)] : []), ...(c.more ? [line('note', wordsFor(loc.lang).moreFollows)] : [])],
   };
 }

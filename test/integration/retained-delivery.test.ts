@@ -6,7 +6,7 @@ import type { RunDeps } from '../../src/handler/deps.js';
 import { runOnce } from '../../src/handler/run.js';
 import { Budget, type Clock } from '../../src/lib/budget.js';
 import { silentLogger } from '../../src/lib/log.js';
-import type { Target } from '../../src/notify/deliver.js';
+import { MAX_ROWS_PER_MESSAGE, type Target } from '../../src/notify/deliver.js';
 import type { ChannelName } from '../../src/model/lang.js';
 import type { Notifier } from '../../src/notify/types.js';
 import { StateStore } from '../../src/state/state.js';
@@ -26,14 +26,14 @@ const idOf = (i: number) => `cn-hangzhou:cri-src/${'r'.repeat(123)}-${String(i).
 
 /**
  * A table whose owed rows are made when read, not stored: the test's heap then changes only with what the run keeps.
- * Each target is owed OWED alerts; deleting one of their rows marks it gone. Every other row is kept as usual.
+ * Each target is owed `owed` alerts (OWED unless told); deleting one of their rows marks it gone. Every other row is kept as usual.
  */
 class OwedOnRead extends MemoryTable {
   readonly gone = new Map<string, Uint8Array>();
 
-  constructor(private readonly k: Keys, private readonly targets: readonly string[]) {
+  constructor(private readonly k: Keys, private readonly targets: readonly string[], private readonly owed = OWED) {
     super('memory, owed rows made on read');
-    for (const t of targets) this.gone.set(t, new Uint8Array(OWED));
+    for (const t of targets) this.gone.set(t, new Uint8Array(owed));
   }
 
   private owedRange(from: string): { target: string; start: number } | undefined {
@@ -49,7 +49,7 @@ class OwedOnRead extends MemoryTable {
     if (!r) return super.rangePage(from, to, t, limit);
     const rows: KeyedRow[] = [];
     const gone = this.gone.get(r.target)!;
-    for (let i = r.start; i < OWED; i++) {
+    for (let i = r.start; i < this.owed; i++) {
       if (rows.length >= limit) return { rows, next: this.k.outbox(r.target, idOf(i)) };
       if (gone[i]) continue;
       const op = write.owed(this.k, { target: r.target, detectedAt: T0, alert: { ...failure(i % 50), id: idOf(i) } });
@@ -69,40 +69,67 @@ class OwedOnRead extends MemoryTable {
   }
 }
 
+/** A run with no instance to read, delivering to DingTalk and Slack what `table` says each is owed (for an hour). */
+async function deliveryRun(table: OwedOnRead, k: Keys, owed: number, onSend: (channel: ChannelName, payload: unknown) => void, now = T0) {
+  const clock: Clock = { now: () => now };
+  const budget = new Budget(clock, now + 600_000, 0);
+  const config = readConfig({ ACR_INSTANCES: 'cn-hangzhou:cri-src', DINGTALK_WEBHOOK: 'https://oapi.dingtalk.com/robot/send?access_token=t', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a' });
+  const store = new StateStore(table, 'memory-test', (_label, fn) => fn(5_000), clock.now);
+  if (owed > 0) await table.writeRows([write.control(k, { owed: { dingtalk: { since: now - 3_600_000, count: owed }, slack: { since: now - 3_600_000, count: owed } }, pauses: {} }, 0)]);
+  const notifier = (channel: ChannelName): Notifier => ({ channel, fingerprint: channel, send: async (payload) => onSend(channel, payload) });
+  const route = config.routes.at(-1)!;
+  const targets: Target[] = (['dingtalk', 'slack'] as const).map((c) => ({ id: c, route, notifier: notifier(c) }));
+  const deps: RunDeps = {
+    clock, budget, log: silentLogger, store, targets, runId: `run-${now}`, dryRun: false, forceDigest: false, counter: { cr: 0 },
+    observe: { store, clock, budget, log: silentLogger, settings: { ...SETTINGS, instances: [] }, crFor: () => { throw new Error('no instance is configured'); } },
+    plan: { routes: config.routes, silences: [] },
+  };
+  return { summary: await runOnce(deps), store };
+}
+
+const cleared = (table: OwedOnRead) => [...table.gone.values()].map((g) => g.reduce((n, x) => n + x, 0));
+
 describe('what a run keeps while it delivers', () => {
   it('lets go of the rows one channel took before it reads what the next is owed (30,000 alerts each)', async () => {
-    const clock: Clock = { now: () => T0 };
-    const budget = new Budget(clock, T0 + 600_000, 0);
-    const config = readConfig({ ACR_INSTANCES: 'cn-hangzhou:cri-src', DINGTALK_WEBHOOK: 'https://oapi.dingtalk.com/robot/send?access_token=t', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a' });
     const k = keysFor('memory-test');
     const table = new OwedOnRead(k, ['dingtalk', 'slack']);
-    const store = new StateStore(table, 'memory-test', (_label, fn) => fn(5_000), clock.now);
-    // The control row says both channels are owed, as a burst's run leaves it.
-    await table.writeRows([write.control(k, { owed: { dingtalk: { since: T0, count: OWED }, slack: { since: T0, count: OWED } }, pauses: {} }, 0)]);
     const heapAtSend: Record<string, number> = {};
-    const notifier = (channel: ChannelName): Notifier => ({
-      channel, fingerprint: channel,
-      async send() {
-        gc();
-        heapAtSend[channel] = process.memoryUsage().heapUsed;
-      },
+    const { summary } = await deliveryRun(table, k, OWED, (channel) => {
+      gc();
+      heapAtSend[channel] = process.memoryUsage().heapUsed;
     });
-    const route = config.routes.at(-1)!;
-    const targets: Target[] = (['dingtalk', 'slack'] as const).map((c) => ({ id: c, route, notifier: notifier(c) }));
-    const deps: RunDeps = {
-      clock, budget, log: silentLogger, store, targets, runId: 'memory-run', dryRun: false, forceDigest: false, counter: { cr: 0 },
-      observe: { store, clock, budget, log: silentLogger, settings: { ...SETTINGS, instances: [] }, crFor: () => { throw new Error('no instance is configured'); } },
-      plan: { routes: config.routes, silences: [] },
-    };
-
-    const summary = await runOnce(deps);
 
     expect(summary.notified).toEqual({ dingtalk: OWED, slack: OWED });
-    expect([...table.gone.values()].map((g) => g.reduce((n, x) => n + x, 0))).toEqual([OWED, OWED]);
+    expect(cleared(table)).toEqual([OWED, OWED]);
     // Each send holds its own channel's row keys (30,000 of about 190 characters: some 6 MB); the second holding the
     // first's as well would show as that much more.
     const keyBytes = OWED * k.outbox('dingtalk', idOf(0)).length;
     expect(keyBytes).toBeGreaterThan(5_000_000);
     expect(heapAtSend.slack! - heapAtSend.dingtalk!).toBeLessThan(keyBytes / 3);
+  });
+
+  it('delivers a backlog larger than one message over runs: 100,000 alerts a message, each once, the first saying more follows', async () => {
+    const backlog = MAX_ROWS_PER_MESSAGE + 5_000;
+    const k = keysFor('memory-test');
+    const table = new OwedOnRead(k, ['dingtalk', 'slack'], backlog);
+    const said: Record<string, string[]> = { dingtalk: [], slack: [] };
+    const first = await deliveryRun(table, k, backlog, (channel, payload) => said[channel]!.push(JSON.stringify(payload)));
+    expect(first.summary.notified).toEqual({ dingtalk: MAX_ROWS_PER_MESSAGE, slack: MAX_ROWS_PER_MESSAGE });
+    expect(cleared(table)).toEqual([MAX_ROWS_PER_MESSAGE, MAX_ROWS_PER_MESSAGE]);
+    // The rows left are the last in key order, still owed; the control row counts them, owed from this run (the
+    // channels took a message: a failure from here starts its backoff afresh).
+    expect(table.gone.get('slack')!.indexOf(0)).toBe(MAX_ROWS_PER_MESSAGE);
+    expect(first.summary.pendingDelivery).toBe(2 * 5_000);
+    const control = (await first.store.begin([], [])).control.value;
+    expect(control.owed).toEqual({ dingtalk: { since: T0, count: 5_000 }, slack: { since: T0, count: 5_000 } });
+    expect(said.dingtalk![0]).toContain('they follow in the next message');
+    expect(said.slack![0]).toContain('they follow in the next message');
+
+    const second = await deliveryRun(table, k, 0, (channel, payload) => said[channel]!.push(JSON.stringify(payload)), T0 + 300_000);
+    expect(second.summary.notified).toEqual({ dingtalk: 5_000, slack: 5_000 });
+    expect(second.summary.pendingDelivery).toBe(0);
+    expect(cleared(table)).toEqual([backlog, backlog]);
+    expect(said.dingtalk![1]).not.toContain('follow');
+    expect(said.dingtalk).toHaveLength(2);
   });
 });

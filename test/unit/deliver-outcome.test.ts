@@ -111,7 +111,7 @@ describe('what a target is owed', () => {
     const s = scripted([]);
     const r = await deliverTo(target(s.notifier), pages(rows(2, NOW - OUTBOX_MAX_AGE_MS - 1)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log: createLogger({ sink: () => {} }) });
     expect(s.calls).toEqual([]);
-    expect(r).toEqual({ delivered: 0, pending: 0, expired: 2, done: ['k0', 'k1'] });
+    expect(r).toEqual({ delivered: 0, pending: 0, expired: 2, done: ['k0', 'k1'], more: false });
   });
 });
 

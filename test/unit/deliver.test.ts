@@ -70,6 +70,51 @@ describe('delivery decisions (planDelivery)', () => {
 describe('delivery (deliverTo)', () => {
   const run = (t: Target, rows: Owed[], previousPause?: ChannelPause) => deliverTo(t, pages(rows), { now: NOW, budget, log: silentLogger, previousPause, retries: 0 });
 
+  it('covers at most maxRows rows in one message, says the rest follows, and leaves the rest unread for the next run', async () => {
+    const list = Array.from({ length: 7 }, (_, i) => owed(failureAlert(syncTask({ taskId: `rst-${i}` })), 'slack'));
+    const s = fake('slack');
+    const first = await deliverTo(target('slack', s.notifier), pages(list, 3), { now: NOW, budget, log: silentLogger, retries: 0, maxRows: 5 });
+    expect(first).toMatchObject({ delivered: 5, pending: 0, more: true, done: ['k0', 'k1', 'k2', 'k3', 'k4'] });
+    const said = JSON.stringify(s.sent[0]!.payload);
+    expect(said).toContain('they follow in the next message');
+    expect(said).toContain('rst-4');
+    expect(said).not.toContain('rst-5');
+    expect(s.sent[0]!.key).toBe(idempotencyKey('slack', list.slice(0, 5).map((o) => o.alert.id)));
+    // The next run reads what is left: all of it fits, and its message says nothing more follows.
+    const rest = await deliverTo(target('slack', s.notifier), pages(list.slice(5), 3), { now: NOW, budget, log: silentLogger, retries: 0, maxRows: 5 });
+    expect(rest).toMatchObject({ delivered: 2, more: false });
+    expect(JSON.stringify(s.sent[1]!.payload)).not.toContain('follow');
+    // Exactly maxRows owed is one whole message.
+    const exact = await deliverTo(target('slack', fake('slack').notifier), pages(list.slice(0, 5), 3), { now: NOW, budget, log: silentLogger, retries: 0, maxRows: 5 });
+    expect(exact).toMatchObject({ delivered: 5, more: false });
+  });
+
+  it('counts rows given up toward the cap too: each is a key kept until it is cleared', async () => {
+    const old = Array.from({ length: 4 }, (_, i) => owed(failureAlert(syncTask({ taskId: `rst-old${i}` })), 'slack', NOW - OUTBOX_MAX_AGE_MS - 1));
+    const s = fake('slack');
+    const r = await deliverTo(target('slack', s.notifier), pages([...old, owed(a1, 'slack')]), { now: NOW, budget, log: silentLogger, retries: 0, maxRows: 3 });
+    expect(r).toEqual({ delivered: 0, pending: 0, expired: 3, done: ['k0', 'k1', 'k2'], more: true });
+    expect(s.sent).toEqual([]);
+  });
+
+  it('stops reading with half the run\'s reserve left and sends what it read, saying the rest follows', async () => {
+    let now = NOW;
+    const ticking: Clock = { now: () => now };
+    // 40 s left, 20 s of it reserve: reading stops once less than 10 s is left.
+    const b = new Budget(ticking, NOW + 40_000, 20_000);
+    async function* slowPages() {
+      for (let i = 0; i < 5; i++) {
+        yield [{ key: `k${i}`, owed: owed(failureAlert(syncTask({ taskId: `rst-${i}` })), 'slack') }];
+        now += 12_000;
+      }
+    }
+    const s = fake('slack');
+    const r = await deliverTo(target('slack', s.notifier), slowPages(), { now: NOW, budget: b, log: silentLogger, retries: 0 });
+    // Pages at 40, 28 and 16 s left are read; at 4 s left the run keeps the rest for the next one.
+    expect(r).toMatchObject({ delivered: 3, more: true, done: ['k0', 'k1', 'k2'] });
+    expect(JSON.stringify(s.sent[0]!.payload)).toContain('they follow in the next message');
+  });
+
   it('sends one message with everything a target is owed, read page by page, and marks every row read as done', async () => {
     const s = fake('slack');
     const r = await run(target('slack', s.notifier), [owed(a1, 'slack'), owed(a2, 'slack'), owed(failureAlert(syncTask({ taskId: 'rst-3' })), 'slack')]);

@@ -7,7 +7,8 @@ import { layout } from '../../src/render/layout.js';
 import type { Locale } from '../../src/render/locale.js';
 import { errorForPeople } from '../../src/render/others.js';
 import { renderSlack } from '../../src/render/slack.js';
-import { digest, MIN, notice, recovered, stuck, T0 } from '../support/alerts.js';
+import { MAX_SHRINK, renderFor } from '../../src/render/index.js';
+import { digest, failure, MIN, notice, recovered, stuck, T0 } from '../support/alerts.js';
 
 const UTC: Locale = { lang: 'en', timeZone: 'UTC' };
 const ZH: Locale = { lang: 'zh', timeZone: 'Asia/Shanghai' };
@@ -186,5 +187,26 @@ describe('a digest', () => {
     expect(t).not.toContain('tag=v3');
     expect(d({ silences }, ZH, { ...RICH, digest: 3 })).toContain('- ……另有 1 条静默规则未列出');
     expect(d({ silences })).not.toContain('more silence');
+  });
+});
+
+describe('a message that covers only part of what its channel is owed', () => {
+  const many = contentOf(Array.from({ length: 30 }, (_, i) => failure(i)));
+  it('says the rest follows, once, at the end, in the route\'s language and at every size on both platforms', () => {
+    for (const [lang, words] of [['en', 'they follow in the next message'], ['zh', '其余告警将在下一条消息中发送']] as const) {
+      for (let shrink = 0; shrink <= MAX_SHRINK; shrink++) {
+        const ding = renderFor('dingtalk', { ...many, more: true }, lang, undefined, { shrink }).markdown.text;
+        expect(ding.split(words)).toHaveLength(2);
+        // At the end: after the last failure group.
+        expect(ding.indexOf(words)).toBeGreaterThan(ding.lastIndexOf('rst-'));
+        const slack = JSON.stringify(renderFor('slack', { ...many, more: true }, lang, undefined, { shrink }));
+        expect(slack.split(words)).toHaveLength(2);
+      }
+    }
+  });
+
+  it('says nothing of the kind when it covers everything', () => {
+    expect(renderFor('dingtalk', many, 'en').markdown.text).not.toContain('follow');
+    expect(JSON.stringify(renderFor('slack', many, 'zh'))).not.toContain('下一条消息');
   });
 });
