@@ -108,7 +108,7 @@ describe('what a run keeps while it delivers', () => {
     expect(heapAtSend.slack! - heapAtSend.dingtalk!).toBeLessThan(keyBytes / 3);
   });
 
-  it('delivers a backlog larger than one message over runs: 100,000 alerts a message, each once, the first saying more follows', async () => {
+  it('delivers a backlog larger than one message over runs: 150,000 alerts a message, each once, the first saying more follows', async () => {
     const backlog = MAX_ROWS_PER_MESSAGE + 5_000;
     const k = keysFor('memory-test');
     const table = new OwedOnRead(k, ['dingtalk', 'slack'], backlog);
