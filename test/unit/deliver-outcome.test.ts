@@ -52,6 +52,25 @@ describe('what delivery tells the operator', () => {
     expect(lines).toEqual([{ level: 'info', msg: 'delivered', fields: { target: 'team/slack', alerts: 2 } }]);
   });
 
+  it('a message that covers only part of what is owed says so, with the target and the rows it covers (given up ones too)', async () => {
+    const { log, lines } = recordingLog();
+    const list = [...rows(1, NOW - OUTBOX_MAX_AGE_MS - 1), ...rows(3)];
+    const r = await deliverTo(target(scripted([]).notifier), pages(list), { now: NOW, budget: new Budget(clock, NOW + M, 0), log, retries: 0, maxRows: 3 });
+    expect(r).toMatchObject({ delivered: 2, expired: 1, more: true });
+    expect(lines[0]).toEqual({ level: 'info', msg: 'more is owed than one message covers; the rest follows next run', fields: { target: 'team/slack', rows: 3 } });
+    expect(lines.filter((l) => l.msg.startsWith('more is owed'))).toHaveLength(1);
+    const whole = recordingLog();
+    await deliverTo(target(scripted([]).notifier), pages(rows(3)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log: whole.log, retries: 0, maxRows: 3 });
+    expect(whole.lines.map((l) => l.msg)).toEqual(['delivered']);
+  });
+
+  it('reading goes on with exactly half the run\'s reserve left, and stops a millisecond later', async () => {
+    const half = await deliverTo(target(scripted([]).notifier), pages(rows(2)), { now: NOW, budget: new Budget(clock, NOW + 10_000, 20_000), log: recordingLog().log, retries: 0 });
+    expect(half).toMatchObject({ delivered: 2, more: false });
+    const less = await deliverTo(target(scripted([]).notifier), pages(rows(2)), { now: NOW, budget: new Budget(clock, NOW + 9_999, 20_000), log: recordingLog().log, retries: 0 });
+    expect(less).toMatchObject({ delivered: 0, more: true, done: [] });
+  });
+
   it('a refusal is an error line naming the pause; the same refusal after that pause only a warning', async () => {
     const first = recordingLog();
     const r = await deliverTo(target(scripted([refused()]).notifier), pages(rows(1)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log: first.log, retries: 0 });
