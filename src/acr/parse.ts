@@ -16,7 +16,7 @@ const millis = v.union([
 // name, id or issue (display caps them much shorter).
 export const MAX_FIELD = 1024;
 // Detached from the response text: a task's strings outlive its page (ids claimed, images remembered for the run).
-const capped = (s: string) => (s.length > MAX_FIELD ? `${s.slice(0, MAX_FIELD - 1)}…` : detach(s));
+const capped = (s: string) => detach(s.length > MAX_FIELD ? `${s.slice(0, MAX_FIELD - 1)}…` : s);
 const str = v.optional(v.nullable(v.pipe(v.string(), v.transform(capped))));
 /** Epoch milliseconds this small can only be seconds: 1e11 ms is March 1973, 1e11 s is long after any sync. */
 const SECONDS_BELOW = 1e11;

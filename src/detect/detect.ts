@@ -367,8 +367,8 @@ export class InstanceDetector {
  * labels taken from the task each time. A held failure keeps them: releasing it writes the row as it is.
  */
 function withoutLabels(f: FailingImage): FailingImage {
-  const { since, lastFailure, taskId, issue, recent, route } = f;
-  return { since, lastFailure, taskId, issue, ...(recent ? { recent } : {}), ...(route ? { route } : {}) };
+  const { image: _image, target: _target, rule: _rule, ...rest } = f;
+  return rest;
 }
 
 const imageOf = (i: SyncTask['from']): string => `${i.namespace}/${i.repo}:${i.tag}`;

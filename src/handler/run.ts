@@ -179,30 +179,39 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   };
   // One target's delivery in a function of its own: the row keys it took (100,000 after a burst) go when it returns. A
   // local of this function's loop would stay in its suspended frame while the next target reads what it is owed.
-  const deliverOne = async (target: Target): Promise<Omit<TargetResult, 'done'>> => {
-    const { done, ...r } = await deliverTo(target, store.owed(target.id), { now: deps.clock.now(), budget: deps.budget, log, previousPause: lease.control.pauses[target.id], owedSince: lease.control.owed[target.id]?.since });
+  const deliverOne = async (target: Target, readFloorMs: number): Promise<Omit<TargetResult, 'done'>> => {
+    const { done, ...r } = await deliverTo(target, store.owed(target.id), { now: deps.clock.now(), budget: deps.budget, log, previousPause: lease.control.pauses[target.id], owedSince: lease.control.owed[target.id]?.since, readFloorMs });
     await removeRows(done, `clear what ${target.id} took`);
     if (r.expired > 0) log.error('giving up alerts no channel accepted for 7 days', { target: target.id, count: r.expired });
     return r;
   };
   const results = new Map<string, Omit<TargetResult, 'done'>>();
-  for (const d of plan.due) {
-    if (d.paused) {
-      log.info('channel paused; its alerts wait', { target: d.target.id, until: new Date(d.paused.until).toISOString() });
-      continue;
-    }
-    results.set(d.target.id, await deliverOne(d.target));
+  for (const d of plan.due) if (d.paused) log.info('channel paused; its alerts wait', { target: d.target.id, until: new Date(d.paused.until).toISOString() });
+  // Reading stops with half the reserve left, and until then each target may read for its share of the time left: a
+  // channel owed a great deal (or dead, and slow to fail) cannot leave the ones after it no time at all.
+  const floor = deps.budget.reserveMs / 2;
+  const sending = plan.due.filter((d) => !d.paused);
+  for (const [i, d] of sending.entries()) {
+    const after = sending.length - i - 1;
+    const spare = Math.max(0, deps.budget.remaining() - floor);
+    results.set(d.target.id, await deliverOne(d.target, floor + (spare * after) / (after + 1)));
   }
+  // A channel no longer configured loses what it was owed, a page at a time (nothing of it is sent, and a dead
+  // channel's week can be 700,000 rows); what the run has no time for stays counted, and the next run goes on.
+  const dropping = new Map<string, number>();
   for (const gone of plan.unroutable) {
-    // A page at a time: nothing of it is sent, and a dead channel's week can be 700,000 rows.
     let count = 0;
     for await (const page of store.owed(gone)) {
+      if (deps.budget.remaining() < floor) {
+        dropping.set(gone, Math.max(1, (lease.control.owed[gone]?.count ?? 0) - count));
+        break;
+      }
       await removeRows(page.map((p) => p.key), `drop what ${gone} was owed`);
       count += page.length;
     }
-    log.warn('alerts pending only for a channel no longer configured were removed', { target: gone, count });
+    log.warn(dropping.has(gone) ? 'alerts pending only for a channel no longer configured are being removed; the rest next run' : 'alerts pending only for a channel no longer configured were removed', { target: gone, count });
   }
-  const next = afterDelivery(lease.control, plan.due.map((d) => d.target.id), results, tally.owedNow, plan.pauses, now);
+  const next = afterDelivery(lease.control, plan.due.map((d) => d.target.id), results, tally.owedNow, plan.pauses, now, dropping);
   await lease.release(next);
 
   const notified: Record<string, number> = {};
@@ -222,12 +231,18 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
  * The control row after delivery: a target whose rows were all taken leaves the owed list, one delivery could not
  * reach keeps its rows counted (as read, or as before plus what this run added); pauses are kept or set. A target
  * with rows left past its message stays owed: counted as before less what went (at least what is known to be left),
- * and, when the message went, owed from now (the channel works: a later failure starts its backoff afresh).
+ * and, when the message went, owed from now (the channel works: a later failure starts its backoff afresh). A channel
+ * no longer configured whose rows were not all removed stays counted (`dropping`), so the next run removes the rest.
  */
-function afterDelivery(c: Control, configured: readonly string[], results: ReadonlyMap<string, Omit<TargetResult, 'done'>>, added: ReadonlyMap<string, number>, inForce: Record<string, ChannelPause>, now: number): Omit<Control, 'lease'> {
+function afterDelivery(c: Control, configured: readonly string[], results: ReadonlyMap<string, Omit<TargetResult, 'done'>>, added: ReadonlyMap<string, number>, inForce: Record<string, ChannelPause>, now: number, dropping: ReadonlyMap<string, number>): Omit<Control, 'lease'> {
   const owed: Control['owed'] = {};
   for (const [t, o] of Object.entries(c.owed)) {
     const r = results.get(t);
+    const left = dropping.get(t);
+    if (left !== undefined) {
+      owed[t] = { since: o.since, count: left };
+      continue;
+    }
     if (r?.more) {
       owed[t] = { since: r.delivered > 0 ? now : o.since, count: Math.max(r.pending + 1, o.count + (added.get(t) ?? 0) - r.delivered - r.expired) };
     } else if (r) {

@@ -83,7 +83,7 @@ export function planDelivery(owed: Iterable<string>, targets: readonly Target[],
 export interface TargetResult {
   /** Alerts the channel accepted in this run's message. */
   delivered: number;
-  /** Alerts still owed to it after this run. */
+  /** Alerts this message covered that are still owed (all of them when it failed); with `more`, so are rows past it. */
   pending: number;
   /** Alerts given up after OUTBOX_MAX_AGE_MS without the channel accepting them. */
   expired: number;
@@ -104,25 +104,31 @@ export type OwedPages = AsyncIterable<{ key: string; owed: Owed }[]>;
  * Delivers what `target` is owed: reads it page by page into one message's content (bounded whatever the number of
  * alerts), in the route's language, time zone and mentions, and sends it. On success every row read is done; on
  * failure they stay owed for the next run, and a refusal that cannot pass on a retry pauses the channel. Rows older
- * than OUTBOX_MAX_AGE_MS are given up (logged by the caller). Reading stops at `maxRows` rows, or with half the run's
- * reserve left (time to post what was read, with retries, and clear its rows); the message then says more follows.
+ * than OUTBOX_MAX_AGE_MS are given up (logged by the caller). Reading stops at `maxRows` rows, or at `readFloorMs` of
+ * the run left (by default half its reserve: time to post what was read, with retries, and clear its rows); the
+ * message then says more follows.
  */
 export async function deliverTo(
   target: Target,
   pages: OwedPages,
-  deps: { now: number; budget: Budget; log: Logger; previousPause?: ChannelPause; retries?: number; owedSince?: number; sleep?: RetryOptions['sleep']; maxRows?: number },
+  deps: {
+    now: number; budget: Budget; log: Logger; previousPause?: ChannelPause; retries?: number; owedSince?: number; sleep?: RetryOptions['sleep'];
+    /** Rows one message covers at most (MAX_ROWS_PER_MESSAGE unless told). */
+    maxRows?: number;
+    /** Reading stops once the run has less than this many ms left (half its reserve unless told). */
+    readFloorMs?: number;
+  },
 ): Promise<TargetResult> {
   const content = new ContentBuilder();
   const keys: string[] = [];
   const expired: string[] = [];
   const maxRows = deps.maxRows ?? MAX_ROWS_PER_MESSAGE;
-  let more = false;
+  const floor = deps.readFloorMs ?? deps.budget.reserveMs / 2;
+  let stop: 'cap' | 'time' | undefined;
   read: for await (const page of pages) {
     for (const { key, owed } of page) {
-      if (keys.length + expired.length >= maxRows || deps.budget.remaining() < deps.budget.reserveMs / 2) {
-        more = true;
-        break read;
-      }
+      stop = keys.length + expired.length >= maxRows ? 'cap' : deps.budget.remaining() < floor ? 'time' : undefined;
+      if (stop) break read;
       if (deps.now - owed.detectedAt > OUTBOX_MAX_AGE_MS) expired.push(key);
       else {
         content.add(owed.alert);
@@ -130,7 +136,11 @@ export async function deliverTo(
       }
     }
   }
-  if (more) deps.log.info('more is owed than one message covers; the rest follows next run', { target: target.id, rows: keys.length + expired.length });
+  const more = stop !== undefined;
+  const rows = keys.length + expired.length;
+  if (stop === 'cap') deps.log.info('more is owed than one message covers; the rest follows next run', { target: target.id, rows });
+  else if (stop && rows > 0) deps.log.warn('the run\'s time to read for this target ran out; the rest follows next run', { target: target.id, rows });
+  else if (stop) deps.log.warn('no time left in this run to read what the target is owed; it waits for the next run', { target: target.id });
   if (keys.length === 0) return { delivered: 0, pending: 0, expired: expired.length, done: expired, more };
   const { route, notifier } = target;
   const c = { ...content.build(), ...(more ? { more } : {}) };

@@ -41,7 +41,7 @@ export interface Words {
   rerun(kind: 'manual' | 'automatic', api: string, shown: number, total: number): string;
   rerunUnknown: string;
   rerunNote: string;
-  /** Said when a message covers only part of what its channel is owed. */
+  /** Said when a message covers only part of what its channel is owed (too much for one message, or for the run's time). */
   moreFollows: string;
   silence: string;
   why: string;
@@ -112,7 +112,7 @@ const en: Words = {
     `Re-run (${kind} rule: ${api}${shown < total ? `; the ${plural(shown, 'newest image', 'newest images')} of ${total} failures` : ''}):`,
   rerunUnknown: "The rule's trigger could not be read; use the command for its kind.",
   rerunNote: 'Re-run commands need the aliyun CLI and jq, and the RAM actions cr:GetRepository and cr:CreateRepositorySync.',
-  moreFollows: 'More alerts are waiting for this channel than one message covers: they follow in the next message.',
+  moreFollows: 'Not every alert waiting for this channel is in this message: the rest follow in the next one.',
   silence: 'Silence this group for 2 h:',
   why: 'why',
   stuckTitle: '⏳ Stuck syncs',
@@ -180,7 +180,7 @@ const zh: Words = {
     `重新同步命令（适用于${kind === 'manual' ? '手动触发' : '自动触发'}的规则，调用 ${api}${shown < total ? `；仅包含 ${total} 次失败中最近的 ${shown} 个镜像` : ''}）：`,
   rerunUnknown: '未能读取该同步规则的触发方式，请按其实际触发方式选用下方对应的命令。',
   rerunNote: '执行重新同步命令需安装 aliyun CLI 和 jq，并具备 RAM 权限 cr:GetRepository 和 cr:CreateRepositorySync。',
-  moreFollows: '本频道待发送的告警超出一条消息的容量，其余告警将在下一条消息中发送。',
+  moreFollows: '本频道仍有待发送的告警未包含在此消息中，将在下一条消息中发送。',
   silence: '将此组告警静默 2 小时：',
   why: '原因',
   stuckTitle: '⏳ 卡住的同步任务',

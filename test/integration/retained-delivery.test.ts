@@ -31,9 +31,16 @@ const idOf = (i: number) => `cn-hangzhou:cri-src/${'r'.repeat(123)}-${String(i).
 class OwedOnRead extends MemoryTable {
   readonly gone = new Map<string, Uint8Array>();
 
-  constructor(private readonly k: Keys, private readonly targets: readonly string[], private readonly owed = OWED) {
+  /** Called on every read of owed rows, e.g. to let time pass. */
+  onOwedRead?: () => void;
+
+  constructor(private readonly k: Keys, private readonly targets: readonly string[], private readonly owed: number | Record<string, number> = OWED) {
     super('memory, owed rows made on read');
-    for (const t of targets) this.gone.set(t, new Uint8Array(owed));
+    for (const t of targets) this.gone.set(t, new Uint8Array(this.count(t)));
+  }
+
+  private count(target: string): number {
+    return typeof this.owed === 'number' ? this.owed : (this.owed[target] ?? 0);
   }
 
   private owedRange(from: string): { target: string; start: number } | undefined {
@@ -47,9 +54,10 @@ class OwedOnRead extends MemoryTable {
   override async rangePage(from: string, to: string, t?: number, limit = 5_000): Promise<{ rows: KeyedRow[]; next?: string }> {
     const r = this.owedRange(from);
     if (!r) return super.rangePage(from, to, t, limit);
+    this.onOwedRead?.();
     const rows: KeyedRow[] = [];
     const gone = this.gone.get(r.target)!;
-    for (let i = r.start; i < this.owed; i++) {
+    for (let i = r.start; i < this.count(r.target); i++) {
       if (rows.length >= limit) return { rows, next: this.k.outbox(r.target, idOf(i)) };
       if (gone[i]) continue;
       const op = write.owed(this.k, { target: r.target, detectedAt: T0, alert: { ...failure(i % 50), id: idOf(i) } });
@@ -70,12 +78,15 @@ class OwedOnRead extends MemoryTable {
 }
 
 /** A run with no instance to read, delivering to DingTalk and Slack what `table` says each is owed (for an hour). */
-async function deliveryRun(table: OwedOnRead, k: Keys, owed: number, onSend: (channel: ChannelName, payload: unknown) => void, now = T0) {
-  const clock: Clock = { now: () => now };
-  const budget = new Budget(clock, now + 600_000, 0);
+async function deliveryRun(table: OwedOnRead, k: Keys, owed: number | { dingtalk: number; slack: number }, onSend: (channel: ChannelName, payload: unknown) => void, now = T0, time?: { clock: Clock; deadline: number; reserveMs: number }) {
+  const clock: Clock = time?.clock ?? { now: () => now };
+  const budget = new Budget(clock, time?.deadline ?? now + 600_000, time?.reserveMs ?? 0);
   const config = readConfig({ ACR_INSTANCES: 'cn-hangzhou:cri-src', DINGTALK_WEBHOOK: 'https://oapi.dingtalk.com/robot/send?access_token=t', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a' });
   const store = new StateStore(table, 'memory-test', (_label, fn) => fn(5_000), clock.now);
-  if (owed > 0) await table.writeRows([write.control(k, { owed: { dingtalk: { since: now - 3_600_000, count: owed }, slack: { since: now - 3_600_000, count: owed } }, pauses: {} }, 0)]);
+  const counts = typeof owed === 'number' ? { dingtalk: owed, slack: owed } : owed;
+  if (counts.dingtalk + counts.slack > 0) {
+    await table.writeRows([write.control(k, { owed: { dingtalk: { since: now - 3_600_000, count: counts.dingtalk }, slack: { since: now - 3_600_000, count: counts.slack } }, pauses: {} }, 0)]);
+  }
   const notifier = (channel: ChannelName): Notifier => ({ channel, fingerprint: channel, send: async (payload) => onSend(channel, payload) });
   const route = config.routes.at(-1)!;
   const targets: Target[] = (['dingtalk', 'slack'] as const).map((c) => ({ id: c, route, notifier: notifier(c) }));
@@ -122,8 +133,8 @@ describe('what a run keeps while it delivers', () => {
     expect(first.summary.pendingDelivery).toBe(2 * 5_000);
     const control = (await first.store.begin([], [])).control.value;
     expect(control.owed).toEqual({ dingtalk: { since: T0, count: 5_000 }, slack: { since: T0, count: 5_000 } });
-    expect(said.dingtalk![0]).toContain('they follow in the next message');
-    expect(said.slack![0]).toContain('they follow in the next message');
+    expect(said.dingtalk![0]).toContain('the rest follow in the next one');
+    expect(said.slack![0]).toContain('the rest follow in the next one');
 
     const second = await deliveryRun(table, k, 0, (channel, payload) => said[channel]!.push(JSON.stringify(payload)), T0 + 300_000);
     expect(second.summary.notified).toEqual({ dingtalk: 5_000, slack: 5_000 });
@@ -131,5 +142,37 @@ describe('what a run keeps while it delivers', () => {
     expect(cleared(table)).toEqual([backlog, backlog]);
     expect(said.dingtalk![1]).not.toContain('follow');
     expect(said.dingtalk).toHaveLength(2);
+  });
+
+  it('gives each channel its share of the time left for reading: one owed a great deal leaves the next some', async () => {
+    const k = keysFor('memory-test');
+    // 40 s left, 20 s of it reserve: reading may go on until 10 s are left, and each page of 1,000 rows takes 1 s.
+    const table = new OwedOnRead(k, ['dingtalk', 'slack'], { dingtalk: 40_000, slack: 20_000 });
+    let now = T0;
+    table.onOwedRead = () => (now += 1_000);
+    const { summary, store } = await deliveryRun(table, k, { dingtalk: 40_000, slack: 20_000 }, () => {}, T0, { clock: { now: () => now }, deadline: T0 + 40_000, reserveMs: 20_000 });
+    // Half of the 30 s for DingTalk (15 pages, and the read that found its time up), then what is left for Slack (14
+    // pages). Reading DingTalk's rows until 10 s were left would have left Slack none.
+    expect(summary.notified).toEqual({ dingtalk: 15_000, slack: 14_000 });
+    expect(cleared(table)).toEqual([15_000, 14_000]);
+    const control = (await store.begin([], [])).control.value;
+    expect(control.owed).toEqual({ dingtalk: { since: T0, count: 25_000 }, slack: { since: T0, count: 6_000 } });
+  });
+
+  it('removes what a channel no longer configured was owed a page at a time, as far as the run has time, and the rest next run', async () => {
+    const k = keysFor('memory-test');
+    const table = new OwedOnRead(k, ['old/slack'], 40_000);
+    await table.writeRows([write.control(k, { owed: { 'old/slack': { since: T0 - 3_600_000, count: 40_000 } }, pauses: {} }, 0)]);
+    let now = T0;
+    table.onOwedRead = () => (now += 1_000);
+    const sent: string[] = [];
+    // 30 s left, 20 s of it reserve: pages are read and removed until 10 s are left, one a second.
+    const first = await deliveryRun(table, k, 0, (channel) => sent.push(channel), T0, { clock: { now: () => now }, deadline: T0 + 30_000, reserveMs: 20_000 });
+    expect(cleared(table)).toEqual([20_000]);
+    expect((await first.store.begin([], [])).control.value.owed).toEqual({ 'old/slack': { since: T0 - 3_600_000, count: 20_000 } });
+    const second = await deliveryRun(table, k, 0, (channel) => sent.push(channel), T0 + 300_000);
+    expect(cleared(table)).toEqual([40_000]);
+    expect((await second.store.begin([], [])).control.value.owed).toEqual({});
+    expect(sent).toEqual([]);
   });
 });

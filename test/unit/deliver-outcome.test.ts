@@ -64,11 +64,31 @@ describe('what delivery tells the operator', () => {
     expect(whole.lines.map((l) => l.msg)).toEqual(['delivered']);
   });
 
-  it('reading goes on with exactly half the run\'s reserve left, and stops a millisecond later', async () => {
+  it('reading goes on with exactly half the run\'s reserve left, and stops a millisecond later, saying there was no time', async () => {
     const half = await deliverTo(target(scripted([]).notifier), pages(rows(2)), { now: NOW, budget: new Budget(clock, NOW + 10_000, 20_000), log: recordingLog().log, retries: 0 });
     expect(half).toMatchObject({ delivered: 2, more: false });
-    const less = await deliverTo(target(scripted([]).notifier), pages(rows(2)), { now: NOW, budget: new Budget(clock, NOW + 9_999, 20_000), log: recordingLog().log, retries: 0 });
+    const { log, lines } = recordingLog();
+    const s = scripted([]);
+    const less = await deliverTo(target(s.notifier), pages(rows(2)), { now: NOW, budget: new Budget(clock, NOW + 9_999, 20_000), log, retries: 0 });
     expect(less).toMatchObject({ delivered: 0, more: true, done: [] });
+    expect(s.calls).toEqual([]);
+    expect(lines).toEqual([{ level: 'warn', msg: 'no time left in this run to read what the target is owed; it waits for the next run', fields: { target: 'team/slack' } }]);
+  });
+
+  it('reading that runs out of the time given to it says how many rows the message covers; the time given is the caller\'s', async () => {
+    let now = NOW;
+    const ticking: Clock = { now: () => now };
+    async function* slow() {
+      for (const [i, o] of rows(4).entries()) {
+        yield [{ key: `k${i}`, owed: o }];
+        now += 1_000;
+      }
+    }
+    const { log, lines } = recordingLog();
+    // 60 s left and no reserve: the caller gives this target until 58 s are left.
+    const r = await deliverTo(target(scripted([]).notifier), slow(), { now: NOW, budget: new Budget(ticking, NOW + 60_000, 0), log, retries: 0, readFloorMs: 58_000 });
+    expect(r).toMatchObject({ delivered: 3, more: true });
+    expect(lines[0]).toEqual({ level: 'warn', msg: 'the run\'s time to read for this target ran out; the rest follows next run', fields: { target: 'team/slack', rows: 3 } });
   });
 
   it('a refusal is an error line naming the pause; the same refusal after that pause only a warning', async () => {

@@ -76,7 +76,7 @@ describe('delivery (deliverTo)', () => {
     const first = await deliverTo(target('slack', s.notifier), pages(list, 3), { now: NOW, budget, log: silentLogger, retries: 0, maxRows: 5 });
     expect(first).toMatchObject({ delivered: 5, pending: 0, more: true, done: ['k0', 'k1', 'k2', 'k3', 'k4'] });
     const said = JSON.stringify(s.sent[0]!.payload);
-    expect(said).toContain('they follow in the next message');
+    expect(said).toContain('the rest follow in the next one');
     expect(said).toContain('rst-4');
     expect(said).not.toContain('rst-5');
     expect(s.sent[0]!.key).toBe(idempotencyKey('slack', list.slice(0, 5).map((o) => o.alert.id)));
@@ -112,7 +112,7 @@ describe('delivery (deliverTo)', () => {
     const r = await deliverTo(target('slack', s.notifier), slowPages(), { now: NOW, budget: b, log: silentLogger, retries: 0 });
     // Pages at 40, 28 and 16 s left are read; at 4 s left the run keeps the rest for the next one.
     expect(r).toMatchObject({ delivered: 3, more: true, done: ['k0', 'k1', 'k2'] });
-    expect(JSON.stringify(s.sent[0]!.payload)).toContain('they follow in the next message');
+    expect(JSON.stringify(s.sent[0]!.payload)).toContain('the rest follow in the next one');
   });
 
   it('sends one message with everything a target is owed, read page by page, and marks every row read as done', async () => {

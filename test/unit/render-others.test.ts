@@ -193,7 +193,7 @@ describe('a digest', () => {
 describe('a message that covers only part of what its channel is owed', () => {
   const many = contentOf(Array.from({ length: 30 }, (_, i) => failure(i)));
   it('says the rest follows, once, at the end, in the route\'s language and at every size on both platforms', () => {
-    for (const [lang, words] of [['en', 'they follow in the next message'], ['zh', '其余告警将在下一条消息中发送']] as const) {
+    for (const [lang, words] of [['en', 'the rest follow in the next one'], ['zh', '仍有待发送的告警未包含在此消息中']] as const) {
       for (let shrink = 0; shrink <= MAX_SHRINK; shrink++) {
         const ding = renderFor('dingtalk', { ...many, more: true }, lang, undefined, { shrink }).markdown.text;
         expect(ding.split(words)).toHaveLength(2);
