@@ -5,7 +5,7 @@ import { describeError } from '../lib/errors.js';
 import { canonicalJson } from '../lib/json.js';
 import { aboutTask, isFailure, type Alert } from '../model/alert.js';
 import type { ChannelPause, Control } from '../model/state.js';
-import { deliverTo, planDelivery, type Target, type TargetResult } from '../notify/deliver.js';
+import { deliverTo, planDelivery, readFloorOf, type Target, type TargetResult } from '../notify/deliver.js';
 import { alertsOf, namedFailing } from '../plan/alerts.js';
 import { tagOwners, type StillFailing } from '../plan/digest.js';
 import { RunPlanner } from '../plan/plan.js';
@@ -189,7 +189,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   for (const d of plan.due) if (d.paused) log.info('channel paused; its alerts wait', { target: d.target.id, until: new Date(d.paused.until).toISOString() });
   // Reading stops with half the reserve left, and until then each target may read for its share of the time left: a
   // channel owed a great deal (or dead, and slow to fail) cannot leave the ones after it no time at all.
-  const floor = deps.budget.reserveMs / 2;
+  const floor = readFloorOf(deps.budget);
   const sending = plan.due.filter((d) => !d.paused);
   for (const [i, d] of sending.entries()) {
     const after = sending.length - i - 1;

@@ -36,6 +36,8 @@ export const OUTBOX_MAX_AGE_MS = 7 * 24 * 3_600_000;
  * deliver it. The rest follows in the next run's message, which this one announces.
  */
 export const MAX_ROWS_PER_MESSAGE = 150_000;
+/** Ms of the run that reading for delivery leaves, at the least: half the reserve, to post what was read and clear it. */
+export const readFloorOf = (budget: Budget): number => budget.reserveMs / 2;
 
 /** The same key for the same target and set of alerts, so a retried message can be recognised as a repeat. */
 export function idempotencyKey(target: string, ids: readonly string[]): string {
@@ -123,7 +125,7 @@ export async function deliverTo(
   const keys: string[] = [];
   const expired: string[] = [];
   const maxRows = deps.maxRows ?? MAX_ROWS_PER_MESSAGE;
-  const floor = deps.readFloorMs ?? deps.budget.reserveMs / 2;
+  const floor = deps.readFloorMs ?? readFloorOf(deps.budget);
   let stop: 'cap' | 'time' | undefined;
   read: for await (const page of pages) {
     for (const { key, owed } of page) {

@@ -21,12 +21,16 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
+/** The real CR client, signing with the simulator's credentials. */
+const crApi = () =>
+  createCrApi({
+    endpoint: sim.endpointTemplate.replace('{regionId}', 'cn-hangzhou'),
+    credentials: { accessKeyId: new Secret(KEY.id), accessKeySecret: new Secret(KEY.secret), securityToken: new Secret(KEY.token) },
+  });
+
 describe('what a run keeps from the task pages it read', () => {
   it('keeps the ids of a burst’s tasks without keeping the pages they came in (100 pages of about 60 KB)', async () => {
-    const api = createCrApi({
-      endpoint: sim.endpointTemplate.replace('{regionId}', 'cn-hangzhou'),
-      credentials: { accessKeyId: new Secret(KEY.id), accessKeySecret: new Secret(KEY.secret), securityToken: new Secret(KEY.token) },
-    });
+    const api = crApi();
     const first = await api.listSyncTasks({ instanceId: 'cri-burst0', pageNo: 1, pageSize: 100, timeoutMs: 5_000 });
     const pageText = JSON.stringify(first.items).length;
     gc();
@@ -44,10 +48,7 @@ describe('what a run keeps from the task pages it read', () => {
   });
 
   it('keeps one copy of a value thousands of tasks repeat (region, instance, namespace, cause, target)', async () => {
-    const api = createCrApi({
-      endpoint: sim.endpointTemplate.replace('{regionId}', 'cn-hangzhou'),
-      credentials: { accessKeyId: new Secret(KEY.id), accessKeySecret: new Secret(KEY.secret), securityToken: new Secret(KEY.token) },
-    });
+    const api = crApi();
     const fields: string[] = [];
     gc();
     const before = process.memoryUsage().heapUsed;
