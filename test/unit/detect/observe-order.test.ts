@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { readingOrder, unreadMs } from '../../../src/detect/observe.js';
+import type { Cursor } from '../../../src/model/state.js';
+
+const H = 3_600_000;
+const T0 = 1_800_000_000_000;
+
+describe('how far behind an instance is reported', () => {
+  it('is nothing for an instance never read, or one whose list has no unread stretch', () => {
+    expect(unreadMs(undefined)).toBe(0);
+    expect(unreadMs({ top: T0, gaps: [] })).toBe(0);
+  });
+
+  it('adds up the unread stretches of the task list', () => {
+    expect(unreadMs({ top: T0, gaps: [{ hi: T0 - H, lo: T0 - 3 * H }, { hi: T0 - 5 * H, lo: T0 - 6 * H }] })).toBe(3 * H);
+  });
+
+  it('leaves out stretches read only for unfinished syncs, which hold no failure to announce', () => {
+    expect(unreadMs({ top: T0, gaps: [{ hi: T0 - H, lo: T0 - 2 * H }, { hi: T0 - 6 * H, lo: T0 - 30 * H, watchOnly: true }] })).toBe(H);
+  });
+
+  it('counts a stretch whose bounds crossed as nothing rather than taking time off the others', () => {
+    expect(unreadMs({ top: T0, gaps: [{ hi: T0 - 2 * H, lo: T0 - H }, { hi: T0 - 3 * H, lo: T0 - 4 * H }] })).toBe(H);
+  });
+});
+
+describe('the order instances are read in', () => {
+  const cursors: Record<string, Cursor | undefined> = {
+    caughtUp: { top: T0, gaps: [] },
+    smallBacklog: { top: T0, gaps: [{ hi: T0 - H, lo: T0 - 2 * H }] },
+    bigBacklog: { top: T0, gaps: [{ hi: T0 - H, lo: T0 - 9 * H }] },
+    starved: { top: T0, gaps: [], starved: true },
+    starvedBehind: { top: T0, gaps: [{ hi: T0 - H, lo: T0 - 3 * H }], starved: true },
+    neverRead: undefined,
+  };
+  const order = (names: string[]) => readingOrder(names, (n) => cursors[n]);
+
+  it('reads an instance never read before first, then one the last run could not reach, then the biggest backlog', () => {
+    expect(order(['caughtUp', 'smallBacklog', 'starved', 'bigBacklog', 'neverRead'])).toEqual(['neverRead', 'starved', 'bigBacklog', 'smallBacklog', 'caughtUp']);
+  });
+
+  it('puts one the last run could not reach ahead of any backlog, and among those the one further behind first', () => {
+    expect(order(['bigBacklog', 'starved', 'starvedBehind'])).toEqual(['starvedBehind', 'starved', 'bigBacklog']);
+  });
+
+  it('keeps the configured order among instances equally behind', () => {
+    cursors.otherCaughtUp = { top: T0 - H, gaps: [] };
+    expect(order(['otherCaughtUp', 'caughtUp'])).toEqual(['otherCaughtUp', 'caughtUp']);
+    expect(order(['caughtUp', 'otherCaughtUp'])).toEqual(['caughtUp', 'otherCaughtUp']);
+  });
+
+  it('does not reorder the list it was given', () => {
+    const names = ['caughtUp', 'neverRead'];
+    order(names);
+    expect(names).toEqual(['caughtUp', 'neverRead']);
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { Page, SyncTask } from '../../../src/model/task.js';
+import { api, cursorAfter, H, history, MIN, mk, NOW, run } from '../../support/scan-list.js';
+
+describe('placing a stretch left unread', () => {
+  it('reads a stretch whose place, guessed from a rate measured in a burst, lies past the end of the list', async () => {
+    const a = api(history(100));
+    // 600 an hour would put the stretch 500 tasks down; the list holds 100.
+    const { ids, result } = await run(a, { cursor: { top: NOW - MIN, gaps: [{ hi: NOW - 51 * MIN, lo: NOW - 90 * MIN }], order: 'desc', rate: 600 } });
+    expect(ids).toContain('rst-t50');
+    expect(ids).toContain('rst-t89');
+    expect(result.complete).toBe(true);
+  });
+});
+
+describe('what a run costs', () => {
+  const top = NOW - MIN;
+
+  it('steps back at most 50 pages to find where a stretch begins', async () => {
+    const a = api(history(1_000));
+    await run(a, { cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 990 }], order: 'desc' } });
+    expect(a.asked.slice(0, 3)).toEqual([1, 99, 98]);
+    expect(a.asked).toContain(49);
+    expect(a.asked).not.toContain(48);
+  });
+
+  it('reads no stretch again once the top pass reached the end of the list', async () => {
+    const a = api(history(25));
+    await run(a, { cursor: { top: NOW - 20 * H, gaps: [{ hi: NOW - 21 * H, lo: NOW - 22 * H, depth: 500 }], order: 'desc' } });
+    expect(a.asked).toEqual([1, 2, 3]);
+  });
+
+  it('while behind, re-reads two pages of the overlap, then goes on with the stretch', async () => {
+    const a = api(Array.from({ length: 1_500 }, (_, i) => mk(`rst-d${i}`, NOW - MIN - i * 1_000)));
+    const first = await run(a, { maxPages: 6, lookbackMs: H });
+    a.asked.length = 0;
+    await run(a, { cursor: cursorAfter(first.result), maxPages: 6, lookbackMs: H });
+    expect(a.asked).toEqual([1, 2, 6, 7, 8, 9]);
+  });
+
+  it('on a first run without time, reads nothing and leaves nothing to resume', async () => {
+    const a = api(history(50));
+    const { result } = await run(a, { hasTime: () => false });
+    expect(a.asked).toEqual([]);
+    expect(result.cursor.gaps).toEqual([]);
+    expect(result.complete).toBe(false);
+  });
+
+  it('reads every page of a list whose pages turn out to be in opposite orders, below the window too', async () => {
+    const tasks = history(30);
+    const pages = [tasks.slice(0, 10), tasks.slice(10, 20).reverse(), tasks.slice(20, 30), []];
+    const fetchPage = async (n: number): Promise<Page<SyncTask>> => ({ items: pages[n - 1] ?? [], pageNo: n, pageSize: 10, totalCount: 30, dropped: [] });
+    const { ids, result } = await run({ fetchPage }, { lookbackMs: 10 * MIN });
+    expect(ids).toHaveLength(30);
+    expect(result.stoppedBecause).toBe('end-of-list');
+  });
+
+  it('in a list no longer in any order, stops only at a repeated page or the end, however much it re-read', async () => {
+    const a = api(history(95), 'random', { repeat: [3] });
+    const { result } = await run(a, { cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300 }], order: 'desc' } });
+    expect(result.stoppedBecause).toBe('repeated-page');
+    expect(a.asked).toEqual([1, 2, 3]);
+  });
+});
