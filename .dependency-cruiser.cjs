@@ -15,7 +15,13 @@ const layerRules = LAYERS.slice(1).map((layer, n) => ({
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'Import circles tie stages together: a change to one moves them all.', from: {}, to: { circular: true } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Import circles tie stages together: a change to one moves them all.',
+      from: {},
+      to: { circular: true },
+    },
     ...layerRules,
     {
       name: 'model-is-a-leaf',
@@ -41,7 +47,8 @@ module.exports = {
     {
       name: 'sim-only-for-the-demo',
       severity: 'error',
-      comment: 'Only the demo imports the simulator statically; other CLI commands load it on demand; nothing deployed touches it.',
+      comment:
+        'Only the demo imports the simulator statically; other CLI commands load it on demand; nothing deployed touches it.',
       from: { path: '^src/', pathNot: '^src/(sim/|cli/demo\\.ts$)' },
       to: { path: '^src/sim/', dependencyTypesNot: ['dynamic-import'] },
     },
@@ -70,7 +77,11 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.cjs', '.mjs', '.d.ts'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js', '.cjs', '.mjs', '.d.ts'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

@@ -9,7 +9,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // process.env is read in exactly one place so that every setting is validated together.
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings through src/config/config.ts.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read settings through src/config/config.ts.' },
+      ],
     },
   },
   {
@@ -20,7 +23,17 @@ export default tseslint.config(
     // CommonJS by necessity: the benchmark's child loads the bundle exactly as Function Compute does, and
     // dependency-cruiser reads its rules from a CommonJS file.
     files: ['bench/**/*.cjs', '.dependency-cruiser.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { console: 'readonly', process: 'readonly', require: 'readonly', Buffer: 'readonly', setInterval: 'readonly', module: 'writable' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        require: 'readonly',
+        Buffer: 'readonly',
+        setInterval: 'readonly',
+        module: 'writable',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

@@ -11,7 +11,8 @@ import base from './vitest.config.js';
  */
 class QuickFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const state = (f: TestSpecification) => this.ctx.cache.getFileTestResults(`${f.project.name}:${relative(this.ctx.config.root, f.moduleId)}`);
+    const state = (f: TestSpecification) =>
+      this.ctx.cache.getFileTestResults(`${f.project.name}:${relative(this.ctx.config.root, f.moduleId)}`);
     const rank = (f: TestSpecification) => {
       const s = state(f);
       return s?.failed ? -1 : (s?.duration ?? 0);
@@ -34,9 +35,6 @@ export default defineConfig({
     // failures (still far past either platform's budget) keep each mutant's run to about a second; `npm test` runs
     // them at full size (40 seeds, 100,000 failures).
     env: { ...base.test?.env, RENDER_PROPERTY_SEEDS: '4', RENDER_BUDGET_FAILURES: '2000' },
-    include: [
-      'test/unit/**/*.test.ts',
-      'test/integration/webhooks.test.ts',
-    ],
+    include: ['test/unit/**/*.test.ts', 'test/integration/webhooks.test.ts'],
   },
 });

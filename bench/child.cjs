@@ -34,8 +34,14 @@ function peakRssMB() {
 async function main() {
   const results = [];
   for (let i = 0; i < runs; i++) {
-    const event = Buffer.from(JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'bench', payload: '' }));
-    const context = { requestId: `${process.env.BENCH_REQUEST_ID}-${i}`, credentials: JSON.parse(process.env.BENCH_CREDENTIALS), function: { name: 'acr-sync-alert', timeout, memory: 256 } };
+    const event = Buffer.from(
+      JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'bench', payload: '' }),
+    );
+    const context = {
+      requestId: `${process.env.BENCH_REQUEST_ID}-${i}`,
+      credentials: JSON.parse(process.env.BENCH_CREDENTIALS),
+      function: { name: 'acr-sync-alert', timeout, memory: 256 },
+    };
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     let summary;
@@ -46,10 +52,23 @@ async function main() {
       error = String((err && err.message) || err);
     }
     const cpu = process.cpuUsage(cpu0);
-    results.push({ summary, error, wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000 });
+    results.push({
+      summary,
+      error,
+      wallMs: Number(process.hrtime.bigint() - t0) / 1e6,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+    });
   }
   const cpu = process.cpuUsage();
-  process.stdout.write(JSON.stringify({ runs: results, importMs, processCpuMs: (cpu.user + cpu.system) / 1000, maxRssMB: peakRssMB(), ...peak }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      runs: results,
+      importMs,
+      processCpuMs: (cpu.user + cpu.system) / 1000,
+      maxRssMB: peakRssMB(),
+      ...peak,
+    }) + '\n',
+  );
 }
 main().catch((err) => {
   process.stdout.write(JSON.stringify({ error: String(err && err.message) }) + '\n');

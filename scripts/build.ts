@@ -19,11 +19,20 @@ const axiosWithoutUndici: Plugin = {
   name: 'axios-without-undici',
   setup(b) {
     b.onResolve({ filter: /^\.\/fetch\.js$/ }, (args) =>
-      /[\\/]axios[\\/]lib[\\/]adapters[\\/]adapters\.js$/.test(args.importer) ? { path: 'axios-fetch-adapter', namespace: 'no-fetch' } : undefined);
-    b.onLoad({ filter: /.*/, namespace: 'no-fetch' }, () => ({ contents: 'export const getFetch = () => false;\nexport default false;\n', loader: 'js' }));
+      /[\\/]axios[\\/]lib[\\/]adapters[\\/]adapters\.js$/.test(args.importer)
+        ? { path: 'axios-fetch-adapter', namespace: 'no-fetch' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'no-fetch' }, () => ({
+      contents: 'export const getFetch = () => false;\nexport default false;\n',
+      loader: 'js',
+    }));
     b.onLoad({ filter: /[\\/]axios[\\/]lib[\\/]utils\.js$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8');
-      if (!source.includes(FORM_DATA_PROBE)) throw new Error(`axios's FormData probe changed (${args.path}); revisit axiosWithoutUndici in scripts/build.ts`);
+      if (!source.includes(FORM_DATA_PROBE))
+        throw new Error(
+          `axios's FormData probe changed (${args.path}); revisit axiosWithoutUndici in scripts/build.ts`,
+        );
       return { contents: source.replace(FORM_DATA_PROBE, 'const FormDataCtor = undefined;'), loader: 'js' };
     });
   },
@@ -51,7 +60,8 @@ const result = await build({
 // ReferenceError under "use strict"): drop the file-wide directive so each module runs as it does under Node.
 const bundlePath = `${out}/index.js`;
 const code = readFileSync(bundlePath, 'utf8');
-if (!code.startsWith('"use strict";')) throw new Error('expected esbuild to open the bundle with "use strict"; check the build');
+if (!code.startsWith('"use strict";'))
+  throw new Error('expected esbuild to open the bundle with "use strict"; check the build');
 writeFileSync(bundlePath, code.slice('"use strict";'.length));
 // Without this, Node would read the repository's "type": "module" when the bundle is loaded locally.
 writeFileSync(`${out}/package.json`, JSON.stringify({ type: 'commonjs' }) + '\n');

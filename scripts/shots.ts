@@ -32,11 +32,15 @@ function page(kind: string, title: string): string {
   for (const client of ['dingtalk', 'slack'] as const) {
     for (const loc of LOCALES) {
       const name = client === 'dingtalk' ? 'DingTalk' : 'Slack';
-      const body = client === 'dingtalk' ? dingtalkHtml(renderFor('dingtalk', c, loc), 'ACR 同步告警') : slackHtml(renderFor('slack', c, loc), 'acr-sync-alert');
+      const body =
+        client === 'dingtalk'
+          ? dingtalkHtml(renderFor('dingtalk', c, loc), 'ACR 同步告警')
+          : slackHtml(renderFor('slack', c, loc), 'acr-sync-alert');
       cells.push(`<div><div class="label"><b>${name}</b> · ${loc.label}</div>${body}</div>`);
     }
   }
-  const note = 'Approximation of how the clients draw these payloads; Slack shows times in each reader\'s zone (drawn here as the fallback text).';
+  const note =
+    "Approximation of how the clients draw these payloads; Slack shows times in each reader's zone (drawn here as the fallback text).";
   return `<!doctype html><html><head><meta charset="utf-8"><style>${CSS}</style></head><body><div class="grid"><div class="label"><b>${title}</b> — ${note}</div>${cells.join('')}</div></body></html>`;
 }
 
@@ -48,7 +52,17 @@ async function main(): Promise<void> {
     headless: true,
     viewport: { width: 940, height: 600 },
     deviceScaleFactor: 1,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-lcd-text', '--font-render-hinting=none', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-lcd-text',
+      '--font-render-hinting=none',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const tab = browser.pages()[0] ?? (await browser.newPage());

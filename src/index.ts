@@ -22,7 +22,11 @@ export function setLogSink(s: LineSink | undefined): void {
 export async function handler(event: unknown, context: FcContext = {}): Promise<string> {
   const startedAt = systemClock.now();
   const runId = context.requestId ?? randomUUID();
-  const ctxSecrets = [context.credentials?.accessKeyId, context.credentials?.accessKeySecret, context.credentials?.securityToken]
+  const ctxSecrets = [
+    context.credentials?.accessKeyId,
+    context.credentials?.accessKeySecret,
+    context.credentials?.securityToken,
+  ]
     .filter((s): s is string => typeof s === 'string' && s.length > 0)
     .map((s) => new Secret(s));
   let log = createLogger({ sink, secrets: ctxSecrets, base: { runId } });
@@ -33,7 +37,13 @@ export async function handler(event: unknown, context: FcContext = {}): Promise<
     for (const note of trigger.notes) log.info(note);
     const runLog = log;
     const deps = buildRunDeps({
-      config, context, clock: systemClock, log, startedAt, runId, options: trigger.options,
+      config,
+      context,
+      clock: systemClock,
+      log,
+      startedAt,
+      runId,
+      options: trigger.options,
       dryRunSink: (target, _channel, payload) => runLog.info('dry run: message not sent', { target, payload }),
     });
     const summary = await runOnce(deps);

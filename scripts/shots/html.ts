@@ -19,8 +19,10 @@ export function dingtalkHtml(payload: { markdown: { title: string; text: string 
     const heading = /^(#{1,6}) (.*)$/.exec(p);
     if (heading) return `<div class="h${heading[1]!.length}">${dingInline(heading[2]!)}</div>`;
     if (p.startsWith('> ')) return `<blockquote>${dingInline(p.slice(2))}</blockquote>`;
-    if (lines.every((l) => l.startsWith('- '))) return `<ul>${lines.map((l) => `<li>${dingInline(l.slice(2))}</li>`).join('')}</ul>`;
-    if (lines.every((l) => /^\d+\. /.test(l))) return `<ol>${lines.map((l) => `<li>${dingInline(l.replace(/^\d+\. /, ''))}</li>`).join('')}</ol>`;
+    if (lines.every((l) => l.startsWith('- ')))
+      return `<ul>${lines.map((l) => `<li>${dingInline(l.slice(2))}</li>`).join('')}</ul>`;
+    if (lines.every((l) => /^\d+\. /.test(l)))
+      return `<ol>${lines.map((l) => `<li>${dingInline(l.replace(/^\d+\. /, ''))}</li>`).join('')}</ol>`;
     return `<p>${lines.map(dingInline).join('<br>')}</p>`;
   });
   return `<div class="ding"><div class="who"><span class="avatar">🤖</span>${esc(robot)}</div>
@@ -47,7 +49,11 @@ function slackInline(s: string): string {
 function slackText(text: string): string {
   return text
     .split('\n')
-    .map((l) => (l.startsWith('&gt; ') || l.startsWith('> ') ? `<blockquote>${slackInline(l.replace(/^(&gt;|>) /, ''))}</blockquote>` : `<div>${slackInline(l) || '&nbsp;'}</div>`))
+    .map((l) =>
+      l.startsWith('&gt; ') || l.startsWith('> ')
+        ? `<blockquote>${slackInline(l.replace(/^(&gt;|>) /, ''))}</blockquote>`
+        : `<div>${slackInline(l) || '&nbsp;'}</div>`,
+    )
     .join('');
 }
 
@@ -57,13 +63,19 @@ function slackBlock(block: Record<string, unknown>): string {
   const b = block as Block;
   if (b.type === 'header') return `<div class="sheader">${esc(b.text!.text)}</div>`;
   if (b.type === 'divider') return '<hr>';
-  if (b.type === 'context') return `<div class="context">${(b.elements ?? []).map((e) => slackInline(e.text)).join(' ')}</div>`;
+  if (b.type === 'context')
+    return `<div class="context">${(b.elements ?? []).map((e) => slackInline(e.text)).join(' ')}</div>`;
   return `<div class="section">${slackText(b.text!.text)}</div>`;
 }
 
 /** A Slack message as its client draws it, roughly: the app's name, the blocks, the attachment with its colour bar. */
-export function slackHtml(payload: { blocks: Record<string, unknown>[]; attachments?: { color: string; blocks: Record<string, unknown>[] }[] }, app: string): string {
-  const attachments = (payload.attachments ?? []).map((a) => `<div class="att" style="border-color:${esc(a.color)}">${a.blocks.map(slackBlock).join('')}</div>`);
+export function slackHtml(
+  payload: { blocks: Record<string, unknown>[]; attachments?: { color: string; blocks: Record<string, unknown>[] }[] },
+  app: string,
+): string {
+  const attachments = (payload.attachments ?? []).map(
+    (a) => `<div class="att" style="border-color:${esc(a.color)}">${a.blocks.map(slackBlock).join('')}</div>`,
+  );
   return `<div class="slack"><div class="who"><span class="avatar s">A</span><b>${esc(app)}</b> <span class="app">APP</span></div>
 ${payload.blocks.map(slackBlock).join('')}${attachments.join('')}</div>`;
 }

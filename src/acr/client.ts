@@ -41,9 +41,19 @@ export interface CallCounter {
 
 const RETRYABLE_CODES = /^(Throttling|ServiceUnavailable|SystemError|InternalError|UnknownError|RequestTimeout)/;
 const PERMISSION_CODES = /^(NoPrivilege|NoPermission|Forbidden)/;
-const CREDENTIAL_CODES = /^(InvalidAccessKeyId|SignatureDoesNotMatch|InvalidSecurityToken|IncompleteSignature|InvalidAccessKeySecret)/;
+const CREDENTIAL_CODES =
+  /^(InvalidAccessKeyId|SignatureDoesNotMatch|InvalidSecurityToken|IncompleteSignature|InvalidAccessKeySecret)/;
 const INSTANCE_CODES = /^(INSTANCE_NOT_EXIST|InvalidInstance|Instance\.NotFound|INSTANCE_NOT_FOUND)/i;
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'EHOSTUNREACH']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+]);
 
 interface PopError {
   name?: unknown;
@@ -63,10 +73,19 @@ export function normalizeCrError(err: unknown, action: CrAction, instance: strin
   const e = (typeof err === 'object' && err !== null ? err : {}) as PopError;
   const where = `${action} on ${instance}`;
   if (err instanceof MalformedResponseError) {
-    return new IntegrationError(`${where}: ${err.problem}`, { service: 'cr', kind: 'retryable', code: 'MalformedResponse', requestId: err.requestId });
+    return new IntegrationError(`${where}: ${err.problem}`, {
+      service: 'cr',
+      kind: 'retryable',
+      code: 'MalformedResponse',
+      requestId: err.requestId,
+    });
   }
   if (e.name === 'SyntaxError') {
-    return new IntegrationError(`${where}: the response was not JSON (a gateway or proxy error page)`, { service: 'cr', kind: 'retryable', code: 'NonJsonResponse' });
+    return new IntegrationError(`${where}: the response was not JSON (a gateway or proxy error page)`, {
+      service: 'cr',
+      kind: 'retryable',
+      code: 'NonJsonResponse',
+    });
   }
   if (e.name === 'RequestTimeoutError') {
     return new IntegrationError(`${where}: no response in time`, { service: 'cr', kind: 'retryable', code: 'Timeout' });
@@ -77,9 +96,13 @@ export function normalizeCrError(err: unknown, action: CrAction, instance: strin
   const serviceMsg = typeof e.data?.Message === 'string' ? e.data.Message : undefined;
   const fields = { service: 'cr' as const, code, status, requestId };
 
-  if (code && NETWORK_CODES.has(code)) return new IntegrationError(`${where}: network error ${code}`, { ...fields, kind: 'retryable' });
+  if (code && NETWORK_CODES.has(code))
+    return new IntegrationError(`${where}: network error ${code}`, { ...fields, kind: 'retryable' });
   if (!code) {
-    const msg = typeof e.message === 'string' && /socket hang up|ECONNRESET/i.test(e.message) ? 'connection reset' : 'request failed';
+    const msg =
+      typeof e.message === 'string' && /socket hang up|ECONNRESET/i.test(e.message)
+        ? 'connection reset'
+        : 'request failed';
     return new IntegrationError(`${where}: ${msg}`, { ...fields, kind: 'retryable', code: 'NetworkError' });
   }
   if (RETRYABLE_CODES.test(code) || (status !== undefined && status >= 500)) {
@@ -92,12 +115,21 @@ export function normalizeCrError(err: unknown, action: CrAction, instance: strin
     );
   }
   if (CREDENTIAL_CODES.test(code)) {
-    return new IntegrationError(`${where}: credentials were rejected (${code}); check the function's role or the access key`, { ...fields, kind: 'config' });
+    return new IntegrationError(
+      `${where}: credentials were rejected (${code}); check the function's role or the access key`,
+      { ...fields, kind: 'config' },
+    );
   }
   if (INSTANCE_CODES.test(code)) {
-    return new IntegrationError(`${where}: the instance was not found in this region (${code}); check ACR_INSTANCES`, { ...fields, kind: 'config' });
+    return new IntegrationError(`${where}: the instance was not found in this region (${code}); check ACR_INSTANCES`, {
+      ...fields,
+      kind: 'config',
+    });
   }
-  return new IntegrationError(`${where}: ${serviceMsg ?? 'request refused'} (${code})`, { ...fields, kind: 'permanent' });
+  return new IntegrationError(`${where}: ${serviceMsg ?? 'request refused'} (${code})`, {
+    ...fields,
+    kind: 'permanent',
+  });
 }
 
 /**

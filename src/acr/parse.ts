@@ -8,10 +8,7 @@ const count = v.union([
   v.pipe(v.number(), v.integer(), v.minValue(0)),
   v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number)),
 ]);
-const millis = v.union([
-  v.pipe(v.number(), v.minValue(0)),
-  v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number)),
-]);
+const millis = v.union([v.pipe(v.number(), v.minValue(0)), v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number))]);
 // A value from the API is stored and shown, so no single field may be unbounded: cut, visibly, far above any real
 // name, id or issue (display caps them much shorter).
 export const MAX_FIELD = 1024;
@@ -104,7 +101,12 @@ function parseEnvelope(action: string, listField: string, body: unknown) {
   const out = res.output;
   if (out.IsSuccess === false) throw new MalformedResponseError(action, 'IsSuccess is false', requestId);
   const list = (body as Record<string, unknown>)[listField];
-  if (!Array.isArray(list)) throw new MalformedResponseError(action, `${listField}: expected an array, got ${list === undefined ? 'nothing' : typeof list}`, requestId);
+  if (!Array.isArray(list))
+    throw new MalformedResponseError(
+      action,
+      `${listField}: expected an array, got ${list === undefined ? 'nothing' : typeof list}`,
+      requestId,
+    );
   return { out, list: list as unknown[] };
 }
 
@@ -112,7 +114,12 @@ function parseEnvelope(action: string, listField: string, body: unknown) {
  * Validates each list item with `schema` and maps it; an item that fails validation, or that `map` rejects with a
  * reason, is dropped and reported rather than failing the page.
  */
-function parseItems<S extends v.GenericSchema, T>(list: unknown[], field: string, schema: S, map: (x: v.InferOutput<S>) => T | string) {
+function parseItems<S extends v.GenericSchema, T>(
+  list: unknown[],
+  field: string,
+  schema: S,
+  map: (x: v.InferOutput<S>) => T | string,
+) {
   const items: T[] = [];
   const dropped: string[] = [];
   list.forEach((raw, i) => {
@@ -125,7 +132,11 @@ function parseItems<S extends v.GenericSchema, T>(list: unknown[], field: string
   return { items, dropped };
 }
 
-function page<T>(out: v.InferOutput<typeof envelope>, requested: { pageNo: number; pageSize: number }, parsed: { items: T[]; dropped: string[] }): Page<T> {
+function page<T>(
+  out: v.InferOutput<typeof envelope>,
+  requested: { pageNo: number; pageSize: number },
+  parsed: { items: T[]; dropped: string[] },
+): Page<T> {
   return {
     ...parsed,
     received: parsed.items.length + parsed.dropped.length,
@@ -141,48 +152,61 @@ function page<T>(out: v.InferOutput<typeof envelope>, requested: { pageNo: numbe
  * `dropped`) single items that lack an id or any usable time. Reads `ModifiedTime`, falling back to the deprecated
  * `ModifedTime`; when CreateTime is absent, ModifiedTime stands in for it.
  */
-export function parseTaskPage(body: unknown, instanceId: string, requested: { pageNo: number; pageSize: number }): Page<SyncTask> {
+export function parseTaskPage(
+  body: unknown,
+  instanceId: string,
+  requested: { pageNo: number; pageSize: number },
+): Page<SyncTask> {
   const { out, list } = parseEnvelope('ListRepoSyncTask', 'SyncTasks', body);
-  return page(out, requested, parseItems(list, 'SyncTasks', taskSchema, (t): SyncTask | string => {
-    const rawModified = t.ModifiedTime ?? t.ModifedTime ?? undefined;
-    const rawCreated = t.CreateTime ?? rawModified;
-    if (rawCreated === undefined || rawCreated === null) return `(${t.SyncTaskId.slice(0, 80)}): no CreateTime or ModifiedTime`;
-    // A time in seconds is read as the moment it means, and flagged: it is announced, but never trusted to move the
-    // scan's watermark.
-    const seconds = rawCreated < SECONDS_BELOW;
-    const ms = (x: number) => (x < SECONDS_BELOW ? x * 1000 : x);
-    const created = ms(rawCreated);
-    const modified = rawModified === undefined || rawModified === null ? undefined : ms(rawModified);
-    return {
-      taskId: t.SyncTaskId,
-      batchId: t.SyncBatchTaskId ?? undefined,
-      ruleId: t.SyncRuleId ?? undefined,
-      status: (t.TaskStatus ?? '').toUpperCase(),
-      issue: t.TaskIssue ?? '',
-      trigger: t.TaskTrigger ?? '',
-      createTime: created,
-      modifiedTime: modified,
-      crossUser: t.CrossUser ?? false,
-      from: image(t.ImageFrom, instanceId),
-      to: image(t.ImageTo, ''),
-      ...(seconds ? { timeInSeconds: true } : {}),
-    };
-  }));
+  return page(
+    out,
+    requested,
+    parseItems(list, 'SyncTasks', taskSchema, (t): SyncTask | string => {
+      const rawModified = t.ModifiedTime ?? t.ModifedTime ?? undefined;
+      const rawCreated = t.CreateTime ?? rawModified;
+      if (rawCreated === undefined || rawCreated === null)
+        return `(${t.SyncTaskId.slice(0, 80)}): no CreateTime or ModifiedTime`;
+      // A time in seconds is read as the moment it means, and flagged: it is announced, but never trusted to move the
+      // scan's watermark.
+      const seconds = rawCreated < SECONDS_BELOW;
+      const ms = (x: number) => (x < SECONDS_BELOW ? x * 1000 : x);
+      const created = ms(rawCreated);
+      const modified = rawModified === undefined || rawModified === null ? undefined : ms(rawModified);
+      return {
+        taskId: t.SyncTaskId,
+        batchId: t.SyncBatchTaskId ?? undefined,
+        ruleId: t.SyncRuleId ?? undefined,
+        status: (t.TaskStatus ?? '').toUpperCase(),
+        issue: t.TaskIssue ?? '',
+        trigger: t.TaskTrigger ?? '',
+        createTime: created,
+        modifiedTime: modified,
+        crossUser: t.CrossUser ?? false,
+        from: image(t.ImageFrom, instanceId),
+        to: image(t.ImageTo, ''),
+        ...(seconds ? { timeInSeconds: true } : {}),
+      };
+    }),
+  );
 }
 
 /** Parses a ListRepoSyncRule body; same contract as `parseTaskPage`. */
 export function parseRulePage(body: unknown, requested: { pageNo: number; pageSize: number }): Page<SyncRule> {
   const { out, list } = parseEnvelope('ListRepoSyncRule', 'SyncRules', body);
-  return page(out, requested, parseItems(list, 'SyncRules', ruleSchema, (x): SyncRule => ({
-    ruleId: x.SyncRuleId,
-    name: x.SyncRuleName ?? '',
-    scope: x.SyncScope ?? '',
-    trigger: x.SyncTrigger ?? undefined,
-    tagFilter: x.TagFilter ?? undefined,
-    repoNameFilter: x.RepoNameFilter ?? undefined,
-    targetInstanceId: x.TargetInstanceId ?? undefined,
-    targetRegionId: x.TargetRegionId ?? undefined,
-    targetNamespace: x.TargetNamespaceName ?? undefined,
-    targetRepo: x.TargetRepoName ?? undefined,
-  })));
+  return page(
+    out,
+    requested,
+    parseItems(list, 'SyncRules', ruleSchema, (x): SyncRule => ({
+      ruleId: x.SyncRuleId,
+      name: x.SyncRuleName ?? '',
+      scope: x.SyncScope ?? '',
+      trigger: x.SyncTrigger ?? undefined,
+      tagFilter: x.TagFilter ?? undefined,
+      repoNameFilter: x.RepoNameFilter ?? undefined,
+      targetInstanceId: x.TargetInstanceId ?? undefined,
+      targetRegionId: x.TargetRegionId ?? undefined,
+      targetNamespace: x.TargetNamespaceName ?? undefined,
+      targetRepo: x.TargetRepoName ?? undefined,
+    })),
+  );
 }

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseRulePage, parseTaskPage } from '../acr/parse.js';
-import { configSecrets, DEFAULT_STUCK_AFTER_MINUTES, envCredentials, readConfig, type Config } from '../config/config.js';
+import {
+  configSecrets,
+  DEFAULT_STUCK_AFTER_MINUTES,
+  envCredentials,
+  readConfig,
+  type Config,
+} from '../config/config.js';
 import { InstanceDetector } from '../detect/detect.js';
 import { buildRunDeps, stateStoreOver, tableFor, targetsFor } from '../handler/deps.js';
 import { runOnce, type RunSummary } from '../handler/run.js';
@@ -38,9 +44,15 @@ export async function runCommand(io: Io, opts: { dryRun: boolean; timeoutSec: nu
   const log = createLogger({ sink: (_l, line) => io.err(line), secrets: configSecrets(config), minLevel: 'warn' });
   const startedAt = systemClock.now();
   const deps = buildRunDeps({
-    config, context: { function: { timeout: opts.timeoutSec } }, clock: systemClock, log, startedAt, runId: `cli-${randomUUID()}`,
+    config,
+    context: { function: { timeout: opts.timeoutSec } },
+    clock: systemClock,
+    log,
+    startedAt,
+    runId: `cli-${randomUUID()}`,
     options: { dryRun: opts.dryRun, digest: false },
-    dryRunSink: (target, channel, payload) => io.out(formatMessage(channel, payload as Record<string, unknown>, target)),
+    dryRunSink: (target, channel, payload) =>
+      io.out(formatMessage(channel, payload as Record<string, unknown>, target)),
   });
   const summary = await runOnce(deps);
   io.out(JSON.stringify(summary, null, 2));
@@ -75,9 +87,20 @@ export async function invokeCommand(io: Io, o: InvokeOptions): Promise<void> {
   const credentials = envCredentials(io.env);
   if (!credentials) problems.push('ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are required');
   if (problems.length > 0 || !credentials) throw new ConfigError(problems);
-  const event = JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'cli-invoke', payload: o.payload });
+  const event = JSON.stringify({
+    triggerTime: new Date().toISOString(),
+    triggerName: 'cli-invoke',
+    payload: o.payload,
+  });
   const res = await invokeFunction(
-    { accountId: accountId!, region: region!, service: o.service!, functionName: o.functionName, qualifier: o.qualifier, endpoint: o.endpoint },
+    {
+      accountId: accountId!,
+      region: region!,
+      service: o.service!,
+      functionName: o.functionName,
+      qualifier: o.qualifier,
+      endpoint: o.endpoint,
+    },
     credentials,
     event,
     { async: o.async, timeoutMs: o.timeoutSec * 1000 },
@@ -98,7 +121,10 @@ const prettyJson = (s: string) => {
  * `preview`: renders the messages for the failed tasks in a file (a ListRepoSyncTask response, or an array of its
  * SyncTasks items; a `SyncRules` array beside them names the rules), or for the built-in sample. No network.
  */
-export async function previewCommand(io: Io, o: { file?: string; lang: Lang; channels: ChannelName[]; json: boolean }): Promise<number> {
+export async function previewCommand(
+  io: Io,
+  o: { file?: string; lang: Lang; channels: ChannelName[]; json: boolean },
+): Promise<number> {
   let body: unknown;
   if (o.file) {
     const text = await readFile(o.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
@@ -120,7 +146,8 @@ export async function previewCommand(io: Io, o: { file?: string; lang: Lang; cha
   for (const d of tasks.dropped) io.err(`skipped: ${d}`);
   const rules = new Map<string, SyncRule>();
   if (Array.isArray(asPage.SyncRules)) {
-    for (const r of parseRulePage({ TotalCount: 0, SyncRules: asPage.SyncRules }, { pageNo: 1, pageSize: 0 }).items) rules.set(r.ruleId, r);
+    for (const r of parseRulePage({ TotalCount: 0, SyncRules: asPage.SyncRules }, { pageNo: 1, pageSize: 0 }).items)
+      rules.set(r.ruleId, r);
   }
   // What a first run would send for these tasks: per source instance, the same detection and alerts as a run, with
   // no checkpoint and no look-back limit.
@@ -132,7 +159,10 @@ export async function previewCommand(io: Io, o: { file?: string; lang: Lang; cha
   }
   const alerts = [...byInstance].flatMap(([key, items]) => {
     const detector = new InstanceDetector(undefined, [], now, { stuckAfterMs: DEFAULT_STUCK_AFTER_MINUTES * 60_000 });
-    const changes = detector.take({ tasks: items, lo: Number.NEGATIVE_INFINITY, watchOnly: false }, { handled: new Set(), failing: new Map() });
+    const changes = detector.take(
+      { tasks: items, lo: Number.NEGATIVE_INFINITY, watchOnly: false },
+      { handled: new Set(), failing: new Map() },
+    );
     return alertsOf(key, changes, rules, now);
   });
   if (alerts.length === 0) {
@@ -153,11 +183,17 @@ export async function previewCommand(io: Io, o: { file?: string; lang: Lang; cha
  */
 export async function checkCommand(io: Io): Promise<number> {
   const config = readConfig(io.env);
-  io.out(`configuration is valid: ${config.instances.length} instance(s), checkpoint in ${config.store.kind === 'file' ? `file ${config.store.path}` : `Tablestore ${config.store.instance}/${config.store.table}`}`);
+  io.out(
+    `configuration is valid: ${config.instances.length} instance(s), checkpoint in ${config.store.kind === 'file' ? `file ${config.store.path}` : `Tablestore ${config.store.instance}/${config.store.table}`}`,
+  );
   for (const line of describeRoutes(config.routes)) io.out(line);
   let failed = 0;
   for (const { id, route, notifier } of targetsFor(config, systemClock)) {
-    const payload = renderTestMessage(notifier.channel, config.instances.map((i) => i.key), route.lang);
+    const payload = renderTestMessage(
+      notifier.channel,
+      config.instances.map((i) => i.key),
+      route.lang,
+    );
     try {
       await notifier.send(payload, { timeoutMs: 10_000, idempotencyKey: `check-${randomUUID()}` });
       io.out(`${id}: test message accepted`);
@@ -165,7 +201,9 @@ export async function checkCommand(io: Io): Promise<number> {
       failed += 1;
       io.err(`${id}: test message refused: ${describeError(err)}`);
       if (err instanceof IntegrationError && err.code === '310000') {
-        io.err('  DingTalk checks each message against the robot\'s security settings. Messages from this function always contain "ACR":\n  use ACR as the robot\'s custom keyword, or set DINGTALK_SECRET to the robot\'s signing secret (SEC...), and allow the function\'s egress IP if an IP list is set.');
+        io.err(
+          "  DingTalk checks each message against the robot's security settings. Messages from this function always contain \"ACR\":\n  use ACR as the robot's custom keyword, or set DINGTALK_SECRET to the robot's signing secret (SEC...), and allow the function's egress IP if an IP list is set.",
+        );
       }
     }
   }
@@ -176,10 +214,23 @@ export async function checkCommand(io: Io): Promise<number> {
 export function describeRoutes(routes: readonly Route[]): string[] {
   if (routes.length === 1) return [];
   // Without a webhook the default route is never used: a catch-all route before it takes what is left.
-  return routes.filter((r) => r.name !== DEFAULT_ROUTE || canSend(r)).map((r, i) => {
-    const match = r.match ? Object.entries(r.match).filter(([, x]) => x !== undefined).map(([k, x]) => `${k}=${(x as string[]).join('|')}`).join(' ') : r.name === DEFAULT_ROUTE ? 'anything else' : 'everything';
-    const where = channelsOf(r).join(' + ') || 'no channel';
-    const extras = [r.lang, r.timeZone, ...(r.digest ? [`digest ${r.digest.weekday ? `${r.digest.weekday} ` : ''}${r.digest.at}`] : [])].join(', ');
-    return `route ${i + 1} ${r.name}: ${match} -> ${where} (${extras})`;
-  });
+  return routes
+    .filter((r) => r.name !== DEFAULT_ROUTE || canSend(r))
+    .map((r, i) => {
+      const match = r.match
+        ? Object.entries(r.match)
+            .filter(([, x]) => x !== undefined)
+            .map(([k, x]) => `${k}=${(x as string[]).join('|')}`)
+            .join(' ')
+        : r.name === DEFAULT_ROUTE
+          ? 'anything else'
+          : 'everything';
+      const where = channelsOf(r).join(' + ') || 'no channel';
+      const extras = [
+        r.lang,
+        r.timeZone,
+        ...(r.digest ? [`digest ${r.digest.weekday ? `${r.digest.weekday} ` : ''}${r.digest.at}`] : []),
+      ].join(', ');
+      return `route ${i + 1} ${r.name}: ${match} -> ${where} (${extras})`;
+    });
 }

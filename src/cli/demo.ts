@@ -45,19 +45,30 @@ async function main(): Promise<void> {
   const env = process.env;
   env.CHECKPOINT_FILE ??= DEFAULT_CHECKPOINT_FILE;
   const sim = await startCrSimulator({
-    accessKeyId: DEMO_KEY.id, accessKeySecret: DEMO_KEY.secret, securityToken: DEMO_KEY.token,
+    accessKeyId: DEMO_KEY.id,
+    accessKeySecret: DEMO_KEY.secret,
+    securityToken: DEMO_KEY.token,
     instances: demoInstances(seedAnchor(env.CHECKPOINT_FILE)),
   });
   const withTablestore = process.argv.includes('--tablestore');
   const ots = withTablestore
-    ? await startTablestoreServer({ accessKeyId: DEMO_KEY.id, accessKeySecret: DEMO_KEY.secret, securityToken: DEMO_KEY.token, instance: 'demo-alerts' })
+    ? await startTablestoreServer({
+        accessKeyId: DEMO_KEY.id,
+        accessKeySecret: DEMO_KEY.secret,
+        securityToken: DEMO_KEY.token,
+        instance: 'demo-alerts',
+      })
     : undefined;
   const local = !env.DINGTALK_WEBHOOK && !env.SLACK_WEBHOOK;
   const printed: string[] = [];
   const receivers = local
     ? await startWebhookReceivers({
-        dingtalkToken: 'demo-robot-token', dingtalkSecret: 'SECdemo-local-signing-secret', slackPath: '/services/TDEMO/BDEMO/demo', moreSlackPaths: [RELEASE_HOOK],
-        onMessage: (m) => printed.push(formatMessage(m.channel, m.body, m.hook === RELEASE_HOOK ? 'release-team/slack' : undefined)),
+        dingtalkToken: 'demo-robot-token',
+        dingtalkSecret: 'SECdemo-local-signing-secret',
+        slackPath: '/services/TDEMO/BDEMO/demo',
+        moreSlackPaths: [RELEASE_HOOK],
+        onMessage: (m) =>
+          printed.push(formatMessage(m.channel, m.body, m.hook === RELEASE_HOOK ? 'release-team/slack' : undefined)),
       })
     : undefined;
   try {
@@ -69,7 +80,13 @@ async function main(): Promise<void> {
       env.DINGTALK_SECRET = 'SECdemo-local-signing-secret';
       env.SLACK_WEBHOOK = receivers.slackUrl;
       env.ROUTES = JSON.stringify([
-        { name: 'release-team', match: { namespace: 'release' }, slack: { webhook: receivers.slackUrlFor(RELEASE_HOOK) }, lang: 'zh', timezone: 'Asia/Singapore' },
+        {
+          name: 'release-team',
+          match: { namespace: 'release' },
+          slack: { webhook: receivers.slackUrlFor(RELEASE_HOOK) },
+          lang: 'zh',
+          timezone: 'Asia/Singapore',
+        },
       ]);
     }
     delete env.FC_FUNCTION_NAME;
@@ -81,7 +98,9 @@ async function main(): Promise<void> {
     setLogSink((level, line) => {
       if (level === 'warn' || level === 'error') problems.push(line);
     });
-    const event = Buffer.from(JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'demo', payload: '' }));
+    const event = Buffer.from(
+      JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'demo', payload: '' }),
+    );
     const context = {
       requestId: randomUUID(),
       credentials: { accessKeyId: DEMO_KEY.id, accessKeySecret: DEMO_KEY.secret, securityToken: DEMO_KEY.token },
@@ -89,17 +108,25 @@ async function main(): Promise<void> {
     };
     const where = ots ? `local Tablestore ${ots.endpoint} (instance ${ots.instance})` : env.CHECKPOINT_FILE;
     console.log(`acr-sync-alert demo: ${sim.instances.length} simulated ACR EE instances, checkpoint in ${where}`);
-    if (receivers) console.log('Routes: namespace "release" -> release-team Slack hook (zh, Asia/Singapore); everything else -> the default DingTalk robot and Slack hook');
+    if (receivers)
+      console.log(
+        'Routes: namespace "release" -> release-team Slack hook (zh, Asia/Singapore); everything else -> the default DingTalk robot and Slack hook',
+      );
     const summary = JSON.parse(await handler(event, context)) as RunSummary;
     if (printed.length > 0) console.log(printed.join('\n'));
-    else if (local) console.log('\nNo new failures: everything was announced by an earlier run. Delete .acr-sync-alert/ to see the first run again.');
+    else if (local)
+      console.log(
+        '\nNo new failures: everything was announced by an earlier run. Delete .acr-sync-alert/ to see the first run again.',
+      );
     for (const p of problems) console.log(`log: ${p}`);
     console.log('\nRun summary:');
     console.log(JSON.stringify(summary, null, 2));
     if (ots) {
       const firstCu = { ...ots.consumed };
       const again = JSON.parse(await handler(event, { ...context, requestId: randomUUID() })) as RunSummary;
-      console.log(`\nSecond run: ${again.outcome}, ${again.failuresFound} new failures, state reads ${again.apiCalls.stateReads}, writes ${again.apiCalls.stateWrites}`);
+      console.log(
+        `\nSecond run: ${again.outcome}, ${again.failuresFound} new failures, state reads ${again.apiCalls.stateReads}, writes ${again.apiCalls.stateWrites}`,
+      );
       for (const [name, table] of ots.tables) {
         // Rows by kind: the part of the key after the instance (c cursor, w watched, f failing, h claimed, o owed, ...).
         const kinds = new Map<string, { rows: number; bytes: number }>();
@@ -111,9 +138,13 @@ async function main(): Promise<void> {
           k.bytes += [...row.cols.values()].reduce((n, c) => n + ('v' in c.value ? String(c.value.v).length : 0), 0);
           kinds.set(kind, k);
         }
-        console.log(`Table ${name} (TTL ${table.ttl} s, ${table.maxVersions} version): ${[...kinds].map(([k, v]) => `${k}: ${v.rows} rows, ${v.bytes} bytes`).join('; ')}`);
+        console.log(
+          `Table ${name} (TTL ${table.ttl} s, ${table.maxVersions} version): ${[...kinds].map(([k, v]) => `${k}: ${v.rows} rows, ${v.bytes} bytes`).join('; ')}`,
+        );
       }
-      console.log(`Capacity units: first run ${firstCu.read} read / ${firstCu.write} write; second run ${ots.consumed.read - firstCu.read} read / ${ots.consumed.write - firstCu.write} write`);
+      console.log(
+        `Capacity units: first run ${firstCu.read} read / ${firstCu.write} write; second run ${ots.consumed.read - firstCu.read} read / ${ots.consumed.write - firstCu.write} write`,
+      );
     }
   } finally {
     setLogSink(undefined);

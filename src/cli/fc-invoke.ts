@@ -23,7 +23,12 @@ export interface InvokeResult {
  * summary; async only queues the event (HTTP 202). A function that threw is reported by FC as HTTP 200 with an
  * `x-fc-error-type` header, which fc2 resolves as success: that case becomes an IntegrationError here.
  */
-export async function invokeFunction(target: InvokeTarget, credentials: Credentials, event: string, opts: { async: boolean; timeoutMs: number }): Promise<InvokeResult> {
+export async function invokeFunction(
+  target: InvokeTarget,
+  credentials: Credentials,
+  event: string,
+  opts: { async: boolean; timeoutMs: number },
+): Promise<InvokeResult> {
   const client = new FCClient(target.accountId, {
     accessKeyID: credentials.accessKeyId.reveal(),
     accessKeySecret: credentials.accessKeySecret.reveal(),
@@ -41,11 +46,24 @@ export async function invokeFunction(target: InvokeTarget, credentials: Credenti
     const e = err as { code?: unknown; name?: unknown };
     const code = typeof e.code === 'string' ? e.code : undefined;
     // fc2's message embeds the request path and id but no key; still, rebuild it from the code alone.
-    const kind = code && /^(AccessDenied|InvalidAccessKeyID|SignatureNotMatch|ServiceNotFound|FunctionNotFound|InvalidArgument)/.test(code) ? 'config' : 'retryable';
-    throw new IntegrationError(`Function Compute refused the invocation${code ? ` (${code})` : ''}`, { service: 'fc', kind, code });
+    const kind =
+      code &&
+      /^(AccessDenied|InvalidAccessKeyID|SignatureNotMatch|ServiceNotFound|FunctionNotFound|InvalidArgument)/.test(code)
+        ? 'config'
+        : 'retryable';
+    throw new IntegrationError(`Function Compute refused the invocation${code ? ` (${code})` : ''}`, {
+      service: 'fc',
+      kind,
+      code,
+    });
   }
   const requestId = res.headers['x-fc-request-id'];
-  const output = typeof res.data === 'string' ? res.data : res.data === undefined || res.data === null ? undefined : JSON.stringify(res.data);
+  const output =
+    typeof res.data === 'string'
+      ? res.data
+      : res.data === undefined || res.data === null
+        ? undefined
+        : JSON.stringify(res.data);
   const errorType = res.headers['x-fc-error-type'];
   if (errorType) {
     let message = output ?? '';
@@ -54,7 +72,12 @@ export async function invokeFunction(target: InvokeTarget, credentials: Credenti
     } catch {
       // not JSON: keep the raw text
     }
-    throw new IntegrationError(`the function failed (${errorType}): ${message.slice(0, 500)}`, { service: 'fc', kind: 'permanent', code: errorType, requestId });
+    throw new IntegrationError(`the function failed (${errorType}): ${message.slice(0, 500)}`, {
+      service: 'fc',
+      kind: 'permanent',
+      code: errorType,
+      requestId,
+    });
   }
   return { requestId, output: opts.async ? undefined : output };
 }

@@ -48,7 +48,8 @@ Configuration is read from environment variables; see README.md.
 
 function positiveInt(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new ConfigError([`--${name} must be a positive whole number of seconds`]);
+  if (!/^\d+$/.test(v) || Number(v) < 1)
+    throw new ConfigError([`--${name} must be a positive whole number of seconds`]);
   return Number(v);
 }
 
@@ -58,35 +59,64 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     switch (command) {
       case 'run': {
-        const { values } = parseArgs({ args: rest, options: { 'dry-run': { type: 'boolean' }, timeout: { type: 'string' } }, strict: true });
-        const summary = await runCommand(io, { dryRun: values['dry-run'] ?? false, timeoutSec: positiveInt('timeout', values.timeout, 120) });
+        const { values } = parseArgs({
+          args: rest,
+          options: { 'dry-run': { type: 'boolean' }, timeout: { type: 'string' } },
+          strict: true,
+        });
+        const summary = await runCommand(io, {
+          dryRun: values['dry-run'] ?? false,
+          timeoutSec: positiveInt('timeout', values.timeout, 120),
+        });
         return summary.problems.length > 0 ? 1 : 0;
       }
       case 'invoke': {
         const { values } = parseArgs({
           args: rest,
           options: {
-            service: { type: 'string' }, function: { type: 'string' }, 'account-id': { type: 'string' }, region: { type: 'string' },
-            qualifier: { type: 'string' }, async: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, payload: { type: 'string' },
-            endpoint: { type: 'string' }, timeout: { type: 'string' },
+            service: { type: 'string' },
+            function: { type: 'string' },
+            'account-id': { type: 'string' },
+            region: { type: 'string' },
+            qualifier: { type: 'string' },
+            async: { type: 'boolean' },
+            'dry-run': { type: 'boolean' },
+            payload: { type: 'string' },
+            endpoint: { type: 'string' },
+            timeout: { type: 'string' },
           },
           strict: true,
         });
         if (values.payload && values['dry-run']) throw new ConfigError(['--payload and --dry-run cannot be combined']);
         await invokeCommand(io, {
-          service: values.service, functionName: values.function ?? 'acr-sync-alert', accountId: values['account-id'], region: values.region,
-          qualifier: values.qualifier, async: values.async ?? false, endpoint: values.endpoint,
+          service: values.service,
+          functionName: values.function ?? 'acr-sync-alert',
+          accountId: values['account-id'],
+          region: values.region,
+          qualifier: values.qualifier,
+          async: values.async ?? false,
+          endpoint: values.endpoint,
           payload: values.payload ?? JSON.stringify({ dryRun: values['dry-run'] ?? false }),
           timeoutSec: positiveInt('timeout', values.timeout, 130),
         });
         return 0;
       }
       case 'preview': {
-        const { values } = parseArgs({ args: rest, options: { file: { type: 'string' }, lang: { type: 'string' }, channel: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            file: { type: 'string' },
+            lang: { type: 'string' },
+            channel: { type: 'string' },
+            json: { type: 'boolean' },
+          },
+          strict: true,
+        });
         const lang = (values.lang ?? io.env.ALERT_LANG ?? 'en').toLowerCase();
         if (lang !== 'zh' && lang !== 'en') throw new ConfigError(['--lang must be zh or en']);
         const channel = values.channel ?? 'both';
-        if (!['dingtalk', 'slack', 'both'].includes(channel)) throw new ConfigError(['--channel must be dingtalk, slack or both']);
+        if (!['dingtalk', 'slack', 'both'].includes(channel))
+          throw new ConfigError(['--channel must be dingtalk, slack or both']);
         const channels: ChannelName[] = channel === 'both' ? ['dingtalk', 'slack'] : [channel as ChannelName];
         await previewCommand(io, { file: values.file, lang: lang as Lang, channels, json: values.json ?? false });
         return 0;
@@ -102,11 +132,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'policy': {
         const { values } = parseArgs({ args: rest, options: { 'account-id': { type: 'string' } }, strict: true });
         const accountId = values['account-id'] ?? io.env.ALIBABA_CLOUD_ACCOUNT_ID;
-        if (!accountId || !/^\d{6,20}$/.test(accountId)) throw new ConfigError(['--account-id (or ALIBABA_CLOUD_ACCOUNT_ID) must be the account\'s numeric id']);
+        if (!accountId || !/^\d{6,20}$/.test(accountId))
+          throw new ConfigError(["--account-id (or ALIBABA_CLOUD_ACCOUNT_ID) must be the account's numeric id"]);
         io.out(JSON.stringify(ramPolicy(readConfig(io.env, { requireChannel: false }), accountId), null, 2));
         return 0;
       }
-      case undefined: case 'help': case '--help': case '-h':
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
         io.out(HELP);
         return command === undefined ? 2 : 0;
       default:

@@ -25,6 +25,11 @@ export function formatMessage(channel: 'dingtalk' | 'slack', body: object, targe
     else if (x.elements) lines.push(x.elements.map((e) => e.text ?? '').join(' '));
   }
   // Times in the reader's zone read as their fallback text in a terminal.
-  const text = lines.join('\n').replace(/<!date\^\d+\^[^|>]*\|([^>]*)>/g, '$1').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const text = lines
+    .join('\n')
+    .replace(/<!date\^\d+\^[^|>]*\|([^>]*)>/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
   return `${rule(`Slack${where} · ${String(b.text ?? '')}`)}\n${text.replace(/^/gm, '│ ')}\n└${'─'.repeat(80)}`;
 }

@@ -45,7 +45,10 @@ export async function silenceCommand(io: Io, args: string[]): Promise<number> {
       return list(io, rest);
     case 'expire':
       return expire(io, rest);
-    case undefined: case 'help': case '--help': case '-h':
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
       io.out(SILENCE_HELP);
       return sub === undefined ? 2 : 0;
     default:
@@ -55,23 +58,33 @@ export async function silenceCommand(io: Io, args: string[]): Promise<number> {
 }
 
 /** The silence the options describe, checked as a configured one is, plus what a stored one needs; or every problem. */
-export function silenceFrom(values: Record<string, string | string[] | undefined>, now: number, author: string): StoredSilence {
+export function silenceFrom(
+  values: Record<string, string | string[] | undefined>,
+  now: number,
+  author: string,
+): StoredSilence {
   const problems: string[] = [];
   const matchers: Partial<Record<(typeof MATCHER_FIELDS)[number], string[]>> = {};
   for (const m of MATCHER_FIELDS) {
     const list = values[m] as string[] | undefined;
     if (!list || list.length === 0) continue;
     if (list.length > MAX_PATTERNS) problems.push(`--${m} is given ${list.length} times; at most ${MAX_PATTERNS}`);
-    for (const p of list) if (p.trim() === '' || p.length > MAX_PATTERN) problems.push(`--${m} must be a pattern of 1 to ${MAX_PATTERN} characters`);
+    for (const p of list)
+      if (p.trim() === '' || p.length > MAX_PATTERN)
+        problems.push(`--${m} must be a pattern of 1 to ${MAX_PATTERN} characters`);
     matchers[m] = list.map((p) => p.trim());
   }
-  if (Object.keys(matchers).length === 0) problems.push(`give at least one of ${MATCHER_FIELDS.map((m) => `--${m}`).join(', ')}: a silence that matches everything would mute every alert`);
+  if (Object.keys(matchers).length === 0)
+    problems.push(
+      `give at least one of ${MATCHER_FIELDS.map((m) => `--${m}`).join(', ')}: a silence that matches everything would mute every alert`,
+    );
   else if (Object.values(matchers).every((l) => l.every((p) => /^\*+$/.test(p)))) {
     problems.push('every matcher given is *: a silence that matches everything would mute every alert');
   }
   const comment = typeof values.comment === 'string' ? values.comment.trim() : '';
   if (!comment) problems.push('--comment is required: say why, it is shown in digests next to the silence');
-  else if (comment.length > MAX_COMMENT) problems.push(`--comment is ${comment.length} characters; at most ${MAX_COMMENT}`);
+  else if (comment.length > MAX_COMMENT)
+    problems.push(`--comment is ${comment.length} characters; at most ${MAX_COMMENT}`);
   const forValue = values.for as string | undefined;
   const untilValue = values.until as string | undefined;
   let ends: number | undefined;
@@ -79,15 +92,18 @@ export function silenceFrom(values: Record<string, string | string[] | undefined
   else if (forValue !== undefined) {
     // A bare number would be milliseconds to the parser: a unit is required.
     const ms = /[a-z]/i.test(forValue) ? parseDuration(forValue) : null;
-    if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < MIN_DURATION_MS) problems.push(`--for "${forValue}" is not a duration of at least a minute, e.g. 90m, 2h, 3d, 1h30m`);
+    if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < MIN_DURATION_MS)
+      problems.push(`--for "${forValue}" is not a duration of at least a minute, e.g. 90m, 2h, 3d, 1h30m`);
     else ends = now + ms;
   } else if (untilValue !== undefined) {
     const r = v.safeParse(v.pipe(v.string(), v.isoTimestamp()), untilValue);
     const t = Date.parse(untilValue);
-    if (!r.success || Number.isNaN(t)) problems.push(`--until "${untilValue}" must be an ISO 8601 time with a zone, e.g. 2026-12-24T08:00:00+08:00`);
+    if (!r.success || Number.isNaN(t))
+      problems.push(`--until "${untilValue}" must be an ISO 8601 time with a zone, e.g. 2026-12-24T08:00:00+08:00`);
     else if (t <= now) problems.push(`--until ${untilValue} has already passed`);
     else ends = t;
-  } else problems.push('give --for (e.g. 2h) or --until (an ISO 8601 time): a silence from the command line always ends');
+  } else
+    problems.push('give --for (e.g. 2h) or --until (an ISO 8601 time): a silence from the command line always ends');
   const silence: StoredSilence = {
     id: randomUUID(),
     ...matchers,
@@ -119,7 +135,10 @@ async function add(io: Io, args: string[]): Promise<number> {
     args,
     options: {
       ...Object.fromEntries(MATCHER_FIELDS.map((m) => [m, { type: 'string', multiple: true }])),
-      for: { type: 'string' }, until: { type: 'string' }, comment: { type: 'string' }, author: { type: 'string' },
+      for: { type: 'string' },
+      until: { type: 'string' },
+      comment: { type: 'string' },
+      author: { type: 'string' },
     } as const,
     strict: true,
   });
@@ -128,23 +147,40 @@ async function add(io: Io, args: string[]): Promise<number> {
   if (author.length > 100) throw new ConfigError(['--author must be at most 100 characters']);
   const silence = silenceFrom(values as Record<string, string | string[] | undefined>, systemClock.now(), author);
   const store = storeFor(config, io);
-  if (!(await store.saveSilence(silence, 0))) throw new Error(`silence id ${silence.id} is already taken; run the command again`);
-  io.out(`${silence.id}\nadded: ${describe(silence)} until ${silence.expires}, by ${silence.createdBy}: ${silence.comment}\nIt takes effect at the next run; end it early with: acr-sync-alert silence expire ${silence.id.slice(0, 8)}`);
+  if (!(await store.saveSilence(silence, 0)))
+    throw new Error(`silence id ${silence.id} is already taken; run the command again`);
+  io.out(
+    `${silence.id}\nadded: ${describe(silence)} until ${silence.expires}, by ${silence.createdBy}: ${silence.comment}\nIt takes effect at the next run; end it early with: acr-sync-alert silence expire ${silence.id.slice(0, 8)}`,
+  );
   return 0;
 }
 
 const describe = (s: Silence) =>
-  MATCHER_FIELDS.filter((m) => s[m]).map((m) => `${m}=${s[m]!.join('|')}`).join(' ');
+  MATCHER_FIELDS.filter((m) => s[m])
+    .map((m) => `${m}=${s[m]!.join('|')}`)
+    .join(' ');
 
 async function list(io: Io, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { expired: { type: 'boolean' }, json: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { expired: { type: 'boolean' }, json: { type: 'boolean' } },
+    strict: true,
+  });
   const config = readConfig(io.env, { requireChannel: false });
   const now = systemClock.now();
   const stored = (await storeFor(config, io).silences()).map((r) => r.value);
-  const shown = stored.filter((s) => values.expired || Date.parse(s.expires) > now).sort((a, b) => a.expires.localeCompare(b.expires));
+  const shown = stored
+    .filter((s) => values.expired || Date.parse(s.expires) > now)
+    .sort((a, b) => a.expires.localeCompare(b.expires));
   const configured = config.silences.filter((s) => values.expired || !s.expires || Date.parse(s.expires) > now);
   if (values.json) {
-    io.out(JSON.stringify({ stored: shown.map(({ savedAt: _s, ...s }: StoredSilence & { savedAt?: number }) => s), configured }, null, 2));
+    io.out(
+      JSON.stringify(
+        { stored: shown.map(({ savedAt: _s, ...s }: StoredSilence & { savedAt?: number }) => s), configured },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   if (shown.length === 0 && configured.length === 0) {
@@ -153,17 +189,38 @@ async function list(io: Io, args: string[]): Promise<number> {
   }
   const rows = [
     ['ID', 'MATCHES', 'ENDS', 'BY', 'COMMENT'],
-    ...shown.map((s) => [s.id.slice(0, 8), describe(s), `${s.expires}${Date.parse(s.expires) <= now ? ' (expired)' : ''}`, s.createdBy, s.comment]),
-    ...configured.map((s, i) => [`config#${i + 1}`, describe(s), s.daily ? `daily ${s.daily} ${s.timezone ?? 'UTC'}${s.expires ? ` until ${s.expires}` : ''}` : (s.expires ?? 'never'), 'SILENCES', s.comment ?? '']),
+    ...shown.map((s) => [
+      s.id.slice(0, 8),
+      describe(s),
+      `${s.expires}${Date.parse(s.expires) <= now ? ' (expired)' : ''}`,
+      s.createdBy,
+      s.comment,
+    ]),
+    ...configured.map((s, i) => [
+      `config#${i + 1}`,
+      describe(s),
+      s.daily
+        ? `daily ${s.daily} ${s.timezone ?? 'UTC'}${s.expires ? ` until ${s.expires}` : ''}`
+        : (s.expires ?? 'never'),
+      'SILENCES',
+      s.comment ?? '',
+    ]),
   ];
   const widths = rows[0]!.map((_, c) => Math.min(60, Math.max(...rows.map((r) => r[c]!.length))));
-  for (const r of rows) io.out(r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  for (const r of rows)
+    io.out(
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+        .join('  ')
+        .trimEnd(),
+    );
   return 0;
 }
 
 async function expire(io: Io, args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
-  if (positionals.length === 0) throw new ConfigError(['give the id of the silence to expire (see `acr-sync-alert silence list`)']);
+  if (positionals.length === 0)
+    throw new ConfigError(['give the id of the silence to expire (see `acr-sync-alert silence list`)']);
   const config = readConfig(io.env, { requireChannel: false });
   const store = storeFor(config, io);
   const now = systemClock.now();
@@ -172,7 +229,11 @@ async function expire(io: Io, args: string[]): Promise<number> {
     const rows = await store.silences();
     const matches = wanted.length >= 8 ? rows.filter((r) => r.value.id.startsWith(wanted.toLowerCase())) : [];
     if (matches.length !== 1) {
-      io.err(matches.length === 0 ? `${wanted}: no silence has this id (give at least its first 8 characters)` : `${wanted}: ${matches.length} silences start with this; give more of the id`);
+      io.err(
+        matches.length === 0
+          ? `${wanted}: no silence has this id (give at least its first 8 characters)`
+          : `${wanted}: ${matches.length} silences start with this; give more of the id`,
+      );
       failed += 1;
       continue;
     }

@@ -13,8 +13,7 @@ import { silencesSchema } from './silences.js';
 import { dingtalkToken, mentionIds, parseDingTalkSecret, parseDingTalkWebhook, parseSlackWebhook } from './webhooks.js';
 
 export type StoreConfig =
-  | { kind: 'file'; path: string }
-  | { kind: 'tablestore'; endpoint: string; instance: string; table: string };
+  { kind: 'file'; path: string } | { kind: 'tablestore'; endpoint: string; instance: string; table: string };
 
 export interface Config {
   instances: InstanceRef[];
@@ -74,17 +73,51 @@ function intSetting(name: string, min: number, max: number, fallback: number) {
 
 const plainSchema = v.object({
   // Unset reads as empty: valibot words a missing key as "Invalid key: Expected ..." rather than the message given.
-  ACR_INSTANCES: v.pipe(v.optional(v.string(), ''), v.trim(), v.nonEmpty('ACR_INSTANCES is required (comma-separated regionId:instanceId)')),
+  ACR_INSTANCES: v.pipe(
+    v.optional(v.string(), ''),
+    v.trim(),
+    v.nonEmpty('ACR_INSTANCES is required (comma-separated regionId:instanceId)'),
+  ),
   ACR_ENDPOINT: v.pipe(
     v.optional(v.string(), DEFAULT_ACR_ENDPOINT),
     v.trim(),
-    v.regex(/^https?:\/\/[^\s/]+/, 'ACR_ENDPOINT must be an http(s) URL, for example https://cr.{regionId}.aliyuncs.com'),
+    v.regex(
+      /^https?:\/\/[^\s/]+/,
+      'ACR_ENDPOINT must be an http(s) URL, for example https://cr.{regionId}.aliyuncs.com',
+    ),
   ),
-  TABLESTORE_ENDPOINT: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^https?:\/\/[^\s/]+/, 'TABLESTORE_ENDPOINT must be an http(s) URL'))),
-  TABLESTORE_INSTANCE: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[A-Za-z][A-Za-z0-9-]{2,15}$/, 'TABLESTORE_INSTANCE must be a Tablestore instance name (3-16 letters, digits, hyphens)'))),
-  TABLESTORE_TABLE: v.pipe(v.optional(v.string(), DEFAULT_TABLE), v.trim(), v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, 'TABLESTORE_TABLE must be 1-255 letters, digits or underscores, not starting with a digit')),
-  CHECKPOINT_FILE: v.pipe(v.optional(v.string(), DEFAULT_CHECKPOINT_FILE), v.trim(), v.nonEmpty('CHECKPOINT_FILE must not be empty')),
-  ALERT_LANG: v.pipe(v.optional(v.string(), 'en'), v.trim(), v.toLowerCase(), v.picklist(['zh', 'en'], 'ALERT_LANG must be zh or en')),
+  TABLESTORE_ENDPOINT: v.optional(
+    v.pipe(v.string(), v.trim(), v.regex(/^https?:\/\/[^\s/]+/, 'TABLESTORE_ENDPOINT must be an http(s) URL')),
+  ),
+  TABLESTORE_INSTANCE: v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.regex(
+        /^[A-Za-z][A-Za-z0-9-]{2,15}$/,
+        'TABLESTORE_INSTANCE must be a Tablestore instance name (3-16 letters, digits, hyphens)',
+      ),
+    ),
+  ),
+  TABLESTORE_TABLE: v.pipe(
+    v.optional(v.string(), DEFAULT_TABLE),
+    v.trim(),
+    v.regex(
+      /^[A-Za-z_][A-Za-z0-9_]{0,254}$/,
+      'TABLESTORE_TABLE must be 1-255 letters, digits or underscores, not starting with a digit',
+    ),
+  ),
+  CHECKPOINT_FILE: v.pipe(
+    v.optional(v.string(), DEFAULT_CHECKPOINT_FILE),
+    v.trim(),
+    v.nonEmpty('CHECKPOINT_FILE must not be empty'),
+  ),
+  ALERT_LANG: v.pipe(
+    v.optional(v.string(), 'en'),
+    v.trim(),
+    v.toLowerCase(),
+    v.picklist(['zh', 'en'], 'ALERT_LANG must be zh or en'),
+  ),
   ALERT_TIMEZONE: v.optional(v.pipe(v.string(), v.trim())),
   LOOKBACK_MINUTES: intSetting('LOOKBACK_MINUTES', 1, 10_080, 1_440),
   WATCH_LOOKBACK_HOURS: intSetting('WATCH_LOOKBACK_HOURS', 0, 720, 48),
@@ -96,16 +129,37 @@ const plainSchema = v.object({
   TRANSIENT_MIN_FAILURES: intSetting('TRANSIENT_MIN_FAILURES', 1, 100, 1),
   TRANSIENT_WINDOW_MINUTES: intSetting('TRANSIENT_WINDOW_MINUTES', 1, 10_080, 60),
   TRANSIENT_PERSIST_MINUTES: intSetting('TRANSIENT_PERSIST_MINUTES', 1, 10_080, 30),
-  WEBHOOK_ALLOW_ANY_HOST: v.pipe(v.optional(v.string(), 'false'), v.trim(), v.toLowerCase(), v.picklist(['true', 'false'], 'WEBHOOK_ALLOW_ANY_HOST must be true or false')),
+  WEBHOOK_ALLOW_ANY_HOST: v.pipe(
+    v.optional(v.string(), 'false'),
+    v.trim(),
+    v.toLowerCase(),
+    v.picklist(['true', 'false'], 'WEBHOOK_ALLOW_ANY_HOST must be true or false'),
+  ),
   DIGEST_AT: v.optional(v.pipe(v.string(), v.trim(), v.regex(HHMM, 'DIGEST_AT must be a local time like 09:00'))),
   DIGEST_TIMEZONE: v.optional(v.pipe(v.string(), v.trim())),
-  DIGEST_WEEKDAY: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(WEEKDAYS, 'DIGEST_WEEKDAY must be one of mon tue wed thu fri sat sun'))),
-  STATE_KEY: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'STATE_KEY must be 1-200 letters, digits or _ . : -'))),
+  DIGEST_WEEKDAY: v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.toLowerCase(),
+      v.picklist(WEEKDAYS, 'DIGEST_WEEKDAY must be one of mon tue wed thu fri sat sun'),
+    ),
+  ),
+  STATE_KEY: v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'STATE_KEY must be 1-200 letters, digits or _ . : -'),
+    ),
+  ),
 });
 
 function parseInstances(raw: string, problems: string[]): InstanceRef[] {
   const out = new Map<string, InstanceRef>();
-  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [regionId = '', instanceId = '', ...rest] = item.split(':').map((s) => s.trim());
     if (rest.length > 0 || !REGION.test(regionId) || !INSTANCE.test(instanceId)) {
       problems.push(`ACR_INSTANCES entry "${item}" must look like cn-hangzhou:cri-xxxxxxxx (regionId:instanceId)`);
@@ -169,7 +223,11 @@ export function envCredentials(env: Env): Credentials | undefined {
   const secret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET?.trim();
   if (!id || !secret) return undefined;
   const token = env.ALIBABA_CLOUD_SECURITY_TOKEN?.trim();
-  return { accessKeyId: new Secret(id), accessKeySecret: new Secret(secret), securityToken: token ? new Secret(token) : undefined };
+  return {
+    accessKeyId: new Secret(id),
+    accessKeySecret: new Secret(secret),
+    securityToken: token ? new Secret(token) : undefined,
+  };
 }
 
 /**
@@ -189,12 +247,21 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
   const policy = { anyHost: env.WEBHOOK_ALLOW_ANY_HOST?.trim().toLowerCase() === 'true' };
   const dingtalkUrl = parseDingTalkWebhook('DINGTALK_WEBHOOK', env.DINGTALK_WEBHOOK, policy, problems);
   const dingSecret = parseDingTalkSecret('DINGTALK_SECRET', env.DINGTALK_SECRET, problems);
-  if (env.DINGTALK_SECRET?.trim() && !env.DINGTALK_WEBHOOK?.trim()) problems.push('DINGTALK_SECRET is set but DINGTALK_WEBHOOK is not');
+  if (env.DINGTALK_SECRET?.trim() && !env.DINGTALK_WEBHOOK?.trim())
+    problems.push('DINGTALK_SECRET is set but DINGTALK_WEBHOOK is not');
   const slackUrl = parseSlackWebhook('SLACK_WEBHOOK', env.SLACK_WEBHOOK, policy, problems);
 
   const silences = parseSilences(env, problems);
   const list = (name: string, kind: Parameters<typeof mentionIds>[2]) =>
-    mentionIds(name, (env[name] ?? '').split(',').map((x) => x.trim()).filter(Boolean), kind, problems);
+    mentionIds(
+      name,
+      (env[name] ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+      kind,
+      problems,
+    );
   const mentions = {
     dingtalkMobiles: list('DINGTALK_AT_MOBILES', 'dingtalkMobiles'),
     dingtalkUserIds: list('DINGTALK_AT_USER_IDS', 'dingtalkUserIds'),
@@ -207,19 +274,31 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
   const userRoutes = routesRaw === undefined ? [] : parseRoutes(routesRaw, { lang, timeZone, policy }, problems);
   const defaultHasChannel = Boolean(env.DINGTALK_WEBHOOK?.trim() || env.SLACK_WEBHOOK?.trim());
   if ((opts.requireChannel ?? true) && !defaultHasChannel && problems.length === beforeRoutes) {
-    if (userRoutes.length === 0) problems.push('no channel configured: set DINGTALK_WEBHOOK and/or SLACK_WEBHOOK, or ROUTES');
+    if (userRoutes.length === 0)
+      problems.push('no channel configured: set DINGTALK_WEBHOOK and/or SLACK_WEBHOOK, or ROUTES');
     else if (!userRoutes.some((r) => r.match === undefined)) {
-      problems.push('alerts that match no route have nowhere to go: set DINGTALK_WEBHOOK and/or SLACK_WEBHOOK for the default route, or end ROUTES with a route without "match"');
+      problems.push(
+        'alerts that match no route have nowhere to go: set DINGTALK_WEBHOOK and/or SLACK_WEBHOOK for the default route, or end ROUTES with a route without "match"',
+      );
     }
   }
   const functionName = env.FC_FUNCTION_NAME?.trim() || undefined;
   let store: StoreConfig | undefined;
   if (env.TABLESTORE_ENDPOINT?.trim()) {
-    if (!env.TABLESTORE_INSTANCE?.trim()) problems.push('TABLESTORE_INSTANCE is required when TABLESTORE_ENDPOINT is set');
-    else if (p?.TABLESTORE_ENDPOINT && p.TABLESTORE_INSTANCE) store = { kind: 'tablestore', endpoint: p.TABLESTORE_ENDPOINT, instance: p.TABLESTORE_INSTANCE, table: p.TABLESTORE_TABLE };
+    if (!env.TABLESTORE_INSTANCE?.trim())
+      problems.push('TABLESTORE_INSTANCE is required when TABLESTORE_ENDPOINT is set');
+    else if (p?.TABLESTORE_ENDPOINT && p.TABLESTORE_INSTANCE)
+      store = {
+        kind: 'tablestore',
+        endpoint: p.TABLESTORE_ENDPOINT,
+        instance: p.TABLESTORE_INSTANCE,
+        table: p.TABLESTORE_TABLE,
+      };
   } else if (functionName) {
     // A file written inside one Function Compute instance is invisible to the next one: announcements would repeat.
-    problems.push('TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE are required in Function Compute (a file checkpoint does not survive between instances)');
+    problems.push(
+      'TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE are required in Function Compute (a file checkpoint does not survive between instances)',
+    );
   } else if (p) {
     store = { kind: 'file', path: p.CHECKPOINT_FILE };
   }
@@ -227,7 +306,8 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
   const defaultZone = timeZone ?? defaultTimeZone(lang);
   const digestZone = p?.DIGEST_TIMEZONE ?? defaultZone;
   if (p?.DIGEST_TIMEZONE) checkedZone('DIGEST_TIMEZONE', p.DIGEST_TIMEZONE, problems);
-  if ((p?.DIGEST_TIMEZONE || p?.DIGEST_WEEKDAY) && !p?.DIGEST_AT) problems.push('DIGEST_TIMEZONE and DIGEST_WEEKDAY need DIGEST_AT');
+  if ((p?.DIGEST_TIMEZONE || p?.DIGEST_WEEKDAY) && !p?.DIGEST_AT)
+    problems.push('DIGEST_TIMEZONE and DIGEST_WEEKDAY need DIGEST_AT');
   const defaultRoute: Route = {
     name: DEFAULT_ROUTE,
     dingtalk: dingtalkUrl ? { webhook: dingtalkUrl, secret: dingSecret } : undefined,
@@ -235,7 +315,9 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     mentions,
     lang,
     timeZone: defaultZone,
-    digest: p?.DIGEST_AT ? { at: p.DIGEST_AT, timezone: digestZone, weekday: p.DIGEST_WEEKDAY as Weekday | undefined } : undefined,
+    digest: p?.DIGEST_AT
+      ? { at: p.DIGEST_AT, timezone: digestZone, weekday: p.DIGEST_WEEKDAY as Weekday | undefined }
+      : undefined,
   };
 
   if (problems.length > 0 || !p || !store) throw new ConfigError(problems);
@@ -252,7 +334,11 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
     fetchConcurrency: p.FETCH_CONCURRENCY,
     blindAfterRuns: p.BLIND_AFTER_RUNS,
     stuckAfterMinutes: p.STUCK_AFTER_MINUTES,
-    transient: { minFailures: p.TRANSIENT_MIN_FAILURES, windowMinutes: p.TRANSIENT_WINDOW_MINUTES, persistMinutes: p.TRANSIENT_PERSIST_MINUTES },
+    transient: {
+      minFailures: p.TRANSIENT_MIN_FAILURES,
+      windowMinutes: p.TRANSIENT_WINDOW_MINUTES,
+      persistMinutes: p.TRANSIENT_PERSIST_MINUTES,
+    },
     silences,
     stateKey: p.STATE_KEY ?? functionName ?? 'default',
     envCredentials: envCredentials(env),
@@ -262,7 +348,11 @@ export function readConfig(env: Env = process.env, opts: { requireChannel?: bool
 
 /** Every secret the config holds, for scrubbing log lines. */
 export function configSecrets(c: Config): Revealable[] {
-  const out: (Revealable | undefined)[] = [c.envCredentials?.accessKeyId, c.envCredentials?.accessKeySecret, c.envCredentials?.securityToken];
+  const out: (Revealable | undefined)[] = [
+    c.envCredentials?.accessKeyId,
+    c.envCredentials?.accessKeySecret,
+    c.envCredentials?.securityToken,
+  ];
   for (const r of c.routes) {
     // The DingTalk access_token alone also appears in some error texts.
     if (r.dingtalk) out.push(r.dingtalk.webhook, r.dingtalk.secret, dingtalkToken(r.dingtalk.webhook));

@@ -3,7 +3,13 @@ import { defaultTimeZone, isTimeZone } from '../lib/time.js';
 import type { Lang } from '../model/lang.js';
 import { DEFAULT_ROUTE, WEEKDAYS, type Route, type Weekday } from '../model/route.js';
 import { matcherSchema } from './silences.js';
-import { mentionIds, parseDingTalkSecret, parseDingTalkWebhook, parseSlackWebhook, type WebhookPolicy } from './webhooks.js';
+import {
+  mentionIds,
+  parseDingTalkSecret,
+  parseDingTalkWebhook,
+  parseSlackWebhook,
+  type WebhookPolicy,
+} from './webhooks.js';
 
 /** More routes than this is a configuration mistake rather than a routing tree. */
 export const MAX_ROUTES = 50;
@@ -11,18 +17,33 @@ export const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 const ids = v.optional(v.array(v.string()), []);
 const routeSchema = v.strictObject({
-  name: v.pipe(v.string('name must be a string'), v.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'name must be 1-32 letters, digits, - or _')),
+  name: v.pipe(
+    v.string('name must be a string'),
+    v.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'name must be 1-32 letters, digits, - or _'),
+  ),
   match: v.optional(matcherSchema),
-  dingtalk: v.optional(v.strictObject({ webhook: v.string('dingtalk.webhook must be a string'), secret: v.optional(v.string()), atMobiles: ids, atUserIds: ids })),
+  dingtalk: v.optional(
+    v.strictObject({
+      webhook: v.string('dingtalk.webhook must be a string'),
+      secret: v.optional(v.string()),
+      atMobiles: ids,
+      atUserIds: ids,
+    }),
+  ),
   slack: v.optional(v.strictObject({ webhook: v.string('slack.webhook must be a string'), mentions: ids })),
   lang: v.optional(v.picklist(['zh', 'en'], 'lang must be zh or en')),
   timezone: v.optional(v.string()),
-  digest: v.optional(v.strictObject({
-    at: v.pipe(v.string(), v.regex(HHMM, 'digest.at must be a local time like 09:00')),
-    weekday: v.optional(v.picklist(WEEKDAYS, 'digest.weekday must be one of sun mon tue wed thu fri sat')),
-  })),
+  digest: v.optional(
+    v.strictObject({
+      at: v.pipe(v.string(), v.regex(HHMM, 'digest.at must be a local time like 09:00')),
+      weekday: v.optional(v.picklist(WEEKDAYS, 'digest.weekday must be one of sun mon tue wed thu fri sat')),
+    }),
+  ),
 });
-const routesSchema = v.pipe(v.array(routeSchema, 'routes must be a JSON array of routes'), v.maxLength(MAX_ROUTES, `at most ${MAX_ROUTES} routes`));
+const routesSchema = v.pipe(
+  v.array(routeSchema, 'routes must be a JSON array of routes'),
+  v.maxLength(MAX_ROUTES, `at most ${MAX_ROUTES} routes`),
+);
 
 /** What a route leaves out comes from the top-level settings. */
 export interface RouteDefaults {
@@ -47,7 +68,8 @@ export function parseRoutes(raw: unknown, defaults: RouteDefaults, problems: str
   for (const [n, x] of r.output.entries()) {
     const at = `routes[${n}]`;
     const before = problems.length;
-    if (x.name === DEFAULT_ROUTE) problems.push(`${at}.name "${DEFAULT_ROUTE}" is reserved for the route DINGTALK_WEBHOOK and SLACK_WEBHOOK make`);
+    if (x.name === DEFAULT_ROUTE)
+      problems.push(`${at}.name "${DEFAULT_ROUTE}" is reserved for the route DINGTALK_WEBHOOK and SLACK_WEBHOOK make`);
     else if (seen.has(x.name)) problems.push(`${at}.name "${x.name}" is used by an earlier route`);
     seen.add(x.name);
     if (!x.dingtalk && !x.slack) problems.push(`${at} (${x.name}) has no dingtalk or slack webhook`);
@@ -62,7 +84,8 @@ export function parseRoutes(raw: unknown, defaults: RouteDefaults, problems: str
       slack: mentionIds(`${at}.slack.mentions`, x.slack?.mentions ?? [], 'slack', problems),
     };
     if (x.timezone !== undefined) checkedZone(`${at}.timezone`, x.timezone, problems);
-    if (isCatchAll(x.match) && n < r.output.length - 1) problems.push(`${at} (${x.name}) matches every alert, so the routes after it are never used: move it to the end`);
+    if (isCatchAll(x.match) && n < r.output.length - 1)
+      problems.push(`${at} (${x.name}) matches every alert, so the routes after it are never used: move it to the end`);
     if (problems.length > before) continue;
     const lang = x.lang ?? defaults.lang;
     const timeZone = x.timezone ?? defaults.timeZone ?? defaultTimeZone(lang);
@@ -74,7 +97,9 @@ export function parseRoutes(raw: unknown, defaults: RouteDefaults, problems: str
       mentions,
       lang,
       timeZone,
-      digest: x.digest ? { at: x.digest.at, weekday: x.digest.weekday as Weekday | undefined, timezone: timeZone } : undefined,
+      digest: x.digest
+        ? { at: x.digest.at, weekday: x.digest.weekday as Weekday | undefined, timezone: timeZone }
+        : undefined,
     });
   }
   return out;
@@ -91,7 +116,10 @@ export function checkedZone(name: string, tz: string, problems: string[]): strin
 export function issueLines(prefix: string, issues: readonly v.BaseIssue<unknown>[]): string[] {
   return issues.slice(0, 5).map((i) => {
     const [first, ...rest] = (v.getDotPath(i) ?? '').split('.').filter(Boolean);
-    const path = first === undefined ? prefix : `${prefix}[${first}]${rest.map((x) => (/^\d+$/.test(x) ? `[${x}]` : `.${x}`)).join('')}`;
+    const path =
+      first === undefined
+        ? prefix
+        : `${prefix}[${first}]${rest.map((x) => (/^\d+$/.test(x) ? `[${x}]` : `.${x}`)).join('')}`;
     return `${path}: ${plainMessage(i)}`;
   });
 }
@@ -106,4 +134,5 @@ function plainMessage(i: v.BaseIssue<unknown>): string {
   return i.message.replace(/ but received .*$/s, '');
 }
 
-const isCatchAll = (m: v.InferOutput<typeof matcherSchema> | undefined) => m === undefined || Object.values(m).every((x) => x === undefined);
+const isCatchAll = (m: v.InferOutput<typeof matcherSchema> | undefined) =>
+  m === undefined || Object.values(m).every((x) => x === undefined);

@@ -15,7 +15,12 @@ export interface WebhookPolicy {
  * Checks a webhook URL without ever echoing it: its path or query is the credential. https is required (plain http
  * only to a loopback address, for local receivers), then `check` gets its say. Problems are named after `name`.
  */
-function parseWebhook(name: string, raw: string | undefined, problems: string[], check: (u: URL) => string | undefined): Secret | undefined {
+function parseWebhook(
+  name: string,
+  raw: string | undefined,
+  problems: string[],
+  check: (u: URL) => string | undefined,
+): Secret | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   let url: URL;
   try {
@@ -43,10 +48,21 @@ const hostCheck = (u: URL, policy: WebhookPolicy, allowed: Set<string>, platform
     : `must point at ${platform} (${[...allowed].join(' or ')}); set WEBHOOK_ALLOW_ANY_HOST=true to send through another host`;
 
 /** A DingTalk custom-robot webhook, or undefined (with a problem unless it was empty). */
-export function parseDingTalkWebhook(name: string, raw: string | undefined, policy: WebhookPolicy, problems: string[]): Secret | undefined {
-  return parseWebhook(name, raw, problems, (u) =>
-    hostCheck(u, policy, DINGTALK_HOSTS, 'DingTalk') ??
-    (u.searchParams.get('access_token') ? undefined : 'must carry the robot access_token parameter (copy the whole URL from the robot settings)'),
+export function parseDingTalkWebhook(
+  name: string,
+  raw: string | undefined,
+  policy: WebhookPolicy,
+  problems: string[],
+): Secret | undefined {
+  return parseWebhook(
+    name,
+    raw,
+    problems,
+    (u) =>
+      hostCheck(u, policy, DINGTALK_HOSTS, 'DingTalk') ??
+      (u.searchParams.get('access_token')
+        ? undefined
+        : 'must carry the robot access_token parameter (copy the whole URL from the robot settings)'),
   );
 }
 
@@ -62,10 +78,21 @@ export function parseDingTalkSecret(name: string, raw: string | undefined, probl
 }
 
 /** A Slack incoming webhook, or undefined (with a problem unless it was empty). */
-export function parseSlackWebhook(name: string, raw: string | undefined, policy: WebhookPolicy, problems: string[]): Secret | undefined {
-  return parseWebhook(name, raw, problems, (u) =>
-    hostCheck(u, policy, SLACK_HOSTS, 'Slack') ??
-    (u.pathname.startsWith('/services/') ? undefined : 'must be a Slack incoming webhook URL (https://hooks.slack.com/services/...)'),
+export function parseSlackWebhook(
+  name: string,
+  raw: string | undefined,
+  policy: WebhookPolicy,
+  problems: string[],
+): Secret | undefined {
+  return parseWebhook(
+    name,
+    raw,
+    problems,
+    (u) =>
+      hostCheck(u, policy, SLACK_HOSTS, 'Slack') ??
+      (u.pathname.startsWith('/services/')
+        ? undefined
+        : 'must be a Slack incoming webhook URL (https://hooks.slack.com/services/...)'),
   );
 }
 
@@ -83,7 +110,12 @@ const MENTION_FORMATS = {
 } as const;
 
 /** Mention ids of one kind, as given; each that is not such an id adds a problem naming `name` and the entry. */
-export function mentionIds(name: string, items: readonly string[], kind: keyof typeof MENTION_FORMATS, problems: string[]): string[] {
+export function mentionIds(
+  name: string,
+  items: readonly string[],
+  kind: keyof typeof MENTION_FORMATS,
+  problems: string[],
+): string[] {
   const f = MENTION_FORMATS[kind];
   for (const x of items) if (!f.pattern.test(x)) problems.push(`${name} entry "${x}" must be ${f.what}`);
   return [...items];

@@ -98,13 +98,19 @@ const KNOWN: Record<string, Entry> = {
     transient: true,
     title: { en: 'ACR internal error', zh: 'ACR 服务内部错误' },
     short: { en: 'ACR internal error', zh: 'ACR 内部错误' },
-    cause: { en: 'The sync hit a server-side problem in ACR; it usually succeeds when run again.', zh: '同步遇到 ACR 服务端问题，重试通常可以成功。' },
+    cause: {
+      en: 'The sync hit a server-side problem in ACR; it usually succeeds when run again.',
+      zh: '同步遇到 ACR 服务端问题，重试通常可以成功。',
+    },
     remediation: {
       en: [
         "Re-run the sync: the re-run command in this message uses the API call that fits the rule's trigger; the ACR console works too.",
         'If the same image keeps failing, open a ticket with the task id.',
       ],
-      zh: ['重新同步：本消息中的重新同步命令会按同步规则的触发方式选用对应接口，也可在容器镜像服务控制台操作。', '同一镜像反复失败时，携带任务 ID 提交工单。'],
+      zh: [
+        '重新同步：本消息中的重新同步命令会按同步规则的触发方式选用对应接口，也可在容器镜像服务控制台操作。',
+        '同一镜像反复失败时，携带任务 ID 提交工单。',
+      ],
     },
   },
   NETWORK_ERROR: {
@@ -120,9 +126,12 @@ const KNOWN: Record<string, Entry> = {
     remediation: {
       en: [
         'Re-run the sync (the re-run command in this message does it).',
-        'When cross-border syncs fail often, turn on cross-border sync acceleration or set up a custom sync link on the instance\'s Instance Sync page in the ACR console (Premium Edition instances only).',
+        "When cross-border syncs fail often, turn on cross-border sync acceleration or set up a custom sync link on the instance's Instance Sync page in the ACR console (Premium Edition instances only).",
       ],
-      zh: ['重新同步（可使用本消息中的重新同步命令）。', '跨境同步频繁失败时，可在控制台该实例的“实例同步”页面开启跨境同步加速，或配置自定义同步链路（仅高级版实例支持）。'],
+      zh: [
+        '重新同步（可使用本消息中的重新同步命令）。',
+        '跨境同步频繁失败时，可在控制台该实例的“实例同步”页面开启跨境同步加速，或配置自定义同步链路（仅高级版实例支持）。',
+      ],
     },
   },
   DATA_LENGTH_EXCEEDED: {
@@ -131,21 +140,34 @@ const KNOWN: Record<string, Entry> = {
     transient: false,
     title: { en: 'Manifest or config too large', zh: '镜像 manifest 或 config 过大' },
     short: { en: 'manifest too large', zh: 'manifest 过大' },
-    cause: { en: 'The image manifest or config exceeds the size the sync accepts.', zh: '镜像的 manifest 或 config 超过同步允许的大小。' },
+    cause: {
+      en: 'The image manifest or config exceeds the size the sync accepts.',
+      zh: '镜像的 manifest 或 config 超过同步允许的大小。',
+    },
     remediation: {
       en: [
         'Reduce the manifest: fewer layers (squash or multi-stage builds), fewer platforms in one manifest list.',
         'Reduce the config: fewer labels, environment variables and history entries.',
         'Push the slimmer image under a new tag.',
       ],
-      zh: ['精简 manifest：减少层数（合并层或多阶段构建），减少多架构镜像包含的平台数。', '精简 config：减少标签（LABEL）、环境变量和构建历史。', '将精简后的镜像以新的镜像版本推送。'],
+      zh: [
+        '精简 manifest：减少层数（合并层或多阶段构建），减少多架构镜像包含的平台数。',
+        '精简 config：减少标签（LABEL）、环境变量和构建历史。',
+        '将精简后的镜像以新的镜像版本推送。',
+      ],
     },
   },
 };
 
 const UNCLASSIFIED_STEPS: Entry['remediation'] = {
-  en: ["Look the task up in the instance's sync records in the ACR console for details.", 'Re-run the sync; if it fails again, open a ticket with the task id.'],
-  zh: ['在容器镜像服务控制台查看该实例的同步记录，按任务 ID 找到此任务的详情。', '重新触发同步；再次失败时携带任务 ID 提交工单。'],
+  en: [
+    "Look the task up in the instance's sync records in the ACR console for details.",
+    'Re-run the sync; if it fails again, open a ticket with the task id.',
+  ],
+  zh: [
+    '在容器镜像服务控制台查看该实例的同步记录，按任务 ID 找到此任务的详情。',
+    '重新触发同步；再次失败时携带任务 ID 提交工单。',
+  ],
 };
 
 // An empty TaskIssue and one this version does not know are both unclassified, but only the first has no reason.
@@ -155,14 +177,20 @@ const NO_REASON: Entry = {
   transient: false,
   title: { en: 'Unclassified sync failure', zh: '未分类的同步失败' },
   short: { en: 'no reason given', zh: '未给出原因' },
-  cause: { en: 'ACR marked the task as failed without giving a reason (its TaskIssue is empty).', zh: 'ACR 将任务标记为失败，但未给出原因（TaskIssue 为空）。' },
+  cause: {
+    en: 'ACR marked the task as failed without giving a reason (its TaskIssue is empty).',
+    zh: 'ACR 将任务标记为失败，但未给出原因（TaskIssue 为空）。',
+  },
   remediation: UNCLASSIFIED_STEPS,
 };
 
 const UNKNOWN_REASON: Entry = {
   ...NO_REASON,
   short: { en: 'unclassified', zh: '未分类' },
-  cause: { en: 'ACR gave a reason (the code above) that this version does not know yet.', zh: 'ACR 返回了失败原因（见上方错误码），但当前版本尚无法识别该错误码。' },
+  cause: {
+    en: 'ACR gave a reason (the code above) that this version does not know yet.',
+    zh: 'ACR 返回了失败原因（见上方错误码），但当前版本尚无法识别该错误码。',
+  },
 };
 
 /** Every TaskIssue the API documents, in a stable order for messages. */

@@ -79,10 +79,13 @@ export const MAX_RECENT = 1_000;
 const SEEN_CHARS = 8;
 
 /** A task id as the cursor's `seen` keeps it: 48 bits of its SHA-256, base64url. */
-export const seenHash = (taskId: string): string => createHash('sha256').update(taskId).digest('base64url').slice(0, SEEN_CHARS);
+export const seenHash = (taskId: string): string =>
+  createHash('sha256').update(taskId).digest('base64url').slice(0, SEEN_CHARS);
 const seenOf = (c: Cursor | undefined): string[] => [
   ...(c?.recent ?? []).map(seenHash),
-  ...Array.from({ length: Math.floor((c?.seen?.length ?? 0) / SEEN_CHARS) }, (_, i) => c!.seen!.slice(i * SEEN_CHARS, (i + 1) * SEEN_CHARS)),
+  ...Array.from({ length: Math.floor((c?.seen?.length ?? 0) / SEEN_CHARS) }, (_, i) =>
+    c!.seen!.slice(i * SEEN_CHARS, (i + 1) * SEEN_CHARS),
+  ),
 ];
 
 /**
@@ -90,13 +93,35 @@ const seenOf = (c: Cursor | undefined): string[] => [
  * characters: a burst after an outage remembers thousands of these.
  */
 export function imageKey(t: SyncTask): string {
-  return createHash('sha256').update(`${t.ruleId ?? ''}|${t.to.regionId}/${t.to.instanceId}|${t.to.namespace}/${t.to.repo}:${t.to.tag}`).digest('base64url').slice(0, 16);
+  return createHash('sha256')
+    .update(`${t.ruleId ?? ''}|${t.to.regionId}/${t.to.instanceId}|${t.to.namespace}/${t.to.repo}:${t.to.tag}`)
+    .digest('base64url')
+    .slice(0, 16);
 }
 
 export const zeroReasons = (): Record<Reason, number> => ({
-  'new-failure': 0, 'already-announced': 0, 'before-window': 0, 'still-running': 0, succeeded: 0, canceled: 0, 'unknown-status': 0, 'held-transient': 0, 'watch-limit': 0,
+  'new-failure': 0,
+  'already-announced': 0,
+  'before-window': 0,
+  'still-running': 0,
+  succeeded: 0,
+  canceled: 0,
+  'unknown-status': 0,
+  'held-transient': 0,
+  'watch-limit': 0,
 });
-const emptyChanges = (): Changes => ({ failures: [], recoveries: [], stuck: [], unstuck: [], handled: [], watch: [], unwatch: [], failing: new Map(), reasons: zeroReasons(), unknownStatuses: [] });
+const emptyChanges = (): Changes => ({
+  failures: [],
+  recoveries: [],
+  stuck: [],
+  unstuck: [],
+  handled: [],
+  watch: [],
+  unwatch: [],
+  failing: new Map(),
+  reasons: zeroReasons(),
+  unknownStatuses: [],
+});
 
 /**
  * Decides, one batch at a time and in whatever order batches come, which tasks are failures not announced before,
@@ -136,7 +161,9 @@ export class InstanceDetector {
   /** A settled task the last run judged in the overlap it reads again: nothing more to learn from it. */
   private seenBefore(t: SyncTask): boolean {
     // Hashed last: in a burst this runs for every task read.
-    return isSettled(t.status) && !this.watched.has(t.taskId) && this.known.size > 0 && this.known.has(seenHash(t.taskId));
+    return (
+      isSettled(t.status) && !this.watched.has(t.taskId) && this.known.size > 0 && this.known.has(seenHash(t.taskId))
+    );
   }
 
   private remember(t: SyncTask): void {
@@ -145,7 +172,8 @@ export class InstanceDetector {
       this.newest = t.createTime;
       for (const [id, at] of this.settled) if (at < this.newest - OVERLAP_MS) this.settled.delete(id);
     }
-    if (t.createTime >= this.newest - OVERLAP_MS && this.settled.size < MAX_RECENT) this.settled.set(t.taskId, t.createTime);
+    if (t.createTime >= this.newest - OVERLAP_MS && this.settled.size < MAX_RECENT)
+      this.settled.set(t.taskId, t.createTime);
   }
 
   /** The claimed-failure and failing-image rows a batch needs looked up. */
@@ -157,8 +185,13 @@ export class InstanceDetector {
       if (!this.judged(t, batch) || this.seenBefore(t)) continue;
       // A failure can only have been claimed if an earlier read saw it: created no later than the newest time read,
       // or with a time that never moved the watermark, or a watched sync re-read.
-      if (t.status === 'ERROR' && ((top !== undefined && t.createTime <= top) || this.suspect(t) || this.watched.has(t.taskId))) taskIds.push(t.taskId);
-      if ((t.status === 'ERROR' || t.status === 'SUCCESS') && !this.failingNow.has(imageKey(t))) imageKeys.add(imageKey(t));
+      if (
+        t.status === 'ERROR' &&
+        ((top !== undefined && t.createTime <= top) || this.suspect(t) || this.watched.has(t.taskId))
+      )
+        taskIds.push(t.taskId);
+      if ((t.status === 'ERROR' || t.status === 'SUCCESS') && !this.failingNow.has(imageKey(t)))
+        imageKeys.add(imageKey(t));
     }
     return { taskIds, imageKeys: [...imageKeys] };
   }
@@ -234,16 +267,25 @@ export class InstanceDetector {
     const laterSuccess = this.successAt.get(key);
     if (laterSuccess !== undefined && laterSuccess > t.createTime) {
       // A newer success of this image was already read this run: it failed and recovered before anyone was told.
-      c.recoveries.push({ success: this.lastSuccess.get(key)!, failure: { since: t.createTime, taskId: t.taskId, issue: t.issue }, sameRun: true });
+      c.recoveries.push({
+        success: this.lastSuccess.get(key)!,
+        failure: { since: t.createTime, taskId: t.taskId, issue: t.issue },
+        sameRun: true,
+      });
       return;
     }
     const f = this.failingRow(key, known);
     const tr = this.opts.transient;
     const since = Math.min(f?.since ?? t.createTime, t.createTime);
     const base: FailingImage = {
-      since, lastFailure: Math.max(f?.lastFailure ?? t.createTime, t.createTime), taskId: t.createTime >= (f?.lastFailure ?? 0) ? t.taskId : f!.taskId, issue: t.createTime >= (f?.lastFailure ?? 0) ? t.issue : f!.issue,
+      since,
+      lastFailure: Math.max(f?.lastFailure ?? t.createTime, t.createTime),
+      taskId: t.createTime >= (f?.lastFailure ?? 0) ? t.taskId : f!.taskId,
+      issue: t.createTime >= (f?.lastFailure ?? 0) ? t.issue : f!.issue,
       ...(f?.route ? { route: f.route } : {}),
-      image: imageOf(t.from), target: targetOf(t), ...(t.ruleId ? { rule: t.ruleId } : {}),
+      image: imageOf(t.from),
+      target: targetOf(t),
+      ...(t.ruleId ? { rule: t.ruleId } : {}),
     };
     if (!tr || tr.minFailures <= 1 || !classify(t.issue).transient) {
       this.setFailing(c, key, base);
@@ -252,7 +294,9 @@ export class InstanceDetector {
       return;
     }
     // Transient: count the failures of this image within the window, whatever order they are read in.
-    const recent = [...(f?.recent ?? (f ? [f.lastFailure] : [])), t.createTime].sort((a, b) => a - b).slice(-tr.minFailures);
+    const recent = [...(f?.recent ?? (f ? [f.lastFailure] : [])), t.createTime]
+      .sort((a, b) => a - b)
+      .slice(-tr.minFailures);
     const latest = recent[recent.length - 1]!;
     const repeated = recent.length >= tr.minFailures && latest - recent[0]! <= tr.windowMs;
     const persisted = latest - since >= tr.persistMs;
@@ -296,10 +340,23 @@ export class InstanceDetector {
       c.reasons['watch-limit'] += 1;
       return;
     }
-    const next: WatchedSync = { task: t, firstSeen: was?.firstSeen ?? this.now, ...(isStuck || was?.stuck ? { stuck: true } : {}), savedAt: this.now };
+    const next: WatchedSync = {
+      task: t,
+      firstSeen: was?.firstSeen ?? this.now,
+      ...(isStuck || was?.stuck ? { stuck: true } : {}),
+      savedAt: this.now,
+    };
     // A watched sync whose row says the same needs no write, unless the row is old enough to be near the table's TTL.
     const fresh = was && this.now - (was.savedAt ?? was.firstSeen) < ROW_REFRESH_MS;
-    if (was && fresh && !was.partial && !was.misses && was.task.status === t.status && Boolean(was.stuck) === Boolean(next.stuck)) return;
+    if (
+      was &&
+      fresh &&
+      !was.partial &&
+      !was.misses &&
+      was.task.status === t.status &&
+      Boolean(was.stuck) === Boolean(next.stuck)
+    )
+      return;
     this.watched.set(t.taskId, next);
     c.watch.push(next);
   }
@@ -356,8 +413,19 @@ export class InstanceDetector {
    */
   cursorPart(top: number | undefined): Pick<Cursor, 'held' | 'watching' | 'seen'> {
     // Sorted, so a run that judged the same tasks writes the same string (and a quiet run nothing).
-    const seen = top === undefined ? '' : [...this.settled].filter(([, at]) => at >= top - OVERLAP_MS).map(([id]) => seenHash(id)).sort().join('');
-    return { ...(this.held.size > 0 ? { held: Object.fromEntries(this.held) } : {}), watching: this.watched.size, ...(seen.length > 0 ? { seen } : {}) };
+    const seen =
+      top === undefined
+        ? ''
+        : [...this.settled]
+            .filter(([, at]) => at >= top - OVERLAP_MS)
+            .map(([id]) => seenHash(id))
+            .sort()
+            .join('');
+    return {
+      ...(this.held.size > 0 ? { held: Object.fromEntries(this.held) } : {}),
+      watching: this.watched.size,
+      ...(seen.length > 0 ? { seen } : {}),
+    };
   }
 }
 

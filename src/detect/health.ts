@@ -10,9 +10,27 @@ export const DEFAULT_BLIND_AFTER_RUNS = 3;
  * clears before the threshold raises nothing: the run's own retries and logs cover it. A read leaves no health (the
  * count starts afresh); a failing run always leaves one, which the overloads tell the cursor's writer.
  */
-export function updateHealth(instance: string, prev: InstanceHealth | undefined, result: { ok: true }, now: number, blindAfterRuns: number): { health?: undefined; notice?: MonitorAlert };
-export function updateHealth(instance: string, prev: InstanceHealth | undefined, result: { ok: false; error: string }, now: number, blindAfterRuns: number): { health: InstanceHealth; notice?: MonitorAlert };
-export function updateHealth(instance: string, prev: InstanceHealth | undefined, result: { ok: true } | { ok: false; error: string }, now: number, blindAfterRuns: number): { health?: InstanceHealth; notice?: MonitorAlert };
+export function updateHealth(
+  instance: string,
+  prev: InstanceHealth | undefined,
+  result: { ok: true },
+  now: number,
+  blindAfterRuns: number,
+): { health?: undefined; notice?: MonitorAlert };
+export function updateHealth(
+  instance: string,
+  prev: InstanceHealth | undefined,
+  result: { ok: false; error: string },
+  now: number,
+  blindAfterRuns: number,
+): { health: InstanceHealth; notice?: MonitorAlert };
+export function updateHealth(
+  instance: string,
+  prev: InstanceHealth | undefined,
+  result: { ok: true } | { ok: false; error: string },
+  now: number,
+  blindAfterRuns: number,
+): { health?: InstanceHealth; notice?: MonitorAlert };
 export function updateHealth(
   instance: string,
   prev: InstanceHealth | undefined,
@@ -22,12 +40,34 @@ export function updateHealth(
 ): { health?: InstanceHealth; notice?: MonitorAlert } {
   if (result.ok) {
     if (!prev?.announced) return {};
-    return { notice: { kind: 'restored', id: `${instance}/restored/${now}`, instance, since: prev.since, at: now, runs: prev.runs } };
+    return {
+      notice: {
+        kind: 'restored',
+        id: `${instance}/restored/${now}`,
+        instance,
+        since: prev.since,
+        at: now,
+        runs: prev.runs,
+      },
+    };
   }
-  const health: InstanceHealth = { since: prev?.since ?? now, runs: (prev?.runs ?? 0) + 1, lastError: result.error, announced: prev?.announced ?? false };
+  const health: InstanceHealth = {
+    since: prev?.since ?? now,
+    runs: (prev?.runs ?? 0) + 1,
+    lastError: result.error,
+    announced: prev?.announced ?? false,
+  };
   if (health.announced || health.runs < blindAfterRuns) return { health };
   return {
     health: { ...health, announced: true },
-    notice: { kind: 'blind', id: `${instance}/blind/${health.since}`, instance, since: health.since, at: now, runs: health.runs, error: result.error },
+    notice: {
+      kind: 'blind',
+      id: `${instance}/blind/${health.since}`,
+      instance,
+      since: health.since,
+      at: now,
+      runs: health.runs,
+      error: result.error,
+    },
   };
 }

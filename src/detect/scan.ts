@@ -75,9 +75,12 @@ export function pageOrder(items: readonly SyncTask[]): Observed {
 }
 
 const lastPageOf = (total: number, size: number) => Math.max(1, Math.ceil(total / Math.max(1, size)));
-const minTime = (items: readonly SyncTask[]) => items.reduce((m, t) => Math.min(m, t.createTime), Number.POSITIVE_INFINITY);
-const maxTime = (items: readonly SyncTask[]) => items.reduce((m, t) => Math.max(m, t.createTime), Number.NEGATIVE_INFINITY);
-const sameIds = (a: readonly SyncTask[], b: readonly SyncTask[] | undefined) => b !== undefined && a.length > 0 && a.length === b.length && a.every((t, i) => t.taskId === b[i]!.taskId);
+const minTime = (items: readonly SyncTask[]) =>
+  items.reduce((m, t) => Math.min(m, t.createTime), Number.POSITIVE_INFINITY);
+const maxTime = (items: readonly SyncTask[]) =>
+  items.reduce((m, t) => Math.max(m, t.createTime), Number.NEGATIVE_INFINITY);
+const sameIds = (a: readonly SyncTask[], b: readonly SyncTask[] | undefined) =>
+  b !== undefined && a.length > 0 && a.length === b.length && a.every((t, i) => t.taskId === b[i]!.taskId);
 
 /**
  * Reads an instance's sync tasks, yielding them a page at a time. First the top: from the newest page down to a
@@ -107,7 +110,10 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
   // Below the newest time read, down to where a task could still show up late: OVERLAP_MS under it, or less once the
   // last full read of the overlap is older than a late task could be.
   const settledBy = prev?.readAt !== undefined ? prev.readAt - OVERLAP_MS - CLOCK_SKEW_MS : Number.NEGATIVE_INFINITY;
-  const bound = prev?.top !== undefined ? Math.max(prev.top - OVERLAP_MS, Math.min(prev.top, settledBy)) : input.now - input.lookbackMs;
+  const bound =
+    prev?.top !== undefined
+      ? Math.max(prev.top - OVERLAP_MS, Math.min(prev.top, settledBy))
+      : input.now - input.lookbackMs;
   const stopAt = Math.min(bound, input.sweepTo ?? bound);
 
   /** How many items each page held as the service sent it (parsing may have dropped a malformed one). */
@@ -197,9 +203,18 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
     last = items;
     yield* judgedWhereTheyBelong(fresh(items, true));
     if (items.length > 0) lowest = Math.min(lowest, minTime(items));
-    if (direction !== 'unknown' && order() !== 'unknown' && items.length > 0 && minTime(items) < stopAt) return 'reached-window';
+    if (direction !== 'unknown' && order() !== 'unknown' && items.length > 0 && minTime(items) < stopAt)
+      return 'reached-window';
     if (direction !== 'asc' && !full(items)) return 'end-of-list';
-    if (behind && direction !== 'unknown' && prev?.top !== undefined && items.length > 0 && maxTime(items) <= prev.top && ++overlapPages >= OVERLAP_PAGES_BEHIND) return 'overlap-capped';
+    if (
+      behind &&
+      direction !== 'unknown' &&
+      prev?.top !== undefined &&
+      items.length > 0 &&
+      maxTime(items) <= prev.top &&
+      ++overlapPages >= OVERLAP_PAGES_BEHIND
+    )
+      return 'overlap-capped';
     return undefined;
   };
 
@@ -252,7 +267,8 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
       items = await fetch(++k);
     }
   }
-  const topComplete = topDone === 'end-of-list' || topDone === 'overlap-capped' || (topDone === 'reached-window' && lowest < bound);
+  const topComplete =
+    topDone === 'end-of-list' || topDone === 'overlap-capped' || (topDone === 'reached-window' && lowest < bound);
   const topPages = pages;
   if (trusted.count > 0) top = Math.max(top ?? trusted.max, trusted.max);
 
@@ -264,7 +280,14 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
   }
   // A top pass that reached the end of the list has read all of it: nothing below is left to read.
   const waiting: Gap[] = topDone === 'end-of-list' ? [] : [...(prev?.gaps ?? [])];
-  if (!prev && topDone !== 'end-of-list') waiting.push({ hi: bound, lo: bound - input.discoveryMs, watchOnly: true, ...(topComplete ? { depth: Math.max(0, nextDepth - size) } : {}), ...(total !== undefined ? { total } : {}) });
+  if (!prev && topDone !== 'end-of-list')
+    waiting.push({
+      hi: bound,
+      lo: bound - input.discoveryMs,
+      watchOnly: true,
+      ...(topComplete ? { depth: Math.max(0, nextDepth - size) } : {}),
+      ...(total !== undefined ? { total } : {}),
+    });
   stop = topDone;
   for (const gap of waiting.sort((a, b) => b.hi - a.hi)) {
     if (direction === 'unknown' || stop === 'budget' || stop === 'max-pages') {
@@ -275,18 +298,27 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
     if (left) gaps.push(left);
   }
   // A one-page read is not worth a write; a capped one did not read the overlap whole.
-  return result(stop ?? 'reached-window', mergeGaps(gaps), topComplete, topComplete && topDone !== 'overlap-capped' && topPages > 1);
+  return result(
+    stop ?? 'reached-window',
+    mergeGaps(gaps),
+    topComplete,
+    topComplete && topDone !== 'overlap-capped' && topPages > 1,
+  );
 
   /** Reads one gap from where it was left; returns what is still unread of it. */
   async function* readGap(gap: Gap): AsyncGenerator<ScanBatch, Gap | undefined> {
     const t = total ?? 0;
     const grown = gap.total !== undefined ? Math.max(0, t - gap.total) : 0;
-    const depth = gap.depth !== undefined ? gap.depth + grown : Math.round(((prev?.rate ?? 0) * Math.max(0, (top ?? gap.hi) - gap.hi)) / 3_600_000);
+    const depth =
+      gap.depth !== undefined
+        ? gap.depth + grown
+        : Math.round(((prev?.rate ?? 0) * Math.max(0, (top ?? gap.hi) - gap.hi)) / 3_600_000);
     // Positions counted from the newest task; one page shallower than the guess, so the first page read overlaps.
     const deeper = direction === 'asc' ? -1 : 1;
     // Newest first, a guess past the end of the list (a depth estimated from a rate measured in a burst) starts from
     // the last page and steps back from there: an empty page there would end the stretch unread.
-    const pageAt = (d: number) => (direction === 'asc' ? lastPageOf(t - d, size) : Math.min(Math.floor(d / size) + 1, lastPageOf(t, size)));
+    const pageAt = (d: number) =>
+      direction === 'asc' ? lastPageOf(t - d, size) : Math.min(Math.floor(d / size) + 1, lastPageOf(t, size));
     let p = Math.max(1, pageAt(Math.max(0, depth - size)));
     let stepsBack = 0;
     let positioned = false;
@@ -295,12 +327,17 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
       const items = await fetch(p);
       if (typeof items === 'string') {
         stop = items;
-        return { ...gap, hi, depth: direction === 'asc' ? t - (p * size) : (p - 1) * size, total: t };
+        return { ...gap, hi, depth: direction === 'asc' ? t - p * size : (p - 1) * size, total: t };
       }
       if (items.length === 0) return undefined;
       // Tasks between the first page read and the gap's top could sit on the page before: step back until the page
       // overlaps the top; from there on the pages follow one another.
-      if (!positioned && maxTime(items) < gap.hi && stepsBack < 50 && (direction === 'asc' ? p < lastPageOf(t, size) : p > 1)) {
+      if (
+        !positioned &&
+        maxTime(items) < gap.hi &&
+        stepsBack < 50 &&
+        (direction === 'asc' ? p < lastPageOf(t, size) : p > 1)
+      ) {
         p -= deeper;
         stepsBack += 1;
         continue;
@@ -349,7 +386,12 @@ function mergeGaps(gaps: Gap[]): Gap[] {
     const a = live[live.length - 2]!;
     const b = live[live.length - 1]!;
     out.splice(out.indexOf(b), 1);
-    out[out.indexOf(a)] = { hi: a.hi, lo: Math.min(a.lo, b.lo), ...(a.depth !== undefined ? { depth: a.depth } : {}), ...(a.total !== undefined ? { total: a.total } : {}) };
+    out[out.indexOf(a)] = {
+      hi: a.hi,
+      lo: Math.min(a.lo, b.lo),
+      ...(a.depth !== undefined ? { depth: a.depth } : {}),
+      ...(a.total !== undefined ? { total: a.total } : {}),
+    };
   }
   return out;
 }

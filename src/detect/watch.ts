@@ -36,7 +36,11 @@ export function isDue(w: WatchedSync, now: number, slowDue: boolean, stuckAfterM
 function filterOf(w: WatchedSync): { key: string; filter: TaskFilter } | undefined {
   const t = w.task;
   if (t.batchId) return { key: `b:${t.batchId}`, filter: { syncRecordId: t.batchId } };
-  if (t.from.namespace && t.from.repo && t.from.tag) return { key: `i:${t.from.namespace}/${t.from.repo}:${t.from.tag}`, filter: { namespace: t.from.namespace, repo: t.from.repo, tag: t.from.tag } };
+  if (t.from.namespace && t.from.repo && t.from.tag)
+    return {
+      key: `i:${t.from.namespace}/${t.from.repo}:${t.from.tag}`,
+      filter: { namespace: t.from.namespace, repo: t.from.repo, tag: t.from.tag },
+    };
   return undefined;
 }
 
@@ -47,10 +51,15 @@ function filterOf(w: WatchedSync): { key: string; filter: TaskFilter } | undefin
  * newest, target the rest, for the best k. Syncs known only by id (carried over from an earlier version) can only be
  * found by reading back.
  */
-export function planRechecks(due: readonly WatchedSync[], o: { top?: number; ratePerHour?: number; pageSize: number }): RecheckPlan {
+export function planRechecks(
+  due: readonly WatchedSync[],
+  o: { top?: number; ratePerHour?: number; pageSize: number },
+): RecheckPlan {
   const sorted = [...due].sort((a, b) => b.task.createTime - a.task.createTime);
   const pagesTo = (t: number) =>
-    o.top === undefined || o.ratePerHour === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.ceil((o.ratePerHour * Math.max(0, o.top - t)) / 3_600_000 / o.pageSize) - 1);
+    o.top === undefined || o.ratePerHour === undefined
+      ? Number.POSITIVE_INFINITY
+      : Math.max(0, Math.ceil((o.ratePerHour * Math.max(0, o.top - t)) / 3_600_000 / o.pageSize) - 1);
   const groupsOf = (ws: readonly WatchedSync[]) => new Set(ws.map((w) => filterOf(w)?.key ?? `?${w.task.taskId}`)).size;
   const oldestPartial = sorted.reduce((n, w, i) => (w.partial ? i + 1 : n), 0);
   let bestK = oldestPartial;
@@ -72,5 +81,10 @@ export function planRechecks(due: readonly WatchedSync[], o: { top?: number; rat
     targeted.set(f.key, r);
   }
   const extraPages = swept.length > 0 ? Math.min(pagesTo(swept[swept.length - 1]!.task.createTime), 1e9) : 0;
-  return { ...(swept.length > 0 ? { sweepTo: swept[swept.length - 1]!.task.createTime } : {}), swept: swept.map((w) => w.task.taskId), extraPages, targeted: [...targeted.values()] };
+  return {
+    ...(swept.length > 0 ? { sweepTo: swept[swept.length - 1]!.task.createTime } : {}),
+    swept: swept.map((w) => w.task.taskId),
+    extraPages,
+    targeted: [...targeted.values()],
+  };
 }

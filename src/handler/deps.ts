@@ -57,7 +57,11 @@ export interface RunDeps {
 export function credentialsFrom(context: FcContext, config: Config): Credentials {
   const c = context.credentials;
   if (c?.accessKeyId && c.accessKeySecret) {
-    return { accessKeyId: new Secret(c.accessKeyId), accessKeySecret: new Secret(c.accessKeySecret), securityToken: c.securityToken ? new Secret(c.securityToken) : undefined };
+    return {
+      accessKeyId: new Secret(c.accessKeyId),
+      accessKeySecret: new Secret(c.accessKeySecret),
+      securityToken: c.securityToken ? new Secret(c.securityToken) : undefined,
+    };
   }
   if (config.envCredentials) return config.envCredentials;
   throw new ConfigError([
@@ -75,8 +79,19 @@ export function tableFor(config: Config, credentials: Credentials | undefined): 
 }
 
 /** The deployment's state over `table`, every request with retries within `budget`. */
-export function stateStoreOver(table: RowTable & Partial<LegacySource>, config: Pick<Config, 'stateKey'>, budget: Budget, log: Logger, clock: Clock): StateStore {
-  return new StateStore(table, config.stateKey, (label, fn) => withRetry(fn, { budget, log, label, attemptTimeoutMs: STATE_CALL_TIMEOUT_MS, retries: 3 }), () => clock.now());
+export function stateStoreOver(
+  table: RowTable & Partial<LegacySource>,
+  config: Pick<Config, 'stateKey'>,
+  budget: Budget,
+  log: Logger,
+  clock: Clock,
+): StateStore {
+  return new StateStore(
+    table,
+    config.stateKey,
+    (label, fn) => withRetry(fn, { budget, log, label, attemptTimeoutMs: STATE_CALL_TIMEOUT_MS, retries: 3 }),
+    () => clock.now(),
+  );
 }
 
 /** Every channel of every route, in route order, each with `notify` building its notifier. */
@@ -92,7 +107,9 @@ function targetsOf(routes: readonly Route[], notify: (route: Route, channel: Cha
 /** Every channel of every route with its real webhook notifier: what a run delivers to and `check` tests. */
 export function targetsFor(config: Pick<Config, 'routes'>, clock: Clock): Target[] {
   return targetsOf(config.routes, (route, channel) =>
-    channel === 'dingtalk' ? (createDingTalkNotifier({ ...route.dingtalk!, clock }) as Notifier) : (createSlackNotifier({ webhook: route.slack!.webhook, clock }) as Notifier),
+    channel === 'dingtalk'
+      ? (createDingTalkNotifier({ ...route.dingtalk!, clock }) as Notifier)
+      : (createSlackNotifier({ webhook: route.slack!.webhook, clock }) as Notifier),
   );
 }
 
@@ -103,7 +120,9 @@ export function targetsFor(config: Pick<Config, 'routes'>, clock: Clock): Target
 function dryRunRoutes(routes: readonly Route[]): readonly Route[] {
   if (routes.some(canSend)) return routes;
   const none = new Secret('dry-run');
-  return routes.map((r) => (r.name === DEFAULT_ROUTE ? { ...r, dingtalk: { webhook: none }, slack: { webhook: none } } : r));
+  return routes.map((r) =>
+    r.name === DEFAULT_ROUTE ? { ...r, dingtalk: { webhook: none }, slack: { webhook: none } } : r,
+  );
 }
 
 /** Builds one run's dependencies from config and the invocation context: clients are per invocation. */
@@ -131,7 +150,9 @@ export function buildRunDeps(opts: {
   const store = stateStoreOver(dryRun ? new OverlayTable(table) : table, config, budget, log, clock);
   const sink = opts.dryRunSink;
   const targets = dryRun
-    ? targetsOf(routes, (route, channel) => createCaptureNotifier(channel, (payload) => sink?.(targetId(route.name, channel), channel, payload)))
+    ? targetsOf(routes, (route, channel) =>
+        createCaptureNotifier(channel, (payload) => sink?.(targetId(route.name, channel), channel, payload)),
+      )
     : targetsFor(config, clock);
   return {
     clock,
@@ -160,7 +181,11 @@ export function buildRunDeps(opts: {
         discoveryMs: config.watchLookbackHours * 3_600_000,
         blindAfterRuns: config.blindAfterRuns,
         stuckAfterMs: config.stuckAfterMinutes * 60_000,
-        transient: { minFailures: config.transient.minFailures, windowMs: config.transient.windowMinutes * 60_000, persistMs: config.transient.persistMinutes * 60_000 },
+        transient: {
+          minFailures: config.transient.minFailures,
+          windowMs: config.transient.windowMinutes * 60_000,
+          persistMs: config.transient.persistMinutes * 60_000,
+        },
       },
     },
     plan: { routes, silences: config.silences },

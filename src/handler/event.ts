@@ -8,7 +8,10 @@ export interface RunOptions {
   digest: boolean;
 }
 
-const optionsSchema = v.strictObject({ dryRun: v.optional(v.boolean(), false), digest: v.optional(v.boolean(), false) });
+const optionsSchema = v.strictObject({
+  dryRun: v.optional(v.boolean(), false),
+  digest: v.optional(v.boolean(), false),
+});
 
 export interface TimerEvent {
   triggerTime?: string;
@@ -25,7 +28,13 @@ export interface TimerEvent {
  */
 export function parseTimerEvent(event: unknown): TimerEvent {
   const notes: string[] = [];
-  const text = Buffer.isBuffer(event) ? event.toString('utf8') : typeof event === 'string' ? event : event === undefined || event === null ? '' : JSON.stringify(event);
+  const text = Buffer.isBuffer(event)
+    ? event.toString('utf8')
+    : typeof event === 'string'
+      ? event
+      : event === undefined || event === null
+        ? ''
+        : JSON.stringify(event);
   let outer: Record<string, unknown> = {};
   if (text.trim() !== '') {
     try {
@@ -47,7 +56,10 @@ export function parseTimerEvent(event: unknown): TimerEvent {
     }
     if (inner !== undefined) {
       const r = v.safeParse(optionsSchema, inner);
-      if (!r.success) throw new ConfigError(r.issues.map((i) => `trigger payload ${v.getDotPath(i) ?? ''}: ${i.message}`.replace(' :', ':')));
+      if (!r.success)
+        throw new ConfigError(
+          r.issues.map((i) => `trigger payload ${v.getDotPath(i) ?? ''}: ${i.message}`.replace(' :', ':')),
+        );
       options = r.output;
     }
   }

@@ -76,7 +76,13 @@ export class ControlLease {
     return this.serial(async () => {
       const add = [...new Set(targets)].filter((t) => this.current.value.owed[t] === undefined);
       if (add.length === 0) return;
-      await this.save({ ...this.current.value, owed: { ...this.current.value.owed, ...Object.fromEntries(add.map((t) => [t, { since: now, count: 0 }])) } }, 'record targets owed alerts');
+      await this.save(
+        {
+          ...this.current.value,
+          owed: { ...this.current.value.owed, ...Object.fromEntries(add.map((t) => [t, { since: now, count: 0 }])) },
+        },
+        'record targets owed alerts',
+      );
     });
   }
 

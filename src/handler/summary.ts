@@ -37,9 +37,25 @@ export interface RunSummary {
   notified: Record<string, number>;
   /** Alerts still waiting for a channel after this run. */
   pendingDelivery: number;
-  skipped: { alreadyAnnounced: number; beforeWindow: number; stillRunning: number; succeeded: number; canceled: number; unknownStatus: number; heldTransient: number; watchLimit: number };
+  skipped: {
+    alreadyAnnounced: number;
+    beforeWindow: number;
+    stillRunning: number;
+    succeeded: number;
+    canceled: number;
+    unknownStatus: number;
+    heldTransient: number;
+    watchLimit: number;
+  };
   instances: InstanceSummary[];
-  apiCalls: { cr: number; stateReads: number; stateWrites: number; rowsWritten: number; bytesWritten: number; webhookPosts: number };
+  apiCalls: {
+    cr: number;
+    stateReads: number;
+    stateWrites: number;
+    rowsWritten: number;
+    bytesWritten: number;
+    webhookPosts: number;
+  };
   problems: string[];
   durationMs: number;
 }
@@ -54,7 +70,14 @@ export interface SummaryContext {
 }
 
 /** The run summary the handler returns and logs; `extra` fills in what only the end of the run knows. */
-export function buildSummary(run: SummaryContext, outcome: Outcome, reports: readonly InstanceReport[], problems: string[], extra: Partial<RunSummary>, webhookPosts: number): RunSummary {
+export function buildSummary(
+  run: SummaryContext,
+  outcome: Outcome,
+  reports: readonly InstanceReport[],
+  problems: string[],
+  extra: Partial<RunSummary>,
+  webhookPosts: number,
+): RunSummary {
   const reasons = (r: Reason) => reports.reduce((n, o) => n + (o.reasons[r] ?? 0), 0);
   return {
     outcome,
@@ -87,7 +110,9 @@ export function buildSummary(run: SummaryContext, outcome: Outcome, reports: rea
       order: o.scan?.order,
       watched: o.watched,
       rechecks: o.rechecks,
-      ...(o.scan && o.scan.anomalies.futureTimes + o.scan.anomalies.secondsTimes + o.scan.anomalies.repeatedPages > 0 ? { anomalies: o.scan.anomalies } : {}),
+      ...(o.scan && o.scan.anomalies.futureTimes + o.scan.anomalies.secondsTimes + o.scan.anomalies.repeatedPages > 0
+        ? { anomalies: o.scan.anomalies }
+        : {}),
       ...(o.error === undefined ? {} : { error: describeError(o.error) }),
     })),
     apiCalls: { ...run.calls, webhookPosts },

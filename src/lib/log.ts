@@ -22,7 +22,9 @@ const consoleSink: LineSink = (level, line) => {
  * A logger writing JSON lines to `sink`. `secrets` are scrubbed from the serialised line, so even a value that
  * reached a field by accident (an SDK error message holding a URL) is not printed.
  */
-export function createLogger(opts: { sink?: LineSink; secrets?: readonly Revealable[]; base?: Fields; minLevel?: Level } = {}): Logger {
+export function createLogger(
+  opts: { sink?: LineSink; secrets?: readonly Revealable[]; base?: Fields; minLevel?: Level } = {},
+): Logger {
   const sink = opts.sink ?? consoleSink;
   const secrets = opts.secrets ?? [];
   const order: Level[] = ['debug', 'info', 'warn', 'error'];

@@ -50,7 +50,12 @@ export async function withRetry<T>(attempt: (timeoutMs: number) => Promise<T>, o
         const wait = error.retryAfterMs ?? 0;
         // A server-requested wait that does not fit in the budget means: leave it for the next run.
         if (wait + MIN_ATTEMPT_MS > left()) return false;
-        opts.log.warn('retrying', { what: opts.label, error: describeError(error), retriesLeft, waitMs: wait || undefined });
+        opts.log.warn('retrying', {
+          what: opts.label,
+          error: describeError(error),
+          retriesLeft,
+          waitMs: wait || undefined,
+        });
         if (wait > 0) await (opts.sleep ?? sleep)(wait);
         return true;
       },

@@ -18,13 +18,29 @@ export function localParts(ms: number, timeZone: string): LocalParts {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', weekday: 'short', hourCycle: 'h23', timeZoneName: 'shortOffset',
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      weekday: 'short',
+      hourCycle: 'h23',
+      timeZoneName: 'shortOffset',
     });
     formatters.set(timeZone, f);
   }
   const parts = f.formatToParts(new Date(ms));
   const get = (t: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === t)?.value ?? '';
-  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), weekday: get('weekday').toLowerCase().slice(0, 3), offset: get('timeZoneName').replace(/^GMT([+-]0+)?/, 'UTC') };
+  return {
+    year: get('year'),
+    month: get('month'),
+    day: get('day'),
+    hour: get('hour'),
+    minute: get('minute'),
+    weekday: get('weekday').toLowerCase().slice(0, 3),
+    offset: get('timeZoneName').replace(/^GMT([+-]0+)?/, 'UTC'),
+  };
 }
 
 /** The time zone messages use when none is set: China Standard Time for Chinese, UTC for English. */

@@ -70,7 +70,15 @@ export interface DigestAlert {
   meanRecoveryMs?: number;
   stillFailing: number;
   /** Oldest first: where, since when, why, and (when the state knows them) which image and which target. */
-  oldestFailing: { instance: string; since: number; issue: string; taskId: string; image?: string; target?: string; rule?: string }[];
+  oldestFailing: {
+    instance: string;
+    since: number;
+    issue: string;
+    taskId: string;
+    image?: string;
+    target?: string;
+    rule?: string;
+  }[];
   muted: Record<string, number>;
   /** Silences not expired when it was built (at most a few listed), and how many there are in all. */
   silences?: SilenceNote[];
@@ -96,4 +104,5 @@ export const isFailure = (a: Alert): a is FailureAlert => a.kind === undefined |
 
 /** Alerts about one sync task (failure, recovery, stuck); the others are about the function itself or a period. */
 export type TaskAlert = Exclude<Alert, MonitorAlert | DigestAlert>;
-export const aboutTask = (a: Alert): a is TaskAlert => a.kind !== 'blind' && a.kind !== 'restored' && a.kind !== 'digest';
+export const aboutTask = (a: Alert): a is TaskAlert =>
+  a.kind !== 'blind' && a.kind !== 'restored' && a.kind !== 'digest';

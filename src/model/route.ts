@@ -47,7 +47,14 @@ export interface Matcher {
 }
 
 /** Every field a matcher has, in the order they are shown. */
-export const MATCHER_FIELDS = ['instance', 'namespace', 'repo', 'tag', 'rule', 'cause'] as const satisfies readonly (keyof Matcher)[];
+export const MATCHER_FIELDS = [
+  'instance',
+  'namespace',
+  'repo',
+  'tag',
+  'rule',
+  'cause',
+] as const satisfies readonly (keyof Matcher)[];
 
 /**
  * Where a set of alerts goes and how it reads there: its webhooks, who is @mentioned for severe messages, the language
@@ -69,7 +76,8 @@ export interface Route {
  * A delivery target: one channel of one route. Its id is the channel name on the default route ("dingtalk", as
  * checkpoints written before routes had it) and "route/channel" on the others.
  */
-export const targetId = (route: string, channel: ChannelName): string => (route === DEFAULT_ROUTE ? channel : `${route}/${channel}`);
+export const targetId = (route: string, channel: ChannelName): string =>
+  route === DEFAULT_ROUTE ? channel : `${route}/${channel}`;
 
 /** The channels a route sends to, in a fixed order. */
 export function channelsOf(route: Route): ChannelName[] {

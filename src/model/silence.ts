@@ -20,4 +20,5 @@ export interface StoredSilence extends Silence {
   createdAt: string;
 }
 
-export const isStored = (s: Silence): s is StoredSilence => typeof (s as StoredSilence).id === 'string' && typeof (s as StoredSilence).createdAt === 'string';
+export const isStored = (s: Silence): s is StoredSilence =>
+  typeof (s as StoredSilence).id === 'string' && typeof (s as StoredSilence).createdAt === 'string';

@@ -2,7 +2,8 @@
 export const KNOWN_STATUSES = ['PENDING', 'SYNCHRONIZING', 'SUCCESS', 'ERROR', 'CANCELED'] as const;
 export type KnownStatus = (typeof KNOWN_STATUSES)[number];
 /** A task in one of these states is done: it will not change again. */
-export const isSettled = (status: string): boolean => status === 'ERROR' || status === 'SUCCESS' || status === 'CANCELED';
+export const isSettled = (status: string): boolean =>
+  status === 'ERROR' || status === 'SUCCESS' || status === 'CANCELED';
 
 export interface ImageRef {
   instanceId: string;

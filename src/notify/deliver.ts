@@ -68,7 +68,12 @@ export interface DeliveryPlan {
  * Decides, without reading or sending, what delivery does: each configured target that is owed something gets a
  * message unless a pause in force holds it; targets owed something but no longer configured lose it. Pure.
  */
-export function planDelivery(owed: Iterable<string>, targets: readonly Target[], pauses: Record<string, ChannelPause> | undefined, now: number): DeliveryPlan {
+export function planDelivery(
+  owed: Iterable<string>,
+  targets: readonly Target[],
+  pauses: Record<string, ChannelPause> | undefined,
+  now: number,
+): DeliveryPlan {
   const owing = new Set(owed);
   const configured = new Set(targets.map((t) => t.id));
   const inForce: Record<string, ChannelPause> = {};
@@ -76,7 +81,9 @@ export function planDelivery(owed: Iterable<string>, targets: readonly Target[],
     const p = pauseInForce(pauses?.[t.id], t, now);
     if (p) inForce[t.id] = p;
   }
-  const due = targets.filter((t) => owing.has(t.id)).map((target) => ({ target, ...(inForce[target.id] ? { paused: inForce[target.id] } : {}) }));
+  const due = targets
+    .filter((t) => owing.has(t.id))
+    .map((target) => ({ target, ...(inForce[target.id] ? { paused: inForce[target.id] } : {}) }));
   const unroutable = [...owing].filter((id) => !configured.has(id));
   return { due, unroutable, pauses: inForce, actionable: due.some((d) => !d.paused) || unroutable.length > 0 };
 }
@@ -114,7 +121,13 @@ export async function deliverTo(
   target: Target,
   pages: OwedPages,
   deps: {
-    now: number; budget: Budget; log: Logger; previousPause?: ChannelPause; retries?: number; owedSince?: number; sleep?: RetryOptions['sleep'];
+    now: number;
+    budget: Budget;
+    log: Logger;
+    previousPause?: ChannelPause;
+    retries?: number;
+    owedSince?: number;
+    sleep?: RetryOptions['sleep'];
     /** Rows one message covers at most (MAX_ROWS_PER_MESSAGE unless told). */
     maxRows?: number;
     /** Reading stops once the run has less than this many ms left (half its reserve unless told). */
@@ -140,9 +153,17 @@ export async function deliverTo(
   }
   const more = stop !== undefined;
   const rows = keys.length + expired.length;
-  if (stop === 'cap') deps.log.info('more is owed than one message covers; the rest follows next run', { target: target.id, rows });
-  else if (stop && rows > 0) deps.log.warn('the run\'s time to read for this target ran out; the rest follows next run', { target: target.id, rows });
-  else if (stop) deps.log.warn('no time left in this run to read what the target is owed; it waits for the next run', { target: target.id });
+  if (stop === 'cap')
+    deps.log.info('more is owed than one message covers; the rest follows next run', { target: target.id, rows });
+  else if (stop && rows > 0)
+    deps.log.warn("the run's time to read for this target ran out; the rest follows next run", {
+      target: target.id,
+      rows,
+    });
+  else if (stop)
+    deps.log.warn('no time left in this run to read what the target is owed; it waits for the next run', {
+      target: target.id,
+    });
   if (keys.length === 0) return { delivered: 0, pending: 0, expired: expired.length, done: expired, more };
   const { route, notifier } = target;
   const c = { ...content.build(), ...(more ? { more } : {}) };
@@ -154,10 +175,20 @@ export async function deliverTo(
       const payload = renderFor(notifier.channel, c, route, route.mentions, { shrink });
       try {
         // A fresh key per step: whether DingTalk remembers a refused msgUuid is not documented.
-        await withRetry((timeoutMs) => notifier.send(payload, { timeoutMs, idempotencyKey: shrink === 0 ? key : `${key}-s${shrink}` }), {
-          budget: deps.budget, log: deps.log, label: `post to ${target.id}`, attemptTimeoutMs: 10_000, retries: deps.retries ?? 3, sleep: deps.sleep,
-        });
-        if (shrink > 0) deps.log.warn('message refused as too large; delivered a smaller rendering', { target: target.id, shrink });
+        await withRetry(
+          (timeoutMs) =>
+            notifier.send(payload, { timeoutMs, idempotencyKey: shrink === 0 ? key : `${key}-s${shrink}` }),
+          {
+            budget: deps.budget,
+            log: deps.log,
+            label: `post to ${target.id}`,
+            attemptTimeoutMs: 10_000,
+            retries: deps.retries ?? 3,
+            sleep: deps.sleep,
+          },
+        );
+        if (shrink > 0)
+          deps.log.warn('message refused as too large; delivered a smaller rendering', { target: target.id, shrink });
         break;
       } catch (err) {
         if (!(err instanceof MessageTooLargeError) || shrink >= MAX_SHRINK) throw err;
@@ -171,10 +202,27 @@ export async function deliverTo(
     const pause = until === undefined ? undefined : { until, error, fingerprint: notifier.fingerprint };
     // The same refusal again after a pause is not news: an error line the first time, a warning after.
     const repeated = deps.previousPause?.error === error;
-    deps.log[repeated ? 'warn' : 'error'](pause ? 'delivery refused; the channel is paused and its alerts wait' : 'delivery failed; alerts stay pending for the next run', {
-      target: target.id, alerts: keys.length, error, pausedUntil: pause ? new Date(pause.until).toISOString() : undefined,
-    });
-    return { delivered: 0, pending: keys.length, expired: expired.length, error, errorKind: err instanceof IntegrationError ? err.kind : undefined, ...(pause ? { pause } : {}), done: expired, more };
+    deps.log[repeated ? 'warn' : 'error'](
+      pause
+        ? 'delivery refused; the channel is paused and its alerts wait'
+        : 'delivery failed; alerts stay pending for the next run',
+      {
+        target: target.id,
+        alerts: keys.length,
+        error,
+        pausedUntil: pause ? new Date(pause.until).toISOString() : undefined,
+      },
+    );
+    return {
+      delivered: 0,
+      pending: keys.length,
+      expired: expired.length,
+      error,
+      errorKind: err instanceof IntegrationError ? err.kind : undefined,
+      ...(pause ? { pause } : {}),
+      done: expired,
+      more,
+    };
   }
 }
 

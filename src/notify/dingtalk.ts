@@ -38,28 +38,50 @@ function signedUrl(webhook: Revealable, secret: Revealable | undefined, now: num
 export function dingtalkOutcome(status: number, body: string, sent?: number): IntegrationError | undefined {
   const base = { service: 'dingtalk' as const, status };
   if (status === 302 || status === 429) {
-    return new IntegrationError('DingTalk is throttling this robot', { ...base, kind: 'retryable', code: String(status), retryAfterMs: DINGTALK_BLOCK_MS });
+    return new IntegrationError('DingTalk is throttling this robot', {
+      ...base,
+      kind: 'retryable',
+      code: String(status),
+      retryAfterMs: DINGTALK_BLOCK_MS,
+    });
   }
   if (status >= 500) return new IntegrationError(`DingTalk answered HTTP ${status}`, { ...base, kind: 'retryable' });
   if (status === 404 || status === 401 || status === 403) {
-    return new IntegrationError(`DingTalk refused the webhook (HTTP ${status}): check DINGTALK_WEBHOOK`, { ...base, kind: 'config' });
+    return new IntegrationError(`DingTalk refused the webhook (HTTP ${status}): check DINGTALK_WEBHOOK`, {
+      ...base,
+      kind: 'config',
+    });
   }
   if (status !== 200) return new IntegrationError(`DingTalk answered HTTP ${status}`, { ...base, kind: 'permanent' });
   let parsed: { errcode?: unknown; errmsg?: unknown };
   try {
     parsed = JSON.parse(body) as typeof parsed;
   } catch {
-    return new IntegrationError('DingTalk answered with something that is not JSON', { ...base, kind: 'retryable', code: 'NonJsonResponse' });
+    return new IntegrationError('DingTalk answered with something that is not JSON', {
+      ...base,
+      kind: 'retryable',
+      code: 'NonJsonResponse',
+    });
   }
   const code = typeof parsed.errcode === 'number' ? parsed.errcode : Number(parsed.errcode);
   if (code === 0) return undefined;
   const msg = typeof parsed.errmsg === 'string' ? parsed.errmsg.slice(0, 200) : '';
   const fields = { ...base, code: String(parsed.errcode) };
-  if (!Number.isFinite(code)) return new IntegrationError('DingTalk answered without an errcode', { ...base, kind: 'retryable', code: 'MalformedResponse' });
+  if (!Number.isFinite(code))
+    return new IntegrationError('DingTalk answered without an errcode', {
+      ...base,
+      kind: 'retryable',
+      code: 'MalformedResponse',
+    });
   if (code === THROTTLED) {
-    return new IntegrationError(`DingTalk is throttling this robot (${code} ${msg})`, { ...fields, kind: 'retryable', retryAfterMs: DINGTALK_BLOCK_MS });
+    return new IntegrationError(`DingTalk is throttling this robot (${code} ${msg})`, {
+      ...fields,
+      kind: 'retryable',
+      retryAfterMs: DINGTALK_BLOCK_MS,
+    });
   }
-  if (code === TOO_LONG) return new MessageTooLargeError(`DingTalk refused the message as too large (${code} ${msg})`, { ...fields, sent });
+  if (code === TOO_LONG)
+    return new MessageTooLargeError(`DingTalk refused the message as too large (${code} ${msg})`, { ...fields, sent });
   if (code === SECURITY) {
     return new IntegrationError(
       `DingTalk refused the message at the robot's security check (${code} ${msg}): check DINGTALK_SECRET, the robot's custom keywords and its IP allow-list`,
@@ -67,13 +89,20 @@ export function dingtalkOutcome(status: number, body: string, sent?: number): In
     );
   }
   if (TOKEN.has(code)) {
-    return new IntegrationError(`DingTalk does not know this robot (${code} ${msg}): check DINGTALK_WEBHOOK`, { ...fields, kind: 'config' });
+    return new IntegrationError(`DingTalk does not know this robot (${code} ${msg}): check DINGTALK_WEBHOOK`, {
+      ...fields,
+      kind: 'config',
+    });
   }
   return new IntegrationError(`DingTalk refused the message (${code} ${msg})`, { ...fields, kind: 'permanent' });
 }
 
 /** The DingTalk custom-robot integration: signs each request when a secret is set, maps errcodes to error kinds. */
-export function createDingTalkNotifier(opts: { webhook: Revealable; secret?: Revealable; clock: Clock }): Notifier<DingTalkMarkdown> {
+export function createDingTalkNotifier(opts: {
+  webhook: Revealable;
+  secret?: Revealable;
+  clock: Clock;
+}): Notifier<DingTalkMarkdown> {
   return {
     channel: 'dingtalk',
     fingerprint: fingerprintOf(opts.webhook, opts.secret),

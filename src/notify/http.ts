@@ -16,7 +16,12 @@ const client = axios.create();
  * retryable `IntegrationError` whose message names the error code only: never the URL, whose path or query is the
  * credential. Redirects are not followed (DingTalk answers a throttled robot with one).
  */
-export async function postJson(service: Service, url: Revealable, body: unknown, timeoutMs: number): Promise<HttpAnswer> {
+export async function postJson(
+  service: Service,
+  url: Revealable,
+  body: unknown,
+  timeoutMs: number,
+): Promise<HttpAnswer> {
   try {
     const res = await client.post(url.reveal(), JSON.stringify(body), {
       timeout: timeoutMs,
@@ -26,7 +31,11 @@ export async function postJson(service: Service, url: Revealable, body: unknown,
       transformResponse: (x: unknown) => x,
       headers: { 'content-type': 'application/json; charset=utf-8' },
     });
-    return { status: res.status, headers: { ...res.headers }, body: typeof res.data === 'string' ? res.data : String(res.data ?? '') };
+    return {
+      status: res.status,
+      headers: { ...res.headers },
+      body: typeof res.data === 'string' ? res.data : String(res.data ?? ''),
+    };
   } catch (err) {
     const code = err instanceof AxiosError ? (err.code ?? 'NetworkError') : 'NetworkError';
     const what = code === 'ECONNABORTED' || code === 'ETIMEDOUT' ? 'no answer in time' : 'network error';

@@ -16,18 +16,34 @@ const TOO_LARGE = new Set(['msg_blocks_too_long', 'invalid_blocks']);
  * Reads Slack's answer: 200 "ok" is success; 429 carries Retry-After in seconds. A refusal for size is a
  * `MessageTooLargeError` carrying `sent`, the characters of blocks sent.
  */
-export function slackOutcome(status: number, body: string, headers: Record<string, unknown>, now: number, sent?: number): IntegrationError | undefined {
+export function slackOutcome(
+  status: number,
+  body: string,
+  headers: Record<string, unknown>,
+  now: number,
+  sent?: number,
+): IntegrationError | undefined {
   if (status === 200) return undefined;
   const code = body.trim().slice(0, 100) || String(status);
   const base = { service: 'slack' as const, status, code };
   if (status === 429) {
     const wait = parseRetryAfter(headers['retry-after'], now) ?? 1_000;
-    return new IntegrationError('Slack is rate limiting this webhook', { ...base, kind: 'retryable', retryAfterMs: wait });
+    return new IntegrationError('Slack is rate limiting this webhook', {
+      ...base,
+      kind: 'retryable',
+      retryAfterMs: wait,
+    });
   }
-  if (status >= 500) return new IntegrationError(`Slack answered HTTP ${status} (${code})`, { ...base, kind: 'retryable' });
-  if (TOO_LARGE.has(code)) return new MessageTooLargeError(`Slack refused the message as too large (${code})`, { ...base, sent });
-  if (OUR_FAULT.has(code)) return new IntegrationError(`Slack refused the message as malformed (${code})`, { ...base, kind: 'permanent' });
-  return new IntegrationError(`Slack refused the webhook (HTTP ${status} ${code}): check SLACK_WEBHOOK and that its channel still exists`, { ...base, kind: 'config' });
+  if (status >= 500)
+    return new IntegrationError(`Slack answered HTTP ${status} (${code})`, { ...base, kind: 'retryable' });
+  if (TOO_LARGE.has(code))
+    return new MessageTooLargeError(`Slack refused the message as too large (${code})`, { ...base, sent });
+  if (OUR_FAULT.has(code))
+    return new IntegrationError(`Slack refused the message as malformed (${code})`, { ...base, kind: 'permanent' });
+  return new IntegrationError(
+    `Slack refused the webhook (HTTP ${status} ${code}): check SLACK_WEBHOOK and that its channel still exists`,
+    { ...base, kind: 'config' },
+  );
 }
 
 /** The Slack incoming-webhook integration. Slack has no idempotency key; the outbox keeps repeats rare. */
@@ -37,7 +53,13 @@ export function createSlackNotifier(opts: { webhook: Revealable; clock: Clock })
     fingerprint: fingerprintOf(opts.webhook),
     async send(payload, { timeoutMs }) {
       const answer = await postJson('slack', opts.webhook, payload, timeoutMs);
-      const err = slackOutcome(answer.status, answer.body, answer.headers, opts.clock.now(), JSON.stringify(allBlocks(payload)).length);
+      const err = slackOutcome(
+        answer.status,
+        answer.body,
+        answer.headers,
+        opts.clock.now(),
+        JSON.stringify(allBlocks(payload)).length,
+      );
       if (err) throw err;
     },
   };

@@ -11,7 +11,9 @@ const MAX_REPOS = 50;
 
 /** Adds this run's alerts to the running statistics. Pure. */
 export function tally(stats: DigestStats | undefined, alerts: readonly Alert[], now: number): DigestStats {
-  const s: DigestStats = stats ? { ...stats, byCause: { ...stats.byCause }, byRepo: { ...stats.byRepo } } : { since: now, byCause: {}, byRepo: {}, recoveries: 0, recoveryMs: 0 };
+  const s: DigestStats = stats
+    ? { ...stats, byCause: { ...stats.byCause }, byRepo: { ...stats.byRepo } }
+    : { since: now, byCause: {}, byRepo: {}, recoveries: 0, recoveryMs: 0 };
   for (const a of alerts) {
     if (isFailure(a)) {
       const cause = causesOf(a)[0]!;
@@ -63,7 +65,13 @@ export function digestDue(schedule: DigestSchedule | undefined, lastSentAt: numb
 export type StillFailing = DigestAlert['oldestFailing'][number];
 
 /** The digest of `d` for `route`: its statistics, the images still failing there (oldest first), and what was muted. */
-export function buildDigest(route: string, d: RouteDigest, stillFailing: readonly StillFailing[], now: number, silences: readonly Silence[] = []): DigestAlert {
+export function buildDigest(
+  route: string,
+  d: RouteDigest,
+  stillFailing: readonly StillFailing[],
+  now: number,
+  silences: readonly Silence[] = [],
+): DigestAlert {
   const open = [...stillFailing].sort((a, b) => a.since - b.since);
   const { stats } = d;
   return {
@@ -74,13 +82,17 @@ export function buildDigest(route: string, d: RouteDigest, stillFailing: readonl
     since: stats.since,
     at: now,
     byCause: stats.byCause,
-    topRepos: Object.entries(stats.byRepo).sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).slice(0, 5),
+    topRepos: Object.entries(stats.byRepo)
+      .sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))
+      .slice(0, 5),
     recoveries: stats.recoveries,
     meanRecoveryMs: stats.recoveries > 0 ? Math.round(stats.recoveryMs / stats.recoveries) : undefined,
     stillFailing: open.length,
     oldestFailing: open.slice(0, 5),
     muted: d.muted?.byCause ?? {},
-    ...(silences.length > 0 ? { silences: silences.slice(0, SILENCES_LISTED).map(noteOf), silencesTotal: silences.length } : {}),
+    ...(silences.length > 0
+      ? { silences: silences.slice(0, SILENCES_LISTED).map(noteOf), silencesTotal: silences.length }
+      : {}),
   };
 }
 
@@ -101,7 +113,11 @@ function noteOf(s: Silence): SilenceNote {
  * Records on each failing image the route its failure went to (muted or not), so that route's digest lists it while it
  * keeps failing; a failure that went to the default route clears an earlier route. Changes `failing` in place.
  */
-export function tagOwners(alerts: readonly Alert[], failing: Map<string, FailingImage | null>, owner: ReadonlyMap<string, string>): void {
+export function tagOwners(
+  alerts: readonly Alert[],
+  failing: Map<string, FailingImage | null>,
+  owner: ReadonlyMap<string, string>,
+): void {
   for (const a of alerts) {
     const f = isFailure(a) ? failing.get(imageKey(a.task)) : undefined;
     if (!f) continue;

@@ -7,14 +7,21 @@ const compiled = new Map<string, RegExp>();
 function globRegExp(glob: string): RegExp {
   let re = compiled.get(glob);
   if (!re) {
-    re = new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+    re = new RegExp(
+      `^${glob
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+      'i',
+    );
     compiled.set(glob, re);
   }
   return re;
 }
 
 /** Whether `value` matches one of `globs` (`*` is a wildcard, case is ignored); no globs match anything. */
-export const matchesAny = (value: string, globs: readonly string[] | undefined) => globs === undefined || globs.some((g) => globRegExp(g).test(value));
+export const matchesAny = (value: string, globs: readonly string[] | undefined) =>
+  globs === undefined || globs.some((g) => globRegExp(g).test(value));
 
 /**
  * The causes an alert answers to: a failure its TaskIssue; a recovery its failure's TaskIssue and "recovered";

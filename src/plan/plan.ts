@@ -43,7 +43,8 @@ export class RunPlanner {
   ) {
     this.route = router(settings.routes);
     this.silences = settings.silences;
-    for (const r of settings.routes.filter(canSend)) this.stats.set(r.name, prev.get(r.name) ?? { stats: tally(undefined, [], now) });
+    for (const r of settings.routes.filter(canSend))
+      this.stats.set(r.name, prev.get(r.name) ?? { stats: tally(undefined, [], now) });
   }
 
   /** Adds silences kept in the state (read only when a run has something they could mute) to the configured ones. */
@@ -95,7 +96,11 @@ export class RunPlanner {
 
   /** The routes whose digest is due now by their schedule, or all of them when `force`d. */
   digestsDue(force: boolean): string[] {
-    return this.settings.routes.filter((r) => this.stats.has(r.name) && (force || digestDue(r.digest, this.stats.get(r.name)!.lastSentAt, this.now))).map((r) => r.name);
+    return this.settings.routes
+      .filter(
+        (r) => this.stats.has(r.name) && (force || digestDue(r.digest, this.stats.get(r.name)!.lastSentAt, this.now)),
+      )
+      .map((r) => r.name);
   }
 
   /** The digest of `route`, owed to its targets; its statistics start afresh. */
@@ -103,7 +108,12 @@ export class RunPlanner {
     const alert = buildDigest(route, this.stats.get(route)!, stillFailing, this.now, this.silencesInForce());
     this.stats.set(route, { stats: tally(undefined, [], this.now), lastSentAt: this.now });
     this.touched.add(route);
-    return { alert, owed: this.route(alert).flatMap(targetsOf).map((target) => ({ target, alert, detectedAt: this.now })) };
+    return {
+      alert,
+      owed: this.route(alert)
+        .flatMap(targetsOf)
+        .map((target) => ({ target, alert, detectedAt: this.now })),
+    };
   }
 
   /** The digest rows this run changed. */
@@ -116,4 +126,3 @@ export class RunPlanner {
     return route !== undefined && this.stats.has(route) ? route : DEFAULT_ROUTE;
   }
 }
-

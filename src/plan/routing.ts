@@ -13,8 +13,10 @@ export function router(routes: readonly Route[]): (alert: Alert) => readonly Rou
   const sending = routes.filter(canSend).map((r) => ({ route: r, only: [r] as const }));
   const none: readonly Route[] = [];
   return (alert) => {
-    if (alert.kind === 'digest') return sending.find((s) => s.route.name === (alert.route ?? DEFAULT_ROUTE))?.only ?? none;
-    if (!aboutTask(alert)) return sending.filter((s) => matchesAny(alert.instance, s.route.match?.instance)).map((s) => s.route);
+    if (alert.kind === 'digest')
+      return sending.find((s) => s.route.name === (alert.route ?? DEFAULT_ROUTE))?.only ?? none;
+    if (!aboutTask(alert))
+      return sending.filter((s) => matchesAny(alert.instance, s.route.match?.instance)).map((s) => s.route);
     return sending.find((s) => s.route.match === undefined || matchesTask(s.route.match, alert))?.only ?? none;
   };
 }

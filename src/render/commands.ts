@@ -24,16 +24,22 @@ export interface Rerun {
 // (https://help.aliyun.com/document_detail/451340.htm); an automatic rule's image is re-synced with CreateRepoSyncTask,
 // which names the target from ImageTo (https://help.aliyun.com/document_detail/308342.htm). Both take the source
 // repository's id, which GetRepository resolves from namespace and name.
-function bodies(g: FailureGroup, kind: Rerun['kind']): { args: (i: RerunImage) => string[]; call: (n: string, r: string, t: string, more: string[]) => string } | undefined {
+function bodies(
+  g: FailureGroup,
+  kind: Rerun['kind'],
+):
+  { args: (i: RerunImage) => string[]; call: (n: string, r: string, t: string, more: string[]) => string } | undefined {
   const [region = '', instance = ''] = g.source.split(':');
   const { regionId: toRegion, instanceId: toInstance } = g.target;
   if (![region, instance].every(shellSafe)) return undefined;
-  const repoId = (n: string, r: string) => `id=$(aliyun cr GetRepository --region ${region} --InstanceId ${instance} --RepoNamespaceName ${n} --RepoName ${r} | jq -er .RepoId)`;
+  const repoId = (n: string, r: string) =>
+    `id=$(aliyun cr GetRepository --region ${region} --InstanceId ${instance} --RepoNamespaceName ${n} --RepoName ${r} | jq -er .RepoId)`;
   if (kind === 'manual') {
     if (!shellSafe(g.ruleId)) return undefined;
     return {
       args: (i) => [i.namespace, i.repo, i.tag],
-      call: (n, r, t) => `${repoId(n, r)} && aliyun cr CreateRepoSyncTaskByRule --region ${region} --InstanceId ${instance} --SyncRuleId ${g.ruleId} --RepoId "$id" --Tag ${t}`,
+      call: (n, r, t) =>
+        `${repoId(n, r)} && aliyun cr CreateRepoSyncTaskByRule --region ${region} --InstanceId ${instance} --SyncRuleId ${g.ruleId} --RepoId "$id" --Tag ${t}`,
     };
   }
   // Across accounts CreateRepoSyncTask also needs the target account's UID, which no task or rule field gives.
@@ -75,7 +81,8 @@ export function rerunFor(g: FailureGroup, kind: Rerun['kind']): Rerun | undefine
 /** The re-run commands to offer: the one for the rule's trigger, or, when the trigger is unknown, one per kind. */
 export function rerunsOf(g: FailureGroup): Rerun[] {
   const trigger = g.rule?.trigger;
-  const kinds: Rerun['kind'][] = trigger === 'INITIATIVE' ? ['manual'] : trigger === 'PASSIVE' ? ['automatic'] : ['manual', 'automatic'];
+  const kinds: Rerun['kind'][] =
+    trigger === 'INITIATIVE' ? ['manual'] : trigger === 'PASSIVE' ? ['automatic'] : ['manual', 'automatic'];
   return kinds.map((k) => rerunFor(g, k)).filter((r): r is Rerun => r !== undefined);
 }
 

@@ -1,5 +1,13 @@
 import { classify, SEVERITY_RANK } from '../detect/classify.js';
-import { isFailure, type Alert, type DigestAlert, type FailureAlert, type MonitorAlert, type RecoveryAlert, type StuckAlert } from '../model/alert.js';
+import {
+  isFailure,
+  type Alert,
+  type DigestAlert,
+  type FailureAlert,
+  type MonitorAlert,
+  type RecoveryAlert,
+  type StuckAlert,
+} from '../model/alert.js';
 import { apiText, shellSafe } from './text.js';
 
 /** Failures kept as examples per group; the rest are counted. */
@@ -73,7 +81,8 @@ export interface MessageContent {
 }
 
 export const failureTime = (a: FailureAlert | RecoveryAlert | StuckAlert) => a.task.modifiedTime ?? a.task.createTime;
-const newestFirst = (x: FailureAlert | RecoveryAlert, y: FailureAlert | RecoveryAlert) => y.task.createTime - x.task.createTime || x.id.localeCompare(y.id);
+const newestFirst = (x: FailureAlert | RecoveryAlert, y: FailureAlert | RecoveryAlert) =>
+  y.task.createTime - x.task.createTime || x.id.localeCompare(y.id);
 const oldestFirst = (x: StuckAlert, y: StuckAlert) => x.task.createTime - y.task.createTime || x.id.localeCompare(y.id);
 
 /** Keeps `list` sorted by `order` and at most `max` long, with `item` in its place if it ranks. */
@@ -91,12 +100,25 @@ function keepImage(g: FailureGroup, a: FailureAlert, at: number): void {
   if (g.images.length >= IMAGES_PER_GROUP && at <= g.images[g.images.length - 1]!.at) return;
   const { from, to } = a.task;
   if (![from.namespace, from.repo, from.tag, to.namespace, to.repo, to.tag].every(shellSafe)) return;
-  const same = g.images.findIndex((x) => x.namespace === from.namespace && x.repo === from.repo && x.tag === from.tag && x.to.namespace === to.namespace && x.to.repo === to.repo);
+  const same = g.images.findIndex(
+    (x) =>
+      x.namespace === from.namespace &&
+      x.repo === from.repo &&
+      x.tag === from.tag &&
+      x.to.namespace === to.namespace &&
+      x.to.repo === to.repo,
+  );
   if (same >= 0) {
     if (g.images[same]!.at >= at) return;
     g.images.splice(same, 1);
   }
-  const image = { namespace: from.namespace, repo: from.repo, tag: from.tag, to: { namespace: to.namespace, repo: to.repo, tag: to.tag }, at };
+  const image = {
+    namespace: from.namespace,
+    repo: from.repo,
+    tag: from.tag,
+    to: { namespace: to.namespace, repo: to.repo, tag: to.tag },
+    at,
+  };
   keepTop(g.images, image, IMAGES_PER_GROUP, (x, y) => y.at - x.at);
 }
 
@@ -109,7 +131,18 @@ export class ContentBuilder {
   // A burst repeats a handful of TaskIssues thousands of times: clean each distinct one once.
   private readonly causes = new Map<string, string>();
   private readonly c: MessageContent = {
-    groups: [], failureCount: 0, ungrouped: 0, recovered: [], recoveredCount: 0, stuck: [], stuckCount: 0, finished: [], finishedCount: 0, notices: [], digests: [], ids: [],
+    groups: [],
+    failureCount: 0,
+    ungrouped: 0,
+    recovered: [],
+    recoveredCount: 0,
+    stuck: [],
+    stuckCount: 0,
+    finished: [],
+    finishedCount: 0,
+    notices: [],
+    digests: [],
+    ids: [],
   };
 
   add(a: Alert): this {
@@ -150,7 +183,19 @@ export class ContentBuilder {
         this.c.ungrouped += 1;
         return;
       }
-      g = { ruleId, rule: a.rule, source: a.instance, target, cause, count: 0, firstAt: at, lastAt: at, crossUser: false, examples: [], images: [] };
+      g = {
+        ruleId,
+        rule: a.rule,
+        source: a.instance,
+        target,
+        cause,
+        count: 0,
+        firstAt: at,
+        lastAt: at,
+        crossUser: false,
+        examples: [],
+        images: [],
+      };
       this.groups.set(key, g);
     }
     g.count += 1;
@@ -165,12 +210,23 @@ export class ContentBuilder {
   build(): MessageContent {
     const severity = (g: FailureGroup) => SEVERITY_RANK[classify(g.cause).severity];
     const groups = [...this.groups.values()].sort(
-      (x, y) => severity(x) - severity(y) || y.count - x.count || x.cause.localeCompare(y.cause) || x.source.localeCompare(y.source) || x.ruleId.localeCompare(y.ruleId),
+      (x, y) =>
+        severity(x) - severity(y) ||
+        y.count - x.count ||
+        x.cause.localeCompare(y.cause) ||
+        x.source.localeCompare(y.source) ||
+        x.ruleId.localeCompare(y.ruleId),
     );
     const notices = [...this.c.notices].sort((x, y) => x.at - y.at || x.id.localeCompare(y.id));
     return {
-      ...this.c, groups, notices,
-      recovered: [...this.c.recovered], stuck: [...this.c.stuck], finished: [...this.c.finished], digests: [...this.c.digests], ids: [...this.c.ids],
+      ...this.c,
+      groups,
+      notices,
+      recovered: [...this.c.recovered],
+      stuck: [...this.c.stuck],
+      finished: [...this.c.finished],
+      digests: [...this.c.digests],
+      ids: [...this.c.ids],
     };
   }
 }

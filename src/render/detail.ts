@@ -37,4 +37,13 @@ export const FULL_MAX = 20;
 export const LINES_MAX = 30;
 
 /** What is left when nothing else fits: the banner, the counts, the first notice without its error. */
-export const MINIMAL: Detail = { full: 0, lines: 0, examples: 0, explain: false, fix: 0, commands: false, items: 0, digest: 0 };
+export const MINIMAL: Detail = {
+  full: 0,
+  lines: 0,
+  examples: 0,
+  explain: false,
+  fix: 0,
+  commands: false,
+  items: 0,
+  digest: 0,
+};

@@ -18,7 +18,20 @@ export const DINGTALK_MAX_BYTES = 16_000;
 const MSGUUID_BYTES = 48;
 
 const FULLWIDTH: Record<string, string> = {
-  '@': '＠', '[': '［', ']': '］', '(': '（', ')': '）', '*': '＊', '#': '＃', '>': '＞', '<': '＜', '`': '｀', '|': '｜', '~': '～', '!': '！', '\\': '＼',
+  '@': '＠',
+  '[': '［',
+  ']': '］',
+  '(': '（',
+  ')': '）',
+  '*': '＊',
+  '#': '＃',
+  '>': '＞',
+  '<': '＜',
+  '`': '｀',
+  '|': '｜',
+  '~': '～',
+  '!': '！',
+  '\\': '＼',
 };
 
 /**
@@ -26,12 +39,14 @@ const FULLWIDTH: Record<string, string> = {
  * Markup characters become their full-width look-alikes, which DingTalk does not interpret.
  */
 export function dingtalkInert(s: string): string {
-  return s
-    // Control characters are exactly what must go: they would break the line a name sits on.
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
-    .replace(/[@[\]()*#><`|~!\\]/g, (c) => FULLWIDTH[c] ?? c)
-    .replace(/:\/\//g, ':／／');
+  return (
+    s
+      // Control characters are exactly what must go: they would break the line a name sits on.
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+      .replace(/[@[\]()*#><`|~!\\]/g, (c) => FULLWIDTH[c] ?? c)
+      .replace(/:\/\//g, ':／／')
+  );
 }
 
 function inline(p: Inline, loc: Locale): string {
@@ -71,14 +86,23 @@ function paragraphs(lines: readonly Line[], loc: Locale): string[] {
 /** The DingTalk markdown message for `doc`; `mobiles` are written into the text as well, where DingTalk needs them. */
 export function renderDingTalk(doc: Doc, loc: Locale, at?: { mobiles: string[]; userIds: string[] }): DingTalkMarkdown {
   // The title is what the notification shows: plain text, values still made inert.
-  const title = doc.title.map((p) => (typeof p === 'object' && 'api' in p ? dingtalkInert(apiText(p.api)) : plain([p], loc))).join('');
-  const body = [`#### ${doc.title.map((p) => inline(p, loc)).join('')}`, ...doc.sections.flatMap((s) => paragraphs(s.lines, loc)), ...paragraphs(doc.notes, loc)];
+  const title = doc.title
+    .map((p) => (typeof p === 'object' && 'api' in p ? dingtalkInert(apiText(p.api)) : plain([p], loc)))
+    .join('');
+  const body = [
+    `#### ${doc.title.map((p) => inline(p, loc)).join('')}`,
+    ...doc.sections.flatMap((s) => paragraphs(s.lines, loc)),
+    ...paragraphs(doc.notes, loc),
+  ];
   // DingTalk highlights a mobile mention only when "@<mobile>" also appears in the text.
   const tags = at?.mobiles.map((m) => `@${m}`).join(' ');
   if (tags) body.push(tags);
   const m: DingTalkMarkdown = { msgtype: 'markdown', markdown: { title, text: body.join('\n\n') } };
-  return at && at.mobiles.length + at.userIds.length > 0 ? { ...m, at: { atMobiles: at.mobiles, atUserIds: at.userIds, isAtAll: false } } : m;
+  return at && at.mobiles.length + at.userIds.length > 0
+    ? { ...m, at: { atMobiles: at.mobiles, atUserIds: at.userIds, isAtAll: false } }
+    : m;
 }
 
 /** What DingTalk will receive for `m`, in UTF-8 bytes, counting the msgUuid the sender adds. */
-export const dingtalkBytes = (m: DingTalkMarkdown): number => Buffer.byteLength(JSON.stringify(m), 'utf8') + MSGUUID_BYTES;
+export const dingtalkBytes = (m: DingTalkMarkdown): number =>
+  Buffer.byteLength(JSON.stringify(m), 'utf8') + MSGUUID_BYTES;

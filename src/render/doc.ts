@@ -43,7 +43,8 @@ export const api = (s: string): Inline => ({ api: s });
 export const bold = (...parts: Inline[]): Inline => ({ bold: parts });
 export const at = (time: number, short = false): Inline => ({ time, short });
 /** A span of time: one moment when both ends fall in the same minute. */
-export const span = (from: number, to: number): Inline => (Math.floor(from / 60_000) === Math.floor(to / 60_000) ? { time: from } : { from, to });
+export const span = (from: number, to: number): Inline =>
+  Math.floor(from / 60_000) === Math.floor(to / 60_000) ? { time: from } : { from, to };
 
 /** Joins runs of pieces with a separator, skipping empty runs. */
 export function join(runs: Inline[][], sep: Inline): Inline[] {

@@ -30,7 +30,8 @@ export function triggerWord(w: Words, trigger: string | undefined): Inline {
   return trigger ? api(trigger) : w.trigger.unknown;
 }
 
-export const ruleName = (g: FailureGroup, w: Words): Inline => (g.rule?.name || g.ruleId ? api(g.rule?.name || g.ruleId) : w.ruleUnknown);
+export const ruleName = (g: FailureGroup, w: Words): Inline =>
+  g.rule?.name || g.ruleId ? api(g.rule?.name || g.ruleId) : w.ruleUnknown;
 const image = (i: { namespace: string; repo: string; tag: string }) => `${i.namespace}/${i.repo}:${i.tag}`;
 
 /** What failed: the image, and where it was going when the target repository or tag differs. */
@@ -48,19 +49,43 @@ function taskTrigger(a: FailureAlert, g: FailureGroup, w: Words): Inline[] {
 }
 
 /** When a group failed: once at a moment, or n times over a span. */
-const when = (g: FailureGroup, w: Words): Inline[] => (g.count === 1 ? w.failedAt(at(g.lastAt)) : w.failedTimes(g.count, [span(g.firstAt, g.lastAt)]));
+const when = (g: FailureGroup, w: Words): Inline[] =>
+  g.count === 1 ? w.failedAt(at(g.lastAt)) : w.failedTimes(g.count, [span(g.firstAt, g.lastAt)]);
 
 /** One group in full: what, where, when, why, which images, how to fix, and the commands that re-run or mute it. */
 function groupSection(g: FailureGroup, loc: Locale, d: Detail, w: Words): { section: Section; rerun: boolean } {
   const c = classify(g.cause);
   const out: Line[] = [
-    line('head', ...join([[bold(`${SEVERITY_MARK[c.severity]} ${c.title[loc.lang]}`)], g.cause ? [api(g.cause)] : [], when(g, w)], w.sep)),
-    line('text', ...join([g.rule?.name || g.ruleId ? w.rule(ruleName(g, w), triggerWord(w, g.rule?.trigger)) : [w.ruleUnknown], [api(g.source), ' → ', instancePiece(g.target.regionId, g.target.instanceId)]], w.sep)),
+    line(
+      'head',
+      ...join(
+        [[bold(`${SEVERITY_MARK[c.severity]} ${c.title[loc.lang]}`)], g.cause ? [api(g.cause)] : [], when(g, w)],
+        w.sep,
+      ),
+    ),
+    line(
+      'text',
+      ...join(
+        [
+          g.rule?.name || g.ruleId ? w.rule(ruleName(g, w), triggerWord(w, g.rule?.trigger)) : [w.ruleUnknown],
+          [api(g.source), ' → ', instancePiece(g.target.regionId, g.target.instanceId)],
+        ],
+        w.sep,
+      ),
+    ),
   ];
   if (d.explain) out.push(line('quote', c.cause[loc.lang]));
   const shown = g.examples.slice(0, Math.max(1, d.examples));
   for (const a of shown) {
-    out.push(line('item', ...join([imageParts(a), [api(a.task.taskId)], g.count === 1 ? taskTrigger(a, g, w) : [at(failureTime(a), true)]], w.sep)));
+    out.push(
+      line(
+        'item',
+        ...join(
+          [imageParts(a), [api(a.task.taskId)], g.count === 1 ? taskTrigger(a, g, w) : [at(failureTime(a), true)]],
+          w.sep,
+        ),
+      ),
+    );
   }
   if (g.count > shown.length) out.push(line('item', w.more(g.count - shown.length)));
   const steps = c.remediation[loc.lang].slice(0, d.fix);
@@ -69,7 +94,8 @@ function groupSection(g: FailureGroup, loc: Locale, d: Detail, w: Words): { sect
   if (d.commands) {
     const reruns = c.transient ? rerunsOf(g) : [];
     if (reruns.length > 1) out.push(line('text', w.rerunUnknown));
-    for (const r of reruns) out.push(line('text', w.rerun(r.kind, r.api, r.images, g.count)), line('command', r.command));
+    for (const r of reruns)
+      out.push(line('text', w.rerun(r.kind, r.api, r.images, g.count)), line('command', r.command));
     rerun = reruns.length > 0;
     const mute = silenceCommand(g, w.why);
     if (mute) out.push(line('text', w.silence), line('command', mute));
@@ -83,7 +109,12 @@ function groupLine(g: FailureGroup, loc: Locale, w: Words): Line {
   const newest = g.examples[0];
   const parts = join(
     [
-      [`${SEVERITY_MARK[c.severity]} `, bold(ruleName(g, w)), ' → ', instancePiece(g.target.regionId, g.target.instanceId)],
+      [
+        `${SEVERITY_MARK[c.severity]} `,
+        bold(ruleName(g, w)),
+        ' → ',
+        instancePiece(g.target.regionId, g.target.instanceId),
+      ],
       [g.cause ? api(g.cause) : c.short[loc.lang]],
       when(g, w),
       newest ? [`${w.newest} `, ...imageParts(newest), ' (', api(newest.task.taskId), ')'] : [],
@@ -104,7 +135,14 @@ function byTarget(c: MessageContent, w: Words): Line | undefined {
   }
   if (counts.size < 2) return undefined;
   const list = [...counts.values()].sort((x, y) => y.n - x.n).slice(0, 10);
-  return line('text', w.targets, ...join(list.map((t) => [instancePiece(t.regionId, t.instanceId), ` ${w.byTarget(t.n)}`]), w.sep));
+  return line(
+    'text',
+    w.targets,
+    ...join(
+      list.map((t) => [instancePiece(t.regionId, t.instanceId), ` ${w.byTarget(t.n)}`]),
+      w.sep,
+    ),
+  );
 }
 
 /** The failure part of a message at detail `d`, and whether it carries a re-run command (which needs a note). */

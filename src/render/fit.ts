@@ -21,7 +21,9 @@ export function fitDetail<P>(content: MessageContent, render: (d: Detail) => P, 
       if (p) return p;
       continue;
     }
-    const best = largest(Math.min(groups, FULL_MAX), (full) => attempt({ ...rung, full, lines: Math.min(groups - full, LINES_MAX) }));
+    const best = largest(Math.min(groups, FULL_MAX), (full) =>
+      attempt({ ...rung, full, lines: Math.min(groups - full, LINES_MAX) }),
+    );
     if (best) return best;
   }
   const leanest = RUNGS[RUNGS.length - 1]!;

@@ -26,7 +26,9 @@ export interface RenderOptions {
 
 /** Whether a message calls people in: it holds a high-severity failure, or an instance alerting cannot see. */
 export function isSevere(content: MessageContent): boolean {
-  return content.notices.some((n) => n.kind === 'blind') || content.groups.some((g) => classify(g.cause).severity === 'high');
+  return (
+    content.notices.some((n) => n.kind === 'blind') || content.groups.some((g) => classify(g.cause).severity === 'high')
+  );
 }
 
 /**
@@ -35,28 +37,77 @@ export function isSevere(content: MessageContent): boolean {
  * then no fix steps or commands, then groups on one line, then counts only) until it does, and whatever is not shown
  * is counted ("…and N more").
  */
-export function renderFor(channel: 'dingtalk', content: MessageContent, locale: Lang | Locale, mentions?: Mentions, opts?: RenderOptions): DingTalkMarkdown;
-export function renderFor(channel: 'slack', content: MessageContent, locale: Lang | Locale, mentions?: Mentions, opts?: RenderOptions): SlackMessage;
-export function renderFor(channel: ChannelName, content: MessageContent, locale: Lang | Locale, mentions?: Mentions, opts?: RenderOptions): DingTalkMarkdown | SlackMessage;
-export function renderFor(channel: ChannelName, content: MessageContent, locale: Lang | Locale, mentions?: Mentions, opts: RenderOptions = {}): DingTalkMarkdown | SlackMessage {
+export function renderFor(
+  channel: 'dingtalk',
+  content: MessageContent,
+  locale: Lang | Locale,
+  mentions?: Mentions,
+  opts?: RenderOptions,
+): DingTalkMarkdown;
+export function renderFor(
+  channel: 'slack',
+  content: MessageContent,
+  locale: Lang | Locale,
+  mentions?: Mentions,
+  opts?: RenderOptions,
+): SlackMessage;
+export function renderFor(
+  channel: ChannelName,
+  content: MessageContent,
+  locale: Lang | Locale,
+  mentions?: Mentions,
+  opts?: RenderOptions,
+): DingTalkMarkdown | SlackMessage;
+export function renderFor(
+  channel: ChannelName,
+  content: MessageContent,
+  locale: Lang | Locale,
+  mentions?: Mentions,
+  opts: RenderOptions = {},
+): DingTalkMarkdown | SlackMessage {
   const loc = localeOf(locale);
   const severe = mentions !== undefined && isSevere(content);
   const scale = SHRINK_FACTOR ** Math.min(MAX_SHRINK, Math.max(0, Math.floor(opts.shrink ?? 0)));
   if (channel === 'dingtalk') {
-    const at = severe && mentions.dingtalkMobiles.length + mentions.dingtalkUserIds.length > 0 ? { mobiles: mentions.dingtalkMobiles, userIds: mentions.dingtalkUserIds } : undefined;
+    const at =
+      severe && mentions.dingtalkMobiles.length + mentions.dingtalkUserIds.length > 0
+        ? { mobiles: mentions.dingtalkMobiles, userIds: mentions.dingtalkUserIds }
+        : undefined;
     const budget = DINGTALK_MAX_BYTES * scale;
-    return fitDetail(content, (d) => renderDingTalk(layout(content, loc, d), loc, at), (m) => dingtalkBytes(m) <= budget);
+    return fitDetail(
+      content,
+      (d) => renderDingTalk(layout(content, loc, d), loc, at),
+      (m) => dingtalkBytes(m) <= budget,
+    );
   }
   const who = severe ? mentions.slack : undefined;
   const budget = SLACK_BLOCKS_MAX_CHARS * scale;
-  return fitDetail(content, (d) => renderSlack(layout(content, loc, d), loc, who), (m) => slackProblems(m, budget).length === 0);
+  return fitDetail(
+    content,
+    (d) => renderSlack(layout(content, loc, d), loc, who),
+    (m) => slackProblems(m, budget).length === 0,
+  );
 }
 
 /** A short message proving a webhook works, naming the instances it will hear about. */
 export function renderTestMessage(channel: ChannelName, instances: readonly string[], lang: Lang): unknown {
   const t = wordsFor(lang).test;
   if (channel === 'dingtalk') {
-    return { msgtype: 'markdown', markdown: { title: t.title, text: `#### ✅ ${t.title}\n\n${t.body} ${instances.map(dingtalkInert).join(wordsFor(lang).list)}` } };
+    return {
+      msgtype: 'markdown',
+      markdown: {
+        title: t.title,
+        text: `#### ✅ ${t.title}\n\n${t.body} ${instances.map(dingtalkInert).join(wordsFor(lang).list)}`,
+      },
+    };
   }
-  return { text: t.title, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*✅ ${t.title}*\n${t.body} ${instances.map(slackCode).join(', ')}` } }] };
+  return {
+    text: t.title,
+    blocks: [
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: `*✅ ${t.title}*\n${t.body} ${instances.map(slackCode).join(', ')}` },
+      },
+    ],
+  };
 }

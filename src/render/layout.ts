@@ -20,6 +20,9 @@ export function layout(c: MessageContent, loc: Locale, d: Detail): Doc {
     title,
     tone,
     sections: [...others.lead, ...failures.sections, ...others.tail],
-    notes: [...(failures.rerun ? [line('note', wordsFor(loc.lang).rerunNote)] : []), ...(c.more ? [line('note', wordsFor(loc.lang).moreFollows)] : [])],
+    notes: [
+      ...(failures.rerun ? [line('note', wordsFor(loc.lang).rerunNote)] : []),
+      ...(c.more ? [line('note', wordsFor(loc.lang).moreFollows)] : []),
+    ],
   };
 }

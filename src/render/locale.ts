@@ -9,7 +9,8 @@ export interface Locale {
 }
 
 /** A language alone means its default time zone: China Standard Time for Chinese, UTC for English. */
-export const localeOf = (x: Lang | Locale): Locale => (typeof x === 'string' ? { lang: x, timeZone: defaultTimeZone(x) } : { lang: x.lang, timeZone: x.timeZone });
+export const localeOf = (x: Lang | Locale): Locale =>
+  typeof x === 'string' ? { lang: x, timeZone: defaultTimeZone(x) } : { lang: x.lang, timeZone: x.timeZone };
 
 // Messages show times to the minute, and fitting a message renders it several times over: each minute and zone is
 // worked out once (Intl's formatToParts costs tens of microseconds), in a cache emptied when it grows large.

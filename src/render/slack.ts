@@ -26,7 +26,14 @@ export interface SlackMessage {
 }
 
 // The bar beside the message says how bad it is before a word is read.
-const COLOR: Record<Tone, string> = { high: '#E01E5A', blind: '#E01E5A', medium: '#F2952F', low: '#ECB22E', good: '#2EB67D', info: '#36C5F0' };
+const COLOR: Record<Tone, string> = {
+  high: '#E01E5A',
+  blind: '#E01E5A',
+  medium: '#F2952F',
+  low: '#ECB22E',
+  good: '#2EB67D',
+  info: '#36C5F0',
+};
 
 /** Escapes the three characters Slack's mrkdwn treats as control characters (formatting reference). */
 export function slackEscape(s: string): string {
@@ -51,7 +58,8 @@ export function slackCode(s: string): string {
 }
 
 /** A moment in the reader's own time zone, with the route's time as the fallback text. */
-const date = (ms: number, fallback: string) => `<!date^${Math.floor(ms / 1000)}^{date_num} {time}|${slackEscape(fallback)}>`;
+const date = (ms: number, fallback: string) =>
+  `<!date^${Math.floor(ms / 1000)}^{date_num} {time}|${slackEscape(fallback)}>`;
 
 function inline(p: Inline, loc: Locale): string {
   if (typeof p === 'string') return slackEscape(p);
@@ -92,13 +100,19 @@ const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkd
  * The banner as plain text. A header does not parse mentions or links, but the notification text does; values get
  * look-alikes for the angle brackets either way, so no client anywhere reads "<!here>" from a repository name.
  */
-const banner = (doc: Doc, loc: Locale) => doc.title.map((p) => (typeof p === 'object' && 'api' in p ? apiText(p.api).replace(/</g, '‹').replace(/>/g, '›') : plain([p], loc))).join('');
+const banner = (doc: Doc, loc: Locale) =>
+  doc.title
+    .map((p) =>
+      typeof p === 'object' && 'api' in p ? apiText(p.api).replace(/</g, '‹').replace(/>/g, '›') : plain([p], loc),
+    )
+    .join('');
 
 /** The Slack message for `doc`: a header, the mentions, then the body in a coloured attachment. */
 export function renderSlack(doc: Doc, loc: Locale, mentions?: readonly string[]): SlackMessage {
   const title = banner(doc, loc);
   const blocks: Block[] = [{ type: 'header', text: { type: 'plain_text', text: title, emoji: true } }];
-  if (mentions && mentions.length > 0) blocks.push(section(mentions.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(' ')));
+  if (mentions && mentions.length > 0)
+    blocks.push(section(mentions.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(' ')));
   const body: Block[] = [];
   doc.sections.forEach((s, i) => {
     if (i > 0) body.push({ type: 'divider' });
@@ -110,7 +124,10 @@ export function renderSlack(doc: Doc, loc: Locale, mentions?: readonly string[])
 }
 
 /** Every block of a message, wherever it sits (a test message has no attachments). */
-export const allBlocks = (m: Partial<Pick<SlackMessage, 'blocks' | 'attachments'>>): Block[] => [...(m.blocks ?? []), ...(m.attachments ?? []).flatMap((a) => a.blocks)];
+export const allBlocks = (m: Partial<Pick<SlackMessage, 'blocks' | 'attachments'>>): Block[] => [
+  ...(m.blocks ?? []),
+  ...(m.attachments ?? []).flatMap((a) => a.blocks),
+];
 
 /** What Slack would refuse in `m`, given an aggregate budget; empty when it fits. */
 export function slackProblems(m: SlackMessage, maxChars = SLACK_BLOCKS_MAX_CHARS): string[] {
@@ -121,7 +138,8 @@ export function slackProblems(m: SlackMessage, maxChars = SLACK_BLOCKS_MAX_CHARS
     const len = b.text?.text.length ?? 0;
     if (b.type === 'header' && len > SLACK_HEADER_MAX) problems.push(`header of ${len}`);
     if (b.type === 'section' && len > SLACK_SECTION_MAX) problems.push(`section of ${len}`);
-    for (const e of b.elements ?? []) if ((e.text?.length ?? 0) > SLACK_SECTION_MAX) problems.push(`context of ${e.text!.length}`);
+    for (const e of b.elements ?? [])
+      if ((e.text?.length ?? 0) > SLACK_SECTION_MAX) problems.push(`context of ${e.text!.length}`);
   }
   const total = JSON.stringify(blocks).length;
   if (total > maxChars) problems.push(`${total} characters of blocks`);

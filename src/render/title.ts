@@ -19,7 +19,14 @@ interface Part {
 }
 
 // Values in a banner get a tighter cap than in the body: the banner has to say what, where and how bad in one line.
-const v = (s: string): Inline => ({ api: s.length > TITLE_FIELD_MAX ? `${Array.from(s).slice(0, TITLE_FIELD_MAX - 1).join('')}…` : s });
+const v = (s: string): Inline => ({
+  api:
+    s.length > TITLE_FIELD_MAX
+      ? `${Array.from(s)
+          .slice(0, TITLE_FIELD_MAX - 1)
+          .join('')}…`
+      : s,
+});
 const imageOf = (t: { namespace: string; repo: string; tag: string }) => v(`${t.namespace}/${t.repo}:${t.tag}`);
 
 function parts(c: MessageContent, loc: Locale): Part[] {
@@ -44,22 +51,51 @@ function parts(c: MessageContent, loc: Locale): Part[] {
   const one = <T>(list: T[], count: number) => (count === 1 ? list[0] : undefined);
   if (c.stuckCount > 0) {
     const s = one(c.stuck, c.stuckCount);
-    out.push({ mark: '⏳', core: [w.stuck(c.stuckCount)], extras: s ? [[w.sep, imageOf(s.task.from), ' → ', v(s.task.to.regionId)], [w.sep, formatDuration(s.at - s.task.createTime, loc.lang)]] : [] });
+    out.push({
+      mark: '⏳',
+      core: [w.stuck(c.stuckCount)],
+      extras: s
+        ? [
+            [w.sep, imageOf(s.task.from), ' → ', v(s.task.to.regionId)],
+            [w.sep, formatDuration(s.at - s.task.createTime, loc.lang)],
+          ]
+        : [],
+    });
   }
   if (c.finishedCount > 0) {
     const s = one(c.finished, c.finishedCount);
-    out.push({ mark: '🏁', core: [w.finished(c.finishedCount)], extras: s ? [[w.sep, imageOf(s.task.from)], [w.sep, statusWord(w, s.task.status)]] : [] });
+    out.push({
+      mark: '🏁',
+      core: [w.finished(c.finishedCount)],
+      extras: s
+        ? [
+            [w.sep, imageOf(s.task.from)],
+            [w.sep, statusWord(w, s.task.status)],
+          ]
+        : [],
+    });
   }
   if (c.recoveredCount > 0) {
     const r = one(c.recovered, c.recoveredCount);
-    out.push({ mark: '✅', core: [w.recovered(c.recoveredCount)], extras: r ? [[w.sep, imageOf(r.task.from), ' → ', v(r.task.to.regionId)]] : [] });
+    out.push({
+      mark: '✅',
+      core: [w.recovered(c.recoveredCount)],
+      extras: r ? [[w.sep, imageOf(r.task.from), ' → ', v(r.task.to.regionId)]] : [],
+    });
   }
   const restored = c.notices.filter((n) => n.kind === 'restored');
   if (restored[0]) out.push({ mark: '🟢', core: w.restored(v(restored[0].instance)), extras: [] });
   const d = c.digests[0];
   if (d) {
     const total = Object.values(d.byCause).reduce((n, x) => n + x, 0);
-    out.push({ mark: '📊', core: w.digest(at(d.since)), extras: [[w.sep, w.failed(total)], [w.sep, w.stillFailing(d.stillFailing)]] });
+    out.push({
+      mark: '📊',
+      core: w.digest(at(d.since)),
+      extras: [
+        [w.sep, w.failed(total)],
+        [w.sep, w.stillFailing(d.stillFailing)],
+      ],
+    });
   }
   return out;
 }

@@ -26,7 +26,13 @@ export interface FcServer {
  * date and x-fc-* headers, the STS token and the date skew, then runs the registered function. Sync answers 200 with
  * the result (or 200 + x-fc-error-type when it throws, as FC does); async answers 202 and runs it afterwards.
  */
-export async function startFcServer(opts: { accountId: string; accessKeyId: string; accessKeySecret: string; securityToken?: string; functions: Record<string, FunctionBody> }): Promise<FcServer> {
+export async function startFcServer(opts: {
+  accountId: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+  functions: Record<string, FunctionBody>;
+}): Promise<FcServer> {
   const invocations: FcInvocation[] = [];
   const pending = new Set<Promise<unknown>>();
   const server = createServer(async (req, res) => {
@@ -44,16 +50,32 @@ export async function startFcServer(opts: { accountId: string; accessKeyId: stri
       res.writeHead(status, { 'content-type': 'application/json', 'x-fc-request-id': rid });
       res.end(JSON.stringify({ ErrorCode: code, ErrorMessage: message }));
     };
-    const fcHeaders = Object.keys(h).filter((k) => k.startsWith('x-fc-')).sort().map((k) => `${k}:${String(h[k])}\n`).join('');
+    const fcHeaders = Object.keys(h)
+      .filter((k) => k.startsWith('x-fc-'))
+      .sort()
+      .map((k) => `${k}:${String(h[k])}\n`)
+      .join('');
     const toSign = `${req.method}\n${h['content-md5'] ?? ''}\n${h['content-type'] ?? ''}\n${h.date ?? ''}\n${fcHeaders}${path}`;
     const expected = `FC ${opts.accessKeyId}:${createHmac('sha256', opts.accessKeySecret).update(toSign, 'utf8').digest('base64')}`;
     inv.signatureValid = h.authorization === expected;
     if (h['x-fc-account-id'] !== opts.accountId) return fail(403, 'AccessDenied', 'The account id does not match.');
-    if (!inv.signatureValid) return fail(403, 'SignatureNotMatch', 'The request signature we calculated does not match the signature you provided.');
-    if (opts.securityToken !== undefined && h['x-fc-security-token'] !== opts.securityToken) return fail(403, 'InvalidSecurityToken', 'The security token is invalid.');
+    if (!inv.signatureValid)
+      return fail(
+        403,
+        'SignatureNotMatch',
+        'The request signature we calculated does not match the signature you provided.',
+      );
+    if (opts.securityToken !== undefined && h['x-fc-security-token'] !== opts.securityToken)
+      return fail(403, 'InvalidSecurityToken', 'The security token is invalid.');
     const md5 = Buffer.from(createHash('md5').update(body).digest('hex')).toString('base64');
-    if (body.length > 0 && h['content-md5'] !== md5) return fail(400, 'InvalidArgument', 'Content-MD5 does not match the body.');
-    if (Math.abs(Date.now() - Date.parse(String(h.date))) > 15 * 60_000) return fail(403, 'RequestTimeTooSkewed', 'The difference between the request time and the server time is too large.');
+    if (body.length > 0 && h['content-md5'] !== md5)
+      return fail(400, 'InvalidArgument', 'Content-MD5 does not match the body.');
+    if (Math.abs(Date.now() - Date.parse(String(h.date))) > 15 * 60_000)
+      return fail(
+        403,
+        'RequestTimeTooSkewed',
+        'The difference between the request time and the server time is too large.',
+      );
     const m = /^\/2016-08-15\/services\/([^/.]+)(?:\.([^/]+))?\/functions\/([^/]+)\/invocations$/.exec(path);
     if (!m) return fail(404, 'PathNotSupported', 'Unknown path.');
     const fn = opts.functions[`${m[1]}/${m[3]}`];
@@ -74,8 +96,18 @@ export async function startFcServer(opts: { accountId: string; accessKeyId: stri
       res.end(out);
     } catch (err) {
       inv.status = 200;
-      res.writeHead(200, { 'x-fc-request-id': rid, 'x-fc-error-type': 'UnhandledInvocationError', 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errorMessage: err instanceof Error ? err.message : String(err), errorType: 'Error', stackTrace: [] }));
+      res.writeHead(200, {
+        'x-fc-request-id': rid,
+        'x-fc-error-type': 'UnhandledInvocationError',
+        'content-type': 'application/json',
+      });
+      res.end(
+        JSON.stringify({
+          errorMessage: err instanceof Error ? err.message : String(err),
+          errorType: 'Error',
+          stackTrace: [],
+        }),
+      );
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

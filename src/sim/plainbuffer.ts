@@ -26,8 +26,29 @@ export interface PlainRow {
   deleteMarker: boolean;
 }
 
-const T = { ROW_PK: 0x01, ROW_DATA: 0x02, CELL: 0x03, NAME: 0x04, VALUE: 0x05, TYPE: 0x06, TS: 0x07, DELETE: 0x08, ROW_SUM: 0x09, CELL_SUM: 0x0a } as const;
-const VT: Record<number, Variant['type']> = { 0: 'INTEGER', 1: 'DOUBLE', 2: 'BOOLEAN', 3: 'STRING', 6: 'NULL', 7: 'BLOB', 9: 'INF_MIN', 10: 'INF_MAX', 11: 'AUTO_INCREMENT' };
+const T = {
+  ROW_PK: 0x01,
+  ROW_DATA: 0x02,
+  CELL: 0x03,
+  NAME: 0x04,
+  VALUE: 0x05,
+  TYPE: 0x06,
+  TS: 0x07,
+  DELETE: 0x08,
+  ROW_SUM: 0x09,
+  CELL_SUM: 0x0a,
+} as const;
+const VT: Record<number, Variant['type']> = {
+  0: 'INTEGER',
+  1: 'DOUBLE',
+  2: 'BOOLEAN',
+  3: 'STRING',
+  6: 'NULL',
+  7: 'BLOB',
+  9: 'INF_MIN',
+  10: 'INF_MAX',
+  11: 'AUTO_INCREMENT',
+};
 
 /** CRC-8, polynomial 0x07, initial value 0, not reflected: PlainBuffer's checksum. */
 export function crc8(crc: number, bytes: Uint8Array): number {
@@ -88,7 +109,10 @@ function variantBody(r: Reader, typeByte: number): { value: Variant; raw: Buffer
       const len = r.u32();
       return { value: { type, v: Buffer.from(r.take(len)) }, raw: sliceRaw(r, start) };
     }
-    case 'INF_MIN': case 'INF_MAX': case 'AUTO_INCREMENT': case 'NULL':
+    case 'INF_MIN':
+    case 'INF_MAX':
+    case 'AUTO_INCREMENT':
+    case 'NULL':
       return { value: { type }, raw: Buffer.alloc(0) };
     default:
       throw new PlainBufferError(`unknown variant type ${typeByte}`);

@@ -29,20 +29,54 @@ export function rawTask(s: TaskSpec): RawTask {
     SyncTransAccelerate: false,
     CustomLink: false,
     LinkId: '',
-    ImageFrom: { InstanceId: s.from.instanceId, RegionId: s.from.regionId, RepoNamespaceName: s.from.namespace, RepoName: s.from.repo, ImageTag: s.from.tag },
+    ImageFrom: {
+      InstanceId: s.from.instanceId,
+      RegionId: s.from.regionId,
+      RepoNamespaceName: s.from.namespace,
+      RepoName: s.from.repo,
+      ImageTag: s.from.tag,
+    },
     ImageTo: {
-      InstanceId: s.to.instanceId, RegionId: s.to.regionId,
-      RepoNamespaceName: s.to.namespace ?? s.from.namespace, RepoName: s.to.repo ?? s.from.repo, ImageTag: s.to.tag ?? s.from.tag,
+      InstanceId: s.to.instanceId,
+      RegionId: s.to.regionId,
+      RepoNamespaceName: s.to.namespace ?? s.from.namespace,
+      RepoName: s.to.repo ?? s.from.repo,
+      ImageTag: s.to.tag ?? s.from.tag,
     },
   };
 }
 
-export function rawRule(r: { id: string; name: string; scope: 'NAMESPACE' | 'REPO'; namespace: string; repo?: string; local: { instanceId: string; regionId: string }; target: { instanceId: string; regionId: string; namespace: string; repo?: string }; tagFilter?: string; trigger?: 'PASSIVE' | 'INITIATIVE' }): RawRule {
+export function rawRule(r: {
+  id: string;
+  name: string;
+  scope: 'NAMESPACE' | 'REPO';
+  namespace: string;
+  repo?: string;
+  local: { instanceId: string; regionId: string };
+  target: { instanceId: string; regionId: string; namespace: string; repo?: string };
+  tagFilter?: string;
+  trigger?: 'PASSIVE' | 'INITIATIVE';
+}): RawRule {
   return {
-    SyncRuleId: r.id, SyncRuleName: r.name, SyncScope: r.scope, SyncDirection: 'FROM', SyncTrigger: r.trigger ?? 'PASSIVE',
-    TagFilter: r.tagFilter ?? '.*', RepoNameFilter: '', CrossUser: false, LinkId: '', CreateTime: 1_700_000_000_000, ModifiedTime: 1_700_000_000_000,
-    LocalInstanceId: r.local.instanceId, LocalRegionId: r.local.regionId, LocalNamespaceName: r.namespace, LocalRepoName: r.repo ?? '',
-    TargetInstanceId: r.target.instanceId, TargetRegionId: r.target.regionId, TargetNamespaceName: r.target.namespace, TargetRepoName: r.target.repo ?? '',
+    SyncRuleId: r.id,
+    SyncRuleName: r.name,
+    SyncScope: r.scope,
+    SyncDirection: 'FROM',
+    SyncTrigger: r.trigger ?? 'PASSIVE',
+    TagFilter: r.tagFilter ?? '.*',
+    RepoNameFilter: '',
+    CrossUser: false,
+    LinkId: '',
+    CreateTime: 1_700_000_000_000,
+    ModifiedTime: 1_700_000_000_000,
+    LocalInstanceId: r.local.instanceId,
+    LocalRegionId: r.local.regionId,
+    LocalNamespaceName: r.namespace,
+    LocalRepoName: r.repo ?? '',
+    TargetInstanceId: r.target.instanceId,
+    TargetRegionId: r.target.regionId,
+    TargetNamespaceName: r.target.namespace,
+    TargetRepoName: r.target.repo ?? '',
   };
 }
 
@@ -58,23 +92,98 @@ const SG = { instanceId: 'cri-demosg03', regionId: 'ap-southeast-1' };
 export function demoInstances(now: number): SimInstance[] {
   const min = 60_000;
   const rulesHz = [
-    rawRule({ id: 'crsr-prod2sh', name: 'prod-to-shanghai', scope: 'NAMESPACE', namespace: 'prod', local: HZ, target: { ...SH, namespace: 'prod' } }),
-    rawRule({ id: 'crsr-base2sg', name: 'base-images-to-singapore', scope: 'REPO', namespace: 'base', repo: 'alpine', local: HZ, target: { ...SG, namespace: 'base', repo: 'alpine' } }),
-    rawRule({ id: 'crsr-rel2sg', name: 'release-tags-to-singapore', scope: 'NAMESPACE', namespace: 'release', local: HZ, target: { ...SG, namespace: 'release' }, tagFilter: '^v\\d+', trigger: 'INITIATIVE' }),
+    rawRule({
+      id: 'crsr-prod2sh',
+      name: 'prod-to-shanghai',
+      scope: 'NAMESPACE',
+      namespace: 'prod',
+      local: HZ,
+      target: { ...SH, namespace: 'prod' },
+    }),
+    rawRule({
+      id: 'crsr-base2sg',
+      name: 'base-images-to-singapore',
+      scope: 'REPO',
+      namespace: 'base',
+      repo: 'alpine',
+      local: HZ,
+      target: { ...SG, namespace: 'base', repo: 'alpine' },
+    }),
+    rawRule({
+      id: 'crsr-rel2sg',
+      name: 'release-tags-to-singapore',
+      scope: 'NAMESPACE',
+      namespace: 'release',
+      local: HZ,
+      target: { ...SG, namespace: 'release' },
+      tagFilter: '^v\\d+',
+      trigger: 'INITIATIVE',
+    }),
   ];
   // Disaster-recovery copies are synced on demand: a manual rule.
-  const rulesSh = [rawRule({ id: 'crsr-back2hz', name: 'dr-back-to-hangzhou', scope: 'NAMESPACE', namespace: 'dr', local: SH, target: { ...HZ, namespace: 'dr' }, trigger: 'INITIATIVE' })];
-  const t = (id: string, ago: number, status: string, ruleId: string, ns: string, repo: string, tag: string, to: typeof SH, issue?: string, trigger?: 'INITIATIVE', from = HZ): TaskSpec => ({
-    id, status, issue, ruleId, trigger, createTime: now - ago * min, from: { ...from, namespace: ns, repo, tag }, to,
+  const rulesSh = [
+    rawRule({
+      id: 'crsr-back2hz',
+      name: 'dr-back-to-hangzhou',
+      scope: 'NAMESPACE',
+      namespace: 'dr',
+      local: SH,
+      target: { ...HZ, namespace: 'dr' },
+      trigger: 'INITIATIVE',
+    }),
+  ];
+  const t = (
+    id: string,
+    ago: number,
+    status: string,
+    ruleId: string,
+    ns: string,
+    repo: string,
+    tag: string,
+    to: typeof SH,
+    issue?: string,
+    trigger?: 'INITIATIVE',
+    from = HZ,
+  ): TaskSpec => ({
+    id,
+    status,
+    issue,
+    ruleId,
+    trigger,
+    createTime: now - ago * min,
+    from: { ...from, namespace: ns, repo, tag },
+    to,
   });
   const hz: TaskSpec[] = [
     t('rst-demo0001', 95, 'SUCCESS', 'crsr-prod2sh', 'prod', 'api-gateway', 'v2.14.0', SH),
     t('rst-demo0002', 90, 'ERROR', 'crsr-prod2sh', 'prod', 'payment-service', 'v3.2.1', SH, 'NETWORK_ERROR'),
     t('rst-demo0003', 84, 'SUCCESS', 'crsr-base2sg', 'base', 'alpine', '3.20', SG),
     t('rst-demo0004', 77, 'ERROR', 'crsr-base2sg', 'base', 'alpine', '3.21', SG, 'OSS_POLICY_UNAUTHORIZED'),
-    t('rst-demo0005', 70, 'ERROR', 'crsr-rel2sg', 'release', 'web-frontend', 'v1.8.0', SG, 'TAG_CONFLICT', 'INITIATIVE'),
+    t(
+      'rst-demo0005',
+      70,
+      'ERROR',
+      'crsr-rel2sg',
+      'release',
+      'web-frontend',
+      'v1.8.0',
+      SG,
+      'TAG_CONFLICT',
+      'INITIATIVE',
+    ),
     t('rst-demo0006', 66, 'CANCELED', 'crsr-prod2sh', 'prod', 'search-indexer', 'v0.9.4', SH),
-    t('rst-demo0007', 61, 'ERROR', 'crsr-rel2sg', 'release', 'ml-runtime', 'v5.0.0-cuda12', SG, 'DATA_LENGTH_EXCEEDED', 'INITIATIVE'),
+    t(
+      'rst-demo0007',
+      61,
+      'ERROR',
+      'crsr-rel2sg',
+      'release',
+      'ml-runtime',
+      'v5.0.0-cuda12',
+      SG,
+      'DATA_LENGTH_EXCEEDED',
+      'INITIATIVE',
+    ),
     t('rst-demo0008', 55, 'SUCCESS', 'crsr-prod2sh', 'prod', 'order-service', 'v7.1.0', SH),
     t('rst-demo0009', 48, 'ERROR', 'crsr-prod2sh', 'prod', 'legacy-billing', 'v1.0.0', SH, 'UNSUPPORTED_FORMAT'),
     t('rst-demo0010', 41, 'ERROR', 'crsr-prod2sh', 'prod', 'inventory', 'v2.3.0', SH, 'INTERNAL_ERROR'),
@@ -90,7 +199,19 @@ export function demoInstances(now: number): SimInstance[] {
   ];
   const sh: TaskSpec[] = [
     t('rst-demo0101', 80, 'SUCCESS', 'crsr-back2hz', 'dr', 'postgres-backup', '16.4', HZ, undefined, 'INITIATIVE', SH),
-    t('rst-demo0102', 52, 'ERROR', 'crsr-back2hz', 'dr', 'postgres-backup', '16.5', HZ, 'NETWORK_ERROR', 'INITIATIVE', SH),
+    t(
+      'rst-demo0102',
+      52,
+      'ERROR',
+      'crsr-back2hz',
+      'dr',
+      'postgres-backup',
+      '16.5',
+      HZ,
+      'NETWORK_ERROR',
+      'INITIATIVE',
+      SH,
+    ),
     t('rst-demo0103', 12, 'SUCCESS', 'crsr-back2hz', 'dr', 'redis-snapshot', '7.4', HZ, undefined, 'INITIATIVE', SH),
   ];
   return [
@@ -100,26 +221,50 @@ export function demoInstances(now: number): SimInstance[] {
   ];
 }
 
-export const DEMO_ISSUES = ['OSS_POLICY_UNAUTHORIZED', 'TAG_CONFLICT', 'UNSUPPORTED_FORMAT', 'INTERNAL_ERROR', 'NETWORK_ERROR', 'DATA_LENGTH_EXCEEDED'] as const;
+export const DEMO_ISSUES = [
+  'OSS_POLICY_UNAUTHORIZED',
+  'TAG_CONFLICT',
+  'UNSUPPORTED_FORMAT',
+  'INTERNAL_ERROR',
+  'NETWORK_ERROR',
+  'DATA_LENGTH_EXCEEDED',
+] as const;
 
 /**
  * `count` tasks for one instance, newest at `newest` and one `spacingMs` apart, with every `failEvery`-th an ERROR
  * cycling through the TaskIssues; for scale tests and the benchmark.
  */
-export function generateTasks(opts: { instanceId: string; regionId: string; count: number; newest: number; spacingMs?: number; failEvery?: number; prefix?: string; status?: string }): RawTask[] {
+export function generateTasks(opts: {
+  instanceId: string;
+  regionId: string;
+  count: number;
+  newest: number;
+  spacingMs?: number;
+  failEvery?: number;
+  prefix?: string;
+  status?: string;
+}): RawTask[] {
   const spacing = opts.spacingMs ?? 60_000;
   const out: RawTask[] = [];
   for (let i = 0; i < opts.count; i++) {
     const failing = opts.failEvery !== undefined && i % opts.failEvery === 0;
-    out.push(rawTask({
-      id: `rst-${opts.prefix ?? 'g'}${opts.instanceId.slice(4)}x${i.toString().padStart(6, '0')}`,
-      status: opts.status ?? (failing ? 'ERROR' : 'SUCCESS'),
-      issue: failing ? DEMO_ISSUES[i % DEMO_ISSUES.length] : undefined,
-      createTime: opts.newest - i * spacing,
-      ruleId: `crsr-g${i % 7}`,
-      from: { instanceId: opts.instanceId, regionId: opts.regionId, namespace: `team${i % 13}`, repo: `service-${i % 97}`, tag: `v1.${i}${opts.prefix ?? ''}` },
-      to: { instanceId: 'cri-target00', regionId: 'cn-shanghai' },
-    }));
+    out.push(
+      rawTask({
+        id: `rst-${opts.prefix ?? 'g'}${opts.instanceId.slice(4)}x${i.toString().padStart(6, '0')}`,
+        status: opts.status ?? (failing ? 'ERROR' : 'SUCCESS'),
+        issue: failing ? DEMO_ISSUES[i % DEMO_ISSUES.length] : undefined,
+        createTime: opts.newest - i * spacing,
+        ruleId: `crsr-g${i % 7}`,
+        from: {
+          instanceId: opts.instanceId,
+          regionId: opts.regionId,
+          namespace: `team${i % 13}`,
+          repo: `service-${i % 97}`,
+          tag: `v1.${i}${opts.prefix ?? ''}`,
+        },
+        to: { instanceId: 'cri-target00', regionId: 'cn-shanghai' },
+      }),
+    );
   }
   return out;
 }

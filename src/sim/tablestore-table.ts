@@ -24,7 +24,11 @@ export const LIMITS = {
 } as const;
 
 export class OtsError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -51,7 +55,8 @@ export interface RowWrite {
   columnCheck?: (row: StoredRow | undefined) => boolean;
 }
 
-const valueBytes = (v: Variant | undefined) => (v === undefined ? 0 : v.type === 'STRING' ? Buffer.byteLength(v.v, 'utf8') : v.type === 'BLOB' ? v.v.length : 8);
+const valueBytes = (v: Variant | undefined) =>
+  v === undefined ? 0 : v.type === 'STRING' ? Buffer.byteLength(v.v, 'utf8') : v.type === 'BLOB' ? v.v.length : 8;
 
 /** Orders two primary keys column by column as the service does: INF_MIN lowest, INF_MAX highest, strings bytewise. */
 export function comparePk(a: Cell[], b: Cell[]): number {
@@ -68,14 +73,25 @@ function compareValue(x: Variant | undefined, y: Variant | undefined): number {
   if (r !== 0 || rank(x) !== 1) return r;
   const a = x as Variant & { v: unknown };
   const b = y as Variant & { v: unknown };
-  if (a.type === 'STRING' && b.type === 'STRING') return Buffer.compare(Buffer.from(a.v as string, 'utf8'), Buffer.from(b.v as string, 'utf8'));
+  if (a.type === 'STRING' && b.type === 'STRING')
+    return Buffer.compare(Buffer.from(a.v as string, 'utf8'), Buffer.from(b.v as string, 'utf8'));
   if (a.type === 'BLOB' && b.type === 'BLOB') return Buffer.compare(a.v as Buffer, b.v as Buffer);
   if (a.type === 'INTEGER' && b.type === 'INTEGER') return a.v < b.v ? -1 : a.v > b.v ? 1 : 0;
   throw invalid('Validate PK type fail.');
 }
 
 export const pkKey = (pk: Cell[]): string =>
-  JSON.stringify(pk.map((c) => [c.name, c.value?.type, c.value && 'v' in c.value ? (Buffer.isBuffer(c.value.v) ? c.value.v.toString('base64') : String(c.value.v)) : null]));
+  JSON.stringify(
+    pk.map((c) => [
+      c.name,
+      c.value?.type,
+      c.value && 'v' in c.value
+        ? Buffer.isBuffer(c.value.v)
+          ? c.value.v.toString('base64')
+          : String(c.value.v)
+        : null,
+    ]),
+  );
 
 /** A table: rows by primary key, a TTL read against `clock`, one version per column. */
 export class SimTable {
@@ -98,7 +114,10 @@ export class SimTable {
       const want = { 1: 'INTEGER', 2: 'STRING', 3: 'BLOB' }[this.pk[i]!.type];
       const inf = c.value?.type === 'INF_MIN' || c.value?.type === 'INF_MAX';
       if (!(allowInfinite && inf) && c.value?.type !== want) throw invalid('Validate PK type fail.');
-      if (valueBytes(c.value) > LIMITS.pkValueBytes) throw invalid(`The length of primary key column: '${c.name}' exceeds the MaxLength:${LIMITS.pkValueBytes} with CurrentLength:${valueBytes(c.value)}.`);
+      if (valueBytes(c.value) > LIMITS.pkValueBytes)
+        throw invalid(
+          `The length of primary key column: '${c.name}' exceeds the MaxLength:${LIMITS.pkValueBytes} with CurrentLength:${valueBytes(c.value)}.`,
+        );
     });
     return pk;
   }
@@ -106,10 +125,15 @@ export class SimTable {
   /** Checks the attribute columns of a write against the service's limits before anything is applied. */
   checkWrite(w: RowWrite): void {
     this.checkPk(w.pk);
-    if (w.data.length > LIMITS.columnsPerWrite) throw invalid(`The number of attribute columns exceeds the limit: ${w.data.length} > ${LIMITS.columnsPerWrite}.`);
+    if (w.data.length > LIMITS.columnsPerWrite)
+      throw invalid(`The number of attribute columns exceeds the limit: ${w.data.length} > ${LIMITS.columnsPerWrite}.`);
     for (const c of w.data) {
-      if (this.pk.some((p) => p.name === c.name)) throw invalid(`Attribute column '${c.name}' has the name of a primary key column.`);
-      if (valueBytes(c.value) > LIMITS.attributeBytes) throw invalid(`The length of attribute column: '${c.name}' exceeds the MaxLength:${LIMITS.attributeBytes} with CurrentLength:${valueBytes(c.value)}.`);
+      if (this.pk.some((p) => p.name === c.name))
+        throw invalid(`Attribute column '${c.name}' has the name of a primary key column.`);
+      if (valueBytes(c.value) > LIMITS.attributeBytes)
+        throw invalid(
+          `The length of attribute column: '${c.name}' exceeds the MaxLength:${LIMITS.attributeBytes} with CurrentLength:${valueBytes(c.value)}.`,
+        );
     }
   }
 
@@ -136,14 +160,18 @@ export class SimTable {
     if (w.type === 'DELETE') {
       this.rows.delete(key);
     } else if (w.type === 'PUT') {
-      this.rows.set(key, { pk: w.pk, cols: new Map(w.data.map((c) => [c.name, { value: c.value!, timestamp: c.timestamp ?? now }])) });
+      this.rows.set(key, {
+        pk: w.pk,
+        cols: new Map(w.data.map((c) => [c.name, { value: c.value!, timestamp: c.timestamp ?? now }])),
+      });
     } else {
       const cols = new Map(existing?.cols);
       for (const c of w.data) {
         if (c.op === 1 || c.op === 3) cols.delete(c.name);
         else if (c.op === 4) {
           const cur = cols.get(c.name);
-          if (c.value?.type !== 'INTEGER' || (cur && cur.value.type !== 'INTEGER')) throw invalid('Increment needs INTEGER values.');
+          if (c.value?.type !== 'INTEGER' || (cur && cur.value.type !== 'INTEGER'))
+            throw invalid('Increment needs INTEGER values.');
           const base = cur?.value.type === 'INTEGER' ? cur.value.v : 0n;
           cols.set(c.name, { value: { type: 'INTEGER', v: base + c.value.v }, timestamp: now });
         } else cols.set(c.name, { value: c.value!, timestamp: c.timestamp ?? now });
@@ -159,9 +187,18 @@ export class SimTable {
    * The visible rows from `start` (inclusive) towards `end` (exclusive), in primary-key order (or reversed), at most
    * `limit`; `take` decides, row by row, whether one more still fits the answer.
    */
-  range(start: Cell[], end: Cell[], backward: boolean, limit: number, take: (row: StoredRow) => boolean): { rows: StoredRow[]; next?: Cell[] } {
+  range(
+    start: Cell[],
+    end: Cell[],
+    backward: boolean,
+    limit: number,
+    take: (row: StoredRow) => boolean,
+  ): { rows: StoredRow[]; next?: Cell[] } {
     this.sorted ??= [...this.rows.values()].sort((a, b) => comparePk(a.pk, b.pk));
-    const inRange = (pk: Cell[]) => (backward ? comparePk(pk, start) <= 0 && comparePk(pk, end) > 0 : comparePk(pk, start) >= 0 && comparePk(pk, end) < 0);
+    const inRange = (pk: Cell[]) =>
+      backward
+        ? comparePk(pk, start) <= 0 && comparePk(pk, end) > 0
+        : comparePk(pk, start) >= 0 && comparePk(pk, end) < 0;
     const list = backward ? [...this.sorted].reverse() : this.sorted;
     let i = lowerIndex(list, start, backward);
     const rows: StoredRow[] = [];

@@ -74,13 +74,21 @@ function slackProblem(msg: Record<string, unknown>, maxChars = SLACK_BLOCKS_MAX_
   const top = msg.blocks;
   const attachments = Array.isArray(msg.attachments) ? (msg.attachments as { blocks?: unknown }[]) : [];
   if (typeof msg.text !== 'string' && !Array.isArray(top) && attachments.length === 0) return 'no_text';
-  const blocks = [...(Array.isArray(top) ? top : []), ...attachments.flatMap((a) => (Array.isArray(a.blocks) ? a.blocks : []))] as Block[];
+  const blocks = [
+    ...(Array.isArray(top) ? top : []),
+    ...attachments.flatMap((a) => (Array.isArray(a.blocks) ? a.blocks : [])),
+  ] as Block[];
   if (blocks.length > SLACK_MAX_BLOCKS) return 'invalid_blocks';
   for (const b of blocks) {
     const len = b.text?.text?.length ?? 0;
     if (b.type === 'header' && len > SLACK_HEADER_MAX) return 'invalid_blocks';
     if (b.type === 'section' && len > SLACK_SECTION_MAX) return 'invalid_blocks';
-    if (b.type === 'context' && ((b.elements?.length ?? 0) > SLACK_CONTEXT_ELEMENTS || (b.elements ?? []).some((e) => (e.text?.length ?? 0) > SLACK_SECTION_MAX))) return 'invalid_blocks';
+    if (
+      b.type === 'context' &&
+      ((b.elements?.length ?? 0) > SLACK_CONTEXT_ELEMENTS ||
+        (b.elements ?? []).some((e) => (e.text?.length ?? 0) > SLACK_SECTION_MAX))
+    )
+      return 'invalid_blocks';
   }
   if (JSON.stringify(blocks).length > maxChars) return 'msg_blocks_too_long';
   return undefined;
@@ -102,7 +110,10 @@ export async function startWebhookReceivers(opts: ReceiverOptions): Promise<Webh
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(payload));
   };
-  const robots = new Map<string, string | undefined>([[opts.dingtalkToken, opts.dingtalkSecret], ...(opts.moreRobots ?? []).map((r) => [r.token, r.secret] as const)]);
+  const robots = new Map<string, string | undefined>([
+    [opts.dingtalkToken, opts.dingtalkSecret],
+    ...(opts.moreRobots ?? []).map((r) => [r.token, r.secret] as const),
+  ]);
   const slackPaths = new Set([opts.slackPath, ...(opts.moreSlackPaths ?? [])]);
   const accept = (channel: 'dingtalk' | 'slack', hook: string, msg: Record<string, unknown>) => {
     const m = { channel, hook, body: msg, at: Date.now() };
@@ -112,7 +123,8 @@ export async function startWebhookReceivers(opts: ReceiverOptions): Promise<Webh
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const channel = url.pathname === '/robot/send' ? 'dingtalk' : url.pathname.startsWith('/services/') ? 'slack' : undefined;
+    const channel =
+      url.pathname === '/robot/send' ? 'dingtalk' : url.pathname.startsWith('/services/') ? 'slack' : undefined;
     const text = await body(req);
     if (!channel || req.method !== 'POST') {
       res.writeHead(404);
@@ -144,7 +156,9 @@ export async function startWebhookReceivers(opts: ReceiverOptions): Promise<Webh
     try {
       msg = JSON.parse(text) as Record<string, unknown>;
     } catch {
-      return channel === 'dingtalk' ? json(res, 200, { errcode: 40035, errmsg: 'invalid json' }) : (res.writeHead(400), res.end('invalid_payload'));
+      return channel === 'dingtalk'
+        ? json(res, 200, { errcode: 40035, errmsg: 'invalid json' })
+        : (res.writeHead(400), res.end('invalid_payload'));
     }
 
     if (channel === 'slack') {
@@ -163,12 +177,16 @@ export async function startWebhookReceivers(opts: ReceiverOptions): Promise<Webh
     const secret = robots.get(token);
     if (secret) {
       const ts = Number(url.searchParams.get('timestamp'));
-      if (!Number.isFinite(ts) || Math.abs(Date.now() - ts) > 3_600_000) return json(res, 200, { errcode: 310000, errmsg: 'invalid timestamp' });
+      if (!Number.isFinite(ts) || Math.abs(Date.now() - ts) > 3_600_000)
+        return json(res, 200, { errcode: 310000, errmsg: 'invalid timestamp' });
       const expected = createHmac('sha256', secret).update(`${ts}\n${secret}`).digest('base64');
-      if (url.searchParams.get('sign') !== expected) return json(res, 200, { errcode: 310000, errmsg: 'sign not match' });
+      if (url.searchParams.get('sign') !== expected)
+        return json(res, 200, { errcode: 310000, errmsg: 'sign not match' });
     }
-    if (opts.dingtalkKeyword && !text.includes(opts.dingtalkKeyword)) return json(res, 200, { errcode: 310000, errmsg: 'keywords not in content' });
-    if (Buffer.byteLength(text, 'utf8') > (opts.limits?.dingtalkBodyBytes ?? DINGTALK_BODY_MAX_BYTES)) return json(res, 200, { errcode: 460101, errmsg: 'message too long, exceed 20000 bytes' });
+    if (opts.dingtalkKeyword && !text.includes(opts.dingtalkKeyword))
+      return json(res, 200, { errcode: 310000, errmsg: 'keywords not in content' });
+    if (Buffer.byteLength(text, 'utf8') > (opts.limits?.dingtalkBodyBytes ?? DINGTALK_BODY_MAX_BYTES))
+      return json(res, 200, { errcode: 460101, errmsg: 'message too long, exceed 20000 bytes' });
     // DingTalk drops a repeat per robot.
     const uuid = typeof msg.msgUuid === 'string' ? `${token}/${msg.msgUuid}` : undefined;
     if (uuid && seenUuids.has(uuid)) return json(res, 200, { errcode: 0, errmsg: 'ok' });

@@ -24,7 +24,10 @@ async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > STALE_LOCK_MS) await rm(lock, { force: true });
       else if (i > 200) throw new CheckpointConflictError(`${path} is locked by another run`);
       else await new Promise((r) => setTimeout(r, 10));
@@ -39,7 +42,11 @@ async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
 
 const fsError = (err: unknown, action: string, path: string) => {
   const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-  return new IntegrationError(`cannot ${action} the state file ${path} (${code})`, { service: 'state-file', kind: 'config', code });
+  return new IntegrationError(`cannot ${action} the state file ${path} (${code})`, {
+    service: 'state-file',
+    kind: 'config',
+    code,
+  });
 };
 
 /**
@@ -78,13 +85,20 @@ export class FileTable extends MemoryTable {
     this.rows.clear();
     for (const [k, v] of Object.entries(raw.rows ?? {})) this.rows.set(k, v);
     // Earlier versions wrote {version, checkpoint}.
-    this.legacyDoc = raw.legacy ?? (raw.checkpoint !== undefined && typeof raw.version === 'number' ? { version: raw.version, checkpoint: raw.checkpoint } : undefined);
+    this.legacyDoc =
+      raw.legacy ??
+      (raw.checkpoint !== undefined && typeof raw.version === 'number'
+        ? { version: raw.version, checkpoint: raw.checkpoint }
+        : undefined);
     this.loadedFrom = stamp;
   }
 
   private async save(): Promise<void> {
     const tmp = `${this.path}.${process.pid}.tmp`;
-    const shape: FileShape = { rows: Object.fromEntries(this.rows), ...(this.legacyDoc ? { legacy: this.legacyDoc } : {}) };
+    const shape: FileShape = {
+      rows: Object.fromEntries(this.rows),
+      ...(this.legacyDoc ? { legacy: this.legacyDoc } : {}),
+    };
     try {
       await writeFile(tmp, JSON.stringify(shape), 'utf8');
       await rename(tmp, this.path);
@@ -117,13 +131,21 @@ export class FileTable extends MemoryTable {
   async legacy(): Promise<LegacyDoc | undefined> {
     await this.load();
     const l = this.legacyDoc;
-    return l && { doc: l.checkpoint, version: l.version, retired: l.migratedAt !== undefined, ...(l.migratedAt !== undefined ? { retiredAt: l.migratedAt, movedVersion: l.version } : {}) };
+    return (
+      l && {
+        doc: l.checkpoint,
+        version: l.version,
+        retired: l.migratedAt !== undefined,
+        ...(l.migratedAt !== undefined ? { retiredAt: l.migratedAt, movedVersion: l.version } : {}),
+      }
+    );
   }
 
   async retireLegacy(_key: string, version: number): Promise<void> {
     await withLock(this.path, async () => {
       await this.load();
-      if (this.legacyDoc?.version !== version) throw new CheckpointConflictError(`${this.where}: the earlier checkpoint changed since it was read`);
+      if (this.legacyDoc?.version !== version)
+        throw new CheckpointConflictError(`${this.where}: the earlier checkpoint changed since it was read`);
       this.legacyDoc = { ...this.legacyDoc, version: version + 1, migratedAt: Date.now() };
       await this.save();
     });

@@ -13,11 +13,27 @@ import type { WriteOp } from './table.js';
 // "dingtalk" or "slack" on the default route, "route/channel" on the others.
 const TARGET = /^([A-Za-z0-9][A-Za-z0-9_-]{0,31}\/)?(dingtalk|slack)$/;
 const mutedTally = v.object({ since: v.number(), byCause: v.record(v.string(), v.number()) });
-const digestStats = v.object({ since: v.number(), byCause: v.record(v.string(), v.number()), byRepo: v.record(v.string(), v.number()), recoveries: v.number(), recoveryMs: v.number() });
-const openTask = v.object({ createTime: v.number(), status: v.string(), firstSeen: v.number(), stuck: v.optional(v.boolean()) });
+const digestStats = v.object({
+  since: v.number(),
+  byCause: v.record(v.string(), v.number()),
+  byRepo: v.record(v.string(), v.number()),
+  recoveries: v.number(),
+  recoveryMs: v.number(),
+});
+const openTask = v.object({
+  createTime: v.number(),
+  status: v.string(),
+  firstSeen: v.number(),
+  stuck: v.optional(v.boolean()),
+});
 const failingImage = v.object({
-  since: v.number(), lastFailure: v.number(), taskId: v.string(), issue: v.string(),
-  count: v.optional(v.number()), windowStart: v.optional(v.number()), held: v.optional(v.looseObject({ taskId: v.string(), createTime: v.number() })),
+  since: v.number(),
+  lastFailure: v.number(),
+  taskId: v.string(),
+  issue: v.string(),
+  count: v.optional(v.number()),
+  windowStart: v.optional(v.number()),
+  held: v.optional(v.looseObject({ taskId: v.string(), createTime: v.number() })),
   route: v.optional(v.string()),
 });
 const cursor = v.object({
@@ -28,10 +44,33 @@ const cursor = v.object({
   handled: v.record(v.string(), v.number()),
   failing: v.optional(v.record(v.string(), failingImage)),
 });
-const failureAlert = v.looseObject({ kind: v.optional(v.literal('failure')), id: v.string(), instance: v.string(), task: v.looseObject({ taskId: v.string(), createTime: v.number() }) });
-const monitorAlert = v.looseObject({ kind: v.picklist(['blind', 'restored']), id: v.string(), instance: v.string(), since: v.number(), at: v.number(), runs: v.number() });
-const taskAlert = v.looseObject({ kind: v.picklist(['stuck', 'unstuck', 'recovered']), id: v.string(), instance: v.string(), task: v.looseObject({ taskId: v.string(), createTime: v.number() }) });
-const digestAlert = v.looseObject({ kind: v.literal('digest'), id: v.string(), instance: v.string(), since: v.number(), at: v.number() });
+const failureAlert = v.looseObject({
+  kind: v.optional(v.literal('failure')),
+  id: v.string(),
+  instance: v.string(),
+  task: v.looseObject({ taskId: v.string(), createTime: v.number() }),
+});
+const monitorAlert = v.looseObject({
+  kind: v.picklist(['blind', 'restored']),
+  id: v.string(),
+  instance: v.string(),
+  since: v.number(),
+  at: v.number(),
+  runs: v.number(),
+});
+const taskAlert = v.looseObject({
+  kind: v.picklist(['stuck', 'unstuck', 'recovered']),
+  id: v.string(),
+  instance: v.string(),
+  task: v.looseObject({ taskId: v.string(), createTime: v.number() }),
+});
+const digestAlert = v.looseObject({
+  kind: v.literal('digest'),
+  id: v.string(),
+  instance: v.string(),
+  since: v.number(),
+  at: v.number(),
+});
 const outboxEntry = v.object({
   alert: v.union([failureAlert, monitorAlert, taskAlert, digestAlert]),
   pending: v.array(v.pipe(v.string(), v.regex(TARGET, 'not a delivery target'))),
@@ -44,12 +83,27 @@ const checkpointSchema = v.object({
   instances: v.record(v.string(), cursor),
   outbox: v.array(outboxEntry),
   lease: v.optional(v.object({ owner: v.string(), until: v.number() })),
-  health: v.optional(v.record(v.string(), v.object({ since: v.number(), runs: v.number(), lastError: v.string(), announced: v.boolean() }))),
+  health: v.optional(
+    v.record(
+      v.string(),
+      v.object({ since: v.number(), runs: v.number(), lastError: v.string(), announced: v.boolean() }),
+    ),
+  ),
   // Before routes, the one digest and muted tally were top-level; they are the default route's.
   muted: v.optional(mutedTally),
   digest: v.optional(v.object({ stats: digestStats, lastSentAt: v.optional(v.number()) })),
-  digests: v.optional(v.record(v.string(), v.object({ stats: digestStats, lastSentAt: v.optional(v.number()), muted: v.optional(mutedTally) }))),
-  channels: v.optional(v.record(v.pipe(v.string(), v.regex(TARGET, 'not a delivery target')), v.object({ until: v.number(), error: v.string(), fingerprint: v.string() }))),
+  digests: v.optional(
+    v.record(
+      v.string(),
+      v.object({ stats: digestStats, lastSentAt: v.optional(v.number()), muted: v.optional(mutedTally) }),
+    ),
+  ),
+  channels: v.optional(
+    v.record(
+      v.pipe(v.string(), v.regex(TARGET, 'not a delivery target')),
+      v.object({ until: v.number(), error: v.string(), fingerprint: v.string() }),
+    ),
+  ),
 });
 export type LegacyCheckpoint = v.InferOutput<typeof checkpointSchema> & { digests?: Record<string, RouteDigest> };
 
@@ -60,8 +114,13 @@ export type LegacyCheckpoint = v.InferOutput<typeof checkpointSchema> & { digest
 export function parseLegacy(raw: unknown, where: string): LegacyCheckpoint {
   const r = v.safeParse(checkpointSchema, raw);
   if (!r.success) {
-    const why = r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`).join('; ');
-    throw new Error(`the earlier checkpoint in ${where} is damaged (${why}); move it aside to start from the look-back window`);
+    const why = r.issues
+      .slice(0, 3)
+      .map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new Error(
+      `the earlier checkpoint in ${where} is damaged (${why}); move it aside to start from the look-back window`,
+    );
   }
   const { digest, muted, ...rest } = r.output;
   const out: LegacyCheckpoint = rest;
@@ -74,7 +133,12 @@ export function parseLegacy(raw: unknown, where: string): LegacyCheckpoint {
 
 /** A task the earlier checkpoint watched, known only by id, time and status: the first re-check reads the rest. */
 const partialTask = (taskId: string, createTime: number, status: string): SyncTask => ({
-  taskId, createTime, status, issue: '', trigger: '', crossUser: false,
+  taskId,
+  createTime,
+  status,
+  issue: '',
+  trigger: '',
+  crossUser: false,
   from: { instanceId: '', regionId: '', namespace: '', repo: '', tag: '' },
   to: { instanceId: '', regionId: '', namespace: '', repo: '', tag: '' },
 });
@@ -97,19 +161,43 @@ export function legacyRows(cp: LegacyCheckpoint, k: Keys, existing?: Control): W
   }
   const cursors: WriteOp[] = [];
   for (const [instance, c] of Object.entries(cp.instances)) {
-    for (const [taskId, createTime] of Object.entries(c.handled)) ops.push(write.handled(k, instance, taskId, createTime));
-    for (const [taskId, o] of Object.entries(c.open)) ops.push(write.watch(k, instance, { task: partialTask(taskId, o.createTime, o.status), firstSeen: o.firstSeen, ...(o.stuck ? { stuck: true } : {}), partial: true }));
+    for (const [taskId, createTime] of Object.entries(c.handled))
+      ops.push(write.handled(k, instance, taskId, createTime));
+    for (const [taskId, o] of Object.entries(c.open))
+      ops.push(
+        write.watch(k, instance, {
+          task: partialTask(taskId, o.createTime, o.status),
+          firstSeen: o.firstSeen,
+          ...(o.stuck ? { stuck: true } : {}),
+          partial: true,
+        }),
+      );
     const held: Record<string, number> = {};
     for (const [imageKey, f] of Object.entries(c.failing ?? {})) {
       // The earlier count within a window becomes that many failure times, which the transient rule reads the same.
-      const recent = f.count && f.count > 1 ? [...Array<number>(f.count - 1).fill(f.windowStart ?? f.since), f.lastFailure] : undefined;
-      const image: FailingImage = { since: f.since, lastFailure: f.lastFailure, taskId: f.taskId, issue: f.issue, ...(recent ? { recent } : {}), ...(f.held ? { held: f.held as unknown as SyncTask } : {}), ...(f.route ? { route: f.route } : {}) };
+      const recent =
+        f.count && f.count > 1
+          ? [...Array<number>(f.count - 1).fill(f.windowStart ?? f.since), f.lastFailure]
+          : undefined;
+      const image: FailingImage = {
+        since: f.since,
+        lastFailure: f.lastFailure,
+        taskId: f.taskId,
+        issue: f.issue,
+        ...(recent ? { recent } : {}),
+        ...(f.held ? { held: f.held as unknown as SyncTask } : {}),
+        ...(f.route ? { route: f.route } : {}),
+      };
       ops.push(write.failing(k, instance, imageKey, image));
       if (f.held) held[imageKey] = f.since;
     }
     const cursor: Cursor = {
-      top: c.watermark, gaps: [], ...(c.order ? { order: c.order } : {}), ...(c.total !== undefined ? { total: c.total } : {}),
-      ...(cp.health?.[instance] ? { health: cp.health[instance] } : {}), watching: Object.keys(c.open).length,
+      top: c.watermark,
+      gaps: [],
+      ...(c.order ? { order: c.order } : {}),
+      ...(c.total !== undefined ? { total: c.total } : {}),
+      ...(cp.health?.[instance] ? { health: cp.health[instance] } : {}),
+      watching: Object.keys(c.open).length,
       ...(Object.keys(held).length > 0 ? { held } : {}),
     };
     // Written unconditionally: a run killed halfway through the upgrade writes the same rows again.

@@ -1,5 +1,13 @@
 import type { LegacySource } from './state.js';
-import { byBytes, MemoryTable, type Cols, type KeyedRow, type RowTable, type TableCounter, type WriteOp } from './table.js';
+import {
+  byBytes,
+  MemoryTable,
+  type Cols,
+  type KeyedRow,
+  type RowTable,
+  type TableCounter,
+  type WriteOp,
+} from './table.js';
 import type { LegacyDoc } from './tablestore.js';
 
 /**
@@ -32,17 +40,25 @@ export class OverlayTable implements RowTable, LegacySource {
   }
 
   async getRows(keys: readonly string[], timeoutMs: number): Promise<Map<string, Cols>> {
-    const out = await this.base.getRows(keys.filter((k) => !this.deleted.has(k)), timeoutMs);
+    const out = await this.base.getRows(
+      keys.filter((k) => !this.deleted.has(k)),
+      timeoutMs,
+    );
     for (const [k, c] of await this.over.getRows(keys)) out.set(k, c);
     return out;
   }
 
-  async rangePage(from: string, to: string, timeoutMs: number, limit?: number): Promise<{ rows: KeyedRow[]; next?: string }> {
+  async rangePage(
+    from: string,
+    to: string,
+    timeoutMs: number,
+    limit?: number,
+  ): Promise<{ rows: KeyedRow[]; next?: string }> {
     const page = await this.base.rangePage(from, to, timeoutMs, limit);
     // This run's own rows in the same stretch of keys, merged in key order; what it deleted is gone.
     const upTo = page.next ?? to;
     const mine = new Map<string, Cols>();
-    for (let start: string | undefined = from; start !== undefined; ) {
+    for (let start: string | undefined = from; start !== undefined;) {
       const p: { rows: KeyedRow[]; next?: string } = await this.over.rangePage(start, upTo);
       for (const r of p.rows) mine.set(r.key, r.cols);
       start = p.next;
@@ -54,7 +70,10 @@ export class OverlayTable implements RowTable, LegacySource {
   }
 
   async writeRows(ops: readonly WriteOp[], timeoutMs: number): Promise<{ failed: string[] }> {
-    const current = await this.getRows(ops.map((o) => o.key), timeoutMs);
+    const current = await this.getRows(
+      ops.map((o) => o.key),
+      timeoutMs,
+    );
     const failed: string[] = [];
     const apply: WriteOp[] = [];
     for (const o of ops) {

@@ -29,7 +29,8 @@ export const part = (s: string): string => (PLAIN.test(s) ? s : `#${hash(s, 22)}
 
 /** The keys of one deployment's rows. */
 export function keysFor(deployment: string) {
-  const prefix = (scope: string) => `${createHash('sha256').update(`${deployment}|${scope}`).digest('hex').slice(0, 4)}|${part(deployment)}|${scope}|`;
+  const prefix = (scope: string) =>
+    `${createHash('sha256').update(`${deployment}|${scope}`).digest('hex').slice(0, 4)}|${part(deployment)}|${scope}|`;
   // '}' follows '|' in byte order: [p, p with its last '|' as '}') holds exactly the keys that start with p.
   const range = (p: string): [string, string] => [p, `${p.slice(0, -1)}}`];
   const g = prefix('~');
@@ -66,9 +67,18 @@ export function fitAlert(alert: Alert): Alert {
   const json = JSON.stringify(alert);
   if (json.length <= MAX_ALERT_JSON) return alert;
   const cut = (x: unknown): unknown =>
-    typeof x === 'string' ? (x.length > TRIM_TO ? `${x.slice(0, TRIM_TO)}…` : x) : Array.isArray(x) ? x.slice(0, 20).map(cut) : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).map(([k, y]) => [k, cut(y)])) : x;
+    typeof x === 'string'
+      ? x.length > TRIM_TO
+        ? `${x.slice(0, TRIM_TO)}…`
+        : x
+      : Array.isArray(x)
+        ? x.slice(0, 20).map(cut)
+        : x && typeof x === 'object'
+          ? Object.fromEntries(Object.entries(x).map(([k, y]) => [k, cut(y)]))
+          : x;
   const trimmed = { ...(cut(alert) as Alert), trimmed: true };
-  if (JSON.stringify(trimmed).length > MAX_ALERT_JSON) throw new Error(`alert ${alert.id.slice(0, 80)} does not fit a state row even trimmed`);
+  if (JSON.stringify(trimmed).length > MAX_ALERT_JSON)
+    throw new Error(`alert ${alert.id.slice(0, 80)} does not fit a state row even trimmed`);
   return trimmed;
 }
 
@@ -79,11 +89,31 @@ const schemas = {
   cursor: v.looseObject({ gaps: v.array(v.looseObject({ hi: v.number(), lo: v.number() })) }),
   watch: v.looseObject({ task: taskSchema, firstSeen: v.number() }),
   failing: v.looseObject({ since: v.number(), lastFailure: v.number(), taskId: v.string(), issue: v.string() }),
-  control: v.looseObject({ owed: v.record(v.string(), v.looseObject({ since: v.number(), count: v.number() })), pauses: v.record(v.string(), v.looseObject({ until: v.number(), error: v.string(), fingerprint: v.string() })) }),
-  digest: v.looseObject({ stats: v.looseObject({ since: v.number(), byCause: v.record(v.string(), v.number()), byRepo: v.record(v.string(), v.number()) }) }),
-  owed: v.looseObject({ target: v.string(), detectedAt: v.number(), alert: v.looseObject({ id: v.string(), instance: v.string() }) }),
+  control: v.looseObject({
+    owed: v.record(v.string(), v.looseObject({ since: v.number(), count: v.number() })),
+    pauses: v.record(v.string(), v.looseObject({ until: v.number(), error: v.string(), fingerprint: v.string() })),
+  }),
+  digest: v.looseObject({
+    stats: v.looseObject({
+      since: v.number(),
+      byCause: v.record(v.string(), v.number()),
+      byRepo: v.record(v.string(), v.number()),
+    }),
+  }),
+  owed: v.looseObject({
+    target: v.string(),
+    detectedAt: v.number(),
+    alert: v.looseObject({ id: v.string(), instance: v.string() }),
+  }),
   meta: v.looseObject({ layout: v.number(), since: v.number(), savedAt: v.optional(v.number()) }),
-  silence: v.looseObject({ id: v.string(), expires: v.string(), comment: v.string(), createdBy: v.string(), createdAt: v.string(), savedAt: v.optional(v.number()) }),
+  silence: v.looseObject({
+    id: v.string(),
+    expires: v.string(),
+    comment: v.string(),
+    createdBy: v.string(),
+    createdAt: v.string(),
+    savedAt: v.optional(v.number()),
+  }),
 };
 
 /** The meta row: the layout's version, since when, and when the row was last written (it is kept from the TTL). */
@@ -105,7 +135,13 @@ function decode<S extends v.GenericSchema>(schema: S, key: string, cols: Cols | 
     throw new Error(`the state row ${key} is damaged (not JSON); delete it to start that item afresh`);
   }
   const r = v.safeParse(schema, raw);
-  if (!r.success) throw new Error(`the state row ${key} is damaged (${r.issues.slice(0, 2).map((i) => `${v.getDotPath(i) ?? '(row)'}: ${i.message}`).join('; ')}); delete it to start that item afresh`);
+  if (!r.success)
+    throw new Error(
+      `the state row ${key} is damaged (${r.issues
+        .slice(0, 2)
+        .map((i) => `${v.getDotPath(i) ?? '(row)'}: ${i.message}`)
+        .join('; ')}); delete it to start that item afresh`,
+    );
   return r.output;
 }
 
@@ -118,26 +154,41 @@ export interface Versioned<T> {
 export const emptyControl = (): Control => ({ owed: {}, pauses: {} });
 
 export const read = {
-  cursor: (key: string, c: Cols | undefined): Versioned<Cursor> | undefined => (c ? { value: decode(schemas.cursor, key, c) as Cursor, version: Number(c.ver) } : undefined),
-  control: (key: string, c: Cols | undefined): Versioned<Control> => (c ? { value: decode(schemas.control, key, c) as Control, version: Number(c.ver) } : { value: emptyControl(), version: 0 }),
+  cursor: (key: string, c: Cols | undefined): Versioned<Cursor> | undefined =>
+    c ? { value: decode(schemas.cursor, key, c) as Cursor, version: Number(c.ver) } : undefined,
+  control: (key: string, c: Cols | undefined): Versioned<Control> =>
+    c
+      ? { value: decode(schemas.control, key, c) as Control, version: Number(c.ver) }
+      : { value: emptyControl(), version: 0 },
   watch: (key: string, c: Cols) => decode(schemas.watch, key, c) as unknown as WatchedSync,
   failing: (key: string, c: Cols) => decode(schemas.failing, key, c) as FailingImage,
   digest: (key: string, c: Cols) => decode(schemas.digest, key, c) as unknown as RouteDigest,
   owed: (key: string, c: Cols) => decode(schemas.owed, key, c) as unknown as Owed,
   meta: (key: string, c: Cols) => decode(schemas.meta, key, c) as Meta,
-  silence: (key: string, c: Cols): Versioned<SilenceRow> => ({ value: decode(schemas.silence, key, c) as SilenceRow, version: Number(c.ver) }),
+  silence: (key: string, c: Cols): Versioned<SilenceRow> => ({
+    value: decode(schemas.silence, key, c) as SilenceRow,
+    version: Number(c.ver),
+  }),
 };
 
-const put = (key: string, value: unknown, when?: 'absent' | { version: number }, extra: Cols = {}): WriteOp => ({ op: 'put', key, cols: { j: JSON.stringify(value), ...extra }, ...(when ? { when } : {}) });
+const put = (key: string, value: unknown, when?: 'absent' | { version: number }, extra: Cols = {}): WriteOp => ({
+  op: 'put',
+  key,
+  cols: { j: JSON.stringify(value), ...extra },
+  ...(when ? { when } : {}),
+});
 /** A conditional write of a versioned row: created if it never was, else only over the version read. */
-const versioned = (key: string, value: unknown, version: number): WriteOp => put(key, value, version === 0 ? 'absent' : { version }, { ver: version + 1 });
+const versioned = (key: string, value: unknown, version: number): WriteOp =>
+  put(key, value, version === 0 ? 'absent' : { version }, { ver: version + 1 });
 
 export const write = {
-  cursor: (k: Keys, instance: string, cursor: Cursor, version: number) => versioned(k.cursor(instance), cursor, version),
+  cursor: (k: Keys, instance: string, cursor: Cursor, version: number) =>
+    versioned(k.cursor(instance), cursor, version),
   control: (k: Keys, control: Control, version: number) => versioned(k.control, control, version),
   watch: (k: Keys, instance: string, w: WatchedSync) => put(k.watch(instance, w.task.taskId), w),
   failing: (k: Keys, instance: string, imageKey: string, f: FailingImage) => put(k.failing(instance, imageKey), f),
-  handled: (k: Keys, instance: string, taskId: string, createTime: number) => put(k.handled(instance, taskId), { createTime }),
+  handled: (k: Keys, instance: string, taskId: string, createTime: number) =>
+    put(k.handled(instance, taskId), { createTime }),
   digest: (k: Keys, route: string, d: RouteDigest) => put(k.digest(route), d),
   /** The claim of an alert for a target: written only if no run claimed it before. */
   owed: (k: Keys, o: Owed) => put(k.outbox(o.target, o.alert.id), { ...o, alert: fitAlert(o.alert) }, 'absent'),
@@ -148,4 +199,5 @@ export const write = {
 };
 
 /** The same write without its condition: for writing again what a run killed halfway may already have written. */
-export const unconditional = (op: WriteOp): WriteOp => (op.op === 'put' ? { op: 'put', key: op.key, cols: op.cols } : op);
+export const unconditional = (op: WriteOp): WriteOp =>
+  op.op === 'put' ? { op: 'put', key: op.key, cols: op.cols } : op;

@@ -1,16 +1,33 @@
 import { CheckpointConflictError } from '../lib/errors.js';
 import { canonicalJson } from '../lib/json.js';
-import { ROW_REFRESH_MS, type Control, type Cursor, type FailingImage, type Owed, type RouteDigest, type WatchedSync } from '../model/state.js';
+import {
+  ROW_REFRESH_MS,
+  type Control,
+  type Cursor,
+  type FailingImage,
+  type Owed,
+  type RouteDigest,
+  type WatchedSync,
+} from '../model/state.js';
 import { legacyRows, parseLegacy } from './legacy.js';
 import { keysFor, LAYOUT, read, write, type Keys, type Meta, type SilenceRow, type Versioned } from './rows.js';
-import { batches, MAX_GET_ROWS, type Cols, type KeyedRow, type RowTable, type TableCounter, type WriteOp } from './table.js';
+import {
+  batches,
+  MAX_GET_ROWS,
+  type Cols,
+  type KeyedRow,
+  type RowTable,
+  type TableCounter,
+  type WriteOp,
+} from './table.js';
 import type { LegacyDoc } from './tablestore.js';
 
 /** A document marked as moved less than this ago may be a move killed halfway: it is moved again (idempotently). */
 const LEGACY_RESUME_MS = 24 * 3_600_000;
 
 /** Saved since it was moved: an earlier release ran again (a rollback). */
-const savedSinceMove = (l: Pick<LegacyDoc, 'version' | 'movedVersion'>): boolean => l.movedVersion !== undefined && l.version > l.movedVersion;
+const savedSinceMove = (l: Pick<LegacyDoc, 'version' | 'movedVersion'>): boolean =>
+  l.movedVersion !== undefined && l.version > l.movedVersion;
 
 /** Runs one request with the run's retries and time budget: `fn` gets the timeout of each attempt. */
 export type Call = <T>(label: string, fn: (timeoutMs: number) => Promise<T>) => Promise<T>;
@@ -106,7 +123,9 @@ export class StateStore {
     let upgraded: Snapshot['upgraded'];
     const meta = rows.get(k.meta);
     if (!meta) {
-      upgraded = await this.upgrade(rows.has(k.control) ? read.control(k.control, rows.get(k.control)).value : undefined);
+      upgraded = await this.upgrade(
+        rows.has(k.control) ? read.control(k.control, rows.get(k.control)).value : undefined,
+      );
       if (upgraded) rows = await this.get(wanted, 'read state after the upgrade');
     } else {
       const m = read.meta(k.meta, meta);
@@ -122,7 +141,12 @@ export class StateStore {
       const d = rows.get(k.digest(r));
       if (d) digests.set(r, read.digest(k.digest(r), d));
     }
-    return { control: read.control(k.control, rows.get(k.control)), cursors, digests, ...(upgraded ? { upgraded } : {}) };
+    return {
+      control: read.control(k.control, rows.get(k.control)),
+      cursors,
+      digests,
+      ...(upgraded ? { upgraded } : {}),
+    };
   }
 
   /**
@@ -132,19 +156,36 @@ export class StateStore {
    */
   private async upgrade(existing?: Control): Promise<{ rows: number } | undefined> {
     const k = this.keys;
-    const found = this.table.legacy ? await this.call('read the earlier checkpoint', (t) => this.table.legacy!(this.deployment, t)) : undefined;
+    const found = this.table.legacy
+      ? await this.call('read the earlier checkpoint', (t) => this.table.legacy!(this.deployment, t))
+      : undefined;
     // After a rollback, what the earlier release did is moved too.
     const savedSince = found !== undefined && savedSinceMove(found);
     // A document moved long ago (its meta row since removed by the TTL) is not moved again: its items are long gone.
-    const legacy = found?.retired && !savedSince && this.now() - (found.retiredAt ?? 0) > LEGACY_RESUME_MS ? undefined : found;
+    const legacy =
+      found?.retired && !savedSince && this.now() - (found.retiredAt ?? 0) > LEGACY_RESUME_MS ? undefined : found;
     let ops: WriteOp[] = [];
     if (legacy) {
       const checkpoint = parseLegacy(legacy.doc, `${this.table.where}/${this.deployment}`);
-      if (!legacy.retired || savedSince) await this.call('mark the earlier checkpoint as moved', (t) => this.table.retireLegacy!(this.deployment, legacy.version, t));
+      if (!legacy.retired || savedSince)
+        await this.call('mark the earlier checkpoint as moved', (t) =>
+          this.table.retireLegacy!(this.deployment, legacy.version, t),
+        );
       ops = legacyRows(checkpoint, k, existing);
     }
     const now = this.now();
-    await this.apply([...ops, write.meta(k, { layout: LAYOUT, since: now, savedAt: now, ...(legacy ? { from: 'single-document checkpoint' } : {}) })], 'write the upgraded state');
+    await this.apply(
+      [
+        ...ops,
+        write.meta(k, {
+          layout: LAYOUT,
+          since: now,
+          savedAt: now,
+          ...(legacy ? { from: 'single-document checkpoint' } : {}),
+        }),
+      ],
+      'write the upgraded state',
+    );
     return legacy ? { rows: ops.length } : undefined;
   }
 
@@ -157,20 +198,35 @@ export class StateStore {
     const ops: WriteOp[] = [write.meta(this.keys, { ...meta, savedAt: now })];
     for (const s of await this.silences()) {
       const saved = s.value.savedAt ?? Date.parse(s.value.createdAt);
-      if (Date.parse(s.value.expires) > now && now - saved >= ROW_REFRESH_MS) ops.push(write.silence(this.keys, { ...s.value, savedAt: now }, s.version));
+      if (Date.parse(s.value.expires) > now && now - saved >= ROW_REFRESH_MS)
+        ops.push(write.silence(this.keys, { ...s.value, savedAt: now }, s.version));
     }
     // A silence expired meanwhile fails its condition and is left as it is.
     await this.apply(ops, 'keep long-lived rows');
   }
 
   /** The layout's meta row, and the earlier single document when the table still holds it (without its content). */
-  async status(): Promise<{ meta?: Meta; legacy?: { version: number; movedVersion?: number; retiredAt?: number; savedSince: boolean } }> {
+  async status(): Promise<{
+    meta?: Meta;
+    legacy?: { version: number; movedVersion?: number; retiredAt?: number; savedSince: boolean };
+  }> {
     const k = this.keys;
     const m = (await this.get([k.meta], 'read the meta row')).get(k.meta);
-    const l = this.table.legacy ? await this.call('read the earlier checkpoint', (t) => this.table.legacy!(this.deployment, t)) : undefined;
+    const l = this.table.legacy
+      ? await this.call('read the earlier checkpoint', (t) => this.table.legacy!(this.deployment, t))
+      : undefined;
     return {
       ...(m ? { meta: read.meta(k.meta, m) } : {}),
-      ...(l ? { legacy: { version: l.version, movedVersion: l.movedVersion, retiredAt: l.retiredAt, savedSince: savedSinceMove(l) } } : {}),
+      ...(l
+        ? {
+            legacy: {
+              version: l.version,
+              movedVersion: l.movedVersion,
+              retiredAt: l.retiredAt,
+              savedSince: savedSinceMove(l),
+            },
+          }
+        : {}),
     };
   }
 
@@ -185,13 +241,17 @@ export class StateStore {
   /** Every silence added from the command line, in force or not, with its row's version. */
   async silences(): Promise<Versioned<SilenceRow>[]> {
     const out: Versioned<SilenceRow>[] = [];
-    for await (const page of this.range(this.keys.silenceRange, 'read silences')) for (const r of page) out.push(read.silence(r.key, r.cols));
+    for await (const page of this.range(this.keys.silenceRange, 'read silences'))
+      for (const r of page) out.push(read.silence(r.key, r.cols));
     return out;
   }
 
   /** Writes a silence: a new one only under an id not taken, a change only over the version read. False on a conflict. */
   async saveSilence(s: SilenceRow, version: number): Promise<boolean> {
-    const failed = await this.apply([write.silence(this.keys, { ...s, savedAt: this.now() }, version)], `save silence ${s.id}`);
+    const failed = await this.apply(
+      [write.silence(this.keys, { ...s, savedAt: this.now() }, version)],
+      `save silence ${s.id}`,
+    );
     return failed.length === 0;
   }
 
@@ -205,7 +265,11 @@ export class StateStore {
   }
 
   /** Which of `taskIds` were claimed as failures, and the failing-image rows among `imageKeys`, in reads of 100. */
-  async lookup(instance: string, taskIds: readonly string[], imageKeys: readonly string[]): Promise<{ handled: Set<string>; failing: Map<string, FailingImage> }> {
+  async lookup(
+    instance: string,
+    taskIds: readonly string[],
+    imageKeys: readonly string[],
+  ): Promise<{ handled: Set<string>; failing: Map<string, FailingImage> }> {
     const k = this.keys;
     const byKey = new Map<string, { kind: 'h' | 'f'; id: string }>();
     for (const id of taskIds) byKey.set(k.handled(instance, id), { kind: 'h', id });
@@ -223,7 +287,8 @@ export class StateStore {
 
   /** Every failing image of an instance, a page at a time (for a digest's "still failing"). */
   async *failingAll(instance: string): AsyncGenerator<FailingImage[]> {
-    for await (const page of this.range(this.keys.failingRange(instance), `read failing images of ${instance}`)) yield page.map((r) => read.failing(r.key, r.cols));
+    for await (const page of this.range(this.keys.failingRange(instance), `read failing images of ${instance}`))
+      yield page.map((r) => read.failing(r.key, r.cols));
   }
 
   /**
@@ -232,7 +297,8 @@ export class StateStore {
    * into rows and alerts at once; a fifth of that costs 80 more requests for the 100,000, and the same read units.
    */
   async *owed(target: string): AsyncGenerator<{ key: string; owed: Owed }[]> {
-    for await (const page of this.range(this.keys.outboxRange(target), `read alerts owed to ${target}`, OWED_PAGE_ROWS)) yield page.map((r) => ({ key: r.key, owed: read.owed(r.key, r.cols) }));
+    for await (const page of this.range(this.keys.outboxRange(target), `read alerts owed to ${target}`, OWED_PAGE_ROWS))
+      yield page.map((r) => ({ key: r.key, owed: read.owed(r.key, r.cols) }));
   }
 
   /**
@@ -242,7 +308,10 @@ export class StateStore {
   async saveControl(current: Versioned<Control>, next: Control, label: string): Promise<number> {
     const [failed] = await this.apply([write.control(this.keys, next, current.version)], label);
     if (failed === undefined) return current.version + 1;
-    const now = read.control(this.keys.control, (await this.get([this.keys.control], `${label} (re-read after conflict)`)).get(this.keys.control));
+    const now = read.control(
+      this.keys.control,
+      (await this.get([this.keys.control], `${label} (re-read after conflict)`)).get(this.keys.control),
+    );
     if (now.version === current.version + 1 && canonicalJson(now.value) === canonicalJson(next)) return now.version;
     throw new CheckpointConflictError(`${this.where}: the control row changed since it was read`);
   }

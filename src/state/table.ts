@@ -17,8 +17,7 @@ export interface KeyedRow {
  * of an alert), `when: { version }` only a row whose `ver` column is that number (compare-and-set).
  */
 export type WriteOp =
-  | { op: 'put'; key: string; cols: Cols; when?: 'absent' | { version: number } }
-  | { op: 'delete'; key: string };
+  { op: 'put'; key: string; cols: Cols; when?: 'absent' | { version: number } } | { op: 'delete'; key: string };
 
 // Tablestore's limits (general limits; BatchGetRow, BatchWriteRow, GetRange API references). Writes are kept a little
 // under the byte limit, which counts the request's encoding, not only our values.
@@ -57,17 +56,22 @@ export interface RowTable {
 /** The bytes one write adds to a request: its key and values (the service's framing is in the budget's margin). */
 export function opBytes(op: WriteOp): number {
   let n = Buffer.byteLength(op.key, 'utf8') + 16;
-  if (op.op === 'put') for (const [k, v] of Object.entries(op.cols)) n += k.length + 8 + (typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : 8);
+  if (op.op === 'put')
+    for (const [k, v] of Object.entries(op.cols))
+      n += k.length + 8 + (typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : 8);
   return n;
 }
 
 /** Refuses, before anything is sent, a write the service would refuse whatever the batching. */
 export function checkOp(op: WriteOp): void {
-  if (!/^[\x20-\x7e]+$/.test(op.key)) throw new Error(`state row key is not printable ASCII: ${JSON.stringify(op.key.slice(0, 80))}`);
-  if (op.key.length > MAX_KEY_BYTES) throw new Error(`state row key over ${MAX_KEY_BYTES} bytes: ${op.key.slice(0, 80)}…`);
+  if (!/^[\x20-\x7e]+$/.test(op.key))
+    throw new Error(`state row key is not printable ASCII: ${JSON.stringify(op.key.slice(0, 80))}`);
+  if (op.key.length > MAX_KEY_BYTES)
+    throw new Error(`state row key over ${MAX_KEY_BYTES} bytes: ${op.key.slice(0, 80)}…`);
   if (op.op !== 'put') return;
   for (const [k, v] of Object.entries(op.cols)) {
-    if (typeof v === 'string' && Buffer.byteLength(v, 'utf8') > MAX_VALUE_BYTES) throw new Error(`state row ${op.key.slice(0, 80)} column ${k} over ${MAX_VALUE_BYTES} bytes`);
+    if (typeof v === 'string' && Buffer.byteLength(v, 'utf8') > MAX_VALUE_BYTES)
+      throw new Error(`state row ${op.key.slice(0, 80)} column ${k} over ${MAX_VALUE_BYTES} bytes`);
   }
 }
 
@@ -113,7 +117,12 @@ export class MemoryTable implements RowTable {
     return out;
   }
 
-  async rangePage(from: string, to: string, _t?: number, limit = MAX_RANGE_ROWS): Promise<{ rows: KeyedRow[]; next?: string }> {
+  async rangePage(
+    from: string,
+    to: string,
+    _t?: number,
+    limit = MAX_RANGE_ROWS,
+  ): Promise<{ rows: KeyedRow[]; next?: string }> {
     this.counter.reads += 1;
     this.sorted ??= [...this.rows.keys()].sort(byBytes);
     let i = lowerBound(this.sorted, from);

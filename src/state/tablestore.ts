@@ -3,7 +3,17 @@ import TableStore from 'tablestore';
 import { CheckpointConflictError, IntegrationError } from '../lib/errors.js';
 import type { Credentials } from '../lib/secret.js';
 import { ROW_TTL_MS } from '../model/state.js';
-import { MAX_GET_ROWS, MAX_RANGE_ROWS, MAX_WRITE_ROWS, opBytes, type Cols, type KeyedRow, type RowTable, type TableCounter, type WriteOp } from './table.js';
+import {
+  MAX_GET_ROWS,
+  MAX_RANGE_ROWS,
+  MAX_WRITE_ROWS,
+  opBytes,
+  type Cols,
+  type KeyedRow,
+  type RowTable,
+  type TableCounter,
+  type WriteOp,
+} from './table.js';
 
 /** The table's TTL (ROW_TTL_MS; Tablestore requires at least 86400 s, or -1 for none). */
 export const STATE_TTL_SEC = ROW_TTL_MS / 1000;
@@ -13,11 +23,26 @@ const PK = 'id';
  * The RAM actions the state table needs (Tablestore authorises each API by its name): the reads and writes of every
  * run, the table's creation, and GetRow and UpdateRow for the one upgrade from an earlier version's checkpoint.
  */
-export const OTS_RAM_ACTIONS = ['ots:BatchGetRow', 'ots:BatchWriteRow', 'ots:GetRange', 'ots:CreateTable', 'ots:GetRow', 'ots:UpdateRow'] as const;
+export const OTS_RAM_ACTIONS = [
+  'ots:BatchGetRow',
+  'ots:BatchWriteRow',
+  'ots:GetRange',
+  'ots:CreateTable',
+  'ots:GetRow',
+  'ots:UpdateRow',
+] as const;
 
 const RETRYABLE = new Set([
-  'OTSServerBusy', 'OTSPartitionUnavailable', 'OTSTimeout', 'OTSInternalServerError', 'OTSServerUnavailable',
-  'OTSNotEnoughCapacityUnit', 'OTSOperationThrottled', 'OTSQuotaExhausted', 'OTSTableNotReady', 'OTSRowOperationConflict',
+  'OTSServerBusy',
+  'OTSPartitionUnavailable',
+  'OTSTimeout',
+  'OTSInternalServerError',
+  'OTSServerUnavailable',
+  'OTSNotEnoughCapacityUnit',
+  'OTSOperationThrottled',
+  'OTSQuotaExhausted',
+  'OTSTableNotReady',
+  'OTSRowOperationConflict',
 ]);
 const CONFIG = new Set(['OTSAuthFailed', 'OTSNoPermissionAccess', 'OTSAccessDenied', 'OTSInvalidInstance']);
 
@@ -42,7 +67,8 @@ export function normalizeOtsError(err: unknown, action: string): Error {
   const status = typeof e.code === 'number' ? e.code : undefined;
   const rid = e.headers?.['x-ots-requestid'] ?? e.headers?.['x-ots-request-id'] ?? /requestId:(\S+)/.exec(text)?.[1];
   const requestId = typeof rid === 'string' && rid !== '' ? rid : undefined;
-  if (ots === 'OTSConditionCheckFail') return new CheckpointConflictError(`Tablestore ${action}: the row changed since it was read`);
+  if (ots === 'OTSConditionCheckFail')
+    return new CheckpointConflictError(`Tablestore ${action}: the row changed since it was read`);
   if (ots === 'OTSObjectNotExist') return new TableMissing(action);
   return otsError(action, ots ?? (typeof e.code === 'string' ? e.code : undefined), status, requestId);
 }
@@ -50,7 +76,10 @@ export function normalizeOtsError(err: unknown, action: string): Error {
 function otsError(action: string, code: string | undefined, status?: number, requestId?: string): IntegrationError {
   const fields = { service: 'tablestore' as const, code, status, requestId };
   if (code === 'NetworkingError' || code === 'TimeoutError') {
-    return new IntegrationError(`Tablestore ${action}: network error or no answer in time`, { ...fields, kind: 'retryable' });
+    return new IntegrationError(`Tablestore ${action}: network error or no answer in time`, {
+      ...fields,
+      kind: 'retryable',
+    });
   }
   if ((code && RETRYABLE.has(code)) || (status !== undefined && status >= 500)) {
     return new IntegrationError(`Tablestore ${action}: service busy or unavailable`, { ...fields, kind: 'retryable' });
@@ -68,9 +97,19 @@ type Attr = { columnName: string; columnValue: unknown };
 type Params = Record<string, unknown>;
 
 const long = (n: number) => TableStore.Long.fromNumber(n);
-const toNumber = (x: unknown) => (typeof x === 'number' ? x : typeof (x as { toNumber?: () => number })?.toNumber === 'function' ? (x as { toNumber: () => number }).toNumber() : NaN);
+const toNumber = (x: unknown) =>
+  typeof x === 'number'
+    ? x
+    : typeof (x as { toNumber?: () => number })?.toNumber === 'function'
+      ? (x as { toNumber: () => number }).toNumber()
+      : NaN;
 const colsOf = (attrs: Attr[] | undefined): Cols =>
-  Object.fromEntries((attrs ?? []).map((a) => [a.columnName, typeof a.columnValue === 'string' ? a.columnValue : toNumber(a.columnValue)]));
+  Object.fromEntries(
+    (attrs ?? []).map((a) => [
+      a.columnName,
+      typeof a.columnValue === 'string' ? a.columnValue : toNumber(a.columnValue),
+    ]),
+  );
 const attrsOf = (cols: Cols) => Object.entries(cols).map(([k, v]) => ({ [k]: typeof v === 'number' ? long(v) : v }));
 const keyOf = (pk: { value?: unknown }[] | undefined) => String(pk?.[0]?.value ?? '');
 
@@ -98,7 +137,12 @@ export interface TablestoreTable extends RowTable {
  * (TTL STATE_TTL_SEC, one version). Each method is one request within the service's limits; the SDK's own retries are
  * off (it is process-global and never matches this SDK's error shape): the run's retry stage decides.
  */
-export function createTablestoreTable(opts: { endpoint: string; instance: string; table: string; credentials: Credentials }): TablestoreTable {
+export function createTablestoreTable(opts: {
+  endpoint: string;
+  instance: string;
+  table: string;
+  credentials: Credentials;
+}): TablestoreTable {
   const counter: TableCounter = { reads: 0, writes: 0, rowsWritten: 0, bytesWritten: 0 };
   const client = (timeoutMs: number) =>
     new TableStore.Client({
@@ -109,7 +153,10 @@ export function createTablestoreTable(opts: { endpoint: string; instance: string
       instancename: opts.instance,
       maxRetries: 0,
       httpOptions: { timeout: timeoutMs },
-    } as unknown as ConstructorParameters<typeof TableStore.Client>[0]) as unknown as Record<string, (p: Params) => Promise<unknown>>;
+    } as unknown as ConstructorParameters<typeof TableStore.Client>[0]) as unknown as Record<
+      string,
+      (p: Params) => Promise<unknown>
+    >;
 
   async function createTable(timeoutMs: number): Promise<void> {
     try {
@@ -126,7 +173,13 @@ export function createTablestoreTable(opts: { endpoint: string; instance: string
   }
 
   /** One request; a missing table is created and, for a read, answered as empty. */
-  async function send<T>(action: string, method: string, params: Params, timeoutMs: number, whenMissing: () => T): Promise<T | unknown> {
+  async function send<T>(
+    action: string,
+    method: string,
+    params: Params,
+    timeoutMs: number,
+    whenMissing: () => T,
+  ): Promise<T | unknown> {
     try {
       return await client(timeoutMs)[method]!({ tableName: opts.table, ...params });
     } catch (err) {
@@ -139,14 +192,26 @@ export function createTablestoreTable(opts: { endpoint: string; instance: string
 
   const pk = (key: string) => [{ [PK]: key }];
   const condition = (op: WriteOp) => {
-    if (op.op === 'delete' || op.when === undefined) return new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, null);
-    if (op.when === 'absent') return new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null);
+    if (op.op === 'delete' || op.when === undefined)
+      return new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, null);
+    if (op.when === 'absent')
+      return new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null);
     // passIfMissing=false: a row without a version column must not pass as "unchanged".
-    const same = new TableStore.SingleColumnCondition('ver', long(op.when.version), TableStore.ComparatorType.EQUAL, false, true);
+    const same = new TableStore.SingleColumnCondition(
+      'ver',
+      long(op.when.version),
+      TableStore.ComparatorType.EQUAL,
+      false,
+      true,
+    );
     return new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_EXIST, same);
   };
   const retryLater = () => {
-    throw new IntegrationError('Tablestore table was just created; retrying the write', { service: 'tablestore', kind: 'retryable', code: 'OTSObjectNotExist' });
+    throw new IntegrationError('Tablestore table was just created; retrying the write', {
+      service: 'tablestore',
+      kind: 'retryable',
+      code: 'OTSObjectNotExist',
+    });
   };
 
   return {
@@ -157,7 +222,13 @@ export function createTablestoreTable(opts: { endpoint: string; instance: string
       const out = new Map<string, Cols>();
       if (keys.length === 0) return out;
       counter.reads += 1;
-      const r = (await send('BatchGetRow', 'batchGetRow', { tables: [{ tableName: opts.table, primaryKey: keys.map(pk), maxVersions: 1 }] }, timeoutMs, () => ({ tables: [[]] }))) as {
+      const r = (await send(
+        'BatchGetRow',
+        'batchGetRow',
+        { tables: [{ tableName: opts.table, primaryKey: keys.map(pk), maxVersions: 1 }] },
+        timeoutMs,
+        () => ({ tables: [[]] }),
+      )) as {
         tables: { isOk: boolean; errorCode?: string; primaryKey?: { value: unknown }[]; attributes?: Attr[] }[][];
       };
       for (const row of r.tables[0] ?? []) {
@@ -168,9 +239,22 @@ export function createTablestoreTable(opts: { endpoint: string; instance: string
     },
     async rangePage(from, to, timeoutMs, limit = MAX_RANGE_ROWS) {
       counter.reads += 1;
-      const r = (await send('GetRange', 'getRange', {
-        direction: 'FORWARD', inclusiveStartPrimaryKey: pk(from), exclusiveEndPrimaryKey: pk(to), maxVersions: 1, limit: Math.min(limit, MAX_RANGE_ROWS),
-      }, timeoutMs, () => ({ rows: [], nextStartPrimaryKey: null }))) as { rows: { primaryKey: { value: unknown }[]; attributes: Attr[] }[]; nextStartPrimaryKey: { value: unknown }[] | null };
+      const r = (await send(
+        'GetRange',
+        'getRange',
+        {
+          direction: 'FORWARD',
+          inclusiveStartPrimaryKey: pk(from),
+          exclusiveEndPrimaryKey: pk(to),
+          maxVersions: 1,
+          limit: Math.min(limit, MAX_RANGE_ROWS),
+        },
+        timeoutMs,
+        () => ({ rows: [], nextStartPrimaryKey: null }),
+      )) as {
+        rows: { primaryKey: { value: unknown }[]; attributes: Attr[] }[];
+        nextStartPrimaryKey: { value: unknown }[] | null;
+      };
       const rows: KeyedRow[] = r.rows.map((x) => ({ key: keyOf(x.primaryKey), cols: colsOf(x.attributes) }));
       return r.nextStartPrimaryKey ? { rows, next: keyOf(r.nextStartPrimaryKey) } : { rows };
     },
@@ -183,7 +267,13 @@ export function createTablestoreTable(opts: { endpoint: string; instance: string
           ? { type: 'DELETE', condition: condition(op), primaryKey: pk(op.key) }
           : { type: 'PUT', condition: condition(op), primaryKey: pk(op.key), attributeColumns: attrsOf(op.cols) },
       );
-      const r = (await send('BatchWriteRow', 'batchWriteRow', { tables: [{ tableName: opts.table, rows }] }, timeoutMs, retryLater)) as { tables: { isOk: boolean; errorCode?: string }[] };
+      const r = (await send(
+        'BatchWriteRow',
+        'batchWriteRow',
+        { tables: [{ tableName: opts.table, rows }] },
+        timeoutMs,
+        retryLater,
+      )) as { tables: { isOk: boolean; errorCode?: string }[] };
       const failed: string[] = [];
       r.tables.forEach((row, i) => {
         const op = ops[i]!;
@@ -197,34 +287,66 @@ export function createTablestoreTable(opts: { endpoint: string; instance: string
     },
     async legacy(key, timeoutMs) {
       counter.reads += 1;
-      const data = (await send('GetRow', 'getRow', { primaryKey: pk(key), maxVersions: 1 }, timeoutMs, () => ({}))) as { row?: { attributes?: Attr[] } };
+      const data = (await send('GetRow', 'getRow', { primaryKey: pk(key), maxVersions: 1 }, timeoutMs, () => ({}))) as {
+        row?: { attributes?: Attr[] };
+      };
       const attrs = new Map((data.row?.attributes ?? []).map((a) => [a.columnName, a.columnValue]));
       if (!attrs.has('version')) return undefined;
       const version = toNumber(attrs.get('version'));
       const doc = attrs.get('doc');
       // A moved document outlives its doc cell by its later writes (TTL counts per cell): nothing is left to move.
       if (attrs.has('migrated_at') && doc === undefined) return undefined;
-      if (!Number.isInteger(version) || !Buffer.isBuffer(doc)) throw new Error(`the earlier checkpoint in ${opts.instance}/${opts.table}/${key} is damaged (version or doc column has the wrong type)`);
+      if (!Number.isInteger(version) || !Buffer.isBuffer(doc))
+        throw new Error(
+          `the earlier checkpoint in ${opts.instance}/${opts.table}/${key} is damaged (version or doc column has the wrong type)`,
+        );
       try {
         const migrated = attrs.get('migrated_at');
         const moved = attrs.get('migrated_version');
         return {
-          doc: JSON.parse(gunzipSync(doc).toString('utf8')) as unknown, version, retired: migrated !== undefined,
-          ...(migrated !== undefined ? { retiredAt: toNumber(migrated) } : {}), ...(moved !== undefined ? { movedVersion: toNumber(moved) } : {}),
+          doc: JSON.parse(gunzipSync(doc).toString('utf8')) as unknown,
+          version,
+          retired: migrated !== undefined,
+          ...(migrated !== undefined ? { retiredAt: toNumber(migrated) } : {}),
+          ...(moved !== undefined ? { movedVersion: toNumber(moved) } : {}),
         };
       } catch {
-        throw new Error(`the earlier checkpoint in ${opts.instance}/${opts.table}/${key} is damaged (doc is not gzip JSON)`);
+        throw new Error(
+          `the earlier checkpoint in ${opts.instance}/${opts.table}/${key} is damaged (doc is not gzip JSON)`,
+        );
       }
     },
     async retireLegacy(key, version, timeoutMs) {
       counter.writes += 1;
       // The version is what earlier versions' writes are conditional on: bumping it makes any still running fail.
-      const same = new TableStore.SingleColumnCondition('version', long(version), TableStore.ComparatorType.EQUAL, false, true);
-      await send('UpdateRow', 'updateRow', {
-        primaryKey: pk(key),
-        updateOfAttributeColumns: [{ PUT: [{ version: long(version + 1) }, { migrated_at: long(Date.now()) }, { migrated_version: long(version + 1) }, { lease_owner: '' }, { lease_until: long(0) }] }],
-        condition: new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_EXIST, same),
-      }, timeoutMs, retryLater);
+      const same = new TableStore.SingleColumnCondition(
+        'version',
+        long(version),
+        TableStore.ComparatorType.EQUAL,
+        false,
+        true,
+      );
+      await send(
+        'UpdateRow',
+        'updateRow',
+        {
+          primaryKey: pk(key),
+          updateOfAttributeColumns: [
+            {
+              PUT: [
+                { version: long(version + 1) },
+                { migrated_at: long(Date.now()) },
+                { migrated_version: long(version + 1) },
+                { lease_owner: '' },
+                { lease_until: long(0) },
+              ],
+            },
+          ],
+          condition: new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_EXIST, same),
+        },
+        timeoutMs,
+        retryLater,
+      );
     },
   };
 }

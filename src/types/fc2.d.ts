@@ -12,7 +12,13 @@ declare module '@alicloud/fc2' {
   }
   class FCClient {
     constructor(accountId: string, config: FCClientConfig);
-    invokeFunction(service: string, fn: string, event: string | Buffer, headers?: Record<string, string>, qualifier?: string): Promise<{ headers: Record<string, string>; data: unknown }>;
+    invokeFunction(
+      service: string,
+      fn: string,
+      event: string | Buffer,
+      headers?: Record<string, string>,
+      qualifier?: string,
+    ): Promise<{ headers: Record<string, string>; data: unknown }>;
   }
   export = FCClient;
 }

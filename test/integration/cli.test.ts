@@ -11,7 +11,11 @@ function io(env: Record<string, string | undefined>) {
   const err: string[] = [];
   return { out, err, io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), env } };
 }
-const localKeys = { ALIBABA_CLOUD_ACCESS_KEY_ID: KEYS.id, ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEYS.secret, ALIBABA_CLOUD_SECURITY_TOKEN: KEYS.token };
+const localKeys = {
+  ALIBABA_CLOUD_ACCESS_KEY_ID: KEYS.id,
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEYS.secret,
+  ALIBABA_CLOUD_SECURITY_TOKEN: KEYS.token,
+};
 
 let world: World | undefined;
 let fc: FcServer | undefined;
@@ -69,7 +73,10 @@ describe('acr-sync-alert CLI', () => {
     expect(text.out.join()).toContain('`prod-to-shanghai`');
     const raw = io({});
     expect(await main(['preview', '--file', file, '--channel', 'dingtalk', '--json', '--lang', 'zh'], raw.io)).toBe(0);
-    expect(JSON.parse(raw.out[0]!)).toMatchObject({ msgtype: 'markdown', markdown: { title: expect.stringContaining('ACR：7 个同步任务失败') } });
+    expect(JSON.parse(raw.out[0]!)).toMatchObject({
+      msgtype: 'markdown',
+      markdown: { title: expect.stringContaining('ACR：7 个同步任务失败') },
+    });
     writeFileSync(file, '{"SyncTasks": "nope"}');
     const bad = io({});
     expect(await main(['preview', '--file', file], bad.io)).toBe(1);
@@ -83,7 +90,9 @@ describe('acr-sync-alert check', () => {
     world = await startWorld({ instances: demoInstances(Date.now()) });
     const c = io(world.env);
     expect(await main(['check'], c.io)).toBe(0);
-    expect(c.out.join('\n')).toMatch(/configuration is valid: 3 instance\(s\)[\s\S]*dingtalk: test message accepted[\s\S]*slack: test message accepted/);
+    expect(c.out.join('\n')).toMatch(
+      /configuration is valid: 3 instance\(s\)[\s\S]*dingtalk: test message accepted[\s\S]*slack: test message accepted/,
+    );
     expect(JSON.stringify(world.hooks.received.map((m) => m.body))).toContain('ACR sync alert: test message');
   });
 
@@ -99,29 +108,52 @@ describe('acr-sync-alert check', () => {
     for (const s of SECRETS) expect([...c.out, ...c.err].join()).not.toContain(s);
   });
 
-  it('lists the routes in matching order and tests every route\'s webhooks, each in its language', async () => {
-    world = await startWorld({ instances: demoInstances(Date.now()), hooks: { moreRobots: [{ token: 'team-robot-token-4a1c' }], moreSlackPaths: ['/services/T0/B0/team-hook-9e2f'] } });
+  it("lists the routes in matching order and tests every route's webhooks, each in its language", async () => {
+    world = await startWorld({
+      instances: demoInstances(Date.now()),
+      hooks: { moreRobots: [{ token: 'team-robot-token-4a1c' }], moreSlackPaths: ['/services/T0/B0/team-hook-9e2f'] },
+    });
     const routes = [
-      { name: 'team-a', match: { namespace: ['team-a', 'team-a-*'] }, dingtalk: { webhook: world.hooks.dingtalkUrlFor('team-robot-token-4a1c') }, lang: 'zh', digest: { at: '09:00', weekday: 'mon' } },
-      { name: 'late', match: { cause: 'stuck' }, slack: { webhook: world.hooks.slackUrlFor('/services/T0/B0/gone') }, timezone: 'Europe/Paris' },
-      { name: 'net', match: { cause: 'NETWORK_ERROR' }, slack: { webhook: world.hooks.slackUrlFor('/services/T0/B0/team-hook-9e2f') } },
+      {
+        name: 'team-a',
+        match: { namespace: ['team-a', 'team-a-*'] },
+        dingtalk: { webhook: world.hooks.dingtalkUrlFor('team-robot-token-4a1c') },
+        lang: 'zh',
+        digest: { at: '09:00', weekday: 'mon' },
+      },
+      {
+        name: 'late',
+        match: { cause: 'stuck' },
+        slack: { webhook: world.hooks.slackUrlFor('/services/T0/B0/gone') },
+        timezone: 'Europe/Paris',
+      },
+      {
+        name: 'net',
+        match: { cause: 'NETWORK_ERROR' },
+        slack: { webhook: world.hooks.slackUrlFor('/services/T0/B0/team-hook-9e2f') },
+      },
     ];
     const c = io({ ...world.env, ROUTES: JSON.stringify(routes) });
     expect(await main(['check'], c.io)).toBe(1);
-    expect(c.out).toEqual(expect.arrayContaining([
-      'route 1 team-a: namespace=team-a|team-a-* -> dingtalk (zh, Asia/Shanghai, digest mon 09:00)',
-      'route 2 late: cause=stuck -> slack (en, Europe/Paris)',
-      'route 3 net: cause=NETWORK_ERROR -> slack (en, UTC)',
-      'route 4 default: anything else -> dingtalk + slack (en, UTC)',
-      'team-a/dingtalk: test message accepted',
-      'net/slack: test message accepted',
-      'dingtalk: test message accepted',
-      'slack: test message accepted',
-    ]));
+    expect(c.out).toEqual(
+      expect.arrayContaining([
+        'route 1 team-a: namespace=team-a|team-a-* -> dingtalk (zh, Asia/Shanghai, digest mon 09:00)',
+        'route 2 late: cause=stuck -> slack (en, Europe/Paris)',
+        'route 3 net: cause=NETWORK_ERROR -> slack (en, UTC)',
+        'route 4 default: anything else -> dingtalk + slack (en, UTC)',
+        'team-a/dingtalk: test message accepted',
+        'net/slack: test message accepted',
+        'dingtalk: test message accepted',
+        'slack: test message accepted',
+      ]),
+    );
     expect(c.err.join('\n')).toMatch(/^late\/slack: test message refused: .*no_service/m);
-    expect(world.hooks.received.filter((m) => m.hook === 'team-robot-token-4a1c').map((m) => JSON.stringify(m.body))).toEqual([expect.stringContaining('ACR 同步告警：测试消息')]);
+    expect(
+      world.hooks.received.filter((m) => m.hook === 'team-robot-token-4a1c').map((m) => JSON.stringify(m.body)),
+    ).toEqual([expect.stringContaining('ACR 同步告警：测试消息')]);
     expect(world.hooks.received.filter((m) => m.hook === '/services/T0/B0/team-hook-9e2f')).toHaveLength(1);
-    for (const secret of [...SECRETS, 'team-robot-token-4a1c', 'team-hook-9e2f']) expect([...c.out, ...c.err].join()).not.toContain(secret);
+    for (const secret of [...SECRETS, 'team-robot-token-4a1c', 'team-hook-9e2f'])
+      expect([...c.out, ...c.err].join()).not.toContain(secret);
   });
 
   it('reports configuration problems without sending anything', async () => {
@@ -138,12 +170,27 @@ describe('acr-sync-alert invoke, through @alicloud/fc2 against a local Function 
     world = await startWorld({ instances: demoInstances(Date.now()) });
     const w = world;
     fc = await startFcServer({
-      accountId: '1234567890123456', accessKeyId: KEYS.id, accessKeySecret: KEYS.secret, securityToken: KEYS.token,
+      accountId: '1234567890123456',
+      accessKeyId: KEYS.id,
+      accessKeySecret: KEYS.secret,
+      securityToken: KEYS.token,
       functions: {
-        'alerts/acr-sync-alert': fnBody ?? (async (event) => JSON.stringify(await w.run({ payload: (JSON.parse(event.toString()) as { payload: string }).payload }))),
+        'alerts/acr-sync-alert':
+          fnBody ??
+          (async (event) =>
+            JSON.stringify(await w.run({ payload: (JSON.parse(event.toString()) as { payload: string }).payload }))),
       },
     });
-    return ['--account-id', '1234567890123456', '--region', 'cn-hangzhou', '--service', 'alerts', '--endpoint', fc.endpoint];
+    return [
+      '--account-id',
+      '1234567890123456',
+      '--region',
+      'cn-hangzhou',
+      '--service',
+      'alerts',
+      '--endpoint',
+      fc.endpoint,
+    ];
   }
 
   it('invokes synchronously with a signed request and prints the run summary', async () => {
@@ -151,8 +198,16 @@ describe('acr-sync-alert invoke, through @alicloud/fc2 against a local Function 
     const c = io(localKeys);
     expect(await main(['invoke', ...args], c.io)).toBe(0);
     expect(JSON.parse(c.out.join(''))).toMatchObject({ outcome: 'completed', failuresFound: 8 });
-    expect(fc!.invocations[0]).toMatchObject({ type: 'Sync', signatureValid: true, status: 200, path: '/2016-08-15/services/alerts/functions/acr-sync-alert/invocations' });
-    expect(JSON.parse(fc!.invocations[0]!.event)).toMatchObject({ triggerName: 'cli-invoke', payload: '{"dryRun":false}' });
+    expect(fc!.invocations[0]).toMatchObject({
+      type: 'Sync',
+      signatureValid: true,
+      status: 200,
+      path: '/2016-08-15/services/alerts/functions/acr-sync-alert/invocations',
+    });
+    expect(JSON.parse(fc!.invocations[0]!.event)).toMatchObject({
+      triggerName: 'cli-invoke',
+      payload: '{"dryRun":false}',
+    });
   });
 
   it('queues an async dry run and returns at once with the request id', async () => {
@@ -172,7 +227,9 @@ describe('acr-sync-alert invoke, through @alicloud/fc2 against a local Function 
     });
     const threw = io(localKeys);
     expect(await main(['invoke', ...args], threw.io)).toBe(1);
-    expect(threw.err.join()).toMatch(/the function failed \(UnhandledInvocationError\): Invalid configuration: ACR_INSTANCES is required/);
+    expect(threw.err.join()).toMatch(
+      /the function failed \(UnhandledInvocationError\): Invalid configuration: ACR_INSTANCES is required/,
+    );
     const wrong = io({ ...localKeys, ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'not-the-secret' });
     expect(await main(['invoke', ...args], wrong.io)).toBe(1);
     expect(wrong.err.join()).toMatch(/refused the invocation \(SignatureNotMatch\)/);

@@ -9,12 +9,30 @@ import { demoInstances } from '../../src/sim/seed.js';
 const KEY = { id: 'STS.cr-client-test-id', secret: 'cr-client-test-secret', token: 'cr-client-test-token' };
 let sim: CrSimulator;
 const api = (secret = KEY.secret, token: string | null = KEY.token, region = 'cn-hangzhou'): CrApi =>
-  createCrApi({ endpoint: acrEndpoint(sim.endpointTemplate, region), credentials: { accessKeyId: new Secret(KEY.id), accessKeySecret: new Secret(secret), securityToken: token ? new Secret(token) : undefined } });
+  createCrApi({
+    endpoint: acrEndpoint(sim.endpointTemplate, region),
+    credentials: {
+      accessKeyId: new Secret(KEY.id),
+      accessKeySecret: new Secret(secret),
+      securityToken: token ? new Secret(token) : undefined,
+    },
+  });
 const req = { instanceId: 'cri-demohz01', pageNo: 1, pageSize: 10, timeoutMs: 2_000 };
-const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as IntegrationError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: unknown) => e as IntegrationError,
+  );
 
 beforeAll(async () => {
-  sim = await startCrSimulator({ accessKeyId: KEY.id, accessKeySecret: KEY.secret, securityToken: KEY.token, instances: demoInstances(Date.now()) });
+  sim = await startCrSimulator({
+    accessKeyId: KEY.id,
+    accessKeySecret: KEY.secret,
+    securityToken: KEY.token,
+    instances: demoInstances(Date.now()),
+  });
 });
 afterAll(() => sim.close());
 
@@ -25,15 +43,27 @@ describe('CR adapter through the real pop-core client', () => {
     expect(page.items).toHaveLength(10);
     const call = sim.calls.at(-1)!;
     expect(call).toMatchObject({ action: 'ListRepoSyncTask', region: 'cn-hangzhou', signatureValid: true });
-    expect(call.params).toMatchObject({ Version: '2018-12-01', SecurityToken: KEY.token, InstanceId: 'cri-demohz01', PageNo: '1', PageSize: '10', SignatureMethod: 'HMAC-SHA1' });
+    expect(call.params).toMatchObject({
+      Version: '2018-12-01',
+      SecurityToken: KEY.token,
+      InstanceId: 'cri-demohz01',
+      PageNo: '1',
+      PageSize: '10',
+      SignatureMethod: 'HMAC-SHA1',
+    });
   });
 
   it('serves newest first whether the server was given its tasks in order or not', async () => {
     const inst = sim.instances[0]!;
-    const pages = async () => [(await api().listSyncTasks(req)).items, (await api().listSyncTasks({ ...req, pageNo: 2 })).items].flat().map((t) => t.taskId);
+    const pages = async () =>
+      [(await api().listSyncTasks(req)).items, (await api().listSyncTasks({ ...req, pageNo: 2 })).items]
+        .flat()
+        .map((t) => t.taskId);
     const shuffled = await pages();
     const saved = inst.tasks;
-    inst.tasks = [...saved].sort((a, b) => Number(b.CreateTime) - Number(a.CreateTime) || b.SyncTaskId.localeCompare(a.SyncTaskId));
+    inst.tasks = [...saved].sort(
+      (a, b) => Number(b.CreateTime) - Number(a.CreateTime) || b.SyncTaskId.localeCompare(a.SyncTaskId),
+    );
     try {
       expect(await pages()).toEqual(shuffled);
     } finally {
@@ -49,7 +79,12 @@ describe('CR adapter through the real pop-core client', () => {
   it.each([
     ['a wrong secret', () => api('wrong-secret').listSyncTasks(req), 'config', 'SignatureDoesNotMatch'],
     ['a missing STS token', () => api(KEY.secret, null).listSyncTasks(req), 'config', 'InvalidSecurityToken.Mismatch'],
-    ['an instance in another region', () => api(KEY.secret, KEY.token, 'cn-beijing').listSyncTasks(req), 'config', 'INSTANCE_NOT_EXIST'],
+    [
+      'an instance in another region',
+      () => api(KEY.secret, KEY.token, 'cn-beijing').listSyncTasks(req),
+      'config',
+      'INSTANCE_NOT_EXIST',
+    ],
   ])('turns %s into a configuration error', async (_what, call, kind, code) => {
     const e = await failure(call());
     expect(e).toBeInstanceOf(IntegrationError);

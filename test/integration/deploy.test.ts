@@ -10,7 +10,11 @@ import { legacyFixture, plantLegacyRow, shifted } from '../support/legacy.js';
 import { startWorld } from '../support/world.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const sYaml = parse(readFileSync(join(root, 's.yaml'), 'utf8')) as { edition: string; vars: Record<string, string>; resources: Record<string, { component: string; props: Record<string, unknown> }> };
+const sYaml = parse(readFileSync(join(root, 's.yaml'), 'utf8')) as {
+  edition: string;
+  vars: Record<string, string>;
+  resources: Record<string, { component: string; props: Record<string, unknown> }>;
+};
 const resource = sYaml.resources['acr-sync-alert']!;
 
 describe('s.yaml', () => {
@@ -27,13 +31,24 @@ describe('s.yaml', () => {
     ) as Record<string, unknown>;
     const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
     expect(validate(resolved), JSON.stringify(validate.errors)).toBe(true);
-    expect(resolved).toMatchObject({ runtime: 'nodejs20', code: './dist', handler: 'index.handler', region: 'cn-hangzhou' });
-    expect(resolved.triggers).toEqual([expect.objectContaining({ triggerType: 'timer', triggerConfig: expect.objectContaining({ enable: true, cronExpression: '@every 5m' }) })]);
+    expect(resolved).toMatchObject({
+      runtime: 'nodejs20',
+      code: './dist',
+      handler: 'index.handler',
+      region: 'cn-hangzhou',
+    });
+    expect(resolved.triggers).toEqual([
+      expect.objectContaining({
+        triggerType: 'timer',
+        triggerConfig: expect.objectContaining({ enable: true, cronExpression: '@every 5m' }),
+      }),
+    ]);
   });
 
   it('takes every secret from the environment and every account-specific value from vars', () => {
     const env = resource.props.environmentVariables as Record<string, string>;
-    for (const k of ['DINGTALK_WEBHOOK', 'DINGTALK_SECRET', 'SLACK_WEBHOOK', 'ROUTES']) expect(env[k]).toBe(`\${env('${k}', '')}`);
+    for (const k of ['DINGTALK_WEBHOOK', 'DINGTALK_SECRET', 'SLACK_WEBHOOK', 'ROUTES'])
+      expect(env[k]).toBe(`\${env('${k}', '')}`);
     // NODE_OPTIONS is the runtime setting the benchmark measured memory with, the same for every account: the heap
     // capped well inside the function's memory, so V8 collects before the instance runs out.
     expect(env.NODE_OPTIONS).toMatch(/^--max-semi-space-size=1 --max-old-space-size=\d+$/);
@@ -41,7 +56,8 @@ describe('s.yaml', () => {
     expect(oldSpace).toBeLessThanOrEqual((resource.props.memorySize as number) * 0.7);
     // Fewer malloc arenas: the memory the benchmark measured, not an account's choice either.
     expect(env.MALLOC_ARENA_MAX).toBe('2');
-    for (const [k, v] of Object.entries(env)) if (k !== 'NODE_OPTIONS' && k !== 'MALLOC_ARENA_MAX') expect(v, k).toMatch(/\$\{(vars|env)/);
+    for (const [k, v] of Object.entries(env))
+      if (k !== 'NODE_OPTIONS' && k !== 'MALLOC_ARENA_MAX') expect(v, k).toMatch(/\$\{(vars|env)/);
     expect(resource.props.role).toMatch(/\$\{vars\.role\}/);
   });
 
@@ -56,17 +72,36 @@ describe('s.yaml', () => {
 });
 
 describe('the RAM policy', () => {
-  it('grants exactly the actions runs make, a fresh deployment\'s and an upgraded one\'s: the CR reads and the Tablestore calls observed', async () => {
-    const policy = JSON.parse(readFileSync(join(root, 'policy/ram-policy.json'), 'utf8')) as { Statement: { Action: string[]; Resource: string[] }[] };
+  it("grants exactly the actions runs make, a fresh deployment's and an upgraded one's: the CR reads and the Tablestore calls observed", async () => {
+    const policy = JSON.parse(readFileSync(join(root, 'policy/ram-policy.json'), 'utf8')) as {
+      Statement: { Action: string[]; Resource: string[] }[];
+    };
     const granted = new Set(policy.Statement.flatMap((s) => s.Action));
     const used = new Set<string>();
     const HZ = { instanceId: 'cri-policy0', regionId: 'cn-hangzhou' };
-    const task = rawTask({ id: 'rst-p1', status: 'ERROR', issue: 'NETWORK_ERROR', createTime: Date.now() - 60_000, ruleId: 'crsr-1', from: { ...HZ, namespace: 'a', repo: 'b', tag: 'c' }, to: { instanceId: 'cri-x', regionId: 'cn-shanghai' } });
+    const task = rawTask({
+      id: 'rst-p1',
+      status: 'ERROR',
+      issue: 'NETWORK_ERROR',
+      createTime: Date.now() - 60_000,
+      ruleId: 'crsr-1',
+      from: { ...HZ, namespace: 'a', repo: 'b', tag: 'c' },
+      to: { instanceId: 'cri-x', regionId: 'cn-shanghai' },
+    });
     const fresh = await startWorld({ instances: [{ ...HZ, tasks: [task], rules: [] }], tablestore: true });
     const by = Date.now() - 60_000 - legacyFixture.savedAt;
-    const upgraded = await startWorld({ instances: [{ ...legacyFixture.instance, tasks: shifted(legacyFixture.tasks, by), rules: [] }], tablestore: true, env: { STATE_KEY: legacyFixture.stateKey } });
+    const upgraded = await startWorld({
+      instances: [{ ...legacyFixture.instance, tasks: shifted(legacyFixture.tasks, by), rules: [] }],
+      tablestore: true,
+      env: { STATE_KEY: legacyFixture.stateKey },
+    });
     try {
-      await plantLegacyRow(upgraded.ots!, legacyFixture.stateKey, legacyFixture.version, shifted(legacyFixture.checkpoint, by));
+      await plantLegacyRow(
+        upgraded.ots!,
+        legacyFixture.stateKey,
+        legacyFixture.version,
+        shifted(legacyFixture.checkpoint, by),
+      );
       upgraded.ots!.calls.length = 0;
       for (const w of [fresh, upgraded]) {
         await w.run();
@@ -79,20 +114,34 @@ describe('the RAM policy', () => {
       await fresh.close();
       await upgraded.close();
     }
-    expect(policy.Statement.find((s) => s.Action.includes('ots:BatchWriteRow'))!.Resource).toEqual(['acs:ots:<region>:<account-id>:instance/<tablestore-instance-in-lowercase>/table/<tablestore-table>']);
+    expect(policy.Statement.find((s) => s.Action.includes('ots:BatchWriteRow'))!.Resource).toEqual([
+      'acs:ots:<region>:<account-id>:instance/<tablestore-instance-in-lowercase>/table/<tablestore-table>',
+    ]);
   });
 
   it('is printed for the configured instances and table by the policy command, the Tablestore instance in lowercase', async () => {
     const out: string[] = [];
-    const env = { ACR_INSTANCES: 'cn-hangzhou:cri-aaa,ap-southeast-1:cri-bbb', TABLESTORE_ENDPOINT: 'https://MyAlerts.cn-hangzhou.ots.aliyuncs.com', TABLESTORE_INSTANCE: 'MyAlerts', TABLESTORE_TABLE: 'sync_alert_state', ALIBABA_CLOUD_ACCOUNT_ID: '1234567890' };
+    const env = {
+      ACR_INSTANCES: 'cn-hangzhou:cri-aaa,ap-southeast-1:cri-bbb',
+      TABLESTORE_ENDPOINT: 'https://MyAlerts.cn-hangzhou.ots.aliyuncs.com',
+      TABLESTORE_INSTANCE: 'MyAlerts',
+      TABLESTORE_TABLE: 'sync_alert_state',
+      ALIBABA_CLOUD_ACCOUNT_ID: '1234567890',
+    };
     expect(await main(['policy'], { out: (l) => out.push(l), err: () => undefined, env })).toBe(0);
     const p = JSON.parse(out.join('\n')) as { Statement: { Action: string[]; Resource: string[] }[] };
     expect(p.Statement[0]!.Resource).toEqual([
-      'acs:cr:cn-hangzhou:1234567890:repository/cri-aaa', 'acs:cr:cn-hangzhou:1234567890:repository/cri-aaa/*',
-      'acs:cr:ap-southeast-1:1234567890:repository/cri-bbb', 'acs:cr:ap-southeast-1:1234567890:repository/cri-bbb/*',
+      'acs:cr:cn-hangzhou:1234567890:repository/cri-aaa',
+      'acs:cr:cn-hangzhou:1234567890:repository/cri-aaa/*',
+      'acs:cr:ap-southeast-1:1234567890:repository/cri-bbb',
+      'acs:cr:ap-southeast-1:1234567890:repository/cri-bbb/*',
     ]);
-    expect(p.Statement[1]!.Resource).toEqual(['acs:ots:cn-hangzhou:1234567890:instance/myalerts/table/sync_alert_state']);
-    const template = JSON.parse(readFileSync(join(root, 'policy/ram-policy.json'), 'utf8')) as { Statement: { Action: string[] }[] };
+    expect(p.Statement[1]!.Resource).toEqual([
+      'acs:ots:cn-hangzhou:1234567890:instance/myalerts/table/sync_alert_state',
+    ]);
+    const template = JSON.parse(readFileSync(join(root, 'policy/ram-policy.json'), 'utf8')) as {
+      Statement: { Action: string[] }[];
+    };
     expect(p.Statement.map((s) => [...s.Action].sort())).toEqual(template.Statement.map((s) => [...s.Action].sort()));
   });
 });

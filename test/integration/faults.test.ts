@@ -7,11 +7,21 @@ const HZ = { instanceId: 'cri-fault0hz', regionId: 'cn-hangzhou' };
 const SH = { instanceId: 'cri-fault0sh', regionId: 'cn-shanghai' };
 const min = 60_000;
 const spec = (id: string, status: string, agoMin: number, issue?: string, from = HZ): TaskSpec => ({
-  id, status, issue, createTime: Date.now() - agoMin * min, ruleId: 'crsr-f', from: { ...from, namespace: 'ns', repo: `r${id.slice(4)}`, tag: 'v1' }, to: SH,
+  id,
+  status,
+  issue,
+  createTime: Date.now() - agoMin * min,
+  ruleId: 'crsr-f',
+  from: { ...from, namespace: 'ns', repo: `r${id.slice(4)}`, tag: 'v1' },
+  to: SH,
 });
 /** Three pages of 20 with a failure every fifth task. */
 const history = () => generateTasks({ ...HZ, count: 60, newest: Date.now() - min, spacingMs: 30_000, failEvery: 5 });
-const errorsOf = (tasks: RawTask[]) => tasks.filter((t) => t.TaskStatus === 'ERROR').map((t) => t.SyncTaskId).sort();
+const errorsOf = (tasks: RawTask[]) =>
+  tasks
+    .filter((t) => t.TaskStatus === 'ERROR')
+    .map((t) => t.SyncTaskId)
+    .sort();
 
 let world: World | undefined;
 afterEach(async () => {
@@ -46,7 +56,8 @@ describe('fault injection: CR OpenAPI', () => {
   it('502 and 503 HTML, empty 500, JSON 500 and a JSON body without Code are retried within the run', async () => {
     const tasks = history();
     world = await cr([{ ...HZ, tasks, rules: [] }]);
-    for (const kind of ['html-502', 'html-503', 'empty-500', 'system-error'] as const) world.cr.fault({ kind, pageNo: 2 });
+    for (const kind of ['html-502', 'html-503', 'empty-500', 'system-error'] as const)
+      world.cr.fault({ kind, pageNo: 2 });
     world.cr.fault({ kind: 'json-without-code', pageNo: 3 });
     const first = await world.run();
     expect(first.problems).toEqual([]);
@@ -64,7 +75,13 @@ describe('fault injection: CR OpenAPI', () => {
 
   it('a read that never answers cannot hang the run: it times out within the budget and the next run catches up', async () => {
     const tasks = history();
-    world = await startWorld({ instances: [{ ...HZ, tasks, rules: [] }, { ...SH, tasks: [rawTask(spec('rst-sh1', 'ERROR', 3, 'TAG_CONFLICT', SH))], rules: [] }], env: { ACR_PAGE_SIZE: '20' } });
+    world = await startWorld({
+      instances: [
+        { ...HZ, tasks, rules: [] },
+        { ...SH, tasks: [rawTask(spec('rst-sh1', 'ERROR', 3, 'TAG_CONFLICT', SH))], rules: [] },
+      ],
+      env: { ACR_PAGE_SIZE: '20' },
+    });
     world.cr.fault({ kind: 'hang', instanceId: HZ.instanceId, pageNo: 2 });
     const started = Date.now();
     const first = await world.run({ timeout: 8 });
@@ -99,7 +116,9 @@ describe('fault injection: CR OpenAPI', () => {
     world.onCrCall = (action, params) => {
       if (action === 'ListRepoSyncTask' && params.PageNo === '2' && !injected) {
         injected = true;
-        tasks.unshift(...generateTasks({ ...HZ, count: 7, newest: Date.now(), spacingMs: 1_000, failEvery: 2, prefix: 'mid' }));
+        tasks.unshift(
+          ...generateTasks({ ...HZ, count: 7, newest: Date.now(), spacingMs: 1_000, failEvery: 2, prefix: 'mid' }),
+        );
       }
     };
     await world.run();
@@ -110,11 +129,16 @@ describe('fault injection: CR OpenAPI', () => {
 
 describe('fault injection: webhooks', () => {
   const oneFailure = () => [{ ...HZ, tasks: [rawTask(spec('rst-w1', 'ERROR', 2, 'TAG_CONFLICT'))], rules: [] }];
-  const expire = (w: World, ch: 'dingtalk' | 'slack') => w.editControl((c) => ({ ...c, pauses: { ...c.pauses, [ch]: { ...c.pauses[ch]!, until: Date.now() - 1 } } }));
+  const expire = (w: World, ch: 'dingtalk' | 'slack') =>
+    w.editControl((c) => ({ ...c, pauses: { ...c.pauses, [ch]: { ...c.pauses[ch]!, until: Date.now() - 1 } } }));
 
   it('DingTalk 130101 (too fast): the robot rests through its block instead of being hammered, then gets the alert once', async () => {
     world = await cr(oneFailure());
-    world.hooks.fault('dingtalk', { kind: 'errcode', errcode: 130101, errmsg: 'send too fast, exceed 20 times per minute' });
+    world.hooks.fault('dingtalk', {
+      kind: 'errcode',
+      errcode: 130101,
+      errmsg: 'send too fast, exceed 20 times per minute',
+    });
     const first = await world.run();
     expect(first.notified).toEqual({ dingtalk: 0, slack: 1 });
     const until = (await world.state()).control.pauses.dingtalk!.until;
@@ -137,7 +161,12 @@ describe('fault injection: webhooks', () => {
 
   it('Slack 429 with a Retry-After longer than the run: paused for that long, then delivered once', async () => {
     world = await cr(oneFailure());
-    world.hooks.fault('slack', { kind: 'status', status: 429, body: 'rate_limited', headers: { 'retry-after': '900' } });
+    world.hooks.fault('slack', {
+      kind: 'status',
+      status: 429,
+      body: 'rate_limited',
+      headers: { 'retry-after': '900' },
+    });
     expect((await world.run()).notified.slack).toBe(0);
     expect((await world.state()).control.pauses.slack!.until - Date.now()).toBeGreaterThan(14 * min);
     await expire(world, 'slack');
@@ -151,7 +180,10 @@ describe('fault injection: webhooks', () => {
     // Down for its first 20 minutes owed: tried again every run.
     expect((await world.state()).control.pauses.slack).toBeUndefined();
     // Owed for 2 hours now: the next failing try waits a quarter of that before the one after.
-    await world.editControl((c) => ({ ...c, owed: { ...c.owed, slack: { ...c.owed.slack!, since: Date.now() - 120 * min } } }));
+    await world.editControl((c) => ({
+      ...c,
+      owed: { ...c.owed, slack: { ...c.owed.slack!, since: Date.now() - 120 * min } },
+    }));
     await world.run();
     const until = (await world.state()).control.pauses.slack!.until - Date.now();
     expect(until).toBeGreaterThan(29 * min);
@@ -196,7 +228,11 @@ describe('bursts and hostile input', () => {
 
   it('a channel whose real size limit is below our budget: the message is rendered smaller and sent again in the same run, not paused', async () => {
     const tasks = generateTasks({ ...HZ, count: 3_000, newest: Date.now(), spacingMs: 1_000, failEvery: 1 });
-    world = await startWorld({ instances: [{ ...HZ, tasks, rules: [] }], env: { ACR_PAGE_SIZE: '100' }, hooks: { limits: { dingtalkBodyBytes: 5_000, slackBlocksChars: 4_000 } } });
+    world = await startWorld({
+      instances: [{ ...HZ, tasks, rules: [] }],
+      env: { ACR_PAGE_SIZE: '100' },
+      hooks: { limits: { dingtalkBodyBytes: 5_000, slackBlocksChars: 4_000 } },
+    });
     const s = await world.run();
     expect(s.notified).toEqual({ dingtalk: 3_000, slack: 3_000 });
     for (const channel of ['dingtalk', 'slack'] as const) {
@@ -214,12 +250,22 @@ describe('bursts and hostile input', () => {
   });
 
   it('names from the API cannot mention, link or format anything in either channel', async () => {
-    const evil = rawTask({ ...spec('rst-evil', 'ERROR', 1, 'TAG_CONFLICT'), from: { ...HZ, namespace: '<!channel>', repo: '@all [x](https://phish.example)', tag: '*v1*\n#### fake' } });
-    world = await cr([{ ...HZ, tasks: [evil], rules: [{ SyncRuleId: 'crsr-f', SyncRuleName: '<!here> @所有人 <https://evil.example|click>' }] }]);
+    const evil = rawTask({
+      ...spec('rst-evil', 'ERROR', 1, 'TAG_CONFLICT'),
+      from: { ...HZ, namespace: '<!channel>', repo: '@all [x](https://phish.example)', tag: '*v1*\n#### fake' },
+    });
+    world = await cr([
+      {
+        ...HZ,
+        tasks: [evil],
+        rules: [{ SyncRuleId: 'crsr-f', SyncRuleName: '<!here> @所有人 <https://evil.example|click>' }],
+      },
+    ]);
     await world.run();
     const ding = JSON.stringify(world.hooks.received.find((m) => m.channel === 'dingtalk')!.body);
     const slack = JSON.stringify(world.hooks.received.find((m) => m.channel === 'slack')!.body);
-    for (const bad of ['<!channel>', '<!here>', '](https://phish', '<https://evil', '\\n#### fake']) expect(ding).not.toContain(bad);
+    for (const bad of ['<!channel>', '<!here>', '](https://phish', '<https://evil', '\\n#### fake'])
+      expect(ding).not.toContain(bad);
     expect(ding.match(/\]\((?!https:\/\/cr\.console\.aliyun\.com\/)/g)).toBeNull();
     // Slack: mentions and links need <...>, which is escaped; what remains sits inside a code span, uninterpreted.
     for (const bad of ['<!channel>', '<!here>', '<https://evil', '\\n#### fake']) expect(slack).not.toContain(bad);
@@ -232,7 +278,10 @@ describe('bursts and hostile input', () => {
 describe('self-monitoring', () => {
   it('says once that alerting is blind for an instance after 3 failing runs, and once that it sees again', async () => {
     const tasks = [rawTask(spec('rst-b1', 'ERROR', 1, 'NETWORK_ERROR'))];
-    world = await cr([{ ...HZ, tasks, rules: [] }, { ...SH, tasks: [], rules: [] }]);
+    world = await cr([
+      { ...HZ, tasks, rules: [] },
+      { ...SH, tasks: [], rules: [] },
+    ]);
     world.cr.fault({ instanceId: HZ.instanceId, kind: 'no-privilege', times: 5 });
     const notices = () => world!.hooks.received.filter((m) => m.channel === 'slack').map((m) => String(m.body.text));
     for (let i = 0; i < 2; i++) await world.run();
@@ -248,7 +297,9 @@ describe('self-monitoring', () => {
     await world.run(); // the role is fixed
     expect(notices()).toHaveLength(2);
     expect(notices()[1]).toMatch(/^🟡 ACR: 1 sync failed · .*🟢 alerting works again for cn-hangzhou:cri-fault0hz/);
-    expect(JSON.stringify(world.hooks.received.at(-1)!.body)).toMatch(/Alerting for `?cn-hangzhou:cri-fault0hz`? works again/);
+    expect(JSON.stringify(world.hooks.received.at(-1)!.body)).toMatch(
+      /Alerting for `?cn-hangzhou:cri-fault0hz`? works again/,
+    );
     expect((await world.state()).cursors[`${HZ.regionId}:${HZ.instanceId}`]!.health).toBeUndefined();
   });
 });
@@ -268,35 +319,49 @@ describe('a run killed at seeded random points', () => {
     { at: 'cr', action: 'ListRepoSyncTask' },
     { at: 'webhook', channel: 'dingtalk' },
     { at: 'webhook', channel: 'slack' },
-    ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((nth) => (['received', 'applied'] as const).map((phase): KillPoint => ({ at: 'ots', action: 'BatchWriteRow', phase, nth }))),
+    ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((nth) =>
+      (['received', 'applied'] as const).map((phase): KillPoint => ({
+        at: 'ots',
+        action: 'BatchWriteRow',
+        phase,
+        nth,
+      })),
+    ),
   ];
   const SEED = 20261124;
   const draw = rng(SEED);
   // Odd draws kill two runs in a row (the second one mid-recovery); the points themselves are drawn.
-  const plans = Array.from({ length: 6 }, (_, i) => ({ i, kills: Array.from({ length: 1 + (i % 2) }, () => points[Math.floor(draw() * points.length)]!) }));
+  const plans = Array.from({ length: 6 }, (_, i) => ({
+    i,
+    kills: Array.from({ length: 1 + (i % 2) }, () => points[Math.floor(draw() * points.length)]!),
+  }));
 
   for (const plan of plans) {
-    it.concurrent(`seed ${SEED} draw ${plan.i}: killed at ${plan.kills.map((k) => JSON.stringify(k)).join(' then ')}; nothing lost, DingTalk never twice`, async () => {
-      const tasks = generateTasks({ ...HZ, count: 25, newest: Date.now() - min, spacingMs: 20_000, failEvery: 4 });
-      const w = await startWorld({ instances: [{ ...HZ, tasks, rules: [] }], tablestore: true });
-      try {
-        for (const kill of plan.kills) await w.runChild({ kill, timeout: 8 });
-        for (let i = 0; i < 20; i++) {
-          const r = await w.runChild({ timeout: 8 });
-          if (r.summary?.outcome === 'nothing-new' && Object.keys((await w.state()).owed).length === 0) break;
-          await new Promise((res) => setTimeout(res, 600));
+    it.concurrent(
+      `seed ${SEED} draw ${plan.i}: killed at ${plan.kills.map((k) => JSON.stringify(k)).join(' then ')}; nothing lost, DingTalk never twice`,
+      async () => {
+        const tasks = generateTasks({ ...HZ, count: 25, newest: Date.now() - min, spacingMs: 20_000, failEvery: 4 });
+        const w = await startWorld({ instances: [{ ...HZ, tasks, rules: [] }], tablestore: true });
+        try {
+          for (const kill of plan.kills) await w.runChild({ kill, timeout: 8 });
+          for (let i = 0; i < 20; i++) {
+            const r = await w.runChild({ timeout: 8 });
+            if (r.summary?.outcome === 'nothing-new' && Object.keys((await w.state()).owed).length === 0) break;
+            await new Promise((res) => setTimeout(res, 600));
+          }
+          const expected = errorsOf(tasks);
+          expect(announcedIds(w.hooks, 'dingtalk').sort()).toEqual(expected);
+          const slack = announcedIds(w.hooks, 'slack');
+          for (const id of expected) {
+            const n = slack.filter((x) => x === id).length;
+            expect(n, id).toBeGreaterThanOrEqual(1);
+            expect(n, id).toBeLessThanOrEqual(plan.kills.length + 1);
+          }
+        } finally {
+          await w.close();
         }
-        const expected = errorsOf(tasks);
-        expect(announcedIds(w.hooks, 'dingtalk').sort()).toEqual(expected);
-        const slack = announcedIds(w.hooks, 'slack');
-        for (const id of expected) {
-          const n = slack.filter((x) => x === id).length;
-          expect(n, id).toBeGreaterThanOrEqual(1);
-          expect(n, id).toBeLessThanOrEqual(plan.kills.length + 1);
-        }
-      } finally {
-        await w.close();
-      }
-    }, 120_000);
+      },
+      120_000,
+    );
   }
 });

@@ -10,7 +10,15 @@ const SH = { instanceId: 'cri-test0sh', regionId: 'cn-shanghai' };
 const min = 60_000;
 
 function task(id: string, status: string, agoMin: number, issue?: string, from = HZ): TaskSpec {
-  return { id, status, issue, createTime: Date.now() - agoMin * min, ruleId: 'crsr-r1', from: { ...from, namespace: 'prod', repo: `app-${id.slice(4)}`, tag: 'v1' }, to: SH };
+  return {
+    id,
+    status,
+    issue,
+    createTime: Date.now() - agoMin * min,
+    ruleId: 'crsr-r1',
+    from: { ...from, namespace: 'prod', repo: `app-${id.slice(4)}`, tag: 'v1' },
+    to: SH,
+  };
 }
 const instance = (tasks: TaskSpec[], where = HZ): SimInstance => ({ ...where, tasks: tasks.map(rawTask), rules: [] });
 
@@ -33,7 +41,9 @@ describe('handler, end to end against the local CR simulator and webhook receive
     for (const issue of DEMO_ISSUES) expect(text).toContain(issue);
     expect(text).toContain('Unclassified sync failure');
     expect(text).toContain('prod-to-shanghai');
-    expect(text).toMatch(/prod\/payment-service:v3.2.1.*failed with NETWORK_ERROR.*\(failed and recovered between two checks\)/);
+    expect(text).toMatch(
+      /prod\/payment-service:v3.2.1.*failed with NETWORK_ERROR.*\(failed and recovered between two checks\)/,
+    );
     expect(text).toMatch(/base\/cuda-devel:12.4.1-ubuntu22.04.*syncing for 2 h 1[45] min/);
     expect(new Set(announcedIds(world.hooks, 'slack'))).toEqual(new Set(announcedIds(world.hooks, 'dingtalk')));
     // Every CR call was signed correctly (the simulator verifies like the gateway).
@@ -52,14 +62,28 @@ describe('handler, end to end against the local CR simulator and webhook receive
   for (const order of ['desc', 'asc', 'shuffle'] as const) {
     it(`reads several pages in ${order} order and announces each failure exactly once across runs`, async () => {
       const history = generateTasks({ ...HZ, count: 230, newest: Date.now() - 10 * min, spacingMs: min, failEvery: 7 });
-      world = await startWorld({ instances: [{ ...HZ, tasks: [...history], rules: [] }], cr: { order }, env: { ACR_PAGE_SIZE: '20' } });
+      world = await startWorld({
+        instances: [{ ...HZ, tasks: [...history], rules: [] }],
+        cr: { order },
+        env: { ACR_PAGE_SIZE: '20' },
+      });
       await world.run();
       // New failures appear on top of the history between runs.
-      const more = generateTasks({ ...HZ, count: 15, newest: Date.now(), spacingMs: 30_000, failEvery: 3, prefix: 'n' });
+      const more = generateTasks({
+        ...HZ,
+        count: 15,
+        newest: Date.now(),
+        spacingMs: 30_000,
+        failEvery: 3,
+        prefix: 'n',
+      });
       world.cr.instances[0]!.tasks.push(...more);
       const second = await world.run();
       const third = await world.run();
-      const expected = [...history, ...more].filter((t) => t.TaskStatus === 'ERROR').map((t) => t.SyncTaskId).sort();
+      const expected = [...history, ...more]
+        .filter((t) => t.TaskStatus === 'ERROR')
+        .map((t) => t.SyncTaskId)
+        .sort();
       // Large groups are cut with "and N more"; the counted totals must add up to every failure, once.
       expect(failureCounts(world.hooks, 'slack').reduce((a, b) => a + b, 0)).toBe(expected.length);
       expect(second.failuresFound).toBe(5);
@@ -74,7 +98,9 @@ describe('handler, end to end against the local CR simulator and webhook receive
   }
 
   it('catches a task that fails after an earlier run saw it running', async () => {
-    world = await startWorld({ instances: [instance([task('rst-run1', 'SYNCHRONIZING', 30), task('rst-ok1', 'SUCCESS', 29)])] });
+    world = await startWorld({
+      instances: [instance([task('rst-run1', 'SYNCHRONIZING', 30), task('rst-ok1', 'SUCCESS', 29)])],
+    });
     const first = await world.run();
     expect(first.failuresFound).toBe(0);
     expect(first.skipped.stillRunning).toBe(1);
@@ -82,17 +108,31 @@ describe('handler, end to end against the local CR simulator and webhook receive
     const raw = world.cr.instances[0]!.tasks.find((t) => t.SyncTaskId === 'rst-run1')!;
     raw.TaskStatus = 'ERROR';
     raw.TaskIssue = 'NETWORK_ERROR';
-    world.cr.instances[0]!.tasks.push(...generateTasks({ ...HZ, count: 120, newest: Date.now(), spacingMs: 10_000, prefix: 'later' }));
+    world.cr.instances[0]!.tasks.push(
+      ...generateTasks({ ...HZ, count: 120, newest: Date.now(), spacingMs: 10_000, prefix: 'later' }),
+    );
     const second = await world.run();
     expect(second.failuresFound).toBe(1);
     expect(announcedIds(world.hooks, 'slack')).toEqual(['rst-run1']);
   });
 
   it('announces once that a failed image synced fine again, with how long it was broken', async () => {
-    const failed = { ...task('rst-rf1', 'ERROR', 40, 'NETWORK_ERROR'), from: { ...HZ, namespace: 'prod', repo: 'api', tag: 'v9' } };
+    const failed = {
+      ...task('rst-rf1', 'ERROR', 40, 'NETWORK_ERROR'),
+      from: { ...HZ, namespace: 'prod', repo: 'api', tag: 'v9' },
+    };
     world = await startWorld({ instances: [instance([failed])] });
     expect((await world.run()).failuresFound).toBe(1);
-    world.cr.instances[0]!.tasks.push(rawTask({ ...failed, id: 'rst-ok1', status: 'SUCCESS', issue: undefined, createTime: Date.now() - 60_000, modifiedTime: Date.now() - 30_000 }));
+    world.cr.instances[0]!.tasks.push(
+      rawTask({
+        ...failed,
+        id: 'rst-ok1',
+        status: 'SUCCESS',
+        issue: undefined,
+        createTime: Date.now() - 60_000,
+        modifiedTime: Date.now() - 30_000,
+      }),
+    );
     await world.run();
     await world.run();
     const slack = world.hooks.received.filter((m) => m.channel === 'slack').map((m) => JSON.stringify(m.body));
@@ -103,10 +143,14 @@ describe('handler, end to end against the local CR simulator and webhook receive
   });
 
   it('announces a sync running longer than STUCK_AFTER_MINUTES once, and once more when it finishes', async () => {
-    world = await startWorld({ instances: [instance([task('rst-slow', 'SYNCHRONIZING', 90)])], env: { STUCK_AFTER_MINUTES: '60' } });
+    world = await startWorld({
+      instances: [instance([task('rst-slow', 'SYNCHRONIZING', 90)])],
+      env: { STUCK_AFTER_MINUTES: '60' },
+    });
     await world.run();
     await world.run();
-    const texts = () => world!.hooks.received.filter((m) => m.channel === 'dingtalk').map((m) => JSON.stringify(m.body));
+    const texts = () =>
+      world!.hooks.received.filter((m) => m.channel === 'dingtalk').map((m) => JSON.stringify(m.body));
     expect(texts()).toHaveLength(1);
     expect(texts()[0]).toMatch(/⏳ ACR: 1 sync stuck/);
     expect(texts()[0]).toMatch(/syncing for 1 h (29|30) min/);
@@ -117,18 +161,36 @@ describe('handler, end to end against the local CR simulator and webhook receive
   });
 
   it('does not send what a silence mutes, but logs it, counts it and keeps a tally; other failures go out', async () => {
-    const silences = JSON.stringify([{ cause: 'TAG_CONFLICT', namespace: 'prod', comment: 'known: immutable tags in prod', expires: '2099-01-01T00:00:00Z' }]);
-    world = await startWorld({ instances: [instance([task('rst-m1', 'ERROR', 5, 'TAG_CONFLICT'), task('rst-m2', 'ERROR', 4, 'NETWORK_ERROR')])], env: { SILENCES: silences } });
+    const silences = JSON.stringify([
+      {
+        cause: 'TAG_CONFLICT',
+        namespace: 'prod',
+        comment: 'known: immutable tags in prod',
+        expires: '2099-01-01T00:00:00Z',
+      },
+    ]);
+    world = await startWorld({
+      instances: [instance([task('rst-m1', 'ERROR', 5, 'TAG_CONFLICT'), task('rst-m2', 'ERROR', 4, 'NETWORK_ERROR')])],
+      env: { SILENCES: silences },
+    });
     const s = await world.run();
     expect(s).toMatchObject({ failuresFound: 2, muted: 1, notified: { dingtalk: 1, slack: 1 } });
     expect(announcedIds(world.hooks, 'dingtalk')).toEqual(['rst-m2']);
-    expect(world.logs.filter((l) => l.includes('muted by a silence') && l.includes('rst-m1') && l.includes('known: immutable tags in prod'))).toHaveLength(1);
+    expect(
+      world.logs.filter(
+        (l) => l.includes('muted by a silence') && l.includes('rst-m1') && l.includes('known: immutable tags in prod'),
+      ),
+    ).toHaveLength(1);
     expect((await world.state()).digests.default!.muted!.byCause).toEqual({ TAG_CONFLICT: 1 });
     expect((await world.run()).outcome).toBe('nothing-new');
   });
 
   it('@mentions the configured people when a message holds a high-severity failure, and only then', async () => {
-    const env = { DINGTALK_AT_MOBILES: '13800000000', DINGTALK_AT_USER_IDS: 'ops-lead', SLACK_MENTIONS: 'U0123ABC,S0456DEF' };
+    const env = {
+      DINGTALK_AT_MOBILES: '13800000000',
+      DINGTALK_AT_USER_IDS: 'ops-lead',
+      SLACK_MENTIONS: 'U0123ABC,S0456DEF',
+    };
     world = await startWorld({ instances: [instance([task('rst-mild', 'ERROR', 5, 'NETWORK_ERROR')])], env });
     await world.run();
     const mild = world.hooks.received.map((m) => m.body);
@@ -136,7 +198,10 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect(JSON.stringify(mild)).not.toMatch(/<@U0123ABC>|@13800000000/);
     world.cr.instances[0]!.tasks.push(rawTask(task('rst-oss', 'ERROR', 1, 'OSS_POLICY_UNAUTHORIZED')));
     await world.run();
-    const ding = world.hooks.received.filter((m) => m.channel === 'dingtalk').at(-1)!.body as { at?: unknown; markdown: { text: string } };
+    const ding = world.hooks.received.filter((m) => m.channel === 'dingtalk').at(-1)!.body as {
+      at?: unknown;
+      markdown: { text: string };
+    };
     expect(ding.at).toEqual({ atMobiles: ['13800000000'], atUserIds: ['ops-lead'], isAtAll: false });
     expect(ding.markdown.text).toMatch(/@13800000000$/);
     const slack = JSON.stringify(world.hooks.received.filter((m) => m.channel === 'slack').at(-1)!.body);
@@ -144,7 +209,10 @@ describe('handler, end to end against the local CR simulator and webhook receive
   });
 
   it('with TRANSIENT_MIN_FAILURES=2 waits for a network error to repeat before announcing it', async () => {
-    const image = (id: string, ago: number) => ({ ...task(id, 'ERROR', ago, 'NETWORK_ERROR'), from: { ...HZ, namespace: 'prod', repo: 'flaky', tag: 'v1' } });
+    const image = (id: string, ago: number) => ({
+      ...task(id, 'ERROR', ago, 'NETWORK_ERROR'),
+      from: { ...HZ, namespace: 'prod', repo: 'flaky', tag: 'v1' },
+    });
     world = await startWorld({ instances: [instance([image('rst-n1', 20)])], env: { TRANSIENT_MIN_FAILURES: '2' } });
     const first = await world.run();
     expect(first).toMatchObject({ failuresFound: 0, skipped: { heldTransient: 1 }, notified: {} });
@@ -155,10 +223,22 @@ describe('handler, end to end against the local CR simulator and webhook receive
   });
 
   it('sends a digest on request: failures by cause, top repositories, recoveries, what is still failing, what was muted', async () => {
-    const img = (id: string, ago: number, status: string, issue: string | undefined, repo: string) => ({ ...task(id, status, ago, issue), from: { ...HZ, namespace: 'prod', repo, tag: 'v1' } });
+    const img = (id: string, ago: number, status: string, issue: string | undefined, repo: string) => ({
+      ...task(id, status, ago, issue),
+      from: { ...HZ, namespace: 'prod', repo, tag: 'v1' },
+    });
     const silences = JSON.stringify([{ repo: 'muted-repo', comment: 'known' }]);
     world = await startWorld({
-      instances: [{ ...instance([img('rst-d1', 50, 'ERROR', 'TAG_CONFLICT', 'api'), img('rst-d2', 40, 'ERROR', 'NETWORK_ERROR', 'web'), img('rst-d3', 30, 'ERROR', 'TAG_CONFLICT', 'muted-repo')]), rules: [{ SyncRuleId: 'crsr-r1', SyncRuleName: 'prod-to-shanghai' }] }],
+      instances: [
+        {
+          ...instance([
+            img('rst-d1', 50, 'ERROR', 'TAG_CONFLICT', 'api'),
+            img('rst-d2', 40, 'ERROR', 'NETWORK_ERROR', 'web'),
+            img('rst-d3', 30, 'ERROR', 'TAG_CONFLICT', 'muted-repo'),
+          ]),
+          rules: [{ SyncRuleId: 'crsr-r1', SyncRuleName: 'prod-to-shanghai' }],
+        },
+      ],
       env: { SILENCES: silences },
     });
     await world.run();
@@ -173,8 +253,12 @@ describe('handler, end to end against the local CR simulator and webhook receive
     // A muted image is still failing: the digest says so, and counts it among the muted too.
     expect(last).toMatch(/Still failing: 2/);
     // Each entry: source image → target instance, since when, cause, the rule by name, the last failed task.
-    expect(last).toMatch(/prod\/api:v1 → cn-shanghai:cri-test0sh · failing since [^·]* · TAG_CONFLICT · rule prod-to-shanghai · rst-d1/);
-    expect(last).toMatch(/prod\/muted-repo:v1 → cn-shanghai:cri-test0sh · failing since [^·]* · TAG_CONFLICT · rule prod-to-shanghai · rst-d3/);
+    expect(last).toMatch(
+      /prod\/api:v1 → cn-shanghai:cri-test0sh · failing since [^·]* · TAG_CONFLICT · rule prod-to-shanghai · rst-d1/,
+    );
+    expect(last).toMatch(
+      /prod\/muted-repo:v1 → cn-shanghai:cri-test0sh · failing since [^·]* · TAG_CONFLICT · rule prod-to-shanghai · rst-d3/,
+    );
     expect(last).toMatch(/Muted by silences: TAG_CONFLICT 1/);
     const d = (await world.state()).digests.default!;
     expect(d.stats.byCause).toEqual({});
@@ -189,7 +273,9 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect(first.notified).toEqual({ dingtalk: 0, slack: 1 });
     expect(first.pendingDelivery).toBe(1);
     expect(first.problems.join()).toMatch(/dingtalk/);
-    expect(Object.fromEntries(Object.entries((await world.state()).owed).map(([t, o]) => [t, o.length]))).toEqual({ dingtalk: 1 });
+    expect(Object.fromEntries(Object.entries((await world.state()).owed).map(([t, o]) => [t, o.length]))).toEqual({
+      dingtalk: 1,
+    });
 
     world.hooks.heal('dingtalk');
     const second = await world.run();
@@ -209,7 +295,10 @@ describe('handler, end to end against the local CR simulator and webhook receive
     const paused = await world.run();
     expect(paused).toMatchObject({ outcome: 'nothing-new', pendingDelivery: 1, apiCalls: { stateWrites: 0 } });
     expect(world.hooks.attempts.filter((a) => a.channel === 'dingtalk')).toHaveLength(1);
-    await world.editControl((c) => ({ ...c, pauses: { ...c.pauses, dingtalk: { ...c.pauses.dingtalk!, until: Date.now() - 1 } } }));
+    await world.editControl((c) => ({
+      ...c,
+      pauses: { ...c.pauses, dingtalk: { ...c.pauses.dingtalk!, until: Date.now() - 1 } },
+    }));
     const second = await world.run();
     expect(second.notified.dingtalk).toBe(1);
     expect(announcedIds(world.hooks, 'dingtalk')).toEqual(['rst-e1']);
@@ -223,20 +312,30 @@ describe('handler, end to end against the local CR simulator and webhook receive
     const summary = await world.run();
     expect(summary.failuresFound).toBe(1);
     expect(summary.problems).toEqual([]);
-    expect(world.cr.calls.filter((c) => c.status === 400).map((c) => c.action)).toEqual(['ListRepoSyncTask', 'ListRepoSyncTask']);
+    expect(world.cr.calls.filter((c) => c.status === 400).map((c) => c.action)).toEqual([
+      'ListRepoSyncTask',
+      'ListRepoSyncTask',
+    ]);
     expect(announcedIds(world.hooks, 'dingtalk')).toEqual(['rst-t1']);
     // NETWORK_ERROR is transient: the message carries the commands to re-run it.
-    expect(JSON.stringify(world.hooks.received[0]!.body)).toContain('aliyun cr CreateRepoSyncTaskByRule --region cn-hangzhou --InstanceId cri-test0hz --SyncRuleId crsr-r1 --RepoId \\"$id\\" --Tag v1');
+    expect(JSON.stringify(world.hooks.received[0]!.body)).toContain(
+      'aliyun cr CreateRepoSyncTaskByRule --region cn-hangzhou --InstanceId cri-test0hz --SyncRuleId crsr-r1 --RepoId \\"$id\\" --Tag v1',
+    );
   });
 
   it('reports NoPrivilege as a configuration problem naming the RAM action, without retrying, and still alerts other instances', async () => {
     world = await startWorld({
-      instances: [instance([task('rst-a', 'ERROR', 5, 'TAG_CONFLICT')]), instance([task('rst-b', 'ERROR', 5, 'TAG_CONFLICT', SH)], SH)],
+      instances: [
+        instance([task('rst-a', 'ERROR', 5, 'TAG_CONFLICT')]),
+        instance([task('rst-b', 'ERROR', 5, 'TAG_CONFLICT', SH)], SH),
+      ],
     });
     world.cr.fault({ action: 'ListRepoSyncTask', instanceId: HZ.instanceId, kind: 'no-privilege', times: 1 });
     const summary = await world.run();
     expect(summary.problems.join()).toMatch(/cr:GetRepositorySync/);
-    expect(summary.instances.find((i) => i.instance === `${HZ.regionId}:${HZ.instanceId}`)!.error).toMatch(/NoPrivilege/);
+    expect(summary.instances.find((i) => i.instance === `${HZ.regionId}:${HZ.instanceId}`)!.error).toMatch(
+      /NoPrivilege/,
+    );
     expect(world.cr.calls.filter((c) => c.params.InstanceId === HZ.instanceId)).toHaveLength(1);
     expect(announcedIds(world.hooks, 'slack')).toEqual(['rst-b']);
     // Once the role is fixed, the refused instance's failure is announced.
@@ -246,7 +345,10 @@ describe('handler, end to end against the local CR simulator and webhook receive
   });
 
   it('names the missing ListRepoSyncRule action and still alerts without rule names', async () => {
-    world = await startWorld({ instances: [instance([task('rst-r', 'ERROR', 5, 'NETWORK_ERROR')])], cr: { denied: ['ListRepoSyncRule'] } });
+    world = await startWorld({
+      instances: [instance([task('rst-r', 'ERROR', 5, 'NETWORK_ERROR')])],
+      cr: { denied: ['ListRepoSyncRule'] },
+    });
     const summary = await world.run();
     expect(summary.failuresFound).toBe(1);
     expect(world.logs.join('\n')).toMatch(/cr:ListSyncRule/);
@@ -256,7 +358,16 @@ describe('handler, end to end against the local CR simulator and webhook receive
   it('refuses malformed configuration with one error naming every problem, and prints no secret', async () => {
     world = await startWorld({ instances: [instance([])] });
     const err = await world
-      .run({ env: { ACR_INSTANCES: 'cn-hangzhou:not-an-instance,hangzhou', DINGTALK_WEBHOOK: 'http://oapi.dingtalk.com/robot/send?access_token=leaky-token-123', DINGTALK_SECRET: 'nope-secret-456', SLACK_WEBHOOK: undefined, ALERT_LANG: 'fr', LOOKBACK_MINUTES: 'soon' } })
+      .run({
+        env: {
+          ACR_INSTANCES: 'cn-hangzhou:not-an-instance,hangzhou',
+          DINGTALK_WEBHOOK: 'http://oapi.dingtalk.com/robot/send?access_token=leaky-token-123',
+          DINGTALK_SECRET: 'nope-secret-456',
+          SLACK_WEBHOOK: undefined,
+          ALERT_LANG: 'fr',
+          LOOKBACK_MINUTES: 'soon',
+        },
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     const problems = (err as ConfigError).problems.join('\n');
@@ -273,7 +384,9 @@ describe('handler, end to end against the local CR simulator and webhook receive
 
   it('refuses a file checkpoint inside Function Compute', async () => {
     world = await startWorld({ instances: [instance([])] });
-    await expect(world.run({ env: { FC_FUNCTION_NAME: 'acr-sync-alert' } })).rejects.toThrow(/TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE are required in Function Compute/);
+    await expect(world.run({ env: { FC_FUNCTION_NAME: 'acr-sync-alert' } })).rejects.toThrow(
+      /TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE are required in Function Compute/,
+    );
   });
 
   it('in a dry run logs the messages it would send and neither posts nor saves', async () => {
@@ -289,7 +402,10 @@ describe('handler, end to end against the local CR simulator and webhook receive
   });
 
   it('lets exactly one of two overlapping runs announce the same new failures', async () => {
-    world = await startWorld({ instances: [instance([task('rst-o1', 'ERROR', 5, 'TAG_CONFLICT'), task('rst-o2', 'ERROR', 4, 'NETWORK_ERROR')])], overlap: 2 });
+    world = await startWorld({
+      instances: [instance([task('rst-o1', 'ERROR', 5, 'TAG_CONFLICT'), task('rst-o2', 'ERROR', 4, 'NETWORK_ERROR')])],
+      overlap: 2,
+    });
     const [a, b] = await Promise.all([world.run(), world.run()]);
     expect([a.outcome, b.outcome].sort()).toEqual(['completed', 'lost-race']);
     expect(announcedIds(world.hooks, 'dingtalk').sort()).toEqual(['rst-o1', 'rst-o2']);
@@ -302,10 +418,11 @@ describe('handler, end to end against the local CR simulator and webhook receive
     world.cr.fault({ kind: 'html-502' });
     await world.run();
     await world.run({ payload: '{"dryRun":true}' });
-    await world.run({ env: { SLACK_WEBHOOK: 'ftp://x/services/slack-hook-secret-a41f' } }).catch((e: unknown) => world!.logs.push(String(e)));
+    await world
+      .run({ env: { SLACK_WEBHOOK: 'ftp://x/services/slack-hook-secret-a41f' } })
+      .catch((e: unknown) => world!.logs.push(String(e)));
     const all = world.logs.join('\n');
     expect(world.logs.length).toBeGreaterThan(5);
     for (const s of SECRETS) expect(all).not.toContain(s);
   });
 });
-

@@ -34,7 +34,11 @@ class OwedOnRead extends MemoryTable {
   /** Called on every read of owed rows, e.g. to let time pass. */
   onOwedRead?: () => void;
 
-  constructor(private readonly k: Keys, private readonly targets: readonly string[], private readonly owed: number | Record<string, number> = OWED) {
+  constructor(
+    private readonly k: Keys,
+    private readonly targets: readonly string[],
+    private readonly owed: number | Record<string, number> = OWED,
+  ) {
     super('memory, owed rows made on read');
     for (const t of targets) this.gone.set(t, new Uint8Array(this.count(t)));
   }
@@ -51,7 +55,12 @@ class OwedOnRead extends MemoryTable {
     return undefined;
   }
 
-  override async rangePage(from: string, to: string, t?: number, limit = 5_000): Promise<{ rows: KeyedRow[]; next?: string }> {
+  override async rangePage(
+    from: string,
+    to: string,
+    t?: number,
+    limit = 5_000,
+  ): Promise<{ rows: KeyedRow[]; next?: string }> {
     const r = this.owedRange(from);
     if (!r) return super.rangePage(from, to, t, limit);
     this.onOwedRead?.();
@@ -78,21 +87,65 @@ class OwedOnRead extends MemoryTable {
 }
 
 /** A run with no instance to read, delivering to DingTalk and Slack what `table` says each is owed (for an hour). */
-async function deliveryRun(table: OwedOnRead, k: Keys, owed: number | { dingtalk: number; slack: number }, onSend: (channel: ChannelName, payload: unknown) => void, now = T0, time?: { clock: Clock; deadline: number; reserveMs: number }) {
+async function deliveryRun(
+  table: OwedOnRead,
+  k: Keys,
+  owed: number | { dingtalk: number; slack: number },
+  onSend: (channel: ChannelName, payload: unknown) => void,
+  now = T0,
+  time?: { clock: Clock; deadline: number; reserveMs: number },
+) {
   const clock: Clock = time?.clock ?? { now: () => now };
   const budget = new Budget(clock, time?.deadline ?? now + 600_000, time?.reserveMs ?? 0);
-  const config = readConfig({ ACR_INSTANCES: 'cn-hangzhou:cri-src', DINGTALK_WEBHOOK: 'https://oapi.dingtalk.com/robot/send?access_token=t', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a' });
+  const config = readConfig({
+    ACR_INSTANCES: 'cn-hangzhou:cri-src',
+    DINGTALK_WEBHOOK: 'https://oapi.dingtalk.com/robot/send?access_token=t',
+    SLACK_WEBHOOK: 'https://hooks.slack.com/services/a',
+  });
   const store = new StateStore(table, 'memory-test', (_label, fn) => fn(5_000), clock.now);
   const counts = typeof owed === 'number' ? { dingtalk: owed, slack: owed } : owed;
   if (counts.dingtalk + counts.slack > 0) {
-    await table.writeRows([write.control(k, { owed: { dingtalk: { since: now - 3_600_000, count: counts.dingtalk }, slack: { since: now - 3_600_000, count: counts.slack } }, pauses: {} }, 0)]);
+    await table.writeRows([
+      write.control(
+        k,
+        {
+          owed: {
+            dingtalk: { since: now - 3_600_000, count: counts.dingtalk },
+            slack: { since: now - 3_600_000, count: counts.slack },
+          },
+          pauses: {},
+        },
+        0,
+      ),
+    ]);
   }
-  const notifier = (channel: ChannelName): Notifier => ({ channel, fingerprint: channel, send: async (payload) => onSend(channel, payload) });
+  const notifier = (channel: ChannelName): Notifier => ({
+    channel,
+    fingerprint: channel,
+    send: async (payload) => onSend(channel, payload),
+  });
   const route = config.routes.at(-1)!;
   const targets: Target[] = (['dingtalk', 'slack'] as const).map((c) => ({ id: c, route, notifier: notifier(c) }));
   const deps: RunDeps = {
-    clock, budget, log: silentLogger, store, targets, runId: `run-${now}`, dryRun: false, forceDigest: false, counter: { cr: 0 },
-    observe: { store, clock, budget, log: silentLogger, settings: { ...SETTINGS, instances: [] }, crFor: () => { throw new Error('no instance is configured'); } },
+    clock,
+    budget,
+    log: silentLogger,
+    store,
+    targets,
+    runId: `run-${now}`,
+    dryRun: false,
+    forceDigest: false,
+    counter: { cr: 0 },
+    observe: {
+      store,
+      clock,
+      budget,
+      log: silentLogger,
+      settings: { ...SETTINGS, instances: [] },
+      crFor: () => {
+        throw new Error('no instance is configured');
+      },
+    },
     plan: { routes: config.routes, silences: [] },
   };
   return { summary: await runOnce(deps), store };
@@ -124,7 +177,9 @@ describe('what a run keeps while it delivers', () => {
     const k = keysFor('memory-test');
     const table = new OwedOnRead(k, ['dingtalk', 'slack'], backlog);
     const said: Record<string, string[]> = { dingtalk: [], slack: [] };
-    const first = await deliveryRun(table, k, backlog, (channel, payload) => said[channel]!.push(JSON.stringify(payload)));
+    const first = await deliveryRun(table, k, backlog, (channel, payload) =>
+      said[channel]!.push(JSON.stringify(payload)),
+    );
     expect(first.summary.notified).toEqual({ dingtalk: MAX_ROWS_PER_MESSAGE, slack: MAX_ROWS_PER_MESSAGE });
     expect(cleared(table)).toEqual([MAX_ROWS_PER_MESSAGE, MAX_ROWS_PER_MESSAGE]);
     // The rows left are the last in key order, still owed; the control row counts them, owed from this run (the
@@ -136,7 +191,13 @@ describe('what a run keeps while it delivers', () => {
     expect(said.dingtalk![0]).toContain('the rest follow in the next one');
     expect(said.slack![0]).toContain('the rest follow in the next one');
 
-    const second = await deliveryRun(table, k, 0, (channel, payload) => said[channel]!.push(JSON.stringify(payload)), T0 + 300_000);
+    const second = await deliveryRun(
+      table,
+      k,
+      0,
+      (channel, payload) => said[channel]!.push(JSON.stringify(payload)),
+      T0 + 300_000,
+    );
     expect(second.summary.notified).toEqual({ dingtalk: 5_000, slack: 5_000 });
     expect(second.summary.pendingDelivery).toBe(0);
     expect(cleared(table)).toEqual([backlog, backlog]);
@@ -150,7 +211,11 @@ describe('what a run keeps while it delivers', () => {
     const table = new OwedOnRead(k, ['dingtalk', 'slack'], { dingtalk: 40_000, slack: 20_000 });
     let now = T0;
     table.onOwedRead = () => (now += 1_000);
-    const { summary, store } = await deliveryRun(table, k, { dingtalk: 40_000, slack: 20_000 }, () => {}, T0, { clock: { now: () => now }, deadline: T0 + 40_000, reserveMs: 20_000 });
+    const { summary, store } = await deliveryRun(table, k, { dingtalk: 40_000, slack: 20_000 }, () => {}, T0, {
+      clock: { now: () => now },
+      deadline: T0 + 40_000,
+      reserveMs: 20_000,
+    });
     // Half of the 30 s for DingTalk (15 pages, and the read that found its time up), then what is left for Slack (14
     // pages). Reading DingTalk's rows until 10 s were left would have left Slack none.
     expect(summary.notified).toEqual({ dingtalk: 15_000, slack: 14_000 });
@@ -162,14 +227,22 @@ describe('what a run keeps while it delivers', () => {
   it('removes what a channel no longer configured was owed a page at a time, as far as the run has time, and the rest next run', async () => {
     const k = keysFor('memory-test');
     const table = new OwedOnRead(k, ['old/slack'], 40_000);
-    await table.writeRows([write.control(k, { owed: { 'old/slack': { since: T0 - 3_600_000, count: 40_000 } }, pauses: {} }, 0)]);
+    await table.writeRows([
+      write.control(k, { owed: { 'old/slack': { since: T0 - 3_600_000, count: 40_000 } }, pauses: {} }, 0),
+    ]);
     let now = T0;
     table.onOwedRead = () => (now += 1_000);
     const sent: string[] = [];
     // 30 s left, 20 s of it reserve: pages are read and removed until 10 s are left, one a second.
-    const first = await deliveryRun(table, k, 0, (channel) => sent.push(channel), T0, { clock: { now: () => now }, deadline: T0 + 30_000, reserveMs: 20_000 });
+    const first = await deliveryRun(table, k, 0, (channel) => sent.push(channel), T0, {
+      clock: { now: () => now },
+      deadline: T0 + 30_000,
+      reserveMs: 20_000,
+    });
     expect(cleared(table)).toEqual([20_000]);
-    expect((await first.store.begin([], [])).control.value.owed).toEqual({ 'old/slack': { since: T0 - 3_600_000, count: 20_000 } });
+    expect((await first.store.begin([], [])).control.value.owed).toEqual({
+      'old/slack': { since: T0 - 3_600_000, count: 20_000 },
+    });
     const second = await deliveryRun(table, k, 0, (channel) => sent.push(channel), T0 + 300_000);
     expect(cleared(table)).toEqual([40_000]);
     expect((await second.store.begin([], [])).control.value.owed).toEqual({});

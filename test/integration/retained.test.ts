@@ -16,8 +16,21 @@ const PAGES = 100;
 let sim: CrSimulator;
 
 beforeAll(async () => {
-  const tasks = generateTasks({ instanceId: 'cri-burst0', regionId: 'cn-hangzhou', count: PAGES * 100, newest: Date.now(), spacingMs: 50, failEvery: 1, prefix: 'b0' });
-  sim = await startCrSimulator({ accessKeyId: KEY.id, accessKeySecret: KEY.secret, securityToken: KEY.token, instances: [{ regionId: 'cn-hangzhou', instanceId: 'cri-burst0', rules: [], tasks }] });
+  const tasks = generateTasks({
+    instanceId: 'cri-burst0',
+    regionId: 'cn-hangzhou',
+    count: PAGES * 100,
+    newest: Date.now(),
+    spacingMs: 50,
+    failEvery: 1,
+    prefix: 'b0',
+  });
+  sim = await startCrSimulator({
+    accessKeyId: KEY.id,
+    accessKeySecret: KEY.secret,
+    securityToken: KEY.token,
+    instances: [{ regionId: 'cn-hangzhou', instanceId: 'cri-burst0', rules: [], tasks }],
+  });
 });
 afterAll(() => sim.close());
 
@@ -25,7 +38,11 @@ afterAll(() => sim.close());
 const crApi = () =>
   createCrApi({
     endpoint: sim.endpointTemplate.replace('{regionId}', 'cn-hangzhou'),
-    credentials: { accessKeyId: new Secret(KEY.id), accessKeySecret: new Secret(KEY.secret), securityToken: new Secret(KEY.token) },
+    credentials: {
+      accessKeyId: new Secret(KEY.id),
+      accessKeySecret: new Secret(KEY.secret),
+      securityToken: new Secret(KEY.token),
+    },
   });
 
 describe('what a run keeps from the task pages it read', () => {
@@ -37,7 +54,9 @@ describe('what a run keeps from the task pages it read', () => {
     const before = process.memoryUsage().heapUsed;
     const ids: string[] = [];
     for (let pageNo = 1; pageNo <= PAGES; pageNo++) {
-      for (const t of (await api.listSyncTasks({ instanceId: 'cri-burst0', pageNo, pageSize: 100, timeoutMs: 5_000 })).items) ids.push(t.taskId);
+      for (const t of (await api.listSyncTasks({ instanceId: 'cri-burst0', pageNo, pageSize: 100, timeoutMs: 5_000 }))
+        .items)
+        ids.push(t.taskId);
     }
     gc();
     const kept = process.memoryUsage().heapUsed - before;
@@ -53,7 +72,8 @@ describe('what a run keeps from the task pages it read', () => {
     gc();
     const before = process.memoryUsage().heapUsed;
     for (let pageNo = 1; pageNo <= PAGES; pageNo++) {
-      for (const t of (await api.listSyncTasks({ instanceId: 'cri-burst0', pageNo, pageSize: 100, timeoutMs: 5_000 })).items) {
+      for (const t of (await api.listSyncTasks({ instanceId: 'cri-burst0', pageNo, pageSize: 100, timeoutMs: 5_000 }))
+        .items) {
         fields.push(t.from.regionId, t.from.instanceId, t.from.namespace, t.issue, t.to.regionId, t.to.instanceId);
       }
     }

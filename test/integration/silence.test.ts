@@ -7,17 +7,41 @@ import { announcedIds, KEYS, SECRETS, startWorld, type World } from '../support/
 const HZ = { instanceId: 'cri-sil0hz', regionId: 'cn-hangzhou' };
 const SH = { instanceId: 'cri-sil0sh', regionId: 'cn-shanghai' };
 const min = 60_000;
-const localKeys = { ALIBABA_CLOUD_ACCESS_KEY_ID: KEYS.id, ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEYS.secret, ALIBABA_CLOUD_SECURITY_TOKEN: KEYS.token };
+const localKeys = {
+  ALIBABA_CLOUD_ACCESS_KEY_ID: KEYS.id,
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEYS.secret,
+  ALIBABA_CLOUD_SECURITY_TOKEN: KEYS.token,
+};
 
 function task(id: string, agoMin: number, issue: string, repo: string, ruleId = 'crsr-rel'): TaskSpec {
-  return { id, status: 'ERROR', issue, createTime: Date.now() - agoMin * min, ruleId, from: { ...HZ, namespace: 'prod', repo, tag: 'v1' }, to: SH };
+  return {
+    id,
+    status: 'ERROR',
+    issue,
+    createTime: Date.now() - agoMin * min,
+    ruleId,
+    from: { ...HZ, namespace: 'prod', repo, tag: 'v1' },
+    to: SH,
+  };
 }
-const rules = [{ SyncRuleId: 'crsr-rel', SyncRuleName: 'release-to-shanghai', SyncTrigger: 'PASSIVE' }, { SyncRuleId: 'crsr-dr', SyncRuleName: 'dr', SyncTrigger: 'PASSIVE' }];
+const rules = [
+  { SyncRuleId: 'crsr-rel', SyncRuleName: 'release-to-shanghai', SyncTrigger: 'PASSIVE' },
+  { SyncRuleId: 'crsr-dr', SyncRuleName: 'dr', SyncTrigger: 'PASSIVE' },
+];
 
 function cli(env: Record<string, string | undefined>) {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, run: (args: string[]) => main(args, { out: (s) => void out.push(s), err: (s) => void err.push(s), env: { ...env, ...localKeys, USER: 'alice' } }) };
+  return {
+    out,
+    err,
+    run: (args: string[]) =>
+      main(args, {
+        out: (s) => void out.push(s),
+        err: (s) => void err.push(s),
+        env: { ...env, ...localKeys, USER: 'alice' },
+      }),
+  };
 }
 
 /** Splits a command line as a POSIX shell would for what our messages print: words, and "double-quoted" words. */
@@ -31,17 +55,40 @@ afterEach(async () => {
   world = undefined;
 });
 
-describe.each([['Tablestore (real SDK, local server)', true], ['the local file', false]])('silences from the command line, kept in %s', (_name, tablestore) => {
+describe.each([
+  ['Tablestore (real SDK, local server)', true],
+  ['the local file', false],
+])('silences from the command line, kept in %s', (_name, tablestore) => {
   it('add mutes what it matches from the next run on, list shows it, expire ends it; nothing else is muted', async () => {
-    world = await startWorld({ instances: [{ ...HZ, tasks: [rawTask(task('rst-a1', 30, 'TAG_CONFLICT', 'api'))], rules }], tablestore });
+    world = await startWorld({
+      instances: [{ ...HZ, tasks: [rawTask(task('rst-a1', 30, 'TAG_CONFLICT', 'api'))], rules }],
+      tablestore,
+    });
     await world.run();
     const c = cli(world.env);
-    expect(await c.run(['silence', 'add', '--rule', 'release-to-shanghai', '--cause', 'TAG_CONFLICT', '--for', '2h', '--comment', 'release freeze'])).toBe(0);
+    expect(
+      await c.run([
+        'silence',
+        'add',
+        '--rule',
+        'release-to-shanghai',
+        '--cause',
+        'TAG_CONFLICT',
+        '--for',
+        '2h',
+        '--comment',
+        'release freeze',
+      ]),
+    ).toBe(0);
     const id = c.out[0]!.split('\n')[0]!;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
 
     const tasks = world.cr.instances[0]!.tasks;
-    tasks.push(rawTask(task('rst-a2', 5, 'TAG_CONFLICT', 'web')), rawTask(task('rst-a3', 4, 'NETWORK_ERROR', 'web')), rawTask(task('rst-a4', 3, 'TAG_CONFLICT', 'db', 'crsr-dr')));
+    tasks.push(
+      rawTask(task('rst-a2', 5, 'TAG_CONFLICT', 'web')),
+      rawTask(task('rst-a3', 4, 'NETWORK_ERROR', 'web')),
+      rawTask(task('rst-a4', 3, 'TAG_CONFLICT', 'db', 'crsr-dr')),
+    );
     const muted = await world.run();
     expect(muted.muted).toBe(1);
     expect(announcedIds(world.hooks, 'dingtalk').sort()).toEqual(['rst-a1', 'rst-a3', 'rst-a4']);
@@ -49,7 +96,9 @@ describe.each([['Tablestore (real SDK, local server)', true], ['the local file',
 
     const l = cli(world.env);
     expect(await l.run(['silence', 'list'])).toBe(0);
-    expect(l.out.join('\n')).toMatch(new RegExp(`${id.slice(0, 8)}\\s+rule=release-to-shanghai cause=TAG_CONFLICT\\s+\\S+\\s+alice\\s+release freeze`));
+    expect(l.out.join('\n')).toMatch(
+      new RegExp(`${id.slice(0, 8)}\\s+rule=release-to-shanghai cause=TAG_CONFLICT\\s+\\S+\\s+alice\\s+release freeze`),
+    );
 
     const e = cli(world.env);
     expect(await e.run(['silence', 'expire', id.slice(0, 8)])).toBe(0);
@@ -69,14 +118,22 @@ describe.each([['Tablestore (real SDK, local server)', true], ['the local file',
 
 describe('silences: the command in a message, digests, bad input', () => {
   it('the silence command a failure message carries, run as printed, mutes that group and only that group', async () => {
-    world = await startWorld({ instances: [{ ...HZ, tasks: [rawTask(task('rst-m1', 30, 'TAG_CONFLICT', 'api'))], rules }], tablestore: true });
+    world = await startWorld({
+      instances: [{ ...HZ, tasks: [rawTask(task('rst-m1', 30, 'TAG_CONFLICT', 'api'))], rules }],
+      tablestore: true,
+    });
     await world.run();
     const body = JSON.stringify(world.hooks.received.find((m) => m.channel === 'slack')!.body);
     const printed = JSON.parse(`"${/acr-sync-alert silence add [^`\\]*(?:\\"[^\\]*\\")?/.exec(body)![0]}"`) as string;
-    expect(printed).toBe('acr-sync-alert silence add --instance cn-hangzhou:cri-sil0hz --rule crsr-rel --cause TAG_CONFLICT --for 2h --comment "why"');
+    expect(printed).toBe(
+      'acr-sync-alert silence add --instance cn-hangzhou:cri-sil0hz --rule crsr-rel --cause TAG_CONFLICT --for 2h --comment "why"',
+    );
     const c = cli(world.env);
     expect(await c.run(words(printed).slice(1))).toBe(0);
-    world.cr.instances[0]!.tasks.push(rawTask(task('rst-m2', 2, 'TAG_CONFLICT', 'web')), rawTask(task('rst-m3', 1, 'OSS_POLICY_UNAUTHORIZED', 'web')));
+    world.cr.instances[0]!.tasks.push(
+      rawTask(task('rst-m2', 2, 'TAG_CONFLICT', 'web')),
+      rawTask(task('rst-m3', 1, 'OSS_POLICY_UNAUTHORIZED', 'web')),
+    );
     const s = await world.run();
     expect(s.muted).toBe(1);
     expect(announcedIds(world.hooks, 'slack')).toEqual(['rst-m1', 'rst-m3']);
@@ -88,18 +145,38 @@ describe('silences: the command in a message, digests, bad input', () => {
 
   it('a digest lists the silences in force with who, why and until when, beside the configured ones', async () => {
     world = await startWorld({
-      instances: [{ ...HZ, tasks: [rawTask(task('rst-d1', 30, 'TAG_CONFLICT', 'api'))], rules }], tablestore: true,
-      env: { SILENCES: JSON.stringify([{ namespace: 'sandbox', daily: '02:00-04:00', timezone: 'Asia/Shanghai', comment: 'nightly rebuild' }]) },
+      instances: [{ ...HZ, tasks: [rawTask(task('rst-d1', 30, 'TAG_CONFLICT', 'api'))], rules }],
+      tablestore: true,
+      env: {
+        SILENCES: JSON.stringify([
+          { namespace: 'sandbox', daily: '02:00-04:00', timezone: 'Asia/Shanghai', comment: 'nightly rebuild' },
+        ]),
+      },
     });
     await world.run();
     const c = cli(world.env);
-    expect(await c.run(['silence', 'add', '--repo', 'legacy-*', '--until', '2099-01-01T00:00:00Z', '--comment', 'being retired', '--author', 'bob'])).toBe(0);
+    expect(
+      await c.run([
+        'silence',
+        'add',
+        '--repo',
+        'legacy-*',
+        '--until',
+        '2099-01-01T00:00:00Z',
+        '--comment',
+        'being retired',
+        '--author',
+        'bob',
+      ]),
+    ).toBe(0);
     const id = c.out[0]!.split('\n')[0]!;
     await world.run({ payload: '{"digest":true}' });
     const digest = JSON.stringify(world.hooks.received.filter((m) => m.channel === 'dingtalk').at(-1)!.body);
     expect(digest).toContain('Silences in force: 2');
     // DingTalk shows a * in a value as ＊, so it cannot start emphasis.
-    expect(digest).toMatch(new RegExp(`${id.slice(0, 8)} · repo=legacy-＊ · until 2099-01-01 00:00 UTC · by bob · being retired`));
+    expect(digest).toMatch(
+      new RegExp(`${id.slice(0, 8)} · repo=legacy-＊ · until 2099-01-01 00:00 UTC · by bob · being retired`),
+    );
     expect(digest).toMatch(/namespace=sandbox · daily 02:00-04:00 Asia\/Shanghai · nightly rebuild/);
   });
 

@@ -10,8 +10,17 @@ import { announcedIds, KEYS, startWorld, type KillPoint, type World } from '../s
 const HZ = { instanceId: 'cri-ots0hz', regionId: 'cn-hangzhou' };
 const SH = { instanceId: 'cri-ots0sh', regionId: 'cn-shanghai' };
 const failing = (n: number): TaskSpec[] =>
-  Array.from({ length: n }, (_, i) => ({ id: `rst-ots${i}`, status: 'ERROR', issue: 'TAG_CONFLICT', createTime: Date.now() - (i + 1) * 60_000, ruleId: 'crsr-1', from: { ...HZ, namespace: 'prod', repo: `svc${i}`, tag: 'v1' }, to: SH }));
-const world3 = () => startWorld({ instances: [{ ...HZ, tasks: failing(3).map(rawTask), rules: [] }], tablestore: true });
+  Array.from({ length: n }, (_, i) => ({
+    id: `rst-ots${i}`,
+    status: 'ERROR',
+    issue: 'TAG_CONFLICT',
+    createTime: Date.now() - (i + 1) * 60_000,
+    ruleId: 'crsr-1',
+    from: { ...HZ, namespace: 'prod', repo: `svc${i}`, tag: 'v1' },
+    to: SH,
+  }));
+const world3 = () =>
+  startWorld({ instances: [{ ...HZ, tasks: failing(3).map(rawTask), rules: [] }], tablestore: true });
 const IDS = ['rst-ots0', 'rst-ots1', 'rst-ots2'];
 const count = (ids: string[]) => Object.fromEntries(IDS.map((id) => [id, ids.filter((x) => x === id).length]));
 
@@ -24,10 +33,24 @@ afterEach(async () => {
   server = undefined;
 });
 
-const credentials = (secret = KEYS.secret) => ({ accessKeyId: new Secret(KEYS.id), accessKeySecret: new Secret(secret), securityToken: new Secret(KEYS.token) });
+const credentials = (secret = KEYS.secret) => ({
+  accessKeyId: new Secret(KEYS.id),
+  accessKeySecret: new Secret(secret),
+  securityToken: new Secret(KEYS.token),
+});
 async function table(secret?: string) {
-  server ??= await startTablestoreServer({ accessKeyId: KEYS.id, accessKeySecret: KEYS.secret, securityToken: KEYS.token, instance: 'alertstate' });
-  return createTablestoreTable({ endpoint: server.endpoint, instance: 'alertstate', table: 'acr_sync_alert', credentials: credentials(secret) });
+  server ??= await startTablestoreServer({
+    accessKeyId: KEYS.id,
+    accessKeySecret: KEYS.secret,
+    securityToken: KEYS.token,
+    instance: 'alertstate',
+  });
+  return createTablestoreTable({
+    endpoint: server.endpoint,
+    instance: 'alertstate',
+    table: 'acr_sync_alert',
+    credentials: credentials(secret),
+  });
 }
 const direct = <T>(_label: string, fn: (t: number) => Promise<T>) => fn(2_000);
 
@@ -35,29 +58,58 @@ describe('the state table in Tablestore, through the real tablestore SDK', () =>
   it('creates its table on first use with a string key, a TTL and one version', async () => {
     const t = await table();
     expect(await t.getRows(['a'], 2_000)).toEqual(new Map());
-    expect(server!.tables.get('acr_sync_alert')).toMatchObject({ pk: [{ name: 'id', type: 2 }], ttl: STATE_TTL_SEC, maxVersions: 1 });
-    expect(server!.calls.map((c) => [c.action, c.status, c.signatureValid])).toEqual([['BatchGetRow', 404, true], ['CreateTable', 200, true]]);
+    expect(server!.tables.get('acr_sync_alert')).toMatchObject({
+      pk: [{ name: 'id', type: 2 }],
+      ttl: STATE_TTL_SEC,
+      maxVersions: 1,
+    });
+    expect(server!.calls.map((c) => [c.action, c.status, c.signatureValid])).toEqual([
+      ['BatchGetRow', 404, true],
+      ['CreateTable', 200, true],
+    ]);
   });
 
   it('claims a row only once, writes a versioned row only over the version read, and keeps numbers as INTEGER', async () => {
     const t = await table();
     await t.getRows(['x'], 2_000);
-    expect(await t.writeRows([{ op: 'put', key: 'claim', cols: { j: '{}' }, when: 'absent' }], 2_000)).toEqual({ failed: [] });
-    expect(await t.writeRows([{ op: 'put', key: 'claim', cols: { j: '{}' }, when: 'absent' }, { op: 'put', key: 'other', cols: { j: '{}' }, when: 'absent' }], 2_000)).toEqual({ failed: ['claim'] });
-    expect(await t.writeRows([{ op: 'put', key: 'v', cols: { j: 'a', ver: 1 }, when: 'absent' }], 2_000)).toEqual({ failed: [] });
-    expect(await t.writeRows([{ op: 'put', key: 'v', cols: { j: 'b', ver: 2 }, when: { version: 0 } }], 2_000)).toEqual({ failed: ['v'] });
-    expect(await t.writeRows([{ op: 'put', key: 'v', cols: { j: 'b', ver: 2 }, when: { version: 1 } }], 2_000)).toEqual({ failed: [] });
-    const row = server!.tables.get('acr_sync_alert')!.allRows().find((r) => r.pk[0]?.value && 'v' in r.pk[0].value && r.pk[0].value.v === 'v')!;
+    expect(await t.writeRows([{ op: 'put', key: 'claim', cols: { j: '{}' }, when: 'absent' }], 2_000)).toEqual({
+      failed: [],
+    });
+    expect(
+      await t.writeRows(
+        [
+          { op: 'put', key: 'claim', cols: { j: '{}' }, when: 'absent' },
+          { op: 'put', key: 'other', cols: { j: '{}' }, when: 'absent' },
+        ],
+        2_000,
+      ),
+    ).toEqual({ failed: ['claim'] });
+    expect(await t.writeRows([{ op: 'put', key: 'v', cols: { j: 'a', ver: 1 }, when: 'absent' }], 2_000)).toEqual({
+      failed: [],
+    });
+    expect(await t.writeRows([{ op: 'put', key: 'v', cols: { j: 'b', ver: 2 }, when: { version: 0 } }], 2_000)).toEqual(
+      { failed: ['v'] },
+    );
+    expect(await t.writeRows([{ op: 'put', key: 'v', cols: { j: 'b', ver: 2 }, when: { version: 1 } }], 2_000)).toEqual(
+      { failed: [] },
+    );
+    const row = server!.tables
+      .get('acr_sync_alert')!
+      .allRows()
+      .find((r) => r.pk[0]?.value && 'v' in r.pk[0].value && r.pk[0].value.v === 'v')!;
     expect(row.cols.get('ver')!.value).toEqual({ type: 'INTEGER', v: 2n });
     expect((await t.getRows(['v'], 2_000)).get('v')).toEqual({ j: 'b', ver: 2 });
   });
 
-  it('reads a key range a page at a time, and writes hundreds of rows in requests within the service\'s limits', async () => {
+  it("reads a key range a page at a time, and writes hundreds of rows in requests within the service's limits", async () => {
     const t = await table();
     await t.getRows(['x'], 2_000);
     const store = new StateStore(t, 'dep', direct);
     const keys = Array.from({ length: 450 }, (_, i) => `r-${String(i).padStart(4, '0')}`);
-    await store.apply(keys.map((key) => ({ op: 'put', key, cols: { j: 'x'.repeat(10_000) } })), 'bulk');
+    await store.apply(
+      keys.map((key) => ({ op: 'put', key, cols: { j: 'x'.repeat(10_000) } })),
+      'bulk',
+    );
     const writes = server!.calls.filter((c) => c.action === 'BatchWriteRow' && c.status === 200);
     // 450 rows of 10 KB: the 4 MB limit, not the 200-row one, decides how many go per request.
     expect(writes.length).toBeGreaterThanOrEqual(2);
@@ -66,14 +118,25 @@ describe('the state table in Tablestore, through the real tablestore SDK', () =>
     const seen: string[] = [];
     for await (const page of store.range(['r-', 'r.'], 'read back')) seen.push(...page.map((r) => r.key));
     expect(seen).toEqual(keys);
-    await expect(store.apply([{ op: 'put', key: 'huge', cols: { j: 'x'.repeat(2 * 1024 * 1024 + 1) } }], 'too big')).rejects.toThrow(/over 2097152 bytes/);
+    await expect(
+      store.apply([{ op: 'put', key: 'huge', cols: { j: 'x'.repeat(2 * 1024 * 1024 + 1) } }], 'too big'),
+    ).rejects.toThrow(/over 2097152 bytes/);
     expect(server!.calls.filter((c) => c.status === 400)).toEqual([]);
   });
 
   it('normalises service errors: busy is retryable, auth is a configuration problem, neither echoes the raw body', async () => {
     const t = await table();
-    server!.fault({ action: 'BatchGetRow', kind: 'error', status: 503, code: 'OTSServerBusy', message: 'Server is busy.' });
-    const busy = (await t.getRows(['a'], 2_000).then(() => undefined, (e: unknown) => e)) as IntegrationError;
+    server!.fault({
+      action: 'BatchGetRow',
+      kind: 'error',
+      status: 503,
+      code: 'OTSServerBusy',
+      message: 'Server is busy.',
+    });
+    const busy = (await t.getRows(['a'], 2_000).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as IntegrationError;
     expect(busy).toMatchObject({ service: 'tablestore', kind: 'retryable', code: 'OTSServerBusy', status: 503 });
     expect(busy.message).toBe('Tablestore BatchGetRow: service busy or unavailable');
     const wrong = await table('wrong');
@@ -99,7 +162,11 @@ describe('the handler with its state in Tablestore', () => {
   });
 
   it('lets exactly one of two runs started at the same moment announce, when the table does not exist yet', async () => {
-    world = await startWorld({ instances: [{ ...HZ, tasks: failing(3).map(rawTask), rules: [] }], tablestore: true, overlap: 2 });
+    world = await startWorld({
+      instances: [{ ...HZ, tasks: failing(3).map(rawTask), rules: [] }],
+      tablestore: true,
+      overlap: 2,
+    });
     const [a, b] = await Promise.all([world.runChild(), world.runChild()]);
     const outcomes = [a.summary?.outcome, b.summary?.outcome].sort();
     expect(outcomes[0]).toBe('completed');
@@ -144,7 +211,12 @@ describe('a run killed at any point loses nothing', () => {
   // The first run's writes, in order (each one BatchWriteRow): 1 the layout's meta row, 2 the lease, 3 the targets
   // owed, 4 the claimed rows, 5 the digest statistics, 6 the cursor, 7 what DingTalk took, 8 what Slack took, 9 the
   // release. Slack repeats a message only when killed between its answer and write 8.
-  const w = (nth: number, phase: 'received' | 'applied'): KillPoint => ({ at: 'ots', action: 'BatchWriteRow', phase, nth });
+  const w = (nth: number, phase: 'received' | 'applied'): KillPoint => ({
+    at: 'ots',
+    action: 'BatchWriteRow',
+    phase,
+    nth,
+  });
   const points: { name: string; kill: KillPoint; slackRepeats: boolean }[] = [
     { name: 'while reading tasks', kill: { at: 'cr', action: 'ListRepoSyncTask' }, slackRepeats: false },
     { name: 'taking the lease', kill: w(2, 'received'), slackRepeats: false },
@@ -153,37 +225,54 @@ describe('a run killed at any point loses nothing', () => {
     { name: 'writing its claim', kill: w(4, 'received'), slackRepeats: false },
     { name: 'after its claim is stored, before sending', kill: w(4, 'applied'), slackRepeats: false },
     { name: 'after its cursor is stored', kill: w(6, 'applied'), slackRepeats: false },
-    { name: 'after DingTalk accepted, before Slack', kill: { at: 'webhook', channel: 'dingtalk' }, slackRepeats: false },
+    {
+      name: 'after DingTalk accepted, before Slack',
+      kill: { at: 'webhook', channel: 'dingtalk' },
+      slackRepeats: false,
+    },
     { name: 'clearing what DingTalk took', kill: w(7, 'received'), slackRepeats: false },
-    { name: 'after Slack accepted, before clearing what it took', kill: { at: 'webhook', channel: 'slack' }, slackRepeats: true },
+    {
+      name: 'after Slack accepted, before clearing what it took',
+      kill: { at: 'webhook', channel: 'slack' },
+      slackRepeats: true,
+    },
     { name: 'clearing what Slack took', kill: w(8, 'received'), slackRepeats: true },
     { name: 'after clearing what Slack took', kill: w(8, 'applied'), slackRepeats: false },
     { name: 'releasing the lease', kill: w(9, 'received'), slackRepeats: false },
   ];
   for (const p of points) {
-    it.concurrent(`killed ${p.name}: every failure reaches both channels; DingTalk never twice`, async () => {
-      const wd = await world3();
-      try {
-        // Eight seconds per run: enough to reach every kill point with many child processes sharing two cores.
-        const crashed = await wd.runChild({ kill: p.kill, timeout: 8 });
-        expect(crashed.killed).toBe(true);
-        // Later ticks: a lease left by the dead run holds them off until it expires (deadline + 2 s); then one
-        // delivers what is owed.
-        let last;
-        for (let i = 0; i < 20; i++) {
-          last = await wd.runChild({ timeout: 8 });
-          if (last.summary?.outcome !== 'locked' && Object.keys((await wd.state()).owed).length === 0 && announcedIds(wd.hooks, 'dingtalk').length >= IDS.length) break;
-          await new Promise((r) => setTimeout(r, 700));
+    it.concurrent(
+      `killed ${p.name}: every failure reaches both channels; DingTalk never twice`,
+      async () => {
+        const wd = await world3();
+        try {
+          // Eight seconds per run: enough to reach every kill point with many child processes sharing two cores.
+          const crashed = await wd.runChild({ kill: p.kill, timeout: 8 });
+          expect(crashed.killed).toBe(true);
+          // Later ticks: a lease left by the dead run holds them off until it expires (deadline + 2 s); then one
+          // delivers what is owed.
+          let last;
+          for (let i = 0; i < 20; i++) {
+            last = await wd.runChild({ timeout: 8 });
+            if (
+              last.summary?.outcome !== 'locked' &&
+              Object.keys((await wd.state()).owed).length === 0 &&
+              announcedIds(wd.hooks, 'dingtalk').length >= IDS.length
+            )
+              break;
+            await new Promise((r) => setTimeout(r, 700));
+          }
+          expect(['completed', 'nothing-new']).toContain(last?.summary?.outcome);
+          const ding = count(announcedIds(wd.hooks, 'dingtalk'));
+          const slack = count(announcedIds(wd.hooks, 'slack'));
+          expect(ding).toEqual({ 'rst-ots0': 1, 'rst-ots1': 1, 'rst-ots2': 1 });
+          for (const id of IDS) expect(slack[id]).toBe(p.slackRepeats ? 2 : 1);
+          expect((await wd.state()).owed).toEqual({});
+        } finally {
+          await wd.close();
         }
-        expect(['completed', 'nothing-new']).toContain(last?.summary?.outcome);
-        const ding = count(announcedIds(wd.hooks, 'dingtalk'));
-        const slack = count(announcedIds(wd.hooks, 'slack'));
-        expect(ding).toEqual({ 'rst-ots0': 1, 'rst-ots1': 1, 'rst-ots2': 1 });
-        for (const id of IDS) expect(slack[id]).toBe(p.slackRepeats ? 2 : 1);
-        expect((await wd.state()).owed).toEqual({});
-      } finally {
-        await wd.close();
-      }
-    }, 90_000);
+      },
+      90_000,
+    );
   }
 });

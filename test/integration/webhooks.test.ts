@@ -13,26 +13,48 @@ import { failure } from '../support/alerts.js';
 let hooks: WebhookReceivers;
 beforeEach(async () => {
   hooks = await startWebhookReceivers({
-    dingtalkToken: 'robot-token-1', dingtalkSecret: 'SECrobot-secret-1', slackPath: '/services/T1/B1/hook-1', moreRobots: [{ token: 'unsigned-robot' }],
+    dingtalkToken: 'robot-token-1',
+    dingtalkSecret: 'SECrobot-secret-1',
+    slackPath: '/services/T1/B1/hook-1',
+    moreRobots: [{ token: 'unsigned-robot' }],
   });
 });
 afterEach(() => hooks.close());
 
-const ding = () => createDingTalkNotifier({ webhook: new Secret(hooks.dingtalkUrl), secret: new Secret('SECrobot-secret-1'), clock: systemClock });
+const ding = () =>
+  createDingTalkNotifier({
+    webhook: new Secret(hooks.dingtalkUrl),
+    secret: new Secret('SECrobot-secret-1'),
+    clock: systemClock,
+  });
 const slack = () => createSlackNotifier({ webhook: new Secret(hooks.slackUrl), clock: systemClock });
-const send = (n: { send(p: never, o: { timeoutMs: number; idempotencyKey: string }): Promise<void> }, payload: unknown) =>
-  n.send(payload as never, { timeoutMs: 5_000, idempotencyKey: `k-${Math.random()}` }).then(() => undefined, (e: unknown) => e);
+const send = (
+  n: { send(p: never, o: { timeoutMs: number; idempotencyKey: string }): Promise<void> },
+  payload: unknown,
+) =>
+  n.send(payload as never, { timeoutMs: 5_000, idempotencyKey: `k-${Math.random()}` }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
 
 describe('local webhook receivers refuse what the platforms refuse', () => {
   it('Slack: blocks that are too long together, counting the blocks inside attachments', async () => {
-    const tooLong: SlackMessage = { text: 't', blocks: [section('a'.repeat(2_900))], attachments: [{ color: '#000', blocks: Array.from({ length: 4 }, () => section('b'.repeat(2_900))) }] };
+    const tooLong: SlackMessage = {
+      text: 't',
+      blocks: [section('a'.repeat(2_900))],
+      attachments: [{ color: '#000', blocks: Array.from({ length: 4 }, () => section('b'.repeat(2_900))) }],
+    };
     const e = await send(slack(), tooLong);
     expect(e).toBeInstanceOf(MessageTooLargeError);
     expect(e).toMatchObject({ service: 'slack', code: 'msg_blocks_too_long', status: 400 });
     expect((e as MessageTooLargeError).sent).toBeGreaterThan(11_000);
 
-    const tooMany: SlackMessage = { text: 't', blocks: [section('a')], attachments: [{ color: '#000', blocks: Array.from({ length: 50 }, () => ({ type: 'divider' })) }] };
+    const tooMany: SlackMessage = {
+      text: 't',
+      blocks: [section('a')],
+      attachments: [{ color: '#000', blocks: Array.from({ length: 50 }, () => ({ type: 'divider' })) }],
+    };
     expect(await send(slack(), tooMany)).toMatchObject({ code: 'invalid_blocks' });
     expect(hooks.received).toHaveLength(0);
   });
@@ -47,7 +69,17 @@ describe('local webhook receivers refuse what the platforms refuse', () => {
 
   it('take what the renderers make of a burst of hostile failures, in both languages', async () => {
     const alerts = Array.from({ length: 5_000 }, (_, i) =>
-      failure(i, { ruleId: `crsr-${i % 41}`, issue: i % 2 ? 'NETWORK_ERROR' : `WEIRD_${i % 7}_${'界'.repeat(300)}`, from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: '<!channel>&', repo: `r${'&'.repeat(250)}`, tag: `t${i}` } }),
+      failure(i, {
+        ruleId: `crsr-${i % 41}`,
+        issue: i % 2 ? 'NETWORK_ERROR' : `WEIRD_${i % 7}_${'界'.repeat(300)}`,
+        from: {
+          instanceId: 'cri-src',
+          regionId: 'cn-hangzhou',
+          namespace: '<!channel>&',
+          repo: `r${'&'.repeat(250)}`,
+          tag: `t${i}`,
+        },
+      }),
     );
     const c = contentOf(alerts);
     for (const lang of ['en', 'zh'] as const) {
@@ -63,19 +95,37 @@ describe('the notifiers post what the platforms accept', () => {
 
   it('DingTalk: a signed robot takes a signed post; a robot without a secret takes the plain webhook', async () => {
     await expect(ding().send(message as never, { timeoutMs: 5_000, idempotencyKey: 'k1' })).resolves.toBeUndefined();
-    const unsigned = createDingTalkNotifier({ webhook: new Secret(hooks.dingtalkUrlFor('unsigned-robot')), clock: systemClock });
+    const unsigned = createDingTalkNotifier({
+      webhook: new Secret(hooks.dingtalkUrlFor('unsigned-robot')),
+      clock: systemClock,
+    });
     expect(await send(unsigned, message)).toBeUndefined();
-    expect(hooks.received.map((r) => [r.channel, r.hook])).toEqual([['dingtalk', 'robot-token-1'], ['dingtalk', 'unsigned-robot']]);
+    expect(hooks.received.map((r) => [r.channel, r.hook])).toEqual([
+      ['dingtalk', 'robot-token-1'],
+      ['dingtalk', 'unsigned-robot'],
+    ]);
   });
 
-  it('DingTalk: a wrong signing secret is a configuration problem, named as the robot\'s security check', async () => {
-    const wrong = createDingTalkNotifier({ webhook: new Secret(hooks.dingtalkUrl), secret: new Secret('SECother'), clock: systemClock });
-    expect(await send(wrong, message)).toMatchObject({ kind: 'config', code: '310000', message: expect.stringMatching(/security check \(310000 sign not match\)/) });
+  it("DingTalk: a wrong signing secret is a configuration problem, named as the robot's security check", async () => {
+    const wrong = createDingTalkNotifier({
+      webhook: new Secret(hooks.dingtalkUrl),
+      secret: new Secret('SECother'),
+      clock: systemClock,
+    });
+    expect(await send(wrong, message)).toMatchObject({
+      kind: 'config',
+      code: '310000',
+      message: expect.stringMatching(/security check \(310000 sign not match\)/),
+    });
     expect(hooks.received).toHaveLength(0);
   });
 
   it('DingTalk: signs with the time of the injected clock', async () => {
-    const stale = createDingTalkNotifier({ webhook: new Secret(hooks.dingtalkUrl), secret: new Secret('SECrobot-secret-1'), clock: { now: () => Date.now() - 2 * 3_600_000 } });
+    const stale = createDingTalkNotifier({
+      webhook: new Secret(hooks.dingtalkUrl),
+      secret: new Secret('SECrobot-secret-1'),
+      clock: { now: () => Date.now() - 2 * 3_600_000 },
+    });
     expect(await send(stale, message)).toMatchObject({ kind: 'config', code: '310000' });
   });
 
@@ -94,9 +144,17 @@ describe('the notifiers post what the platforms accept', () => {
 
   it('Slack: a rate limit waits as long as Retry-After says, counted from the injected clock', async () => {
     const now = Date.parse('2026-12-01T10:00:00Z');
-    hooks.fault('slack', { kind: 'status', status: 429, body: 'rate_limited', headers: { 'retry-after': 'Tue, 01 Dec 2026 10:00:20 GMT' } });
+    hooks.fault('slack', {
+      kind: 'status',
+      status: 429,
+      body: 'rate_limited',
+      headers: { 'retry-after': 'Tue, 01 Dec 2026 10:00:20 GMT' },
+    });
     const n = createSlackNotifier({ webhook: new Secret(hooks.slackUrl), clock: { now: () => now } });
-    expect(await send(n, { text: 't', blocks: [section('a')] })).toMatchObject({ kind: 'retryable', retryAfterMs: 20_000 });
+    expect(await send(n, { text: 't', blocks: [section('a')] })).toMatchObject({
+      kind: 'retryable',
+      retryAfterMs: 20_000,
+    });
   });
 });
 
@@ -107,8 +165,16 @@ describe('the notifiers name themselves', () => {
 
   it('in the error for a receiver that cannot be reached, which a retry may pass', async () => {
     await hooks.close();
-    expect(await send(ding(), { msgtype: 'markdown', markdown: { title: 't', text: 't' } })).toMatchObject({ service: 'dingtalk', kind: 'retryable', message: expect.stringMatching(/^dingtalk webhook: network error/) });
-    expect(await send(slack(), { text: 't', blocks: [], attachments: [] })).toMatchObject({ service: 'slack', kind: 'retryable', message: expect.stringMatching(/^slack webhook: network error/) });
+    expect(await send(ding(), { msgtype: 'markdown', markdown: { title: 't', text: 't' } })).toMatchObject({
+      service: 'dingtalk',
+      kind: 'retryable',
+      message: expect.stringMatching(/^dingtalk webhook: network error/),
+    });
+    expect(await send(slack(), { text: 't', blocks: [], attachments: [] })).toMatchObject({
+      service: 'slack',
+      kind: 'retryable',
+      message: expect.stringMatching(/^slack webhook: network error/),
+    });
     hooks = await startWebhookReceivers({ dingtalkToken: 'robot-token-1', slackPath: '/services/T1/B1/hook-1' });
   });
 });

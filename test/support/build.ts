@@ -7,21 +7,34 @@ import type { SyncTask } from '../../src/model/task.js';
 /** A ListRepoSyncTask item as the adapter returns it: an ERROR of prod/api:v1 from Hangzhou to Shanghai unless told otherwise. */
 export function syncTask(over: Partial<SyncTask> & { taskId: string }): SyncTask {
   return {
-    status: 'ERROR', issue: 'TAG_CONFLICT', trigger: 'PASSIVE', createTime: 1_800_000_000_000, crossUser: false, ruleId: 'crsr-1',
+    status: 'ERROR',
+    issue: 'TAG_CONFLICT',
+    trigger: 'PASSIVE',
+    createTime: 1_800_000_000_000,
+    crossUser: false,
+    ruleId: 'crsr-1',
     from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: 'prod', repo: 'api', tag: 'v1' },
     to: { instanceId: 'cri-dst', regionId: 'cn-shanghai', namespace: 'prod', repo: 'api', tag: 'v1' },
     ...over,
   };
 }
 
-export const failureAlert = (task: SyncTask, instance = 'cn-hangzhou:cri-src'): FailureAlert => ({ id: `${instance}/${task.taskId}`, instance, task });
+export const failureAlert = (task: SyncTask, instance = 'cn-hangzhou:cri-src'): FailureAlert => ({
+  id: `${instance}/${task.taskId}`,
+  instance,
+  task,
+});
 
 /** A route with the channels named, each with its own (fake) webhook. */
 export function route(name: string, channels: ('dingtalk' | 'slack')[], over: Partial<Route> = {}): Route {
   return {
     name,
-    ...(channels.includes('dingtalk') ? { dingtalk: { webhook: new Secret(`https://oapi.dingtalk.com/robot/send?access_token=${name}`) } } : {}),
-    ...(channels.includes('slack') ? { slack: { webhook: new Secret(`https://hooks.slack.com/services/T/B/${name}`) } } : {}),
+    ...(channels.includes('dingtalk')
+      ? { dingtalk: { webhook: new Secret(`https://oapi.dingtalk.com/robot/send?access_token=${name}`) } }
+      : {}),
+    ...(channels.includes('slack')
+      ? { slack: { webhook: new Secret(`https://hooks.slack.com/services/T/B/${name}`) } }
+      : {}),
     mentions: { dingtalkMobiles: [], dingtalkUserIds: [], slack: [] },
     lang: 'en',
     timeZone: 'UTC',
@@ -29,6 +42,11 @@ export function route(name: string, channels: ('dingtalk' | 'slack')[], over: Pa
   };
 }
 
-export const defaultRoute = (channels: ('dingtalk' | 'slack')[] = ['dingtalk', 'slack']) => route(DEFAULT_ROUTE, channels);
+export const defaultRoute = (channels: ('dingtalk' | 'slack')[] = ['dingtalk', 'slack']) =>
+  route(DEFAULT_ROUTE, channels);
 
-export const owed = (alert: FailureAlert, target: string, detectedAt = 1_800_000_000_000): Owed => ({ target, alert, detectedAt });
+export const owed = (alert: FailureAlert, target: string, detectedAt = 1_800_000_000_000): Owed => ({
+  target,
+  alert,
+  detectedAt,
+});

@@ -1,5 +1,11 @@
 import type { CrApi, TaskFilter } from '../../src/acr/client.js';
-import { observeInstance, type InstanceReport, type Judged, type ObserveSettings, type StateLookups } from '../../src/detect/observe.js';
+import {
+  observeInstance,
+  type InstanceReport,
+  type Judged,
+  type ObserveSettings,
+  type StateLookups,
+} from '../../src/detect/observe.js';
 import { Budget, type Clock } from '../../src/lib/budget.js';
 import type { Fields, Level, Logger } from '../../src/lib/log.js';
 import type { Cursor, FailingImage, WatchedSync } from '../../src/model/state.js';
@@ -10,19 +16,40 @@ export const H = 60 * MIN;
 /** 2027-01-15 08:00 UTC. */
 export const T0 = 1_800_000_000_000;
 export const INST = { regionId: 'cn-hangzhou', instanceId: 'cri-x', key: 'cn-hangzhou:cri-x' };
-export const SETTINGS: ObserveSettings = { instances: [INST], pageSize: 10, maxPages: 5, concurrency: 1, lookbackMs: 6 * H, discoveryMs: 0, blindAfterRuns: 3, stuckAfterMs: 2 * H };
+export const SETTINGS: ObserveSettings = {
+  instances: [INST],
+  pageSize: 10,
+  maxPages: 5,
+  concurrency: 1,
+  lookbackMs: 6 * H,
+  discoveryMs: 0,
+  blindAfterRuns: 3,
+  stuckAfterMs: 2 * H,
+};
 
 /** A sync task of `ns/<id>:v1`, pushed alone (its own SyncRecordId) unless told otherwise. */
 export function task(id: string, createTime: number, status = 'SUCCESS', over: Partial<SyncTask> = {}): SyncTask {
   return {
-    taskId: id, status, issue: status === 'ERROR' ? 'TAG_CONFLICT' : '', trigger: 'PASSIVE', createTime, crossUser: false, batchId: `rsbt-${id}`, ruleId: 'crsr-1',
+    taskId: id,
+    status,
+    issue: status === 'ERROR' ? 'TAG_CONFLICT' : '',
+    trigger: 'PASSIVE',
+    createTime,
+    crossUser: false,
+    batchId: `rsbt-${id}`,
+    ruleId: 'crsr-1',
     from: { instanceId: 'cri-x', regionId: 'cn-hangzhou', namespace: 'ns', repo: id, tag: 'v1' },
     to: { instanceId: 'cri-y', regionId: 'cn-shanghai', namespace: 'ns', repo: id, tag: 'v1' },
     ...over,
   };
 }
 
-export const watching = (t: SyncTask, over: Partial<WatchedSync> = {}): WatchedSync => ({ task: t, firstSeen: t.createTime, savedAt: t.createTime, ...over });
+export const watching = (t: SyncTask, over: Partial<WatchedSync> = {}): WatchedSync => ({
+  task: t,
+  firstSeen: t.createTime,
+  savedAt: t.createTime,
+  ...over,
+});
 
 export interface CrCall {
   pageNo: number;
@@ -36,11 +63,23 @@ export interface CrCall {
  * and every call it was asked, as CR would have seen it. `before` runs ahead of each call (to fail it, or to let time
  * pass while it runs).
  */
-export function fakeCr(tasks: SyncTask[], opts: { rules?: SyncRule[] | (() => SyncRule[]); dropped?: string[]; before?: (call: CrCall & { kind: 'tasks' | 'rules' }) => void; page?: (call: CrCall, items: SyncTask[]) => SyncTask[] } = {}) {
+export function fakeCr(
+  tasks: SyncTask[],
+  opts: {
+    rules?: SyncRule[] | (() => SyncRule[]);
+    dropped?: string[];
+    before?: (call: CrCall & { kind: 'tasks' | 'rules' }) => void;
+    page?: (call: CrCall, items: SyncTask[]) => SyncTask[];
+  } = {},
+) {
   const taskCalls: CrCall[] = [];
   const ruleCalls: CrCall[] = [];
   const matches = (t: SyncTask, f?: TaskFilter) =>
-    !f || ((f.syncRecordId === undefined || t.batchId === f.syncRecordId) && (f.tag === undefined || t.from.tag === f.tag) && (f.repo === undefined || t.from.repo === f.repo) && (f.namespace === undefined || t.from.namespace === f.namespace));
+    !f ||
+    ((f.syncRecordId === undefined || t.batchId === f.syncRecordId) &&
+      (f.tag === undefined || t.from.tag === f.tag) &&
+      (f.repo === undefined || t.from.repo === f.repo) &&
+      (f.namespace === undefined || t.from.namespace === f.namespace));
   const api: CrApi = {
     async listSyncTasks({ pageNo, pageSize, timeoutMs, filter }) {
       const call = { pageNo, pageSize, timeoutMs, ...(filter ? { filter } : {}) };
@@ -48,20 +87,34 @@ export function fakeCr(tasks: SyncTask[], opts: { rules?: SyncRule[] | (() => Sy
       taskCalls.push(call);
       const all = tasks.filter((t) => matches(t, filter)).sort((a, b) => b.createTime - a.createTime);
       const items = all.slice((pageNo - 1) * pageSize, pageNo * pageSize);
-      return { items: opts.page ? opts.page(call, items) : items, pageNo, pageSize, totalCount: all.length, dropped: pageNo === 1 && !filter ? (opts.dropped ?? []) : [] };
+      return {
+        items: opts.page ? opts.page(call, items) : items,
+        pageNo,
+        pageSize,
+        totalCount: all.length,
+        dropped: pageNo === 1 && !filter ? (opts.dropped ?? []) : [],
+      };
     },
     async listSyncRules({ pageNo, pageSize, timeoutMs }) {
       opts.before?.({ pageNo, pageSize, timeoutMs, kind: 'rules' });
       ruleCalls.push({ pageNo, pageSize, timeoutMs });
       const all = typeof opts.rules === 'function' ? opts.rules() : (opts.rules ?? []);
-      return { items: all.slice((pageNo - 1) * pageSize, pageNo * pageSize), pageNo, pageSize, totalCount: all.length, dropped: [] };
+      return {
+        items: all.slice((pageNo - 1) * pageSize, pageNo * pageSize),
+        pageNo,
+        pageSize,
+        totalCount: all.length,
+        dropped: [],
+      };
     },
   };
   return { api, taskCalls, ruleCalls, tasks };
 }
 
 /** The store as observing reads it: watched rows, claimed failures, failing-image rows; and the lookups asked of it. */
-export function fakeStore(o: { watched?: WatchedSync[]; handled?: string[]; failing?: Map<string, FailingImage>; watchedFails?: unknown } = {}) {
+export function fakeStore(
+  o: { watched?: WatchedSync[]; handled?: string[]; failing?: Map<string, FailingImage>; watchedFails?: unknown } = {},
+) {
   const lookups: { taskIds: string[]; imageKeys: string[] }[] = [];
   const store: StateLookups = {
     async watched() {
@@ -89,7 +142,8 @@ export interface LogLine {
 
 export function recordingLog(): Logger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const at = (level: Level) => (msg: string, fields?: Fields) => void lines.push({ level, msg, ...(fields ? { fields } : {}) });
+  const at = (level: Level) => (msg: string, fields?: Fields) =>
+    void lines.push({ level, msg, ...(fields ? { fields } : {}) });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -117,7 +171,10 @@ export async function observeRun(cr: CrApi, now: number, o: RunOptions = {}) {
   const gen = observeInstance(INST, o.prev, {
     crFor: () => cr,
     store: o.store ?? fakeStore().store,
-    clock, budget: new Budget(clock, now + (o.fetchMs ?? 60_000) + 5_000, 5_000), log, settings: { ...SETTINGS, ...o.settings },
+    clock,
+    budget: new Budget(clock, now + (o.fetchMs ?? 60_000) + 5_000, 5_000),
+    log,
+    settings: { ...SETTINGS, ...o.settings },
   });
   const chunks: Judged[] = [];
   for (;;) {

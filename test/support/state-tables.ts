@@ -10,7 +10,10 @@ import type { LegacyDoc } from '../../src/state/tablestore.js';
 export class LegacyMemoryTable extends MemoryTable implements LegacySource {
   doc: LegacyDoc | undefined;
 
-  constructor(doc?: LegacyDoc, private readonly clock: () => number = Date.now) {
+  constructor(
+    doc?: LegacyDoc,
+    private readonly clock: () => number = Date.now,
+  ) {
     super('memory with an earlier checkpoint');
     this.doc = doc;
   }
@@ -20,7 +23,8 @@ export class LegacyMemoryTable extends MemoryTable implements LegacySource {
   }
 
   async retireLegacy(_key: string, version: number): Promise<void> {
-    if (this.doc?.version !== version) throw new CheckpointConflictError('the earlier checkpoint changed since it was read');
+    if (this.doc?.version !== version)
+      throw new CheckpointConflictError('the earlier checkpoint changed since it was read');
     this.doc = { ...this.doc, version: version + 1, retired: true, retiredAt: this.clock(), movedVersion: version + 1 };
   }
 
@@ -37,7 +41,12 @@ export class SmallPagesTable extends MemoryTable {
     super('memory in small pages');
   }
 
-  override rangePage(from: string, to: string, t?: number, limit?: number): Promise<{ rows: KeyedRow[]; next?: string }> {
+  override rangePage(
+    from: string,
+    to: string,
+    t?: number,
+    limit?: number,
+  ): Promise<{ rows: KeyedRow[]; next?: string }> {
     return super.rangePage(from, to, t, Math.min(limit ?? this.size, this.size));
   }
 }

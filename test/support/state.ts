@@ -21,11 +21,21 @@ export interface StateView {
 /** Reads every row of `deployment` for `instances` from `table`. */
 export async function readState(table: RowTable, deployment: string, instances: readonly string[]): Promise<StateView> {
   const k = keysFor(deployment);
-  const view: StateView = { control: { owed: {}, pauses: {} }, controlVersion: 0, owed: {}, digests: {}, cursors: {}, watched: {}, failing: {}, handled: {}, rows: 0 };
+  const view: StateView = {
+    control: { owed: {}, pauses: {} },
+    controlVersion: 0,
+    owed: {},
+    digests: {},
+    cursors: {},
+    watched: {},
+    failing: {},
+    handled: {},
+    rows: 0,
+  };
   const all = async (scope: string) => {
     const out: { key: string; cols: Cols }[] = [];
     const [from, to] = k.scopeRange(scope);
-    for (let start: string | undefined = from; start !== undefined; ) {
+    for (let start: string | undefined = from; start !== undefined;) {
       const p: { rows: { key: string; cols: Cols }[]; next?: string } = await table.rangePage(start, to, 5_000);
       out.push(...p.rows);
       start = p.next;
@@ -59,4 +69,10 @@ export async function readState(table: RowTable, deployment: string, instances: 
 }
 
 /** Alert ids owed to any target. */
-export const owedIds = (v: StateView) => [...new Set(Object.values(v.owed).flat().map((o) => o.alert.id))];
+export const owedIds = (v: StateView) => [
+  ...new Set(
+    Object.values(v.owed)
+      .flat()
+      .map((o) => o.alert.id),
+  ),
+];

@@ -16,12 +16,24 @@ import { createTablestoreTable } from '../../src/state/tablestore.js';
 import { readState, type StateView } from './state.js';
 import { startWebhookReceivers, type ReceiverOptions, type WebhookReceivers } from '../../src/sim/webhook-server.js';
 
-export const KEYS = { id: 'STS.test-access-key-id-0001', secret: 'test-access-key-secret-9f3a', token: 'test-sts-security-token-77c1' };
+export const KEYS = {
+  id: 'STS.test-access-key-id-0001',
+  secret: 'test-access-key-secret-9f3a',
+  token: 'test-sts-security-token-77c1',
+};
 export const DING = { token: 'dingtalk-robot-token-5e1d', secret: 'SECdingtalk-signing-secret-0b2c' };
 export const SLACK_PATH = '/services/T0TEST/B0TEST/slack-hook-secret-a41f';
 
 /** Every string that must never appear in a log line, error or summary. */
-export const SECRETS = [KEYS.id, KEYS.secret, KEYS.token, DING.token, DING.secret, SLACK_PATH, 'slack-hook-secret-a41f'];
+export const SECRETS = [
+  KEYS.id,
+  KEYS.secret,
+  KEYS.token,
+  DING.token,
+  DING.secret,
+  SLACK_PATH,
+  'slack-hook-secret-a41f',
+];
 
 /** Where a child run is killed: when a server sees the matching request (the nth such one in that run). */
 export type KillPoint =
@@ -46,7 +58,12 @@ export interface World {
   /** Every log line written by every run so far. */
   logs: string[];
   /** Invokes the real handler as Function Compute would (Buffer event, context with STS credentials). */
-  run(opts?: { payload?: string; env?: Record<string, string | undefined>; requestId?: string; timeout?: number }): Promise<RunSummary>;
+  run(opts?: {
+    payload?: string;
+    env?: Record<string, string | undefined>;
+    requestId?: string;
+    timeout?: number;
+  }): Promise<RunSummary>;
   /** Everything the state holds, decoded (from the file, or from the Tablestore server through the real SDK). */
   state(): Promise<StateView>;
   /** Called on every CR call before it is answered (after any barrier), e.g. to change the list between pages. */
@@ -92,7 +109,11 @@ export async function startWorld(opts: {
     return 'drop';
   };
   const cr = await startCrSimulator({
-    accessKeyId: KEYS.id, accessKeySecret: KEYS.secret, securityToken: KEYS.token, instances: opts.instances, ...opts.cr,
+    accessKeyId: KEYS.id,
+    accessKeySecret: KEYS.secret,
+    securityToken: KEYS.token,
+    instances: opts.instances,
+    ...opts.cr,
     onCall: async (action, params) => {
       await barrier(action);
       self.onCrCall?.(action, params);
@@ -100,12 +121,18 @@ export async function startWorld(opts: {
     },
   });
   const hooks = await startWebhookReceivers({
-    dingtalkToken: DING.token, dingtalkSecret: DING.secret, slackPath: SLACK_PATH, ...opts.hooks,
+    dingtalkToken: DING.token,
+    dingtalkSecret: DING.secret,
+    slackPath: SLACK_PATH,
+    ...opts.hooks,
     onMessage: (m) => void trip((p) => p.at === 'webhook' && p.channel === m.channel),
   });
   const ots = opts.tablestore
     ? await startTablestoreServer({
-        accessKeyId: KEYS.id, accessKeySecret: KEYS.secret, securityToken: KEYS.token, instance: 'alertstate',
+        accessKeyId: KEYS.id,
+        accessKeySecret: KEYS.secret,
+        securityToken: KEYS.token,
+        instance: 'alertstate',
         onRequest: (action, phase) =>
           trip((p, seen) => {
             if (p.at !== 'ots' || p.action !== action || p.phase !== phase) return false;
@@ -135,15 +162,28 @@ export async function startWorld(opts: {
     function: { name: 'acr-sync-alert', timeout, memory: 128 },
     region: 'cn-hangzhou',
   });
-  const timerEvent = (payload: string) => JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'timer', payload });
+  const timerEvent = (payload: string) =>
+    JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'timer', payload });
   const logs: string[] = [];
   // The deployment's name in the table: STATE_KEY, else the function's name when FC sets one, else "default".
   const deployment = () => env.STATE_KEY ?? 'default';
   const self: World = {
-    cr, hooks, ots, dir, checkpointFile, env, logs,
+    cr,
+    hooks,
+    ots,
+    dir,
+    checkpointFile,
+    env,
+    logs,
     async run(o = {}) {
       const saved = { ...process.env };
-      for (const k of Object.keys(process.env)) if (/^(ACR_|TABLESTORE_|DINGTALK_|SLACK_|CHECKPOINT_|ALERT_|LOOKBACK_|FETCH_|STATE_KEY|FC_|ALIBABA_CLOUD_)/.test(k)) delete process.env[k];
+      for (const k of Object.keys(process.env))
+        if (
+          /^(ACR_|TABLESTORE_|DINGTALK_|SLACK_|CHECKPOINT_|ALERT_|LOOKBACK_|FETCH_|STATE_KEY|FC_|ALIBABA_CLOUD_)/.test(
+            k,
+          )
+        )
+          delete process.env[k];
       Object.assign(process.env, env);
       for (const [k, v] of Object.entries(o.env ?? {})) {
         if (v === undefined) delete process.env[k];
@@ -151,7 +191,10 @@ export async function startWorld(opts: {
       }
       setLogSink((_level, line) => logs.push(line));
       try {
-        const out = await handler(Buffer.from(timerEvent(o.payload ?? '')), context(o.requestId ?? randomUUID(), o.timeout ?? 60));
+        const out = await handler(
+          Buffer.from(timerEvent(o.payload ?? '')),
+          context(o.requestId ?? randomUUID(), o.timeout ?? 60),
+        );
         logs.push(out);
         return JSON.parse(out) as RunSummary;
       } finally {
@@ -161,11 +204,24 @@ export async function startWorld(opts: {
     },
     table() {
       return ots
-        ? createTablestoreTable({ endpoint: ots.endpoint, instance: ots.instance, table: 'acr_sync_alert', credentials: { accessKeyId: new Secret(KEYS.id), accessKeySecret: new Secret(KEYS.secret), securityToken: new Secret(KEYS.token) } })
+        ? createTablestoreTable({
+            endpoint: ots.endpoint,
+            instance: ots.instance,
+            table: 'acr_sync_alert',
+            credentials: {
+              accessKeyId: new Secret(KEYS.id),
+              accessKeySecret: new Secret(KEYS.secret),
+              securityToken: new Secret(KEYS.token),
+            },
+          })
         : new FileTable(checkpointFile);
     },
     async state() {
-      return readState(self.table(), deployment(), opts.instances.map((i) => `${i.regionId}:${i.instanceId}`));
+      return readState(
+        self.table(),
+        deployment(),
+        opts.instances.map((i) => `${i.regionId}:${i.instanceId}`),
+      );
     },
     async editControl(edit) {
       const k = keysFor(deployment());
@@ -177,7 +233,13 @@ export async function startWorld(opts: {
     runChild(o = {}) {
       const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/handler-child.ts'], {
         cwd: root,
-        env: { PATH: process.env.PATH, NO_PROXY: '127.0.0.1,localhost', ...env, CHILD_EVENT: timerEvent(o.payload ?? ''), CHILD_CONTEXT: JSON.stringify(context(o.requestId ?? randomUUID(), o.timeout ?? 60)) },
+        env: {
+          PATH: process.env.PATH,
+          NO_PROXY: '127.0.0.1,localhost',
+          ...env,
+          CHILD_EVENT: timerEvent(o.payload ?? ''),
+          CHILD_CONTEXT: JSON.stringify(context(o.requestId ?? randomUUID(), o.timeout ?? 60)),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       if (o.kill) armed = { point: o.kill, child, seen: new Map(), fired: false };
@@ -190,7 +252,12 @@ export async function startWorld(opts: {
           logs.push(...output.split('\n').filter(Boolean));
           const line = output.split('\n').find((l) => l.startsWith('SUMMARY:'));
           const failed = output.split('\n').find((l) => l.startsWith('FAILED:'));
-          resolve({ summary: line ? (JSON.parse(line.slice(8)) as RunSummary) : undefined, killed: signal === 'SIGKILL', failed: failed?.slice(7), output });
+          resolve({
+            summary: line ? (JSON.parse(line.slice(8)) as RunSummary) : undefined,
+            killed: signal === 'SIGKILL',
+            failed: failed?.slice(7),
+            output,
+          });
         });
       });
     },

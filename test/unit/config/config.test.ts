@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { acrEndpoint, configSecrets, readConfig } from '../../../src/config/config.js';
 import { ConfigError } from '../../../src/lib/errors.js';
 
-const base = { ACR_INSTANCES: 'cn-hangzhou:cri-abc123, cn-shanghai:cri-def456', SLACK_WEBHOOK: 'https://hooks.slack.com/services/T1/B1/secretpath' };
+const base = {
+  ACR_INSTANCES: 'cn-hangzhou:cri-abc123, cn-shanghai:cri-def456',
+  SLACK_WEBHOOK: 'https://hooks.slack.com/services/T1/B1/secretpath',
+};
 const problems = (env: Record<string, string>) => {
   try {
     readConfig(env);
@@ -19,25 +22,48 @@ describe('readConfig', () => {
     expect(c.instances.map((i) => i.key)).toEqual(['cn-hangzhou:cri-abc123', 'cn-shanghai:cri-def456']);
     expect(c.acrEndpointTemplate).toBe('https://cr.{regionId}.aliyuncs.com');
     expect(c.store).toEqual({ kind: 'file', path: '.acr-sync-alert/checkpoint.json' });
-    expect(c).toMatchObject({ lang: 'en', lookbackMinutes: 1440, pageSize: 50, fetchConcurrency: 2, stateKey: 'default' });
+    expect(c).toMatchObject({
+      lang: 'en',
+      lookbackMinutes: 1440,
+      pageSize: 50,
+      fetchConcurrency: 2,
+      stateKey: 'default',
+    });
     expect(acrEndpoint(c.acrEndpointTemplate, 'cn-shanghai')).toBe('https://cr.cn-shanghai.aliyuncs.com');
   });
 
   it('uses Tablestore when its endpoint is set, keyed by the function name inside Function Compute', () => {
-    const c = readConfig({ ...base, TABLESTORE_ENDPOINT: 'https://inst.cn-hangzhou.ots.aliyuncs.com', TABLESTORE_INSTANCE: 'inst', FC_FUNCTION_NAME: 'acr-alert' });
-    expect(c.store).toEqual({ kind: 'tablestore', endpoint: 'https://inst.cn-hangzhou.ots.aliyuncs.com', instance: 'inst', table: 'acr_sync_alert' });
+    const c = readConfig({
+      ...base,
+      TABLESTORE_ENDPOINT: 'https://inst.cn-hangzhou.ots.aliyuncs.com',
+      TABLESTORE_INSTANCE: 'inst',
+      FC_FUNCTION_NAME: 'acr-alert',
+    });
+    expect(c.store).toEqual({
+      kind: 'tablestore',
+      endpoint: 'https://inst.cn-hangzhou.ots.aliyuncs.com',
+      instance: 'inst',
+      table: 'acr_sync_alert',
+    });
     expect(c.stateKey).toBe('acr-alert');
   });
 
   it('names every problem at once', () => {
-    const p = problems({ ACR_INSTANCES: 'bad', ACR_PAGE_SIZE: '500', FETCH_CONCURRENCY: 'x', TABLESTORE_ENDPOINT: 'https://x.ots.aliyuncs.com' });
-    expect(p).toEqual(expect.arrayContaining([
-      expect.stringMatching(/ACR_INSTANCES entry "bad"/),
-      expect.stringMatching(/ACR_PAGE_SIZE must be at most 100/),
-      expect.stringMatching(/FETCH_CONCURRENCY must be a whole number/),
-      expect.stringMatching(/no channel configured/),
-      expect.stringMatching(/TABLESTORE_INSTANCE is required/),
-    ]));
+    const p = problems({
+      ACR_INSTANCES: 'bad',
+      ACR_PAGE_SIZE: '500',
+      FETCH_CONCURRENCY: 'x',
+      TABLESTORE_ENDPOINT: 'https://x.ots.aliyuncs.com',
+    });
+    expect(p).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/ACR_INSTANCES entry "bad"/),
+        expect.stringMatching(/ACR_PAGE_SIZE must be at most 100/),
+        expect.stringMatching(/FETCH_CONCURRENCY must be a whole number/),
+        expect.stringMatching(/no channel configured/),
+        expect.stringMatching(/TABLESTORE_INSTANCE is required/),
+      ]),
+    );
   });
 
   it.each([
@@ -45,7 +71,10 @@ describe('readConfig', () => {
     [{ SLACK_WEBHOOK: 'https://hooks.slack.com/workflows/abc' }, /SLACK_WEBHOOK must be a Slack incoming webhook URL/],
     [{ DINGTALK_WEBHOOK: 'https://oapi.dingtalk.com/robot/send' }, /access_token/],
     [{ DINGTALK_WEBHOOK: 'not a url' }, /DINGTALK_WEBHOOK is not a valid URL/],
-    [{ DINGTALK_SECRET: 'SECabc', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a' }, /DINGTALK_SECRET is set but DINGTALK_WEBHOOK is not/],
+    [
+      { DINGTALK_SECRET: 'SECabc', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a' },
+      /DINGTALK_SECRET is set but DINGTALK_WEBHOOK is not/,
+    ],
     [{ ACR_ENDPOINT: 'cr.aliyuncs.com' }, /ACR_ENDPOINT must be an http\(s\) URL/],
     [{ FC_FUNCTION_NAME: 'f' }, /required in Function Compute/],
     [{ DINGTALK_AT_MOBILES: '138-0000' }, /DINGTALK_AT_MOBILES entry "138-0000" must be a phone number/],
@@ -54,24 +83,43 @@ describe('readConfig', () => {
     expect(problems({ ...base, ...over } as Record<string, string>).join('\n')).toMatch(why);
   });
 
-  it('accepts webhooks only on the platforms\' hosts unless told otherwise', () => {
-    expect(problems({ ...base, SLACK_WEBHOOK: 'https://hooks.example.com/services/a' }).join()).toMatch(/SLACK_WEBHOOK must point at Slack \(hooks.slack.com\)/);
-    expect(problems({ ...base, DINGTALK_WEBHOOK: 'https://evil.example/robot/send?access_token=x' }).join()).toMatch(/DINGTALK_WEBHOOK must point at DingTalk/);
+  it("accepts webhooks only on the platforms' hosts unless told otherwise", () => {
+    expect(problems({ ...base, SLACK_WEBHOOK: 'https://hooks.example.com/services/a' }).join()).toMatch(
+      /SLACK_WEBHOOK must point at Slack \(hooks.slack.com\)/,
+    );
+    expect(problems({ ...base, DINGTALK_WEBHOOK: 'https://evil.example/robot/send?access_token=x' }).join()).toMatch(
+      /DINGTALK_WEBHOOK must point at DingTalk/,
+    );
     expect(problems({ ...base, DINGTALK_WEBHOOK: 'https://oapi.dingtalk.io/robot/send?access_token=x' })).toEqual([]);
-    expect(problems({ ...base, SLACK_WEBHOOK: 'https://gateway.corp.example/services/a', WEBHOOK_ALLOW_ANY_HOST: 'true' })).toEqual([]);
+    expect(
+      problems({ ...base, SLACK_WEBHOOK: 'https://gateway.corp.example/services/a', WEBHOOK_ALLOW_ANY_HOST: 'true' }),
+    ).toEqual([]);
   });
 
   it('accepts plain http only for loopback webhooks', () => {
     expect(problems({ ...base, SLACK_WEBHOOK: 'http://127.0.0.1:9/services/a' })).toEqual([]);
-    expect(problems({ ...base, SLACK_WEBHOOK: 'http://10.0.0.1/services/a', WEBHOOK_ALLOW_ANY_HOST: 'true' }).join()).toMatch(/must use https/);
+    expect(
+      problems({ ...base, SLACK_WEBHOOK: 'http://10.0.0.1/services/a', WEBHOOK_ALLOW_ANY_HOST: 'true' }).join(),
+    ).toMatch(/must use https/);
   });
 
   it('never repeats a secret in its errors, and knows which values to scrub', () => {
-    const env = { ACR_INSTANCES: 'x', DINGTALK_WEBHOOK: 'http://oapi.dingtalk.com/robot/send?access_token=tok-SECRET1', DINGTALK_SECRET: 'bad-SECRET2', SLACK_WEBHOOK: 'https://hooks.slack.com/nope/SECRET3' };
+    const env = {
+      ACR_INSTANCES: 'x',
+      DINGTALK_WEBHOOK: 'http://oapi.dingtalk.com/robot/send?access_token=tok-SECRET1',
+      DINGTALK_SECRET: 'bad-SECRET2',
+      SLACK_WEBHOOK: 'https://hooks.slack.com/nope/SECRET3',
+    };
     const text = problems(env).join('\n');
     for (const s of ['SECRET1', 'SECRET2', 'SECRET3']) expect(text).not.toContain(s);
-    const c = readConfig({ ...base, DINGTALK_WEBHOOK: 'https://oapi.dingtalk.com/robot/send?access_token=tok123', DINGTALK_SECRET: 'SECxyz' });
-    expect(configSecrets(c).map((s) => s.reveal())).toEqual(expect.arrayContaining(['tok123', 'SECxyz', base.SLACK_WEBHOOK]));
+    const c = readConfig({
+      ...base,
+      DINGTALK_WEBHOOK: 'https://oapi.dingtalk.com/robot/send?access_token=tok123',
+      DINGTALK_SECRET: 'SECxyz',
+    });
+    expect(configSecrets(c).map((s) => s.reveal())).toEqual(
+      expect.arrayContaining(['tok123', 'SECxyz', base.SLACK_WEBHOOK]),
+    );
     expect(JSON.stringify(c)).not.toContain('tok123');
   });
 });

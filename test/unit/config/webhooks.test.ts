@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { dingtalkToken, mentionIds, parseDingTalkSecret, parseDingTalkWebhook, parseSlackWebhook } from '../../../src/config/webhooks.js';
+import {
+  dingtalkToken,
+  mentionIds,
+  parseDingTalkSecret,
+  parseDingTalkWebhook,
+  parseSlackWebhook,
+} from '../../../src/config/webhooks.js';
 import { Secret } from '../../../src/lib/secret.js';
 
 const strict = { anyHost: false };
@@ -23,7 +29,14 @@ describe('webhook hosts', () => {
     'https://xhooks.slack.com/services/T/B/x',
     'https://hooks.slack.com@evil.example/services/T/B/x',
   ])('a look-alike Slack host is refused: %s', (raw) => {
-    expect(slack(raw)).toEqual({ url: undefined, problems: [expect.stringMatching(/^SLACK_WEBHOOK must point at Slack \(hooks\.slack\.com\); set WEBHOOK_ALLOW_ANY_HOST=true/)] });
+    expect(slack(raw)).toEqual({
+      url: undefined,
+      problems: [
+        expect.stringMatching(
+          /^SLACK_WEBHOOK must point at Slack \(hooks\.slack\.com\); set WEBHOOK_ALLOW_ANY_HOST=true/,
+        ),
+      ],
+    });
   });
 
   it.each([
@@ -31,29 +44,53 @@ describe('webhook hosts', () => {
     'https://evil-oapi.dingtalk.com/robot/send?access_token=t',
     'https://oapi.dingtalk.io.evil.example/robot/send?access_token=t',
   ])('a look-alike DingTalk host is refused: %s', (raw) => {
-    expect(dingtalk(raw)).toEqual({ url: undefined, problems: [expect.stringMatching(/^DINGTALK_WEBHOOK must point at DingTalk \(oapi\.dingtalk\.com or oapi\.dingtalk\.io\)/)] });
+    expect(dingtalk(raw)).toEqual({
+      url: undefined,
+      problems: [
+        expect.stringMatching(/^DINGTALK_WEBHOOK must point at DingTalk \(oapi\.dingtalk\.com or oapi\.dingtalk\.io\)/),
+      ],
+    });
   });
 
-  it('accepts the platforms\' own hosts, mainland and international', () => {
-    expect(slack('https://hooks.slack.com/services/T/B/x')).toEqual({ url: 'https://hooks.slack.com/services/T/B/x', problems: [] });
-    expect(dingtalk('https://oapi.dingtalk.com/robot/send?access_token=t')).toEqual({ url: 'https://oapi.dingtalk.com/robot/send?access_token=t', problems: [] });
-    expect(dingtalk('https://oapi.dingtalk.io/robot/send?access_token=t').url).toBe('https://oapi.dingtalk.io/robot/send?access_token=t');
+  it("accepts the platforms' own hosts, mainland and international", () => {
+    expect(slack('https://hooks.slack.com/services/T/B/x')).toEqual({
+      url: 'https://hooks.slack.com/services/T/B/x',
+      problems: [],
+    });
+    expect(dingtalk('https://oapi.dingtalk.com/robot/send?access_token=t')).toEqual({
+      url: 'https://oapi.dingtalk.com/robot/send?access_token=t',
+      problems: [],
+    });
+    expect(dingtalk('https://oapi.dingtalk.io/robot/send?access_token=t').url).toBe(
+      'https://oapi.dingtalk.io/robot/send?access_token=t',
+    );
   });
 
-  it('accepts any https host when the operator allows it, but still wants the platform\'s URL shape', () => {
-    expect(slack('https://relay.example/services/T/B/x', { anyHost: true })).toEqual({ url: 'https://relay.example/services/T/B/x', problems: [] });
-    expect(slack('https://relay.example/other', { anyHost: true }).problems).toEqual([expect.stringMatching(/^SLACK_WEBHOOK must be a Slack incoming webhook URL/)]);
-    expect(dingtalk('https://relay.example/robot/send', { anyHost: true }).problems).toEqual([expect.stringMatching(/^DINGTALK_WEBHOOK must carry the robot access_token parameter/)]);
+  it("accepts any https host when the operator allows it, but still wants the platform's URL shape", () => {
+    expect(slack('https://relay.example/services/T/B/x', { anyHost: true })).toEqual({
+      url: 'https://relay.example/services/T/B/x',
+      problems: [],
+    });
+    expect(slack('https://relay.example/other', { anyHost: true }).problems).toEqual([
+      expect.stringMatching(/^SLACK_WEBHOOK must be a Slack incoming webhook URL/),
+    ]);
+    expect(dingtalk('https://relay.example/robot/send', { anyHost: true }).problems).toEqual([
+      expect.stringMatching(/^DINGTALK_WEBHOOK must carry the robot access_token parameter/),
+    ]);
   });
 
   it('accepts plain http to a loopback receiver only, on any port', () => {
     expect(slack('http://127.0.0.1:8080/services/T/B/x').url).toBe('http://127.0.0.1:8080/services/T/B/x');
     expect(slack('http://localhost:8080/services/T/B/x').url).toBe('http://localhost:8080/services/T/B/x');
     expect(slack('http://[::1]:8080/services/T/B/x').url).toBe('http://[::1]:8080/services/T/B/x');
-    expect(slack('http://hooks.slack.com/services/T/B/x').problems).toEqual(['SLACK_WEBHOOK must use https (plain http is accepted only for 127.0.0.1 or localhost)']);
+    expect(slack('http://hooks.slack.com/services/T/B/x').problems).toEqual([
+      'SLACK_WEBHOOK must use https (plain http is accepted only for 127.0.0.1 or localhost)',
+    ]);
     expect(slack('http://relay.example/services/T/B/x', { anyHost: true }).url).toBeUndefined();
     expect(slack('ftp://hooks.slack.com/services/T/B/x').problems).toHaveLength(1);
-    expect(slack('ftp://127.0.0.1/services/T/B/x').problems).toEqual(['SLACK_WEBHOOK must use https (plain http is accepted only for 127.0.0.1 or localhost)']);
+    expect(slack('ftp://127.0.0.1/services/T/B/x').problems).toEqual([
+      'SLACK_WEBHOOK must use https (plain http is accepted only for 127.0.0.1 or localhost)',
+    ]);
   });
 
   it('treats an empty setting as not set, trims the rest, and calls a non-URL invalid without echoing it', () => {
@@ -81,7 +118,9 @@ describe('DingTalk signing secret and token', () => {
   });
 
   it('picks the access_token out of the webhook, to be scrubbed too', () => {
-    expect(dingtalkToken(new Secret('https://oapi.dingtalk.com/robot/send?access_token=tok-1&x=y'))?.reveal()).toBe('tok-1');
+    expect(dingtalkToken(new Secret('https://oapi.dingtalk.com/robot/send?access_token=tok-1&x=y'))?.reveal()).toBe(
+      'tok-1',
+    );
     expect(dingtalkToken(new Secret('https://oapi.dingtalk.com/robot/send?access_token='))).toBeUndefined();
   });
 });

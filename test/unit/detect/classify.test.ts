@@ -4,7 +4,14 @@ import { classify, KNOWN_ISSUES, SEVERITY_RANK } from '../../../src/detect/class
 describe('classify', () => {
   it('knows every TaskIssue the API documents', () => {
     // A copy: sorting in place would reorder the list every message draws its stable order from.
-    expect([...KNOWN_ISSUES].sort()).toEqual(['DATA_LENGTH_EXCEEDED', 'INTERNAL_ERROR', 'NETWORK_ERROR', 'OSS_POLICY_UNAUTHORIZED', 'TAG_CONFLICT', 'UNSUPPORTED_FORMAT']);
+    expect([...KNOWN_ISSUES].sort()).toEqual([
+      'DATA_LENGTH_EXCEEDED',
+      'INTERNAL_ERROR',
+      'NETWORK_ERROR',
+      'OSS_POLICY_UNAUTHORIZED',
+      'TAG_CONFLICT',
+      'UNSUPPORTED_FORMAT',
+    ]);
   });
 
   it.each(KNOWN_ISSUES)('gives %s a category, severity, cause and steps in both languages', (issue) => {
@@ -19,7 +26,14 @@ describe('classify', () => {
   });
 
   it('keeps the documented order, which messages list causes in', () => {
-    expect(KNOWN_ISSUES).toEqual(['OSS_POLICY_UNAUTHORIZED', 'TAG_CONFLICT', 'UNSUPPORTED_FORMAT', 'INTERNAL_ERROR', 'NETWORK_ERROR', 'DATA_LENGTH_EXCEEDED']);
+    expect(KNOWN_ISSUES).toEqual([
+      'OSS_POLICY_UNAUTHORIZED',
+      'TAG_CONFLICT',
+      'UNSUPPORTED_FORMAT',
+      'INTERNAL_ERROR',
+      'NETWORK_ERROR',
+      'DATA_LENGTH_EXCEEDED',
+    ]);
   });
 
   // Severity decides who is @mentioned and transient decides whether a re-run is suggested first: every cause is pinned.
@@ -44,7 +58,12 @@ describe('classify', () => {
     const none = classify('');
     const unknown = classify('SOMETHING_NEW');
     expect(none).toMatchObject({ issue: '', category: 'unclassified', severity: 'medium', transient: false });
-    expect(unknown).toMatchObject({ issue: 'SOMETHING_NEW', category: 'unclassified', severity: 'medium', transient: false });
+    expect(unknown).toMatchObject({
+      issue: 'SOMETHING_NEW',
+      category: 'unclassified',
+      severity: 'medium',
+      transient: false,
+    });
     expect(none.short.en).toBe('no reason given');
     expect(unknown.short.en).toBe('unclassified');
     expect(none.cause.en).toContain('empty');
@@ -53,7 +72,11 @@ describe('classify', () => {
   });
 
   it('ranks high before medium before low', () => {
-    expect(Object.entries(SEVERITY_RANK).sort((a, b) => a[1] - b[1]).map(([s]) => s)).toEqual(['high', 'medium', 'low']);
+    expect(
+      Object.entries(SEVERITY_RANK)
+        .sort((a, b) => a[1] - b[1])
+        .map(([s]) => s),
+    ).toEqual(['high', 'medium', 'low']);
   });
 
   it.each(['', 'SOMETHING_NEW', '  '])('still classifies %j, as unclassified', (issue) => {

@@ -10,11 +10,19 @@ describe('failing images and their recovery', () => {
     const fail = t('rst-f', 'ERROR', 2 * H, 'TAG_CONFLICT', 'v1', { ruleId: 'crsr-1', to });
     const ok = (extra: Partial<SyncTask>) => t('rst-ok', 'SUCCESS', H, '', 'v1', { ruleId: 'crsr-1', to, ...extra });
     const others = [
-      ok({ ruleId: 'crsr-2' }), ok({ ruleId: undefined }), ok({ to: { ...to, regionId: 'cn-beijing' } }), ok({ to: { ...to, instanceId: 'cri-y' } }),
-      ok({ to: { ...to, namespace: 'other' } }), ok({ to: { ...to, repo: 'other' } }), ok({ to: { ...to, tag: 'v2' } }),
+      ok({ ruleId: 'crsr-2' }),
+      ok({ ruleId: undefined }),
+      ok({ to: { ...to, regionId: 'cn-beijing' } }),
+      ok({ to: { ...to, instanceId: 'cri-y' } }),
+      ok({ to: { ...to, namespace: 'other' } }),
+      ok({ to: { ...to, repo: 'other' } }),
+      ok({ to: { ...to, tag: 'v2' } }),
     ];
     for (const other of others) {
-      expect(detector({ top: NOW, gaps: [] }).take(batch([other]), known([], [[fail, {}]])).recoveries, JSON.stringify(other.to) + other.ruleId).toEqual([]);
+      expect(
+        detector({ top: NOW, gaps: [] }).take(batch([other]), known([], [[fail, {}]])).recoveries,
+        JSON.stringify(other.to) + other.ruleId,
+      ).toEqual([]);
     }
     const same = detector({ top: NOW, gaps: [] }).take(batch([ok({})]), known([], [[fail, {}]]));
     expect(same.recoveries.map((r) => r.failure.taskId)).toEqual(['rst-f']);
@@ -23,10 +31,25 @@ describe('failing images and their recovery', () => {
   it('keeps when an image began failing and names its latest failure, whichever order its failures are read in', () => {
     const first = t('rst-f1', 'ERROR', 3 * H, 'NETWORK_ERROR', 'v1');
     const row = known([], [[first, { lastFailure: NOW - 2 * H, taskId: 'rst-f2', route: 'team-a' }]]);
-    const older = detector({ top: NOW, gaps: [] }).take(batch([t('rst-f0', 'ERROR', 4 * H, 'TAG_CONFLICT', 'v1')]), row);
-    expect(older.failing.get(imageKey(first))).toMatchObject({ since: NOW - 4 * H, lastFailure: NOW - 2 * H, taskId: 'rst-f2', issue: 'NETWORK_ERROR', route: 'team-a' });
+    const older = detector({ top: NOW, gaps: [] }).take(
+      batch([t('rst-f0', 'ERROR', 4 * H, 'TAG_CONFLICT', 'v1')]),
+      row,
+    );
+    expect(older.failing.get(imageKey(first))).toMatchObject({
+      since: NOW - 4 * H,
+      lastFailure: NOW - 2 * H,
+      taskId: 'rst-f2',
+      issue: 'NETWORK_ERROR',
+      route: 'team-a',
+    });
     const newer = detector({ top: NOW, gaps: [] }).take(batch([t('rst-f3', 'ERROR', H, 'TAG_CONFLICT', 'v1')]), row);
-    expect(newer.failing.get(imageKey(first))).toMatchObject({ since: NOW - 3 * H, lastFailure: NOW - H, taskId: 'rst-f3', issue: 'TAG_CONFLICT', route: 'team-a' });
+    expect(newer.failing.get(imageKey(first))).toMatchObject({
+      since: NOW - 3 * H,
+      lastFailure: NOW - H,
+      taskId: 'rst-f3',
+      issue: 'TAG_CONFLICT',
+      route: 'team-a',
+    });
     // A failure at the very time of the last one is named as the latest.
     const tie = detector({ top: NOW, gaps: [] }).take(batch([t('rst-f4', 'ERROR', 2 * H, 'TAG_CONFLICT', 'v1')]), row);
     expect(tie.failing.get(imageKey(first))).toMatchObject({ taskId: 'rst-f4', issue: 'TAG_CONFLICT' });
@@ -45,21 +68,36 @@ describe('failing images and their recovery', () => {
 
   it('still recovers an image whose last failure is exactly a week old', () => {
     const fail = t('rst-f', 'ERROR', FAILING_MAX_AGE_MS, '', 'v1');
-    const c = detector({ top: NOW, gaps: [] }).take(batch([t('rst-s', 'SUCCESS', MIN, '', 'v1')]), known([], [[fail, {}]]));
+    const c = detector({ top: NOW, gaps: [] }).take(
+      batch([t('rst-s', 'SUCCESS', MIN, '', 'v1')]),
+      known([], [[fail, {}]]),
+    );
     expect(c.recoveries.map((r) => r.failure.taskId)).toEqual(['rst-f']);
   });
 
   it('does not take a success created at the same moment as the last failure for a recovery', () => {
     const fail = t('rst-f', 'ERROR', H, '', 'v1');
-    const c = detector({ top: NOW, gaps: [] }).take(batch([t('rst-s', 'SUCCESS', H, '', 'v1')]), known([], [[fail, {}]]));
+    const c = detector({ top: NOW, gaps: [] }).take(
+      batch([t('rst-s', 'SUCCESS', H, '', 'v1')]),
+      known([], [[fail, {}]]),
+    );
     expect(c.recoveries).toEqual([]);
     expect(c.failing.has(imageKey(fail))).toBe(false);
   });
 
   it('withdraws only the failure that recovered in the same run, and announces the others', () => {
-    const c = detector().take(batch([t('rst-f', 'ERROR', 3 * H, 'TAG_CONFLICT', 'v1'), t('rst-g', 'ERROR', 2 * H, 'TAG_CONFLICT', 'v2'), t('rst-s', 'SUCCESS', H, '', 'v1')]), none);
+    const c = detector().take(
+      batch([
+        t('rst-f', 'ERROR', 3 * H, 'TAG_CONFLICT', 'v1'),
+        t('rst-g', 'ERROR', 2 * H, 'TAG_CONFLICT', 'v2'),
+        t('rst-s', 'SUCCESS', H, '', 'v1'),
+      ]),
+      none,
+    );
     expect(ids(c.failures)).toEqual(['rst-g']);
-    expect(c.recoveries.map((r) => [r.failure.taskId, r.success.taskId, r.sameRun])).toEqual([['rst-f', 'rst-s', true]]);
+    expect(c.recoveries.map((r) => [r.failure.taskId, r.success.taskId, r.sameRun])).toEqual([
+      ['rst-f', 'rst-s', true],
+    ]);
   });
 
   it('recovers from the newest success read this run, and none older than the failure', () => {
@@ -99,7 +137,10 @@ describe('failing images and their recovery', () => {
 });
 
 describe('transient causes held back', () => {
-  const tr = (o: Partial<NonNullable<DetectOptions['transient']>> = {}): DetectOptions => ({ stuckAfterMs: 100 * H, transient: { minFailures: 3, windowMs: H, persistMs: 4 * H, ...o } });
+  const tr = (o: Partial<NonNullable<DetectOptions['transient']>> = {}): DetectOptions => ({
+    stuckAfterMs: 100 * H,
+    transient: { minFailures: 3, windowMs: H, persistMs: 4 * H, ...o },
+  });
   const net = (id: string, ago: number, tag = 'img') => t(id, 'ERROR', ago, 'NETWORK_ERROR', tag);
   const key = imageKey(net('x', 0));
 
@@ -119,31 +160,48 @@ describe('transient causes held back', () => {
   });
 
   it('announces failures that repeat exactly within the window, and holds ones spread wider', () => {
-    const within = detector(undefined, [], tr()).take(batch([net('rst-a', 2 * H), net('rst-b', 90 * MIN), net('rst-c', H)]), none);
+    const within = detector(undefined, [], tr()).take(
+      batch([net('rst-a', 2 * H), net('rst-b', 90 * MIN), net('rst-c', H)]),
+      none,
+    );
     expect(ids(within.failures)).toEqual(['rst-c']);
-    const wider = detector(undefined, [], tr()).take(batch([net('rst-a', 2 * H + 1), net('rst-b', 90 * MIN), net('rst-c', H)]), none);
+    const wider = detector(undefined, [], tr()).take(
+      batch([net('rst-a', 2 * H + 1), net('rst-b', 90 * MIN), net('rst-c', H)]),
+      none,
+    );
     expect(wider.failures).toEqual([]);
     expect(wider.failing.get(key)!.recent).toEqual([NOW - 2 * H - 1, NOW - 90 * MIN, NOW - H]);
   });
 
   it('keeps the times of only as many latest failures as the threshold counts', () => {
     const heldTask = net('rst-c', 2 * H);
-    const rows = known([], [[heldTask, { since: NOW - 6 * H, held: heldTask, recent: [NOW - 6 * H, NOW - 4 * H, NOW - 2 * H] }]]);
-    const c = detector({ top: NOW, gaps: [] }, [], tr({ persistMs: 100 * H })).take(batch([net('rst-d', 30 * MIN)]), rows);
+    const rows = known(
+      [],
+      [[heldTask, { since: NOW - 6 * H, held: heldTask, recent: [NOW - 6 * H, NOW - 4 * H, NOW - 2 * H] }]],
+    );
+    const c = detector({ top: NOW, gaps: [] }, [], tr({ persistMs: 100 * H })).take(
+      batch([net('rst-d', 30 * MIN)]),
+      rows,
+    );
     expect(c.failures).toEqual([]);
     expect(c.failing.get(key)!.recent).toEqual([NOW - 4 * H, NOW - 2 * H, NOW - 30 * MIN]);
   });
 
   it('counts an announced failure of the image, kept only as its last failure, towards the threshold', () => {
     const prior = net('rst-a', 20 * MIN);
-    const c = detector({ top: NOW, gaps: [] }, [], tr({ minFailures: 2 })).take(batch([net('rst-b', 10 * MIN)]), known([], [[prior, {}]]));
+    const c = detector({ top: NOW, gaps: [] }, [], tr({ minFailures: 2 })).take(
+      batch([net('rst-b', 10 * MIN)]),
+      known([], [[prior, {}]]),
+    );
     expect(ids(c.failures)).toEqual(['rst-b']);
     expect(c.failing.get(key)).not.toHaveProperty('held');
     expect(c.failing.get(key)!.recent).toEqual([NOW - 20 * MIN, NOW - 10 * MIN]);
   });
 
   it('announces an image failing for exactly as long as the persistence time, not a moment less', () => {
-    const row = (since: number): [SyncTask, Partial<FailingImage>][] => [[net('rst-a', since), { held: net('rst-a', since), recent: [NOW - since] }]];
+    const row = (since: number): [SyncTask, Partial<FailingImage>][] => [
+      [net('rst-a', since), { held: net('rst-a', since), recent: [NOW - since] }],
+    ];
     const persisted = detector({ top: NOW, gaps: [] }, [], tr()).take(batch([net('rst-b', 0)]), known([], row(4 * H)));
     expect(ids(persisted.failures)).toEqual(['rst-b']);
     const notYet = detector({ top: NOW, gaps: [] }, [], tr()).take(batch([net('rst-b', 0)]), known([], row(4 * H - 1)));
@@ -152,10 +210,16 @@ describe('transient causes held back', () => {
 
   it('announces the newest of the held failures when an older one, read later, tips the count', () => {
     const heldTask = net('rst-new', 10 * MIN);
-    const c = detector({ top: NOW, gaps: [] }, [], tr({ minFailures: 2 })).take(batch([net('rst-old', 30 * MIN)]), known([], [[heldTask, { held: heldTask, recent: [NOW - 10 * MIN] }]]));
+    const c = detector({ top: NOW, gaps: [] }, [], tr({ minFailures: 2 })).take(
+      batch([net('rst-old', 30 * MIN)]),
+      known([], [[heldTask, { held: heldTask, recent: [NOW - 10 * MIN] }]]),
+    );
     expect(ids(c.failures)).toEqual(['rst-new']);
     // Still held, the row keeps the newest failure as the one to announce.
-    const stillHeld = detector({ top: NOW, gaps: [] }, [], tr({ minFailures: 3 })).take(batch([net('rst-old', 30 * MIN)]), known([], [[heldTask, { held: heldTask, recent: [NOW - 10 * MIN] }]]));
+    const stillHeld = detector({ top: NOW, gaps: [] }, [], tr({ minFailures: 3 })).take(
+      batch([net('rst-old', 30 * MIN)]),
+      known([], [[heldTask, { held: heldTask, recent: [NOW - 10 * MIN] }]]),
+    );
     expect(stillHeld.failing.get(key)!.held!.taskId).toBe('rst-new');
   });
 
@@ -171,7 +235,10 @@ describe('transient causes held back', () => {
     // began failing (and so when it is due).
     const atLimit = detector({ top: NOW, gaps: [], held: { ...oneLess, [key]: NOW - 2 * H } }, [], tr());
     const heldTask = net('rst-h', 2 * H);
-    const again = atLimit.take(batch([net('rst-b', 3 * H)]), known([], [[heldTask, { held: heldTask, recent: [NOW - 2 * H] }]]));
+    const again = atLimit.take(
+      batch([net('rst-b', 3 * H)]),
+      known([], [[heldTask, { held: heldTask, recent: [NOW - 2 * H] }]]),
+    );
     expect(again.failures).toEqual([]);
     expect(Object.keys(atLimit.cursorPart(NOW).held!)).toHaveLength(MAX_HELD);
     expect(atLimit.cursorPart(NOW).held![key]).toBe(NOW - 3 * H);
@@ -198,7 +265,9 @@ describe('transient causes held back', () => {
 
   it('forgets a due held failure whose row is no longer held, without announcing it', () => {
     const d = detector({ top: NOW, gaps: [], held: { gone: NOW - 5 * H, plain: NOW - 5 * H } }, [], tr());
-    const c = d.release(new Map([['plain', { since: NOW - 5 * H, lastFailure: NOW - 5 * H, taskId: 'rst-p', issue: 'NETWORK_ERROR' }]]));
+    const c = d.release(
+      new Map([['plain', { since: NOW - 5 * H, lastFailure: NOW - 5 * H, taskId: 'rst-p', issue: 'NETWORK_ERROR' }]]),
+    );
     expect(c.failures).toEqual([]);
     expect(c.failing.size).toBe(0);
     expect(d.cursorPart(NOW).held).toBeUndefined();
@@ -208,8 +277,18 @@ describe('transient causes held back', () => {
   it('announces due held failures each once, with their rows no longer held', () => {
     const h1 = net('rst-h1', 5 * H, 'a');
     const h2 = net('rst-h2', 6 * H, 'b');
-    const rows = known([], [[h1, { held: h1 }], [h2, { held: h2 }]]).failing;
-    const d = detector({ top: NOW, gaps: [], held: { [imageKey(h1)]: NOW - 5 * H, [imageKey(h2)]: NOW - 6 * H } }, [], tr());
+    const rows = known(
+      [],
+      [
+        [h1, { held: h1 }],
+        [h2, { held: h2 }],
+      ],
+    ).failing;
+    const d = detector(
+      { top: NOW, gaps: [], held: { [imageKey(h1)]: NOW - 5 * H, [imageKey(h2)]: NOW - 6 * H } },
+      [],
+      tr(),
+    );
     const c = d.release(rows);
     expect(ids(c.failures).sort()).toEqual(['rst-h1', 'rst-h2']);
     const after = stored(rows, c);

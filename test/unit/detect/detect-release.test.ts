@@ -18,7 +18,12 @@ describe('a held transient failure announced later in the same run', () => {
     const released = d.release(rows);
     expect(released.failures.map((x) => x.taskId)).toEqual(['f1']);
     const row = released.failing.get(key)!;
-    expect(row).toMatchObject({ image: rows.get(key)!.image, target: rows.get(key)!.target, since: NOW - 2 * H, taskId: 'f1' });
+    expect(row).toMatchObject({
+      image: rows.get(key)!.image,
+      target: rows.get(key)!.target,
+      since: NOW - 2 * H,
+      taskId: 'f1',
+    });
     expect(row.image).toBeTruthy();
     expect(row.held).toBeUndefined();
   });

@@ -7,9 +7,15 @@ describe('unfinished syncs', () => {
   const stuck2h = { stuckAfterMs: 2 * H };
 
   it('calls a sync stuck only once it has been unfinished longer than the threshold', () => {
-    const c = detector(undefined, [], stuck2h).take(batch([t('rst-at', 'SYNCHRONIZING', 2 * H), t('rst-past', 'PENDING', 2 * H + 1)]), none);
+    const c = detector(undefined, [], stuck2h).take(
+      batch([t('rst-at', 'SYNCHRONIZING', 2 * H), t('rst-past', 'PENDING', 2 * H + 1)]),
+      none,
+    );
     expect(ids(c.stuck)).toEqual(['rst-past']);
-    expect(c.watch.map((w) => [w.task.taskId, w.stuck ?? false])).toEqual([['rst-past', true], ['rst-at', false]]);
+    expect(c.watch.map((w) => [w.task.taskId, w.stuck ?? false])).toEqual([
+      ['rst-past', true],
+      ['rst-at', false],
+    ]);
   });
 
   it('starts watching a sync with when it was first seen, and keeps that while it stays unfinished', () => {
@@ -22,7 +28,8 @@ describe('unfinished syncs', () => {
 
   it('writes a watched sync again when it became stuck, when its row was partial, or when re-checks had missed it', () => {
     const base: WatchedSync = { task: t('rst-r', 'SYNCHRONIZING', 3 * H), firstSeen: NOW - H, savedAt: NOW - MIN };
-    const take = (w: WatchedSync) => detector({ top: NOW, gaps: [] }, [w], stuck2h).take(batch([t('rst-r', 'SYNCHRONIZING', 3 * H)]), none);
+    const take = (w: WatchedSync) =>
+      detector({ top: NOW, gaps: [] }, [w], stuck2h).take(batch([t('rst-r', 'SYNCHRONIZING', 3 * H)]), none);
     const becameStuck = take(base);
     expect(ids(becameStuck.stuck)).toEqual(['rst-r']);
     expect(becameStuck.watch).toEqual([{ ...base, stuck: true, savedAt: NOW }]);
@@ -35,20 +42,38 @@ describe('unfinished syncs', () => {
   });
 
   it('keeps a sync announced as stuck marked so when the threshold is raised, without announcing it again', () => {
-    const w: WatchedSync = { task: t('rst-r', 'SYNCHRONIZING', 3 * H), firstSeen: NOW - H, stuck: true, savedAt: NOW - ROW_REFRESH_MS };
-    const c = detector({ top: NOW, gaps: [] }, [w], { stuckAfterMs: 10 * H }).take(batch([t('rst-r', 'SYNCHRONIZING', 3 * H)]), none);
+    const w: WatchedSync = {
+      task: t('rst-r', 'SYNCHRONIZING', 3 * H),
+      firstSeen: NOW - H,
+      stuck: true,
+      savedAt: NOW - ROW_REFRESH_MS,
+    };
+    const c = detector({ top: NOW, gaps: [] }, [w], { stuckAfterMs: 10 * H }).take(
+      batch([t('rst-r', 'SYNCHRONIZING', 3 * H)]),
+      none,
+    );
     expect(c.stuck).toEqual([]);
     expect(c.watch.map((x) => x.stuck)).toEqual([true]);
   });
 
   it('at the watch limit still follows the syncs it watches, and counts each new one it cannot watch', () => {
-    const full = Array.from({ length: MAX_WATCHED }, (_, i): WatchedSync => ({ task: t(`rst-w${i}`, 'PENDING', H), firstSeen: NOW, savedAt: NOW }));
+    const full = Array.from({ length: MAX_WATCHED }, (_, i): WatchedSync => ({
+      task: t(`rst-w${i}`, 'PENDING', H),
+      firstSeen: NOW,
+      savedAt: NOW,
+    }));
     const d = detector({ top: NOW, gaps: [] }, full);
-    const c = d.take(batch([t('rst-w0', 'SYNCHRONIZING', H), t('rst-new', 'PENDING', MIN), t('rst-odd', 'PAUSED', MIN)]), none);
+    const c = d.take(
+      batch([t('rst-w0', 'SYNCHRONIZING', H), t('rst-new', 'PENDING', MIN), t('rst-odd', 'PAUSED', MIN)]),
+      none,
+    );
     expect(c.watch.map((w) => [w.task.taskId, w.task.status])).toEqual([['rst-w0', 'SYNCHRONIZING']]);
     expect(c.reasons).toMatchObject({ 'watch-limit': 2, 'still-running': 2, 'unknown-status': 1 });
     expect(d.cursorPart(NOW).watching).toBe(MAX_WATCHED);
-    const roomForOne = detector({ top: NOW, gaps: [] }, full.slice(1)).take(batch([t('rst-new', 'PENDING', MIN), t('rst-next', 'PENDING', 30_000)]), none);
+    const roomForOne = detector({ top: NOW, gaps: [] }, full.slice(1)).take(
+      batch([t('rst-new', 'PENDING', MIN), t('rst-next', 'PENDING', 30_000)]),
+      none,
+    );
     expect(roomForOne.watch.map((w) => w.task.taskId)).toEqual(['rst-new']);
     expect(roomForOne.reasons['watch-limit']).toBe(1);
   });
@@ -72,7 +97,10 @@ describe('unfinished syncs', () => {
     expect(c.watch).toEqual([{ ...w, misses: 2, savedAt: NOW }]);
     expect(c.gone).toEqual([]);
     expect(c.unwatch).toEqual([]);
-    const once = detector({ top: NOW, gaps: [] }, [{ task: t('rst-r', 'PENDING', H), firstSeen: NOW }]).missed(['rst-r'], 1);
+    const once = detector({ top: NOW, gaps: [] }, [{ task: t('rst-r', 'PENDING', H), firstSeen: NOW }]).missed(
+      ['rst-r'],
+      1,
+    );
     expect(once.gone).toEqual(['rst-r']);
     expect(once.watch).toEqual([]);
   });

@@ -33,7 +33,15 @@ describe('alerting telling the channels it cannot see an instance', () => {
 
   it('raises one blind notice on the run that reaches the threshold, naming since when, how many runs and the error', () => {
     const third = runs([fail(), fail(), fail()])[2]!;
-    expect(third.notice).toEqual({ kind: 'blind', id: `${I}/blind/${T0}`, instance: I, since: T0, at: T0 + 10 * MIN, runs: 3, error: DENIED });
+    expect(third.notice).toEqual({
+      kind: 'blind',
+      id: `${I}/blind/${T0}`,
+      instance: I,
+      since: T0,
+      at: T0 + 10 * MIN,
+      runs: 3,
+      error: DENIED,
+    });
     expect(third.health).toEqual({ since: T0, runs: 3, lastError: DENIED, announced: true });
   });
 
@@ -46,7 +54,16 @@ describe('alerting telling the channels it cannot see an instance', () => {
 
   it('says once that it sees the instance again after a blind notice, and forgets the failures', () => {
     const seq = runs([fail(), fail(), fail(), fail(), ok, ok]);
-    expect(seq[4]).toEqual({ notice: { kind: 'restored', id: `${I}/restored/${T0 + 20 * MIN}`, instance: I, since: T0, at: T0 + 20 * MIN, runs: 4 } });
+    expect(seq[4]).toEqual({
+      notice: {
+        kind: 'restored',
+        id: `${I}/restored/${T0 + 20 * MIN}`,
+        instance: I,
+        since: T0,
+        at: T0 + 20 * MIN,
+        runs: 4,
+      },
+    });
     expect(seq[5]).toEqual({});
   });
 

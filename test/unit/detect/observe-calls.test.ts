@@ -1,7 +1,18 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IntegrationError } from '../../../src/lib/errors.js';
 import type { SyncRule } from '../../../src/model/task.js';
-import { fakeCr, fakeStore, H, MIN, movableClock, observeRun, T0, task, watching, type CrCall } from '../../support/observe-fakes.js';
+import {
+  fakeCr,
+  fakeStore,
+  H,
+  MIN,
+  movableClock,
+  observeRun,
+  T0,
+  task,
+  watching,
+  type CrCall,
+} from '../../support/observe-fakes.js';
 
 const rule = (i: number): SyncRule => ({ ruleId: `crsr-${i}`, name: `rule ${i}`, scope: 'REPO' });
 const rulesList = (n: number) => Array.from({ length: n }, (_, i) => rule(i));
@@ -28,18 +39,29 @@ describe('naming the sync rules of an instance', () => {
 
   it('stops after twenty pages of a listing that never ends', async () => {
     let n = 0;
-    const cr = fakeCr([failure('f1', T0 - MIN)], { rules: () => rulesList(2_000).map((r) => ({ ...r, ruleId: `${r.ruleId}-${n++}` })) });
+    const cr = fakeCr([failure('f1', T0 - MIN)], {
+      rules: () => rulesList(2_000).map((r) => ({ ...r, ruleId: `${r.ruleId}-${n++}` })),
+    });
     const { chunks } = await observeRun(cr.api, T0);
     await chunks[0]!.rules();
     expect(cr.ruleCalls).toHaveLength(20);
   });
 
   it('lets alerts go out without rule names when the rules cannot be read, and says so', async () => {
-    const cr = fakeCr([failure('f1', T0 - MIN)], { before: (c) => { if (c.kind === 'rules') throw new IntegrationError('refused', { service: 'cr', kind: 'permanent', code: 'Forbidden' }); } });
+    const cr = fakeCr([failure('f1', T0 - MIN)], {
+      before: (c) => {
+        if (c.kind === 'rules')
+          throw new IntegrationError('refused', { service: 'cr', kind: 'permanent', code: 'Forbidden' });
+      },
+    });
     const { chunks, log, report } = await observeRun(cr.api, T0);
     expect(await chunks[0]!.rules()).toBeUndefined();
     expect(await chunks[0]!.rules()).toBeUndefined();
-    expect(log).toContainEqual({ level: 'warn', msg: 'could not read sync rules; alerts go out without rule names', fields: { instance: 'cn-hangzhou:cri-x', error: 'refused [cr permanent Forbidden]' } });
+    expect(log).toContainEqual({
+      level: 'warn',
+      msg: 'could not read sync rules; alerts go out without rule names',
+      fields: { instance: 'cn-hangzhou:cri-x', error: 'refused [cr permanent Forbidden]' },
+    });
     expect(log.filter((l) => l.msg.startsWith('could not read sync rules'))).toHaveLength(1);
     expect(report.error).toBeUndefined();
   });
@@ -52,7 +74,14 @@ describe('naming the sync rules of an instance', () => {
     clock.t = T0 + 59_900;
     expect(await chunks[0]!.rules()).toBeUndefined();
     expect(cr.ruleCalls).toEqual([]);
-    expect(log).toContainEqual({ level: 'warn', msg: 'could not read sync rules; alerts go out without rule names', fields: { instance: 'cn-hangzhou:cri-x', error: 'BudgetExhaustedError: time budget exhausted before ListRepoSyncRule cn-hangzhou:cri-x page 1' } });
+    expect(log).toContainEqual({
+      level: 'warn',
+      msg: 'could not read sync rules; alerts go out without rule names',
+      fields: {
+        instance: 'cn-hangzhou:cri-x',
+        error: 'BudgetExhaustedError: time budget exhausted before ListRepoSyncRule cn-hangzhou:cri-x page 1',
+      },
+    });
   });
 });
 
@@ -60,16 +89,30 @@ describe('the time each call to CR is given', () => {
   const young = task('w', T0 - H, 'SYNCHRONIZING');
   const setup = (fetchMs: number) => {
     const calls: (CrCall & { kind: string })[] = [];
-    const cr = fakeCr([...Array.from({ length: 25 }, (_, i) => task(`q${i}`, T0 - (i + 1) * MIN)), young, failure('f1', T0 - 30 * MIN)], { rules: rulesList(3), before: (c) => void calls.push(c) });
+    const cr = fakeCr(
+      [...Array.from({ length: 25 }, (_, i) => task(`q${i}`, T0 - (i + 1) * MIN)), young, failure('f1', T0 - 30 * MIN)],
+      { rules: rulesList(3), before: (c) => void calls.push(c) },
+    );
     const { store } = fakeStore({ watched: [watching(young)] });
-    return { cr, calls, run: () => observeRun(cr.api, T0, { prev: { top: T0 - MIN, gaps: [], order: 'desc', watching: 1, recheckedAt: T0 - MIN }, store, fetchMs }) };
+    return {
+      cr,
+      calls,
+      run: () =>
+        observeRun(cr.api, T0, {
+          prev: { top: T0 - MIN, gaps: [], order: 'desc', watching: 1, recheckedAt: T0 - MIN },
+          store,
+          fetchMs,
+        }),
+    };
   };
 
   it('is eight seconds when the run has time to spare', async () => {
     const { calls, run } = setup(60_000);
     const { chunks } = await run();
     await chunks[0]!.rules();
-    expect(new Set(calls.map((c) => c.kind + (c.filter ? ' re-check' : '')))).toEqual(new Set(['tasks', 'tasks re-check', 'rules']));
+    expect(new Set(calls.map((c) => c.kind + (c.filter ? ' re-check' : '')))).toEqual(
+      new Set(['tasks', 'tasks re-check', 'rules']),
+    );
     expect(calls.map((c) => c.timeoutMs)).toEqual(calls.map(() => 8_000));
   });
 
@@ -77,7 +120,9 @@ describe('the time each call to CR is given', () => {
     const { calls, run } = setup(3_000);
     const { chunks } = await run();
     await chunks[0]!.rules();
-    expect(new Set(calls.map((c) => c.kind + (c.filter ? ' re-check' : '')))).toEqual(new Set(['tasks', 'tasks re-check', 'rules']));
+    expect(new Set(calls.map((c) => c.kind + (c.filter ? ' re-check' : '')))).toEqual(
+      new Set(['tasks', 'tasks re-check', 'rules']),
+    );
     expect(calls.map((c) => c.timeoutMs)).toEqual(calls.map(() => 3_000));
   });
 });
@@ -91,17 +136,23 @@ describe('a call to CR that fails for a moment', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const young = task('w', T0 - H, 'SYNCHRONIZING');
     const failedOnce = new Set<string>();
-    const cr = fakeCr([...Array.from({ length: 25 }, (_, i) => task(`q${i}`, T0 - (i + 1) * MIN)), young, failure('f1', T0 - 30 * MIN)], {
-      rules: rulesList(3),
-      before: (c) => {
-        const what = `${c.kind}${c.filter ? '/re-check' : ''}`;
-        if (failedOnce.has(what)) return;
-        failedOnce.add(what);
-        throw new IntegrationError('throttled', { service: 'cr', kind: 'retryable', code: 'Throttling.User' });
+    const cr = fakeCr(
+      [...Array.from({ length: 25 }, (_, i) => task(`q${i}`, T0 - (i + 1) * MIN)), young, failure('f1', T0 - 30 * MIN)],
+      {
+        rules: rulesList(3),
+        before: (c) => {
+          const what = `${c.kind}${c.filter ? '/re-check' : ''}`;
+          if (failedOnce.has(what)) return;
+          failedOnce.add(what);
+          throw new IntegrationError('throttled', { service: 'cr', kind: 'retryable', code: 'Throttling.User' });
+        },
       },
-    });
+    );
     const { store } = fakeStore({ watched: [watching(young)] });
-    const running = observeRun(cr.api, T0, { prev: { top: T0 - MIN, gaps: [], order: 'desc', watching: 1, recheckedAt: T0 - MIN }, store }).then(async (out) => ({ ...out, rules: await out.chunks[0]!.rules() }));
+    const running = observeRun(cr.api, T0, {
+      prev: { top: T0 - MIN, gaps: [], order: 'desc', watching: 1, recheckedAt: T0 - MIN },
+      store,
+    }).then(async (out) => ({ ...out, rules: await out.chunks[0]!.rules() }));
     await vi.runAllTimersAsync();
     const { log, rules, report } = await running;
     expect(report.error).toBeUndefined();

@@ -12,15 +12,39 @@ describe('how far behind an instance is reported', () => {
   });
 
   it('adds up the unread stretches of the task list', () => {
-    expect(unreadMs({ top: T0, gaps: [{ hi: T0 - H, lo: T0 - 3 * H }, { hi: T0 - 5 * H, lo: T0 - 6 * H }] })).toBe(3 * H);
+    expect(
+      unreadMs({
+        top: T0,
+        gaps: [
+          { hi: T0 - H, lo: T0 - 3 * H },
+          { hi: T0 - 5 * H, lo: T0 - 6 * H },
+        ],
+      }),
+    ).toBe(3 * H);
   });
 
   it('leaves out stretches read only for unfinished syncs, which hold no failure to announce', () => {
-    expect(unreadMs({ top: T0, gaps: [{ hi: T0 - H, lo: T0 - 2 * H }, { hi: T0 - 6 * H, lo: T0 - 30 * H, watchOnly: true }] })).toBe(H);
+    expect(
+      unreadMs({
+        top: T0,
+        gaps: [
+          { hi: T0 - H, lo: T0 - 2 * H },
+          { hi: T0 - 6 * H, lo: T0 - 30 * H, watchOnly: true },
+        ],
+      }),
+    ).toBe(H);
   });
 
   it('counts a stretch whose bounds crossed as nothing rather than taking time off the others', () => {
-    expect(unreadMs({ top: T0, gaps: [{ hi: T0 - 2 * H, lo: T0 - H }, { hi: T0 - 3 * H, lo: T0 - 4 * H }] })).toBe(H);
+    expect(
+      unreadMs({
+        top: T0,
+        gaps: [
+          { hi: T0 - 2 * H, lo: T0 - H },
+          { hi: T0 - 3 * H, lo: T0 - 4 * H },
+        ],
+      }),
+    ).toBe(H);
   });
 });
 
@@ -36,7 +60,13 @@ describe('the order instances are read in', () => {
   const order = (names: string[]) => readingOrder(names, (n) => cursors[n]);
 
   it('reads an instance never read before first, then one the last run could not reach, then the biggest backlog', () => {
-    expect(order(['caughtUp', 'smallBacklog', 'starved', 'bigBacklog', 'neverRead'])).toEqual(['neverRead', 'starved', 'bigBacklog', 'smallBacklog', 'caughtUp']);
+    expect(order(['caughtUp', 'smallBacklog', 'starved', 'bigBacklog', 'neverRead'])).toEqual([
+      'neverRead',
+      'starved',
+      'bigBacklog',
+      'smallBacklog',
+      'caughtUp',
+    ]);
   });
 
   it('puts one the last run could not reach ahead of any backlog, and among those the one further behind first', () => {

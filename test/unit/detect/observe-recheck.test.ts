@@ -3,7 +3,19 @@ import { MISS_LIMIT } from '../../../src/detect/watch.js';
 import type { Judged } from '../../../src/detect/observe.js';
 import type { Cursor, WatchedSync } from '../../../src/model/state.js';
 import type { SyncTask } from '../../../src/model/task.js';
-import { failuresOf, fakeCr, fakeStore, H, MIN, movableClock, observeRun, T0, task, watchedAfter, watching } from '../../support/observe-fakes.js';
+import {
+  failuresOf,
+  fakeCr,
+  fakeStore,
+  H,
+  MIN,
+  movableClock,
+  observeRun,
+  T0,
+  task,
+  watchedAfter,
+  watching,
+} from '../../support/observe-fakes.js';
 
 // The list's newest syncs, one a minute: the scan reads its first page and stops there, far above any watched sync.
 const newest = Array.from({ length: 40 }, (_, i) => task(`q${i}`, T0 - (i + 1) * MIN));
@@ -16,17 +28,31 @@ const old = (id: string, status = 'SYNCHRONIZING', over: Partial<SyncTask> = {})
 const judgedIn = (j: Judged) => Object.values(j.changes.reasons).reduce((a, b) => a + b, 0);
 
 /** One run with these watched syncs (and their current state in the list), at T0. */
-async function run(listed: SyncTask[], watched: WatchedSync[], prev: Partial<Cursor> = {}, extra: Parameters<typeof observeRun>[2] = {}) {
+async function run(
+  listed: SyncTask[],
+  watched: WatchedSync[],
+  prev: Partial<Cursor> = {},
+  extra: Parameters<typeof observeRun>[2] = {},
+) {
   const cr = fakeCr([...newest, ...listed]);
   const { store } = fakeStore({ watched });
   const out = await observeRun(cr.api, T0, { prev: cursor({ watching: watched.length, ...prev }), store, ...extra });
-  return { ...out, cr, pushCalls: cr.taskCalls.filter((c) => c.filter).map((c) => [c.filter, c.pageNo]), watchedNow: watchedAfter(watched, out.chunks) };
+  return {
+    ...out,
+    cr,
+    pushCalls: cr.taskCalls.filter((c) => c.filter).map((c) => [c.filter, c.pageNo]),
+    watchedNow: watchedAfter(watched, out.chunks),
+  };
 }
 
 describe('re-checking a watched sync the scan does not reach', () => {
   it('re-reads a young one by its push in every run, and announces its failure', async () => {
     const w = young('w');
-    const { chunks, report, pushCalls, watchedNow } = await run([{ ...w, status: 'ERROR', issue: 'TAG_CONFLICT' }], [watching(w)], { recheckedAt: T0 - MIN });
+    const { chunks, report, pushCalls, watchedNow } = await run(
+      [{ ...w, status: 'ERROR', issue: 'TAG_CONFLICT' }],
+      [watching(w)],
+      { recheckedAt: T0 - MIN },
+    );
     expect(pushCalls).toEqual([[{ syncRecordId: 'rsbt-w' }, 1]]);
     expect(failuresOf(chunks)).toEqual(['w']);
     expect(report.rechecks).toBe(1);
@@ -77,7 +103,9 @@ describe('re-checking a watched sync the scan does not reach', () => {
   it('counts re-reading a push for a young sync as the quarter-hour re-check of a long-running sync of the same push', async () => {
     const y = young('y', 'SYNCHRONIZING', { batchId: 'rsbt-shared' });
     const o = old('o', 'SYNCHRONIZING', { batchId: 'rsbt-shared' });
-    const { pushCalls, report } = await run([y, o], [watching(y), watching(o, { stuck: true })], { recheckedAt: T0 - 20 * MIN });
+    const { pushCalls, report } = await run([y, o], [watching(y), watching(o, { stuck: true })], {
+      recheckedAt: T0 - 20 * MIN,
+    });
     expect(pushCalls).toEqual([[{ syncRecordId: 'rsbt-shared' }, 1]]);
     expect(report.cursor?.recheckedAt).toBe(T0);
   });
@@ -96,8 +124,9 @@ describe('re-checking a watched sync the scan does not reach', () => {
     expect(pushCalls).toEqual([[{ syncRecordId: 'rsbt-y' }, 1]]);
   });
 
-  it('reads a push\'s tasks page by page until the watched one is found, three pages at most', async () => {
-    const push = (n: number) => Array.from({ length: n }, (_, i) => task(`p${i}`, T0 - H + (n - i) * 1_000, 'SUCCESS', { batchId: 'rsbt-big' }));
+  it("reads a push's tasks page by page until the watched one is found, three pages at most", async () => {
+    const push = (n: number) =>
+      Array.from({ length: n }, (_, i) => task(`p${i}`, T0 - H + (n - i) * 1_000, 'SUCCESS', { batchId: 'rsbt-big' }));
     const w = young('w', 'SYNCHRONIZING', { batchId: 'rsbt-big' });
     const third = await run([...push(25), w], [watching(w)], { recheckedAt: T0 - MIN });
     expect(third.pushCalls.map(([, p]) => p)).toEqual([1, 2, 3]);
@@ -109,9 +138,11 @@ describe('re-checking a watched sync the scan does not reach', () => {
     expect(beyond.watchedNow.map((x) => x.misses)).toEqual([1]);
   });
 
-  it('stops reading a push once the watched sync is found, or the push\'s list ends', async () => {
+  it("stops reading a push once the watched sync is found, or the push's list ends", async () => {
     const w = young('w', 'SYNCHRONIZING', { batchId: 'rsbt-big' });
-    const after = Array.from({ length: 25 }, (_, i) => task(`p${i}`, T0 - H - (i + 1) * 1_000, 'SUCCESS', { batchId: 'rsbt-big' }));
+    const after = Array.from({ length: 25 }, (_, i) =>
+      task(`p${i}`, T0 - H - (i + 1) * 1_000, 'SUCCESS', { batchId: 'rsbt-big' }),
+    );
     const found = await run([w, ...after], [watching(w)], { recheckedAt: T0 - MIN });
     expect(found.pushCalls.map(([, p]) => p)).toEqual([1]);
 
@@ -128,7 +159,12 @@ describe('re-checking a watched sync the scan does not reach', () => {
       const r = await run([], watched, { recheckedAt: T0 - MIN });
       watched = r.watchedNow;
       seen.push(r.report.gone.includes('w') ? 'gone' : watched[0]?.misses);
-      if (r.report.gone.length > 0) expect(r.log).toContainEqual({ level: 'warn', msg: 'stopped watching syncs the API no longer returns', fields: { instance: 'cn-hangzhou:cri-x', tasks: ['w'] } });
+      if (r.report.gone.length > 0)
+        expect(r.log).toContainEqual({
+          level: 'warn',
+          msg: 'stopped watching syncs the API no longer returns',
+          fields: { instance: 'cn-hangzhou:cri-x', tasks: ['w'] },
+        });
     }
     expect(seen).toEqual([...Array.from({ length: MISS_LIMIT - 1 }, (_, i) => i + 1), 'gone']);
     expect(watched).toEqual([]);
@@ -148,13 +184,20 @@ describe('re-checking a watched sync the scan does not reach', () => {
     const { log, report, chunks } = await run([], [watching(w)], { recheckedAt: T0 - MIN });
     expect(report.gone).toEqual([]);
     // What the run yields: the page it read, and the miss; a re-read that found nothing has nothing to claim.
-    expect(chunks.map((c) => [judgedIn(c), c.changes.watch.map((x) => x.misses)])).toEqual([[10, []], [0, [1]]]);
+    expect(chunks.map((c) => [judgedIn(c), c.changes.watch.map((x) => x.misses)])).toEqual([
+      [10, []],
+      [0, [1]],
+    ]);
     expect(log.map((l) => l.msg)).not.toContain('stopped watching syncs the API no longer returns');
   });
 
   it('names at most twenty of the syncs it stopped watching in one warning', async () => {
     const ws = Array.from({ length: 25 }, (_, i) => young(`w${i}`));
-    const { log, report } = await run([], ws.map((t) => watching(t, { misses: MISS_LIMIT - 1 })), { recheckedAt: T0 - MIN });
+    const { log, report } = await run(
+      [],
+      ws.map((t) => watching(t, { misses: MISS_LIMIT - 1 })),
+      { recheckedAt: T0 - MIN },
+    );
     expect(report.gone).toHaveLength(25);
     const warned = log.find((l) => l.msg === 'stopped watching syncs the API no longer returns');
     expect((warned?.fields?.tasks as string[]).length).toBe(20);
@@ -164,9 +207,17 @@ describe('re-checking a watched sync the scan does not reach', () => {
     const w = young('w');
     const clock = movableClock(T0);
     // The first page of the scan takes all but a second of the time left for fetching.
-    const cr = fakeCr([...newest], { before: (c) => { if (!c.filter) clock.t = T0 + 59_000; } });
+    const cr = fakeCr([...newest], {
+      before: (c) => {
+        if (!c.filter) clock.t = T0 + 59_000;
+      },
+    });
     const { store } = fakeStore({ watched: [watching(w)] });
-    const { report, chunks } = await observeRun(cr.api, T0, { prev: cursor({ watching: 1, recheckedAt: T0 - MIN }), store, clock });
+    const { report, chunks } = await observeRun(cr.api, T0, {
+      prev: cursor({ watching: 1, recheckedAt: T0 - MIN }),
+      store,
+      clock,
+    });
     expect(cr.taskCalls.filter((c) => c.filter)).toEqual([]);
     expect(report.rechecks).toBe(0);
     expect(watchedAfter([watching(w)], chunks)[0]?.misses).toBeUndefined();
@@ -183,15 +234,29 @@ describe('re-checking by reading the list back', () => {
   it('counts the quarter-hour re-check as done when reading back cost pages, young syncs read on the way or not', async () => {
     const y = task('y', T0 - H, 'SYNCHRONIZING');
     const watched = [watching(y), watching(o1, { stuck: true }), watching(o2, { stuck: true })];
-    const { pushCalls, report, cr, watchedNow } = await run([y, o1, o2, below], watched, { rate: 5, recheckedAt: T0 - 20 * MIN }, { settings: { maxPages: 10 } });
+    const { pushCalls, report, cr, watchedNow } = await run(
+      [y, o1, o2, below],
+      watched,
+      { rate: 5, recheckedAt: T0 - 20 * MIN },
+      { settings: { maxPages: 10 } },
+    );
     expect(pushCalls).toEqual([]);
     expect(cr.taskCalls.length).toBeGreaterThan(1);
     expect(report.cursor?.recheckedAt).toBe(T0);
-    expect(watchedNow.map((w) => [w.task.taskId, w.misses])).toEqual([['y', undefined], ['o1', undefined], ['o2', undefined]]);
+    expect(watchedNow.map((w) => [w.task.taskId, w.misses])).toEqual([
+      ['y', undefined],
+      ['o1', undefined],
+      ['o2', undefined],
+    ]);
   });
 
   it('does not count it as done in a quiet run where reading back cost nothing extra', async () => {
-    const { pushCalls, report } = await run([o1, o2, below], [watching(o1, { stuck: true }), watching(o2, { stuck: true })], { rate: 1, recheckedAt: T0 - 20 * MIN }, { settings: { maxPages: 10 } });
+    const { pushCalls, report } = await run(
+      [o1, o2, below],
+      [watching(o1, { stuck: true }), watching(o2, { stuck: true })],
+      { rate: 1, recheckedAt: T0 - 20 * MIN },
+      { settings: { maxPages: 10 } },
+    );
     expect(pushCalls).toEqual([]);
     expect(report.cursor?.top).toBe(prevTop);
     expect(report.cursor?.recheckedAt).toBe(T0 - 20 * MIN);
@@ -203,13 +268,20 @@ describe('watched syncs carried over from an earlier version (known only by id a
     const passed = watching(task('gone-p', T0 - 20 * MIN, 'SYNCHRONIZING'), { partial: true });
     const deeper = watching(task('deep-p', T0 - 30 * H, 'SYNCHRONIZING'), { partial: true });
     const { watchedNow } = await run([], [passed, deeper], { recheckedAt: T0 - MIN });
-    expect(Object.fromEntries(watchedNow.map((w) => [w.task.taskId, w.misses]))).toEqual({ 'gone-p': 1, 'deep-p': undefined });
+    expect(Object.fromEntries(watchedNow.map((w) => [w.task.taskId, w.misses]))).toEqual({
+      'gone-p': 1,
+      'deep-p': undefined,
+    });
   });
 
   it('counts no miss for one the list was read down to and found, still running or finished', async () => {
     const running = watching(task('run-p', T0 - 20 * MIN, 'SYNCHRONIZING'), { partial: true });
     const finished = watching(task('done-p', T0 - 25 * MIN, 'SYNCHRONIZING'), { partial: true });
-    const { watchedNow, report } = await run([{ ...running.task }, { ...finished.task, status: 'SUCCESS' }], [running, finished], { recheckedAt: T0 - MIN });
+    const { watchedNow, report } = await run(
+      [{ ...running.task }, { ...finished.task, status: 'SUCCESS' }],
+      [running, finished],
+      { recheckedAt: T0 - MIN },
+    );
     expect(report.error).toBeUndefined();
     expect(watchedNow.map((w) => [w.task.taskId, w.misses, w.partial])).toEqual([['run-p', undefined, undefined]]);
   });
@@ -221,7 +293,10 @@ describe('watched syncs carried over from an earlier version (known only by id a
     const gone = task('gone', T0 - 31 * MIN, 'SYNCHRONIZING');
     const { watchedNow, pushCalls } = await run([y], [watching(y), watching(gone)], { rate: 5, recheckedAt: T0 - MIN });
     expect(pushCalls).toEqual([]);
-    expect(watchedNow.map((w) => [w.task.taskId, w.misses])).toEqual([['y', undefined], ['gone', undefined]]);
+    expect(watchedNow.map((w) => [w.task.taskId, w.misses])).toEqual([
+      ['y', undefined],
+      ['gone', undefined],
+    ]);
   });
 
   it('counts a miss for one as old as the oldest task of the list, which was read to its end', async () => {
@@ -233,21 +308,34 @@ describe('watched syncs carried over from an earlier version (known only by id a
   it('counts no miss when the list could not be read at all this run', async () => {
     const passed = watching(task('gone-p', T0 - 20 * MIN, 'SYNCHRONIZING'), { partial: true });
     const { store } = fakeStore({ watched: [passed] });
-    const { chunks } = await observeRun(fakeCr(newest).api, T0, { prev: cursor({ watching: 1 }), store, fetchMs: 1_000 });
+    const { chunks } = await observeRun(fakeCr(newest).api, T0, {
+      prev: cursor({ watching: 1 }),
+      store,
+      fetchMs: 1_000,
+    });
     expect(watchedAfter([passed], chunks)[0]?.misses).toBeUndefined();
   });
 });
 
 describe('long-running syncs the scan itself reads', () => {
   // A short list, read whole in one page: every watched sync in it is seen as it stands.
-  const prev = (over: Partial<Cursor> = {}): Cursor => ({ top: T0 - 10 * MIN, gaps: [], order: 'desc', recheckedAt: T0 - 5 * MIN, ...over });
+  const prev = (over: Partial<Cursor> = {}): Cursor => ({
+    top: T0 - 10 * MIN,
+    gaps: [],
+    order: 'desc',
+    recheckedAt: T0 - 5 * MIN,
+    ...over,
+  });
   const o1 = task('o1', T0 - 3 * H, 'SYNCHRONIZING');
   const o2 = task('o2', T0 - 4 * H, 'SYNCHRONIZING');
   const fresh = task('fresh', T0 - MIN);
   /** A run over the short list; `first` for an instance never read before. */
   async function shortRun(listed: SyncTask[], watched: WatchedSync[], first = false) {
     const { store } = fakeStore({ watched });
-    return observeRun(fakeCr([...listed, task('older', T0 - 20 * H)]).api, T0, { prev: first ? undefined : prev({ watching: watched.length }), store });
+    return observeRun(fakeCr([...listed, task('older', T0 - 20 * H)]).api, T0, {
+      prev: first ? undefined : prev({ watching: watched.length }),
+      store,
+    });
   }
 
   it('count as re-checked when the run writes the cursor anyway (new tasks were read)', async () => {

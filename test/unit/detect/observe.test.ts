@@ -11,23 +11,49 @@ const H = 3_600_000;
 const MIN = 60_000;
 const T0 = 1_800_000_000_000;
 const inst = { regionId: 'cn-hangzhou', instanceId: 'cri-x', key: 'cn-hangzhou:cri-x' };
-const settings: ObserveSettings = { instances: [inst], pageSize: 10, maxPages: 3, concurrency: 1, lookbackMs: 6 * H, discoveryMs: 0, blindAfterRuns: 3, stuckAfterMs: 100 * H };
+const settings: ObserveSettings = {
+  instances: [inst],
+  pageSize: 10,
+  maxPages: 3,
+  concurrency: 1,
+  lookbackMs: 6 * H,
+  discoveryMs: 0,
+  blindAfterRuns: 3,
+  stuckAfterMs: 100 * H,
+};
 
 const task = (id: string, createTime: number, status = 'SUCCESS', issue = '', push = `rsbt-${id}`): SyncTask => ({
-  taskId: id, status, issue, trigger: 'PASSIVE', createTime, crossUser: false, batchId: push,
-  from: { instanceId: 'cri-x', regionId: 'cn-hangzhou', namespace: 'ns', repo: 'r', tag: id }, to: { instanceId: 'cri-y', regionId: 'cn-shanghai', namespace: 'ns', repo: 'r', tag: id },
+  taskId: id,
+  status,
+  issue,
+  trigger: 'PASSIVE',
+  createTime,
+  crossUser: false,
+  batchId: push,
+  from: { instanceId: 'cri-x', regionId: 'cn-hangzhou', namespace: 'ns', repo: 'r', tag: id },
+  to: { instanceId: 'cri-y', regionId: 'cn-shanghai', namespace: 'ns', repo: 'r', tag: id },
 });
 
 /** An instance's task list, newest first, as ListRepoSyncTask serves it (with or without a filter). */
 function instance(tasks: SyncTask[]) {
   const calls: { pageNo: number; filter?: TaskFilter }[] = [];
   const matches = (t: SyncTask, f?: TaskFilter) =>
-    !f || ((f.syncRecordId === undefined || t.batchId === f.syncRecordId) && (f.tag === undefined || t.from.tag === f.tag) && (f.repo === undefined || t.from.repo === f.repo) && (f.namespace === undefined || t.from.namespace === f.namespace));
+    !f ||
+    ((f.syncRecordId === undefined || t.batchId === f.syncRecordId) &&
+      (f.tag === undefined || t.from.tag === f.tag) &&
+      (f.repo === undefined || t.from.repo === f.repo) &&
+      (f.namespace === undefined || t.from.namespace === f.namespace));
   const api: CrApi = {
     async listSyncTasks({ pageNo, pageSize, filter }) {
       calls.push({ pageNo, ...(filter ? { filter } : {}) });
       const all = tasks.filter((t) => matches(t, filter)).sort((a, b) => b.createTime - a.createTime);
-      return { items: all.slice((pageNo - 1) * pageSize, pageNo * pageSize), pageNo, pageSize, totalCount: all.length, dropped: [] };
+      return {
+        items: all.slice((pageNo - 1) * pageSize, pageNo * pageSize),
+        pageNo,
+        pageSize,
+        totalCount: all.length,
+        dropped: [],
+      };
     },
     async listSyncRules({ pageNo, pageSize }) {
       return { items: [], pageNo, pageSize, totalCount: 0, dropped: [] };
@@ -42,7 +68,10 @@ async function observe(cr: CrApi, now: number, prev: Cursor | undefined, watched
   const gen = observeInstance(inst, prev, {
     crFor: () => cr,
     store: { watched: async () => watched, lookup: async () => ({ handled: new Set(), failing: new Map() }) },
-    clock, budget: new Budget(clock, now + 60_000, 5_000), log: silentLogger, settings,
+    clock,
+    budget: new Budget(clock, now + 60_000, 5_000),
+    log: silentLogger,
+    settings,
   });
   const failures: string[] = [];
   const watching = new Map(watched.map((w) => [w.task.taskId, w]));

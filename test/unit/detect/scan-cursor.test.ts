@@ -23,17 +23,39 @@ describe('what a scan keeps for the next run', () => {
 
   it('keeps all it knew of the list when time is out before the first page', async () => {
     const a = api(history(50), 'asc');
-    const cursor: Cursor = { top: NOW - MIN, gaps: [{ hi: NOW - 2 * H, lo: NOW - 3 * H, depth: 40 }], order: 'asc', pageSize: 7, rate: 12, total: 77, readAt: NOW - 10 * MIN };
+    const cursor: Cursor = {
+      top: NOW - MIN,
+      gaps: [{ hi: NOW - 2 * H, lo: NOW - 3 * H, depth: 40 }],
+      order: 'asc',
+      pageSize: 7,
+      rate: 12,
+      total: 77,
+      readAt: NOW - 10 * MIN,
+    };
     const { result } = await run(a, { cursor, hasTime: () => false });
     expect(a.asked).toEqual([]);
-    expect(result.cursor).toStrictEqual({ top: NOW - MIN, gaps: [{ hi: NOW - 2 * H, lo: NOW - 3 * H, depth: 40 }], order: 'asc', pageSize: 7, rate: 12, total: 77, readAt: NOW - 10 * MIN });
+    expect(result.cursor).toStrictEqual({
+      top: NOW - MIN,
+      gaps: [{ hi: NOW - 2 * H, lo: NOW - 3 * H, depth: 40 }],
+      order: 'asc',
+      pageSize: 7,
+      rate: 12,
+      total: 77,
+      readAt: NOW - 10 * MIN,
+    });
     expect(result.coveredTo).toBeUndefined();
   });
 
   it('on a first run out of pages, keeps the unread rest of the window and the stretch below it as gaps, placed by what was read', async () => {
     const a = api(history(100));
     const { result } = await run(a, { maxPages: 3 });
-    expect(result).toMatchObject({ stoppedBecause: 'max-pages', complete: false, pagesRead: 3, tasksRead: 30, coveredTo: NOW - 30 * MIN });
+    expect(result).toMatchObject({
+      stoppedBecause: 'max-pages',
+      complete: false,
+      pagesRead: 3,
+      tasksRead: 30,
+      coveredTo: NOW - 30 * MIN,
+    });
     expect(result.cursor.gaps).toStrictEqual([
       { hi: NOW - 30 * MIN, lo: NOW - 6 * H, depth: 30, total: 100 },
       { hi: NOW - 6 * H, lo: NOW - 6 * H, watchOnly: true, total: 100 },
@@ -53,7 +75,9 @@ describe('what a scan keeps for the next run', () => {
     // Out of pages, the stretch below is kept from one page above the top pass's last (20 tasks down, so page 2):
     // the page it would read first, which its next read starts from.
     const short = await run(a, { discoveryMs: 24 * H, maxPages: 3 });
-    expect(short.result.cursor.gaps).toStrictEqual([{ hi: NOW - 6 * H, lo: NOW - 30 * H, watchOnly: true, depth: 10, total: 45 }]);
+    expect(short.result.cursor.gaps).toStrictEqual([
+      { hi: NOW - 6 * H, lo: NOW - 30 * H, watchOnly: true, depth: 10, total: 45 },
+    ]);
     expect(short.result.complete).toBe(true);
   });
 
@@ -112,7 +136,9 @@ describe('finding where a stretch left unread begins', () => {
 
   it('places it from the measured rate when it has no position', async () => {
     const a = api(history(600));
-    const { ids } = await run(a, { cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN }], order: 'desc', rate: 60 } });
+    const { ids } = await run(a, {
+      cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN }], order: 'desc', rate: 60 },
+    });
     expect(a.asked).toEqual([1, ...range(30, 41)]);
     expect(ids).toContain('rst-t300');
     expect(ids).toContain('rst-t399');
@@ -121,7 +147,9 @@ describe('finding where a stretch left unread begins', () => {
   it('counts the tasks added above it since it was left', async () => {
     const a = api(history(600));
     a.add(Array.from({ length: 50 }, (_, i) => mk(`rst-n${i}`, NOW - 50_000 + i * 100)));
-    const { ids, result } = await run(a, { cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300, total: 600 }], order: 'desc' } });
+    const { ids, result } = await run(a, {
+      cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300, total: 600 }], order: 'desc' },
+    });
     expect(a.asked).toEqual([...range(1, 6), ...range(35, 46)]);
     expect(ids).toContain('rst-t399');
     expect(result.complete).toBe(true);
@@ -129,7 +157,9 @@ describe('finding where a stretch left unread begins', () => {
 
   it('steps back to where it begins when its place was guessed too deep', async () => {
     const a = api(history(600));
-    const { ids } = await run(a, { cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 320 }], order: 'desc' } });
+    const { ids } = await run(a, {
+      cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 320 }], order: 'desc' },
+    });
     expect(a.asked).toEqual([1, 32, 31, ...range(32, 41)]);
     expect(ids).toContain('rst-t300');
   });
@@ -137,9 +167,14 @@ describe('finding where a stretch left unread begins', () => {
   it('keeps where it got when time runs out inside a stretch, and goes on from there next run', async () => {
     const a = api(history(600));
     let calls = 0;
-    const first = await run(a, { cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300 }], order: 'desc' }, hasTime: () => calls++ < 4 });
+    const first = await run(a, {
+      cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300 }], order: 'desc' },
+      hasTime: () => calls++ < 4,
+    });
     expect(first.result.stoppedBecause).toBe('budget');
-    expect(first.result.cursor.gaps).toStrictEqual([{ hi: NOW - 320 * MIN, lo: NOW - 400 * MIN, depth: 320, total: 600 }]);
+    expect(first.result.cursor.gaps).toStrictEqual([
+      { hi: NOW - 320 * MIN, lo: NOW - 400 * MIN, depth: 320, total: 600 },
+    ]);
     a.asked.length = 0;
     const second = await run(a, { cursor: cursorAfter(first.result) });
     expect(a.asked).toEqual([1, ...range(32, 41)]);
@@ -150,7 +185,14 @@ describe('finding where a stretch left unread begins', () => {
   it('reads it back from the end in an oldest-first list', async () => {
     const a = api(history(600), 'asc');
     // Oldest first: positions from the newest task still count down from the last page.
-    const { ids, result } = await run(a, { cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300, total: 600 }], order: 'asc', total: 600 } });
+    const { ids, result } = await run(a, {
+      cursor: {
+        top,
+        gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300, total: 600 }],
+        order: 'asc',
+        total: 600,
+      },
+    });
     expect(a.asked).toEqual([60, 61, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20]);
     expect(ids).toContain('rst-t300');
     expect(ids).toContain('rst-t399');
@@ -201,7 +243,9 @@ describe('the overlap read again', () => {
     // Read whole long ago: nothing can show up late below the top any more.
     const old = await run(a, { cursor: { top, gaps: [], order: 'desc', readAt: top + OVERLAP_MS + CLOCK_SKEW_MS } });
     expect(old.seen[0]!.lo).toBe(top);
-    const between = await run(a, { cursor: { top, gaps: [], order: 'desc', readAt: top + OVERLAP_MS + CLOCK_SKEW_MS - 2 * MIN } });
+    const between = await run(a, {
+      cursor: { top, gaps: [], order: 'desc', readAt: top + OVERLAP_MS + CLOCK_SKEW_MS - 2 * MIN },
+    });
     expect(between.seen[0]!.lo).toBe(top - 2 * MIN);
   });
 });
@@ -223,14 +267,29 @@ describe('reading an oldest-first list', () => {
   it('keeps where it got when time runs out inside a stretch', async () => {
     const a = api(history(600), 'asc');
     let calls = 0;
-    const { result } = await run(a, { cursor: { top: NOW - MIN, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300, total: 600 }], order: 'asc', total: 600 }, hasTime: () => calls++ < 5 });
+    const { result } = await run(a, {
+      cursor: {
+        top: NOW - MIN,
+        gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300, total: 600 }],
+        order: 'asc',
+        total: 600,
+      },
+      hasTime: () => calls++ < 5,
+    });
     expect(a.asked).toEqual([60, 61, 31, 30, 29]);
     expect(result.cursor.gaps).toStrictEqual([{ hi: NOW - 320 * MIN, lo: NOW - 400 * MIN, depth: 320, total: 600 }]);
   });
 
   it('steps towards the newer end to where a stretch begins when its place was guessed too deep', async () => {
     const a = api(history(600), 'asc');
-    const { ids } = await run(a, { cursor: { top: NOW - MIN, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 320, total: 600 }], order: 'asc', total: 600 } });
+    const { ids } = await run(a, {
+      cursor: {
+        top: NOW - MIN,
+        gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 320, total: 600 }],
+        order: 'asc',
+        total: 600,
+      },
+    });
     expect(a.asked.slice(0, 5)).toEqual([60, 61, 29, 30, 29]);
     expect(ids).toContain('rst-t300');
     expect(ids).toContain('rst-t399');
@@ -255,7 +314,10 @@ describe('stretches left unread, over runs', () => {
 
   it('reads the newest stretch first, however the cursor lists them', async () => {
     const a = api(history(600));
-    const gaps: Gap[] = [{ hi: NOW - 401 * MIN, lo: NOW - 450 * MIN, depth: 400 }, { hi: NOW - 201 * MIN, lo: NOW - 250 * MIN, depth: 200 }];
+    const gaps: Gap[] = [
+      { hi: NOW - 401 * MIN, lo: NOW - 450 * MIN, depth: 400 },
+      { hi: NOW - 201 * MIN, lo: NOW - 250 * MIN, depth: 200 },
+    ];
     const { ids, result } = await run(a, { cursor: { top, gaps, order: 'desc' }, maxPages: 4 });
     expect(ids).toContain('rst-t200');
     expect(ids).not.toContain('rst-t400');
@@ -264,7 +326,9 @@ describe('stretches left unread, over runs', () => {
 
   it('drops every stretch once the top pass reaches the end of the list', async () => {
     const a = api(history(25));
-    const { result } = await run(a, { cursor: { top: NOW - 20 * H, gaps: [{ hi: NOW - 21 * H, lo: NOW - 22 * H, depth: 500 }], order: 'desc' } });
+    const { result } = await run(a, {
+      cursor: { top: NOW - 20 * H, gaps: [{ hi: NOW - 21 * H, lo: NOW - 22 * H, depth: 500 }], order: 'desc' },
+    });
     expect(result.stoppedBecause).toBe('end-of-list');
     expect(result.cursor.gaps).toEqual([]);
     expect(result.complete).toBe(true);
@@ -272,7 +336,9 @@ describe('stretches left unread, over runs', () => {
 
   it('does not place a stretch further up because the list lost tasks since', async () => {
     const a = api(history(600));
-    await run(a, { cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300, total: 700 }], order: 'desc' } });
+    await run(a, {
+      cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300, total: 700 }], order: 'desc' },
+    });
     expect(a.asked.slice(0, 2)).toEqual([1, 30]);
   });
 

@@ -4,14 +4,21 @@ import type { Cursor, Gap } from '../../../src/model/state.js';
 import type { Page, SyncTask } from '../../../src/model/task.js';
 import { api, H, history, MIN, mk, NOW, run } from '../../support/scan-list.js';
 
-const range = (from: number, to: number, step = 1) => Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
+const range = (from: number, to: number, step = 1) =>
+  Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
 
 describe('the order a list is read in', () => {
   it('calls a list in no order when its pages are each ordered but in opposite directions', async () => {
     const tasks = history(20);
     // Page 1 newest first, page 2 oldest first.
     const pages = [tasks.slice(0, 10), tasks.slice(10, 20).reverse(), []];
-    const fetchPage = async (n: number): Promise<Page<SyncTask>> => ({ items: pages[n - 1] ?? [], pageNo: n, pageSize: 10, totalCount: 20, dropped: [] });
+    const fetchPage = async (n: number): Promise<Page<SyncTask>> => ({
+      items: pages[n - 1] ?? [],
+      pageNo: n,
+      pageSize: 10,
+      totalCount: 20,
+      dropped: [],
+    });
     const { result, ids } = await run({ fetchPage: (n) => fetchPage(n) }, { lookbackMs: 10 * MIN });
     expect(result.cursor.order).toBe('unknown');
     // In no order, reaching below the window ends nothing: every page is read.
@@ -98,7 +105,12 @@ describe('the top pass', () => {
   it('after a restart from the top, keeps the cursor when time runs out before the first page', async () => {
     const a = api(history(95));
     let calls = 0;
-    const cursor: Cursor = { top: NOW - 10 * MIN, gaps: [{ hi: NOW - 2 * H, lo: NOW - 3 * H, depth: 70 }], order: 'asc', total: 95 };
+    const cursor: Cursor = {
+      top: NOW - 10 * MIN,
+      gaps: [{ hi: NOW - 2 * H, lo: NOW - 3 * H, depth: 70 }],
+      order: 'asc',
+      total: 95,
+    };
     const { result } = await run(a, { cursor, hasTime: () => calls++ < 1 });
     expect(a.asked).toEqual([10]);
     expect(result.stoppedBecause).toBe('budget');
@@ -128,7 +140,16 @@ describe('stretches left unread', () => {
   const gap: Gap = { hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300 };
 
   it('keeps the stretches as they were when the top pass used up the time or the pages', async () => {
-    for (const over of [{ maxPages: 2 }, { hasTime: ((calls = 0) => () => calls++ < 2)() }]) {
+    for (const over of [
+      { maxPages: 2 },
+      {
+        hasTime: (
+          (calls = 0) =>
+          () =>
+            calls++ < 2
+        )(),
+      },
+    ]) {
       const a = api(history(600).map((t, i) => (i < 30 ? mk(`rst-x${i}`, NOW - 10_000 + i) : t)));
       const { result } = await run(a, { cursor: { top, gaps: [gap], order: 'desc' }, ...over });
       expect(result.cursor.gaps.slice(-1)).toStrictEqual([gap]);
@@ -161,7 +182,14 @@ describe('stretches left unread', () => {
 
   it('stops at the first page of an oldest-first list when the stretch reaches below its oldest task', async () => {
     const a = api(history(100), 'asc');
-    await run(a, { cursor: { top, gaps: [{ hi: NOW - 71 * MIN, lo: NOW - 300 * MIN, depth: 70, total: 100 }], order: 'asc', total: 100 } });
+    await run(a, {
+      cursor: {
+        top,
+        gaps: [{ hi: NOW - 71 * MIN, lo: NOW - 300 * MIN, depth: 70, total: 100 }],
+        order: 'asc',
+        total: 100,
+      },
+    });
     expect(a.asked).toEqual([10, 11, 4, 3, 2, 1]);
   });
 

@@ -6,7 +6,9 @@ describe('placing a stretch left unread', () => {
   it('reads a stretch whose place, guessed from a rate measured in a burst, lies past the end of the list', async () => {
     const a = api(history(100));
     // 600 an hour would put the stretch 500 tasks down; the list holds 100.
-    const { ids, result } = await run(a, { cursor: { top: NOW - MIN, gaps: [{ hi: NOW - 51 * MIN, lo: NOW - 90 * MIN }], order: 'desc', rate: 600 } });
+    const { ids, result } = await run(a, {
+      cursor: { top: NOW - MIN, gaps: [{ hi: NOW - 51 * MIN, lo: NOW - 90 * MIN }], order: 'desc', rate: 600 },
+    });
     expect(ids).toContain('rst-t50');
     expect(ids).toContain('rst-t89');
     expect(result.complete).toBe(true);
@@ -26,7 +28,9 @@ describe('what a run costs', () => {
 
   it('reads no stretch again once the top pass reached the end of the list', async () => {
     const a = api(history(25));
-    await run(a, { cursor: { top: NOW - 20 * H, gaps: [{ hi: NOW - 21 * H, lo: NOW - 22 * H, depth: 500 }], order: 'desc' } });
+    await run(a, {
+      cursor: { top: NOW - 20 * H, gaps: [{ hi: NOW - 21 * H, lo: NOW - 22 * H, depth: 500 }], order: 'desc' },
+    });
     expect(a.asked).toEqual([1, 2, 3]);
   });
 
@@ -49,7 +53,13 @@ describe('what a run costs', () => {
   it('reads every page of a list whose pages turn out to be in opposite orders, below the window too', async () => {
     const tasks = history(30);
     const pages = [tasks.slice(0, 10), tasks.slice(10, 20).reverse(), tasks.slice(20, 30), []];
-    const fetchPage = async (n: number): Promise<Page<SyncTask>> => ({ items: pages[n - 1] ?? [], pageNo: n, pageSize: 10, totalCount: 30, dropped: [] });
+    const fetchPage = async (n: number): Promise<Page<SyncTask>> => ({
+      items: pages[n - 1] ?? [],
+      pageNo: n,
+      pageSize: 10,
+      totalCount: 30,
+      dropped: [],
+    });
     const { ids, result } = await run({ fetchPage }, { lookbackMs: 10 * MIN });
     expect(ids).toHaveLength(30);
     expect(result.stoppedBecause).toBe('end-of-list');
@@ -57,7 +67,9 @@ describe('what a run costs', () => {
 
   it('in a list no longer in any order, stops only at a repeated page or the end, however much it re-read', async () => {
     const a = api(history(95), 'random', { repeat: [3] });
-    const { result } = await run(a, { cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300 }], order: 'desc' } });
+    const { result } = await run(a, {
+      cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 300 }], order: 'desc' },
+    });
     expect(result.stoppedBecause).toBe('repeated-page');
     expect(a.asked).toEqual([1, 2, 3]);
   });

@@ -5,19 +5,32 @@ import { api, cursorAfter, H, history, MIN, mk, NOW, run } from '../../support/s
 
 describe('pageOrder', () => {
   it.each([
-    [[3, 2, 1], 'desc'], [[1, 2, 3], 'asc'], [[2, 2, 2], 'flat'], [[5], 'flat'], [[1, 3, 2], 'unknown'], [[3, 3, 1], 'desc'],
+    [[3, 2, 1], 'desc'],
+    [[1, 2, 3], 'asc'],
+    [[2, 2, 2], 'flat'],
+    [[5], 'flat'],
+    [[1, 3, 2], 'unknown'],
+    [[3, 3, 1], 'desc'],
   ])('calls %j %s', (times, expected) => {
     expect(pageOrder(times.map((t, i) => mk(`rst-${i}`, t)))).toBe(expected);
   });
 });
 
 describe('scanning an instance', () => {
-  for (const [order, expected] of [['desc', 'desc'], ['asc', 'asc'], ['random', 'unknown']] as const) {
+  for (const [order, expected] of [
+    ['desc', 'desc'],
+    ['asc', 'asc'],
+    ['random', 'unknown'],
+  ] as const) {
     it(`reads every task of the look-back window on the first run, in ${order} order, and calls it complete`, async () => {
       const a = api(history(95), order);
       const { result, ids } = await run(a);
       expect(new Set(ids).size).toBe(ids.length);
-      expect(ids.filter((id) => Number(id.slice(5)) < 359).sort()).toEqual(history(95).map((t) => t.taskId).sort());
+      expect(ids.filter((id) => Number(id.slice(5)) < 359).sort()).toEqual(
+        history(95)
+          .map((t) => t.taskId)
+          .sort(),
+      );
       expect(result.complete).toBe(true);
       expect(result.cursor.order).toBe(expected as Order);
       expect(result.cursor.top).toBe(NOW - MIN);
@@ -49,7 +62,9 @@ describe('scanning an instance', () => {
     a.add(Array.from({ length: 12 }, (_, i) => mk(`rst-n${i}`, NOW - 30_000 + i)));
     a.asked.length = 0;
     const grown = await run(a, { cursor: cursorAfter(first.result) });
-    expect(grown.ids.filter((id) => id.startsWith('rst-n')).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `rst-n${i}`).sort());
+    expect(grown.ids.filter((id) => id.startsWith('rst-n')).sort()).toEqual(
+      Array.from({ length: 12 }, (_, i) => `rst-n${i}`).sort(),
+    );
     expect(grown.result.complete).toBe(true);
   });
 

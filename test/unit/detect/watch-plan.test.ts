@@ -5,10 +5,17 @@ import { syncTask } from '../../support/build.js';
 
 const NOW = 1_800_000_000_000;
 const H = 3_600_000;
-const image = (namespace: string, repo: string, tag: string) => ({ instanceId: 'cri-x', regionId: 'cn-hangzhou', namespace, repo, tag });
+const image = (namespace: string, repo: string, tag: string) => ({
+  instanceId: 'cri-x',
+  regionId: 'cn-hangzhou',
+  namespace,
+  repo,
+  tag,
+});
 /** A watched sync created `agoH` hours before NOW, re-read by its push unless it has none. */
 const w = (id: string, agoH: number, over: Partial<WatchedSync['task']> = {}): WatchedSync => ({
-  task: syncTask({ taskId: id, status: 'SYNCHRONIZING', createTime: NOW - agoH * H, ...over }), firstSeen: NOW,
+  task: syncTask({ taskId: id, status: 'SYNCHRONIZING', createTime: NOW - agoH * H, ...over }),
+  firstSeen: NOW,
 });
 // 100 tasks an hour in pages of 100: reading back one hour costs one page, two hours two.
 const hourly = { top: NOW, ratePerHour: 100, pageSize: 100 };
@@ -22,9 +29,14 @@ describe('planning the re-checks of watched syncs', () => {
   });
 
   it('re-reads syncs of different images with one call each, and syncs of one image with one call for all', () => {
-    const plan = planRechecks([
-      w('a1', 30, { from: image('ns', 'api', 'v1') }), w('a2', 31, { from: image('ns', 'api', 'v1') }), w('b', 32, { from: image('ns', 'web', 'v1') }),
-    ], { pageSize: 100 });
+    const plan = planRechecks(
+      [
+        w('a1', 30, { from: image('ns', 'api', 'v1') }),
+        w('a2', 31, { from: image('ns', 'api', 'v1') }),
+        w('b', 32, { from: image('ns', 'web', 'v1') }),
+      ],
+      { pageSize: 100 },
+    );
     expect(plan.targeted).toEqual([
       { filter: { namespace: 'ns', repo: 'api', tag: 'v1' }, taskIds: ['a1', 'a2'] },
       { filter: { namespace: 'ns', repo: 'web', tag: 'v1' }, taskIds: ['b'] },
@@ -40,7 +52,10 @@ describe('planning the re-checks of watched syncs', () => {
   });
 
   it('reads back rather than calling once per push when three pushes of one image cost fewer pages', () => {
-    const plan = planRechecks([w('a', 2.5, { batchId: 'b1' }), w('b', 2.6, { batchId: 'b2' }), w('c', 2.7, { batchId: 'b3' })], hourly);
+    const plan = planRechecks(
+      [w('a', 2.5, { batchId: 'b1' }), w('b', 2.6, { batchId: 'b2' }), w('c', 2.7, { batchId: 'b3' })],
+      hourly,
+    );
     expect(plan.targeted).toEqual([]);
     expect(plan.swept).toEqual(['a', 'b', 'c']);
     // Two pages past the top page, down to the oldest of them.

@@ -6,7 +6,9 @@ import { syncTask } from '../../support/build.js';
 const NOW = 1_800_000_000_000;
 const H = 3_600_000;
 const w = (id: string, agoH: number, over: Partial<WatchedSync['task']> = {}, partial = false): WatchedSync => ({
-  task: syncTask({ taskId: id, status: 'SYNCHRONIZING', createTime: NOW - agoH * H, batchId: `rsbt-${id}`, ...over }), firstSeen: NOW, ...(partial ? { partial: true } : {}),
+  task: syncTask({ taskId: id, status: 'SYNCHRONIZING', createTime: NOW - agoH * H, batchId: `rsbt-${id}`, ...over }),
+  firstSeen: NOW,
+  ...(partial ? { partial: true } : {}),
 });
 
 describe('re-checking watched syncs', () => {
@@ -37,7 +39,11 @@ describe('re-checking watched syncs', () => {
   });
 
   it('groups syncs of one push into one call, and syncs without a push id by their image', () => {
-    const due = [w('a', 20, { batchId: 'rsbt-same' }), w('b', 20, { batchId: 'rsbt-same' }), w('c', 20, { batchId: undefined })];
+    const due = [
+      w('a', 20, { batchId: 'rsbt-same' }),
+      w('b', 20, { batchId: 'rsbt-same' }),
+      w('c', 20, { batchId: undefined }),
+    ];
     const plan = planRechecks(due, { pageSize: 50 });
     expect(plan.targeted.map((r) => [r.filter, r.taskIds])).toEqual([
       [{ syncRecordId: 'rsbt-same' }, ['a', 'b']],

@@ -20,12 +20,19 @@ describe('log lines', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]![1]).not.toContain('hook-secret-a41f');
     expect(lines[0]![1]).not.toContain('ak-secret-9f3a');
-    expect(JSON.parse(lines[0]![1])).toEqual({ level: 'error', msg: 'post to [redacted] failed', error: 'SDK said: bad signature for [redacted] at [redacted]' });
+    expect(JSON.parse(lines[0]![1])).toEqual({
+      level: 'error',
+      msg: 'post to [redacted] failed',
+      error: 'SDK said: bad signature for [redacted] at [redacted]',
+    });
   });
 
   it('scrub the URL-encoded form of a secret too', () => {
     const { log, lines } = capture({ secrets: [plain('tok/with space')] });
-    log.warn('retrying', { url: `https://relay.example/?t=${encodeURIComponent('tok/with space')}`, raw: 'tok/with space' });
+    log.warn('retrying', {
+      url: `https://relay.example/?t=${encodeURIComponent('tok/with space')}`,
+      raw: 'tok/with space',
+    });
     expect(JSON.parse(lines[0]![1])).toMatchObject({ url: 'https://relay.example/?t=[redacted]', raw: '[redacted]' });
   });
 
@@ -33,7 +40,12 @@ describe('log lines', () => {
     const { log, lines } = capture({ base: { run: 'r1' }, secrets: [plain('abc')] });
     log.info('scan done', { instance: 'cn-hangzhou:cri-abc', pages: 2 });
     // A value shorter than 4 characters would scrub ordinary words, so it is left alone.
-    expect(lines).toEqual([['info', JSON.stringify({ level: 'info', msg: 'scan done', run: 'r1', instance: 'cn-hangzhou:cri-abc', pages: 2 })]]);
+    expect(lines).toEqual([
+      [
+        'info',
+        JSON.stringify({ level: 'info', msg: 'scan done', run: 'r1', instance: 'cn-hangzhou:cri-abc', pages: 2 }),
+      ],
+    ]);
   });
 
   it('below the minimum level are dropped; info is the default minimum', () => {
@@ -42,7 +54,11 @@ describe('log lines', () => {
     dflt.log.info('i');
     dflt.log.warn('w');
     dflt.log.error('e');
-    expect(dflt.lines.map(([level, line]) => [level, JSON.parse(line).msg])).toEqual([['info', 'i'], ['warn', 'w'], ['error', 'e']]);
+    expect(dflt.lines.map(([level, line]) => [level, JSON.parse(line).msg])).toEqual([
+      ['info', 'i'],
+      ['warn', 'w'],
+      ['error', 'e'],
+    ]);
     const verbose = capture({ minLevel: 'debug' });
     verbose.log.debug('d');
     expect(verbose.lines.map(([level]) => level)).toEqual(['debug']);
@@ -73,7 +89,13 @@ describe('log lines by default', () => {
 describe('secrets', () => {
   it('print as redacted however they are printed, and give their value only when revealed', () => {
     const s = new Secret('value-1234');
-    expect([String(s), `${s}`, JSON.stringify({ s }), inspect(s), inspect({ s })]).toEqual(['[redacted]', '[redacted]', '{"s":"[redacted]"}', 'Secret([redacted])', '{ s: Secret([redacted]) }']);
+    expect([String(s), `${s}`, JSON.stringify({ s }), inspect(s), inspect({ s })]).toEqual([
+      '[redacted]',
+      '[redacted]',
+      '{"s":"[redacted]"}',
+      'Secret([redacted])',
+      '{ s: Secret([redacted]) }',
+    ]);
     expect(s.reveal()).toBe('value-1234');
   });
 

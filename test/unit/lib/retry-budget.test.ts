@@ -10,7 +10,8 @@ function manualClock(start = 1_800_000_000_000) {
   const clock: Clock = { now: () => t };
   return { clock, advance: (ms: number) => (t += ms), at: () => t };
 }
-const retryable = (retryAfterMs?: number) => new IntegrationError('busy', { service: 'cr', kind: 'retryable', code: 'Throttling', retryAfterMs });
+const retryable = (retryAfterMs?: number) =>
+  new IntegrationError('busy', { service: 'cr', kind: 'retryable', code: 'Throttling', retryAfterMs });
 
 describe('the run budget', () => {
   it('ends 1 s before the platform timeout and keeps 20% of it (5 s to 60 s, never more than half) for delivery and saving', () => {
@@ -25,7 +26,7 @@ describe('the run budget', () => {
     expect(Budget.forTimeout(clock, 0, 600).reserveMs).toBe(60_000);
   });
 
-  it('shortens a call\'s timeout to what is left and never reports negative time', () => {
+  it("shortens a call's timeout to what is left and never reports negative time", () => {
     const c = manualClock(0);
     const b = new Budget(c.clock, 10_000, 4_000);
     expect(b.callTimeout(8_000)).toBe(8_000);
@@ -39,19 +40,33 @@ describe('the run budget', () => {
 });
 
 describe('withRetry, the one place that retries', () => {
-  const opts = (budget: Budget, over: Partial<RetryOptions> = {}): RetryOptions => ({ budget, log: silentLogger, label: 'test call', attemptTimeoutMs: 5_000, minDelayMs: 1, maxDelayMs: 2, ...over });
+  const opts = (budget: Budget, over: Partial<RetryOptions> = {}): RetryOptions => ({
+    budget,
+    log: silentLogger,
+    label: 'test call',
+    attemptTimeoutMs: 5_000,
+    minDelayMs: 1,
+    maxDelayMs: 2,
+    ...over,
+  });
 
   it('retries a retryable failure until it succeeds', async () => {
     const { clock } = manualClock();
     let calls = 0;
-    const out = await withRetry(async () => (++calls < 3 ? Promise.reject(retryable()) : 'ok'), opts(new Budget(clock, clock.now() + 60_000, 0)));
+    const out = await withRetry(
+      async () => (++calls < 3 ? Promise.reject(retryable()) : 'ok'),
+      opts(new Budget(clock, clock.now() + 60_000, 0)),
+    );
     expect([out, calls]).toEqual(['ok', 3]);
   });
 
   it('stops after the retries it was given and throws the last error', async () => {
     const { clock } = manualClock();
     let calls = 0;
-    const err = await withRetry(async () => Promise.reject(retryable()).finally(() => calls++), opts(new Budget(clock, clock.now() + 60_000, 0), { retries: 2 })).catch((e: unknown) => e);
+    const err = await withRetry(
+      async () => Promise.reject(retryable()).finally(() => calls++),
+      opts(new Budget(clock, clock.now() + 60_000, 0), { retries: 2 }),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrationError);
     expect(calls).toBe(3);
   });
@@ -63,7 +78,12 @@ describe('withRetry, the one place that retries', () => {
   ])('never retries %s', async (_what, error) => {
     const { clock } = manualClock();
     let calls = 0;
-    await expect(withRetry(async () => Promise.reject(error).finally(() => calls++), opts(new Budget(clock, clock.now() + 60_000, 0)))).rejects.toBe(error);
+    await expect(
+      withRetry(
+        async () => Promise.reject(error).finally(() => calls++),
+        opts(new Budget(clock, clock.now() + 60_000, 0)),
+      ),
+    ).rejects.toBe(error);
     expect(calls).toBe(1);
   });
 
@@ -71,7 +91,10 @@ describe('withRetry, the one place that retries', () => {
     const { clock } = manualClock();
     const waits: number[] = [];
     let calls = 0;
-    await withRetry(async () => (++calls === 1 ? Promise.reject(retryable(7_000)) : 'ok'), opts(new Budget(clock, clock.now() + 60_000, 0), { sleep: async (ms) => waits.push(ms) }));
+    await withRetry(
+      async () => (++calls === 1 ? Promise.reject(retryable(7_000)) : 'ok'),
+      opts(new Budget(clock, clock.now() + 60_000, 0), { sleep: async (ms) => waits.push(ms) }),
+    );
     expect(waits).toEqual([7_000]);
     expect(calls).toBe(2);
   });
@@ -80,7 +103,12 @@ describe('withRetry, the one place that retries', () => {
     const { clock } = manualClock();
     const waits: number[] = [];
     const err = retryable(30_000);
-    await expect(withRetry(async () => Promise.reject(err), opts(new Budget(clock, clock.now() + 20_000, 0), { sleep: async (ms) => waits.push(ms) }))).rejects.toBe(err);
+    await expect(
+      withRetry(
+        async () => Promise.reject(err),
+        opts(new Budget(clock, clock.now() + 20_000, 0), { sleep: async (ms) => waits.push(ms) }),
+      ),
+    ).rejects.toBe(err);
     expect(waits).toEqual([]);
   });
 
@@ -88,8 +116,12 @@ describe('withRetry, the one place that retries', () => {
     const { clock } = manualClock();
     let calls = 0;
     const attempt = async () => (calls++, 'ok');
-    await expect(withRetry(attempt, opts(new Budget(clock, clock.now() + 200, 0)))).rejects.toBeInstanceOf(BudgetExhaustedError);
-    await expect(withRetry(attempt, opts(new Budget(clock, clock.now() + 10_000, 9_900), { keepReserve: true }))).rejects.toBeInstanceOf(BudgetExhaustedError);
+    await expect(withRetry(attempt, opts(new Budget(clock, clock.now() + 200, 0)))).rejects.toBeInstanceOf(
+      BudgetExhaustedError,
+    );
+    await expect(
+      withRetry(attempt, opts(new Budget(clock, clock.now() + 10_000, 9_900), { keepReserve: true })),
+    ).rejects.toBeInstanceOf(BudgetExhaustedError);
     expect(calls).toBe(0);
     await expect(withRetry(attempt, opts(new Budget(clock, clock.now() + 10_000, 9_900)))).resolves.toBe('ok');
     // Exactly one useful attempt left is enough.
@@ -101,7 +133,10 @@ describe('withRetry, the one place that retries', () => {
     const seen: number[] = [];
     await withRetry(async (t) => seen.push(t), opts(new Budget(clock, clock.now() + 3_000, 0)));
     await withRetry(async (t) => seen.push(t), opts(new Budget(clock, clock.now() + 60_000, 0)));
-    await withRetry(async (t) => seen.push(t), opts(new Budget(clock, clock.now() + 60_000, 58_000), { keepReserve: true }));
+    await withRetry(
+      async (t) => seen.push(t),
+      opts(new Budget(clock, clock.now() + 60_000, 58_000), { keepReserve: true }),
+    );
     expect(seen).toEqual([3_000, 5_000, 2_000]);
   });
 });

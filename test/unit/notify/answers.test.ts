@@ -4,7 +4,15 @@ import { dingtalkOutcome, DINGTALK_BLOCK_MS } from '../../../src/notify/dingtalk
 import { slackOutcome } from '../../../src/notify/slack.js';
 
 /** The facts of an error an operator reads in the log and the summary. */
-const facts = (e: IntegrationError | undefined) => e && { message: e.message, kind: e.kind, service: e.service, status: e.status, code: e.code, retryAfterMs: e.retryAfterMs };
+const facts = (e: IntegrationError | undefined) =>
+  e && {
+    message: e.message,
+    kind: e.kind,
+    service: e.service,
+    status: e.status,
+    code: e.code,
+    retryAfterMs: e.retryAfterMs,
+  };
 
 describe('DingTalk answers, as the operator reads them', () => {
   it.each([
@@ -17,41 +25,117 @@ describe('DingTalk answers, as the operator reads them', () => {
     [400, 'DingTalk answered HTTP 400', 'permanent', undefined, undefined],
     [499, 'DingTalk answered HTTP 499', 'permanent', undefined, undefined],
   ])('HTTP %i: %s', (status, message, kind, code, retryAfterMs) => {
-    expect(facts(dingtalkOutcome(status, '{"errcode":0}'))).toEqual({ message, kind, service: 'dingtalk', status, code, retryAfterMs });
+    expect(facts(dingtalkOutcome(status, '{"errcode":0}'))).toEqual({
+      message,
+      kind,
+      service: 'dingtalk',
+      status,
+      code,
+      retryAfterMs,
+    });
   });
 
   it.each([
-    [130101, 'send too fast', 'DingTalk is throttling this robot (130101 send too fast)', 'retryable', DINGTALK_BLOCK_MS],
-    [310000, 'sign not match', 'DingTalk refused the message at the robot\'s security check (310000 sign not match): check DINGTALK_SECRET, the robot\'s custom keywords and its IP allow-list', 'config', undefined],
-    [300001, 'token is not exist', 'DingTalk does not know this robot (300001 token is not exist): check DINGTALK_WEBHOOK', 'config', undefined],
-    [300005, 'token is not exist', 'DingTalk does not know this robot (300005 token is not exist): check DINGTALK_WEBHOOK', 'config', undefined],
-    [40035, 'bad token', 'DingTalk does not know this robot (40035 bad token): check DINGTALK_WEBHOOK', 'config', undefined],
-    [400102, 'robot stopped', 'DingTalk does not know this robot (400102 robot stopped): check DINGTALK_WEBHOOK', 'config', undefined],
+    [
+      130101,
+      'send too fast',
+      'DingTalk is throttling this robot (130101 send too fast)',
+      'retryable',
+      DINGTALK_BLOCK_MS,
+    ],
+    [
+      310000,
+      'sign not match',
+      "DingTalk refused the message at the robot's security check (310000 sign not match): check DINGTALK_SECRET, the robot's custom keywords and its IP allow-list",
+      'config',
+      undefined,
+    ],
+    [
+      300001,
+      'token is not exist',
+      'DingTalk does not know this robot (300001 token is not exist): check DINGTALK_WEBHOOK',
+      'config',
+      undefined,
+    ],
+    [
+      300005,
+      'token is not exist',
+      'DingTalk does not know this robot (300005 token is not exist): check DINGTALK_WEBHOOK',
+      'config',
+      undefined,
+    ],
+    [
+      40035,
+      'bad token',
+      'DingTalk does not know this robot (40035 bad token): check DINGTALK_WEBHOOK',
+      'config',
+      undefined,
+    ],
+    [
+      400102,
+      'robot stopped',
+      'DingTalk does not know this robot (400102 robot stopped): check DINGTALK_WEBHOOK',
+      'config',
+      undefined,
+    ],
     [400199, 'other', 'DingTalk refused the message (400199 other)', 'permanent', undefined],
   ])('errcode %i: %s', (errcode, errmsg, message, kind, retryAfterMs) => {
-    expect(facts(dingtalkOutcome(200, JSON.stringify({ errcode, errmsg })))).toEqual({ message, kind, service: 'dingtalk', status: 200, code: String(errcode), retryAfterMs });
+    expect(facts(dingtalkOutcome(200, JSON.stringify({ errcode, errmsg })))).toEqual({
+      message,
+      kind,
+      service: 'dingtalk',
+      status: 200,
+      code: String(errcode),
+      retryAfterMs,
+    });
   });
 
   it('reads an errcode given as text like one given as a number', () => {
     expect(dingtalkOutcome(200, '{"errcode":"0","errmsg":"ok"}')).toBeUndefined();
-    expect(facts(dingtalkOutcome(200, '{"errcode":"310000","errmsg":"keywords not in content"}'))).toMatchObject({ kind: 'config', code: '310000' });
+    expect(facts(dingtalkOutcome(200, '{"errcode":"310000","errmsg":"keywords not in content"}'))).toMatchObject({
+      kind: 'config',
+      code: '310000',
+    });
   });
 
   it('an answer without an errcode is malformed, and one that is not JSON is too: both may pass on a retry', () => {
-    expect(facts(dingtalkOutcome(200, '{"errmsg":"ok"}'))).toEqual({ message: 'DingTalk answered without an errcode', kind: 'retryable', service: 'dingtalk', status: 200, code: 'MalformedResponse', retryAfterMs: undefined });
-    expect(facts(dingtalkOutcome(200, '<html>'))).toEqual({ message: 'DingTalk answered with something that is not JSON', kind: 'retryable', service: 'dingtalk', status: 200, code: 'NonJsonResponse', retryAfterMs: undefined });
+    expect(facts(dingtalkOutcome(200, '{"errmsg":"ok"}'))).toEqual({
+      message: 'DingTalk answered without an errcode',
+      kind: 'retryable',
+      service: 'dingtalk',
+      status: 200,
+      code: 'MalformedResponse',
+      retryAfterMs: undefined,
+    });
+    expect(facts(dingtalkOutcome(200, '<html>'))).toEqual({
+      message: 'DingTalk answered with something that is not JSON',
+      kind: 'retryable',
+      service: 'dingtalk',
+      status: 200,
+      code: 'NonJsonResponse',
+      retryAfterMs: undefined,
+    });
   });
 
-  it('quotes at most 200 characters of DingTalk\'s own message, and nothing when it sent none', () => {
+  it("quotes at most 200 characters of DingTalk's own message, and nothing when it sent none", () => {
     const long = dingtalkOutcome(200, JSON.stringify({ errcode: 400199, errmsg: 'x'.repeat(500) }));
     expect(long?.message).toBe(`DingTalk refused the message (400199 ${'x'.repeat(200)})`);
-    expect(dingtalkOutcome(200, JSON.stringify({ errcode: 400199, errmsg: { nested: 1 } }))?.message).toBe('DingTalk refused the message (400199 )');
+    expect(dingtalkOutcome(200, JSON.stringify({ errcode: 400199, errmsg: { nested: 1 } }))?.message).toBe(
+      'DingTalk refused the message (400199 )',
+    );
   });
 
   it('a refusal for size names itself', () => {
     const e = dingtalkOutcome(200, '{"errcode":460101,"errmsg":"message too long"}', 21_000);
     expect(e).toBeInstanceOf(MessageTooLargeError);
-    expect(facts(e)).toEqual({ message: 'DingTalk refused the message as too large (460101 message too long)', kind: 'permanent', service: 'dingtalk', status: 200, code: '460101', retryAfterMs: undefined });
+    expect(facts(e)).toEqual({
+      message: 'DingTalk refused the message as too large (460101 message too long)',
+      kind: 'permanent',
+      service: 'dingtalk',
+      status: 200,
+      code: '460101',
+      retryAfterMs: undefined,
+    });
   });
 });
 
@@ -59,24 +143,70 @@ describe('Slack answers, as the operator reads them', () => {
   it.each([
     [500, 'rollup_error', 'Slack answered HTTP 500 (rollup_error)', 'retryable', 'rollup_error'],
     [503, '', 'Slack answered HTTP 503 (503)', 'retryable', '503'],
-    [499, 'weird', 'Slack refused the webhook (HTTP 499 weird): check SLACK_WEBHOOK and that its channel still exists', 'config', 'weird'],
-    [400, 'invalid_payload', 'Slack refused the message as malformed (invalid_payload)', 'permanent', 'invalid_payload'],
-    [400, 'too_many_attachments', 'Slack refused the message as malformed (too_many_attachments)', 'permanent', 'too_many_attachments'],
+    [
+      499,
+      'weird',
+      'Slack refused the webhook (HTTP 499 weird): check SLACK_WEBHOOK and that its channel still exists',
+      'config',
+      'weird',
+    ],
+    [
+      400,
+      'invalid_payload',
+      'Slack refused the message as malformed (invalid_payload)',
+      'permanent',
+      'invalid_payload',
+    ],
+    [
+      400,
+      'too_many_attachments',
+      'Slack refused the message as malformed (too_many_attachments)',
+      'permanent',
+      'too_many_attachments',
+    ],
     [400, ' no_text \n', 'Slack refused the message as malformed (no_text)', 'permanent', 'no_text'],
-    [404, 'no_service', 'Slack refused the webhook (HTTP 404 no_service): check SLACK_WEBHOOK and that its channel still exists', 'config', 'no_service'],
-    [400, 'msg_blocks_too_long', 'Slack refused the message as too large (msg_blocks_too_long)', 'permanent', 'msg_blocks_too_long'],
+    [
+      404,
+      'no_service',
+      'Slack refused the webhook (HTTP 404 no_service): check SLACK_WEBHOOK and that its channel still exists',
+      'config',
+      'no_service',
+    ],
+    [
+      400,
+      'msg_blocks_too_long',
+      'Slack refused the message as too large (msg_blocks_too_long)',
+      'permanent',
+      'msg_blocks_too_long',
+    ],
   ])('HTTP %i %j: %s', (status, body, message, kind, code) => {
-    expect(facts(slackOutcome(status, body, {}, 0))).toEqual({ message, kind, service: 'slack', status, code, retryAfterMs: undefined });
+    expect(facts(slackOutcome(status, body, {}, 0))).toEqual({
+      message,
+      kind,
+      service: 'slack',
+      status,
+      code,
+      retryAfterMs: undefined,
+    });
   });
 
   it('a rate limit waits as long as Retry-After says, from the moment given, else a second', () => {
-    expect(facts(slackOutcome(429, 'rate_limited', { 'retry-after': '30' }, 0))).toEqual({ message: 'Slack is rate limiting this webhook', kind: 'retryable', service: 'slack', status: 429, code: 'rate_limited', retryAfterMs: 30_000 });
+    expect(facts(slackOutcome(429, 'rate_limited', { 'retry-after': '30' }, 0))).toEqual({
+      message: 'Slack is rate limiting this webhook',
+      kind: 'retryable',
+      service: 'slack',
+      status: 429,
+      code: 'rate_limited',
+      retryAfterMs: 30_000,
+    });
     const now = Date.parse('2026-12-01T10:00:00Z');
-    expect(slackOutcome(429, 'rate_limited', { 'retry-after': 'Tue, 01 Dec 2026 10:00:45 GMT' }, now)?.retryAfterMs).toBe(45_000);
+    expect(
+      slackOutcome(429, 'rate_limited', { 'retry-after': 'Tue, 01 Dec 2026 10:00:45 GMT' }, now)?.retryAfterMs,
+    ).toBe(45_000);
     expect(slackOutcome(429, '', { 'retry-after': 'soon' }, now)).toMatchObject({ retryAfterMs: 1_000, code: '429' });
   });
 
-  it('keeps at most 100 characters of Slack\'s answer as the code', () => {
+  it("keeps at most 100 characters of Slack's answer as the code", () => {
     expect(slackOutcome(404, 'y'.repeat(300), {}, 0)?.code).toBe('y'.repeat(100));
   });
 });

@@ -3,7 +3,16 @@ import { Budget, type Clock } from '../../../src/lib/budget.js';
 import { IntegrationError, MessageTooLargeError } from '../../../src/lib/errors.js';
 import { createLogger, type Level } from '../../../src/lib/log.js';
 import type { ChannelPause, Owed } from '../../../src/model/state.js';
-import { BACKOFF_AFTER_MS, deliverTo, idempotencyKey, OUTBOX_MAX_AGE_MS, pauseFor, PAUSE_AFTER_REFUSAL_MS, planDelivery, type Target } from '../../../src/notify/deliver.js';
+import {
+  BACKOFF_AFTER_MS,
+  deliverTo,
+  idempotencyKey,
+  OUTBOX_MAX_AGE_MS,
+  pauseFor,
+  PAUSE_AFTER_REFUSAL_MS,
+  planDelivery,
+  type Target,
+} from '../../../src/notify/deliver.js';
 import type { Notifier, SendOptions } from '../../../src/notify/types.js';
 import { defaultRoute, failureAlert, owed, syncTask } from '../../support/build.js';
 
@@ -14,10 +23,13 @@ const M = 60_000;
 /** A logger whose lines a test reads back: level, message and fields. */
 function recordingLog() {
   const lines: { level: Level; msg: string; fields: Record<string, unknown> }[] = [];
-  const log = createLogger({ minLevel: 'debug', sink: (level, line) => {
-    const { level: _l, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
-    lines.push({ level, msg: msg as string, fields });
-  } });
+  const log = createLogger({
+    minLevel: 'debug',
+    sink: (level, line) => {
+      const { level: _l, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
+      lines.push({ level, msg: msg as string, fields });
+    },
+  });
   return { log, lines };
 }
 
@@ -36,18 +48,30 @@ function scripted(answers: (Error | undefined)[], fingerprint = 'fp') {
   return { notifier, calls };
 }
 const target = (notifier: Notifier, id = 'team/slack'): Target => ({ id, route: defaultRoute(['slack']), notifier });
-const rows = (n: number, detectedAt = NOW): Owed[] => Array.from({ length: n }, (_, i) => owed(failureAlert(syncTask({ taskId: `rst-${i}` })), 'team/slack', detectedAt));
+const rows = (n: number, detectedAt = NOW): Owed[] =>
+  Array.from({ length: n }, (_, i) => owed(failureAlert(syncTask({ taskId: `rst-${i}` })), 'team/slack', detectedAt));
 async function* pages(list: Owed[]) {
   yield list.map((o, i) => ({ key: `k${i}`, owed: o }));
 }
-const refused = () => new IntegrationError('Slack refused the webhook (HTTP 404 no_service)', { service: 'slack', kind: 'config', status: 404 });
-const busy = (retryAfterMs?: number) => new IntegrationError('Slack answered HTTP 503', { service: 'slack', kind: 'retryable', status: 503, retryAfterMs });
+const refused = () =>
+  new IntegrationError('Slack refused the webhook (HTTP 404 no_service)', {
+    service: 'slack',
+    kind: 'config',
+    status: 404,
+  });
+const busy = (retryAfterMs?: number) =>
+  new IntegrationError('Slack answered HTTP 503', { service: 'slack', kind: 'retryable', status: 503, retryAfterMs });
 
 describe('what delivery tells the operator', () => {
   it('a delivery is logged with its target and the number of alerts', async () => {
     const { log, lines } = recordingLog();
     const s = scripted([]);
-    const r = await deliverTo(target(s.notifier), pages(rows(2)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log, retries: 0 });
+    const r = await deliverTo(target(s.notifier), pages(rows(2)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + M, 0),
+      log,
+      retries: 0,
+    });
     expect(r.delivered).toBe(2);
     expect(lines).toEqual([{ level: 'info', msg: 'delivered', fields: { target: 'team/slack', alerts: 2 } }]);
   });
@@ -55,27 +79,59 @@ describe('what delivery tells the operator', () => {
   it('a message that covers only part of what is owed says so, with the target and the rows it covers (given up ones too)', async () => {
     const { log, lines } = recordingLog();
     const list = [...rows(1, NOW - OUTBOX_MAX_AGE_MS - 1), ...rows(3)];
-    const r = await deliverTo(target(scripted([]).notifier), pages(list), { now: NOW, budget: new Budget(clock, NOW + M, 0), log, retries: 0, maxRows: 3 });
+    const r = await deliverTo(target(scripted([]).notifier), pages(list), {
+      now: NOW,
+      budget: new Budget(clock, NOW + M, 0),
+      log,
+      retries: 0,
+      maxRows: 3,
+    });
     expect(r).toMatchObject({ delivered: 2, expired: 1, more: true });
-    expect(lines[0]).toEqual({ level: 'info', msg: 'more is owed than one message covers; the rest follows next run', fields: { target: 'team/slack', rows: 3 } });
+    expect(lines[0]).toEqual({
+      level: 'info',
+      msg: 'more is owed than one message covers; the rest follows next run',
+      fields: { target: 'team/slack', rows: 3 },
+    });
     expect(lines.filter((l) => l.msg.startsWith('more is owed'))).toHaveLength(1);
     const whole = recordingLog();
-    await deliverTo(target(scripted([]).notifier), pages(rows(3)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log: whole.log, retries: 0, maxRows: 3 });
+    await deliverTo(target(scripted([]).notifier), pages(rows(3)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + M, 0),
+      log: whole.log,
+      retries: 0,
+      maxRows: 3,
+    });
     expect(whole.lines.map((l) => l.msg)).toEqual(['delivered']);
   });
 
-  it('reading goes on with exactly half the run\'s reserve left, and stops a millisecond later, saying there was no time', async () => {
-    const half = await deliverTo(target(scripted([]).notifier), pages(rows(2)), { now: NOW, budget: new Budget(clock, NOW + 10_000, 20_000), log: recordingLog().log, retries: 0 });
+  it("reading goes on with exactly half the run's reserve left, and stops a millisecond later, saying there was no time", async () => {
+    const half = await deliverTo(target(scripted([]).notifier), pages(rows(2)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + 10_000, 20_000),
+      log: recordingLog().log,
+      retries: 0,
+    });
     expect(half).toMatchObject({ delivered: 2, more: false });
     const { log, lines } = recordingLog();
     const s = scripted([]);
-    const less = await deliverTo(target(s.notifier), pages(rows(2)), { now: NOW, budget: new Budget(clock, NOW + 9_999, 20_000), log, retries: 0 });
+    const less = await deliverTo(target(s.notifier), pages(rows(2)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + 9_999, 20_000),
+      log,
+      retries: 0,
+    });
     expect(less).toMatchObject({ delivered: 0, more: true, done: [] });
     expect(s.calls).toEqual([]);
-    expect(lines).toEqual([{ level: 'warn', msg: 'no time left in this run to read what the target is owed; it waits for the next run', fields: { target: 'team/slack' } }]);
+    expect(lines).toEqual([
+      {
+        level: 'warn',
+        msg: 'no time left in this run to read what the target is owed; it waits for the next run',
+        fields: { target: 'team/slack' },
+      },
+    ]);
   });
 
-  it('reading that runs out of the time given to it says how many rows the message covers; the time given is the caller\'s', async () => {
+  it("reading that runs out of the time given to it says how many rows the message covers; the time given is the caller's", async () => {
     let now = NOW;
     const ticking: Clock = { now: () => now };
     async function* slow() {
@@ -86,41 +142,95 @@ describe('what delivery tells the operator', () => {
     }
     const { log, lines } = recordingLog();
     // 60 s left and no reserve: the caller gives this target until 58 s are left.
-    const r = await deliverTo(target(scripted([]).notifier), slow(), { now: NOW, budget: new Budget(ticking, NOW + 60_000, 0), log, retries: 0, readFloorMs: 58_000 });
+    const r = await deliverTo(target(scripted([]).notifier), slow(), {
+      now: NOW,
+      budget: new Budget(ticking, NOW + 60_000, 0),
+      log,
+      retries: 0,
+      readFloorMs: 58_000,
+    });
     expect(r).toMatchObject({ delivered: 3, more: true });
-    expect(lines[0]).toEqual({ level: 'warn', msg: 'the run\'s time to read for this target ran out; the rest follows next run', fields: { target: 'team/slack', rows: 3 } });
+    expect(lines[0]).toEqual({
+      level: 'warn',
+      msg: "the run's time to read for this target ran out; the rest follows next run",
+      fields: { target: 'team/slack', rows: 3 },
+    });
   });
 
   it('a refusal is an error line naming the pause; the same refusal after that pause only a warning', async () => {
     const first = recordingLog();
-    const r = await deliverTo(target(scripted([refused()]).notifier), pages(rows(1)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log: first.log, retries: 0 });
-    expect(first.lines).toEqual([{
-      level: 'error', msg: 'delivery refused; the channel is paused and its alerts wait',
-      fields: { target: 'team/slack', alerts: 1, error: r.error, pausedUntil: new Date(NOW + PAUSE_AFTER_REFUSAL_MS).toISOString() },
-    }]);
+    const r = await deliverTo(target(scripted([refused()]).notifier), pages(rows(1)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + M, 0),
+      log: first.log,
+      retries: 0,
+    });
+    expect(first.lines).toEqual([
+      {
+        level: 'error',
+        msg: 'delivery refused; the channel is paused and its alerts wait',
+        fields: {
+          target: 'team/slack',
+          alerts: 1,
+          error: r.error,
+          pausedUntil: new Date(NOW + PAUSE_AFTER_REFUSAL_MS).toISOString(),
+        },
+      },
+    ]);
     expect(r.error).toMatch(/Slack refused the webhook/);
 
     const again = recordingLog();
-    await deliverTo(target(scripted([refused()]).notifier), pages(rows(1)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log: again.log, retries: 0, previousPause: r.pause });
-    expect(again.lines.map((l) => [l.level, l.msg])).toEqual([['warn', 'delivery refused; the channel is paused and its alerts wait']]);
+    await deliverTo(target(scripted([refused()]).notifier), pages(rows(1)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + M, 0),
+      log: again.log,
+      retries: 0,
+      previousPause: r.pause,
+    });
+    expect(again.lines.map((l) => [l.level, l.msg])).toEqual([
+      ['warn', 'delivery refused; the channel is paused and its alerts wait'],
+    ]);
 
     // Another refusal than the one paused for is news again.
     const other = recordingLog();
     const previousPause: ChannelPause = { until: NOW, error: 'something else', fingerprint: 'fp' };
-    await deliverTo(target(scripted([refused()]).notifier), pages(rows(1)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log: other.log, retries: 0, previousPause });
+    await deliverTo(target(scripted([refused()]).notifier), pages(rows(1)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + M, 0),
+      log: other.log,
+      retries: 0,
+      previousPause,
+    });
     expect(other.lines.map((l) => l.level)).toEqual(['error']);
   });
 
   it('a failure that leaves the alerts for the next run says so, with no pause', async () => {
     const { log, lines } = recordingLog();
-    const r = await deliverTo(target(scripted([busy()]).notifier), pages(rows(1)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log, retries: 0 });
+    const r = await deliverTo(target(scripted([busy()]).notifier), pages(rows(1)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + M, 0),
+      log,
+      retries: 0,
+    });
     expect(r.pause).toBeUndefined();
-    expect(lines).toEqual([{ level: 'error', msg: 'delivery failed; alerts stay pending for the next run', fields: { target: 'team/slack', alerts: 1, error: r.error } }]);
+    expect(lines).toEqual([
+      {
+        level: 'error',
+        msg: 'delivery failed; alerts stay pending for the next run',
+        fields: { target: 'team/slack', alerts: 1, error: r.error },
+      },
+    ]);
   });
 
   it('a retry is logged naming the target it posts to', async () => {
     const { log, lines } = recordingLog();
-    await deliverTo(target(scripted([busy(1)]).notifier), pages(rows(1)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log, retries: 1, sleep: async () => undefined });
+    await deliverTo(target(scripted([busy(1)]).notifier), pages(rows(1)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + M, 0),
+      log,
+      retries: 1,
+      sleep: async () => undefined,
+    });
     expect(lines[0]).toMatchObject({ level: 'warn', msg: 'retrying', fields: { what: 'post to team/slack' } });
     expect(lines.at(-1)).toMatchObject({ level: 'info', msg: 'delivered' });
   });
@@ -129,7 +239,12 @@ describe('what delivery tells the operator', () => {
     const { log, lines } = recordingLog();
     const tooLarge = () => new MessageTooLargeError('too large', { service: 'slack', code: 'msg_blocks_too_long' });
     const s = scripted([tooLarge(), tooLarge()]);
-    const r = await deliverTo(target(s.notifier), pages(rows(1)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log, retries: 0 });
+    const r = await deliverTo(target(s.notifier), pages(rows(1)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + M, 0),
+      log,
+      retries: 0,
+    });
     expect(r).toMatchObject({ delivered: 1, pending: 0 });
     expect(lines.map((l) => [l.level, l.msg, l.fields])).toEqual([
       ['warn', 'message refused as too large; delivered a smaller rendering', { target: 'team/slack', shrink: 2 }],
@@ -141,14 +256,25 @@ describe('what delivery tells the operator', () => {
 describe('what a target is owed', () => {
   it('an alert owed exactly 7 days is still delivered; a millisecond more and it is given up', async () => {
     const s = scripted([]);
-    const list = [...rows(1, NOW - OUTBOX_MAX_AGE_MS), owed(failureAlert(syncTask({ taskId: 'rst-old' })), 'team/slack', NOW - OUTBOX_MAX_AGE_MS - 1)];
-    const r = await deliverTo(target(s.notifier), pages(list), { now: NOW, budget: new Budget(clock, NOW + M, 0), log: createLogger({ sink: () => {} }) });
+    const list = [
+      ...rows(1, NOW - OUTBOX_MAX_AGE_MS),
+      owed(failureAlert(syncTask({ taskId: 'rst-old' })), 'team/slack', NOW - OUTBOX_MAX_AGE_MS - 1),
+    ];
+    const r = await deliverTo(target(s.notifier), pages(list), {
+      now: NOW,
+      budget: new Budget(clock, NOW + M, 0),
+      log: createLogger({ sink: () => {} }),
+    });
     expect(r).toMatchObject({ delivered: 1, expired: 1, done: ['k0', 'k1'] });
   });
 
   it('nothing is posted when all a target is owed was given up', async () => {
     const s = scripted([]);
-    const r = await deliverTo(target(s.notifier), pages(rows(2, NOW - OUTBOX_MAX_AGE_MS - 1)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log: createLogger({ sink: () => {} }) });
+    const r = await deliverTo(target(s.notifier), pages(rows(2, NOW - OUTBOX_MAX_AGE_MS - 1)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + M, 0),
+      log: createLogger({ sink: () => {} }),
+    });
     expect(s.calls).toEqual([]);
     expect(r).toEqual({ delivered: 0, pending: 0, expired: 2, done: ['k0', 'k1'], more: false });
   });
@@ -168,21 +294,37 @@ describe('the key a message is sent with', () => {
 describe('how a message is posted', () => {
   it('each attempt may take 10 s when the run has the time, less when it has not', async () => {
     const roomy = scripted([]);
-    await deliverTo(target(roomy.notifier), pages(rows(1)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log: createLogger({ sink: () => {} }) });
+    await deliverTo(target(roomy.notifier), pages(rows(1)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + M, 0),
+      log: createLogger({ sink: () => {} }),
+    });
     expect(roomy.calls.map((c) => c.timeoutMs)).toEqual([10_000]);
     const tight = scripted([]);
-    await deliverTo(target(tight.notifier), pages(rows(1)), { now: NOW, budget: new Budget(clock, NOW + 4_000, 0), log: createLogger({ sink: () => {} }) });
+    await deliverTo(target(tight.notifier), pages(rows(1)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + 4_000, 0),
+      log: createLogger({ sink: () => {} }),
+    });
     expect(tight.calls.map((c) => c.timeoutMs)).toEqual([4_000]);
   });
 
-  it('may eat into the run\'s reserve: delivery is what the reserve is kept for', async () => {
+  it("may eat into the run's reserve: delivery is what the reserve is kept for", async () => {
     const s = scripted([]);
-    const r = await deliverTo(target(s.notifier), pages(rows(1)), { now: NOW, budget: new Budget(clock, NOW + 5_000, 5_000), log: createLogger({ sink: () => {} }) });
+    const r = await deliverTo(target(s.notifier), pages(rows(1)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + 5_000, 5_000),
+      log: createLogger({ sink: () => {} }),
+    });
     expect(r.delivered).toBe(1);
   });
 
-  it('an error that is not the platform\'s answer has no kind and does not pause the channel', async () => {
-    const r = await deliverTo(target(scripted([new TypeError('bug')]).notifier), pages(rows(1)), { now: NOW, budget: new Budget(clock, NOW + M, 0), log: createLogger({ sink: () => {} }) });
+  it("an error that is not the platform's answer has no kind and does not pause the channel", async () => {
+    const r = await deliverTo(target(scripted([new TypeError('bug')]).notifier), pages(rows(1)), {
+      now: NOW,
+      budget: new Budget(clock, NOW + M, 0),
+      log: createLogger({ sink: () => {} }),
+    });
     expect(r).toMatchObject({ delivered: 0, pending: 1, error: expect.stringContaining('bug') });
     expect(r.errorKind).toBeUndefined();
     expect(r.pause).toBeUndefined();
@@ -195,7 +337,9 @@ describe('how long a channel rests (pauseFor)', () => {
   });
 
   it('after a refusal for good, for 30 minutes whether malformed or misconfigured', () => {
-    expect(pauseFor(new IntegrationError('bad', { service: 'slack', kind: 'permanent' }), NOW)).toBe(NOW + PAUSE_AFTER_REFUSAL_MS);
+    expect(pauseFor(new IntegrationError('bad', { service: 'slack', kind: 'permanent' }), NOW)).toBe(
+      NOW + PAUSE_AFTER_REFUSAL_MS,
+    );
     expect(pauseFor(refused(), NOW)).toBe(NOW + PAUSE_AFTER_REFUSAL_MS);
   });
 
@@ -226,11 +370,17 @@ describe('delivery plans (planDelivery)', () => {
   it('name the pauses in force by target, and only those', () => {
     const a = target(fp('fa'), 'a/slack');
     const b = target(fp('fb'), 'b/slack');
-    const pauses = { 'a/slack': { until: NOW + M, error: 'e', fingerprint: 'fa' }, 'b/slack': { until: NOW + M, error: 'e', fingerprint: 'changed' } };
+    const pauses = {
+      'a/slack': { until: NOW + M, error: 'e', fingerprint: 'fa' },
+      'b/slack': { until: NOW + M, error: 'e', fingerprint: 'changed' },
+    };
     const plan = planDelivery(['a/slack', 'b/slack'], [a, b], pauses, NOW);
     expect(plan.pauses).toEqual({ 'a/slack': pauses['a/slack'] });
     expect(Object.keys(plan.pauses)).toEqual(['a/slack']);
-    expect(plan.due.map((d) => [d.target.id, d.paused?.until])).toEqual([['a/slack', NOW + M], ['b/slack', undefined]]);
+    expect(plan.due.map((d) => [d.target.id, d.paused?.until])).toEqual([
+      ['a/slack', NOW + M],
+      ['b/slack', undefined],
+    ]);
     expect(plan.unroutable).toEqual([]);
     expect(plan.actionable).toBe(true);
     // A target owed nothing is not due, paused or not.
@@ -239,6 +389,8 @@ describe('delivery plans (planDelivery)', () => {
 
   it('with every target owed something paused and none gone, there is nothing to do', () => {
     const a = target(fp('fa'), 'a/slack');
-    expect(planDelivery(['a/slack'], [a], { 'a/slack': { until: NOW + 1, error: 'e', fingerprint: 'fa' } }, NOW)).toMatchObject({ actionable: false, unroutable: [] });
+    expect(
+      planDelivery(['a/slack'], [a], { 'a/slack': { until: NOW + 1, error: 'e', fingerprint: 'fa' } }, NOW),
+    ).toMatchObject({ actionable: false, unroutable: [] });
   });
 });

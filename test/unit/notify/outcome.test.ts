@@ -55,16 +55,27 @@ describe('Slack refusals for size', () => {
     expect(e).toMatchObject({ code: body, sent: 12_345 });
   });
   it('other refusals are not', () => {
-    for (const body of ['invalid_payload', 'channel_not_found']) expect(slackOutcome(400, body, {}, 0)).not.toBeInstanceOf(MessageTooLargeError);
+    for (const body of ['invalid_payload', 'channel_not_found'])
+      expect(slackOutcome(400, body, {}, 0)).not.toBeInstanceOf(MessageTooLargeError);
   });
 });
 
 describe('parseRetryAfter', () => {
   it.each([
-    ['5', 0, 5000], ['0.5', 0, 500], [' 7 ', 0, 7000], ['0', 0, 0], ['1.0005', 0, 1001],
+    ['5', 0, 5000],
+    ['0.5', 0, 500],
+    [' 7 ', 0, 7000],
+    ['0', 0, 0],
+    ['1.0005', 0, 1001],
     ['Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'), 10_000],
     ['Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:29:00 GMT'), 0],
-    ['soon', 0, undefined], ['5 seconds', 0, undefined], ['x5', 0, undefined], ['', 0, undefined], ['  ', 0, undefined], [undefined, 0, undefined], [5, 0, undefined],
+    ['soon', 0, undefined],
+    ['5 seconds', 0, undefined],
+    ['x5', 0, undefined],
+    ['', 0, undefined],
+    ['  ', 0, undefined],
+    [undefined, 0, undefined],
+    [5, 0, undefined],
   ])('%j -> %j ms', (v, now, ms) => {
     expect(parseRetryAfter(v, now)).toBe(ms);
   });

@@ -7,8 +7,13 @@ import { RunPlanner, type PlanSettings } from '../../../src/plan/plan.js';
 import { defaultRoute, failureAlert, route, syncTask } from '../../support/build.js';
 
 const NOW = 1_800_000_000_000;
-const settings = (over: Partial<PlanSettings> = {}): PlanSettings => ({ routes: [defaultRoute()], silences: [], ...over });
-const fail = (taskId: string, over: Partial<SyncTask> = {}) => failureAlert(syncTask({ taskId, createTime: NOW - 60_000, ...over }));
+const settings = (over: Partial<PlanSettings> = {}): PlanSettings => ({
+  routes: [defaultRoute()],
+  silences: [],
+  ...over,
+});
+const fail = (taskId: string, over: Partial<SyncTask> = {}) =>
+  failureAlert(syncTask({ taskId, createTime: NOW - 60_000, ...over }));
 const planner = (s = settings(), prev = new Map<string, RouteDigest>()) => new RunPlanner(s, prev, NOW);
 
 describe('planning a run (RunPlanner)', () => {
@@ -19,9 +24,14 @@ describe('planning a run (RunPlanner)', () => {
     const b = fail('rst-b');
     const planned = p.plan([a, b]);
     expect(planned.owed.map((o) => [o.alert.id.split('/').at(-1), o.target, o.detectedAt])).toEqual([
-      ['rst-a', 'team/slack', NOW], ['rst-b', 'dingtalk', NOW], ['rst-b', 'slack', NOW],
+      ['rst-a', 'team/slack', NOW],
+      ['rst-b', 'dingtalk', NOW],
+      ['rst-b', 'slack', NOW],
     ]);
-    expect([...planned.owner]).toEqual([[a.id, 'team'], [b.id, 'default']]);
+    expect([...planned.owner]).toEqual([
+      [a.id, 'team'],
+      [b.id, 'default'],
+    ]);
   });
 
   it('keeps muted alerts out of what is owed but counts them for the digest of the route they would have gone to', () => {
@@ -46,30 +56,60 @@ describe('planning a run (RunPlanner)', () => {
   it('tells every route that covers an instance when alerting is blind there', () => {
     const sg = route('sg', ['dingtalk'], { match: { instance: ['ap-southeast-1:*'] } });
     const other = route('other', ['slack'], { match: { instance: ['cn-beijing:*'] } });
-    const blind: MonitorAlert = { kind: 'blind', id: 'ap-southeast-1:cri-sg/blind/1', instance: 'ap-southeast-1:cri-sg', since: 1, at: NOW, runs: 3 };
+    const blind: MonitorAlert = {
+      kind: 'blind',
+      id: 'ap-southeast-1:cri-sg/blind/1',
+      instance: 'ap-southeast-1:cri-sg',
+      since: 1,
+      at: NOW,
+      runs: 3,
+    };
     const planned = planner(settings({ routes: [sg, other, defaultRoute(['slack'])] })).plan([blind]);
     expect(planned.owed.map((o) => o.target)).toEqual(['sg/dingtalk', 'slack']);
     expect(planned.owner.size).toBe(0);
   });
 
-  it('builds a route\'s digest on request or schedule, owes it to that route, and starts its statistics afresh', () => {
+  it("builds a route's digest on request or schedule, owes it to that route, and starts its statistics afresh", () => {
     const team = route('team', ['slack'], { match: { namespace: ['team'] }, digest: { at: '09:00', timezone: 'UTC' } });
     const quiet = route('quiet', [], { match: { namespace: ['quiet'] } });
-    const prev = new Map<string, RouteDigest>([['team', { stats: { since: 1, byCause: { TAG_CONFLICT: 4 }, byRepo: {}, recoveries: 0, recoveryMs: 0 }, lastSentAt: NOW - 3 * 86_400_000 }]]);
+    const prev = new Map<string, RouteDigest>([
+      [
+        'team',
+        {
+          stats: { since: 1, byCause: { TAG_CONFLICT: 4 }, byRepo: {}, recoveries: 0, recoveryMs: 0 },
+          lastSentAt: NOW - 3 * 86_400_000,
+        },
+      ],
+    ]);
     const p = planner(settings({ routes: [team, quiet, defaultRoute()] }), prev);
     expect(p.digestsDue(false)).toEqual(['team']);
     expect(p.digestsDue(true)).toEqual(['team', 'default']);
-    const { alert, owed } = p.digest('team', [{ instance: 'i', since: 5, issue: 'TAG_CONFLICT', taskId: 'rst-1', image: 'team/api:v1' }]);
-    expect(alert).toMatchObject({ kind: 'digest', id: `digest/team/${NOW}`, route: 'team', byCause: { TAG_CONFLICT: 4 }, stillFailing: 1 });
+    const { alert, owed } = p.digest('team', [
+      { instance: 'i', since: 5, issue: 'TAG_CONFLICT', taskId: 'rst-1', image: 'team/api:v1' },
+    ]);
+    expect(alert).toMatchObject({
+      kind: 'digest',
+      id: `digest/team/${NOW}`,
+      route: 'team',
+      byCause: { TAG_CONFLICT: 4 },
+      stillFailing: 1,
+    });
     expect(owed.map((o) => o.target)).toEqual(['team/slack']);
-    expect(p.changed().get('team')).toEqual({ stats: { since: NOW, byCause: {}, byRepo: {}, recoveries: 0, recoveryMs: 0 }, lastSentAt: NOW });
+    expect(p.changed().get('team')).toEqual({
+      stats: { since: NOW, byCause: {}, byRepo: {}, recoveries: 0, recoveryMs: 0 },
+      lastSentAt: NOW,
+    });
     expect(p.digestsDue(false)).toEqual([]);
   });
 
   it('sends a scheduled digest once per slot: the next run in the same slot, reading what this run wrote, sends none', () => {
-    const daily = route('team', ['slack'], { match: { namespace: ['team'] }, digest: { at: '09:00', timezone: 'UTC' } });
+    const daily = route('team', ['slack'], {
+      match: { namespace: ['team'] },
+      digest: { at: '09:00', timezone: 'UTC' },
+    });
     const slot = Date.parse('2027-01-15T09:00:00Z');
-    const runAt = (now: number, prev: Map<string, RouteDigest>) => new RunPlanner(settings({ routes: [daily, defaultRoute()] }), prev, now);
+    const runAt = (now: number, prev: Map<string, RouteDigest>) =>
+      new RunPlanner(settings({ routes: [daily, defaultRoute()] }), prev, now);
     let rows = new Map<string, RouteDigest>();
     const sent: string[] = [];
     for (let now = slot - 10 * 60_000; now <= slot + 24 * 3_600_000 + 10 * 60_000; now += 5 * 60_000) {
@@ -92,7 +132,9 @@ describe('planning a run (RunPlanner)', () => {
   });
 
   it('owes an alert that a route can send to no one only when no route takes it', () => {
-    const planned = planner(settings({ routes: [route('team', ['slack'], { match: { namespace: ['team'] } }), defaultRoute([])] })).plan([fail('rst-t', { from: { ...syncTask({ taskId: 'x' }).from, namespace: 'team' } }), fail('rst-x')]);
+    const planned = planner(
+      settings({ routes: [route('team', ['slack'], { match: { namespace: ['team'] } }), defaultRoute([])] }),
+    ).plan([fail('rst-t', { from: { ...syncTask({ taskId: 'x' }).from, namespace: 'team' } }), fail('rst-x')]);
     expect(planned.owed.map((o) => [o.alert.id.split('/').at(-1), o.target])).toEqual([['rst-t', 'team/slack']]);
     expect(planned.unroutable.map((a) => a.id.split('/').at(-1))).toEqual(['rst-x']);
   });
@@ -117,10 +159,22 @@ describe('planning a run (RunPlanner)', () => {
 
   it('raises stable alert ids from what a batch found, with what it knows of each rule', () => {
     const task = syncTask({ taskId: 'rst-1', ruleId: 'crsr-1' });
-    const rules = new Map([['crsr-1', { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE', trigger: 'PASSIVE', targetRegionId: 'cn-shanghai' }]]);
-    const alerts: Alert[] = alertsOf('cn-hangzhou:cri-src', { failures: [task], recoveries: [], stuck: [task], unstuck: [] }, rules, NOW);
+    const rules = new Map([
+      [
+        'crsr-1',
+        { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE', trigger: 'PASSIVE', targetRegionId: 'cn-shanghai' },
+      ],
+    ]);
+    const alerts: Alert[] = alertsOf(
+      'cn-hangzhou:cri-src',
+      { failures: [task], recoveries: [], stuck: [task], unstuck: [] },
+      rules,
+      NOW,
+    );
     expect(alerts.map((a) => a.id)).toEqual(['cn-hangzhou:cri-src/rst-1', 'cn-hangzhou:cri-src/rst-1/stuck']);
-    expect(alerts[0]).toMatchObject({ rule: { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE', trigger: 'PASSIVE' } });
+    expect(alerts[0]).toMatchObject({
+      rule: { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE', trigger: 'PASSIVE' },
+    });
     expect(alerts[0]).not.toHaveProperty('rule.targetRegionId');
   });
 
@@ -128,18 +182,60 @@ describe('planning a run (RunPlanner)', () => {
     const ok = syncTask({ taskId: 'rst-ok', status: 'SUCCESS', ruleId: 'crsr-1' });
     const done = syncTask({ taskId: 'rst-long', status: 'SUCCESS', ruleId: 'crsr-gone' });
     const rules = new Map([['crsr-1', { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE' }]]);
-    const alerts = alertsOf('cn-hangzhou:cri-src', { failures: [], recoveries: [{ success: ok, failure: { taskId: 'rst-bad', issue: 'TAG_CONFLICT', since: NOW - 60_000 }, sameRun: true }], stuck: [], unstuck: [done] }, rules, NOW);
+    const alerts = alertsOf(
+      'cn-hangzhou:cri-src',
+      {
+        failures: [],
+        recoveries: [
+          { success: ok, failure: { taskId: 'rst-bad', issue: 'TAG_CONFLICT', since: NOW - 60_000 }, sameRun: true },
+        ],
+        stuck: [],
+        unstuck: [done],
+      },
+      rules,
+      NOW,
+    );
     expect(alerts).toEqual([
-      { kind: 'recovered', id: 'cn-hangzhou:cri-src/rst-ok/recovered', instance: 'cn-hangzhou:cri-src', task: ok, rule: { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE' }, failedTaskId: 'rst-bad', issue: 'TAG_CONFLICT', since: NOW - 60_000, unannounced: true },
-      { kind: 'unstuck', id: 'cn-hangzhou:cri-src/rst-long/unstuck', instance: 'cn-hangzhou:cri-src', task: done, rule: undefined, at: NOW },
+      {
+        kind: 'recovered',
+        id: 'cn-hangzhou:cri-src/rst-ok/recovered',
+        instance: 'cn-hangzhou:cri-src',
+        task: ok,
+        rule: { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE' },
+        failedTaskId: 'rst-bad',
+        issue: 'TAG_CONFLICT',
+        since: NOW - 60_000,
+        unannounced: true,
+      },
+      {
+        kind: 'unstuck',
+        id: 'cn-hangzhou:cri-src/rst-long/unstuck',
+        instance: 'cn-hangzhou:cri-src',
+        task: done,
+        rule: undefined,
+        at: NOW,
+      },
     ]);
-    expect(alertsOf('i', { failures: [ok], recoveries: [], stuck: [], unstuck: [] }, undefined, NOW)[0]).toMatchObject({ rule: undefined });
+    expect(alertsOf('i', { failures: [ok], recoveries: [], stuck: [], unstuck: [] }, undefined, NOW)[0]).toMatchObject({
+      rule: undefined,
+    });
   });
 
   it('names the rule of a failing image when the rules were read, and keeps the id when they were not or it is unknown', () => {
     const rules = new Map([['crsr-1', { ruleId: 'crsr-1', name: 'prod-to-sh', scope: 'NAMESPACE' }]]);
-    const row = (rule?: string) => ({ since: NOW, lastFailure: NOW, taskId: 'rst-1', issue: 'TAG_CONFLICT', ...(rule ? { rule } : {}) });
-    const failing = new Map([['a', row('crsr-1')], ['b', row('crsr-gone')], ['c', row()], ['d', null]]);
+    const row = (rule?: string) => ({
+      since: NOW,
+      lastFailure: NOW,
+      taskId: 'rst-1',
+      issue: 'TAG_CONFLICT',
+      ...(rule ? { rule } : {}),
+    });
+    const failing = new Map([
+      ['a', row('crsr-1')],
+      ['b', row('crsr-gone')],
+      ['c', row()],
+      ['d', null],
+    ]);
     const named = namedFailing(failing, rules);
     expect([...named.values()].map((f) => f?.rule)).toEqual(['prod-to-sh', 'crsr-gone', undefined, undefined]);
     expect(named.get('d')).toBeNull();

@@ -9,11 +9,23 @@ import { type Silence } from '../../../src/model/silence.js';
 import type { Alert } from '../../../src/model/alert.js';
 
 const task = (over: Partial<SyncTask> = {}): SyncTask => ({
-  taskId: 'rst-1', status: 'ERROR', issue: 'TAG_CONFLICT', trigger: 'PASSIVE', createTime: 0, crossUser: false, ruleId: 'crsr-7',
+  taskId: 'rst-1',
+  status: 'ERROR',
+  issue: 'TAG_CONFLICT',
+  trigger: 'PASSIVE',
+  createTime: 0,
+  crossUser: false,
+  ruleId: 'crsr-7',
   from: { instanceId: 'cri-a', regionId: 'cn-hangzhou', namespace: 'team-a', repo: 'api', tag: 'v1.2.3' },
-  to: { instanceId: 'cri-b', regionId: 'cn-shanghai', namespace: 'team-a', repo: 'api', tag: 'v1.2.3' }, ...over,
+  to: { instanceId: 'cri-b', regionId: 'cn-shanghai', namespace: 'team-a', repo: 'api', tag: 'v1.2.3' },
+  ...over,
 });
-const failure = (over: Partial<SyncTask> = {}): Alert => ({ id: 'x', instance: 'cn-hangzhou:cri-a', task: task(over), rule: { ruleId: 'crsr-7', name: 'to-shanghai', scope: 'NAMESPACE' } });
+const failure = (over: Partial<SyncTask> = {}): Alert => ({
+  id: 'x',
+  instance: 'cn-hangzhou:cri-a',
+  task: task(over),
+  rule: { ruleId: 'crsr-7', name: 'to-shanghai', scope: 'NAMESPACE' },
+});
 const parse = (x: unknown): Silence[] => v.parse(silencesSchema, x);
 const NOW = Date.parse('2026-11-24T18:30:00Z'); // 02:30 in Asia/Shanghai
 
@@ -33,8 +45,23 @@ describe('silences', () => {
   });
 
   it('matches recoveries by their failure\'s cause or "recovered", and stuck notices by "stuck"', () => {
-    const recovered: Alert = { kind: 'recovered', id: 'r', instance: 'cn-hangzhou:cri-a', task: task({ status: 'SUCCESS' }), failedTaskId: 'f', issue: 'NETWORK_ERROR', since: 0, unannounced: false };
-    const stuck: Alert = { kind: 'stuck', id: 's', instance: 'cn-hangzhou:cri-a', task: task({ status: 'SYNCHRONIZING' }), at: 0 };
+    const recovered: Alert = {
+      kind: 'recovered',
+      id: 'r',
+      instance: 'cn-hangzhou:cri-a',
+      task: task({ status: 'SUCCESS' }),
+      failedTaskId: 'f',
+      issue: 'NETWORK_ERROR',
+      since: 0,
+      unannounced: false,
+    };
+    const stuck: Alert = {
+      kind: 'stuck',
+      id: 's',
+      instance: 'cn-hangzhou:cri-a',
+      task: task({ status: 'SYNCHRONIZING' }),
+      at: 0,
+    };
     expect(silencing(recovered, parse([{ cause: 'NETWORK_ERROR' }]), NOW)).toBeDefined();
     expect(silencing(recovered, parse([{ cause: 'recovered' }]), NOW)).toBeDefined();
     expect(silencing(recovered, parse([{ cause: 'TAG_CONFLICT' }]), NOW)).toBeUndefined();
@@ -58,7 +85,7 @@ describe('silences', () => {
     expect(isActive(night!, Date.parse('2026-11-25T01:30:00Z'))).toBe(false);
   });
 
-  it('never mutes notices about the function\'s own sight of an instance', () => {
+  it("never mutes notices about the function's own sight of an instance", () => {
     const blind: Alert = { kind: 'blind', id: 'b', instance: 'cn-hangzhou:cri-a', since: 0, at: 0, runs: 3 };
     expect(silencing(blind, parse([{}]), NOW)).toBeUndefined();
   });
@@ -68,7 +95,15 @@ describe('silences', () => {
     expect(configProblems({ SILENCES: '[{"namespce":"x"}]' })).toMatch(/silences\[0/);
     expect(configProblems({ SILENCES: '[{"daily":"2-4"}]' })).toMatch(/daily must look like 02:00-04:30/);
     expect(configProblems({ SILENCES: '[{"expires":"tomorrow"}]' })).toMatch(/expires must be an ISO 8601 time/);
-    expect(configProblems({ SILENCES: '[{"daily":"02:00-03:00","timezone":"Mars/Olympus"}]' })).toMatch(/not an IANA time zone/);
-    expect(readConfig({ ACR_INSTANCES: 'cn-hangzhou:cri-abc', SLACK_WEBHOOK: 'https://hooks.slack.com/services/a', SILENCES: '[{"cause":"TAG_CONFLICT","comment":"known"}]' }).silences).toEqual([{ cause: ['TAG_CONFLICT'], comment: 'known' }]);
+    expect(configProblems({ SILENCES: '[{"daily":"02:00-03:00","timezone":"Mars/Olympus"}]' })).toMatch(
+      /not an IANA time zone/,
+    );
+    expect(
+      readConfig({
+        ACR_INSTANCES: 'cn-hangzhou:cri-abc',
+        SLACK_WEBHOOK: 'https://hooks.slack.com/services/a',
+        SILENCES: '[{"cause":"TAG_CONFLICT","comment":"known"}]',
+      }).silences,
+    ).toEqual([{ cause: ['TAG_CONFLICT'], comment: 'known' }]);
   });
 });

@@ -6,14 +6,19 @@ import { renderFor } from '../../../src/render/index.js';
 import { failure } from '../../support/alerts.js';
 
 const UTC = { lang: 'en' as const, timeZone: 'UTC' };
-const ding = (alerts: Alert[], loc: typeof UTC | { lang: 'zh'; timeZone: string } = UTC) => renderFor('dingtalk', contentOf(alerts), loc);
+const ding = (alerts: Alert[], loc: typeof UTC | { lang: 'zh'; timeZone: string } = UTC) =>
+  renderFor('dingtalk', contentOf(alerts), loc);
 const burst = (n: number) => Array.from({ length: n }, (_, i) => failure(i));
 
 describe('commands', () => {
   const text = (alerts: Alert[]) => ding(alerts).markdown.text;
 
-  it('re-runs an automatic rule\'s images with CreateRepoSyncTask, naming the target from ImageTo', () => {
-    const t = text([failure(1, { to: { instanceId: 'cri-sz01', regionId: 'cn-shenzhen', namespace: 'mirror', repo: 'svc-1', tag: 'v1' } })]);
+  it("re-runs an automatic rule's images with CreateRepoSyncTask, naming the target from ImageTo", () => {
+    const t = text([
+      failure(1, {
+        to: { instanceId: 'cri-sz01', regionId: 'cn-shenzhen', namespace: 'mirror', repo: 'svc-1', tag: 'v1' },
+      }),
+    ]);
     expect(t).toContain('Re-run (automatic rule: CreateRepoSyncTask):');
     expect(t).toContain(
       'id=$(aliyun cr GetRepository --region cn-hangzhou --InstanceId cri-src --RepoNamespaceName prod --RepoName svc-1 | jq -er .RepoId) && aliyun cr CreateRepoSyncTask --region cn-hangzhou --InstanceId cri-src --RepoId "$id" --Tag v1 --TargetRegionId cn-shenzhen --TargetInstanceId cri-sz01 --TargetNamespace mirror --TargetRepoName svc-1 --TargetTag v1',
@@ -21,7 +26,7 @@ describe('commands', () => {
     expect(t).not.toContain('CreateRepoSyncTaskByRule');
   });
 
-  it('re-runs a manual rule\'s images with CreateRepoSyncTaskByRule, as one loop over the group', () => {
+  it("re-runs a manual rule's images with CreateRepoSyncTaskByRule, as one loop over the group", () => {
     const t = text([failure(1, {}, { trigger: 'INITIATIVE' }), failure(2, {}, { trigger: 'INITIATIVE' })]);
     expect(t).toContain('Re-run (manual rule: CreateRepoSyncTaskByRule):');
     expect(t).toContain(
@@ -30,7 +35,7 @@ describe('commands', () => {
     expect(t.match(/aliyun cr CreateRepoSyncTask /g)).toBeNull();
   });
 
-  it('offers both, saying which fits which kind of rule, when the rule\'s trigger is unknown', () => {
+  it("offers both, saying which fits which kind of rule, when the rule's trigger is unknown", () => {
     const t = text([failure(1, {}, null)]);
     expect(t).toContain("The rule's trigger could not be read; use the command for its kind.");
     expect(t).toContain('Re-run (manual rule: CreateRepoSyncTaskByRule):');
@@ -48,13 +53,23 @@ describe('commands', () => {
     const loop = many.split('\n').find((l) => l.startsWith('(set -- '))!;
     expect(loop.length).toBeLessThanOrEqual(1_600);
     expect(many).toMatch(/Re-run \(automatic rule: CreateRepoSyncTask; the \d+ newest images of 60 failures\):/);
-    expect(text([failure(1, { from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: 'prod', repo: 'svc', tag: 'v1;rm -rf ~' } })])).not.toContain('aliyun cr');
+    expect(
+      text([
+        failure(1, {
+          from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: 'prod', repo: 'svc', tag: 'v1;rm -rf ~' },
+        }),
+      ]),
+    ).not.toContain('aliyun cr');
     expect(text([failure(1, { crossUser: true })])).not.toContain('aliyun cr CreateRepoSyncTask ');
   });
 
   it('gives each group the exact command that silences it, when every value is shell-safe', () => {
-    expect(text([failure(1)])).toContain('acr-sync-alert silence add --instance cn-hangzhou:cri-src --rule crsr-hz2sz --cause NETWORK_ERROR --for 2h --comment "why"');
-    expect(ding([failure(1, { issue: '' })], { lang: 'zh', timeZone: 'Asia/Shanghai' }).markdown.text).toContain('--cause UNCLASSIFIED --for 2h --comment "原因"');
+    expect(text([failure(1)])).toContain(
+      'acr-sync-alert silence add --instance cn-hangzhou:cri-src --rule crsr-hz2sz --cause NETWORK_ERROR --for 2h --comment "why"',
+    );
+    expect(ding([failure(1, { issue: '' })], { lang: 'zh', timeZone: 'Asia/Shanghai' }).markdown.text).toContain(
+      '--cause UNCLASSIFIED --for 2h --comment "原因"',
+    );
     expect(text([failure(1, { ruleId: 'crsr-$(x)' })])).not.toContain('silence add');
   });
 
@@ -68,26 +83,46 @@ describe('commands', () => {
 
 describe('the commands of one group', () => {
   const group = (alerts: Alert[]) => contentOf(alerts).groups[0]!;
-  const byRule = (over = {}, rule: Parameters<typeof failure>[2] = { trigger: 'INITIATIVE' }) => group([failure(1, over, rule)]);
+  const byRule = (over = {}, rule: Parameters<typeof failure>[2] = { trigger: 'INITIATIVE' }) =>
+    group([failure(1, over, rule)]);
 
   it('re-runs one image of a manual rule with one call, no loop', () => {
     expect(rerunFor(byRule(), 'manual')).toEqual({
-      kind: 'manual', api: 'CreateRepoSyncTaskByRule', images: 1,
-      command: 'id=$(aliyun cr GetRepository --region cn-hangzhou --InstanceId cri-src --RepoNamespaceName prod --RepoName svc-1 | jq -er .RepoId) && aliyun cr CreateRepoSyncTaskByRule --region cn-hangzhou --InstanceId cri-src --SyncRuleId crsr-hz2sz --RepoId "$id" --Tag v1',
+      kind: 'manual',
+      api: 'CreateRepoSyncTaskByRule',
+      images: 1,
+      command:
+        'id=$(aliyun cr GetRepository --region cn-hangzhou --InstanceId cri-src --RepoNamespaceName prod --RepoName svc-1 | jq -er .RepoId) && aliyun cr CreateRepoSyncTaskByRule --region cn-hangzhou --InstanceId cri-src --SyncRuleId crsr-hz2sz --RepoId "$id" --Tag v1',
     });
   });
 
-  it('loops an automatic rule\'s images six words at a time, naming each target', () => {
-    const g = group([failure(1), failure(2, { to: { instanceId: 'cri-sz01', regionId: 'cn-shenzhen', namespace: 'mirror', repo: 'b', tag: 'v2' } })]);
+  it("loops an automatic rule's images six words at a time, naming each target", () => {
+    const g = group([
+      failure(1),
+      failure(2, {
+        to: { instanceId: 'cri-sz01', regionId: 'cn-shenzhen', namespace: 'mirror', repo: 'b', tag: 'v2' },
+      }),
+    ]);
     expect(rerunFor(g, 'automatic')).toEqual({
-      kind: 'automatic', api: 'CreateRepoSyncTask', images: 2,
+      kind: 'automatic',
+      api: 'CreateRepoSyncTask',
+      images: 2,
       command:
         '(set -- prod svc-1 v1 prod svc-1 v1 prod svc-2 v1 mirror b v2; while [ $# -gt 0 ]; do id=$(aliyun cr GetRepository --region cn-hangzhou --InstanceId cri-src --RepoNamespaceName "$1" --RepoName "$2" | jq -er .RepoId) && aliyun cr CreateRepoSyncTask --region cn-hangzhou --InstanceId cri-src --RepoId "$id" --Tag "$3" --TargetRegionId cn-shenzhen --TargetInstanceId cri-sz01 --TargetNamespace "$4" --TargetRepoName "$5" --TargetTag "$6"; shift 6; done)',
     });
   });
 
   it('fits as many of the newest images in one command as 1,600 characters allow, and not one more', () => {
-    const long = (i: number) => failure(i, { from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: 'n'.repeat(60), repo: `r${i}${'x'.repeat(60)}`, tag: 't'.repeat(60) } });
+    const long = (i: number) =>
+      failure(i, {
+        from: {
+          instanceId: 'cri-src',
+          regionId: 'cn-hangzhou',
+          namespace: 'n'.repeat(60),
+          repo: `r${i}${'x'.repeat(60)}`,
+          tag: 't'.repeat(60),
+        },
+      });
     const g = group(Array.from({ length: 20 }, (_, i) => long(i)));
     const r = rerunFor(g, 'manual')!;
     expect(r.images).toBeGreaterThan(1);
@@ -107,10 +142,14 @@ describe('the commands of one group', () => {
     const unsafeRule = byRule({ ruleId: 'crsr 1' });
     expect(rerunFor(unsafeRule, 'manual')).toBeUndefined();
     expect(rerunFor(unsafeRule, 'automatic')?.api).toBe('CreateRepoSyncTask');
-    const unsafeTarget = byRule({ to: { instanceId: 'cri-sz01', regionId: 'cn shenzhen', namespace: 'prod', repo: 'svc-1', tag: 'v1' } });
+    const unsafeTarget = byRule({
+      to: { instanceId: 'cri-sz01', regionId: 'cn shenzhen', namespace: 'prod', repo: 'svc-1', tag: 'v1' },
+    });
     expect(rerunFor(unsafeTarget, 'automatic')).toBeUndefined();
     expect(rerunFor(unsafeTarget, 'manual')?.api).toBe('CreateRepoSyncTaskByRule');
-    const unsafeTargetInstance = byRule({ to: { instanceId: 'cri;x', regionId: 'cn-shenzhen', namespace: 'prod', repo: 'svc-1', tag: 'v1' } });
+    const unsafeTargetInstance = byRule({
+      to: { instanceId: 'cri;x', regionId: 'cn-shenzhen', namespace: 'prod', repo: 'svc-1', tag: 'v1' },
+    });
     expect(rerunFor(unsafeTargetInstance, 'automatic')).toBeUndefined();
     const crossed = byRule({ crossUser: true });
     expect(rerunFor(crossed, 'automatic')).toBeUndefined();
@@ -118,7 +157,7 @@ describe('the commands of one group', () => {
     expect(rerunFor({ ...byRule(), images: [] }, 'manual')).toBeUndefined();
   });
 
-  it('offers the command for the rule\'s trigger, or both when it is unknown, as far as each can be built', () => {
+  it("offers the command for the rule's trigger, or both when it is unknown, as far as each can be built", () => {
     expect(rerunsOf(byRule()).map((r) => r.kind)).toEqual(['manual']);
     expect(rerunsOf(byRule({}, { trigger: 'PASSIVE' })).map((r) => r.kind)).toEqual(['automatic']);
     expect(rerunsOf(byRule({}, null)).map((r) => r.kind)).toEqual(['manual', 'automatic']);
@@ -126,8 +165,12 @@ describe('the commands of one group', () => {
   });
 
   it('silences a group by instance, rule and cause, without a rule it has none of, and not at all with a name a shell would read', () => {
-    expect(silenceCommand(byRule(), 'why')).toBe('acr-sync-alert silence add --instance cn-hangzhou:cri-src --rule crsr-hz2sz --cause NETWORK_ERROR --for 2h --comment "why"');
-    expect(silenceCommand(byRule({ ruleId: undefined }), '原因')).toBe('acr-sync-alert silence add --instance cn-hangzhou:cri-src --cause NETWORK_ERROR --for 2h --comment "原因"');
+    expect(silenceCommand(byRule(), 'why')).toBe(
+      'acr-sync-alert silence add --instance cn-hangzhou:cri-src --rule crsr-hz2sz --cause NETWORK_ERROR --for 2h --comment "why"',
+    );
+    expect(silenceCommand(byRule({ ruleId: undefined }), '原因')).toBe(
+      'acr-sync-alert silence add --instance cn-hangzhou:cri-src --cause NETWORK_ERROR --for 2h --comment "原因"',
+    );
     expect(silenceCommand({ ...byRule(), source: 'cn-hangzhou:cri src' }, 'why')).toBeUndefined();
     expect(silenceCommand({ ...byRule(), source: 'cn hangzhou:cri-src' }, 'why')).toBeUndefined();
     expect(silenceCommand({ ...byRule(), source: 'cn-hangzhou' }, 'why')).toBeUndefined();
@@ -136,11 +179,20 @@ describe('the commands of one group', () => {
   });
 });
 
-describe('the re-run loop\'s length', () => {
+describe("the re-run loop's length", () => {
   it('takes an image that brings the command to exactly 1,600 characters', () => {
-    const image = (i: number, tag: string) => failure(i, { from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: 'prod', repo: `r${i}`, tag } }, { trigger: 'INITIATIVE' });
+    const image = (i: number, tag: string) =>
+      failure(
+        i,
+        { from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: 'prod', repo: `r${i}`, tag } },
+        { trigger: 'INITIATIVE' },
+      );
     // Newer images with long tags, then the oldest, whose tag is sized so that all of them come to 1,600 exactly.
-    const build = (fillers: number, pad: number) => contentOf([...Array.from({ length: fillers }, (_, i) => image(i + 1, 't'.repeat(120))), image(fillers + 1, 'p'.repeat(pad))]).groups[0]!;
+    const build = (fillers: number, pad: number) =>
+      contentOf([
+        ...Array.from({ length: fillers }, (_, i) => image(i + 1, 't'.repeat(120))),
+        image(fillers + 1, 'p'.repeat(pad)),
+      ]).groups[0]!;
     let exact: ReturnType<typeof build> | undefined;
     for (let fillers = 1; fillers < 15 && !exact; fillers++) {
       const probe = rerunFor(build(fillers, 1), 'manual')!;

@@ -27,14 +27,34 @@ describe('fitting a message to its budget', () => {
   });
 
   it('falls back to groups on one line each, as many as fit, then to the minimal message', () => {
-    expect(fit(40, (d) => d.full === 0 && d.lines <= 9)).toEqual({ ...RUNGS[RUNGS.length - 1], full: 0, lines: 9, items: 1 });
-    expect(fit(40, (d) => d.full === 0 && d.lines <= LINES_MAX)).toEqual({ ...RUNGS[RUNGS.length - 1], full: 0, lines: LINES_MAX, items: 1 });
-    expect(fit(3, (d) => d.full === 0 && d.lines <= 1)).toEqual({ ...RUNGS[RUNGS.length - 1], full: 0, lines: 1, items: 1 });
+    expect(fit(40, (d) => d.full === 0 && d.lines <= 9)).toEqual({
+      ...RUNGS[RUNGS.length - 1],
+      full: 0,
+      lines: 9,
+      items: 1,
+    });
+    expect(fit(40, (d) => d.full === 0 && d.lines <= LINES_MAX)).toEqual({
+      ...RUNGS[RUNGS.length - 1],
+      full: 0,
+      lines: LINES_MAX,
+      items: 1,
+    });
+    expect(fit(3, (d) => d.full === 0 && d.lines <= 1)).toEqual({
+      ...RUNGS[RUNGS.length - 1],
+      full: 0,
+      lines: 1,
+      items: 1,
+    });
     expect(fit(40, () => false)).toEqual(MINIMAL);
   });
 
   it('lists at most 30 groups on lines even when more would fit', () => {
-    expect(fit(40, (d) => d.full === 0 && d.lines <= 35)).toEqual({ ...RUNGS[RUNGS.length - 1], full: 0, lines: LINES_MAX, items: 1 });
+    expect(fit(40, (d) => d.full === 0 && d.lines <= 35)).toEqual({
+      ...RUNGS[RUNGS.length - 1],
+      full: 0,
+      lines: LINES_MAX,
+      items: 1,
+    });
   });
 
   it('without failure groups, takes the richest rung that fits, else the minimal message', () => {
@@ -47,7 +67,12 @@ describe('fitting a message to its budget', () => {
 });
 
 describe('rendering smaller after a refusal', () => {
-  const c = contentOf([...Array.from({ length: 120 }, (_, i) => failure(i, { ruleId: `crsr-${i % 60}` })), stuck(1), recovered(1), digest()]);
+  const c = contentOf([
+    ...Array.from({ length: 120 }, (_, i) => failure(i, { ruleId: `crsr-${i % 60}` })),
+    stuck(1),
+    recovered(1),
+    digest(),
+  ]);
   const size = (shrink: number) => dingtalkBytes(renderFor('dingtalk', c, 'en', undefined, { shrink }));
 
   it('takes a shrink step as a whole number from 0 to the last step', () => {
@@ -60,7 +85,8 @@ describe('rendering smaller after a refusal', () => {
   });
 
   it('shrinks Slack messages the same way', () => {
-    const chars = (shrink: number) => JSON.stringify(allBlocks(renderFor('slack', c, 'en', undefined, { shrink }))).length;
+    const chars = (shrink: number) =>
+      JSON.stringify(allBlocks(renderFor('slack', c, 'en', undefined, { shrink }))).length;
     expect(chars(1)).toBeLessThanOrEqual(11_000 / 2);
     expect(chars(2)).toBeLessThan(chars(1));
   });
@@ -70,18 +96,32 @@ describe('the test message', () => {
   it('proves a DingTalk webhook works, naming the instances inert, in both languages', () => {
     expect(renderTestMessage('dingtalk', ['cn-hangzhou:cri-a', 'cn-shanghai:[b]'], 'en')).toEqual({
       msgtype: 'markdown',
-      markdown: { title: 'ACR sync alert: test message', text: '#### ✅ ACR sync alert: test message\n\nThis channel will receive acr-sync-alert messages about image syncs of cn-hangzhou:cri-a, cn-shanghai:［b］' },
+      markdown: {
+        title: 'ACR sync alert: test message',
+        text: '#### ✅ ACR sync alert: test message\n\nThis channel will receive acr-sync-alert messages about image syncs of cn-hangzhou:cri-a, cn-shanghai:［b］',
+      },
     });
     expect(renderTestMessage('dingtalk', ['a', 'b'], 'zh')).toEqual({
       msgtype: 'markdown',
-      markdown: { title: 'ACR 同步告警：测试消息', text: '#### ✅ ACR 同步告警：测试消息\n\n此会话将收到 acr-sync-alert 发送的镜像同步告警，涉及实例 a，b' },
+      markdown: {
+        title: 'ACR 同步告警：测试消息',
+        text: '#### ✅ ACR 同步告警：测试消息\n\n此会话将收到 acr-sync-alert 发送的镜像同步告警，涉及实例 a，b',
+      },
     });
   });
 
   it('proves a Slack webhook works, naming the instances in code spans', () => {
     expect(renderTestMessage('slack', ['cn-hangzhou:cri-a', '<!here>'], 'en')).toEqual({
       text: 'ACR sync alert: test message',
-      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*✅ ACR sync alert: test message*\nThis channel will receive acr-sync-alert messages about image syncs of `cn-hangzhou:cri-a`, `&lt;!here&gt;`' } }],
+      blocks: [
+        {
+          type: 'section',
+          text: {
+            type: 'mrkdwn',
+            text: '*✅ ACR sync alert: test message*\nThis channel will receive acr-sync-alert messages about image syncs of `cn-hangzhou:cri-a`, `&lt;!here&gt;`',
+          },
+        },
+      ],
     });
   });
 });

@@ -14,35 +14,63 @@ const UTC: Locale = { lang: 'en', timeZone: 'UTC' };
 const ZH: Locale = { lang: 'zh', timeZone: 'Asia/Shanghai' };
 const RICH: Detail = { ...RUNGS[0]!, full: 20, lines: 30 };
 /** The DingTalk text of `alerts` at detail `d`: what a reader of the message sees. */
-const text = (alerts: Alert[], loc: Locale = UTC, d: Detail = RICH) => renderDingTalk(layout(contentOf(alerts), loc, d), loc).markdown.text;
+const text = (alerts: Alert[], loc: Locale = UTC, d: Detail = RICH) =>
+  renderDingTalk(layout(contentOf(alerts), loc, d), loc).markdown.text;
 const paragraphs = (alerts: Alert[], loc: Locale = UTC, d: Detail = RICH) => text(alerts, loc, d).split('\n\n');
 
 describe('stuck, finished and recovered syncs', () => {
   it('say which image went where, by which rule, in which task, and how long it has been running', () => {
     expect(paragraphs([stuck(1)])).toContain('**⏳ Stuck syncs** · 1');
-    expect(text([stuck(1)])).toContain('- prod/api:v1 cn-hangzhou/cri-src → cn-shanghai/cri-dst · rule crsr-hz2sz (trigger unknown) · rst-s1 · syncing for 2 h 15 min');
-    expect(text([stuck(1)], ZH)).toContain('- prod/api:v1 cn-hangzhou/cri-src → cn-shanghai/cri-dst · 规则 crsr-hz2sz（触发方式未知） · rst-s1 · 同步中，已持续 2 小时 15 分钟');
+    expect(text([stuck(1)])).toContain(
+      '- prod/api:v1 cn-hangzhou/cri-src → cn-shanghai/cri-dst · rule crsr-hz2sz (trigger unknown) · rst-s1 · syncing for 2 h 15 min',
+    );
+    expect(text([stuck(1)], ZH)).toContain(
+      '- prod/api:v1 cn-hangzhou/cri-src → cn-shanghai/cri-dst · 规则 crsr-hz2sz（触发方式未知） · rst-s1 · 同步中，已持续 2 小时 15 分钟',
+    );
   });
 
   it('name the target image when it differs, the rule by name with its trigger, and a status ACR does not document as given', () => {
-    const a = { ...stuck(1, 'stuck', { status: 'PAUSED', to: { instanceId: 'cri-dst', regionId: '', namespace: 'mirror', repo: 'api', tag: 'v1' } }), rule: { ruleId: 'crsr-hz2sz', name: 'hz-mirror', scope: 'REPO', trigger: 'INITIATIVE' } };
-    expect(text([a])).toContain('- prod/api:v1 cn-hangzhou/cri-src → cri-dst mirror/api:v1 · rule hz-mirror (manual) · rst-s1 · PAUSED for 2 h 15 min');
-    const noRule = stuck(2, 'stuck', { ruleId: undefined, to: { instanceId: 'cri-dst', regionId: 'cn-shanghai', namespace: 'prod', repo: '', tag: 'v1' } });
-    expect(text([noRule])).toContain('- prod/api:v1 cn-hangzhou/cri-src → cn-shanghai/cri-dst · rule unknown · rst-s2 · syncing for 2 h 15 min');
+    const a = {
+      ...stuck(1, 'stuck', {
+        status: 'PAUSED',
+        to: { instanceId: 'cri-dst', regionId: '', namespace: 'mirror', repo: 'api', tag: 'v1' },
+      }),
+      rule: { ruleId: 'crsr-hz2sz', name: 'hz-mirror', scope: 'REPO', trigger: 'INITIATIVE' },
+    };
+    expect(text([a])).toContain(
+      '- prod/api:v1 cn-hangzhou/cri-src → cri-dst mirror/api:v1 · rule hz-mirror (manual) · rst-s1 · PAUSED for 2 h 15 min',
+    );
+    const noRule = stuck(2, 'stuck', {
+      ruleId: undefined,
+      to: { instanceId: 'cri-dst', regionId: 'cn-shanghai', namespace: 'prod', repo: '', tag: 'v1' },
+    });
+    expect(text([noRule])).toContain(
+      '- prod/api:v1 cn-hangzhou/cri-src → cn-shanghai/cri-dst · rule unknown · rst-s2 · syncing for 2 h 15 min',
+    );
   });
 
   it('say a finished one ended with its status after how long, from its last change or else the notice', () => {
-    expect(text([stuck(1, 'unstuck', { modifiedTime: T0 - 35 * MIN })])).toContain('rst-s1 · finished (succeeded) after 1 h 40 min');
-    expect(text([stuck(1, 'unstuck', { status: 'CANCELED' })])).toContain('rst-s1 · finished (canceled) after 2 h 15 min');
+    expect(text([stuck(1, 'unstuck', { modifiedTime: T0 - 35 * MIN })])).toContain(
+      'rst-s1 · finished (succeeded) after 1 h 40 min',
+    );
+    expect(text([stuck(1, 'unstuck', { status: 'CANCELED' })])).toContain(
+      'rst-s1 · finished (canceled) after 2 h 15 min',
+    );
     expect(text([stuck(1, 'unstuck')], ZH)).toContain('rst-s1 · 已结束（成功），历时 2 小时 15 分钟');
   });
 
-  it('say a recovery\'s cause, when it failed, when it synced fine and how long it was broken', () => {
+  it("say a recovery's cause, when it failed, when it synced fine and how long it was broken", () => {
     const t = text([recovered(1)]);
     expect(t).toContain('**✅ Recovered** · 1');
-    expect(t).toContain('- prod/api:v1 cn-hangzhou/cri-src → cn-shanghai/cri-dst · rule crsr-1 (trigger unknown) · rst-ok1 · failed with NETWORK_ERROR at 2027-01-15 07:15 UTC, synced fine at 2027-01-15 07:55 UTC: broken for 40 min');
-    expect(text([{ ...recovered(2, { modifiedTime: undefined }), issue: '', unannounced: true }])).toContain('rst-ok2 · failed with UNCLASSIFIED at 2027-01-15 07:15 UTC, synced fine at 2027-01-15 07:50 UTC: broken for 35 min (failed and recovered between two checks)');
-    expect(text([{ ...recovered(3), issue: ' network_error ' }], ZH)).toContain('rst-ok3 · 2027-01-15 15:15 UTC+8 因 NETWORK_ERROR 失败，2027-01-15 15:55 UTC+8 同步成功，故障持续 40 分钟');
+    expect(t).toContain(
+      '- prod/api:v1 cn-hangzhou/cri-src → cn-shanghai/cri-dst · rule crsr-1 (trigger unknown) · rst-ok1 · failed with NETWORK_ERROR at 2027-01-15 07:15 UTC, synced fine at 2027-01-15 07:55 UTC: broken for 40 min',
+    );
+    expect(text([{ ...recovered(2, { modifiedTime: undefined }), issue: '', unannounced: true }])).toContain(
+      'rst-ok2 · failed with UNCLASSIFIED at 2027-01-15 07:15 UTC, synced fine at 2027-01-15 07:50 UTC: broken for 35 min (failed and recovered between two checks)',
+    );
+    expect(text([{ ...recovered(3), issue: ' network_error ' }], ZH)).toContain(
+      'rst-ok3 · 2027-01-15 15:15 UTC+8 因 NETWORK_ERROR 失败，2027-01-15 15:55 UTC+8 同步成功，故障持续 40 分钟',
+    );
   });
 
   it('list as many as the detail allows and count the rest', () => {
@@ -73,9 +101,15 @@ describe('what a message leaves out', () => {
 describe('notices about alerting itself', () => {
   it('say an instance went blind, since when, for how many runs, and the last error without its debugging tags', () => {
     const ps = paragraphs([notice('blind')]);
-    expect(ps[1]).toBe('🚨 Alerting is blind for cn-hangzhou:cri-src since 2027-01-15 07:45 UTC: 3 runs in a row could not read its sync tasks, so failures there go unannounced.');
-    expect(ps[2]).toBe('> Last error: ListRepoSyncTask cn-hangzhou:cri-src was refused （NoPrivilege）: the function\'s RAM role needs the action cr:GetRepositorySync on this instance');
-    expect(text([notice('blind')], ZH)).toContain('🚨 自 2027-01-15 15:45 UTC+8 起无法读取实例 cn-hangzhou:cri-src 的同步任务，已连续 3 次读取失败；在此期间，该实例的同步失败不会发出告警。');
+    expect(ps[1]).toBe(
+      '🚨 Alerting is blind for cn-hangzhou:cri-src since 2027-01-15 07:45 UTC: 3 runs in a row could not read its sync tasks, so failures there go unannounced.',
+    );
+    expect(ps[2]).toBe(
+      "> Last error: ListRepoSyncTask cn-hangzhou:cri-src was refused （NoPrivilege）: the function's RAM role needs the action cr:GetRepositorySync on this instance",
+    );
+    expect(text([notice('blind')], ZH)).toContain(
+      '🚨 自 2027-01-15 15:45 UTC+8 起无法读取实例 cn-hangzhou:cri-src 的同步任务，已连续 3 次读取失败；在此期间，该实例的同步失败不会发出告警。',
+    );
     expect(text([notice('blind')], ZH)).toContain('> 最近一次错误信息：ListRepoSyncTask');
   });
 
@@ -87,8 +121,12 @@ describe('notices about alerting itself', () => {
 
   it('say alerting works again after how long, lead the message, and count notices beyond the detail', () => {
     const ps = paragraphs([stuck(1), notice('restored')]);
-    expect(ps[1]).toBe('🟢 Alerting for cn-hangzhou:cri-src works again after 15 min; failures from that time are announced as usual.');
-    expect(text([notice('restored')], ZH)).toContain('🟢 实例 cn-hangzhou:cri-src 的同步任务已可正常读取，告警已恢复（此前连续 15 分钟无法读取）；无法读取期间的同步失败也会照常通知。');
+    expect(ps[1]).toBe(
+      '🟢 Alerting for cn-hangzhou:cri-src works again after 15 min; failures from that time are announced as usual.',
+    );
+    expect(text([notice('restored')], ZH)).toContain(
+      '🟢 实例 cn-hangzhou:cri-src 的同步任务已可正常读取，告警已恢复（此前连续 15 分钟无法读取）；无法读取期间的同步失败也会照常通知。',
+    );
     const five = Array.from({ length: 5 }, (_, i) => notice('restored', `cn-hangzhou:cri-${i}`));
     const t = text(five, UTC, { ...RICH, items: 2 });
     expect(t.match(/^🟢/gm)).toHaveLength(2);
@@ -110,7 +148,8 @@ describe('notices about alerting itself', () => {
 });
 
 describe('a digest', () => {
-  const d = (over: Partial<DigestAlert> = {}, loc: Locale = UTC, detail: Detail = RICH) => text([digest(over)], loc, detail);
+  const d = (over: Partial<DigestAlert> = {}, loc: Locale = UTC, detail: Detail = RICH) =>
+    text([digest(over)], loc, detail);
 
   it('heads with its period and route, and tallies failures by cause, largest first, ties by name', () => {
     expect(d()).toContain('**📊 Digest since 2027-01-14 08:00 UTC**\n\nFailures announced');
@@ -131,7 +170,15 @@ describe('a digest', () => {
   });
 
   it('names the repositories that failed more than once and the recoveries with their mean time', () => {
-    expect(d({ topRepos: [['prod/api', 5], ['prod/db', 2], ['prod/web', 1]] })).toContain('Most failing repositories: prod/api 5, prod/db 2');
+    expect(
+      d({
+        topRepos: [
+          ['prod/api', 5],
+          ['prod/db', 2],
+          ['prod/web', 1],
+        ],
+      }),
+    ).toContain('Most failing repositories: prod/api 5, prod/db 2');
     expect(d()).toContain('Recovered: 3, mean time to recovery 31 min');
     expect(d({ meanRecoveryMs: undefined })).toContain('Recovered: 3\n');
     expect(d({}, ZH)).toContain('已恢复：3 个，平均恢复耗时 31 分钟');
@@ -142,25 +189,43 @@ describe('a digest', () => {
   it('lists the oldest failures still open as far as the detail allows, counting the rest', () => {
     const t = d({}, UTC, { ...RICH, digest: 1 });
     expect(t).toContain('Still failing: 2, oldest first:');
-    expect(t).toContain('- prod/api:v1 → cn-shenzhen:cri-sz01 · failing since 2027-01-15 03:00 UTC · TAG_CONFLICT · rule hz-to-sz · rst-d1\n- …and 1 more');
+    expect(t).toContain(
+      '- prod/api:v1 → cn-shenzhen:cri-sz01 · failing since 2027-01-15 03:00 UTC · TAG_CONFLICT · rule hz-to-sz · rst-d1\n- …and 1 more',
+    );
     expect(t).not.toContain('rst-d2');
     expect(d({}, UTC, { ...RICH, digest: 2 })).not.toContain('…and');
     expect(d({ stillFailing: 0, oldestFailing: [] })).toContain('Still failing: 0\n');
     expect(d({ stillFailing: 0, oldestFailing: [] }, ZH)).toContain('仍在失败的镜像：0 个\n');
-    const bare = d({ stillFailing: 1, oldestFailing: [{ instance: 'cn-hangzhou:cri-src', since: T0, issue: '', taskId: 'rst-x', image: 'prod/api:v2' }] });
+    const bare = d({
+      stillFailing: 1,
+      oldestFailing: [{ instance: 'cn-hangzhou:cri-src', since: T0, issue: '', taskId: 'rst-x', image: 'prod/api:v2' }],
+    });
     expect(bare).toContain('- prod/api:v2 · failing since 2027-01-15 08:00 UTC · UNCLASSIFIED · rst-x');
-    expect(d({}, ZH)).toContain('- prod/api:v1 → cn-shenzhen:cri-sz01 · 自 2027-01-15 11:00 UTC+8 起失败 · TAG_CONFLICT · 规则 hz-to-sz · rst-d1');
+    expect(d({}, ZH)).toContain(
+      '- prod/api:v1 → cn-shenzhen:cri-sz01 · 自 2027-01-15 11:00 UTC+8 起失败 · TAG_CONFLICT · 规则 hz-to-sz · rst-d1',
+    );
   });
 
   it('tallies what silences muted, and leaves the line out when nothing was', () => {
-    expect(d({ muted: { TAG_CONFLICT: 1, NETWORK_ERROR: 4 } })).toContain('Muted by silences: NETWORK_ERROR 4, TAG_CONFLICT 1');
+    expect(d({ muted: { TAG_CONFLICT: 1, NETWORK_ERROR: 4 } })).toContain(
+      'Muted by silences: NETWORK_ERROR 4, TAG_CONFLICT 1',
+    );
     expect(d({ muted: {} })).not.toContain('Muted');
   });
 
   it('lists the silences in force with id, matchers, window or end, author and comment, counting the rest', () => {
     const t = d({
       silences: [
-        { id: 'sil-0123456789', matches: [['namespace', ['prod', 'stage']], ['cause', ['TAG_CONFLICT']]], createdBy: 'ops@example', comment: 'migration', until: T0 + 60 * MIN },
+        {
+          id: 'sil-0123456789',
+          matches: [
+            ['namespace', ['prod', 'stage']],
+            ['cause', ['TAG_CONFLICT']],
+          ],
+          createdBy: 'ops@example',
+          comment: 'migration',
+          until: T0 + 60 * MIN,
+        },
         { matches: [['repo', ['api']]], daily: '02:00-04:00', timezone: 'Asia/Shanghai' },
         { matches: [['tag', ['v1']]], daily: '01:00-02:00' },
         { matches: [['tag', ['v2']]] },
@@ -168,11 +233,21 @@ describe('a digest', () => {
       silencesTotal: 6,
     });
     expect(t).toContain('Silences in force: 6\n');
-    expect(t).toContain('- sil-0123 · namespace=prod｜stage cause=TAG_CONFLICT · until 2027-01-15 09:00 UTC · by ops＠example · migration');
+    expect(t).toContain(
+      '- sil-0123 · namespace=prod｜stage cause=TAG_CONFLICT · until 2027-01-15 09:00 UTC · by ops＠example · migration',
+    );
     expect(t).toContain('- repo=api · daily 02:00-04:00 Asia/Shanghai');
     expect(t).toContain('- tag=v1 · daily 01:00-02:00 UTC');
     expect(t).toContain('- tag=v2\n- …and 2 more silences');
-    const zh = d({ silences: [{ matches: [['tag', ['v1']]], createdBy: 'ops', until: T0 }, { matches: [['tag', ['v2']]], daily: '01:00-02:00' }] }, ZH);
+    const zh = d(
+      {
+        silences: [
+          { matches: [['tag', ['v1']]], createdBy: 'ops', until: T0 },
+          { matches: [['tag', ['v2']]], daily: '01:00-02:00' },
+        ],
+      },
+      ZH,
+    );
     expect(zh).toContain('生效中的静默规则：2 条');
     expect(zh).toContain('- tag=v1 · 截止 2027-01-15 16:00 UTC+8 · 添加人 ops');
     expect(zh).toContain('- tag=v2 · 每天 01:00-02:00 UTC');
@@ -192,8 +267,11 @@ describe('a digest', () => {
 
 describe('a message that covers only part of what its channel is owed', () => {
   const many = contentOf(Array.from({ length: 30 }, (_, i) => failure(i)));
-  it('says the rest follows, once, at the end, in the route\'s language and at every size on both platforms', () => {
-    for (const [lang, words] of [['en', 'the rest follow in the next one'], ['zh', '仍有待发送的告警未包含在此消息中']] as const) {
+  it("says the rest follows, once, at the end, in the route's language and at every size on both platforms", () => {
+    for (const [lang, words] of [
+      ['en', 'the rest follow in the next one'],
+      ['zh', '仍有待发送的告警未包含在此消息中'],
+    ] as const) {
       for (let shrink = 0; shrink <= MAX_SHRINK; shrink++) {
         const ding = renderFor('dingtalk', { ...many, more: true }, lang, undefined, { shrink }).markdown.text;
         expect(ding.split(words)).toHaveLength(2);

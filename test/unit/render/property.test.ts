@@ -18,8 +18,25 @@ const rng = (seed: number) => () => {
 // What an API field may hold: plain names, markup for both platforms, controls, bidi and zero-width characters,
 // wide characters, surrogate pairs, and lengths far past any cap.
 const HOSTILE = [
-  'prod', 'svc_a-1.2', '<!channel>', '@all', '@所有人', '[x](https://phish.example)', '*bold* _it_ ~s~', '`code`', '&amp;&lt;', 'a|b>c',
-  'line\nbreak\r\n#### fake', 'gnp\u202Eexe', 'pay\u200bment', '同步失败镜像', '🚀🔥', '\u0000\u0007', '$(rm -rf ~)', '---', '> quote',
+  'prod',
+  'svc_a-1.2',
+  '<!channel>',
+  '@all',
+  '@所有人',
+  '[x](https://phish.example)',
+  '*bold* _it_ ~s~',
+  '`code`',
+  '&amp;&lt;',
+  'a|b>c',
+  'line\nbreak\r\n#### fake',
+  'gnp\u202Eexe',
+  'pay\u200bment',
+  '同步失败镜像',
+  '🚀🔥',
+  '\u0000\u0007',
+  '$(rm -rf ~)',
+  '---',
+  '> quote',
 ];
 
 function field(r: () => number): string {
@@ -39,25 +56,71 @@ function randomAlerts(seed: number): { alerts: Alert[]; expected: number } {
   for (let i = 0; i < size; i++) {
     const rule = Math.floor(r() * rules);
     const trigger = pick(['PASSIVE', 'INITIATIVE', undefined, '<@U1> *x*']);
-    const ruleInfo: Partial<AlertRule> | null = r() < 0.1 ? null : { name: r() < 0.2 ? field(r) : `rule-${rule}`, ...(trigger ? { trigger } : {}) };
-    alerts.push(failure(i, {
-      taskId: `rst-f${i}`, ruleId: r() < 0.05 ? field(r) : `crsr-${rule}`, trigger: pick(['PASSIVE', 'INITIATIVE', '', '*MANUAL*']),
-      issue: pick(['NETWORK_ERROR', 'INTERNAL_ERROR', 'OSS_POLICY_UNAUTHORIZED', 'TAG_CONFLICT', '', field(r)]), crossUser: r() < 0.1,
-      from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: field(r), repo: field(r), tag: field(r) },
-      to: { instanceId: r() < 0.9 ? 'cri-sz01' : field(r), regionId: pick(['cn-shenzhen', 'ap-southeast-1', field(r)]), namespace: field(r), repo: field(r), tag: field(r) },
-    }, ruleInfo));
+    const ruleInfo: Partial<AlertRule> | null =
+      r() < 0.1 ? null : { name: r() < 0.2 ? field(r) : `rule-${rule}`, ...(trigger ? { trigger } : {}) };
+    alerts.push(
+      failure(
+        i,
+        {
+          taskId: `rst-f${i}`,
+          ruleId: r() < 0.05 ? field(r) : `crsr-${rule}`,
+          trigger: pick(['PASSIVE', 'INITIATIVE', '', '*MANUAL*']),
+          issue: pick(['NETWORK_ERROR', 'INTERNAL_ERROR', 'OSS_POLICY_UNAUTHORIZED', 'TAG_CONFLICT', '', field(r)]),
+          crossUser: r() < 0.1,
+          from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: field(r), repo: field(r), tag: field(r) },
+          to: {
+            instanceId: r() < 0.9 ? 'cri-sz01' : field(r),
+            regionId: pick(['cn-shenzhen', 'ap-southeast-1', field(r)]),
+            namespace: field(r),
+            repo: field(r),
+            tag: field(r),
+          },
+        },
+        ruleInfo,
+      ),
+    );
   }
   let expected = size;
-  const hostileTask = (id: string) => ({ taskId: id, from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: field(r), repo: field(r), tag: field(r) }, status: pick(['SYNCHRONIZING', 'PENDING', 'PAUSED<>', 'SUCCESS', 'CANCELED']) });
-  for (let i = 0, n = pick([0, 1, 25]); i < n; i++, expected++) alerts.push(stuck(i, 'stuck', hostileTask(`rst-s${i}`)));
-  for (let i = 0, n = pick([0, 1, 12]); i < n; i++, expected++) alerts.push(stuck(i, 'unstuck', hostileTask(`rst-u${i}`)));
-  for (let i = 0, n = pick([0, 1, 30]); i < n; i++, expected++) alerts.push({ ...recovered(i, hostileTask(`rst-r${i}`)), issue: field(r), unannounced: r() < 0.5 });
-  for (let i = 0, n = pick([0, 1, 3, 30]); i < n; i++) alerts.push(notice(r() < 0.7 ? 'blind' : 'restored', `cn-hangzhou:cri-n${i}${r() < 0.2 ? field(r) : ''}`, field(r).repeat(3)));
+  const hostileTask = (id: string) => ({
+    taskId: id,
+    from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: field(r), repo: field(r), tag: field(r) },
+    status: pick(['SYNCHRONIZING', 'PENDING', 'PAUSED<>', 'SUCCESS', 'CANCELED']),
+  });
+  for (let i = 0, n = pick([0, 1, 25]); i < n; i++, expected++)
+    alerts.push(stuck(i, 'stuck', hostileTask(`rst-s${i}`)));
+  for (let i = 0, n = pick([0, 1, 12]); i < n; i++, expected++)
+    alerts.push(stuck(i, 'unstuck', hostileTask(`rst-u${i}`)));
+  for (let i = 0, n = pick([0, 1, 30]); i < n; i++, expected++)
+    alerts.push({ ...recovered(i, hostileTask(`rst-r${i}`)), issue: field(r), unannounced: r() < 0.5 });
+  for (let i = 0, n = pick([0, 1, 3, 30]); i < n; i++)
+    alerts.push(
+      notice(r() < 0.7 ? 'blind' : 'restored', `cn-hangzhou:cri-n${i}${r() < 0.2 ? field(r) : ''}`, field(r).repeat(3)),
+    );
   for (let i = 0, n = pick([0, 0, 1, 2]); i < n; i++) {
-    const causes = Object.fromEntries(Array.from({ length: pick([1, 6, 150]) }, () => [field(r), 1 + Math.floor(r() * 50)]));
+    const causes = Object.fromEntries(
+      Array.from({ length: pick([1, 6, 150]) }, () => [field(r), 1 + Math.floor(r() * 50)]),
+    );
     const still = pick([0, 3, 400]);
-    const oldest = Array.from({ length: Math.min(still, 5) }, (_, j) => ({ instance: field(r), since: 1_799_000_000_000, issue: field(r), taskId: `rst-d${i}x${j}`, image: r() < 0.7 ? field(r) : undefined, target: r() < 0.5 ? field(r) : undefined, rule: r() < 0.5 ? field(r) : undefined }));
-    alerts.push(digest({ id: `digest/${i}`, route: r() < 0.5 ? field(r) : undefined, byCause: causes, topRepos: Array.from({ length: 5 }, () => [field(r), Math.floor(r() * 9)] as [string, number]), stillFailing: still, oldestFailing: oldest, muted: causes }));
+    const oldest = Array.from({ length: Math.min(still, 5) }, (_, j) => ({
+      instance: field(r),
+      since: 1_799_000_000_000,
+      issue: field(r),
+      taskId: `rst-d${i}x${j}`,
+      image: r() < 0.7 ? field(r) : undefined,
+      target: r() < 0.5 ? field(r) : undefined,
+      rule: r() < 0.5 ? field(r) : undefined,
+    }));
+    alerts.push(
+      digest({
+        id: `digest/${i}`,
+        route: r() < 0.5 ? field(r) : undefined,
+        byCause: causes,
+        topRepos: Array.from({ length: 5 }, () => [field(r), Math.floor(r() * 9)] as [string, number]),
+        stillFailing: still,
+        oldestFailing: oldest,
+        muted: causes,
+      }),
+    );
     expected += still;
   }
   return { alerts, expected };
@@ -108,7 +171,11 @@ function checkSlackLimits(blocks: Record<string, unknown>[]): void {
   }
 }
 
-const MENTIONS: Mentions = { dingtalkMobiles: ['13800000000'], dingtalkUserIds: ['ops'], slack: ['U0123ABC', 'S0456DEF'] };
+const MENTIONS: Mentions = {
+  dingtalkMobiles: ['13800000000'],
+  dingtalkUserIds: ['ops'],
+  slack: ['U0123ABC', 'S0456DEF'],
+};
 const ZONES = ['UTC', 'Asia/Shanghai', 'America/New_York', 'Asia/Kolkata'];
 
 // 40 seeds under `npm test`. Mutation testing runs every seed for every mutant in src/render, so its config sets a

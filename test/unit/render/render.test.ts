@@ -8,17 +8,26 @@ import { allBlocks, slackCode, slackProblems } from '../../../src/render/slack.j
 import { digest, failure, listedAndCounted, MIN, notice, recovered, stuck, T0 } from '../../support/alerts.js';
 
 const UTC = { lang: 'en' as const, timeZone: 'UTC' };
-const ding = (alerts: Alert[], loc: typeof UTC | { lang: 'zh'; timeZone: string } = UTC) => renderFor('dingtalk', contentOf(alerts), loc);
-const slack = (alerts: Alert[], loc: typeof UTC | { lang: 'zh'; timeZone: string } = UTC) => renderFor('slack', contentOf(alerts), loc);
-const slackText = (m: ReturnType<typeof slack>) => allBlocks(m).map((b) => JSON.stringify(b)).join('\n');
+const ding = (alerts: Alert[], loc: typeof UTC | { lang: 'zh'; timeZone: string } = UTC) =>
+  renderFor('dingtalk', contentOf(alerts), loc);
+const slack = (alerts: Alert[], loc: typeof UTC | { lang: 'zh'; timeZone: string } = UTC) =>
+  renderFor('slack', contentOf(alerts), loc);
+const slackText = (m: ReturnType<typeof slack>) =>
+  allBlocks(m)
+    .map((b) => JSON.stringify(b))
+    .join('\n');
 const burst = (n: number, over = {}) => Array.from({ length: n }, (_, i) => failure(i, over));
 
 describe('rollups', () => {
   it('sums up a burst of one rule and cause in one line with count and time span, a few examples, and the rest counted', () => {
     const m = ding(burst(420, { issue: 'OSS_POLICY_UNAUTHORIZED' }));
     const text = m.markdown.text;
-    expect(text).toContain('**🔴 ACR cannot write to its OSS storage** · OSS_POLICY_UNAUTHORIZED · 420 failed, 2027-01-15 01:01–08:00 UTC');
-    expect(text).toContain('rule hz-to-sz (automatic) · cn-hangzhou:cri-src → [cn-shenzhen:cri-sz01](https://cr.console.aliyun.com/cn-shenzhen/instances)');
+    expect(text).toContain(
+      '**🔴 ACR cannot write to its OSS storage** · OSS_POLICY_UNAUTHORIZED · 420 failed, 2027-01-15 01:01–08:00 UTC',
+    );
+    expect(text).toContain(
+      'rule hz-to-sz (automatic) · cn-hangzhou:cri-src → [cn-shenzhen:cri-sz01](https://cr.console.aliyun.com/cn-shenzhen/instances)',
+    );
     expect(text.match(/^- prod\/svc-\d+:v1 · rst-\d+ · /gm)).toHaveLength(5);
     expect(text).toContain('- …and 415 more');
     const { listed, counted } = listedAndCounted(m);
@@ -26,7 +35,12 @@ describe('rollups', () => {
   });
 
   it('keeps a single failure in full: image, source and target, rule and trigger, task id and time', () => {
-    const text = ding([failure(1, { trigger: 'INITIATIVE', to: { instanceId: 'cri-sz01', regionId: 'cn-shenzhen', namespace: 'mirror', repo: 'svc-1', tag: 'v1' } })]).markdown.text;
+    const text = ding([
+      failure(1, {
+        trigger: 'INITIATIVE',
+        to: { instanceId: 'cri-sz01', regionId: 'cn-shenzhen', namespace: 'mirror', repo: 'svc-1', tag: 'v1' },
+      }),
+    ]).markdown.text;
     expect(text).toContain('**🟡 Network unstable during sync** · NETWORK_ERROR · failed at 2027-01-15 07:59 UTC');
     expect(text).toContain('rule hz-to-sz (automatic) · cn-hangzhou:cri-src → [cn-shenzhen:cri-sz01]');
     expect(text).toContain('- prod/svc-1:v1 → mirror/svc-1:v1 · rst-1 · task triggered manually');
@@ -36,7 +50,14 @@ describe('rollups', () => {
     const alerts: Alert[] = [];
     // 60 groups: one rule per group, 3 failures each; the first is severe.
     for (let g = 0; g < 60; g++) {
-      for (let k = 0; k < 3; k++) alerts.push(failure(g * 3 + k, { ruleId: `crsr-${g}`, issue: g === 0 ? 'OSS_POLICY_UNAUTHORIZED' : 'TAG_CONFLICT' }, { name: `rule-${g}` }));
+      for (let k = 0; k < 3; k++)
+        alerts.push(
+          failure(
+            g * 3 + k,
+            { ruleId: `crsr-${g}`, issue: g === 0 ? 'OSS_POLICY_UNAUTHORIZED' : 'TAG_CONFLICT' },
+            { name: `rule-${g}` },
+          ),
+        );
     }
     for (const m of [ding(alerts), slack(alerts)]) {
       const text = JSON.stringify(m);
@@ -61,16 +82,18 @@ describe('banners', () => {
   it('say what failed, where, and how bad', () => {
     expect(title(burst(30))).toBe('🟡 ACR: 30 syncs failed · hz-to-sz → cn-shenzhen · network');
     expect(title(burst(30), 'zh')).toBe('🟡 ACR：30 个同步任务失败 · hz-to-sz → cn-shenzhen · 网络不稳定');
-    expect(title([...burst(3), failure(9, { issue: 'OSS_POLICY_UNAUTHORIZED', ruleId: 'crsr-x' }, { name: 'prod-to-sg' })])).toBe(
-      '🔴 ACR: 4 syncs failed · prod-to-sg → cn-shenzhen · OSS not authorised (+1 other group)',
-    );
+    expect(
+      title([...burst(3), failure(9, { issue: 'OSS_POLICY_UNAUTHORIZED', ruleId: 'crsr-x' }, { name: 'prod-to-sg' })]),
+    ).toBe('🔴 ACR: 4 syncs failed · prod-to-sg → cn-shenzhen · OSS not authorised (+1 other group)');
   });
 
   it('give each kind its own status word and mark, and no kind a generic warning sign', () => {
     expect(title([stuck(1)])).toBe('⏳ ACR: 1 sync stuck · prod/api:v1 → cn-shanghai · 2 h 15 min');
     expect(title([stuck(1, 'unstuck')])).toBe('🏁 ACR: 1 stuck sync finished · prod/api:v1 · succeeded');
     expect(title([recovered(1)])).toBe('✅ ACR: 1 sync recovered · prod/api:v1 → cn-shanghai');
-    expect(title([notice('blind')])).toBe('🚨 ACR: alerting is blind for cn-hangzhou:cri-src · 3 runs without reading its sync tasks');
+    expect(title([notice('blind')])).toBe(
+      '🚨 ACR: alerting is blind for cn-hangzhou:cri-src · 3 runs without reading its sync tasks',
+    );
     expect(title([notice('restored')])).toBe('🟢 ACR: alerting works again for cn-hangzhou:cri-src');
     expect(title([digest()])).toBe('📊 ACR: digest since 2027-01-14 08:00 UTC · 9 syncs failed · 2 still failing');
     expect(title([notice('blind')], 'zh')).toBe('🚨 ACR：cn-hangzhou:cri-src 的告警已失效 · 连续 3 次无法读取同步任务');
@@ -86,8 +109,13 @@ describe('banners', () => {
     expect(text).not.toMatch(/1 (sync )?stuck\b(?! sync finished)/);
   });
 
-  it('stay within Slack\'s 150-character header with long names, keeping the lead words whole', () => {
-    const t = title([failure(1, {}, { name: 'n'.repeat(300) }), stuck(2), recovered(3), notice('blind', `cn-hangzhou:cri-${'x'.repeat(300)}`)]);
+  it("stay within Slack's 150-character header with long names, keeping the lead words whole", () => {
+    const t = title([
+      failure(1, {}, { name: 'n'.repeat(300) }),
+      stuck(2),
+      recovered(3),
+      notice('blind', `cn-hangzhou:cri-${'x'.repeat(300)}`),
+    ]);
     expect(t.length).toBeLessThanOrEqual(150);
     expect(t.startsWith('🟡 ACR: 1 sync failed')).toBe(true);
   });
@@ -101,13 +129,20 @@ describe('Slack', () => {
     expect(slack([notice('blind')]).attachments[0]!.color).toBe('#E01E5A');
   });
 
-  it('shows times in the reader\'s zone with the route\'s time as the fallback', () => {
+  it("shows times in the reader's zone with the route's time as the fallback", () => {
     const text = slackText(slack([failure(1)], { lang: 'zh', timeZone: 'Asia/Shanghai' }));
     expect(text).toContain(`<!date^${(T0 - MIN) / 1000}^{date_num} {time}|2027-01-15 15:59 UTC+8>`);
   });
 
   it('escapes every value, the task trigger included, into code spans', () => {
-    const evil = failure(1, { trigger: '*bold* <!channel>', from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: '<!here>', repo: 'a&b', tag: '`x`' } }, { trigger: '<@U1>' });
+    const evil = failure(
+      1,
+      {
+        trigger: '*bold* <!channel>',
+        from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: '<!here>', repo: 'a&b', tag: '`x`' },
+      },
+      { trigger: '<@U1>' },
+    );
     const text = slackText(slack([evil]));
     expect(text).not.toMatch(/<!channel>|<!here>|<@U1>/);
     expect(text).toContain('`*bold* &lt;!channel&gt;`');
@@ -118,14 +153,27 @@ describe('Slack', () => {
 
 describe('noise', () => {
   it('has no footer, no debugging tags or request ids, no "without a known reason" for a reason ACR gave', () => {
-    const all = JSON.stringify([ding([failure(1), notice('blind')]), slack([failure(1), notice('blind')]), ding([failure(2, { issue: 'MANIFEST_NOT_FOUND' })])]);
+    const all = JSON.stringify([
+      ding([failure(1), notice('blind')]),
+      slack([failure(1), notice('blind')]),
+      ding([failure(2, { issue: 'MANIFEST_NOT_FOUND' })]),
+    ]);
     expect(all).not.toMatch(/announced once|\[cr config|request 5E2A|without a known reason/);
     expect(all).toContain('cr:GetRepositorySync on this instance');
-    expect(JSON.stringify(ding([failure(2, { issue: 'MANIFEST_NOT_FOUND' })]))).toContain('ACR gave a reason (the code above) that this version does not know yet.');
+    expect(JSON.stringify(ding([failure(2, { issue: 'MANIFEST_NOT_FOUND' })]))).toContain(
+      'ACR gave a reason (the code above) that this version does not know yet.',
+    );
   });
 
   it('uses only markdown DingTalk documents: no rules, no code', () => {
-    const text = ding([...burst(3), failure(9, { issue: 'INTERNAL_ERROR' }, null), stuck(1), recovered(1), notice('blind'), digest()]).markdown.text;
+    const text = ding([
+      ...burst(3),
+      failure(9, { issue: 'INTERNAL_ERROR' }, null),
+      stuck(1),
+      recovered(1),
+      notice('blind'),
+      digest(),
+    ]).markdown.text;
     expect(text).not.toMatch(/^---/m);
     expect(text).not.toContain('`');
   });
@@ -134,11 +182,15 @@ describe('noise', () => {
 describe('digest', () => {
   it('lists what still fails as image, target, since and cause; counts only where they say something', () => {
     const text = ding([digest()]).markdown.text;
-    expect(text).toContain('- prod/api:v1 → cn-shenzhen:cri-sz01 · failing since 2027-01-15 03:00 UTC · TAG_CONFLICT · rule hz-to-sz · rst-d1');
+    expect(text).toContain(
+      '- prod/api:v1 → cn-shenzhen:cri-sz01 · failing since 2027-01-15 03:00 UTC · TAG_CONFLICT · rule hz-to-sz · rst-d1',
+    );
     expect(text).toContain('- cn-hangzhou:cri-src · failing since 2027-01-15 04:40 UTC · NETWORK_ERROR · rst-d2');
     expect(text).toContain('Most failing repositories: prod/api 5');
     expect(text).not.toContain('prod/web');
-    expect(ding([digest({ topRepos: [['prod/web', 1]], recoveries: 0, meanRecoveryMs: undefined })]).markdown.text).not.toMatch(/Most failing|Recovered/);
+    expect(
+      ding([digest({ topRepos: [['prod/web', 1]], recoveries: 0, meanRecoveryMs: undefined })]).markdown.text,
+    ).not.toMatch(/Most failing|Recovered/);
   });
 
   it('caps the cause tally, summing the rest', () => {
@@ -150,16 +202,29 @@ describe('digest', () => {
 
 describe('Chinese', () => {
   const zh = { lang: 'zh' as const, timeZone: 'Asia/Shanghai' };
-  const sample = () => [...burst(7), failure(20, { issue: 'OSS_POLICY_UNAUTHORIZED', ruleId: 'crsr-b' }, { trigger: 'INITIATIVE' }), stuck(1), stuck(2, 'unstuck'), stuck(3, 'stuck', { status: 'PENDING' }), recovered(1), notice('blind'), notice('restored', 'cn-beijing:cri-bj'), digest()];
+  const sample = () => [
+    ...burst(7),
+    failure(20, { issue: 'OSS_POLICY_UNAUTHORIZED', ruleId: 'crsr-b' }, { trigger: 'INITIATIVE' }),
+    stuck(1),
+    stuck(2, 'unstuck'),
+    stuck(3, 'stuck', { status: 'PENDING' }),
+    recovered(1),
+    notice('blind'),
+    notice('restored', 'cn-beijing:cri-bj'),
+    digest(),
+  ];
   // What the message says in its own words: values, links and commands taken out.
   const own = (text: string) =>
-    text.replace(/`[^`\n]*`|```[^\n]*```|<[^>\n]*>|^.*(\(set -- |id=\$\(|acr-sync-alert ).*$/gm, ' ').replace(/\d{4}-\d\d-\d\d \d\d:\d\d(–\d\d:\d\d)? UTC[+-]\d+/g, ' ');
+    text
+      .replace(/`[^`\n]*`|```[^\n]*```|<[^>\n]*>|^.*(\(set -- |id=\$\(|acr-sync-alert ).*$/gm, ' ')
+      .replace(/\d{4}-\d\d-\d\d \d\d:\d\d(–\d\d:\d\d)? UTC[+-]\d+/g, ' ');
 
   it('uses full-width punctuation in Chinese sentences and a measure word after every count', () => {
     for (const m of [ding(sample(), zh).markdown.text, slackText(slack(sample(), zh))]) {
       const words = own(m);
       expect(words).not.toMatch(/[\u4e00-\u9fff][:,;()!?]|[:,;(!?][\u4e00-\u9fff]/);
-      for (const n of words.matchAll(/\d+ ?(?=[\u4e00-\u9fff])/g)) expect(words.slice(n.index + n[0].length)).toMatch(/^(个|次|组|种|项|小时|分钟|天|失败|起)/);
+      for (const n of words.matchAll(/\d+ ?(?=[\u4e00-\u9fff])/g))
+        expect(words.slice(n.index + n[0].length)).toMatch(/^(个|次|组|种|项|小时|分钟|天|失败|起)/);
     }
   });
 
@@ -171,7 +236,9 @@ describe('Chinese', () => {
     expect(text).toContain('等待中，已持续');
     expect(text).toContain('无法读取实例 cn-hangzhou:cri-src 的同步任务');
     expect(text).not.toMatch(/失明|PASSIVE|INITIATIVE\)|SYNCHRONIZING|PENDING|中断 \d/);
-    expect(own(slackText(slack(sample(), zh)))).not.toMatch(/\b(failed|stuck|recovered|rule|since|more|blind|digest|syncing|waiting|automatic|manual|Fix|Re-run|Silence)\b/);
+    expect(own(slackText(slack(sample(), zh)))).not.toMatch(
+      /\b(failed|stuck|recovered|rule|since|more|blind|digest|syncing|waiting|automatic|manual|Fix|Re-run|Silence)\b/,
+    );
   });
 });
 
@@ -180,8 +247,13 @@ describe('Chinese', () => {
 const MANY = Number(process.env.RENDER_BUDGET_FAILURES ?? 100_000);
 
 describe('budgets', () => {
-  it('stays inside DingTalk\'s byte budget and Slack\'s limits for 100,000 failures, with every one listed or counted', () => {
-    const alerts = Array.from({ length: MANY }, (_, i) => failure(i, { ruleId: `crsr-${i % 37}`, issue: ['NETWORK_ERROR', 'TAG_CONFLICT', 'X'.repeat(300 + (i % 5))][i % 3]! }));
+  it("stays inside DingTalk's byte budget and Slack's limits for 100,000 failures, with every one listed or counted", () => {
+    const alerts = Array.from({ length: MANY }, (_, i) =>
+      failure(i, {
+        ruleId: `crsr-${i % 37}`,
+        issue: ['NETWORK_ERROR', 'TAG_CONFLICT', 'X'.repeat(300 + (i % 5))][i % 3]!,
+      }),
+    );
     const c = contentOf(alerts);
     for (const lang of ['en', 'zh'] as const) {
       const d = renderFor('dingtalk', c, localeOf(lang));
@@ -197,7 +269,13 @@ describe('budgets', () => {
   });
 
   it('renders smaller at each shrink step, down to the banner and counts', () => {
-    const c = contentOf([...burst(300), ...Array.from({ length: 40 }, (_, i) => failure(1000 + i, { ruleId: `crsr-${i}`, issue: 'TAG_CONFLICT' })), stuck(1), recovered(1), digest()]);
+    const c = contentOf([
+      ...burst(300),
+      ...Array.from({ length: 40 }, (_, i) => failure(1000 + i, { ruleId: `crsr-${i}`, issue: 'TAG_CONFLICT' })),
+      stuck(1),
+      recovered(1),
+      digest(),
+    ]);
     const smallestDing = dingtalkBytes(renderFor('dingtalk', c, UTC, undefined, { shrink: MAX_SHRINK }));
     expect(smallestDing).toBeLessThan(1_500);
     let last = Number.POSITIVE_INFINITY;
@@ -215,7 +293,16 @@ describe('budgets', () => {
   });
 
   it('caps every free-text field and makes bidi and zero-width characters visible', () => {
-    const evil = failure(1, { issue: 'Q'.repeat(20_000), from: { instanceId: 'cri-src', regionId: 'cn-hangzhou', namespace: 'prod', repo: 'gnp\u202Eexe', tag: 'pay\u200bment' } });
+    const evil = failure(1, {
+      issue: 'Q'.repeat(20_000),
+      from: {
+        instanceId: 'cri-src',
+        regionId: 'cn-hangzhou',
+        namespace: 'prod',
+        repo: 'gnp\u202Eexe',
+        tag: 'pay\u200bment',
+      },
+    });
     for (const m of [ding([evil]), slack([evil])]) {
       const text = JSON.stringify(m);
       expect(text).not.toMatch(/[\u202e\u200b]/);
@@ -228,9 +315,13 @@ describe('budgets', () => {
 });
 
 describe('time', () => {
-  it('shows times in the route\'s zone with its offset', () => {
-    expect(formatTime(Date.parse('2027-01-15T08:00:00Z'), { lang: 'en', timeZone: 'Asia/Kolkata' })).toBe('2027-01-15 13:30 UTC+5:30');
+  it("shows times in the route's zone with its offset", () => {
+    expect(formatTime(Date.parse('2027-01-15T08:00:00Z'), { lang: 'en', timeZone: 'Asia/Kolkata' })).toBe(
+      '2027-01-15 13:30 UTC+5:30',
+    );
     expect(formatTime(0, localeOf('en'))).toBe('1970-01-01 00:00 UTC');
-    expect(ding([failure(0)], { lang: 'zh', timeZone: 'Asia/Shanghai' }).markdown.text).toContain('2027-01-15 16:00 UTC+8 失败');
+    expect(ding([failure(0)], { lang: 'zh', timeZone: 'Asia/Shanghai' }).markdown.text).toContain(
+      '2027-01-15 16:00 UTC+8 失败',
+    );
   });
 });

@@ -14,18 +14,38 @@ const HOUR = 3_600_000;
 const A = 'cn-hangzhou:cri-a';
 const B = 'cn-shanghai:cri-b';
 const C = 'cn-beijing:cri-c';
-const stats = (since: number) => ({ since, byCause: { TAG_CONFLICT: 1 }, byRepo: { 'prod/api': 1 }, recoveries: 2, recoveryMs: 60_000 });
+const stats = (since: number) => ({
+  since,
+  byCause: { TAG_CONFLICT: 1 },
+  byRepo: { 'prod/api': 1 },
+  recoveries: 2,
+  recoveryMs: 60_000,
+});
 
 /** A checkpoint as an earlier version wrote it, with one of each thing it could hold. */
 const checkpoint = () => ({
   schema: 1,
   instances: {
     [A]: {
-      watermark: 1_000, order: 'asc', total: 0,
-      open: { 'rst-o1': { createTime: 900, status: 'SYNCHRONIZING', firstSeen: 950, stuck: true }, 'rst-o2': { createTime: 901, status: 'WAITING', firstSeen: 951 } },
+      watermark: 1_000,
+      order: 'asc',
+      total: 0,
+      open: {
+        'rst-o1': { createTime: 900, status: 'SYNCHRONIZING', firstSeen: 950, stuck: true },
+        'rst-o2': { createTime: 901, status: 'WAITING', firstSeen: 951 },
+      },
       handled: { 'rst-h1': 800 },
       failing: {
-        img1: { since: 100, lastFailure: 300, taskId: 'rst-f1', issue: 'NETWORK_ERROR', count: 3, windowStart: 200, held: { taskId: 'rst-f1', createTime: 300 }, route: 'team' },
+        img1: {
+          since: 100,
+          lastFailure: 300,
+          taskId: 'rst-f1',
+          issue: 'NETWORK_ERROR',
+          count: 3,
+          windowStart: 200,
+          held: { taskId: 'rst-f1', createTime: 300 },
+          route: 'team',
+        },
         img2: { since: 400, lastFailure: 400, taskId: 'rst-f2', issue: 'TAG_CONFLICT', count: 1 },
         img3: { since: 500, lastFailure: 600, taskId: 'rst-f3', issue: 'NETWORK_ERROR', count: 2 },
       },
@@ -33,24 +53,49 @@ const checkpoint = () => ({
     [B]: { watermark: 2_000, open: {}, handled: {} },
   },
   outbox: [
-    { alert: failureAlert(syncTask({ taskId: 'rst-x' }), A), pending: ['slack', 'team/dingtalk'], detectedAt: 50, attempts: 1 },
-    { alert: failureAlert(syncTask({ taskId: 'rst-y' }), A), pending: ['slack'], detectedAt: 40, attempts: 0, lastError: 'slack: refused' },
+    {
+      alert: failureAlert(syncTask({ taskId: 'rst-x' }), A),
+      pending: ['slack', 'team/dingtalk'],
+      detectedAt: 50,
+      attempts: 1,
+    },
+    {
+      alert: failureAlert(syncTask({ taskId: 'rst-y' }), A),
+      pending: ['slack'],
+      detectedAt: 40,
+      attempts: 0,
+      lastError: 'slack: refused',
+    },
   ],
-  health: { [B]: { since: 10, runs: 2, lastError: 'denied', announced: true }, [C]: { since: 11, runs: 1, lastError: 'timeout', announced: false } },
+  health: {
+    [B]: { since: 10, runs: 2, lastError: 'denied', announced: true },
+    [C]: { since: 11, runs: 1, lastError: 'timeout', announced: false },
+  },
   channels: { slack: { until: 9, error: 'gone', fingerprint: 'f1' } },
   muted: { since: 7, byCause: { TAG_CONFLICT: 3 } },
   digests: { team: { stats: stats(8), lastSentAt: 6 } },
 });
 
-describe('reading an earlier version\'s checkpoint', () => {
-  it('takes the one digest and muted tally of a checkpoint from before routes as the default route\'s', () => {
-    const both = parseLegacy({ ...checkpoint(), digests: undefined, digest: { stats: stats(5), lastSentAt: 4 } }, 'here');
-    expect(both.digests).toEqual({ default: { stats: stats(5), lastSentAt: 4, muted: { since: 7, byCause: { TAG_CONFLICT: 3 } } } });
-    const digestOnly = parseLegacy({ ...checkpoint(), muted: undefined, digests: undefined, digest: { stats: stats(5) } }, 'here');
+describe("reading an earlier version's checkpoint", () => {
+  it("takes the one digest and muted tally of a checkpoint from before routes as the default route's", () => {
+    const both = parseLegacy(
+      { ...checkpoint(), digests: undefined, digest: { stats: stats(5), lastSentAt: 4 } },
+      'here',
+    );
+    expect(both.digests).toEqual({
+      default: { stats: stats(5), lastSentAt: 4, muted: { since: 7, byCause: { TAG_CONFLICT: 3 } } },
+    });
+    const digestOnly = parseLegacy(
+      { ...checkpoint(), muted: undefined, digests: undefined, digest: { stats: stats(5) } },
+      'here',
+    );
     expect(digestOnly.digests?.default?.stats).toEqual(stats(5));
     const mutedOnly = parseLegacy(checkpoint(), 'here');
     expect(mutedOnly.digests).toEqual({
-      default: { stats: { since: 7, byCause: {}, byRepo: {}, recoveries: 0, recoveryMs: 0 }, muted: { since: 7, byCause: { TAG_CONFLICT: 3 } } },
+      default: {
+        stats: { since: 7, byCause: {}, byRepo: {}, recoveries: 0, recoveryMs: 0 },
+        muted: { since: 7, byCause: { TAG_CONFLICT: 3 } },
+      },
       team: { stats: stats(8), lastSentAt: 6 },
     });
     const neither = parseLegacy({ ...checkpoint(), muted: undefined, digests: undefined }, 'here');
@@ -58,19 +103,33 @@ describe('reading an earlier version\'s checkpoint', () => {
     expect(Object.keys(neither)).not.toContain('muted');
   });
 
-  it('keeps a route\'s own digest over the one from before routes when a checkpoint has both', () => {
-    const cp = parseLegacy({ ...checkpoint(), digest: { stats: stats(5) }, digests: { default: { stats: stats(9) } } }, 'here');
+  it("keeps a route's own digest over the one from before routes when a checkpoint has both", () => {
+    const cp = parseLegacy(
+      { ...checkpoint(), digest: { stats: stats(5) }, digests: { default: { stats: stats(9) } } },
+      'here',
+    );
     expect(cp.digests?.default?.stats.since).toBe(9);
   });
 
   it('stops on a damaged checkpoint, naming where it is and the first problems, rather than starting afresh', () => {
     const cp = checkpoint() as Record<string, unknown>;
-    const err = (raw: unknown) => { try { parseLegacy(raw, 'tablestore inst/t/d'); } catch (e) { return (e as Error).message; } return 'parsed'; };
-    expect(err({ ...cp, instances: { [A]: { watermark: 'x', open: {}, handled: {} } } })).toMatch(/^the earlier checkpoint in tablestore inst\/t\/d is damaged \(instances\.cn-hangzhou:cri-a\.watermark: [^;]+\); move it aside to start from the look-back window$/);
+    const err = (raw: unknown) => {
+      try {
+        parseLegacy(raw, 'tablestore inst/t/d');
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'parsed';
+    };
+    expect(err({ ...cp, instances: { [A]: { watermark: 'x', open: {}, handled: {} } } })).toMatch(
+      /^the earlier checkpoint in tablestore inst\/t\/d is damaged \(instances\.cn-hangzhou:cri-a\.watermark: [^;]+\); move it aside to start from the look-back window$/,
+    );
     expect(err(null)).toMatch(/is damaged \(\(root\): /);
     const many = err({ schema: 2, instances: 1, outbox: 2, channels: 3 });
     expect(/damaged \((.*)\); move/.exec(many)?.[1]?.split('; ')).toHaveLength(3);
-    expect(err({ ...cp, outbox: [{ ...checkpoint().outbox[0], pending: ['email'] }] })).toMatch(/not a delivery target/);
+    expect(err({ ...cp, outbox: [{ ...checkpoint().outbox[0], pending: ['email'] }] })).toMatch(
+      /not a delivery target/,
+    );
   });
 });
 
@@ -79,7 +138,11 @@ describe('the rows an earlier checkpoint becomes', () => {
 
   it('writes alerts owed first and the cursors and control row last, none conditional, so a move killed halfway is done again', () => {
     const ops = legacyRows(parseLegacy(checkpoint(), 'here'), k);
-    expect(ops.slice(0, 3).map((o) => o.key)).toEqual([k.outbox('slack', `${A}/rst-x`), k.outbox('team/dingtalk', `${A}/rst-x`), k.outbox('slack', `${A}/rst-y`)]);
+    expect(ops.slice(0, 3).map((o) => o.key)).toEqual([
+      k.outbox('slack', `${A}/rst-x`),
+      k.outbox('team/dingtalk', `${A}/rst-x`),
+      k.outbox('slack', `${A}/rst-y`),
+    ]);
     expect(ops.slice(-4).map((o) => o.key)).toEqual([k.cursor(A), k.cursor(B), k.cursor(C), k.control]);
     expect(ops.filter((o) => o.op === 'put' && o.when !== undefined)).toEqual([]);
     expect(ops.at(-1)).toMatchObject({ cols: { ver: 1 } });
@@ -88,33 +151,79 @@ describe('the rows an earlier checkpoint becomes', () => {
   it('carries over every item: alerts owed per target, claimed failures, watched syncs, failing images, digests, cursors and paused channels', async () => {
     const t = new MemoryTable();
     const store = new StateStore(t, 'd', direct);
-    const existing = { owed: { 'team/slack': { since: 1, count: 4 }, slack: { since: 45, count: 1 } }, pauses: { dingtalk: { until: 3, error: 'e', fingerprint: 'f0' }, slack: { until: 1, error: 'old', fingerprint: 'f0' } } };
+    const existing = {
+      owed: { 'team/slack': { since: 1, count: 4 }, slack: { since: 45, count: 1 } },
+      pauses: {
+        dingtalk: { until: 3, error: 'e', fingerprint: 'f0' },
+        slack: { until: 1, error: 'old', fingerprint: 'f0' },
+      },
+    };
     await store.apply(legacyRows(parseLegacy(checkpoint(), 'here'), k, existing), 'move');
     const s = await readState(t, 'd', [A, B, C]);
 
-    expect(Object.fromEntries(Object.entries(s.owed).map(([target, o]) => [target, o.map((x) => x.alert.id).sort()]))).toEqual({ slack: [`${A}/rst-x`, `${A}/rst-y`], 'team/dingtalk': [`${A}/rst-x`] });
+    expect(
+      Object.fromEntries(Object.entries(s.owed).map(([target, o]) => [target, o.map((x) => x.alert.id).sort()])),
+    ).toEqual({ slack: [`${A}/rst-x`, `${A}/rst-y`], 'team/dingtalk': [`${A}/rst-x`] });
     expect(s.owed['team/dingtalk']![0]).toMatchObject({ target: 'team/dingtalk', detectedAt: 50 });
     // What this release still owed stays owed beside what the document owes.
-    expect(s.control.owed).toEqual({ 'team/slack': { since: 1, count: 4 }, slack: { since: 40, count: 3 }, 'team/dingtalk': { since: 50, count: 1 } });
-    expect(s.control.pauses).toEqual({ dingtalk: { until: 3, error: 'e', fingerprint: 'f0' }, slack: { until: 9, error: 'gone', fingerprint: 'f1' } });
+    expect(s.control.owed).toEqual({
+      'team/slack': { since: 1, count: 4 },
+      slack: { since: 40, count: 3 },
+      'team/dingtalk': { since: 50, count: 1 },
+    });
+    expect(s.control.pauses).toEqual({
+      dingtalk: { until: 3, error: 'e', fingerprint: 'f0' },
+      slack: { until: 9, error: 'gone', fingerprint: 'f1' },
+    });
 
     expect(s.handled[A]).toEqual(['rst-h1']);
     const watched = Object.fromEntries(s.watched[A]!.map((w) => [w.task.taskId, w]));
-    expect(watched['rst-o1']).toMatchObject({ firstSeen: 950, stuck: true, partial: true, task: { createTime: 900, status: 'SYNCHRONIZING' } });
-    expect(watched['rst-o2']).toMatchObject({ firstSeen: 951, partial: true, task: { createTime: 901, status: 'WAITING' } });
+    expect(watched['rst-o1']).toMatchObject({
+      firstSeen: 950,
+      stuck: true,
+      partial: true,
+      task: { createTime: 900, status: 'SYNCHRONIZING' },
+    });
+    expect(watched['rst-o2']).toMatchObject({
+      firstSeen: 951,
+      partial: true,
+      task: { createTime: 901, status: 'WAITING' },
+    });
     expect('stuck' in watched['rst-o2']!).toBe(false);
     // Known only by id, time and status: nothing else is made up, the first re-check reads the rest.
     const blank = { instanceId: '', regionId: '', namespace: '', repo: '', tag: '' };
-    expect(watched['rst-o2']!.task).toEqual({ taskId: 'rst-o2', createTime: 901, status: 'WAITING', issue: '', trigger: '', crossUser: false, from: blank, to: blank });
+    expect(watched['rst-o2']!.task).toEqual({
+      taskId: 'rst-o2',
+      createTime: 901,
+      status: 'WAITING',
+      issue: '',
+      trigger: '',
+      crossUser: false,
+      from: blank,
+      to: blank,
+    });
 
     const failing = Object.fromEntries(s.failing[A]!.map((f) => [f.taskId, f]));
     // A count of 3 within a window becomes three failure times: two at the window's start and the last.
-    expect(failing['rst-f1']).toEqual({ since: 100, lastFailure: 300, taskId: 'rst-f1', issue: 'NETWORK_ERROR', recent: [200, 200, 300], held: { taskId: 'rst-f1', createTime: 300 }, route: 'team' });
+    expect(failing['rst-f1']).toEqual({
+      since: 100,
+      lastFailure: 300,
+      taskId: 'rst-f1',
+      issue: 'NETWORK_ERROR',
+      recent: [200, 200, 300],
+      held: { taskId: 'rst-f1', createTime: 300 },
+      route: 'team',
+    });
     expect(failing['rst-f2']).toEqual({ since: 400, lastFailure: 400, taskId: 'rst-f2', issue: 'TAG_CONFLICT' });
     expect(failing['rst-f3']!.recent).toEqual([500, 600]);
 
     expect(s.cursors[A]).toEqual({ top: 1_000, gaps: [], order: 'asc', total: 0, watching: 2, held: { img1: 100 } });
-    expect(s.cursors[B]).toEqual({ top: 2_000, gaps: [], health: { since: 10, runs: 2, lastError: 'denied', announced: true }, watching: 0 });
+    expect(s.cursors[B]).toEqual({
+      top: 2_000,
+      gaps: [],
+      health: { since: 10, runs: 2, lastError: 'denied', announced: true },
+      watching: 0,
+    });
     expect(s.cursors[C]).toEqual({ gaps: [], health: { since: 11, runs: 1, lastError: 'timeout', announced: false } });
     expect(Object.keys(s.digests).sort()).toEqual(['default', 'team']);
     expect(s.digests.team).toEqual({ stats: stats(8), lastSentAt: 6 });
@@ -123,11 +232,14 @@ describe('the rows an earlier checkpoint becomes', () => {
   it('moves a checkpoint with nothing in it to an empty control row and nothing else', () => {
     const ops = legacyRows(parseLegacy({ schema: 1, instances: {}, outbox: [] }, 'here'), k);
     expect(ops).toHaveLength(1);
-    expect(read.control(k.control, (ops[0] as { cols: Record<string, string | number> }).cols)).toEqual({ value: { owed: {}, pauses: {} }, version: 1 });
+    expect(read.control(k.control, (ops[0] as { cols: Record<string, string | number> }).cols)).toEqual({
+      value: { owed: {}, pauses: {} },
+      version: 1,
+    });
   });
 });
 
-describe('upgrading a table that holds an earlier version\'s checkpoint', () => {
+describe("upgrading a table that holds an earlier version's checkpoint", () => {
   const doc = () => shifted(legacyFixture.checkpoint, T0 - 60_000 - legacyFixture.savedAt);
   const fixtureInstance = Object.keys((legacyFixture.checkpoint as { instances: object }).instances)[0]!;
   const rowsOf = async (t: MemoryTable) => (await t.rangePage('', '~')).rows.length;
@@ -153,15 +265,29 @@ describe('upgrading a table that holds an earlier version\'s checkpoint', () => 
   it('keeps what this release still owed when it moves the document again after a rollback', async () => {
     const t = new LegacyMemoryTable({ doc: doc(), version: 4, retired: false }, () => T0);
     const store = new StateStore(t, 'd', direct, () => T0);
-    await store.apply([write.control(store.keys, { owed: { dingtalk: { since: 3, count: 2 } }, pauses: {} }, 0)], 'this release owes');
+    await store.apply(
+      [write.control(store.keys, { owed: { dingtalk: { since: 3, count: 2 } }, pauses: {} }, 0)],
+      'this release owes',
+    );
     const s = await store.begin([], []);
-    expect(s.control.value.owed).toEqual({ dingtalk: { since: 3, count: 2 }, slack: expect.objectContaining({ count: 1 }) });
+    expect(s.control.value.owed).toEqual({
+      dingtalk: { since: 3, count: 2 },
+      slack: expect.objectContaining({ count: 1 }),
+    });
   });
 
   it('moves the document again when an earlier release saved it since the move (a rollback), however long ago the move was', async () => {
-    const t = new LegacyMemoryTable({ doc: doc(), version: 6, retired: true, retiredAt: T0 - 30 * 24 * HOUR, movedVersion: 5 }, () => T0);
+    const t = new LegacyMemoryTable(
+      { doc: doc(), version: 6, retired: true, retiredAt: T0 - 30 * 24 * HOUR, movedVersion: 5 },
+      () => T0,
+    );
     const store = new StateStore(t, 'd', direct, () => T0);
-    expect((await store.status()).legacy).toEqual({ version: 6, movedVersion: 5, retiredAt: T0 - 30 * 24 * HOUR, savedSince: true });
+    expect((await store.status()).legacy).toEqual({
+      version: 6,
+      movedVersion: 5,
+      retiredAt: T0 - 30 * 24 * HOUR,
+      savedSince: true,
+    });
     const s = await store.begin([fixtureInstance], []);
     expect(s.upgraded?.rows).toBeGreaterThan(0);
     expect(t.doc).toMatchObject({ version: 7, movedVersion: 7, retiredAt: T0 });
@@ -169,7 +295,11 @@ describe('upgrading a table that holds an earlier version\'s checkpoint', () => 
   });
 
   it('resumes a move killed halfway up to a day later without marking the document again, and leaves one older alone', async () => {
-    const at = (retiredAt: number | undefined) => new LegacyMemoryTable({ doc: doc(), version: 5, retired: true, movedVersion: 5, ...(retiredAt === undefined ? {} : { retiredAt }) }, () => T0);
+    const at = (retiredAt: number | undefined) =>
+      new LegacyMemoryTable(
+        { doc: doc(), version: 5, retired: true, movedVersion: 5, ...(retiredAt === undefined ? {} : { retiredAt }) },
+        () => T0,
+      );
     const day = at(T0 - 24 * HOUR);
     expect((await new StateStore(day, 'd', direct, () => T0).begin([], [])).upgraded?.rows).toBeGreaterThan(0);
     expect(day.doc?.version).toBe(5);
@@ -182,7 +312,9 @@ describe('upgrading a table that holds an earlier version\'s checkpoint', () => 
 
   it('stops on a damaged earlier checkpoint, naming the table and deployment, and marks nothing', async () => {
     const t = new LegacyMemoryTable({ doc: { schema: 1, instances: 'x', outbox: [] }, version: 4, retired: false });
-    await expect(new StateStore(t, 'prod', direct).begin([], [])).rejects.toThrow(/^the earlier checkpoint in memory with an earlier checkpoint\/prod is damaged \(instances: /);
+    await expect(new StateStore(t, 'prod', direct).begin([], [])).rejects.toThrow(
+      /^the earlier checkpoint in memory with an earlier checkpoint\/prod is damaged \(instances: /,
+    );
     expect(t.doc?.retired).toBe(false);
     expect(await rowsOf(t)).toBe(0);
   });
@@ -190,7 +322,9 @@ describe('upgrading a table that holds an earlier version\'s checkpoint', () => 
   it('reports the layout and the earlier document, and forgets the upgrade so the next run moves the document again', async () => {
     const t = new LegacyMemoryTable({ doc: doc(), version: 4, retired: false }, () => T0);
     const store = new StateStore(t, 'd', direct, () => T0);
-    expect(await store.status()).toEqual({ legacy: { version: 4, movedVersion: undefined, retiredAt: undefined, savedSince: false } });
+    expect(await store.status()).toEqual({
+      legacy: { version: 4, movedVersion: undefined, retiredAt: undefined, savedSince: false },
+    });
     await store.begin([], []);
     expect(await store.status()).toEqual({
       meta: { layout: 2, since: T0, savedAt: T0, from: 'single-document checkpoint' },
@@ -211,4 +345,3 @@ describe('upgrading a table that holds an earlier version\'s checkpoint', () => 
     expect(await rowsOf(none)).toBe(1);
   });
 });
-

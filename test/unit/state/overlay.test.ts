@@ -14,8 +14,8 @@ const seeded = async <T extends MemoryTable>(t: T, rows: Record<string, Cols>): 
   return t;
 };
 
-describe('a dry run\'s table', () => {
-  it('says it writes nothing, and counts the real table\'s requests', async () => {
+describe("a dry run's table", () => {
+  it("says it writes nothing, and counts the real table's requests", async () => {
     const real = new MemoryTable('tablestore inst/t');
     const dry = new OverlayTable(real);
     expect(dry.where).toBe('tablestore inst/t (dry run: nothing is written)');
@@ -27,41 +27,97 @@ describe('a dry run\'s table', () => {
   it('reads its own writes over the real rows, and not the rows it deleted', async () => {
     const real = await seeded(new MemoryTable(), { a: { j: 'real-a' }, b: { j: 'real-b' }, c: { j: 'real-c' } });
     const dry = new OverlayTable(real);
-    expect(await dry.writeRows([{ op: 'put', key: 'a', cols: { j: 'mine-a' } }, { op: 'delete', key: 'b' }, { op: 'put', key: 'n', cols: { j: 'mine-n' } }], 1_000)).toEqual({ failed: [] });
+    expect(
+      await dry.writeRows(
+        [
+          { op: 'put', key: 'a', cols: { j: 'mine-a' } },
+          { op: 'delete', key: 'b' },
+          { op: 'put', key: 'n', cols: { j: 'mine-n' } },
+        ],
+        1_000,
+      ),
+    ).toEqual({ failed: [] });
     const got = await dry.getRows(['a', 'b', 'c', 'n', 'x'], 1_000);
     expect(Object.fromEntries([...got].map(([k, c]) => [k, c.j]))).toEqual({ a: 'mine-a', c: 'real-c', n: 'mine-n' });
-    expect(Object.fromEntries([...(await real.getRows(['a', 'b', 'n']))].map(([k, c]) => [k, c.j]))).toEqual({ a: 'real-a', b: 'real-b' });
+    expect(Object.fromEntries([...(await real.getRows(['a', 'b', 'n']))].map(([k, c]) => [k, c.j]))).toEqual({
+      a: 'real-a',
+      b: 'real-b',
+    });
   });
 
   it('holds its writes to the same conditions as the real table, against the real rows and its own', async () => {
-    const real = await seeded(new MemoryTable(), { v: { j: 'real', ver: 1 }, claimed: { j: 'real' }, gone: { j: 'real' } });
+    const real = await seeded(new MemoryTable(), {
+      v: { j: 'real', ver: 1 },
+      claimed: { j: 'real' },
+      gone: { j: 'real' },
+    });
     const dry = new OverlayTable(real);
-    expect(await dry.writeRows([
-      { op: 'put', key: 'v', cols: { j: 'v2', ver: 2 }, when: { version: 1 } },
-      { op: 'put', key: 'claimed', cols: { j: 'again' }, when: 'absent' },
-      { op: 'put', key: 'unversioned', cols: { j: 'x' }, when: { version: 1 } },
-      { op: 'delete', key: 'gone' },
-    ], 1_000)).toEqual({ failed: ['claimed', 'unversioned'] });
+    expect(
+      await dry.writeRows(
+        [
+          { op: 'put', key: 'v', cols: { j: 'v2', ver: 2 }, when: { version: 1 } },
+          { op: 'put', key: 'claimed', cols: { j: 'again' }, when: 'absent' },
+          { op: 'put', key: 'unversioned', cols: { j: 'x' }, when: { version: 1 } },
+          { op: 'delete', key: 'gone' },
+        ],
+        1_000,
+      ),
+    ).toEqual({ failed: ['claimed', 'unversioned'] });
     expect((await dry.getRows(['v'], 1_000)).get('v')).toEqual({ j: 'v2', ver: 2 });
-    expect(await dry.writeRows([{ op: 'put', key: 'v', cols: { j: 'v2b', ver: 2 }, when: { version: 1 } }], 1_000)).toEqual({ failed: ['v'] });
-    expect(await dry.writeRows([{ op: 'put', key: 'v', cols: { j: 'v3', ver: 3 }, when: { version: 2 } }], 1_000)).toEqual({ failed: [] });
+    expect(
+      await dry.writeRows([{ op: 'put', key: 'v', cols: { j: 'v2b', ver: 2 }, when: { version: 1 } }], 1_000),
+    ).toEqual({ failed: ['v'] });
+    expect(
+      await dry.writeRows([{ op: 'put', key: 'v', cols: { j: 'v3', ver: 3 }, when: { version: 2 } }], 1_000),
+    ).toEqual({ failed: [] });
     // A row this run deleted can be claimed again, and is then read as this run wrote it.
-    expect(await dry.writeRows([{ op: 'put', key: 'gone', cols: { j: 'back' }, when: 'absent' }], 1_000)).toEqual({ failed: [] });
-    expect(keysAndJ((await dry.rangePage('a', 'z', 1_000)).rows)).toEqual([['claimed', 'real'], ['gone', 'back'], ['v', 'v3']]);
+    expect(await dry.writeRows([{ op: 'put', key: 'gone', cols: { j: 'back' }, when: 'absent' }], 1_000)).toEqual({
+      failed: [],
+    });
+    expect(keysAndJ((await dry.rangePage('a', 'z', 1_000)).rows)).toEqual([
+      ['claimed', 'real'],
+      ['gone', 'back'],
+      ['v', 'v3'],
+    ]);
     expect((await real.getRows(['v'])).get('v')).toEqual({ j: 'real', ver: 1 });
   });
 
   it('reads a range as the real one page by page, with its own rows of each stretch merged in key order', async () => {
-    const real = await seeded(new SmallPagesTable(2), { k1: { j: 'r1' }, k3: { j: 'r3' }, k5: { j: 'r5' }, k7: { j: 'r7' } });
+    const real = await seeded(new SmallPagesTable(2), {
+      k1: { j: 'r1' },
+      k3: { j: 'r3' },
+      k5: { j: 'r5' },
+      k7: { j: 'r7' },
+    });
     const dry = new OverlayTable(real);
-    await dry.writeRows([{ op: 'put', key: 'k2', cols: { j: 'm2' } }, { op: 'put', key: 'k3', cols: { j: 'm3' } }, { op: 'put', key: 'k6', cols: { j: 'm6' } }, { op: 'delete', key: 'k1' }, { op: 'put', key: 'k9', cols: { j: 'm9' } }], 1_000);
+    await dry.writeRows(
+      [
+        { op: 'put', key: 'k2', cols: { j: 'm2' } },
+        { op: 'put', key: 'k3', cols: { j: 'm3' } },
+        { op: 'put', key: 'k6', cols: { j: 'm6' } },
+        { op: 'delete', key: 'k1' },
+        { op: 'put', key: 'k9', cols: { j: 'm9' } },
+      ],
+      1_000,
+    );
     const first = await dry.rangePage('k', 'l', 1_000);
-    expect(keysAndJ(first.rows)).toEqual([['k2', 'm2'], ['k3', 'm3']]);
+    expect(keysAndJ(first.rows)).toEqual([
+      ['k2', 'm2'],
+      ['k3', 'm3'],
+    ]);
     expect(first.next).toBe('k5');
     const second = await dry.rangePage(first.next!, 'l', 1_000);
-    expect(keysAndJ(second.rows)).toEqual([['k5', 'r5'], ['k6', 'm6'], ['k7', 'r7'], ['k9', 'm9']]);
+    expect(keysAndJ(second.rows)).toEqual([
+      ['k5', 'r5'],
+      ['k6', 'm6'],
+      ['k7', 'r7'],
+      ['k9', 'm9'],
+    ]);
     expect('next' in second).toBe(false);
-    expect(keysAndJ((await dry.rangePage('k6', 'k8', 1_000)).rows)).toEqual([['k6', 'm6'], ['k7', 'r7']]);
+    expect(keysAndJ((await dry.rangePage('k6', 'k8', 1_000)).rows)).toEqual([
+      ['k6', 'm6'],
+      ['k7', 'r7'],
+    ]);
   });
 
   it('upgrades an earlier checkpoint in memory: it reads the document, takes it as moved for the rest of the run, and marks nothing', async () => {

@@ -10,8 +10,13 @@ describe('reading what a target is owed after a burst', () => {
   it('reads it in pages of at most OWED_PAGE_ROWS rows, every alert once, so a 100,000-alert backlog is never decoded at once', async () => {
     const store = new StateStore(new MemoryTable(), 'prod', direct);
     const n = 2 * OWED_PAGE_ROWS + 7;
-    const alerts = Array.from({ length: n }, (_, i) => failureAlert(syncTask({ taskId: `rst-${String(i).padStart(6, '0')}` })));
-    await store.apply(alerts.map((alert) => write.owed(store.keys, { target: 'slack', alert, detectedAt: 5 })), 'claim');
+    const alerts = Array.from({ length: n }, (_, i) =>
+      failureAlert(syncTask({ taskId: `rst-${String(i).padStart(6, '0')}` })),
+    );
+    await store.apply(
+      alerts.map((alert) => write.owed(store.keys, { target: 'slack', alert, detectedAt: 5 })),
+      'claim',
+    );
     const sizes: number[] = [];
     const ids = new Set<string>();
     for await (const page of store.owed('slack')) {

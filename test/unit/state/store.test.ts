@@ -19,7 +19,13 @@ const collect = async <T>(pages: AsyncIterable<T[]>) => {
 };
 
 const silence = (id: string, expires: number, over: Partial<SilenceRow> = {}): SilenceRow => ({
-  id, repo: ['api'], comment: 'maintenance', createdBy: 'ops', createdAt: new Date(T0).toISOString(), expires: new Date(expires).toISOString(), ...over,
+  id,
+  repo: ['api'],
+  comment: 'maintenance',
+  createdBy: 'ops',
+  createdAt: new Date(T0).toISOString(),
+  expires: new Date(expires).toISOString(),
+  ...over,
 });
 
 const metaOf = async (t: MemoryTable, store: StateStore) => {
@@ -28,7 +34,7 @@ const metaOf = async (t: MemoryTable, store: StateStore) => {
 };
 
 describe('the state store: where and what it costs', () => {
-  it('names the table and the deployment its state is kept under, and reports the table\'s own counts', async () => {
+  it("names the table and the deployment its state is kept under, and reports the table's own counts", async () => {
     const t = new MemoryTable('tablestore inst/acr_sync_alert');
     const store = new StateStore(t, 'prod-alerts', direct);
     expect(store.where).toBe('tablestore inst/acr_sync_alert/prod-alerts');
@@ -41,7 +47,10 @@ describe('the state store: where and what it costs', () => {
     const t = new MemoryTable();
     const store = new StateStore(t, 'd', direct);
     const keys = Array.from({ length: 250 }, (_, i) => `k${String(i).padStart(3, '0')}`);
-    await store.apply(keys.map((key) => ({ op: 'put', key, cols: { j: key } })), 'write');
+    await store.apply(
+      keys.map((key) => ({ op: 'put', key, cols: { j: key } })),
+      'write',
+    );
     const before = t.counter.reads;
     const got = await store.get([...keys, 'k000', 'k001', 'absent'], 'read');
     expect(got.size).toBe(250);
@@ -57,7 +66,13 @@ describe('the state store: where and what it costs', () => {
   it('writes any number of rows in requests within the limits, and reports every refused condition of all of them', async () => {
     const t = new MemoryTable();
     const store = new StateStore(t, 'd', direct);
-    await store.apply([{ op: 'put', key: 'a-taken', cols: { j: '1' } }, { op: 'put', key: 'z-taken', cols: { j: '1' } }], 'first');
+    await store.apply(
+      [
+        { op: 'put', key: 'a-taken', cols: { j: '1' } },
+        { op: 'put', key: 'z-taken', cols: { j: '1' } },
+      ],
+      'first',
+    );
     const writes = t.counter.writes;
     const ops: WriteOp[] = [
       { op: 'put', key: 'a-taken', cols: { j: '2' }, when: 'absent' },
@@ -73,10 +88,14 @@ describe('the state store: where and what it costs', () => {
   it('reads a long range a page at a time, to its end, and hands back no empty page', async () => {
     const t = new SmallPagesTable(2);
     const store = new StateStore(t, 'd', direct, () => T0);
-    for (const id of ['s1', 's2', 's3', 's4', 's5']) expect(await store.saveSilence(silence(id, T0 + DAY), 0)).toBe(true);
+    for (const id of ['s1', 's2', 's3', 's4', 's5'])
+      expect(await store.saveSilence(silence(id, T0 + DAY), 0)).toBe(true);
     expect((await store.silences()).map((s) => s.value.id)).toEqual(['s1', 's2', 's3', 's4', 's5']);
     const f = { since: 1, lastFailure: 2, taskId: 'rst-f', issue: 'TAG_CONFLICT' };
-    await store.apply(['i1', 'i2', 'i3'].map((img) => write.failing(store.keys, inst, img, f)), 'failing');
+    await store.apply(
+      ['i1', 'i2', 'i3'].map((img) => write.failing(store.keys, inst, img, f)),
+      'failing',
+    );
     expect((await collect(store.failingAll(inst))).map((p) => p.length)).toEqual([2, 1]);
     expect(await collect(store.failingAll('cn-shanghai:cri-b'))).toEqual([]);
     expect(await collect(store.owed('slack'))).toEqual([]);
@@ -100,7 +119,13 @@ describe('the state store: where and what it costs', () => {
     const store = new StateStore(new MemoryTable(), 'd', direct);
     const ids = Array.from({ length: 150 }, (_, i) => `rst-${i}`);
     const f = { since: 1, lastFailure: 2, taskId: 'rst-f', issue: 'TAG_CONFLICT' };
-    await store.apply([...ids.filter((_, i) => i % 2 === 0).map((id) => write.handled(store.keys, inst, id, 5)), write.failing(store.keys, inst, 'img-last', f)], 'claim');
+    await store.apply(
+      [
+        ...ids.filter((_, i) => i % 2 === 0).map((id) => write.handled(store.keys, inst, id, 5)),
+        write.failing(store.keys, inst, 'img-last', f),
+      ],
+      'claim',
+    );
     const known = await store.lookup(inst, ids, ['img-0', 'img-last']);
     expect(known.handled.size).toBe(75);
     expect(known.handled.has('rst-148')).toBe(true);
@@ -115,11 +140,14 @@ describe('the state store: what a run starts from', () => {
     const store = new StateStore(t, 'd', direct, () => T0);
     await store.begin([], []);
     const digest = { stats: { since: 1, byCause: { TAG_CONFLICT: 2 }, byRepo: {}, recoveries: 0, recoveryMs: 0 } };
-    await store.apply([
-      write.cursor(store.keys, inst, { top: 42, gaps: [] }, 0),
-      write.digest(store.keys, 'default', digest),
-      write.control(store.keys, { owed: { slack: { since: 3, count: 1 } }, pauses: {} }, 0),
-    ], 'seed');
+    await store.apply(
+      [
+        write.cursor(store.keys, inst, { top: 42, gaps: [] }, 0),
+        write.digest(store.keys, 'default', digest),
+        write.control(store.keys, { owed: { slack: { since: 3, count: 1 } }, pauses: {} }, 0),
+      ],
+      'seed',
+    );
     await store.apply([write.cursor(store.keys, inst, { top: 43, gaps: [] }, 1)], 'advance');
     const s = await store.begin([inst, 'cn-shanghai:cri-b'], ['default', 'team']);
     expect([...s.cursors.keys()]).toEqual([inst]);
@@ -159,12 +187,15 @@ describe('the state store: what a run starts from', () => {
     await store.begin([], []);
     const end = T0 + ROW_REFRESH_MS;
     // Rows written by an earlier release carry no savedAt: their age counts from createdAt.
-    await store.apply([
-      write.silence(store.keys, silence('s-unsaved', end + DAY), 0),
-      write.silence(store.keys, silence('s-ends-now', end), 0),
-      write.silence(store.keys, silence('s-recent', end + DAY, { savedAt: T0 + 1 }), 0),
-      write.silence(store.keys, silence('s-young', end + DAY, { createdAt: new Date(T0 + 1).toISOString() }), 0),
-    ], 'seed');
+    await store.apply(
+      [
+        write.silence(store.keys, silence('s-unsaved', end + DAY), 0),
+        write.silence(store.keys, silence('s-ends-now', end), 0),
+        write.silence(store.keys, silence('s-recent', end + DAY, { savedAt: T0 + 1 }), 0),
+        write.silence(store.keys, silence('s-young', end + DAY, { createdAt: new Date(T0 + 1).toISOString() }), 0),
+      ],
+      'seed',
+    );
     now = end;
     await store.begin([], []);
     const saved = Object.fromEntries((await store.silences()).map((s) => [s.value.id, s]));
@@ -198,7 +229,7 @@ describe('the state store: the control row', () => {
     expect((err as Error).message).toBe('memory/d: the control row changed since it was read');
   });
 
-  it('refuses a control write that meets another run\'s content at the version it would have made', async () => {
+  it("refuses a control write that meets another run's content at the version it would have made", async () => {
     const store = new StateStore(new MemoryTable(), 'd', direct);
     expect(await store.saveControl(start, lease('other'), 'take')).toBe(1);
     await expect(store.saveControl(start, lease('me'), 'take')).rejects.toBeInstanceOf(CheckpointConflictError);
@@ -213,7 +244,16 @@ describe('the state store: a control write that went through', () => {
       const r = await super.writeRows(ops);
       for (const o of ops) {
         if (o.op === 'put' && !r.failed.includes(o.key) && typeof o.cols.ver === 'number') {
-          await super.writeRows([{ op: 'put', key: o.key, cols: { j: JSON.stringify({ owed: {}, pauses: {}, lease: { owner: 'other', until: 9 } }), ver: o.cols.ver + 1 } }]);
+          await super.writeRows([
+            {
+              op: 'put',
+              key: o.key,
+              cols: {
+                j: JSON.stringify({ owed: {}, pauses: {}, lease: { owner: 'other', until: 9 } }),
+                ver: o.cols.ver + 1,
+              },
+            },
+          ]);
         }
       }
       return r;
@@ -222,8 +262,16 @@ describe('the state store: a control write that went through', () => {
 
   it('takes a write that went through as its own, whatever another run writes after it', async () => {
     const store = new StateStore(new ContendedTable(), 'd', direct);
-    expect(await store.saveControl({ value: { owed: {}, pauses: {} }, version: 0 }, { owed: {}, pauses: {}, lease: { owner: 'me', until: 5 } }, 'take')).toBe(1);
+    expect(
+      await store.saveControl(
+        { value: { owed: {}, pauses: {} }, version: 0 },
+        { owed: {}, pauses: {}, lease: { owner: 'me', until: 5 } },
+        'take',
+      ),
+    ).toBe(1);
     // The next write over the version it made then meets the other run's.
-    await expect(store.saveControl({ value: { owed: {}, pauses: {} }, version: 1 }, { owed: {}, pauses: {} }, 'release')).rejects.toBeInstanceOf(CheckpointConflictError);
+    await expect(
+      store.saveControl({ value: { owed: {}, pauses: {} }, version: 1 }, { owed: {}, pauses: {} }, 'release'),
+    ).rejects.toBeInstanceOf(CheckpointConflictError);
   });
 });
