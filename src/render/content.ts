@@ -1,4 +1,5 @@
-import { classify, SEVERITY_RANK } from '../detect/classify.js';
+import { classify } from '../model/classify.js';
+import { SEVERITY_RANK } from '../model/issue.js';
 import {
   isFailure,
   type Alert,

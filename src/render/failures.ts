@@ -1,5 +1,7 @@
-import { classify, type Severity } from '../detect/classify.js';
+import { classify } from '../model/classify.js';
+import type { Severity } from '../model/issue.js';
 import type { FailureAlert } from '../model/alert.js';
+import { causeWords } from './causes.js';
 import { rerunsOf, silenceCommand } from './commands.js';
 import { failureTime, type FailureGroup, type MessageContent } from './content.js';
 import type { Detail } from './detail.js';
@@ -55,13 +57,11 @@ const when = (g: FailureGroup, w: Words): Inline[] =>
 /** One group in full: what, where, when, why, which images, how to fix, and the commands that re-run or mute it. */
 function groupSection(g: FailureGroup, loc: Locale, d: Detail, w: Words): { section: Section; rerun: boolean } {
   const c = classify(g.cause);
+  const said = causeWords(c.issue, loc.lang);
   const out: Line[] = [
     line(
       'head',
-      ...join(
-        [[bold(`${SEVERITY_MARK[c.severity]} ${c.title[loc.lang]}`)], g.cause ? [api(g.cause)] : [], when(g, w)],
-        w.sep,
-      ),
+      ...join([[bold(`${SEVERITY_MARK[c.severity]} ${said.title}`)], g.cause ? [api(g.cause)] : [], when(g, w)], w.sep),
     ),
     line(
       'text',
@@ -74,7 +74,7 @@ function groupSection(g: FailureGroup, loc: Locale, d: Detail, w: Words): { sect
       ),
     ),
   ];
-  if (d.explain) out.push(line('quote', c.cause[loc.lang]));
+  if (d.explain) out.push(line('quote', said.cause));
   const shown = g.examples.slice(0, Math.max(1, d.examples));
   for (const a of shown) {
     out.push(
@@ -88,7 +88,7 @@ function groupSection(g: FailureGroup, loc: Locale, d: Detail, w: Words): { sect
     );
   }
   if (g.count > shown.length) out.push(line('item', w.more(g.count - shown.length)));
-  const steps = c.remediation[loc.lang].slice(0, d.fix);
+  const steps = said.fix.slice(0, d.fix);
   if (steps.length > 0) out.push(line('text', bold(w.fix)), ...steps.map((s) => line('step', s)));
   let rerun = false;
   if (d.commands) {
@@ -115,7 +115,7 @@ function groupLine(g: FailureGroup, loc: Locale, w: Words): Line {
         ' → ',
         instancePiece(g.target.regionId, g.target.instanceId),
       ],
-      [g.cause ? api(g.cause) : c.short[loc.lang]],
+      [g.cause ? api(g.cause) : causeWords(c.issue, loc.lang).short],
       when(g, w),
       newest ? [`${w.newest} `, ...imageParts(newest), ' (', api(newest.task.taskId), ')'] : [],
     ],

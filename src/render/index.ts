@@ -1,4 +1,4 @@
-import { classify } from '../detect/classify.js';
+import { classify } from '../model/classify.js';
 import type { ChannelName, Lang } from '../model/lang.js';
 import type { Mentions } from '../model/route.js';
 import type { MessageContent } from './content.js';

@@ -1,4 +1,4 @@
-import { classify } from '../detect/classify.js';
+import { classify } from '../model/classify.js';
 import type { DigestAlert, MonitorAlert, RecoveryAlert, StuckAlert } from '../model/alert.js';
 import type { MessageContent } from './content.js';
 import type { Detail } from './detail.js';

@@ -1,4 +1,5 @@
-import { classify } from '../detect/classify.js';
+import { classify } from '../model/classify.js';
+import { causeWords } from './causes.js';
 import type { MessageContent } from './content.js';
 import { api, at, type Inline, type Tone } from './doc.js';
 import { SEVERITY_MARK } from './failures.js';
@@ -41,7 +42,7 @@ function parts(c: MessageContent, loc: Locale): Part[] {
       core: [w.failed(c.failureCount)],
       extras: [
         [w.sep, name ? v(name) : w.ruleUnknown, ' → ', v(top.target.regionId)],
-        [w.sep, cl.category === 'unclassified' && top.cause ? v(top.cause) : cl.short[loc.lang]],
+        [w.sep, cl.category === 'unclassified' && top.cause ? v(top.cause) : causeWords(cl.issue, loc.lang).short],
         ...(c.groups.length > 1 ? [[w.otherGroups(c.groups.length - 1)]] : []),
       ],
     });
