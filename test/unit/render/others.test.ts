@@ -273,11 +273,11 @@ describe('a message that covers only part of what its channel is owed', () => {
       ['zh', '仍有待发送的告警未包含在此消息中'],
     ] as const) {
       for (let shrink = 0; shrink <= MAX_SHRINK; shrink++) {
-        const ding = renderFor('dingtalk', { ...many, more: true }, lang, undefined, { shrink }).markdown.text;
+        const ding = renderFor('dingtalk', { ...many, more: true }, lang, { shrink }).markdown.text;
         expect(ding.split(words)).toHaveLength(2);
         // At the end: after the last failure group.
         expect(ding.indexOf(words)).toBeGreaterThan(ding.lastIndexOf('rst-'));
-        const slack = JSON.stringify(renderFor('slack', { ...many, more: true }, lang, undefined, { shrink }));
+        const slack = JSON.stringify(renderFor('slack', { ...many, more: true }, lang, { shrink }));
         expect(slack.split(words)).toHaveLength(2);
       }
     }
