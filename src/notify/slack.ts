@@ -42,7 +42,10 @@ export function slackOutcome(answer: HttpAnswer, now: number, sent?: number): In
   );
 }
 
-/** The Slack incoming-webhook integration. Slack has no idempotency key; the outbox keeps repeats rare. */
+/**
+ * The Slack incoming-webhook integration. Slack has no idempotency key: a message whose answer was lost may arrive
+ * twice; recording only what was delivered (the owed rows) keeps that to such lost answers.
+ */
 export function createSlackNotifier(opts: { webhook: Revealable; clock: Clock }): Notifier<SlackMessage> {
   return {
     channel: 'slack',
