@@ -31,6 +31,15 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/model/' },
     },
     {
+      name: 'render-not-detect',
+      severity: 'error',
+      comment:
+        'render/ words what plan/ decided; it must not reach past it into how failures are found. What an issue ' +
+        'means (model/issue.ts) and how a TaskIssue is matched to one (model/classify.ts) are shared words in model/.',
+      from: { path: '^src/render/' },
+      to: { path: '^src/detect/' },
+    },
+    {
       name: 'lib-is-a-leaf',
       severity: 'error',
       comment: 'lib/ is plumbing (retry, budget, errors, log, secret, time); it knows nothing of the product.',

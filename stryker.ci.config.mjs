@@ -7,7 +7,8 @@ import base from './stryker.config.mjs';
 export default {
   ...base,
   mutate: [
-    'src/detect/classify.ts',
+    'src/model/issue.ts',
+    'src/model/classify.ts',
     'src/detect/watch.ts',
     'src/config/webhooks.ts',
     'src/lib/log.ts',

@@ -4,6 +4,8 @@
 /** The modules that decide what is alerted, when, to whom and how it is kept. */
 export const decisionModules = [
   'src/detect/**/*.ts',
+  'src/model/issue.ts',
+  'src/model/classify.ts',
   'src/plan/**/*.ts',
   'src/render/**/*.ts',
   'src/notify/deliver.ts',

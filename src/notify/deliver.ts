@@ -172,7 +172,7 @@ export async function deliverTo(
     // Our size budgets are below the platforms' limits, but those limits are partly undocumented: a message refused
     // as too large is rendered smaller and sent again (a smaller message that arrives beats a rich one that waits).
     for (let shrink = 0; ; shrink++) {
-      const payload = renderFor(notifier.channel, c, route, route.mentions, { shrink });
+      const payload = renderFor(notifier.channel, c, route, { mentions: route.mentions, shrink });
       try {
         // A fresh key per step: whether DingTalk remembers a refused msgUuid is not documented.
         await withRetry(

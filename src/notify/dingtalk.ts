@@ -31,12 +31,10 @@ function signedUrl(webhook: Revealable, secret: Revealable | undefined, now: num
   return new Secret(url.toString());
 }
 
-/**
- * Reads DingTalk's answer: HTTP 200 carries failures as a non-zero `errcode`. A refusal for size is a
- * `MessageTooLargeError` carrying `sent`, the body's size in bytes.
- */
-export function dingtalkOutcome(status: number, body: string, sent?: number): IntegrationError | undefined {
+/** The error for an HTTP status other than 200: DingTalk answers 200 to every message it reads. */
+function statusOutcome(status: number): IntegrationError {
   const base = { service: 'dingtalk' as const, status };
+  // A throttled robot is answered with a redirect (not followed) or a 429, and stays blocked for up to 10 minutes.
   if (status === 302 || status === 429) {
     return new IntegrationError('DingTalk is throttling this robot', {
       ...base,
@@ -52,17 +50,15 @@ export function dingtalkOutcome(status: number, body: string, sent?: number): In
       kind: 'config',
     });
   }
-  if (status !== 200) return new IntegrationError(`DingTalk answered HTTP ${status}`, { ...base, kind: 'permanent' });
-  let parsed: { errcode?: unknown; errmsg?: unknown };
-  try {
-    parsed = JSON.parse(body) as typeof parsed;
-  } catch {
-    return new IntegrationError('DingTalk answered with something that is not JSON', {
-      ...base,
-      kind: 'retryable',
-      code: 'NonJsonResponse',
-    });
-  }
+  return new IntegrationError(`DingTalk answered HTTP ${status}`, { ...base, kind: 'permanent' });
+}
+
+/** The error an HTTP 200 answer's `errcode` stands for, or undefined for 0 (accepted). */
+function errcodeOutcome(
+  parsed: { errcode?: unknown; errmsg?: unknown },
+  sent: number | undefined,
+): IntegrationError | undefined {
+  const base = { service: 'dingtalk' as const, status: 200 };
   const code = typeof parsed.errcode === 'number' ? parsed.errcode : Number(parsed.errcode);
   if (code === 0) return undefined;
   const msg = typeof parsed.errmsg === 'string' ? parsed.errmsg.slice(0, 200) : '';
@@ -84,7 +80,8 @@ export function dingtalkOutcome(status: number, body: string, sent?: number): In
     return new MessageTooLargeError(`DingTalk refused the message as too large (${code} ${msg})`, { ...fields, sent });
   if (code === SECURITY) {
     return new IntegrationError(
-      `DingTalk refused the message at the robot's security check (${code} ${msg}): check DINGTALK_SECRET, the robot's custom keywords and its IP allow-list`,
+      `DingTalk refused the message at the robot's security check (${code} ${msg}): ` +
+        "check DINGTALK_SECRET, the robot's custom keywords and its IP allow-list",
       { ...fields, kind: 'config' },
     );
   }
@@ -95,6 +92,26 @@ export function dingtalkOutcome(status: number, body: string, sent?: number): In
     });
   }
   return new IntegrationError(`DingTalk refused the message (${code} ${msg})`, { ...fields, kind: 'permanent' });
+}
+
+/**
+ * Reads DingTalk's answer: HTTP 200 carries failures as a non-zero `errcode`; undefined means accepted, anything else
+ * is the error to throw. A refusal for size is a `MessageTooLargeError` carrying `sent`, the body's size in bytes.
+ */
+export function dingtalkOutcome(status: number, body: string, sent?: number): IntegrationError | undefined {
+  if (status !== 200) return statusOutcome(status);
+  let parsed: { errcode?: unknown; errmsg?: unknown };
+  try {
+    parsed = JSON.parse(body) as typeof parsed;
+  } catch {
+    return new IntegrationError('DingTalk answered with something that is not JSON', {
+      service: 'dingtalk',
+      status,
+      kind: 'retryable',
+      code: 'NonJsonResponse',
+    });
+  }
+  return errcodeOutcome(parsed, sent);
 }
 
 /** The DingTalk custom-robot integration: signs each request when a secret is set, maps errcodes to error kinds. */

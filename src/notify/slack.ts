@@ -2,7 +2,7 @@ import type { Clock } from '../lib/budget.js';
 import { IntegrationError, MessageTooLargeError } from '../lib/errors.js';
 import type { Revealable } from '../lib/secret.js';
 import { allBlocks, type SlackMessage } from '../render/slack.js';
-import { postJson } from './http.js';
+import { postJson, type HttpAnswer } from './http.js';
 import { parseRetryAfter } from './retry-after.js';
 import { fingerprintOf, type Notifier } from './types.js';
 
@@ -13,16 +13,12 @@ const OUR_FAULT = new Set(['invalid_payload', 'too_many_attachments', 'no_text']
 const TOO_LARGE = new Set(['msg_blocks_too_long', 'invalid_blocks']);
 
 /**
- * Reads Slack's answer: 200 "ok" is success; 429 carries Retry-After in seconds. A refusal for size is a
- * `MessageTooLargeError` carrying `sent`, the characters of blocks sent.
+ * Reads Slack's answer: 200 "ok" is success (undefined); anything else is the error to throw. A 429 waits as long as
+ * its Retry-After says, counted from `now`. A refusal for size is a `MessageTooLargeError` carrying `sent`, the
+ * characters of blocks sent.
  */
-export function slackOutcome(
-  status: number,
-  body: string,
-  headers: Record<string, unknown>,
-  now: number,
-  sent?: number,
-): IntegrationError | undefined {
+export function slackOutcome(answer: HttpAnswer, now: number, sent?: number): IntegrationError | undefined {
+  const { status, body, headers } = answer;
   if (status === 200) return undefined;
   const code = body.trim().slice(0, 100) || String(status);
   const base = { service: 'slack' as const, status, code };
@@ -46,20 +42,17 @@ export function slackOutcome(
   );
 }
 
-/** The Slack incoming-webhook integration. Slack has no idempotency key; the outbox keeps repeats rare. */
+/**
+ * The Slack incoming-webhook integration. Slack has no idempotency key: a message whose answer was lost may arrive
+ * twice; recording only what was delivered (the owed rows) keeps that to such lost answers.
+ */
 export function createSlackNotifier(opts: { webhook: Revealable; clock: Clock }): Notifier<SlackMessage> {
   return {
     channel: 'slack',
     fingerprint: fingerprintOf(opts.webhook),
     async send(payload, { timeoutMs }) {
       const answer = await postJson('slack', opts.webhook, payload, timeoutMs);
-      const err = slackOutcome(
-        answer.status,
-        answer.body,
-        answer.headers,
-        opts.clock.now(),
-        JSON.stringify(allBlocks(payload)).length,
-      );
+      const err = slackOutcome(answer, opts.clock.now(), JSON.stringify(allBlocks(payload)).length);
       if (err) throw err;
     },
   };

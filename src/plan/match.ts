@@ -1,4 +1,4 @@
-import { classify } from '../detect/classify.js';
+import { classify } from '../model/classify.js';
 import type { TaskAlert } from '../model/alert.js';
 import type { Matcher } from '../model/route.js';
 

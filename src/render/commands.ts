@@ -20,26 +20,31 @@ export interface Rerun {
   images: number;
 }
 
+/** The re-run call for one image: the words an image contributes, and the call built from them. */
+interface Call {
+  args: (i: RerunImage) => string[];
+  /** Namespace, repository and tag of the source, then (automatic rules) those of the target. */
+  call: (n: string, r: string, t: string, more: string[]) => string;
+}
+
 // Why two calls: CreateRepoSyncTaskByRule is documented for manual rules (SyncTrigger INITIATIVE) only
 // (https://help.aliyun.com/document_detail/451340.htm); an automatic rule's image is re-synced with CreateRepoSyncTask,
 // which names the target from ImageTo (https://help.aliyun.com/document_detail/308342.htm). Both take the source
 // repository's id, which GetRepository resolves from namespace and name.
-function bodies(
-  g: FailureGroup,
-  kind: Rerun['kind'],
-):
-  { args: (i: RerunImage) => string[]; call: (n: string, r: string, t: string, more: string[]) => string } | undefined {
+function bodies(g: FailureGroup, kind: Rerun['kind']): Call | undefined {
   const [region = '', instance = ''] = g.source.split(':');
   const { regionId: toRegion, instanceId: toInstance } = g.target;
   if (![region, instance].every(shellSafe)) return undefined;
   const repoId = (n: string, r: string) =>
-    `id=$(aliyun cr GetRepository --region ${region} --InstanceId ${instance} --RepoNamespaceName ${n} --RepoName ${r} | jq -er .RepoId)`;
+    `id=$(aliyun cr GetRepository --region ${region} --InstanceId ${instance} ` +
+    `--RepoNamespaceName ${n} --RepoName ${r} | jq -er .RepoId)`;
   if (kind === 'manual') {
     if (!shellSafe(g.ruleId)) return undefined;
     return {
       args: (i) => [i.namespace, i.repo, i.tag],
       call: (n, r, t) =>
-        `${repoId(n, r)} && aliyun cr CreateRepoSyncTaskByRule --region ${region} --InstanceId ${instance} --SyncRuleId ${g.ruleId} --RepoId "$id" --Tag ${t}`,
+        `${repoId(n, r)} && aliyun cr CreateRepoSyncTaskByRule --region ${region} --InstanceId ${instance} ` +
+        `--SyncRuleId ${g.ruleId} --RepoId "$id" --Tag ${t}`,
     };
   }
   // Across accounts CreateRepoSyncTask also needs the target account's UID, which no task or rule field gives.
@@ -47,7 +52,9 @@ function bodies(
   return {
     args: (i) => [i.namespace, i.repo, i.tag, i.to.namespace, i.to.repo, i.to.tag],
     call: (n, r, t, [tn, tr, tt]) =>
-      `${repoId(n, r)} && aliyun cr CreateRepoSyncTask --region ${region} --InstanceId ${instance} --RepoId "$id" --Tag ${t} --TargetRegionId ${toRegion} --TargetInstanceId ${toInstance} --TargetNamespace ${tn} --TargetRepoName ${tr} --TargetTag ${tt}`,
+      `${repoId(n, r)} && aliyun cr CreateRepoSyncTask --region ${region} --InstanceId ${instance} ` +
+      `--RepoId "$id" --Tag ${t} --TargetRegionId ${toRegion} --TargetInstanceId ${toInstance} ` +
+      `--TargetNamespace ${tn} --TargetRepoName ${tr} --TargetTag ${tt}`,
   };
 }
 
@@ -66,7 +73,8 @@ export function rerunFor(g: FailureGroup, kind: Rerun['kind']): Rerun | undefine
   }
   // A loop over positional parameters: POSIX sh, no globbing characters, nothing a markdown renderer would take.
   const width = b.args(g.images[0]!).length;
-  const body = `while [ $# -gt 0 ]; do ${b.call('"$1"', '"$2"', '"$3"', ['"$4"', '"$5"', '"$6"'])}; shift ${width}; done)`;
+  const call = b.call('"$1"', '"$2"', '"$3"', ['"$4"', '"$5"', '"$6"']);
+  const body = `while [ $# -gt 0 ]; do ${call}; shift ${width}; done)`;
   const words: string[] = [];
   let images = 0;
   for (const i of g.images) {
@@ -96,5 +104,8 @@ export function silenceCommand(g: FailureGroup, comment: string): string | undef
   if (!shellSafe(region) || !shellSafe(instance) || !shellSafe(cause)) return undefined;
   if (g.ruleId !== '' && !shellSafe(g.ruleId)) return undefined;
   const rule = g.ruleId ? ` --rule ${g.ruleId}` : '';
-  return `acr-sync-alert silence add --instance ${region}:${instance}${rule} --cause ${cause} --for 2h --comment "${comment}"`;
+  return (
+    `acr-sync-alert silence add --instance ${region}:${instance}${rule} ` +
+    `--cause ${cause} --for 2h --comment "${comment}"`
+  );
 }

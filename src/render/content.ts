@@ -1,4 +1,5 @@
-import { classify, SEVERITY_RANK } from '../detect/classify.js';
+import { classify } from '../model/classify.js';
+import { SEVERITY_RANK } from '../model/issue.js';
 import {
   isFailure,
   type Alert,
@@ -80,6 +81,7 @@ export interface MessageContent {
   more?: boolean;
 }
 
+/** When a task last changed (its ModifiedTime, else its CreateTime): the time a failure is shown and sorted by. */
 export const failureTime = (a: FailureAlert | RecoveryAlert | StuckAlert) => a.task.modifiedTime ?? a.task.createTime;
 const newestFirst = (x: FailureAlert | RecoveryAlert, y: FailureAlert | RecoveryAlert) =>
   y.task.createTime - x.task.createTime || x.id.localeCompare(y.id);
@@ -94,7 +96,9 @@ function keepTop<T>(list: T[], item: T, max: number, order: (a: T, b: T) => numb
   if (list.length > max) list.pop();
 }
 
-/** Adds the failed image to the group's re-run list: each image once, newest kept, only names a shell takes literally. */
+/**
+ * Adds the failed image to the group's re-run list: each image once, newest kept, only names a shell takes literally.
+ */
 function keepImage(g: FailureGroup, a: FailureAlert, at: number): void {
   // Most alerts of a burst are older than every image kept: skip them before any string work.
   if (g.images.length >= IMAGES_PER_GROUP && at <= g.images[g.images.length - 1]!.at) return;
@@ -145,6 +149,7 @@ export class ContentBuilder {
     ids: [],
   };
 
+  /** Counts `a` in, keeping it only if it ranks among what a message can show; returns the builder. */
   add(a: Alert): this {
     this.c.ids.push(a.id);
     if (isFailure(a)) this.addFailure(a);
@@ -207,6 +212,7 @@ export class ContentBuilder {
     keepImage(g, a, at);
   }
 
+  /** The content so far, groups most severe first, then largest; a copy the builder does not change afterwards. */
   build(): MessageContent {
     const severity = (g: FailureGroup) => SEVERITY_RANK[classify(g.cause).severity];
     const groups = [...this.groups.values()].sort(

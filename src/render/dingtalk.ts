@@ -10,7 +10,8 @@ export interface DingTalkMarkdown {
 }
 
 // DingTalk does not document a size limit for custom-robot messages; robots answer errcode 460101 "message too long,
-// exceed 20000 bytes" for a larger body (reported in Le0nsec/SecCrawler#12 and timonwong/prometheus-webhook-dingtalk#30).
+// exceed 20000 bytes" for a larger body (reported in Le0nsec/SecCrawler#12 and
+// timonwong/prometheus-webhook-dingtalk#30).
 export const DINGTALK_BODY_LIMIT = 20_000;
 /** The budget a message is rendered to: the whole JSON body in UTF-8 bytes, well inside DINGTALK_BODY_LIMIT. */
 export const DINGTALK_MAX_BYTES = 16_000;

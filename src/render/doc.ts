@@ -38,9 +38,13 @@ export interface Doc {
   notes: Line[];
 }
 
+/** A line of `kind` made of `parts`. */
 export const line = (kind: LineKind, ...parts: Inline[]): Line => ({ kind, parts });
+/** A value from the API: each platform makes it inert (no markup, mention or link) and caps its length. */
 export const api = (s: string): Inline => ({ api: s });
+/** Pieces shown in bold. */
 export const bold = (...parts: Inline[]): Inline => ({ bold: parts });
+/** A moment, shown in the message's time zone; `short` leaves out the year and offset, for lists under a header. */
 export const at = (time: number, short = false): Inline => ({ time, short });
 /** A span of time: one moment when both ends fall in the same minute. */
 export const span = (from: number, to: number): Inline =>

@@ -1,5 +1,7 @@
-import { classify, type Severity } from '../detect/classify.js';
+import { classify } from '../model/classify.js';
+import type { Severity } from '../model/issue.js';
 import type { FailureAlert } from '../model/alert.js';
+import { causeWords } from './causes.js';
 import { rerunsOf, silenceCommand } from './commands.js';
 import { failureTime, type FailureGroup, type MessageContent } from './content.js';
 import type { Detail } from './detail.js';
@@ -30,6 +32,7 @@ export function triggerWord(w: Words, trigger: string | undefined): Inline {
   return trigger ? api(trigger) : w.trigger.unknown;
 }
 
+/** The group's rule by name, else by id, else in words that say it is unknown. */
 export const ruleName = (g: FailureGroup, w: Words): Inline =>
   g.rule?.name || g.ruleId ? api(g.rule?.name || g.ruleId) : w.ruleUnknown;
 const image = (i: { namespace: string; repo: string; tag: string }) => `${i.namespace}/${i.repo}:${i.tag}`;
@@ -52,55 +55,54 @@ function taskTrigger(a: FailureAlert, g: FailureGroup, w: Words): Inline[] {
 const when = (g: FailureGroup, w: Words): Inline[] =>
   g.count === 1 ? w.failedAt(at(g.lastAt)) : w.failedTimes(g.count, [span(g.firstAt, g.lastAt)]);
 
+/** The examples of a group, newest first, at most `max` (at least one), and how many more failed. */
+function exampleLines(g: FailureGroup, max: number, w: Words): Line[] {
+  const shown = g.examples.slice(0, Math.max(1, max));
+  // A single failure says how its task was triggered; among several, when each failed tells them apart.
+  const lines = shown.map((a) => {
+    const last = g.count === 1 ? taskTrigger(a, g, w) : [at(failureTime(a), true)];
+    return line('item', ...join([imageParts(a), [api(a.task.taskId)], last], w.sep));
+  });
+  if (g.count > shown.length) lines.push(line('item', w.more(g.count - shown.length)));
+  return lines;
+}
+
+/**
+ * The commands a full group carries: re-runs, only for a transient cause (re-running anything else fails the same
+ * way), and the silence that mutes the group.
+ */
+function commandLines(g: FailureGroup, transient: boolean, w: Words): { lines: Line[]; rerun: boolean } {
+  const lines: Line[] = [];
+  const reruns = transient ? rerunsOf(g) : [];
+  if (reruns.length > 1) lines.push(line('text', w.rerunUnknown));
+  for (const r of reruns)
+    lines.push(line('text', w.rerun(r.kind, r.api, r.images, g.count)), line('command', r.command));
+  const mute = silenceCommand(g, w.why);
+  if (mute) lines.push(line('text', w.silence), line('command', mute));
+  return { lines, rerun: reruns.length > 0 };
+}
+
 /** One group in full: what, where, when, why, which images, how to fix, and the commands that re-run or mute it. */
 function groupSection(g: FailureGroup, loc: Locale, d: Detail, w: Words): { section: Section; rerun: boolean } {
   const c = classify(g.cause);
+  const said = causeWords(c.issue, loc.lang);
+  const rule = g.rule?.name || g.ruleId ? w.rule(ruleName(g, w), triggerWord(w, g.rule?.trigger)) : [w.ruleUnknown];
+  const where = [api(g.source), ' → ', instancePiece(g.target.regionId, g.target.instanceId)];
   const out: Line[] = [
     line(
       'head',
-      ...join(
-        [[bold(`${SEVERITY_MARK[c.severity]} ${c.title[loc.lang]}`)], g.cause ? [api(g.cause)] : [], when(g, w)],
-        w.sep,
-      ),
+      ...join([[bold(`${SEVERITY_MARK[c.severity]} ${said.title}`)], g.cause ? [api(g.cause)] : [], when(g, w)], w.sep),
     ),
-    line(
-      'text',
-      ...join(
-        [
-          g.rule?.name || g.ruleId ? w.rule(ruleName(g, w), triggerWord(w, g.rule?.trigger)) : [w.ruleUnknown],
-          [api(g.source), ' → ', instancePiece(g.target.regionId, g.target.instanceId)],
-        ],
-        w.sep,
-      ),
-    ),
+    line('text', ...join([rule, where], w.sep)),
   ];
-  if (d.explain) out.push(line('quote', c.cause[loc.lang]));
-  const shown = g.examples.slice(0, Math.max(1, d.examples));
-  for (const a of shown) {
-    out.push(
-      line(
-        'item',
-        ...join(
-          [imageParts(a), [api(a.task.taskId)], g.count === 1 ? taskTrigger(a, g, w) : [at(failureTime(a), true)]],
-          w.sep,
-        ),
-      ),
-    );
-  }
-  if (g.count > shown.length) out.push(line('item', w.more(g.count - shown.length)));
-  const steps = c.remediation[loc.lang].slice(0, d.fix);
+  if (d.explain) out.push(line('quote', said.cause));
+  out.push(...exampleLines(g, d.examples, w));
+  const steps = said.fix.slice(0, d.fix);
   if (steps.length > 0) out.push(line('text', bold(w.fix)), ...steps.map((s) => line('step', s)));
-  let rerun = false;
-  if (d.commands) {
-    const reruns = c.transient ? rerunsOf(g) : [];
-    if (reruns.length > 1) out.push(line('text', w.rerunUnknown));
-    for (const r of reruns)
-      out.push(line('text', w.rerun(r.kind, r.api, r.images, g.count)), line('command', r.command));
-    rerun = reruns.length > 0;
-    const mute = silenceCommand(g, w.why);
-    if (mute) out.push(line('text', w.silence), line('command', mute));
-  }
-  return { section: { lines: out }, rerun };
+  if (!d.commands) return { section: { lines: out }, rerun: false };
+  const commands = commandLines(g, c.transient, w);
+  out.push(...commands.lines);
+  return { section: { lines: out }, rerun: commands.rerun };
 }
 
 /** One group on one line: rule → target, cause, how many and when, and its newest image, the rest counted. */
@@ -115,7 +117,7 @@ function groupLine(g: FailureGroup, loc: Locale, w: Words): Line {
         ' → ',
         instancePiece(g.target.regionId, g.target.instanceId),
       ],
-      [g.cause ? api(g.cause) : c.short[loc.lang]],
+      [g.cause ? api(g.cause) : causeWords(c.issue, loc.lang).short],
       when(g, w),
       newest ? [`${w.newest} `, ...imageParts(newest), ' (', api(newest.task.taskId), ')'] : [],
     ],

@@ -7,7 +7,8 @@ import { FULL_MAX, LINES_MAX, MINIMAL, RUNGS, type Detail } from './detail.js';
  * even at the leanest rung, groups are shown as lines only, as many as fit; failing that, the minimal rendering
  * (banner, counts, first notice) is returned whether or not it fits, as nothing smaller exists.
  *
- * Rendering is pure and bounded by the number of groups, so trying a few dozen renderings costs milliseconds.
+ * Rendering is pure and its cost grows with the number of groups, never the alerts: that is what keeps trying a few
+ * dozen renderings affordable.
  */
 export function fitDetail<P>(content: MessageContent, render: (d: Detail) => P, fits: (p: P) => boolean): P {
   const groups = content.groups.length;

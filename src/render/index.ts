@@ -1,4 +1,4 @@
-import { classify } from '../detect/classify.js';
+import { classify } from '../model/classify.js';
 import type { ChannelName, Lang } from '../model/lang.js';
 import type { Mentions } from '../model/route.js';
 import type { MessageContent } from './content.js';
@@ -17,6 +17,8 @@ export const SHRINK_FACTOR = 0.5;
 export const MAX_SHRINK = 6;
 
 export interface RenderOptions {
+  /** Who to @mention when the message is severe (see isSevere); nobody when absent. */
+  mentions?: Mentions;
   /**
    * 0 renders to the platform's budget. n > 0 renders to SHRINK_FACTOR^n of it: what to send after the platform
    * refused the previous rendering as too large (MessageTooLargeError), stepping n up until it is accepted.
@@ -32,40 +34,37 @@ export function isSevere(content: MessageContent): boolean {
 }
 
 /**
- * The platform payload for `content` on `channel`, in the locale's language and time zone, @mentioning `mentions` when
- * the message is severe. The payload fits the platform's limits by construction: detail is reduced (fewer examples,
- * then no fix steps or commands, then groups on one line, then counts only) until it does, and whatever is not shown
- * is counted ("…and N more").
+ * The platform payload for `content` on `channel`, in the locale's language and time zone, @mentioning
+ * `opts.mentions` when the message is severe. The payload fits the platform's limits by construction: detail is
+ * reduced (fewer examples, then no fix steps or commands, then groups on one line, then counts only) until it does,
+ * and whatever is not shown is counted ("…and N more").
  */
 export function renderFor(
   channel: 'dingtalk',
   content: MessageContent,
   locale: Lang | Locale,
-  mentions?: Mentions,
   opts?: RenderOptions,
 ): DingTalkMarkdown;
 export function renderFor(
   channel: 'slack',
   content: MessageContent,
   locale: Lang | Locale,
-  mentions?: Mentions,
   opts?: RenderOptions,
 ): SlackMessage;
 export function renderFor(
   channel: ChannelName,
   content: MessageContent,
   locale: Lang | Locale,
-  mentions?: Mentions,
   opts?: RenderOptions,
 ): DingTalkMarkdown | SlackMessage;
 export function renderFor(
   channel: ChannelName,
   content: MessageContent,
   locale: Lang | Locale,
-  mentions?: Mentions,
   opts: RenderOptions = {},
 ): DingTalkMarkdown | SlackMessage {
   const loc = localeOf(locale);
+  const { mentions } = opts;
   const severe = mentions !== undefined && isSevere(content);
   const scale = SHRINK_FACTOR ** Math.min(MAX_SHRINK, Math.max(0, Math.floor(opts.shrink ?? 0)));
   if (channel === 'dingtalk') {

@@ -13,7 +13,8 @@ export const localeOf = (x: Lang | Locale): Locale =>
   typeof x === 'string' ? { lang: x, timeZone: defaultTimeZone(x) } : { lang: x.lang, timeZone: x.timeZone };
 
 // Messages show times to the minute, and fitting a message renders it several times over: each minute and zone is
-// worked out once (Intl's formatToParts costs tens of microseconds), in a cache emptied when it grows large.
+// worked out once (Intl's formatToParts is the costly part of rendering a time), in a cache emptied when it grows
+// large so that its memory stays bounded.
 const cache = new Map<string, LocalParts>();
 function localParts(ms: number, timeZone: string): LocalParts {
   const key = `${timeZone} ${Math.floor(ms / 60_000)}`;

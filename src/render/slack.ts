@@ -129,18 +129,26 @@ export const allBlocks = (m: Partial<Pick<SlackMessage, 'blocks' | 'attachments'
   ...(m.attachments ?? []).flatMap((a) => a.blocks),
 ];
 
+/** The parts of a block whose length Slack limits. */
+type Measured = { type: string; text?: { text: string }; elements?: { text?: string }[] };
+
+/** What Slack would refuse in one block: a header or section text, or a context element, over its limit. */
+function blockProblems(b: Measured): string[] {
+  const problems: string[] = [];
+  const len = b.text?.text.length ?? 0;
+  if (b.type === 'header' && len > SLACK_HEADER_MAX) problems.push(`header of ${len}`);
+  if (b.type === 'section' && len > SLACK_SECTION_MAX) problems.push(`section of ${len}`);
+  for (const e of b.elements ?? [])
+    if ((e.text?.length ?? 0) > SLACK_SECTION_MAX) problems.push(`context of ${e.text!.length}`);
+  return problems;
+}
+
 /** What Slack would refuse in `m`, given an aggregate budget; empty when it fits. */
 export function slackProblems(m: SlackMessage, maxChars = SLACK_BLOCKS_MAX_CHARS): string[] {
   const blocks = allBlocks(m);
   const problems: string[] = [];
   if (blocks.length > SLACK_MAX_BLOCKS) problems.push(`${blocks.length} blocks`);
-  for (const b of blocks as { type: string; text?: { text: string }; elements?: { text?: string }[] }[]) {
-    const len = b.text?.text.length ?? 0;
-    if (b.type === 'header' && len > SLACK_HEADER_MAX) problems.push(`header of ${len}`);
-    if (b.type === 'section' && len > SLACK_SECTION_MAX) problems.push(`section of ${len}`);
-    for (const e of b.elements ?? [])
-      if ((e.text?.length ?? 0) > SLACK_SECTION_MAX) problems.push(`context of ${e.text!.length}`);
-  }
+  for (const b of blocks as Measured[]) problems.push(...blockProblems(b));
   const total = JSON.stringify(blocks).length;
   if (total > maxChars) problems.push(`${total} characters of blocks`);
   return problems;

@@ -1,4 +1,5 @@
-import { classify } from '../detect/classify.js';
+import { classify } from '../model/classify.js';
+import { causeWords } from './causes.js';
 import type { MessageContent } from './content.js';
 import { api, at, type Inline, type Tone } from './doc.js';
 import { SEVERITY_MARK } from './failures.js';
@@ -6,7 +7,7 @@ import { formatDuration, type Locale } from './locale.js';
 import { statusWord } from './others.js';
 import { plain } from './plain.js';
 import { TITLE_FIELD_MAX } from './text.js';
-import { wordsFor } from './words.js';
+import { wordsFor, type Words } from './words.js';
 
 /** Longest banner: Slack's header block takes 150 characters, and a phone's notification shows less. */
 export const TITLE_MAX = 150;
@@ -29,75 +30,84 @@ const v = (s: string): Inline => ({
 });
 const imageOf = (t: { namespace: string; repo: string; tag: string }) => v(`${t.namespace}/${t.repo}:${t.tag}`);
 
-function parts(c: MessageContent, loc: Locale): Part[] {
-  const w = wordsFor(loc.lang);
-  const out: Part[] = [];
+/** The failures: the worst group's severity, its rule, target and cause, and how many other groups there are. */
+function failurePart(c: MessageContent, loc: Locale, w: Words): Part | undefined {
   const top = c.groups[0];
-  if (c.failureCount > 0 && top) {
-    const cl = classify(top.cause);
-    const name = top.rule?.name || top.ruleId;
-    out.push({
-      mark: SEVERITY_MARK[cl.severity],
-      core: [w.failed(c.failureCount)],
-      extras: [
-        [w.sep, name ? v(name) : w.ruleUnknown, ' → ', v(top.target.regionId)],
-        [w.sep, cl.category === 'unclassified' && top.cause ? v(top.cause) : cl.short[loc.lang]],
-        ...(c.groups.length > 1 ? [[w.otherGroups(c.groups.length - 1)]] : []),
-      ],
-    });
-  }
-  const blind = c.notices.filter((n) => n.kind === 'blind');
-  if (blind[0]) out.push({ mark: '🚨', core: w.blind(v(blind[0].instance)), extras: [[w.sep, w.runs(blind[0].runs)]] });
+  if (c.failureCount === 0 || !top) return undefined;
+  const cl = classify(top.cause);
+  const name = top.rule?.name || top.ruleId;
+  // An unknown cause is named as ACR gave it: "unclassified" alone would hide what to search for.
+  const cause = cl.category === 'unclassified' && top.cause ? v(top.cause) : causeWords(cl.issue, loc.lang).short;
+  return {
+    mark: SEVERITY_MARK[cl.severity],
+    core: [w.failed(c.failureCount)],
+    extras: [
+      [w.sep, name ? v(name) : w.ruleUnknown, ' → ', v(top.target.regionId)],
+      [w.sep, cause],
+      ...(c.groups.length > 1 ? [[w.otherGroups(c.groups.length - 1)]] : []),
+    ],
+  };
+}
+
+/** The stuck syncs, and finished ones: when there is only one, which image and for how long or how it ended. */
+function taskParts(c: MessageContent, loc: Locale, w: Words): Part[] {
   const one = <T>(list: T[], count: number) => (count === 1 ? list[0] : undefined);
+  const out: Part[] = [];
   if (c.stuckCount > 0) {
     const s = one(c.stuck, c.stuckCount);
-    out.push({
-      mark: '⏳',
-      core: [w.stuck(c.stuckCount)],
-      extras: s
-        ? [
-            [w.sep, imageOf(s.task.from), ' → ', v(s.task.to.regionId)],
-            [w.sep, formatDuration(s.at - s.task.createTime, loc.lang)],
-          ]
-        : [],
-    });
+    const extras = s
+      ? [
+          [w.sep, imageOf(s.task.from), ' → ', v(s.task.to.regionId)],
+          [w.sep, formatDuration(s.at - s.task.createTime, loc.lang)],
+        ]
+      : [];
+    out.push({ mark: '⏳', core: [w.stuck(c.stuckCount)], extras });
   }
   if (c.finishedCount > 0) {
     const s = one(c.finished, c.finishedCount);
-    out.push({
-      mark: '🏁',
-      core: [w.finished(c.finishedCount)],
-      extras: s
-        ? [
-            [w.sep, imageOf(s.task.from)],
-            [w.sep, statusWord(w, s.task.status)],
-          ]
-        : [],
-    });
+    const extras = s
+      ? [
+          [w.sep, imageOf(s.task.from)],
+          [w.sep, statusWord(w, s.task.status)],
+        ]
+      : [];
+    out.push({ mark: '🏁', core: [w.finished(c.finishedCount)], extras });
   }
   if (c.recoveredCount > 0) {
     const r = one(c.recovered, c.recoveredCount);
-    out.push({
-      mark: '✅',
-      core: [w.recovered(c.recoveredCount)],
-      extras: r ? [[w.sep, imageOf(r.task.from), ' → ', v(r.task.to.regionId)]] : [],
-    });
-  }
-  const restored = c.notices.filter((n) => n.kind === 'restored');
-  if (restored[0]) out.push({ mark: '🟢', core: w.restored(v(restored[0].instance)), extras: [] });
-  const d = c.digests[0];
-  if (d) {
-    const total = Object.values(d.byCause).reduce((n, x) => n + x, 0);
-    out.push({
-      mark: '📊',
-      core: w.digest(at(d.since)),
-      extras: [
-        [w.sep, w.failed(total)],
-        [w.sep, w.stillFailing(d.stillFailing)],
-      ],
-    });
+    const extras = r ? [[w.sep, imageOf(r.task.from), ' → ', v(r.task.to.regionId)]] : [];
+    out.push({ mark: '✅', core: [w.recovered(c.recoveredCount)], extras });
   }
   return out;
+}
+
+/** The first digest: since when, how many failures, how many images still fail. */
+function digestPart(c: MessageContent, w: Words): Part | undefined {
+  const d = c.digests[0];
+  if (!d) return undefined;
+  const total = Object.values(d.byCause).reduce((n, x) => n + x, 0);
+  return {
+    mark: '📊',
+    core: w.digest(at(d.since)),
+    extras: [
+      [w.sep, w.failed(total)],
+      [w.sep, w.stillFailing(d.stillFailing)],
+    ],
+  };
+}
+
+/** Each kind of news the message holds, in the order a banner names them: failures, blind alerting, tasks, digests. */
+function parts(c: MessageContent, loc: Locale): Part[] {
+  const w = wordsFor(loc.lang);
+  const blind = c.notices.find((n) => n.kind === 'blind');
+  const restored = c.notices.find((n) => n.kind === 'restored');
+  return [
+    failurePart(c, loc, w),
+    blind && { mark: '🚨', core: w.blind(v(blind.instance)), extras: [[w.sep, w.runs(blind.runs)]] },
+    ...taskParts(c, loc, w),
+    restored && { mark: '🟢', core: w.restored(v(restored.instance)), extras: [] },
+    digestPart(c, w),
+  ].filter((p): p is Part => p !== undefined);
 }
 
 /** The message's tone: blind alerting first, then the worst failure, then the kind of good or plain news. */

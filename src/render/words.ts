@@ -41,7 +41,10 @@ export interface Words {
   rerun(kind: 'manual' | 'automatic', api: string, shown: number, total: number): string;
   rerunUnknown: string;
   rerunNote: string;
-  /** Said when a message covers only part of what its channel is owed (too much for one message, or for the run's time). */
+  /**
+   * Said when a message covers only part of what its channel is owed (too much for one message, or for the run's
+   * time).
+   */
   moreFollows: string;
   silence: string;
   why: string;
@@ -109,8 +112,10 @@ const en: Words = {
   byTarget: (n) => String(n),
   count: (n) => String(n),
   fix: 'Fix:',
-  rerun: (kind, api, shown, total) =>
-    `Re-run (${kind} rule: ${api}${shown < total ? `; the ${plural(shown, 'newest image', 'newest images')} of ${total} failures` : ''}):`,
+  rerun: (kind, api, shown, total) => {
+    const part = shown < total ? `; the ${plural(shown, 'newest image', 'newest images')} of ${total} failures` : '';
+    return `Re-run (${kind} rule: ${api}${part}):`;
+  },
   rerunUnknown: "The rule's trigger could not be read; use the command for its kind.",
   rerunNote:
     'Re-run commands need the aliyun CLI and jq, and the RAM actions cr:GetRepository and cr:CreateRepositorySync.',
@@ -199,8 +204,10 @@ const zh: Words = {
   byTarget: (n) => `${n} 次`,
   count: (n) => `${n} 个`,
   fix: '处理建议：',
-  rerun: (kind, api, shown, total) =>
-    `重新同步命令（适用于${kind === 'manual' ? '手动触发' : '自动触发'}的规则，调用 ${api}${shown < total ? `；仅包含 ${total} 次失败中最近的 ${shown} 个镜像` : ''}）：`,
+  rerun: (kind, api, shown, total) => {
+    const part = shown < total ? `；仅包含 ${total} 次失败中最近的 ${shown} 个镜像` : '';
+    return `重新同步命令（适用于${kind === 'manual' ? '手动触发' : '自动触发'}的规则，调用 ${api}${part}）：`;
+  },
   rerunUnknown: '未能读取该同步规则的触发方式，请按其实际触发方式选用下方对应的命令。',
   rerunNote: '执行重新同步命令需安装 aliyun CLI 和 jq，并具备 RAM 权限 cr:GetRepository 和 cr:CreateRepositorySync。',
   moreFollows: '本频道仍有待发送的告警未包含在此消息中，将在下一条消息中发送。',
@@ -248,4 +255,5 @@ const zh: Words = {
 };
 
 const WORDS: Record<Lang, Words> = { en, zh };
+/** Everything a message says in `lang`. */
 export const wordsFor = (lang: Lang): Words => WORDS[lang];

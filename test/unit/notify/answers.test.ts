@@ -180,7 +180,7 @@ describe('Slack answers, as the operator reads them', () => {
       'msg_blocks_too_long',
     ],
   ])('HTTP %i %j: %s', (status, body, message, kind, code) => {
-    expect(facts(slackOutcome(status, body, {}, 0))).toEqual({
+    expect(facts(slackOutcome({ status, body, headers: {} }, 0))).toEqual({
       message,
       kind,
       service: 'slack',
@@ -191,7 +191,7 @@ describe('Slack answers, as the operator reads them', () => {
   });
 
   it('a rate limit waits as long as Retry-After says, from the moment given, else a second', () => {
-    expect(facts(slackOutcome(429, 'rate_limited', { 'retry-after': '30' }, 0))).toEqual({
+    expect(facts(slackOutcome({ status: 429, body: 'rate_limited', headers: { 'retry-after': '30' } }, 0))).toEqual({
       message: 'Slack is rate limiting this webhook',
       kind: 'retryable',
       service: 'slack',
@@ -201,12 +201,18 @@ describe('Slack answers, as the operator reads them', () => {
     });
     const now = Date.parse('2026-12-01T10:00:00Z');
     expect(
-      slackOutcome(429, 'rate_limited', { 'retry-after': 'Tue, 01 Dec 2026 10:00:45 GMT' }, now)?.retryAfterMs,
+      slackOutcome(
+        { status: 429, body: 'rate_limited', headers: { 'retry-after': 'Tue, 01 Dec 2026 10:00:45 GMT' } },
+        now,
+      )?.retryAfterMs,
     ).toBe(45_000);
-    expect(slackOutcome(429, '', { 'retry-after': 'soon' }, now)).toMatchObject({ retryAfterMs: 1_000, code: '429' });
+    expect(slackOutcome({ status: 429, body: '', headers: { 'retry-after': 'soon' } }, now)).toMatchObject({
+      retryAfterMs: 1_000,
+      code: '429',
+    });
   });
 
   it("keeps at most 100 characters of Slack's answer as the code", () => {
-    expect(slackOutcome(404, 'y'.repeat(300), {}, 0)?.code).toBe('y'.repeat(100));
+    expect(slackOutcome({ status: 404, body: 'y'.repeat(300), headers: {} }, 0)?.code).toBe('y'.repeat(100));
   });
 });

@@ -356,7 +356,9 @@ describe('delivery (deliverTo)', () => {
         fingerprint: 'fp',
         async send(payload) {
           const refusal =
-            answers++ === 0 ? slackOutcome(429, 'rate_limited', { 'retry-after': retryAfter }, NOW) : undefined;
+            answers++ === 0
+              ? slackOutcome({ status: 429, body: 'rate_limited', headers: { 'retry-after': retryAfter } }, NOW)
+              : undefined;
           if (refusal) throw refusal;
           sent.push(payload);
         },
@@ -380,7 +382,8 @@ describe('delivery (deliverTo)', () => {
     const throttled: Notifier = {
       channel: 'slack',
       fingerprint: 'fp',
-      send: async () => Promise.reject(slackOutcome(429, 'rate_limited', { 'retry-after': '900' }, NOW)),
+      send: async () =>
+        Promise.reject(slackOutcome({ status: 429, body: 'rate_limited', headers: { 'retry-after': '900' } }, NOW)),
     };
     const r = await deliverTo(target('slack', throttled), pages([owed(a1, 'slack')]), {
       now: NOW,

@@ -42,7 +42,7 @@ describe('Slack answers', () => {
     [410, 'channel_is_archived', {}, 'config', undefined],
     [403, 'invalid_token', {}, 'config', undefined],
   ])('HTTP %i %s -> %s', (status, body, headers, kind, wait) => {
-    const e = slackOutcome(status, body, headers, 0);
+    const e = slackOutcome({ status, body, headers }, 0);
     expect(e?.kind).toBe(kind);
     expect(e?.retryAfterMs).toBe(wait);
   });
@@ -50,13 +50,13 @@ describe('Slack answers', () => {
 
 describe('Slack refusals for size', () => {
   it.each(['msg_blocks_too_long', 'invalid_blocks'])('%s is a MessageTooLargeError carrying the size sent', (body) => {
-    const e = slackOutcome(400, body, {}, 0, 12_345);
+    const e = slackOutcome({ status: 400, body, headers: {} }, 0, 12_345);
     expect(e).toBeInstanceOf(MessageTooLargeError);
     expect(e).toMatchObject({ code: body, sent: 12_345 });
   });
   it('other refusals are not', () => {
     for (const body of ['invalid_payload', 'channel_not_found'])
-      expect(slackOutcome(400, body, {}, 0)).not.toBeInstanceOf(MessageTooLargeError);
+      expect(slackOutcome({ status: 400, body, headers: {} }, 0)).not.toBeInstanceOf(MessageTooLargeError);
   });
 });
 

@@ -346,6 +346,12 @@ describe('the router', () => {
     expect(r(digestOf('removed'))).toEqual([]);
   });
 
+  it('matches a whole name: a route for namespace "prod" does not capture a failure in "production"', () => {
+    const r = router([route('prod', ['slack'], { match: { namespace: ['prod'] } }), defaultRoute(['slack'])]);
+    expect(r(fail('production')).map((x) => x.name)).toEqual(['default']);
+    expect(r(fail('prod')).map((x) => x.name)).toEqual(['prod']);
+  });
+
   it('sends an alert no route can send nowhere', () => {
     expect(router([defaultRoute([])])(fail('prod'))).toEqual([]);
   });

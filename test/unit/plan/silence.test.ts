@@ -75,6 +75,22 @@ describe('silences', () => {
     expect(silencing(failure(), parse([{ expires: '2026-11-25T00:00:00Z' }]), NOW)).toBeDefined();
   });
 
+  it('stops muting at its expiry even inside its daily window', () => {
+    // NOW is 02:30 in Asia/Shanghai, inside the window: only the expiry decides.
+    const window = { daily: '02:00-04:00', timezone: 'Asia/Shanghai' };
+    expect(silencing(failure(), parse([{ ...window, expires: '2026-11-24T18:00:00Z' }]), NOW)).toBeUndefined();
+    expect(silencing(failure(), parse([{ ...window, expires: '2026-11-25T00:00:00Z' }]), NOW)).toBeDefined();
+  });
+
+  it('matches a whole name: a pattern for "prod" does not mute a failure in "production"', () => {
+    expect(
+      silencing(failure({ from: { ...task().from, namespace: 'production' } }), parse([{ namespace: 'prod' }]), NOW),
+    ).toBeUndefined();
+    expect(
+      silencing(failure({ from: { ...task().from, namespace: 'prod' } }), parse([{ namespace: 'prod' }]), NOW),
+    ).toBeDefined();
+  });
+
   it('applies a daily maintenance window in its time zone, including one over midnight', () => {
     const [win] = parse([{ daily: '02:00-04:00', timezone: 'Asia/Shanghai' }]);
     expect(isActive(win!, NOW)).toBe(true);

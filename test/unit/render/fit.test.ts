@@ -73,7 +73,7 @@ describe('rendering smaller after a refusal', () => {
     recovered(1),
     digest(),
   ]);
-  const size = (shrink: number) => dingtalkBytes(renderFor('dingtalk', c, 'en', undefined, { shrink }));
+  const size = (shrink: number) => dingtalkBytes(renderFor('dingtalk', c, 'en', { shrink }));
 
   it('takes a shrink step as a whole number from 0 to the last step', () => {
     // Too large to fit whole: a negative step taken as a larger budget would show more.
@@ -85,8 +85,7 @@ describe('rendering smaller after a refusal', () => {
   });
 
   it('shrinks Slack messages the same way', () => {
-    const chars = (shrink: number) =>
-      JSON.stringify(allBlocks(renderFor('slack', c, 'en', undefined, { shrink }))).length;
+    const chars = (shrink: number) => JSON.stringify(allBlocks(renderFor('slack', c, 'en', { shrink }))).length;
     expect(chars(1)).toBeLessThanOrEqual(11_000 / 2);
     expect(chars(2)).toBeLessThan(chars(1));
   });

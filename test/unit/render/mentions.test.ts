@@ -15,8 +15,8 @@ const UTC = { lang: 'en' as const, timeZone: 'UTC' };
 /** Who each channel's payload calls in, as the receivers would see it. */
 function calledIn(alerts: Alert[], people: Mentions | 'none' = PEOPLE) {
   const mentions = people === 'none' ? undefined : people;
-  const ding = renderFor('dingtalk', contentOf(alerts), UTC, mentions);
-  const slack = JSON.stringify(renderFor('slack', contentOf(alerts), UTC, mentions));
+  const ding = renderFor('dingtalk', contentOf(alerts), UTC, { mentions });
+  const slack = JSON.stringify(renderFor('slack', contentOf(alerts), UTC, { mentions }));
   return {
     dingtalk: ding.at,
     dingtalkText: /@13800000000/.test(ding.markdown.text),
@@ -83,9 +83,7 @@ describe('who a message @mentions', () => {
 
   it('DingTalk user ids alone are enough to call people in there', () => {
     const ding = renderFor('dingtalk', contentOf([failure(1, { issue: 'OSS_POLICY_UNAUTHORIZED' })]), UTC, {
-      dingtalkMobiles: [],
-      dingtalkUserIds: ['ops-lead'],
-      slack: [],
+      mentions: { dingtalkMobiles: [], dingtalkUserIds: ['ops-lead'], slack: [] },
     });
     expect(ding.at).toEqual({ atMobiles: [], atUserIds: ['ops-lead'], isAtAll: false });
   });

@@ -191,12 +191,12 @@ describe('every message kind, random large and hostile inputs', () => {
       const loc = { lang: seed % 2 ? ('zh' as const) : ('en' as const), timeZone: ZONES[seed % ZONES.length]! };
       const mentions = seed % 3 === 0 ? MENTIONS : undefined;
 
-      const d = renderFor('dingtalk', c, loc, mentions);
+      const d = renderFor('dingtalk', c, loc, { mentions });
       expect(dingtalkBytes(d)).toBeLessThanOrEqual(LIMITS.dingtalkBody);
       checkDingTalkText(d.markdown.text);
       expect(d.markdown.title.length).toBeLessThanOrEqual(160);
 
-      const s = renderFor('slack', c, loc, mentions);
+      const s = renderFor('slack', c, loc, { mentions });
       checkSlackLimits(allBlocks(s));
       for (const b of allBlocks(s) as { text?: { type: string; text: string }; elements?: { text: string }[] }[]) {
         if (b.text?.type === 'mrkdwn') checkSlackText(b.text.text);

@@ -276,18 +276,18 @@ describe('budgets', () => {
       recovered(1),
       digest(),
     ]);
-    const smallestDing = dingtalkBytes(renderFor('dingtalk', c, UTC, undefined, { shrink: MAX_SHRINK }));
+    const smallestDing = dingtalkBytes(renderFor('dingtalk', c, UTC, { shrink: MAX_SHRINK }));
     expect(smallestDing).toBeLessThan(1_500);
     let last = Number.POSITIVE_INFINITY;
     for (let shrink = 0; shrink <= MAX_SHRINK + 1; shrink++) {
-      const size = dingtalkBytes(renderFor('dingtalk', c, UTC, undefined, { shrink }));
+      const size = dingtalkBytes(renderFor('dingtalk', c, UTC, { shrink }));
       expect(size).toBeLessThanOrEqual(last);
       // Each step fits half the budget of the one before, until nothing smaller exists.
       if (size !== smallestDing) expect(size).toBeLessThanOrEqual(DINGTALK_MAX_BYTES * 0.5 ** shrink);
       last = size;
     }
     expect(last).toBe(smallestDing);
-    const smallest = renderFor('slack', c, UTC, undefined, { shrink: MAX_SHRINK });
+    const smallest = renderFor('slack', c, UTC, { shrink: MAX_SHRINK });
     expect(JSON.stringify(allBlocks(smallest)).length).toBeLessThan(2_500);
     expect(listedAndCounted(smallest).listed.size + listedAndCounted(smallest).counted).toBeGreaterThanOrEqual(340);
   });

@@ -1,65 +1,65 @@
+import type { KnownIssue } from '../model/issue.js';
 import type { Lang } from '../model/lang.js';
 
-export type Severity = 'high' | 'medium' | 'low';
-export type Category = 'permission' | 'tag-conflict' | 'format' | 'service' | 'network' | 'size' | 'unclassified';
-
-type Text = Record<Lang, string>;
-
-export interface Classification {
-  /** The TaskIssue as the API gave it, trimmed and upper-cased ('' when absent). */
-  issue: string;
-  category: Category;
-  severity: Severity;
-  /** A transient cause is likely to pass on a re-run. */
-  transient: boolean;
-  title: Text;
+/**
+ * What a message says about each TaskIssue, in each language: a heading, a few words for the banner, why the sync
+ * failed and what to do. The decisions about an issue (severity, transient) are in model/issue.ts.
+ */
+export interface CauseWords {
+  /** The heading of a failure group. */
+  title: string;
   /** A few words for a banner ("network", "OSS not authorised"). */
-  short: Text;
-  cause: Text;
-  remediation: Record<Lang, string[]>;
+  short: string;
+  /** Why the sync failed, in a sentence. */
+  cause: string;
+  /** What to do, step by step. */
+  fix: readonly string[];
 }
 
-type Entry = Omit<Classification, 'issue'>;
+// Each entry keeps both languages side by side, so a change to one is seen next to the other.
+type Bilingual = { [K in keyof CauseWords]: Record<Lang, CauseWords[K]> };
 
-// TaskIssue values and meanings: CR OpenAPI 2018-12-01 ListRepoSyncTask/GetRepoSyncTask response model.
-const KNOWN: Record<string, Entry> = {
+// Meanings from the CR OpenAPI 2018-12-01 ListRepoSyncTask/GetRepoSyncTask response model (TaskIssue).
+const KNOWN: Record<KnownIssue, Bilingual> = {
   OSS_POLICY_UNAUTHORIZED: {
-    category: 'permission',
-    severity: 'high',
-    transient: false,
     title: { en: 'ACR cannot write to its OSS storage', zh: 'ACR 无权访问 OSS 存储' },
     short: { en: 'OSS not authorised', zh: 'OSS 未授权' },
     cause: {
-      en: 'The target instance is not authorised to access the OSS bucket that stores its images, so no sync to it can succeed.',
+      en:
+        'The target instance is not authorised to access the OSS ' +
+        'bucket that stores its images, so no sync to it can succeed.',
       zh: '目标实例未获得访问其镜像存储（OSS Bucket）的授权，同步到该实例的任务都会失败。',
     },
-    remediation: {
+    fix: {
       en: [
-        'In the ACR console, open the target instance and check its storage (OSS) authorisation; re-authorise if prompted.',
-        'If the instance uses your own OSS bucket, make sure the bucket policy does not deny the role ACR uses, and that the role still exists in the RAM console.',
+        'In the ACR console, open the target instance and check ' +
+          'its storage (OSS) authorisation; re-authorise if prompted.',
+        'If the instance uses your own OSS bucket, make sure the bucket policy does ' +
+          'not deny the role ACR uses, and that the role still exists in the RAM console.',
         'Re-run the sync once the authorisation is restored.',
       ],
       zh: [
         '在容器镜像服务控制台打开目标实例，检查其存储（OSS）授权状态，按提示重新授权。',
-        '如实例使用自定义 OSS Bucket，请确认其 Bucket Policy 未拒绝 ACR 使用的角色，并在 RAM 控制台确认该角色仍然存在。',
+        '如实例使用自定义 OSS Bucket，请确认其 Bucket Policy ' +
+          '未拒绝 ACR 使用的角色，并在 RAM 控制台确认该角色仍然存在。',
         '授权恢复后重新触发同步。',
       ],
     },
   },
   TAG_CONFLICT: {
-    category: 'tag-conflict',
-    severity: 'medium',
-    transient: false,
     title: { en: 'Tag already exists and is immutable', zh: '目标镜像版本已存在且不可覆盖' },
     short: { en: 'immutable tag exists', zh: '镜像版本冲突' },
     cause: {
-      en: 'The target repository already has this tag and tag immutability is on, so the synced image cannot overwrite it.',
+      en:
+        'The target repository already has this tag and tag ' +
+        'immutability is on, so the synced image cannot overwrite it.',
       zh: '目标镜像仓库已有同名镜像版本（Tag），且开启了“镜像版本不可变”，同步无法覆盖该版本。',
     },
-    remediation: {
+    fix: {
       en: [
         'Publish a new tag instead of re-pushing an existing one (recommended when immutability is intended).',
-        'Or, in the ACR console, edit the target repository and turn off tag immutability, or delete the conflicting tag in the target.',
+        'Or, in the ACR console, edit the target repository and turn off ' +
+          'tag immutability, or delete the conflicting tag in the target.',
         'Re-run the sync for this tag.',
       ],
       zh: [
@@ -70,41 +70,40 @@ const KNOWN: Record<string, Entry> = {
     },
   },
   UNSUPPORTED_FORMAT: {
-    category: 'format',
-    severity: 'medium',
-    transient: false,
     title: { en: 'Image format not supported for sync', zh: '镜像格式不支持同步' },
     short: { en: 'unsupported format', zh: '镜像格式不支持' },
     cause: {
-      en: 'The manifest or config uses a format the sync does not support (for example Docker schema 1 or a non-image artifact).',
+      en:
+        'The manifest or config uses a format the sync does not ' +
+        'support (for example Docker schema 1 or a non-image artifact).',
       zh: '同步不支持该镜像的 manifest 或 config 格式（例如 Docker schema 1 或非镜像制品）。',
     },
-    remediation: {
+    fix: {
       en: [
         'Inspect the source manifest (docker manifest inspect or crane manifest) and note its mediaType.',
-        'Rebuild and push it as Docker v2 schema 2 or OCI image format; with buildx, --provenance=false --sbom=false avoids attestation manifests.',
+        'Rebuild and push it as Docker v2 schema 2 or OCI image format; with ' +
+          'buildx, --provenance=false --sbom=false avoids attestation manifests.',
         'Push again: an automatic rule syncs the new push, a manual rule must be run again.',
       ],
       zh: [
         '用 docker manifest inspect 或 crane manifest 查看源镜像 manifest 的 mediaType。',
-        '以 Docker v2 schema 2 或 OCI 镜像格式重新构建并推送；使用 buildx 时可加 --provenance=false --sbom=false，避免生成构建证明（attestation）manifest。',
+        '以 Docker v2 schema 2 或 OCI 镜像格式重新构建并推送；使用 buildx 时可加 ' +
+          '--provenance=false --sbom=false，避免生成构建证明（attestation）manifest。',
         '重新推送：自动触发的规则会同步新推送的镜像，手动触发的规则需再次执行。',
       ],
     },
   },
   INTERNAL_ERROR: {
-    category: 'service',
-    severity: 'low',
-    transient: true,
     title: { en: 'ACR internal error', zh: 'ACR 服务内部错误' },
     short: { en: 'ACR internal error', zh: 'ACR 内部错误' },
     cause: {
       en: 'The sync hit a server-side problem in ACR; it usually succeeds when run again.',
       zh: '同步遇到 ACR 服务端问题，重试通常可以成功。',
     },
-    remediation: {
+    fix: {
       en: [
-        "Re-run the sync: the re-run command in this message uses the API call that fits the rule's trigger; the ACR console works too.",
+        "Re-run the sync: the re-run command in this message uses the API call that fits the rule's trigger; " +
+          'the ACR console works too.',
         'If the same image keeps failing, open a ticket with the task id.',
       ],
       zh: [
@@ -114,37 +113,35 @@ const KNOWN: Record<string, Entry> = {
     },
   },
   NETWORK_ERROR: {
-    category: 'network',
-    severity: 'low',
-    transient: true,
     title: { en: 'Network unstable during sync', zh: '同步时网络不稳定' },
     short: { en: 'network', zh: '网络不稳定' },
     cause: {
-      en: 'The transfer between the source and target instance was interrupted; common on cross-border or congested links.',
+      en:
+        'The transfer between the source and target instance was ' +
+        'interrupted; common on cross-border or congested links.',
       zh: '源实例与目标实例之间的传输中断，跨境或拥塞链路上较常见。',
     },
-    remediation: {
+    fix: {
       en: [
         'Re-run the sync (the re-run command in this message does it).',
-        "When cross-border syncs fail often, turn on cross-border sync acceleration or set up a custom sync link on the instance's Instance Sync page in the ACR console (Premium Edition instances only).",
+        'When cross-border syncs fail often, turn on cross-border sync acceleration or set up a custom sync ' +
+          "link on the instance's Instance Sync page in the ACR console (Premium Edition instances only).",
       ],
       zh: [
         '重新同步（可使用本消息中的重新同步命令）。',
-        '跨境同步频繁失败时，可在控制台该实例的“实例同步”页面开启跨境同步加速，或配置自定义同步链路（仅高级版实例支持）。',
+        '跨境同步频繁失败时，可在控制台该实例的“实例同步”' +
+          '页面开启跨境同步加速，或配置自定义同步链路（仅高级版实例支持）。',
       ],
     },
   },
   DATA_LENGTH_EXCEEDED: {
-    category: 'size',
-    severity: 'medium',
-    transient: false,
     title: { en: 'Manifest or config too large', zh: '镜像 manifest 或 config 过大' },
     short: { en: 'manifest too large', zh: 'manifest 过大' },
     cause: {
       en: 'The image manifest or config exceeds the size the sync accepts.',
       zh: '镜像的 manifest 或 config 超过同步允许的大小。',
     },
-    remediation: {
+    fix: {
       en: [
         'Reduce the manifest: fewer layers (squash or multi-stage builds), fewer platforms in one manifest list.',
         'Reduce the config: fewer labels, environment variables and history entries.',
@@ -159,7 +156,7 @@ const KNOWN: Record<string, Entry> = {
   },
 };
 
-const UNCLASSIFIED_STEPS: Entry['remediation'] = {
+const UNCLASSIFIED_FIX: Bilingual['fix'] = {
   en: [
     "Look the task up in the instance's sync records in the ACR console for details.",
     'Re-run the sync; if it fails again, open a ticket with the task id.',
@@ -171,20 +168,17 @@ const UNCLASSIFIED_STEPS: Entry['remediation'] = {
 };
 
 // An empty TaskIssue and one this version does not know are both unclassified, but only the first has no reason.
-const NO_REASON: Entry = {
-  category: 'unclassified',
-  severity: 'medium',
-  transient: false,
+const NO_REASON: Bilingual = {
   title: { en: 'Unclassified sync failure', zh: '未分类的同步失败' },
   short: { en: 'no reason given', zh: '未给出原因' },
   cause: {
     en: 'ACR marked the task as failed without giving a reason (its TaskIssue is empty).',
     zh: 'ACR 将任务标记为失败，但未给出原因（TaskIssue 为空）。',
   },
-  remediation: UNCLASSIFIED_STEPS,
+  fix: UNCLASSIFIED_FIX,
 };
 
-const UNKNOWN_REASON: Entry = {
+const UNKNOWN_REASON: Bilingual = {
   ...NO_REASON,
   short: { en: 'unclassified', zh: '未分类' },
   cause: {
@@ -193,13 +187,26 @@ const UNKNOWN_REASON: Entry = {
   },
 };
 
-/** Every TaskIssue the API documents, in a stable order for messages. */
-export const KNOWN_ISSUES = Object.keys(KNOWN);
+const inLang = (b: Bilingual, lang: Lang): CauseWords => ({
+  title: b.title[lang],
+  short: b.short[lang],
+  cause: b.cause[lang],
+  fix: b.fix[lang],
+});
 
-/** Maps a TaskIssue to what it means and what to do. Never throws: unknown or empty issues are `unclassified`. */
-export function classify(issue: string): Classification {
-  const key = issue.trim().toUpperCase();
-  return { issue: key, ...(KNOWN[key] ?? (key ? UNKNOWN_REASON : NO_REASON)) };
+// Built once: rendering looks the words up for every group of every attempt at fitting a message.
+// A Map, not an object: no issue can find a property every object has ("constructor").
+function wordsIn(lang: Lang) {
+  const known = new Map(Object.entries(KNOWN).map(([issue, b]) => [issue, inLang(b, lang)]));
+  return { known, none: inLang(NO_REASON, lang), unknown: inLang(UNKNOWN_REASON, lang) };
 }
+const WORDS: Record<Lang, ReturnType<typeof wordsIn>> = { en: wordsIn('en'), zh: wordsIn('zh') };
 
-export const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2 };
+/**
+ * The words for `issue` as classify gives it (upper-case, '' when the API gave none) in `lang`. An issue this version
+ * does not know gets words that say so; the objects returned are shared, not to be changed.
+ */
+export function causeWords(issue: string, lang: Lang): CauseWords {
+  const w = WORDS[lang];
+  return w.known.get(issue) ?? (issue ? w.unknown : w.none);
+}
