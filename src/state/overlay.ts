@@ -1,4 +1,4 @@
-import type { LegacySource } from './state.js';
+import type { LegacySource } from './store.js';
 import {
   byBytes,
   MemoryTable,

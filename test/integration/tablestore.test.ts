@@ -3,7 +3,7 @@ import { IntegrationError } from '../../src/lib/errors.js';
 import { Secret } from '../../src/lib/secret.js';
 import { rawTask, type TaskSpec } from '../../src/sim/seed.js';
 import { startTablestoreServer, type TablestoreServer } from '../../src/sim/tablestore-server.js';
-import { StateStore } from '../../src/state/state.js';
+import { StateStore } from '../../src/state/store.js';
 import { createTablestoreTable, STATE_TTL_SEC } from '../../src/state/tablestore.js';
 import { announcedIds, KEYS, startWorld, type KillPoint, type World } from '../support/world.js';
 

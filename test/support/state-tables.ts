@@ -1,5 +1,5 @@
 import { CheckpointConflictError } from '../../src/lib/errors.js';
-import type { LegacySource } from '../../src/state/state.js';
+import type { LegacySource } from '../../src/state/store.js';
 import { MemoryTable, type KeyedRow } from '../../src/state/table.js';
 import type { LegacyDoc } from '../../src/state/tablestore.js';
 

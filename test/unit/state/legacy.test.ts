@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { legacyRows, parseLegacy } from '../../../src/state/legacy.js';
 import { keysFor, read, write } from '../../../src/state/rows.js';
-import { StateStore } from '../../../src/state/state.js';
+import { StateStore } from '../../../src/state/store.js';
 import { MemoryTable } from '../../../src/state/table.js';
 import { failureAlert, syncTask } from '../../support/build.js';
 import { legacyFixture, shifted } from '../../support/legacy.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OverlayTable } from '../../../src/state/overlay.js';
-import { StateStore } from '../../../src/state/state.js';
+import { StateStore } from '../../../src/state/store.js';
 import { MemoryTable, type Cols } from '../../../src/state/table.js';
 import { legacyFixture, shifted } from '../../support/legacy.js';
 import { LegacyMemoryTable, SmallPagesTable } from '../../support/state-tables.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BudgetExhaustedError } from '../../../src/lib/errors.js';
 import { ROW_REFRESH_MS } from '../../../src/model/state.js';
 import { keysFor, write } from '../../../src/state/rows.js';
-import { StateStore, type Call } from '../../../src/state/state.js';
+import { StateStore, type Call } from '../../../src/state/store.js';
 import { MemoryTable, type RowTable } from '../../../src/state/table.js';
 import { legacyFixture, shifted } from '../../support/legacy.js';
 import { LegacyMemoryTable } from '../../support/state-tables.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CheckpointConflictError } from '../../../src/lib/errors.js';
 import { ROW_REFRESH_MS } from '../../../src/model/state.js';
 import { read, write, type SilenceRow } from '../../../src/state/rows.js';
-import { StateStore } from '../../../src/state/state.js';
+import { StateStore } from '../../../src/state/store.js';
 import { MemoryTable, type WriteOp } from '../../../src/state/table.js';
 import { failureAlert, syncTask } from '../../support/build.js';
 import { SmallPagesTable } from '../../support/state-tables.js';
