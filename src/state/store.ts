@@ -173,10 +173,12 @@ export class StateStore {
         );
       ops = legacyRows(checkpoint, k, existing);
     }
+    // The meta row says the upgrade is done: it goes in a request of its own once every row is written, since the
+    // service applies each row of a request on its own and may apply it beside a row it refused.
+    if (ops.length > 0) await this.apply(ops, 'write the upgraded state');
     const now = this.now();
     await this.apply(
       [
-        ...ops,
         write.meta(k, {
           layout: LAYOUT,
           since: now,

@@ -1,6 +1,6 @@
-import { CheckpointConflictError } from '../../src/lib/errors.js';
+import { CheckpointConflictError, IntegrationError } from '../../src/lib/errors.js';
 import type { LegacySource } from '../../src/state/store.js';
-import { MemoryTable, type KeyedRow } from '../../src/state/table.js';
+import { MemoryTable, type KeyedRow, type WriteOp } from '../../src/state/table.js';
 import type { LegacyDoc } from '../../src/state/tablestore.js';
 
 /**
@@ -50,3 +50,40 @@ export class SmallPagesTable extends MemoryTable {
     return super.rangePage(from, to, t, Math.min(limit ?? this.size, this.size));
   }
 }
+
+/**
+ * A table holding an earlier single document whose run dies part-way through the upgrade: after `writes` write
+ * requests every request throws (a killed run sends nothing more), and a request holding the key `refuse` has that row
+ * refused while the service applies the others (BatchWriteRow answers per row), as a row the service stays too busy for
+ * until the run's retries are spent. `revive()` is the next run, against the same table.
+ */
+export class DyingTable extends LegacyMemoryTable {
+  private writes = Infinity;
+  private refuse: string | undefined;
+
+  dieAfter(writes: number): this {
+    this.writes = writes;
+    return this;
+  }
+
+  refuseRow(key: string): this {
+    this.refuse = key;
+    return this;
+  }
+
+  revive(): void {
+    this.writes = Infinity;
+    this.refuse = undefined;
+  }
+
+  override async writeRows(ops: readonly WriteOp[]): Promise<{ failed: string[] }> {
+    if (this.writes <= 0) throw new Error('the run was killed');
+    this.writes -= 1;
+    const refused = ops.some((o) => o.key === this.refuse);
+    const r = await super.writeRows(ops.filter((o) => o.key !== this.refuse));
+    if (refused) throw new IntegrationError('Tablestore BatchWriteRow: service busy', SERVICE_BUSY);
+    return r;
+  }
+}
+
+const SERVICE_BUSY = { service: 'tablestore', kind: 'retryable', code: 'OTSServerBusy' } as const;

@@ -6,7 +6,7 @@ import { MemoryTable } from '../../../src/state/table.js';
 import { failureAlert, syncTask } from '../../support/build.js';
 import { legacyFixture, shifted } from '../../support/legacy.js';
 import { readState } from '../../support/state.js';
-import { LegacyMemoryTable } from '../../support/state-tables.js';
+import { DyingTable, LegacyMemoryTable } from '../../support/state-tables.js';
 
 const direct = <T>(_label: string, fn: (t: number) => Promise<T>) => fn(1_000);
 const T0 = 1_800_000_000_000;
@@ -343,5 +343,63 @@ describe("upgrading a table that holds an earlier version's checkpoint", () => {
     const s = await new StateStore(none, 'd', direct, () => T0).begin([], []);
     expect(s.upgraded).toBeUndefined();
     expect(await rowsOf(none)).toBe(1);
+  });
+});
+
+describe('an upgrade killed part-way', () => {
+  /** An earlier single document of 450 claimed failures, one alert owed to Slack and Slack paused: 453 rows. */
+  const large = () => ({
+    schema: 1,
+    instances: {
+      [A]: {
+        watermark: 1_000,
+        open: {},
+        handled: Object.fromEntries(Array.from({ length: 450 }, (_, i) => [`rst-h${i}`, 500 + i])),
+      },
+    },
+    outbox: [
+      { alert: failureAlert(syncTask({ taskId: 'rst-x' }), A), pending: ['slack'], detectedAt: 50, attempts: 1 },
+    ],
+    channels: { slack: { until: 9, error: 'gone', fingerprint: 'f1' } },
+  });
+  const everything = async (t: MemoryTable) => {
+    const s = await readState(t, 'd', [A]);
+    return {
+      handled: s.handled[A]?.length,
+      owed: s.owed.slack?.map((o) => o.alert.id),
+      control: s.control,
+      cursor: s.cursors[A]?.top,
+      meta: s.meta?.layout,
+    };
+  };
+  const whole = {
+    handled: 450,
+    owed: [`${A}/rst-x`],
+    control: {
+      owed: { slack: { since: 50, count: 1 } },
+      pauses: { slack: { until: 9, error: 'gone', fingerprint: 'f1' } },
+    },
+    cursor: 1_000,
+    meta: 2,
+  };
+
+  it('is finished by the next run with nothing lost when the run dies after its first write request', async () => {
+    const t = new DyingTable({ doc: large(), version: 4, retired: false }, () => T0).dieAfter(1);
+    const store = new StateStore(t, 'd', direct, () => T0);
+    await expect(store.begin([A], [])).rejects.toThrow(/killed/);
+    expect((await store.status()).meta).toBeUndefined();
+    t.revive();
+    expect((await store.begin([A], [])).upgraded).toEqual({ rows: 453 });
+    expect(await everything(t)).toEqual(whole);
+  });
+
+  it('is finished by the next run when a row of its last request is refused and the others applied', async () => {
+    const t = new DyingTable({ doc: large(), version: 4, retired: false }, () => T0).refuseRow(keysFor('d').control);
+    const store = new StateStore(t, 'd', direct, () => T0);
+    await expect(store.begin([A], [])).rejects.toThrow(/service busy/);
+    expect((await store.status()).meta).toBeUndefined();
+    t.revive();
+    expect((await store.begin([A], [])).upgraded).toEqual({ rows: 453 });
+    expect(await everything(t)).toEqual(whole);
   });
 });
