@@ -175,7 +175,7 @@ export class StateStore {
     }
     // The meta row says the upgrade is done: it goes in a request of its own once every row is written, since the
     // service applies each row of a request on its own and may apply it beside a row it refused.
-    if (ops.length > 0) await this.apply(ops, 'write the upgraded state');
+    if (ops.length > 0) await this.apply(ops, 'write the rows of the earlier document');
     const now = this.now();
     await this.apply(
       [

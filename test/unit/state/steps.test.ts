@@ -58,6 +58,7 @@ describe('what a run out of time says it did not get to do in the state', () => 
       'read state',
       'read the earlier checkpoint',
       'mark the earlier checkpoint as moved',
+      'write the rows of the earlier document',
       'write the upgraded state',
       'read state after the upgrade',
     ]);
