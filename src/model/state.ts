@@ -23,7 +23,7 @@ export const StoredTaskSchema = v.custom<SyncTask>(
  * A failure held back: rows moved from the earlier single document hold only its id and time (the first re-check
  * reads the rest), so only those are checked.
  */
-const HeldTaskSchema = v.custom<SyncTask>(
+export const HeldTaskSchema = v.custom<SyncTask>(
   (x) => isRecord(x) && typeof x.taskId === 'string' && typeof x.createTime === 'number',
   'not a sync task (taskId and createTime)',
 );
@@ -143,7 +143,7 @@ export const FailingImageSchema = v.object({
 export type FailingImage = v.InferOutput<typeof FailingImageSchema>;
 
 /** Counts by cause since a time. */
-const TallySchema = v.object({ since: v.number(), byCause: v.record(v.string(), v.number()) });
+export const TallySchema = v.object({ since: v.number(), byCause: v.record(v.string(), v.number()) });
 
 /** Running statistics for the next digest. */
 export const DigestStatsSchema = v.object({

@@ -1,4 +1,4 @@
-import type { LegacySource } from './store.js';
+import type { LegacySource } from './upgrade.js';
 import {
   byBytes,
   MemoryTable,
@@ -8,7 +8,7 @@ import {
   type TableCounter,
   type WriteOp,
 } from './table.js';
-import type { LegacyDoc } from './tablestore.js';
+import type { LegacyDoc } from './earlier-document.js';
 
 /**
  * A table for a dry run: reads see the real table with this run's own writes laid over it, and writes go no further
@@ -21,7 +21,7 @@ export class OverlayTable implements RowTable, LegacySource {
 
   constructor(private readonly base: RowTable & Partial<LegacySource>) {}
 
-  /** A dry run upgrades an earlier checkpoint too, in memory: it reads the document and marks nothing. */
+  /** A dry run upgrades the earlier single document too, in memory: it reads the document and marks nothing. */
   async legacy(key: string, timeoutMs: number): Promise<LegacyDoc | undefined> {
     const doc = await this.base.legacy?.(key, timeoutMs);
     return doc && { ...doc, retired: doc.retired || this.retired };

@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import TableStore from 'tablestore';
 import { CheckpointConflictError, IntegrationError } from '../lib/errors.js';
 import type { Credentials } from '../lib/secret.js';
+import type { LegacyDoc } from './earlier-document.js';
 import { ROW_TTL_MS } from '../model/state.js';
 import {
   MAX_GET_ROWS,
@@ -112,18 +113,6 @@ const colsOf = (attrs: Attr[] | undefined): Cols =>
   );
 const attrsOf = (cols: Cols) => Object.entries(cols).map(([k, v]) => ({ [k]: typeof v === 'number' ? long(v) : v }));
 const keyOf = (pk: { value?: unknown }[] | undefined) => String(pk?.[0]?.value ?? '');
-
-/** The single-document checkpoint earlier versions kept under the deployment's key, with its version. */
-export interface LegacyDoc {
-  doc: unknown;
-  version: number;
-  /** A migration began (the document was marked and its version moved) but may not have finished. */
-  retired: boolean;
-  /** When it was marked. */
-  retiredAt?: number;
-  /** The version the move left it at: a later version means an earlier release of this function saved it since. */
-  movedVersion?: number;
-}
 
 export interface TablestoreTable extends RowTable {
   /** The earlier single-document checkpoint under `key`, if the table holds one. */

@@ -1,7 +1,7 @@
-import { CheckpointConflictError, IntegrationError } from '../../src/lib/errors.js';
-import type { LegacySource } from '../../src/state/store.js';
+import { IntegrationError, UpgradeConflictError } from '../../src/lib/errors.js';
+import type { LegacySource } from '../../src/state/upgrade.js';
 import { MemoryTable, type KeyedRow, type WriteOp } from '../../src/state/table.js';
-import type { LegacyDoc } from '../../src/state/tablestore.js';
+import type { LegacyDoc } from '../../src/state/earlier-document.js';
 
 /**
  * A table in memory that also holds an earlier version's single document, with the semantics the Tablestore table
@@ -14,7 +14,7 @@ export class LegacyMemoryTable extends MemoryTable implements LegacySource {
     doc?: LegacyDoc,
     private readonly clock: () => number = Date.now,
   ) {
-    super('memory with an earlier checkpoint');
+    super('memory with an earlier single document');
     this.doc = doc;
   }
 
@@ -23,14 +23,13 @@ export class LegacyMemoryTable extends MemoryTable implements LegacySource {
   }
 
   async retireLegacy(_key: string, version: number): Promise<void> {
-    if (this.doc?.version !== version)
-      throw new CheckpointConflictError('the earlier checkpoint changed since it was read');
+    if (this.doc?.version !== version) throw new UpgradeConflictError(this.where);
     this.doc = { ...this.doc, version: version + 1, retired: true, retiredAt: this.clock(), movedVersion: version + 1 };
   }
 
   /** An earlier release running again after a rollback saves the document over the move. */
   saveAgain(doc: unknown): void {
-    if (!this.doc) throw new Error('no earlier checkpoint');
+    if (!this.doc) throw new Error('no earlier single document');
     this.doc = { ...this.doc, doc, version: this.doc.version + 1 };
   }
 }

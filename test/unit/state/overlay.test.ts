@@ -120,7 +120,7 @@ describe("a dry run's table", () => {
     ]);
   });
 
-  it('upgrades an earlier checkpoint in memory: it reads the document, takes it as moved for the rest of the run, and marks nothing', async () => {
+  it('upgrades the earlier single document in memory: it reads the document, takes it as moved for the rest of the run, and marks nothing', async () => {
     const doc = shifted(legacyFixture.checkpoint, T0 - 60_000 - legacyFixture.savedAt);
     const real = new LegacyMemoryTable({ doc, version: 4, retired: false });
     const dry = new OverlayTable(real);
@@ -133,7 +133,7 @@ describe("a dry run's table", () => {
     expect((await store.begin([], [])).upgraded).toBeUndefined();
   });
 
-  it('finds no earlier checkpoint over a table that cannot hold one', async () => {
+  it('finds no earlier single document over a table that cannot hold one', async () => {
     expect(await new OverlayTable(new MemoryTable()).legacy('d', 1_000)).toBeUndefined();
     expect(await new OverlayTable(new LegacyMemoryTable(undefined)).legacy('d', 1_000)).toBeUndefined();
   });
