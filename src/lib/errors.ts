@@ -99,8 +99,8 @@ export class ControlChangedError extends CheckpointConflictError {
 
 /**
  * The local state file stayed locked by another run for longer than a write waits. Taking the lease, it counts as a
- * lost race like ControlChangedError; otherwise the run stops, and the next one carries on once the lock is gone (a lock
- * whose run died is taken as abandoned after a while).
+ * lost race like ControlChangedError; otherwise the run stops, and the next one carries on once the lock is gone (a
+ * lock whose run died is taken as abandoned after a while).
  */
 export class StateFileLockedError extends CheckpointConflictError {
   /** The state file. */

@@ -164,8 +164,13 @@ export interface Versioned<T> {
   version: number;
 }
 
+/** The control row of a deployment that has none yet. */
 export const emptyControl = (): Control => ({ owed: {}, pauses: {} });
 
+/**
+ * Each kind of row as read: a versioned row with the version its next write must match (a missing one at version 0),
+ * the others as their value. Throws, naming the key, when a row is damaged.
+ */
 export const read = {
   cursor: (key: string, c: Cols | undefined): Versioned<Cursor> | undefined =>
     c ? { value: decode(rowSchemas.cursor, key, c), version: Number(c.ver) } : undefined,
@@ -192,6 +197,7 @@ const put = (key: string, value: unknown, when?: 'absent' | { version: number },
 const versioned = (key: string, value: unknown, version: number): WriteOp =>
   put(key, value, version === 0 ? 'absent' : { version }, { ver: version + 1 });
 
+/** Each kind of row as written: its key, its JSON, and its condition (conditional for claims and versioned rows). */
 export const write = {
   cursor: (k: Keys, instance: string, cursor: Cursor, version: number) =>
     versioned(k.cursor(instance), cursor, version),

@@ -181,7 +181,9 @@ export class StateStore {
     return out;
   }
 
-  /** Writes a silence: a new one only under an id not taken, a change only over the version read. False on a conflict. */
+  /**
+   * Writes a silence: a new one only under an id not taken, a change only over the version read. False on a conflict.
+   */
   async saveSilence(s: SilenceRow, version: number): Promise<boolean> {
     const failed = await this.apply(
       [write.silence(this.keys, { ...s, savedAt: this.now() }, version)],

@@ -48,12 +48,16 @@ export function normalizeOtsError(err: unknown, action: string): Error {
   const text = typeof e.message === 'string' ? e.message : '';
   const ots = /\b(OTS[A-Za-z]+)\b/.exec(text)?.[1];
   const status = typeof e.code === 'number' ? e.code : undefined;
-  const rid = e.headers?.['x-ots-requestid'] ?? e.headers?.['x-ots-request-id'] ?? /requestId:(\S+)/.exec(text)?.[1];
-  const requestId = typeof rid === 'string' && rid !== '' ? rid : undefined;
   if (ots === 'OTSConditionCheckFail')
     return new ConditionFailed(`Tablestore ${action}: the row changed since it was read`);
   if (ots === 'OTSObjectNotExist') return new TableMissing(action);
-  return otsError(action, ots ?? (typeof e.code === 'string' ? e.code : undefined), status, requestId);
+  return otsError(action, ots ?? (typeof e.code === 'string' ? e.code : undefined), status, requestIdOf(e, text));
+}
+
+/** The request id the service answered with: in a header, or in the error body's text. */
+function requestIdOf(e: OtsSdkError, text: string): string | undefined {
+  const rid = e.headers?.['x-ots-requestid'] ?? e.headers?.['x-ots-request-id'] ?? /requestId:(\S+)/.exec(text)?.[1];
+  return typeof rid === 'string' && rid !== '' ? rid : undefined;
 }
 
 /** Our error for a service code: retryable, a configuration problem, or permanent. */

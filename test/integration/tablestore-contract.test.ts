@@ -13,8 +13,8 @@ afterAll(async () => {
 });
 
 /**
- * A table of its own in the local Tablestore server, through the real SDK client over 127.0.0.1, created by a first read
- * (a first write would create it and ask to be retried, as the run's retries do).
+ * A table of its own in the local Tablestore server, through the real SDK client over 127.0.0.1, created by a first
+ * read (a first write would create it and ask to be retried, as the run's retries do).
  */
 async function fresh() {
   server ??= await startTablestoreServer({
