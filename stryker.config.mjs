@@ -13,7 +13,7 @@ export const decisionModules = [
   'src/notify/dingtalk.ts',
   'src/notify/slack.ts',
   'src/config/**/*.ts',
-  'src/state/state.ts',
+  'src/state/store.ts',
   'src/state/rows.ts',
   'src/state/table.ts',
   'src/state/legacy.ts',

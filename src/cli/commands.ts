@@ -18,7 +18,7 @@ import type { ChannelName, Lang } from '../model/lang.js';
 import { canSend, channelsOf, DEFAULT_ROUTE, type Route } from '../model/route.js';
 import type { SyncRule } from '../model/task.js';
 import { alertsOf } from '../plan/alerts.js';
-import type { StateStore } from '../state/state.js';
+import type { StateStore } from '../state/store.js';
 import { contentOf } from '../render/content.js';
 import { renderFor, renderTestMessage } from '../render/index.js';
 import { invokeFunction } from './fc-invoke.js';

@@ -5,7 +5,7 @@ import { readConfig } from '../config/config.js';
 import { checkCommand, invokeCommand, previewCommand, runCommand, type Io } from './commands.js';
 import { ramPolicy } from './policy.js';
 import { silenceCommand } from './silence.js';
-import { stateCommand } from './state.js';
+import { stateCommand } from './inspect-state.js';
 
 export const HELP = `acr-sync-alert: announces failed ACR EE image syncs to DingTalk and Slack
 

@@ -16,7 +16,7 @@ import { withRetry } from '../lib/retry.js';
 import type { PlanSettings } from '../plan/plan.js';
 import { FileTable } from '../state/file.js';
 import { OverlayTable } from '../state/overlay.js';
-import { StateStore, type LegacySource } from '../state/state.js';
+import { StateStore, type LegacySource } from '../state/store.js';
 import type { RowTable } from '../state/table.js';
 import { createTablestoreTable } from '../state/tablestore.js';
 

@@ -1,7 +1,7 @@
 import { CheckpointConflictError } from '../lib/errors.js';
 import type { Control, Lease } from '../model/state.js';
 import type { Versioned } from '../state/rows.js';
-import type { StateStore } from '../state/state.js';
+import type { StateStore } from '../state/store.js';
 
 /** Another run took the lease first: it announces what this run found, and this one stops without writing more. */
 export class LostRace extends Error {

@@ -69,11 +69,67 @@ export class ConfigError extends Error {
   }
 }
 
-/** Another writer changed the checkpoint since we read it; our run must stop without sending. */
+/**
+ * @deprecated The base of ControlChangedError and StateFileLockedError, kept while handler/lease.ts still takes either
+ * as a lost race by this name; catch ControlChangedError (or StateFileLockedError) instead.
+ */
 export class CheckpointConflictError extends Error {
-  constructor(message = 'the checkpoint was changed by another run') {
+  constructor(message: string) {
     super(message);
     this.name = 'CheckpointConflictError';
+  }
+}
+
+/**
+ * The control row changed since this run read it: another run took the lease or wrote what it owes. This run stops
+ * without sending; nothing is to be done, the other run carries on and the next starts from what it wrote.
+ */
+export class ControlChangedError extends CheckpointConflictError {
+  /** Where the state is, e.g. `tablestore inst/table/deployment`. */
+  readonly where: string;
+  constructor(where: string) {
+    super(
+      `${where}: the control row changed since it was read: another run holds the lease; this run stops without ` +
+        'sending and the other carries on',
+    );
+    this.name = 'ControlChangedError';
+    this.where = where;
+  }
+}
+
+/**
+ * The local state file stayed locked by another run for longer than a write waits. Taking the lease, it counts as a
+ * lost race like ControlChangedError; otherwise the run stops, and the next one carries on once the lock is gone (a
+ * lock whose run died is taken as abandoned after a while).
+ */
+export class StateFileLockedError extends CheckpointConflictError {
+  /** The state file. */
+  readonly path: string;
+  constructor(path: string, staleAfterMs: number) {
+    super(
+      `the state file ${path} is locked by another run; run again once it ends (a lock older than ` +
+        `${Math.round(staleAfterMs / 1000)} s is taken as left by a run that died, and removed)`,
+    );
+    this.name = 'StateFileLockedError';
+    this.path = path;
+  }
+}
+
+/**
+ * The earlier single document changed while this run was upgrading it into rows: a release from before the upgrade is
+ * still running against the same state. The upgrade stops, having marked nothing; stop that release (or let it finish),
+ * and the next run upgrades again from the document as it then is.
+ */
+export class UpgradeConflictError extends Error {
+  /** Where the earlier single document is. */
+  readonly where: string;
+  constructor(where: string) {
+    super(
+      `${where}: the earlier single document changed while it was being upgraded (a release from before the upgrade ` +
+        'is still running); stop that release, and the next run upgrades again',
+    );
+    this.name = 'UpgradeConflictError';
+    this.where = where;
   }
 }
 

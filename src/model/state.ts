@@ -1,153 +1,194 @@
+/**
+ * What the function keeps between runs, one shape per kind of row, each declared once as a schema its type comes
+ * from: the state layer checks every row it reads against these, so a damaged row stops the run with its key named
+ * rather than being read as something else (which could repeat or lose announcements).
+ */
+import * as v from 'valibot';
 import type { Alert } from './alert.js';
 import type { SyncTask } from './task.js';
 
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+
+/**
+ * A sync task inside a row, as this code wrote it from a parsed API answer (the adapter checked the whole): a row is
+ * checked for what identifies the task, cheaply, since a busy deployment reads thousands of such rows a run.
+ */
+export const StoredTaskSchema = v.custom<SyncTask>(
+  (x) =>
+    isRecord(x) && typeof x.taskId === 'string' && typeof x.createTime === 'number' && typeof x.status === 'string',
+  'not a sync task (taskId, createTime and status)',
+);
+
+/**
+ * A failure held back: rows moved from the earlier single document hold only its id and time (the first re-check
+ * reads the rest), so only those are checked.
+ */
+export const HeldTaskSchema = v.custom<SyncTask>(
+  (x) => isRecord(x) && typeof x.taskId === 'string' && typeof x.createTime === 'number',
+  'not a sync task (taskId and createTime)',
+);
+
+/**
+ * An alert inside a row, as this code built it: checked for its id and instance, what its key and delivery rely on.
+ * An owed row is read for every alert a target is owed (100,000 after a burst): a full parse of every alert kind would
+ * cost far more than this check, for alerts this code wrote.
+ */
+export const StoredAlertSchema = v.custom<Alert>(
+  (x) => isRecord(x) && typeof x.id === 'string' && typeof x.instance === 'string',
+  'not an alert (id and instance)',
+);
+
 /** The order the API returned tasks in, by CreateTime. The API does not document one, so it is observed. */
-export type Order = 'desc' | 'asc' | 'unknown';
+export const OrderSchema = v.picklist(['desc', 'asc', 'unknown']);
+export type Order = v.InferOutput<typeof OrderSchema>;
 
 /**
  * A stretch of an instance's task list not read yet: every task created after `lo` and up to `hi` (epoch ms).
  * `depth` is how many tasks stood above `hi` when the gap was left, and `total` the list's size then: together a
  * guess of where to start reading next time, which the pages read must confirm.
  */
-export interface Gap {
-  hi: number;
-  lo: number;
-  depth?: number;
-  total?: number;
+export const GapSchema = v.object({
+  hi: v.number(),
+  lo: v.number(),
+  depth: v.optional(v.number()),
+  total: v.optional(v.number()),
   /** Only unfinished syncs are wanted here: older than the first look-back, to be watched, never announced. */
-  watchOnly?: boolean;
-}
+  watchOnly: v.optional(v.boolean()),
+});
+export type Gap = v.InferOutput<typeof GapSchema>;
 
 /** Consecutive runs that could not read an instance's tasks. */
-export interface InstanceHealth {
-  since: number;
-  runs: number;
-  lastError: string;
-  /** Whether the blind notice went into the outbox. */
-  announced: boolean;
-}
+export const InstanceHealthSchema = v.object({
+  since: v.number(),
+  runs: v.number(),
+  lastError: v.string(),
+  /** Whether the blind notice was claimed for delivery. */
+  announced: v.boolean(),
+});
+export type InstanceHealth = v.InferOutput<typeof InstanceHealthSchema>;
 
 /** Per instance: how far its task list has been read, and what else a run must look at. */
-export interface Cursor {
+export const CursorSchema = v.object({
   /** Newest CreateTime read (a time ahead of the clock never counts); the next scan reads down to a little below it. */
-  top?: number;
+  top: v.optional(v.number()),
   /** What is still unread below `top`, newest first. */
-  gaps: Gap[];
-  order?: Order;
+  gaps: v.array(GapSchema),
+  order: v.optional(OrderSchema),
   /** Tasks per page the service actually serves, when smaller than asked. */
-  pageSize?: number;
+  pageSize: v.optional(v.number()),
   /** Tasks created per hour, as last measured from the pages read: to place a page and to price reading back. */
-  rate?: number;
+  rate: v.optional(v.number()),
   /** TotalCount at the last read: a hint for placing pages, never for completeness. */
-  total?: number;
-  health?: InstanceHealth;
+  total: v.optional(v.number()),
+  health: v.optional(InstanceHealthSchema),
   /** Watched syncs (rows of their own), and whether a re-check can be due. */
-  watching?: number;
+  watching: v.optional(v.number()),
   /** Transient failures held back, by image key, with when each began failing (announced once it persists). Bounded. */
-  held?: Record<string, number>;
+  held: v.optional(v.record(v.string(), v.number())),
   /** When long-running watched syncs were last re-checked (they are re-checked every SLOW_RECHECK_MS). */
-  recheckedAt?: number;
+  recheckedAt: v.optional(v.number()),
   /**
    * The settled tasks judged within the overlap below `top`: the next scan reads them again, and knows them without a
    * lookup; a task that shows up there late is looked up. A 48-bit hash of each id, 8 characters each, one string:
    * at MAX_RECENT ids that is 8 KB where the ids themselves took 23 KB (a row written on every busy run). Two ids
    * sharing a hash would hide a late task: with 1,000 kept, about one chance in 3·10^11 per task read.
    */
-  seen?: string;
+  seen: v.optional(v.string()),
   /** The same as ids, as the previous layout kept them: read, never written. */
-  recent?: string[];
+  recent: v.optional(v.array(v.string())),
   /**
    * When a scan last read the overlap below `top` whole (more than its first page): a task that had not shown up by
    * then was created less than OVERLAP_MS + CLOCK_SKEW_MS before it, so once the list has been quiet that long the
    * overlap need not be read again. Not moved by a one-page run, which then writes nothing.
    */
-  readAt?: number;
+  readAt: v.optional(v.number()),
   /** The last run ran out of time before reading any of this instance's tasks: the next run reads it first. */
-  starved?: boolean;
-}
+  starved: v.optional(v.boolean()),
+});
+export type Cursor = v.InferOutput<typeof CursorSchema>;
 
 /** A sync last seen unfinished; re-checked until it settles, so a later failure is still caught. */
-export interface WatchedSync {
-  task: SyncTask;
-  firstSeen: number;
+export const WatchedSyncSchema = v.object({
+  task: StoredTaskSchema,
+  firstSeen: v.number(),
   /** Set once it was announced as stuck. */
-  stuck?: boolean;
+  stuck: v.optional(v.boolean()),
   /** Re-checks in a row that did not find the task; it stops being watched after a few (it no longer exists). */
-  misses?: number;
+  misses: v.optional(v.number()),
   /** Known only by id, time and status (carried over from an earlier version): found by reading pages back. */
-  partial?: boolean;
+  partial: v.optional(v.boolean()),
   /** When its row was last written: a sync open for weeks is written again before the table's TTL removes it. */
-  savedAt?: number;
-}
+  savedAt: v.optional(v.number()),
+});
+export type WatchedSync = v.InferOutput<typeof WatchedSyncSchema>;
 
 /** An image (rule + target repo:tag) announced as failing, until a later sync of it succeeds. */
-export interface FailingImage {
+export const FailingImageSchema = v.object({
   /** CreateTime of the first failure since it last worked. */
-  since: number;
-  lastFailure: number;
-  taskId: string;
-  issue: string;
+  since: v.number(),
+  lastFailure: v.number(),
+  taskId: v.string(),
+  issue: v.string(),
   /** CreateTimes of the latest failures (transient causes), newest last, as many as the threshold needs. */
-  recent?: number[];
+  recent: v.optional(v.array(v.number())),
   /** A transient failure held back until it repeats or persists; absent once announced. */
-  held?: SyncTask;
+  held: v.optional(HeldTaskSchema),
   /** The route its failure went to, whose digest lists it as still failing; absent for the default route. */
-  route?: string;
+  route: v.optional(v.string()),
   /** What a digest shows: the source image, the target and the rule. */
-  image?: string;
-  target?: string;
-  rule?: string;
-}
+  image: v.optional(v.string()),
+  target: v.optional(v.string()),
+  rule: v.optional(v.string()),
+});
+export type FailingImage = v.InferOutput<typeof FailingImageSchema>;
+
+/** Counts by cause since a time. */
+export const TallySchema = v.object({ since: v.number(), byCause: v.record(v.string(), v.number()) });
 
 /** Running statistics for the next digest. */
-export interface DigestStats {
-  since: number;
-  byCause: Record<string, number>;
-  byRepo: Record<string, number>;
-  recoveries: number;
-  recoveryMs: number;
-}
+export const DigestStatsSchema = v.object({
+  since: v.number(),
+  byCause: v.record(v.string(), v.number()),
+  byRepo: v.record(v.string(), v.number()),
+  recoveries: v.number(),
+  recoveryMs: v.number(),
+});
+export type DigestStats = v.InferOutput<typeof DigestStatsSchema>;
 
 /** A route's statistics since its last digest, and what silences kept from it in that time, by cause. */
-export interface RouteDigest {
-  stats: DigestStats;
-  lastSentAt?: number;
-  muted?: { since: number; byCause: Record<string, number> };
-}
+export const RouteDigestSchema = v.object({
+  stats: DigestStatsSchema,
+  lastSentAt: v.optional(v.number()),
+  muted: v.optional(TallySchema),
+});
+export type RouteDigest = v.InferOutput<typeof RouteDigestSchema>;
 
 /**
  * A channel that refused for good (a wrong token, a deleted channel) or asked us to back off: what it is owed waits
  * until `until`, or until its configuration changes (`fingerprint` differs), instead of being re-sent every run.
  */
-export interface ChannelPause {
-  until: number;
-  error: string;
-  fingerprint: string;
-}
+export const ChannelPauseSchema = v.object({ until: v.number(), error: v.string(), fingerprint: v.string() });
+export type ChannelPause = v.InferOutput<typeof ChannelPauseSchema>;
 
 /** Held by the run that is writing and sending; others keep away until it is released or expires. */
-export interface Lease {
-  owner: string;
-  until: number;
-}
+export const LeaseSchema = v.object({ owner: v.string(), until: v.number() });
+export type Lease = v.InferOutput<typeof LeaseSchema>;
 
 /** The deployment's one small row of shared state: the lease, who is owed alerts since when, and paused channels. */
-export interface Control {
-  lease?: Lease;
+export const ControlSchema = v.object({
+  lease: v.optional(LeaseSchema),
   /**
-   * Targets with alerts waiting in the outbox: since when, and how many (as of the last run that wrote or read them;
-   * a run killed halfway can leave the count high until the next delivery reads the rows).
+   * Targets owed alerts: since when, and how many (as of the last run that wrote or read them; a run killed halfway
+   * can leave the count high until the next delivery reads the rows).
    */
-  owed: Record<string, { since: number; count: number }>;
-  pauses: Record<string, ChannelPause>;
-}
+  owed: v.record(v.string(), v.object({ since: v.number(), count: v.number() })),
+  pauses: v.record(v.string(), ChannelPauseSchema),
+});
+export type Control = v.InferOutput<typeof ControlSchema>;
 
-/** An alert waiting for one target. */
-export interface Owed {
-  target: string;
-  alert: Alert;
-  detectedAt: number;
-}
+/** An alert a target has not received yet: its row is written when the alert is claimed, removed once delivered. */
+export const OwedSchema = v.object({ target: v.string(), alert: StoredAlertSchema, detectedAt: v.number() });
+export type Owed = v.InferOutput<typeof OwedSchema>;
 
 /**
  * Rows a run does not write again are removed by the table this long after their last write (Tablestore's TTL counts

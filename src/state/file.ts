@@ -1,10 +1,13 @@
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CheckpointConflictError, IntegrationError } from '../lib/errors.js';
+import { IntegrationError, StateFileLockedError, UpgradeConflictError } from '../lib/errors.js';
 import { MemoryTable, type Cols, type WriteOp } from './table.js';
-import type { LegacyDoc } from './tablestore.js';
+import type { LegacyDoc } from './earlier-document.js';
 
-/** What the file holds: the rows, and an earlier version's single-document checkpoint if there was one. */
+/**
+ * What the file holds: the rows, and the earlier single document if there was one (under the names releases before
+ * the rows stored it with: they are the file's format).
+ */
 interface FileShape {
   rows: Record<string, Cols>;
   legacy?: { version: number; checkpoint: unknown; migratedAt?: number };
@@ -29,7 +32,7 @@ async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
         () => 0,
       );
       if (age > STALE_LOCK_MS) await rm(lock, { force: true });
-      else if (i > 200) throw new CheckpointConflictError(`${path} is locked by another run`);
+      else if (i > 200) throw new StateFileLockedError(path, STALE_LOCK_MS);
       else await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -52,8 +55,8 @@ const fsError = (err: unknown, action: string, path: string) => {
 /**
  * The state in a local JSON file, for local runs and the demo: the same rows and conditions as the Tablestore table,
  * the file rewritten whole (to a temporary file renamed into place, so a crash mid-write leaves the previous one) under
- * a lock, so runs in several processes stay exactly-once too. A file in an earlier version's format is read as that
- * version's checkpoint, for the upgrade.
+ * a lock, so runs in several processes stay exactly-once too. A file in the format of a release before the rows is
+ * read as the earlier single document, for the upgrade.
  */
 export class FileTable extends MemoryTable {
   private legacyDoc: FileShape['legacy'];
@@ -84,7 +87,7 @@ export class FileTable extends MemoryTable {
     }
     this.rows.clear();
     for (const [k, v] of Object.entries(raw.rows ?? {})) this.rows.set(k, v);
-    // Earlier versions wrote {version, checkpoint}.
+    // Releases before the rows wrote {version, checkpoint}: the earlier single document.
     this.legacyDoc =
       raw.legacy ??
       (raw.checkpoint !== undefined && typeof raw.version === 'number'
@@ -144,8 +147,7 @@ export class FileTable extends MemoryTable {
   async retireLegacy(_key: string, version: number): Promise<void> {
     await withLock(this.path, async () => {
       await this.load();
-      if (this.legacyDoc?.version !== version)
-        throw new CheckpointConflictError(`${this.where}: the earlier checkpoint changed since it was read`);
+      if (this.legacyDoc?.version !== version) throw new UpgradeConflictError(this.where);
       this.legacyDoc = { ...this.legacyDoc, version: version + 1, migratedAt: Date.now() };
       await this.save();
     });

@@ -1,6 +1,8 @@
-import type { LegacySource } from './state.js';
+import type { LegacySource } from './upgrade.js';
 import {
   byBytes,
+  MAX_GET_ROWS,
+  MAX_RANGE_ROWS,
   MemoryTable,
   type Cols,
   type KeyedRow,
@@ -8,7 +10,7 @@ import {
   type TableCounter,
   type WriteOp,
 } from './table.js';
-import type { LegacyDoc } from './tablestore.js';
+import type { LegacyDoc } from './earlier-document.js';
 
 /**
  * A table for a dry run: reads see the real table with this run's own writes laid over it, and writes go no further
@@ -21,7 +23,7 @@ export class OverlayTable implements RowTable, LegacySource {
 
   constructor(private readonly base: RowTable & Partial<LegacySource>) {}
 
-  /** A dry run upgrades an earlier checkpoint too, in memory: it reads the document and marks nothing. */
+  /** A dry run upgrades the earlier single document too, in memory: it reads the document and marks nothing. */
   async legacy(key: string, timeoutMs: number): Promise<LegacyDoc | undefined> {
     const doc = await this.base.legacy?.(key, timeoutMs);
     return doc && { ...doc, retired: doc.retired || this.retired };
@@ -52,9 +54,10 @@ export class OverlayTable implements RowTable, LegacySource {
     from: string,
     to: string,
     timeoutMs: number,
-    limit?: number,
+    limit = MAX_RANGE_ROWS,
   ): Promise<{ rows: KeyedRow[]; next?: string }> {
-    const page = await this.base.rangePage(from, to, timeoutMs, limit);
+    const max = Math.min(limit, MAX_RANGE_ROWS);
+    const page = await this.base.rangePage(from, to, timeoutMs, max);
     // This run's own rows in the same stretch of keys, merged in key order; what it deleted is gone.
     const upTo = page.next ?? to;
     const mine = new Map<string, Cols>();
@@ -66,14 +69,18 @@ export class OverlayTable implements RowTable, LegacySource {
     const rows = page.rows.filter((r) => !this.deleted.has(r.key) && !mine.has(r.key));
     for (const [key, cols] of mine) rows.push({ key, cols });
     rows.sort((a, b) => byBytes(a.key, b.key));
+    // Within the page's limit as the real table's are: the next page starts at the first row left out.
+    if (rows.length > max) return { rows: rows.slice(0, max), next: rows[max]!.key };
     return page.next ? { rows, next: page.next } : { rows };
   }
 
   async writeRows(ops: readonly WriteOp[], timeoutMs: number): Promise<{ failed: string[] }> {
-    const current = await this.getRows(
-      ops.map((o) => o.key),
-      timeoutMs,
-    );
+    // The rows the conditions are checked against, in reads within the service's limit (a write may hold 200).
+    const current = new Map<string, Cols>();
+    for (let i = 0; i < ops.length; i += MAX_GET_ROWS) {
+      const chunk = ops.slice(i, i + MAX_GET_ROWS).map((o) => o.key);
+      for (const [k, c] of await this.getRows(chunk, timeoutMs)) current.set(k, c);
+    }
     const failed: string[] = [];
     const apply: WriteOp[] = [];
     for (const o of ops) {

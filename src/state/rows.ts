@@ -18,8 +18,21 @@
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import type { Alert } from '../model/alert.js';
-import type { StoredSilence } from '../model/silence.js';
-import type { Control, Cursor, FailingImage, Owed, RouteDigest, WatchedSync } from '../model/state.js';
+import type { Silence } from '../model/silence.js';
+import {
+  ControlSchema,
+  CursorSchema,
+  FailingImageSchema,
+  OwedSchema,
+  RouteDigestSchema,
+  WatchedSyncSchema,
+  type Control,
+  type Cursor,
+  type FailingImage,
+  type Owed,
+  type RouteDigest,
+  type WatchedSync,
+} from '../model/state.js';
 import type { Cols, WriteOp } from './table.js';
 
 const hash = (s: string, n: number) => createHash('sha256').update(s).digest('base64url').slice(0, n);
@@ -82,31 +95,24 @@ export function fitAlert(alert: Alert): Alert {
   return trimmed;
 }
 
-// Stored rows are validated on the way in: a damaged row stops the run with its key named, rather than being read
-// as something else (which could repeat or lose announcements).
-const taskSchema = v.looseObject({ taskId: v.string(), createTime: v.number(), status: v.string() });
-const schemas = {
-  cursor: v.looseObject({ gaps: v.array(v.looseObject({ hi: v.number(), lo: v.number() })) }),
-  watch: v.looseObject({ task: taskSchema, firstSeen: v.number() }),
-  failing: v.looseObject({ since: v.number(), lastFailure: v.number(), taskId: v.string(), issue: v.string() }),
-  control: v.looseObject({
-    owed: v.record(v.string(), v.looseObject({ since: v.number(), count: v.number() })),
-    pauses: v.record(v.string(), v.looseObject({ until: v.number(), error: v.string(), fingerprint: v.string() })),
-  }),
-  digest: v.looseObject({
-    stats: v.looseObject({
-      since: v.number(),
-      byCause: v.record(v.string(), v.number()),
-      byRepo: v.record(v.string(), v.number()),
-    }),
-  }),
-  owed: v.looseObject({
-    target: v.string(),
-    detectedAt: v.number(),
-    alert: v.looseObject({ id: v.string(), instance: v.string() }),
-  }),
-  meta: v.looseObject({ layout: v.number(), since: v.number(), savedAt: v.optional(v.number()) }),
-  silence: v.looseObject({
+/** The meta row: the layout's version, since when, and when the row was last written (it is kept from the TTL). */
+const MetaSchema = v.object({
+  layout: v.number(),
+  since: v.number(),
+  /** Where the rows came from: FROM_EARLIER_DOCUMENT when the upgrade moved them. */
+  from: v.optional(v.string()),
+  savedAt: v.optional(v.number()),
+});
+export type Meta = v.InferOutput<typeof MetaSchema>;
+
+/**
+ * A stored silence as its row holds it, with when the row was last written. Its matchers are the configuration's
+ * (config/ checked them when the silence was added, and state/ cannot import them): the row is checked for its id and
+ * lifetime.
+ */
+const SilenceRowSchema = v.intersect([
+  v.custom<Silence>((x) => typeof x === 'object' && x !== null),
+  v.object({
     id: v.string(),
     expires: v.string(),
     comment: v.string(),
@@ -114,19 +120,26 @@ const schemas = {
     createdAt: v.string(),
     savedAt: v.optional(v.number()),
   }),
+]);
+export type SilenceRow = v.InferOutput<typeof SilenceRowSchema>;
+
+/**
+ * How each kind of row is checked when read: its shape (model/state.ts), keeping any field it does not know, so a row
+ * a later release wrote keeps what that release added when this one writes it back.
+ */
+const rowSchemas = {
+  cursor: v.looseObject(CursorSchema.entries),
+  watch: v.looseObject(WatchedSyncSchema.entries),
+  failing: v.looseObject(FailingImageSchema.entries),
+  control: v.looseObject(ControlSchema.entries),
+  digest: v.looseObject(RouteDigestSchema.entries),
+  owed: v.looseObject(OwedSchema.entries),
+  meta: v.looseObject(MetaSchema.entries),
+  silence: SilenceRowSchema,
 };
 
-/** The meta row: the layout's version, since when, and when the row was last written (it is kept from the TTL). */
-export interface Meta {
-  layout: number;
-  since: number;
-  from?: string;
-  savedAt?: number;
-}
-
-/** A stored silence as its row holds it: with when the row was last written. */
-export type SilenceRow = StoredSilence & { savedAt?: number };
-
+// A damaged row stops the run with its key named, rather than being read as something else (which could repeat or
+// lose announcements).
 function decode<S extends v.GenericSchema>(schema: S, key: string, cols: Cols | undefined): v.InferOutput<S> {
   let raw: unknown;
   try {
@@ -151,22 +164,25 @@ export interface Versioned<T> {
   version: number;
 }
 
+/** The control row of a deployment that has none yet. */
 export const emptyControl = (): Control => ({ owed: {}, pauses: {} });
 
+/**
+ * Each kind of row as read: a versioned row with the version its next write must match (a missing one at version 0),
+ * the others as their value. Throws, naming the key, when a row is damaged.
+ */
 export const read = {
   cursor: (key: string, c: Cols | undefined): Versioned<Cursor> | undefined =>
-    c ? { value: decode(schemas.cursor, key, c) as Cursor, version: Number(c.ver) } : undefined,
+    c ? { value: decode(rowSchemas.cursor, key, c), version: Number(c.ver) } : undefined,
   control: (key: string, c: Cols | undefined): Versioned<Control> =>
-    c
-      ? { value: decode(schemas.control, key, c) as Control, version: Number(c.ver) }
-      : { value: emptyControl(), version: 0 },
-  watch: (key: string, c: Cols) => decode(schemas.watch, key, c) as unknown as WatchedSync,
-  failing: (key: string, c: Cols) => decode(schemas.failing, key, c) as FailingImage,
-  digest: (key: string, c: Cols) => decode(schemas.digest, key, c) as unknown as RouteDigest,
-  owed: (key: string, c: Cols) => decode(schemas.owed, key, c) as unknown as Owed,
-  meta: (key: string, c: Cols) => decode(schemas.meta, key, c) as Meta,
+    c ? { value: decode(rowSchemas.control, key, c), version: Number(c.ver) } : { value: emptyControl(), version: 0 },
+  watch: (key: string, c: Cols): WatchedSync => decode(rowSchemas.watch, key, c),
+  failing: (key: string, c: Cols): FailingImage => decode(rowSchemas.failing, key, c),
+  digest: (key: string, c: Cols): RouteDigest => decode(rowSchemas.digest, key, c),
+  owed: (key: string, c: Cols): Owed => decode(rowSchemas.owed, key, c),
+  meta: (key: string, c: Cols): Meta => decode(rowSchemas.meta, key, c),
   silence: (key: string, c: Cols): Versioned<SilenceRow> => ({
-    value: decode(schemas.silence, key, c) as SilenceRow,
+    value: decode(rowSchemas.silence, key, c),
     version: Number(c.ver),
   }),
 };
@@ -181,6 +197,7 @@ const put = (key: string, value: unknown, when?: 'absent' | { version: number },
 const versioned = (key: string, value: unknown, version: number): WriteOp =>
   put(key, value, version === 0 ? 'absent' : { version }, { ver: version + 1 });
 
+/** Each kind of row as written: its key, its JSON, and its condition (conditional for claims and versioned rows). */
 export const write = {
   cursor: (k: Keys, instance: string, cursor: Cursor, version: number) =>
     versioned(k.cursor(instance), cursor, version),

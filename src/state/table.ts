@@ -37,6 +37,9 @@ export interface TableCounter {
   bytesWritten: number;
 }
 
+/** Runs one request with the run's retries and time budget: `fn` gets the timeout of each attempt. */
+export type Call = <T>(label: string, fn: (timeoutMs: number) => Promise<T>) => Promise<T>;
+
 /** A table of rows; every method is one request. */
 export interface RowTable {
   /** Where, for log lines ("tablestore inst/table", "file .acr-sync-alert/state.json"). */

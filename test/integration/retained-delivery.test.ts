@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/lib/log.js';
 import { MAX_ROWS_PER_MESSAGE, type Target } from '../../src/notify/deliver.js';
 import type { ChannelName } from '../../src/model/lang.js';
 import type { Notifier } from '../../src/notify/types.js';
-import { StateStore } from '../../src/state/state.js';
+import { StateStore } from '../../src/state/store.js';
 import { keysFor, write, type Keys } from '../../src/state/rows.js';
 import { MemoryTable, type KeyedRow, type WriteOp } from '../../src/state/table.js';
 import { failure, T0 } from '../support/alerts.js';

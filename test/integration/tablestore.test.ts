@@ -1,10 +1,12 @@
+import TableStore from 'tablestore';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IntegrationError } from '../../src/lib/errors.js';
+import { IntegrationError, UpgradeConflictError } from '../../src/lib/errors.js';
 import { Secret } from '../../src/lib/secret.js';
 import { rawTask, type TaskSpec } from '../../src/sim/seed.js';
 import { startTablestoreServer, type TablestoreServer } from '../../src/sim/tablestore-server.js';
-import { StateStore } from '../../src/state/state.js';
+import { StateStore } from '../../src/state/store.js';
 import { createTablestoreTable, STATE_TTL_SEC } from '../../src/state/tablestore.js';
+import { plantLegacyRow } from '../support/legacy.js';
 import { announcedIds, KEYS, startWorld, type KillPoint, type World } from '../support/world.js';
 
 const HZ = { instanceId: 'cri-ots0hz', regionId: 'cn-hangzhou' };
@@ -143,6 +145,33 @@ describe('the state table in Tablestore, through the real tablestore SDK', () =>
     await expect(wrong.getRows(['a'], 2_000)).rejects.toMatchObject({ kind: 'config', code: 'OTSAuthFailed' });
     server!.fault({ kind: 'down' });
     await expect(t.getRows(['a'], 2_000)).rejects.toMatchObject({ kind: 'retryable' });
+  });
+});
+
+describe('the earlier single document in Tablestore', () => {
+  it('marks it as moved only over the version read, and stops the upgrade when a release from before saved it meanwhile', async () => {
+    const t = await table();
+    const client = await plantLegacyRow(server!, 'dep', 4, { schema: 1, instances: {}, outbox: [] });
+    expect(await t.legacy('dep', 2_000)).toEqual({
+      doc: { schema: 1, instances: {}, outbox: [] },
+      version: 4,
+      retired: false,
+    });
+    // The earlier release saves again between this run's read and its mark.
+    await client.updateRow!({
+      tableName: 'acr_sync_alert',
+      primaryKey: [{ id: 'dep' }],
+      updateOfAttributeColumns: [{ PUT: [{ version: TableStore.Long.fromNumber(5) }] }],
+      condition: new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, null),
+    });
+    const err = await t.retireLegacy('dep', 4, 2_000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpgradeConflictError);
+    expect((err as Error).message).toMatch(
+      /^tablestore alertstate\/acr_sync_alert\/dep: the earlier single document changed while it was being upgraded .*; stop that release/,
+    );
+    expect(await t.legacy('dep', 2_000)).toMatchObject({ version: 5, retired: false });
+    await t.retireLegacy('dep', 5, 2_000);
+    expect(await t.legacy('dep', 2_000)).toMatchObject({ version: 6, retired: true, movedVersion: 6 });
   });
 });
 

@@ -7,7 +7,7 @@ import { configSecrets, readConfig } from '../../../src/config/config.js';
 import { router } from '../../../src/plan/routing.js';
 import { targetsOf } from '../../../src/model/route.js';
 import type { Alert } from '../../../src/model/alert.js';
-import { parseLegacy } from '../../../src/state/legacy.js';
+import { parseLegacy } from '../../../src/state/earlier-document.js';
 import { causesOf, matchesAny, matchesTask } from '../../../src/plan/match.js';
 import { digest } from '../../support/alerts.js';
 import { defaultRoute, failureAlert, route, syncTask } from '../../support/build.js';

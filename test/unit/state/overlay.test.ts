@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OverlayTable } from '../../../src/state/overlay.js';
-import { StateStore } from '../../../src/state/state.js';
-import { MemoryTable, type Cols } from '../../../src/state/table.js';
+import { StateStore } from '../../../src/state/store.js';
+import { MemoryTable, type Cols, type WriteOp } from '../../../src/state/table.js';
 import { legacyFixture, shifted } from '../../support/legacy.js';
 import { LegacyMemoryTable, SmallPagesTable } from '../../support/state-tables.js';
 
@@ -120,7 +120,40 @@ describe("a dry run's table", () => {
     ]);
   });
 
-  it('upgrades an earlier checkpoint in memory: it reads the document, takes it as moved for the rest of the run, and marks nothing', async () => {
+  it('claims more than 100 alerts in one request, checking each against the real rows', async () => {
+    const real = await seeded(new MemoryTable(), { 'o|120': { j: 'claimed by an earlier run' } });
+    const store = new StateStore(new OverlayTable(real), 'd', direct);
+    const claims: WriteOp[] = Array.from({ length: 200 }, (_, i) => ({
+      op: 'put',
+      key: `o|${String(i).padStart(3, '0')}`,
+      cols: { j: 'mine' },
+      when: 'absent',
+    }));
+    expect(await store.apply(claims, 'claim')).toEqual(['o|120']);
+    expect(real.counter.reads).toBe(2);
+    expect((await real.rangePage('o|', 'o}')).rows).toHaveLength(1);
+  });
+
+  it('pages its own rows and the real ones merged within the limit asked, each row once', async () => {
+    const real = await seeded(new MemoryTable(), { k0: { j: 'r' }, k2: { j: 'r' }, k4: { j: 'r' } });
+    const dry = new OverlayTable(real);
+    await dry.writeRows(
+      ['k1', 'k3', 'k5', 'k6'].map((key) => ({ op: 'put', key, cols: { j: 'm' } })),
+      1_000,
+    );
+    const first = await dry.rangePage('k', 'l', 1_000, 3);
+    expect(keysAndJ(first.rows)).toEqual([
+      ['k0', 'r'],
+      ['k1', 'm'],
+      ['k2', 'r'],
+    ]);
+    expect(first.next).toBe('k3');
+    const rest = await dry.rangePage('k3', 'l', 1_000, 3);
+    expect(rest.rows.map((r) => r.key)).toEqual(['k3', 'k4', 'k5']);
+    expect((await dry.rangePage(rest.next!, 'l', 1_000, 3)).rows.map((r) => r.key)).toEqual(['k6']);
+  });
+
+  it('upgrades the earlier single document in memory: it reads the document, takes it as moved for the rest of the run, and marks nothing', async () => {
     const doc = shifted(legacyFixture.checkpoint, T0 - 60_000 - legacyFixture.savedAt);
     const real = new LegacyMemoryTable({ doc, version: 4, retired: false });
     const dry = new OverlayTable(real);
@@ -133,7 +166,7 @@ describe("a dry run's table", () => {
     expect((await store.begin([], [])).upgraded).toBeUndefined();
   });
 
-  it('finds no earlier checkpoint over a table that cannot hold one', async () => {
+  it('finds no earlier single document over a table that cannot hold one', async () => {
     expect(await new OverlayTable(new MemoryTable()).legacy('d', 1_000)).toBeUndefined();
     expect(await new OverlayTable(new LegacyMemoryTable(undefined)).legacy('d', 1_000)).toBeUndefined();
   });

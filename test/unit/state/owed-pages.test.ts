@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { write } from '../../../src/state/rows.js';
-import { OWED_PAGE_ROWS, StateStore } from '../../../src/state/state.js';
+import { OWED_PAGE_ROWS, StateStore } from '../../../src/state/store.js';
 import { MemoryTable } from '../../../src/state/table.js';
 import { failureAlert, syncTask } from '../../support/build.js';
 

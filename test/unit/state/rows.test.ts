@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fitAlert, keysFor, MAX_ALERT_JSON, read, unconditional, write } from '../../../src/state/rows.js';
 import {
@@ -7,6 +9,7 @@ import {
   MemoryTable,
   opBytes,
   WRITE_BYTES_BUDGET,
+  type Cols,
   type WriteOp,
 } from '../../../src/state/table.js';
 import { failureAlert, syncTask } from '../../support/build.js';
@@ -331,5 +334,34 @@ describe('what the table says about a refused write and what it counts', () => {
     await t.rangePage('a', 'b');
     await t.rangePage('a', 'b');
     expect(t.counter.reads).toBe(2);
+  });
+});
+
+describe('rows the previous release wrote', () => {
+  const fixture = JSON.parse(
+    readFileSync(join(import.meta.dirname, '../../fixtures/state-rows-previous-release.json'), 'utf8'),
+  ) as { rows: { kind: keyof typeof read; key: string; cols: Cols; read: unknown }[] };
+
+  it.each(fixture.rows.map((r, i) => [`${r.kind} ${i}`, r] as const))(
+    'reads a %s row exactly as the previous release read it',
+    (_name, row) => {
+      expect(read[row.kind](row.key, row.cols)).toStrictEqual(row.read);
+    },
+  );
+
+  it('reads every row as its stored JSON, field for field, so writing it back changes nothing', () => {
+    for (const row of fixture.rows) {
+      const r = read[row.kind](row.key, row.cols) as { value?: unknown; version?: number };
+      const value = r.version === undefined ? r : r.value;
+      expect(JSON.parse(JSON.stringify(value))).toEqual(JSON.parse(String(row.cols.j)));
+    }
+  });
+
+  it('keeps a field it does not know, as a later release may have added it', () => {
+    const k = keysFor('d');
+    const later = { since: 1, lastFailure: 2, taskId: 't', issue: 'i', addedLater: { n: 1 } };
+    expect(read.failing(k.failing('i', 'img'), { j: JSON.stringify(later) })).toStrictEqual(later);
+    const cursor = { gaps: [], addedLater: true };
+    expect(read.cursor(k.cursor('i'), { j: JSON.stringify(cursor), ver: 1 })?.value).toStrictEqual(cursor);
   });
 });

@@ -3,7 +3,7 @@ import { ROW_REFRESH_MS, ROW_TTL_MS, type Owed } from '../../../src/model/state.
 import { legacyFixture, shifted } from '../../support/legacy.js';
 import { OverlayTable } from '../../../src/state/overlay.js';
 import { fitAlert, keysFor, MAX_ALERT_JSON, part, read, write } from '../../../src/state/rows.js';
-import { StateStore } from '../../../src/state/state.js';
+import { StateStore } from '../../../src/state/store.js';
 import { batches, MemoryTable, type WriteOp } from '../../../src/state/table.js';
 import { failureAlert, syncTask } from '../../support/build.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BudgetExhaustedError } from '../../../src/lib/errors.js';
 import { ROW_REFRESH_MS } from '../../../src/model/state.js';
 import { keysFor, write } from '../../../src/state/rows.js';
-import { StateStore, type Call } from '../../../src/state/state.js';
+import { StateStore, type Call } from '../../../src/state/store.js';
 import { MemoryTable, type RowTable } from '../../../src/state/table.js';
 import { legacyFixture, shifted } from '../../support/legacy.js';
 import { LegacyMemoryTable } from '../../support/state-tables.js';
@@ -47,7 +47,7 @@ describe('what a run out of time says it did not get to do in the state', () => 
     ).toEqual(['read state', 'write the upgraded state']);
   });
 
-  it('upgrading an earlier checkpoint', async () => {
+  it('upgrading the earlier single document', async () => {
     const doc = shifted(legacyFixture.checkpoint, T0 - 60_000 - legacyFixture.savedAt);
     expect(
       await reportsWhenOutOfTime(
@@ -56,8 +56,9 @@ describe('what a run out of time says it did not get to do in the state', () => 
       ),
     ).toEqual([
       'read state',
-      'read the earlier checkpoint',
-      'mark the earlier checkpoint as moved',
+      'read the earlier single document',
+      'mark the earlier single document as moved',
+      'write the rows of the earlier document',
       'write the upgraded state',
       'read state after the upgrade',
     ]);
@@ -80,7 +81,7 @@ describe('what a run out of time says it did not get to do in the state', () => 
     const legacy = () => new LegacyMemoryTable(undefined);
     expect(await reportsWhenOutOfTime(legacy, (s) => s.status())).toEqual([
       'read the meta row',
-      'read the earlier checkpoint',
+      'read the earlier single document',
     ]);
     expect(await reportsWhenOutOfTime(legacy, (s) => s.forgetUpgrade())).toEqual(['remove the meta row']);
     const silence = {

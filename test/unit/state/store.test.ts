@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CheckpointConflictError } from '../../../src/lib/errors.js';
+import { ControlChangedError } from '../../../src/lib/errors.js';
 import { ROW_REFRESH_MS } from '../../../src/model/state.js';
 import { read, write, type SilenceRow } from '../../../src/state/rows.js';
-import { StateStore } from '../../../src/state/state.js';
+import { StateStore } from '../../../src/state/store.js';
 import { MemoryTable, type WriteOp } from '../../../src/state/table.js';
 import { failureAlert, syncTask } from '../../support/build.js';
 import { SmallPagesTable } from '../../support/state-tables.js';
@@ -225,14 +225,14 @@ describe('the state store: the control row', () => {
     expect(await store.saveControl(start, lease('me'), 'take')).toBe(1);
     expect(await store.saveControl({ value: lease('me'), version: 1 }, lease('me'), 'keep')).toBe(2);
     const err = await store.saveControl(start, lease('me'), 'take').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(CheckpointConflictError);
-    expect((err as Error).message).toBe('memory/d: the control row changed since it was read');
+    expect(err).toBeInstanceOf(ControlChangedError);
+    expect((err as Error).message).toMatch(/^memory\/d: the control row changed since it was read: /);
   });
 
   it("refuses a control write that meets another run's content at the version it would have made", async () => {
     const store = new StateStore(new MemoryTable(), 'd', direct);
     expect(await store.saveControl(start, lease('other'), 'take')).toBe(1);
-    await expect(store.saveControl(start, lease('me'), 'take')).rejects.toBeInstanceOf(CheckpointConflictError);
+    await expect(store.saveControl(start, lease('me'), 'take')).rejects.toBeInstanceOf(ControlChangedError);
     expect(await store.saveControl({ value: lease('other'), version: 1 }, lease('me'), 'take over')).toBe(2);
   });
 });
@@ -272,6 +272,6 @@ describe('the state store: a control write that went through', () => {
     // The next write over the version it made then meets the other run's.
     await expect(
       store.saveControl({ value: { owed: {}, pauses: {} }, version: 1 }, { owed: {}, pauses: {} }, 'release'),
-    ).rejects.toBeInstanceOf(CheckpointConflictError);
+    ).rejects.toBeInstanceOf(ControlChangedError);
   });
 });

@@ -1,4 +1,4 @@
-import { CheckpointConflictError } from '../lib/errors.js';
+import { ControlChangedError } from '../lib/errors.js';
 import { canonicalJson } from '../lib/json.js';
 import {
   ROW_REFRESH_MS,
@@ -9,34 +9,21 @@ import {
   type RouteDigest,
   type WatchedSync,
 } from '../model/state.js';
-import { legacyRows, parseLegacy } from './legacy.js';
-import { keysFor, LAYOUT, read, write, type Keys, type Meta, type SilenceRow, type Versioned } from './rows.js';
+import { keysFor, read, write, type Keys, type Meta, type SilenceRow, type Versioned } from './rows.js';
 import {
   batches,
   MAX_GET_ROWS,
+  type Call,
   type Cols,
   type KeyedRow,
   type RowTable,
   type TableCounter,
   type WriteOp,
 } from './table.js';
-import type { LegacyDoc } from './tablestore.js';
+import { legacyStatus, upgrade, type LegacySource, type LegacyStatus, type UpgradeDeps } from './upgrade.js';
 
-/** A document marked as moved less than this ago may be a move killed halfway: it is moved again (idempotently). */
-const LEGACY_RESUME_MS = 24 * 3_600_000;
-
-/** Saved since it was moved: an earlier release ran again (a rollback). */
-const savedSinceMove = (l: Pick<LegacyDoc, 'version' | 'movedVersion'>): boolean =>
-  l.movedVersion !== undefined && l.version > l.movedVersion;
-
-/** Runs one request with the run's retries and time budget: `fn` gets the timeout of each attempt. */
-export type Call = <T>(label: string, fn: (timeoutMs: number) => Promise<T>) => Promise<T>;
-
-/** A table that may hold an earlier version's single-document checkpoint. */
-export interface LegacySource {
-  legacy(key: string, timeoutMs: number): Promise<LegacyDoc | undefined>;
-  retireLegacy(key: string, version: number, timeoutMs: number): Promise<void>;
-}
+export type { Call } from './table.js';
+export type { LegacySource } from './upgrade.js';
 
 /** What a run starts from. */
 export interface Snapshot {
@@ -44,7 +31,7 @@ export interface Snapshot {
   /** By instance key; an instance never read has none. */
   cursors: Map<string, Versioned<Cursor>>;
   digests: Map<string, RouteDigest>;
-  /** Set when this run moved an earlier version's checkpoint into rows. */
+  /** Set when this run moved the earlier single document into rows (the upgrade). */
   upgraded?: { rows: number };
 }
 
@@ -114,7 +101,7 @@ export class StateStore {
 
   /**
    * What a run starts from: the control row, the cursors of `instances` and the digests of `routes`, in one read when
-   * they fit. A table that still holds an earlier version's single document is upgraded first.
+   * they fit. A table without the meta row is upgraded first (upgrade.ts).
    */
   async begin(instances: readonly string[], routes: readonly string[]): Promise<Snapshot> {
     const k = this.keys;
@@ -123,9 +110,8 @@ export class StateStore {
     let upgraded: Snapshot['upgraded'];
     const meta = rows.get(k.meta);
     if (!meta) {
-      upgraded = await this.upgrade(
-        rows.has(k.control) ? read.control(k.control, rows.get(k.control)).value : undefined,
-      );
+      const existing = rows.has(k.control) ? read.control(k.control, rows.get(k.control)).value : undefined;
+      upgraded = await upgrade(this.upgradeDeps(), existing);
       if (upgraded) rows = await this.get(wanted, 'read state after the upgrade');
     } else {
       const m = read.meta(k.meta, meta);
@@ -149,44 +135,10 @@ export class StateStore {
     };
   }
 
-  /**
-   * Moves an earlier version's checkpoint into rows, once: the document is marked first (conditional on its version,
-   * so an earlier version still running can no longer save over it), then every item is written, the meta row last,
-   * so a run killed halfway does it again. Without an earlier checkpoint, only the meta row is written.
-   */
-  private async upgrade(existing?: Control): Promise<{ rows: number } | undefined> {
-    const k = this.keys;
-    const found = this.table.legacy
-      ? await this.call('read the earlier checkpoint', (t) => this.table.legacy!(this.deployment, t))
-      : undefined;
-    // After a rollback, what the earlier release did is moved too.
-    const savedSince = found !== undefined && savedSinceMove(found);
-    // A document moved long ago (its meta row since removed by the TTL) is not moved again: its items are long gone.
-    const legacy =
-      found?.retired && !savedSince && this.now() - (found.retiredAt ?? 0) > LEGACY_RESUME_MS ? undefined : found;
-    let ops: WriteOp[] = [];
-    if (legacy) {
-      const checkpoint = parseLegacy(legacy.doc, `${this.table.where}/${this.deployment}`);
-      if (!legacy.retired || savedSince)
-        await this.call('mark the earlier checkpoint as moved', (t) =>
-          this.table.retireLegacy!(this.deployment, legacy.version, t),
-        );
-      ops = legacyRows(checkpoint, k, existing);
-    }
-    const now = this.now();
-    await this.apply(
-      [
-        ...ops,
-        write.meta(k, {
-          layout: LAYOUT,
-          since: now,
-          savedAt: now,
-          ...(legacy ? { from: 'single-document checkpoint' } : {}),
-        }),
-      ],
-      'write the upgraded state',
-    );
-    return legacy ? { rows: ops.length } : undefined;
+  /** What the upgrade uses of this store. */
+  private upgradeDeps(): UpgradeDeps {
+    const { table, deployment, keys, call, now } = this;
+    return { table, deployment, keys, call, now, apply: (ops, label) => this.apply(ops, label) };
   }
 
   /**
@@ -206,28 +158,11 @@ export class StateStore {
   }
 
   /** The layout's meta row, and the earlier single document when the table still holds it (without its content). */
-  async status(): Promise<{
-    meta?: Meta;
-    legacy?: { version: number; movedVersion?: number; retiredAt?: number; savedSince: boolean };
-  }> {
+  async status(): Promise<{ meta?: Meta; legacy?: LegacyStatus }> {
     const k = this.keys;
     const m = (await this.get([k.meta], 'read the meta row')).get(k.meta);
-    const l = this.table.legacy
-      ? await this.call('read the earlier checkpoint', (t) => this.table.legacy!(this.deployment, t))
-      : undefined;
-    return {
-      ...(m ? { meta: read.meta(k.meta, m) } : {}),
-      ...(l
-        ? {
-            legacy: {
-              version: l.version,
-              movedVersion: l.movedVersion,
-              retiredAt: l.retiredAt,
-              savedSince: savedSinceMove(l),
-            },
-          }
-        : {}),
-    };
+    const l = await legacyStatus(this.upgradeDeps());
+    return { ...(m ? { meta: read.meta(k.meta, m) } : {}), ...(l ? { legacy: l } : {}) };
   }
 
   /**
@@ -246,7 +181,9 @@ export class StateStore {
     return out;
   }
 
-  /** Writes a silence: a new one only under an id not taken, a change only over the version read. False on a conflict. */
+  /**
+   * Writes a silence: a new one only under an id not taken, a change only over the version read. False on a conflict.
+   */
   async saveSilence(s: SilenceRow, version: number): Promise<boolean> {
     const failed = await this.apply(
       [write.silence(this.keys, { ...s, savedAt: this.now() }, version)],
@@ -313,6 +250,6 @@ export class StateStore {
       (await this.get([this.keys.control], `${label} (re-read after conflict)`)).get(this.keys.control),
     );
     if (now.version === current.version + 1 && canonicalJson(now.value) === canonicalJson(next)) return now.version;
-    throw new CheckpointConflictError(`${this.where}: the control row changed since it was read`);
+    throw new ControlChangedError(this.where);
   }
 }

@@ -22,9 +22,8 @@ export async function stateCommand(io: Io, args: string[]): Promise<number> {
   );
   if (legacy) {
     const moved = legacy.retiredAt === undefined ? 'not moved yet' : `moved at ${iso(legacy.retiredAt)}`;
-    io.out(
-      `earlier single document: version ${legacy.version}, ${moved}${legacy.savedSince ? '; saved since by an earlier release (a rollback)' : ''}`,
-    );
+    const rollback = legacy.savedSince ? '; saved since by an earlier release (a rollback)' : '';
+    io.out(`earlier single document: version ${legacy.version}, ${moved}${rollback}`);
   }
   if (!values['move-again']) return 0;
   if (!legacy?.savedSince) {
@@ -35,7 +34,8 @@ export async function stateCommand(io: Io, args: string[]): Promise<number> {
   }
   await store.forgetUpgrade();
   io.out(
-    'the next run moves the earlier document into rows again: what the earlier release announced is not repeated, what it still owed is delivered',
+    'the next run moves the earlier document into rows again: what the earlier release announced is not repeated, ' +
+      'what it still owed is delivered',
   );
   return 0;
 }

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { legacyRows, parseLegacy } from '../../../src/state/legacy.js';
+import { parseLegacy } from '../../../src/state/earlier-document.js';
+import { legacyRows } from '../../../src/state/upgrade.js';
 import { keysFor, read, write } from '../../../src/state/rows.js';
-import { StateStore } from '../../../src/state/state.js';
+import { StateStore } from '../../../src/state/store.js';
 import { MemoryTable } from '../../../src/state/table.js';
 import { failureAlert, syncTask } from '../../support/build.js';
 import { legacyFixture, shifted } from '../../support/legacy.js';
 import { readState } from '../../support/state.js';
-import { LegacyMemoryTable } from '../../support/state-tables.js';
+import { DyingTable, LegacyMemoryTable } from '../../support/state-tables.js';
 
 const direct = <T>(_label: string, fn: (t: number) => Promise<T>) => fn(1_000);
 const T0 = 1_800_000_000_000;
@@ -22,8 +23,8 @@ const stats = (since: number) => ({
   recoveryMs: 60_000,
 });
 
-/** A checkpoint as an earlier version wrote it, with one of each thing it could hold. */
-const checkpoint = () => ({
+/** An earlier single document as a release before the rows wrote it, with one of each thing it could hold. */
+const earlier = () => ({
   schema: 1,
   instances: {
     [A]: {
@@ -76,21 +77,18 @@ const checkpoint = () => ({
   digests: { team: { stats: stats(8), lastSentAt: 6 } },
 });
 
-describe("reading an earlier version's checkpoint", () => {
-  it("takes the one digest and muted tally of a checkpoint from before routes as the default route's", () => {
-    const both = parseLegacy(
-      { ...checkpoint(), digests: undefined, digest: { stats: stats(5), lastSentAt: 4 } },
-      'here',
-    );
+describe('reading the earlier single document', () => {
+  it("takes the one digest and muted tally of a document from before routes as the default route's", () => {
+    const both = parseLegacy({ ...earlier(), digests: undefined, digest: { stats: stats(5), lastSentAt: 4 } }, 'here');
     expect(both.digests).toEqual({
       default: { stats: stats(5), lastSentAt: 4, muted: { since: 7, byCause: { TAG_CONFLICT: 3 } } },
     });
     const digestOnly = parseLegacy(
-      { ...checkpoint(), muted: undefined, digests: undefined, digest: { stats: stats(5) } },
+      { ...earlier(), muted: undefined, digests: undefined, digest: { stats: stats(5) } },
       'here',
     );
     expect(digestOnly.digests?.default?.stats).toEqual(stats(5));
-    const mutedOnly = parseLegacy(checkpoint(), 'here');
+    const mutedOnly = parseLegacy(earlier(), 'here');
     expect(mutedOnly.digests).toEqual({
       default: {
         stats: { since: 7, byCause: {}, byRepo: {}, recoveries: 0, recoveryMs: 0 },
@@ -98,21 +96,21 @@ describe("reading an earlier version's checkpoint", () => {
       },
       team: { stats: stats(8), lastSentAt: 6 },
     });
-    const neither = parseLegacy({ ...checkpoint(), muted: undefined, digests: undefined }, 'here');
+    const neither = parseLegacy({ ...earlier(), muted: undefined, digests: undefined }, 'here');
     expect(neither.digests).toBeUndefined();
     expect(Object.keys(neither)).not.toContain('muted');
   });
 
-  it("keeps a route's own digest over the one from before routes when a checkpoint has both", () => {
+  it("keeps a route's own digest over the one from before routes when a document has both", () => {
     const cp = parseLegacy(
-      { ...checkpoint(), digest: { stats: stats(5) }, digests: { default: { stats: stats(9) } } },
+      { ...earlier(), digest: { stats: stats(5) }, digests: { default: { stats: stats(9) } } },
       'here',
     );
     expect(cp.digests?.default?.stats.since).toBe(9);
   });
 
-  it('stops on a damaged checkpoint, naming where it is and the first problems, rather than starting afresh', () => {
-    const cp = checkpoint() as Record<string, unknown>;
+  it('stops on a damaged document, naming where it is and the first problems, rather than starting afresh', () => {
+    const cp = earlier() as Record<string, unknown>;
     const err = (raw: unknown) => {
       try {
         parseLegacy(raw, 'tablestore inst/t/d');
@@ -122,22 +120,20 @@ describe("reading an earlier version's checkpoint", () => {
       return 'parsed';
     };
     expect(err({ ...cp, instances: { [A]: { watermark: 'x', open: {}, handled: {} } } })).toMatch(
-      /^the earlier checkpoint in tablestore inst\/t\/d is damaged \(instances\.cn-hangzhou:cri-a\.watermark: [^;]+\); move it aside to start from the look-back window$/,
+      /^the earlier single document in tablestore inst\/t\/d is damaged \(instances\.cn-hangzhou:cri-a\.watermark: [^;]+\); move it aside to start from the look-back window$/,
     );
     expect(err(null)).toMatch(/is damaged \(\(root\): /);
     const many = err({ schema: 2, instances: 1, outbox: 2, channels: 3 });
     expect(/damaged \((.*)\); move/.exec(many)?.[1]?.split('; ')).toHaveLength(3);
-    expect(err({ ...cp, outbox: [{ ...checkpoint().outbox[0], pending: ['email'] }] })).toMatch(
-      /not a delivery target/,
-    );
+    expect(err({ ...cp, outbox: [{ ...earlier().outbox[0], pending: ['email'] }] })).toMatch(/not a delivery target/);
   });
 });
 
-describe('the rows an earlier checkpoint becomes', () => {
+describe('the rows the earlier single document becomes', () => {
   const k = keysFor('d');
 
   it('writes alerts owed first and the cursors and control row last, none conditional, so a move killed halfway is done again', () => {
-    const ops = legacyRows(parseLegacy(checkpoint(), 'here'), k);
+    const ops = legacyRows(parseLegacy(earlier(), 'here'), k);
     expect(ops.slice(0, 3).map((o) => o.key)).toEqual([
       k.outbox('slack', `${A}/rst-x`),
       k.outbox('team/dingtalk', `${A}/rst-x`),
@@ -158,7 +154,7 @@ describe('the rows an earlier checkpoint becomes', () => {
         slack: { until: 1, error: 'old', fingerprint: 'f0' },
       },
     };
-    await store.apply(legacyRows(parseLegacy(checkpoint(), 'here'), k, existing), 'move');
+    await store.apply(legacyRows(parseLegacy(earlier(), 'here'), k, existing), 'move');
     const s = await readState(t, 'd', [A, B, C]);
 
     expect(
@@ -229,7 +225,7 @@ describe('the rows an earlier checkpoint becomes', () => {
     expect(s.digests.team).toEqual({ stats: stats(8), lastSentAt: 6 });
   });
 
-  it('moves a checkpoint with nothing in it to an empty control row and nothing else', () => {
+  it('moves a document with nothing in it to an empty control row and nothing else', () => {
     const ops = legacyRows(parseLegacy({ schema: 1, instances: {}, outbox: [] }, 'here'), k);
     expect(ops).toHaveLength(1);
     expect(read.control(k.control, (ops[0] as { cols: Record<string, string | number> }).cols)).toEqual({
@@ -239,7 +235,7 @@ describe('the rows an earlier checkpoint becomes', () => {
   });
 });
 
-describe("upgrading a table that holds an earlier version's checkpoint", () => {
+describe('upgrading a table that holds the earlier single document', () => {
   const doc = () => shifted(legacyFixture.checkpoint, T0 - 60_000 - legacyFixture.savedAt);
   const fixtureInstance = Object.keys((legacyFixture.checkpoint as { instances: object }).instances)[0]!;
   const rowsOf = async (t: MemoryTable) => (await t.rangePage('', '~')).rows.length;
@@ -310,10 +306,10 @@ describe("upgrading a table that holds an earlier version's checkpoint", () => {
     expect((await new StateStore(unknown, 'd', direct, () => T0).begin([], [])).upgraded).toBeUndefined();
   });
 
-  it('stops on a damaged earlier checkpoint, naming the table and deployment, and marks nothing', async () => {
+  it('stops on a damaged earlier document, naming the table and deployment, and marks nothing', async () => {
     const t = new LegacyMemoryTable({ doc: { schema: 1, instances: 'x', outbox: [] }, version: 4, retired: false });
     await expect(new StateStore(t, 'prod', direct).begin([], [])).rejects.toThrow(
-      /^the earlier checkpoint in memory with an earlier checkpoint\/prod is damaged \(instances: /,
+      /^the earlier single document in memory with an earlier single document\/prod is damaged \(instances: /,
     );
     expect(t.doc?.retired).toBe(false);
     expect(await rowsOf(t)).toBe(0);
@@ -343,5 +339,63 @@ describe("upgrading a table that holds an earlier version's checkpoint", () => {
     const s = await new StateStore(none, 'd', direct, () => T0).begin([], []);
     expect(s.upgraded).toBeUndefined();
     expect(await rowsOf(none)).toBe(1);
+  });
+});
+
+describe('an upgrade killed part-way', () => {
+  /** An earlier single document of 450 claimed failures, one alert owed to Slack and Slack paused: 453 rows. */
+  const large = () => ({
+    schema: 1,
+    instances: {
+      [A]: {
+        watermark: 1_000,
+        open: {},
+        handled: Object.fromEntries(Array.from({ length: 450 }, (_, i) => [`rst-h${i}`, 500 + i])),
+      },
+    },
+    outbox: [
+      { alert: failureAlert(syncTask({ taskId: 'rst-x' }), A), pending: ['slack'], detectedAt: 50, attempts: 1 },
+    ],
+    channels: { slack: { until: 9, error: 'gone', fingerprint: 'f1' } },
+  });
+  const everything = async (t: MemoryTable) => {
+    const s = await readState(t, 'd', [A]);
+    return {
+      handled: s.handled[A]?.length,
+      owed: s.owed.slack?.map((o) => o.alert.id),
+      control: s.control,
+      cursor: s.cursors[A]?.top,
+      meta: s.meta?.layout,
+    };
+  };
+  const whole = {
+    handled: 450,
+    owed: [`${A}/rst-x`],
+    control: {
+      owed: { slack: { since: 50, count: 1 } },
+      pauses: { slack: { until: 9, error: 'gone', fingerprint: 'f1' } },
+    },
+    cursor: 1_000,
+    meta: 2,
+  };
+
+  it('is finished by the next run with nothing lost when the run dies after its first write request', async () => {
+    const t = new DyingTable({ doc: large(), version: 4, retired: false }, () => T0).dieAfter(1);
+    const store = new StateStore(t, 'd', direct, () => T0);
+    await expect(store.begin([A], [])).rejects.toThrow(/killed/);
+    expect((await store.status()).meta).toBeUndefined();
+    t.revive();
+    expect((await store.begin([A], [])).upgraded).toEqual({ rows: 453 });
+    expect(await everything(t)).toEqual(whole);
+  });
+
+  it('is finished by the next run when a row of its last request is refused and the others applied', async () => {
+    const t = new DyingTable({ doc: large(), version: 4, retired: false }, () => T0).refuseRow(keysFor('d').control);
+    const store = new StateStore(t, 'd', direct, () => T0);
+    await expect(store.begin([A], [])).rejects.toThrow(/service busy/);
+    expect((await store.status()).meta).toBeUndefined();
+    t.revive();
+    expect((await store.begin([A], [])).upgraded).toEqual({ rows: 453 });
+    expect(await everything(t)).toEqual(whole);
   });
 });
