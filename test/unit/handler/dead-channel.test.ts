@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IntegrationError } from '../../../src/lib/errors.js';
 import type { Notifier } from '../../../src/notify/types.js';
-import { BACKOFF_AFTER_MS } from '../../../src/notify/deliver.js';
+import { BACKOFF_AFTER_MS } from '../../../src/notify/pause.js';
 import { MIN, movableClock, T0, task } from '../../support/observe-fakes.js';
 import { runHarness } from '../../support/run-harness.js';
 
