@@ -11,8 +11,14 @@ import type { Target } from '../../src/notify/deliver.js';
 import type { Notifier } from '../../src/notify/types.js';
 import { StateStore } from '../../src/state/state.js';
 import { MemoryTable } from '../../src/state/table.js';
+import { silenceReader, type ClaimContext } from '../../src/handler/claim.js';
+import { ControlLease } from '../../src/handler/lease.js';
+import { emptyTally } from '../../src/handler/tally.js';
+import type { Silence } from '../../src/model/silence.js';
+import { RunPlanner } from '../../src/plan/plan.js';
+import { emptyControl } from '../../src/state/rows.js';
 import { defaultRoute } from './build.js';
-import { fakeCr, INST, movableClock, SETTINGS } from './observe-fakes.js';
+import { fakeCr, INST, movableClock, recordingLog, SETTINGS } from './observe-fakes.js';
 import { readState } from './state.js';
 
 /** A notifier that takes every message, keeping what it was sent. */
@@ -32,13 +38,15 @@ export function runHarness(o: {
   timeoutMs?: number;
   reserveMs?: number;
   log?: Logger;
+  /** How the fake CR instance answers besides its tasks (e.g. `before` each call, to fail it or act meanwhile). */
+  cr?: Parameters<typeof fakeCr>[1];
   /** The clock every run reads (a notifier may move it, as a slow webhook takes time). */
   clock?: Clock & { t: number };
 }) {
   const table = new MemoryTable('memory, run harness');
   const clock = o.clock ?? movableClock(0);
   const store = new StateStore(table, 'harness', (_label, fn) => fn(5_000), clock.now);
-  const cr = fakeCr(o.tasks);
+  const cr = fakeCr(o.tasks, o.cr);
   const route: Route = defaultRoute((['dingtalk', 'slack'] as const).filter((c) => o.notifiers[c]));
   const targets: Target[] = (['dingtalk', 'slack'] as const).flatMap((c) =>
     o.notifiers[c] ? [{ id: c, route, notifier: o.notifiers[c] }] : [],
@@ -72,4 +80,35 @@ export function runHarness(o: {
       return (await readState(table, 'harness', [INST.key])).control;
     },
   };
+}
+
+/**
+ * What claiming works with, over an in-memory table at `now`: a store, a lease on an empty control row, a planner of
+ * `routes` (the default route with both channels unless told) and `silences`, an empty tally and a recording log.
+ */
+export function claimHarness(o: { now: number; routes?: Route[]; silences?: Silence[] }) {
+  const table = new MemoryTable('memory, claims');
+  const store = new StateStore(
+    table,
+    'harness',
+    (_label, fn) => fn(5_000),
+    () => o.now,
+  );
+  const lease = new ControlLease(store, { value: emptyControl(), version: 0 }, 'run-1', o.now + 60_000);
+  const planner = new RunPlanner(
+    { routes: o.routes ?? [defaultRoute()], silences: o.silences ?? [] },
+    new Map(),
+    o.now,
+  );
+  const log = recordingLog();
+  const ctx: ClaimContext = {
+    store,
+    lease,
+    planner,
+    tally: emptyTally(),
+    log,
+    now: o.now,
+    readSilences: silenceReader(store, planner),
+  };
+  return { ctx, table, store, lease, planner, log, state: () => readState(table, 'harness', [INST.key]) };
 }
