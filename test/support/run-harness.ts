@@ -7,6 +7,7 @@ import type { ChannelName } from '../../src/model/lang.js';
 import type { Route } from '../../src/model/route.js';
 import type { Control } from '../../src/model/state.js';
 import type { SyncTask } from '../../src/model/task.js';
+import type { Delivered } from '../../src/notify/after-delivery.js';
 import type { Target } from '../../src/notify/deliver.js';
 import type { Notifier } from '../../src/notify/types.js';
 import { StateStore } from '../../src/state/state.js';
@@ -112,3 +113,12 @@ export function claimHarness(o: { now: number; routes?: Route[]; silences?: Sile
   };
   return { ctx, table, store, lease, planner, log, state: () => readState(table, 'harness', [INST.key]) };
 }
+
+/** What one target's delivery did: nothing delivered, nothing still owed, nothing given up, unless told. */
+export const delivered = (over: Partial<Delivered> = {}): Delivered => ({
+  delivered: 0,
+  stillOwed: 0,
+  expired: 0,
+  more: false,
+  ...over,
+});

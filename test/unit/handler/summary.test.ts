@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { deliverySummary } from '../../../src/handler/summary.js';
-import type { Delivered } from '../../../src/notify/after-delivery.js';
 import type { Target } from '../../../src/notify/deliver.js';
 import { defaultRoute } from '../../support/build.js';
+import { delivered } from '../../support/run-harness.js';
 
 const NOW = 1_800_000_000_000;
-const result = (over: Partial<Delivered> = {}): Delivered => ({
-  delivered: 0,
-  stillOwed: 0,
-  expired: 0,
-  more: false,
-  ...over,
-});
 const target = (id: string): Target => ({
   id,
   route: defaultRoute(),
@@ -23,9 +16,9 @@ describe("what a delivery says in the run's summary (deliverySummary)", () => {
     const pause = { until: NOW, error: 'refused', fingerprint: 'f' };
     const s = deliverySummary(
       new Map([
-        ['dingtalk', result({ delivered: 3, expired: 2 })],
-        ['slack', result({ stillOwed: 1, error: 'HTTP 503' })],
-        ['team/slack', result({ stillOwed: 1, error: 'HTTP 404', pause })],
+        ['dingtalk', delivered({ delivered: 3, expired: 2 })],
+        ['slack', delivered({ stillOwed: 1, error: 'HTTP 503' })],
+        ['team/slack', delivered({ stillOwed: 1, error: 'HTTP 404', pause })],
       ]),
       [{ target: target('dingtalk') }, { target: target('ops/slack'), paused: pause }],
     );

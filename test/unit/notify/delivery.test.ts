@@ -2,12 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { Budget } from '../../../src/lib/budget.js';
 import { IntegrationError } from '../../../src/lib/errors.js';
 import type { Control, Owed } from '../../../src/model/state.js';
-import { afterDelivery, owedCount, type Delivered } from '../../../src/notify/after-delivery.js';
+import { afterDelivery, owedCount } from '../../../src/notify/after-delivery.js';
 import type { Target } from '../../../src/notify/deliver.js';
-import { deliverOwed, planDelivery, readShare, type OwedRows } from '../../../src/notify/delivery.js';
+import {
+  deliverOwed,
+  planDelivery,
+  readShare,
+  type DeliveryPlan,
+  type OwedRows,
+} from '../../../src/notify/delivery.js';
 import type { Notifier } from '../../../src/notify/types.js';
 import { defaultRoute, failureAlert, owed, syncTask } from '../../support/build.js';
 import { movableClock, recordingLog } from '../../support/observe-fakes.js';
+import { delivered } from '../../support/run-harness.js';
 
 const NOW = 1_800_000_000_000;
 const M = 60_000;
@@ -54,6 +61,31 @@ function notifier(channel: 'dingtalk' | 'slack', fail?: Error): Notifier & { sen
 const target = (id: 'dingtalk' | 'slack', n: Notifier): Target => ({ id, route: defaultRoute(), notifier: n });
 const control = (owed: Control['owed'], pauses: Control['pauses'] = {}): Control => ({ owed, pauses });
 
+/** The delivery phase at NOW over `store`, with a minute left (10 s of it reserve) unless told. */
+function deliver(
+  plan: DeliveryPlan,
+  o: {
+    store: OwedRows;
+    control: Control;
+    added?: Map<string, number>;
+    deadline?: number;
+    clock?: ReturnType<typeof movableClock>;
+  },
+) {
+  const clock = o.clock ?? movableClock(NOW);
+  const log = recordingLog();
+  const input = {
+    store: o.store,
+    control: o.control,
+    added: o.added ?? new Map<string, number>(),
+    clock,
+    budget: new Budget(clock, o.deadline ?? NOW + M, 10_000),
+    log,
+    now: NOW,
+  };
+  return deliverOwed(plan, input).then((out) => ({ ...out, log }));
+}
+
 describe("each target's share of the time left for reading (readShare)", () => {
   it('leaves the last target only the floor, and keeps back an equal share for each target still to come', () => {
     expect(readShare(30_000, 10_000, 0)).toBe(10_000);
@@ -74,22 +106,12 @@ describe('the delivery phase (deliverOwed)', () => {
     const pauses = { slack: { until: NOW + M, error: 'refused', fingerprint: 'slack' } };
     const c = control({ dingtalk: { since: NOW - M, count: 3 }, slack: { since: NOW - M, count: 2 } }, pauses);
     const plan = planDelivery(['dingtalk', 'slack'], [target('dingtalk', ding), target('slack', slack)], pauses, NOW);
-    const clock = movableClock(NOW);
-    const log = recordingLog();
-    const out = await deliverOwed(plan, {
-      store,
-      control: c,
-      added: new Map(),
-      clock,
-      budget: new Budget(clock, NOW + M, 10_000),
-      log,
-      now: NOW,
-    });
+    const out = await deliver(plan, { store, control: c });
     expect([ding.sent, slack.sent]).toEqual([1, 0]);
     expect([left('dingtalk'), left('slack')]).toEqual([0, 2]);
     expect([...out.results.keys()]).toEqual(['dingtalk']);
     expect(out.next).toEqual({ owed: { slack: { since: NOW - M, count: 2 } }, pauses });
-    expect(log.lines).toContainEqual({
+    expect(out.log.lines).toContainEqual({
       level: 'info',
       msg: 'channel paused; its alerts wait',
       fields: { target: 'slack', until: new Date(NOW + M).toISOString() },
@@ -102,16 +124,7 @@ describe('the delivery phase (deliverOwed)', () => {
     const slack = notifier('slack', dead);
     const c = control({ slack: { since: NOW - 5 * M, count: 1 } });
     const plan = planDelivery(['slack'], [target('slack', slack)], undefined, NOW);
-    const clock = movableClock(NOW);
-    const out = await deliverOwed(plan, {
-      store,
-      control: c,
-      added: new Map([['slack', 1]]),
-      clock,
-      budget: new Budget(clock, NOW + M, 10_000),
-      log: recordingLog(),
-      now: NOW,
-    });
+    const out = await deliver(plan, { store, control: c, added: new Map([['slack', 1]]) });
     expect(left('slack')).toBe(2);
     expect(out.next.owed).toEqual({ slack: { since: NOW - 5 * M, count: 2 } });
     expect(out.next.pauses.slack).toMatchObject({ until: NOW + 3_600_000, fingerprint: 'slack' });
@@ -123,19 +136,10 @@ describe('the delivery phase (deliverOwed)', () => {
     const { store, left } = owedStore({ 'old/slack': 40 }, 2, () => (clock.t += 1_000));
     const c = control({ 'old/slack': { since: NOW - M, count: 40 } });
     const plan = planDelivery(['old/slack'], [], undefined, NOW);
-    const log = recordingLog();
-    const out = await deliverOwed(plan, {
-      store,
-      control: c,
-      added: new Map(),
-      clock,
-      budget: new Budget(clock, NOW + 14_000, 10_000),
-      log,
-      now: NOW,
-    });
+    const out = await deliver(plan, { store, control: c, clock, deadline: NOW + 14_000 });
     expect(left('old/slack')).toBe(22);
     expect(out.next.owed).toEqual({ 'old/slack': { since: NOW - M, count: 22 } });
-    expect(log.lines.at(-1)).toEqual({
+    expect(out.log.lines.at(-1)).toEqual({
       level: 'warn',
       msg: 'alerts owed only to a channel no longer configured are being removed; the rest next run',
       fields: { target: 'old/slack', count: 18 },
@@ -143,30 +147,15 @@ describe('the delivery phase (deliverOwed)', () => {
   });
 
   it('leaves no count for a channel no longer configured once all it was owed is gone', async () => {
-    const clock = movableClock(NOW);
     const { store, left } = owedStore({ 'old/slack': 5 });
-    const log = recordingLog();
-    const out = await deliverOwed(planDelivery(['old/slack'], [], undefined, NOW), {
-      store,
-      control: control({ 'old/slack': { since: NOW - M, count: 5 } }),
-      added: new Map(),
-      clock,
-      budget: new Budget(clock, NOW + M, 10_000),
-      log,
-      now: NOW,
-    });
+    const c = control({ 'old/slack': { since: NOW - M, count: 5 } });
+    const out = await deliver(planDelivery(['old/slack'], [], undefined, NOW), { store, control: c });
     expect(left('old/slack')).toBe(0);
     expect(out.next.owed).toEqual({});
-    expect(log.lines.at(-1)).toMatchObject({ msg: 'alerts owed only to a channel no longer configured were removed' });
+    expect(out.log.lines.at(-1)).toMatchObject({
+      msg: 'alerts owed only to a channel no longer configured were removed',
+    });
   });
-});
-
-const result = (over: Partial<Delivered> = {}): Delivered => ({
-  delivered: 0,
-  stillOwed: 0,
-  expired: 0,
-  more: false,
-  ...over,
 });
 
 describe('the control row after delivery (afterDelivery)', () => {
@@ -181,24 +170,24 @@ describe('the control row after delivery (afterDelivery)', () => {
   };
 
   it('lets a target whose rows were all taken leave the owed list', () => {
-    const next = afterDelivery({ ...base, results: new Map([['slack', result({ delivered: 10 })]]) });
+    const next = afterDelivery({ ...base, results: new Map([['slack', delivered({ delivered: 10 })]]) });
     expect(next).toEqual({ owed: {}, pauses: {} });
   });
 
   it('keeps a target whose post failed owed since it was first owed, counting what the message covered', () => {
-    const next = afterDelivery({ ...base, results: new Map([['slack', result({ stillOwed: 12 })]]) });
+    const next = afterDelivery({ ...base, results: new Map([['slack', delivered({ stillOwed: 12 })]]) });
     expect(next.owed).toEqual({ slack: { since, count: 12 } });
   });
 
   it('owes a target that took a message but has rows past it from now, counting what is left', () => {
-    const results = new Map([['slack', result({ delivered: 6, more: true })]]);
+    const results = new Map([['slack', delivered({ delivered: 6, more: true })]]);
     expect(afterDelivery({ ...base, results, added: new Map([['slack', 3]]) }).owed).toEqual({
       slack: { since: NOW, count: 7 },
     });
   });
 
   it('keeps a target with rows past a failed message owed since it was first owed, at least one more than it read', () => {
-    const results = new Map([['slack', result({ stillOwed: 15, more: true })]]);
+    const results = new Map([['slack', delivered({ stillOwed: 15, more: true })]]);
     expect(afterDelivery({ ...base, results }).owed).toEqual({ slack: { since, count: 16 } });
   });
 
@@ -230,8 +219,8 @@ describe('the control row after delivery (afterDelivery)', () => {
       configured: ['slack', 'dingtalk', 'team/slack'],
       inForce: { dingtalk: pause(NOW + M), 'team/slack': pause(NOW + M), 'x/slack': pause(NOW) },
       results: new Map([
-        ['slack', result({ stillOwed: 1, pause: pause(NOW + 2 * M) })],
-        ['dingtalk', result({ delivered: 1 })],
+        ['slack', delivered({ stillOwed: 1, pause: pause(NOW + 2 * M) })],
+        ['dingtalk', delivered({ delivered: 1 })],
       ]),
     });
     expect(next.pauses).toEqual({ slack: pause(NOW + 2 * M), 'team/slack': pause(NOW + M) });
