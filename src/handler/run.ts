@@ -67,7 +67,7 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
   await saveCursors(deps, reports, snap);
   const delivery = await deliverAndRelease(deps, lease, tally, now);
   const problems = [...reports.flatMap(instanceProblem), ...delivery.problems];
-  const outcome = deps.dryRun ? 'dry-run' : delivery.delivered ? 'completed' : 'nothing-new';
+  const outcome = deps.dryRun ? 'dry-run' : delivery.ran ? 'completed' : 'nothing-new';
   return summarise(deps, { startedAt, outcome, reports, tally, problems, delivery });
 }
 
@@ -95,8 +95,8 @@ async function saveCursors(
 
 /** What the delivery phase tells the summary. */
 interface DeliveryReport {
-  /** False when the run left the state alone: it held no lease and every channel owed something was paused. */
-  delivered: boolean;
+  /** False when the phase left the state alone: the run held no lease and had nothing to send. */
+  ran: boolean;
   /** Alerts each target accepted. */
   notified: Record<string, number>;
   posts: number;
@@ -106,8 +106,8 @@ interface DeliveryReport {
 
 /**
  * Delivers to every target owed something, from the rows (this run's and earlier ones'), then releases the lease with
- * what is still owed and paused. A run that holds no lease and has nothing to send (every channel owed something is
- * paused) leaves the state alone.
+ * what is still owed and paused. A run that holds no lease and has nothing to send (nothing is owed, or every channel
+ * owed something is paused) leaves the state alone.
  */
 async function deliverAndRelease(
   deps: Pick<RunDeps, 'store' | 'targets' | 'dryRun' | 'clock' | 'budget' | 'log'>,
@@ -121,13 +121,13 @@ async function deliverAndRelease(
   const plan = planDelivery(owedTargets, deps.targets, pauses, clock.now());
   if (!plan.actionable && !lease.isHeld) {
     const problems = Object.entries(plan.pauses).map(([ch, p]) => pausedProblem(ch, p.until, p.error));
-    return { delivered: false, notified: {}, posts: 0, stillOwed: owedCount(lease.control.owed), problems };
+    return { ran: false, notified: {}, posts: 0, stillOwed: owedCount(lease.control.owed), problems };
   }
   await lease.take();
   const added = tally.owedNow;
   const { results, next } = await deliverOwed(plan, { store, control: lease.control, added, clock, budget, log, now });
   await lease.release(next);
-  return { delivered: true, ...deliverySummary(results, plan.due), stillOwed: owedCount(next.owed) };
+  return { ran: true, ...deliverySummary(results, plan.due), stillOwed: owedCount(next.owed) };
 }
 
 const instanceProblem = (r: InstanceReport): string[] => (r.error ? [`${r.inst.key}: ${describeError(r.error)}`] : []);
@@ -169,7 +169,7 @@ function summarise(
       recovered: t.recovered,
       stuck: t.stuck,
       muted: t.muted,
-      ...(d?.delivered ? { notified: d.notified } : {}),
+      ...(d?.ran ? { notified: d.notified } : {}),
       ...(d ? { stillOwed: d.stillOwed } : {}),
     },
     webhookPosts: d?.posts ?? 0,
