@@ -35,7 +35,8 @@ export function storeFor(config: Config, io: Io): StateStore {
   const log = createLogger({ sink: (_l, line) => io.err(line), secrets: configSecrets(config), minLevel: 'warn' });
   // No invocation context here: Tablestore credentials come from the environment (tableFor's default).
   const table = tableFor(config, undefined);
-  return stateStoreOver(table, config, Budget.forTimeout(systemClock, systemClock.now(), 60), log, systemClock);
+  const budget = Budget.forTimeout(systemClock, systemClock.now(), 60);
+  return stateStoreOver({ table, config, budget, log, clock: systemClock });
 }
 
 /** `run`: one run in this process, against the APIs the environment names, with the environment's credentials. */

@@ -65,7 +65,8 @@ export function credentialsFrom(context: FcContext, config: Config): Credentials
   }
   if (config.envCredentials) return config.envCredentials;
   throw new ConfigError([
-    'no cloud credentials: attach a RAM role to the function (Function Compute passes its STS credentials), or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET for local runs',
+    'no cloud credentials: attach a RAM role to the function (Function Compute passes its STS credentials), ' +
+      'or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET for local runs',
   ]);
 }
 
@@ -79,23 +80,24 @@ export function tableFor(config: Config, credentials: Credentials | undefined): 
 }
 
 /** The deployment's state over `table`, every request with retries within `budget`. */
-export function stateStoreOver(
-  table: RowTable & Partial<LegacySource>,
-  config: Pick<Config, 'stateKey'>,
-  budget: Budget,
-  log: Logger,
-  clock: Clock,
-): StateStore {
+export function stateStoreOver(o: {
+  table: RowTable & Partial<LegacySource>;
+  config: Pick<Config, 'stateKey'>;
+  budget: Budget;
+  log: Logger;
+  clock: Clock;
+}): StateStore {
+  const { table, budget, log, clock } = o;
   return new StateStore(
     table,
-    config.stateKey,
+    o.config.stateKey,
     (label, fn) => withRetry(fn, { budget, log, label, attemptTimeoutMs: STATE_CALL_TIMEOUT_MS, retries: 3 }),
     () => clock.now(),
   );
 }
 
-/** Every channel of every route, in route order, each with `notify` building its notifier. */
-function targetsOf(routes: readonly Route[], notify: (route: Route, channel: ChannelName) => Notifier): Target[] {
+/** Builds a target for every channel of every route, in route order, with `notify` building its notifier. */
+function buildTargets(routes: readonly Route[], notify: (route: Route, channel: ChannelName) => Notifier): Target[] {
   const out: Target[] = [];
   for (const route of routes) {
     if (route.dingtalk) out.push({ id: targetId(route.name, 'dingtalk'), route, notifier: notify(route, 'dingtalk') });
@@ -106,7 +108,7 @@ function targetsOf(routes: readonly Route[], notify: (route: Route, channel: Cha
 
 /** Every channel of every route with its real webhook notifier: what a run delivers to and `check` tests. */
 export function targetsFor(config: Pick<Config, 'routes'>, clock: Clock): Target[] {
-  return targetsOf(config.routes, (route, channel) =>
+  return buildTargets(config.routes, (route, channel) =>
     channel === 'dingtalk'
       ? (createDingTalkNotifier({ ...route.dingtalk!, clock }) as Notifier)
       : (createSlackNotifier({ webhook: route.slack!.webhook, clock }) as Notifier),
@@ -147,10 +149,10 @@ export function buildRunDeps(opts: {
   const routes = dryRun ? dryRunRoutes(config.routes) : config.routes;
   const table = tableFor(config, credentials);
   // A dry run reads the real state and keeps its writes in memory.
-  const store = stateStoreOver(dryRun ? new OverlayTable(table) : table, config, budget, log, clock);
+  const store = stateStoreOver({ table: dryRun ? new OverlayTable(table) : table, config, budget, log, clock });
   const sink = opts.dryRunSink;
   const targets = dryRun
-    ? targetsOf(routes, (route, channel) =>
+    ? buildTargets(routes, (route, channel) =>
         createCaptureNotifier(channel, (payload) => sink?.(targetId(route.name, channel), channel, payload)),
       )
     : targetsFor(config, clock);

@@ -1,6 +1,8 @@
 import type { Reason } from '../detect/detect.js';
 import type { InstanceReport } from '../detect/observe.js';
 import { describeError } from '../lib/errors.js';
+import type { Delivered } from '../notify/after-delivery.js';
+import type { DeliveryPlan } from '../notify/delivery.js';
 
 export type Outcome = 'completed' | 'nothing-new' | 'locked' | 'lost-race' | 'dry-run';
 
@@ -9,7 +11,10 @@ export interface InstanceSummary {
   pages: number;
   tasks: number;
   newFailures: number;
-  /** True when everything within the window has been read; otherwise the next run goes on from where this one stopped. */
+  /**
+   * True when everything within the window has been read; otherwise the next run goes on from where this one
+   * stopped.
+   */
   complete: boolean;
   /** Minutes of task history inside the window still unread (0 when caught up); shrinks run by run in a backlog. */
   behindMinutes: number;
@@ -33,10 +38,13 @@ export interface RunSummary {
   stuck: number;
   /** Alerts a silence kept from the channels (logged and tallied, not sent). */
   muted: number;
-  /** Alerts of every kind accepted, by target: "dingtalk" and "slack" on the default route, "route/channel" on others. */
+  /**
+   * Alerts of every kind accepted, by target: "dingtalk" and "slack" on the default route, "route/channel" on
+   * others.
+   */
   notified: Record<string, number>;
-  /** Alerts still waiting for a channel after this run. */
-  pendingDelivery: number;
+  /** Alerts still owed to a channel after this run. */
+  stillOwed: number;
   skipped: {
     alreadyAnnounced: number;
     beforeWindow: number;
@@ -69,15 +77,19 @@ export interface SummaryContext {
   calls: { cr: number; stateReads: number; stateWrites: number; rowsWritten: number; bytesWritten: number };
 }
 
-/** The run summary the handler returns and logs; `extra` fills in what only the end of the run knows. */
-export function buildSummary(
-  run: SummaryContext,
-  outcome: Outcome,
-  reports: readonly InstanceReport[],
-  problems: string[],
-  extra: Partial<RunSummary>,
-  webhookPosts: number,
-): RunSummary {
+/** What a summary is built from. */
+export interface SummaryParts {
+  run: SummaryContext;
+  outcome: Outcome;
+  reports: readonly InstanceReport[];
+  problems: string[];
+  /** What only the end of the run knows (counts, deliveries), over the defaults. */
+  extra: Partial<RunSummary>;
+  webhookPosts: number;
+}
+
+/** The run summary the handler returns and logs. Pure. */
+export function buildSummary({ run, outcome, reports, problems, extra, webhookPosts }: SummaryParts): RunSummary {
   const reasons = (r: Reason) => reports.reduce((n, o) => n + (o.reasons[r] ?? 0), 0);
   return {
     outcome,
@@ -89,7 +101,7 @@ export function buildSummary(
     stuck: 0,
     muted: 0,
     notified: {},
-    pendingDelivery: 0,
+    stillOwed: 0,
     skipped: {
       alreadyAnnounced: reasons('already-announced'),
       beforeWindow: reasons('before-window'),
@@ -120,4 +132,30 @@ export function buildSummary(
     durationMs: run.now - run.startedAt,
     ...extra,
   };
+}
+
+/** A summary's problem line for a channel paused until `until` after `error`. */
+export const pausedProblem = (channel: string, until: number, error: string): string =>
+  `${channel}: paused until ${new Date(until).toISOString()} after: ${error}`;
+
+/**
+ * What a delivery says in the summary: alerts each target accepted, webhook posts that carried a message, and
+ * problems (a failed or refused post, a paused channel, alerts given up), in target order.
+ */
+export function deliverySummary(
+  results: ReadonlyMap<string, Delivered>,
+  due: DeliveryPlan['due'],
+): { notified: Record<string, number>; posts: number; problems: string[] } {
+  const notified: Record<string, number> = {};
+  const problems: string[] = [];
+  let expired = 0;
+  for (const [target, r] of results) {
+    notified[target] = r.delivered;
+    expired += r.expired;
+    if (r.error) problems.push(r.pause ? pausedProblem(target, r.pause.until, r.error) : `${target}: ${r.error}`);
+  }
+  for (const d of due) if (d.paused) problems.push(pausedProblem(d.target.id, d.paused.until, d.paused.error));
+  if (expired > 0) problems.push(`${expired} alerts were given up after 7 days undelivered`);
+  const posts = [...results.values()].filter((r) => r.delivered > 0).length;
+  return { notified, posts, problems };
 }

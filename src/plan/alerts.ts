@@ -1,5 +1,6 @@
-import type { Changes } from '../detect/detect.js';
-import type { Alert, AlertRule } from '../model/alert.js';
+import { imageKey, type Changes } from '../detect/detect.js';
+import { isFailure, type Alert, type AlertRule } from '../model/alert.js';
+import { DEFAULT_ROUTE } from '../model/route.js';
 import type { FailingImage } from '../model/state.js';
 import type { SyncRule } from '../model/task.js';
 
@@ -13,7 +14,7 @@ export function alertsOf(
   rules: ReadonlyMap<string, SyncRule> | undefined,
   now: number,
 ): Alert[] {
-  // An alert keeps what a message shows of the rule, not its filters and targets: the outbox may hold thousands.
+  // An alert keeps what a message shows of the rule, not its filters and targets: a channel may be owed thousands.
   const ruleOf = (ruleId?: string): AlertRule | undefined => {
     const r = ruleId ? rules?.get(ruleId) : undefined;
     return r && { ruleId: r.ruleId, name: r.name, scope: r.scope, ...(r.trigger ? { trigger: r.trigger } : {}) };
@@ -56,18 +57,29 @@ export function alertsOf(
 }
 
 /**
- * Failing-image rows (null: the image no longer fails) with their rule named by its name where the rules were read, so a digest can say which rule
- * without reading the rules of every instance it lists; the id stays where the name is unknown. Pure.
+ * The failing-image rows a batch writes (null: the image no longer fails), completed. Each row's rule is named by its
+ * name where the rules were read (on a copy; the id stays where the name is unknown), so a digest can say which rule
+ * without reading the rules of every instance it lists. Each image a failure was claimed for records the route that
+ * owns that failure (`owner`, muted or not), so that route's digest lists it while it keeps failing; a failure owned
+ * by the default route clears an earlier route. The route is set on the row itself. Returns the rows to write.
  */
-export function namedFailing(
+export function completeFailing(
   failing: ReadonlyMap<string, FailingImage | null>,
-  rules: ReadonlyMap<string, SyncRule> | undefined,
+  by: { rules?: ReadonlyMap<string, SyncRule>; alerts: readonly Alert[]; owner: ReadonlyMap<string, string> },
 ): Map<string, FailingImage | null> {
   const out = new Map(failing);
-  if (!rules) return out;
-  for (const [key, f] of failing) {
-    const name = f?.rule ? rules.get(f.rule)?.name : undefined;
-    if (f && name) out.set(key, { ...f, rule: name });
+  if (by.rules) {
+    for (const [key, f] of failing) {
+      const name = f?.rule ? by.rules.get(f.rule)?.name : undefined;
+      if (f && name) out.set(key, { ...f, rule: name });
+    }
+  }
+  for (const a of by.alerts) {
+    const f = isFailure(a) ? out.get(imageKey(a.task)) : undefined;
+    if (!f) continue;
+    const route = by.owner.get(a.id);
+    if (route && route !== DEFAULT_ROUTE) f.route = route;
+    else delete f.route;
   }
   return out;
 }

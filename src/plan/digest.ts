@@ -2,15 +2,15 @@ import { Cron } from 'croner';
 import { aboutTask, isFailure, type Alert, type DigestAlert, type SilenceNote } from '../model/alert.js';
 import { DEFAULT_ROUTE, MATCHER_FIELDS, WEEKDAYS, type DigestSchedule } from '../model/route.js';
 import { isStored, type Silence } from '../model/silence.js';
-import { imageKey } from '../detect/detect.js';
 import type { DigestStats, FailingImage, RouteDigest } from '../model/state.js';
+import { FAILING_MAX_AGE_MS } from '../detect/detect.js';
 import { causesOf } from './match.js';
 
-/** Repositories kept in the running tally; the least failing are dropped beyond this. */
+/** Repositories kept in the running statistics; the least failing are dropped beyond this. */
 const MAX_REPOS = 50;
 
 /** Adds this run's alerts to the running statistics. Pure. */
-export function tally(stats: DigestStats | undefined, alerts: readonly Alert[], now: number): DigestStats {
+export function addToStats(stats: DigestStats | undefined, alerts: readonly Alert[], now: number): DigestStats {
   const s: DigestStats = stats
     ? { ...stats, byCause: { ...stats.byCause }, byRepo: { ...stats.byRepo } }
     : { since: now, byCause: {}, byRepo: {}, recoveries: 0, recoveryMs: 0 };
@@ -64,14 +64,36 @@ export function digestDue(schedule: DigestSchedule | undefined, lastSentAt: numb
 /** An image still failing, as a digest lists it. */
 export type StillFailing = DigestAlert['oldestFailing'][number];
 
-/** The digest of `d` for `route`: its statistics, the images still failing there (oldest first), and what was muted. */
-export function buildDigest(
-  route: string,
-  d: RouteDigest,
-  stillFailing: readonly StillFailing[],
-  now: number,
-  silences: readonly Silence[] = [],
-): DigestAlert {
+/**
+ * A failing-image row of `instance` as a digest lists it, or undefined when it is not listed: held back (a transient
+ * failure not announced) or past FAILING_MAX_AGE_MS since it last failed (the detector forgets it too). Pure.
+ */
+export function stillFailingOf(instance: string, f: FailingImage, now: number): StillFailing | undefined {
+  if (f.held || now - f.lastFailure > FAILING_MAX_AGE_MS) return undefined;
+  return {
+    instance,
+    since: f.since,
+    issue: f.issue,
+    taskId: f.taskId,
+    ...(f.image ? { image: f.image } : {}),
+    ...(f.target ? { target: f.target } : {}),
+    ...(f.rule ? { rule: f.rule } : {}),
+  };
+}
+
+/** What a route's digest is made of. */
+export interface DigestInput {
+  route: string;
+  /** The route's statistics since its last digest. */
+  digest: RouteDigest;
+  stillFailing: readonly StillFailing[];
+  now: number;
+  /** Silences in force, listed (the first SILENCES_LISTED) and counted. */
+  silences?: readonly Silence[];
+}
+
+/** The digest for a route: its statistics, the images still failing there (oldest first), and what was muted. Pure. */
+export function buildDigest({ route, digest: d, stillFailing, now, silences = [] }: DigestInput): DigestAlert {
   const open = [...stillFailing].sort((a, b) => a.since - b.since);
   const { stats } = d;
   return {
@@ -109,25 +131,7 @@ function noteOf(s: Silence): SilenceNote {
   };
 }
 
-/**
- * Records on each failing image the route its failure went to (muted or not), so that route's digest lists it while it
- * keeps failing; a failure that went to the default route clears an earlier route. Changes `failing` in place.
- */
-export function tagOwners(
-  alerts: readonly Alert[],
-  failing: Map<string, FailingImage | null>,
-  owner: ReadonlyMap<string, string>,
-): void {
-  for (const a of alerts) {
-    const f = isFailure(a) ? failing.get(imageKey(a.task)) : undefined;
-    if (!f) continue;
-    const route = owner.get(a.id);
-    if (route && route !== DEFAULT_ROUTE) f.route = route;
-    else delete f.route;
-  }
-}
-
-/** Adds muted alerts about tasks to a route's muted tally, by cause. */
+/** Adds muted alerts about tasks to a route's muted counts, by cause. */
 export function addMuted(m: RouteDigest['muted'], alerts: readonly Alert[], now: number): RouteDigest['muted'] {
   let next = m;
   for (const a of alerts) {

@@ -2,7 +2,7 @@ import { aboutTask, type Alert, type DigestAlert } from '../model/alert.js';
 import { canSend, DEFAULT_ROUTE, targetsOf, type Route } from '../model/route.js';
 import type { Silence } from '../model/silence.js';
 import type { Owed, RouteDigest } from '../model/state.js';
-import { addMuted, buildDigest, digestDue, tally, type StillFailing } from './digest.js';
+import { addMuted, addToStats, buildDigest, digestDue, type StillFailing } from './digest.js';
 import { router } from './routing.js';
 import { applySilences } from './silence.js';
 
@@ -44,7 +44,7 @@ export class RunPlanner {
     this.route = router(settings.routes);
     this.silences = settings.silences;
     for (const r of settings.routes.filter(canSend))
-      this.stats.set(r.name, prev.get(r.name) ?? { stats: tally(undefined, [], now) });
+      this.stats.set(r.name, prev.get(r.name) ?? { stats: addToStats(undefined, [], now) });
   }
 
   /** Adds silences kept in the state (read only when a run has something they could mute) to the configured ones. */
@@ -52,7 +52,10 @@ export class RunPlanner {
     this.silences = [...this.settings.silences, ...stored];
   }
 
-  /** Every silence not expired, configured or stored (daily windows included, in or out of their hours), for a digest. */
+  /**
+   * Every silence not expired, configured or stored (daily windows included, in or out of their hours), for a
+   * digest.
+   */
   silencesInForce(): Silence[] {
     return this.silences.filter((s) => !s.expires || Date.parse(s.expires) > this.now);
   }
@@ -85,7 +88,7 @@ export class RunPlanner {
       }
       return m;
     };
-    for (const [r, list] of by(sent)) this.update(r, (d) => ({ ...d, stats: tally(d.stats, list, this.now) }));
+    for (const [r, list] of by(sent)) this.update(r, (d) => ({ ...d, stats: addToStats(d.stats, list, this.now) }));
     for (const [r, list] of by(muted)) this.update(r, (d) => ({ ...d, muted: addMuted(d.muted, list, this.now) }));
   }
 
@@ -105,8 +108,14 @@ export class RunPlanner {
 
   /** The digest of `route`, owed to its targets; its statistics start afresh. */
   digest(route: string, stillFailing: readonly StillFailing[]): { alert: DigestAlert; owed: Owed[] } {
-    const alert = buildDigest(route, this.stats.get(route)!, stillFailing, this.now, this.silencesInForce());
-    this.stats.set(route, { stats: tally(undefined, [], this.now), lastSentAt: this.now });
+    const alert = buildDigest({
+      route,
+      digest: this.stats.get(route)!,
+      stillFailing,
+      now: this.now,
+      silences: this.silencesInForce(),
+    });
+    this.stats.set(route, { stats: addToStats(undefined, [], this.now), lastSentAt: this.now });
     this.touched.add(route);
     return {
       alert,
@@ -121,7 +130,10 @@ export class RunPlanner {
     return new Map([...this.touched].map((r) => [r, this.stats.get(r)!]));
   }
 
-  /** Owner routes known to this planner: a failing image tagged with a route since removed belongs to the default one. */
+  /**
+   * Owner routes known to this planner: a failing image tagged with a route since removed belongs to the default
+   * one.
+   */
   ownerOf(route: string | undefined): string {
     return route !== undefined && this.stats.has(route) ? route : DEFAULT_ROUTE;
   }

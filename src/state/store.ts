@@ -252,4 +252,96 @@ export class StateStore {
     if (now.version === current.version + 1 && canonicalJson(now.value) === canonicalJson(next)) return now.version;
     throw new ControlChangedError(this.where);
   }
+
+  // The verbs a run uses: each builds its own rows, so a run deals in alerts, cursors and digests, never in keys.
+
+  /**
+   * Claims what one batch of `instance` found, in one ordered write: the alerts owed (each written only if no run
+   * claimed it before), the failures claimed, the syncs watched and no longer watched, the failing images written or
+   * removed, in that order, so a run killed anywhere leaves nothing half-known. Returns the alerts an earlier run had
+   * claimed already (a row owed for them was there), and the rows owed this write added, by target.
+   */
+  async claim(instance: string, c: ClaimRows): Promise<Claimed> {
+    const k = this.keys;
+    const owed = c.owed.map((o) => write.owed(k, o));
+    const ops: WriteOp[] = [
+      ...owed,
+      ...c.handled.map((t) => write.handled(k, instance, t.taskId, t.createTime)),
+      ...c.watch.map((w) => write.watch(k, instance, w)),
+      ...c.unwatch.map((id) => write.remove(k.watch(instance, id))),
+      ...[...c.failing].map(([key, f]) =>
+        f ? write.failing(k, instance, key, f) : write.remove(k.failing(instance, key)),
+      ),
+    ];
+    const failed = new Set(await this.apply(ops, `claim ${instance}`));
+    const alreadyClaimed = new Set<string>();
+    const owedWritten = new Map<string, number>();
+    c.owed.forEach((o, i) => {
+      if (failed.has(owed[i]!.key)) alreadyClaimed.add(o.alert.id);
+      else owedWritten.set(o.target, (owedWritten.get(o.target) ?? 0) + 1);
+    });
+    return { alreadyClaimed, owedWritten };
+  }
+
+  /** Saves the digest statistics of the routes in `digests` (nothing when it is empty). */
+  async saveDigests(digests: ReadonlyMap<string, RouteDigest>): Promise<void> {
+    const ops = [...digests].map(([route, d]) => write.digest(this.keys, route, d));
+    if (ops.length > 0) await this.apply(ops, 'save digest statistics');
+  }
+
+  /**
+   * Saves each instance's cursor in `next` that differs from the one the run read (`read`), each over the version read.
+   * Returns how many were refused: another run moved them first, and its reading stands.
+   */
+  async saveCursors(next: ReadonlyMap<string, Cursor>, read: ReadonlyMap<string, Versioned<Cursor>>): Promise<number> {
+    const ops: WriteOp[] = [];
+    for (const [instance, cursor] of next) {
+      const prev = read.get(instance);
+      if (canonicalJson(prev?.value) !== canonicalJson(cursor))
+        ops.push(write.cursor(this.keys, instance, cursor, prev?.version ?? 0));
+    }
+    if (ops.length === 0) return 0;
+    return (await this.apply(ops, 'save cursors')).length;
+  }
+
+  /** Removes the rows of what `target` took (delivered, or given up), by the keys `owed(target)` gave them. */
+  async clearDelivered(target: string, keys: readonly string[]): Promise<void> {
+    await this.removeOwed(keys, `clear what ${target} took`);
+  }
+
+  /** Removes rows owed to `target`, a channel no longer configured, by the keys `owed(target)` gave them. */
+  async dropOwed(target: string, keys: readonly string[]): Promise<void> {
+    await this.removeOwed(keys, `drop what ${target} was owed`);
+  }
+
+  /** After a burst a target takes 100,000 rows at once: their delete operations are made a slice at a time. */
+  private async removeOwed(keys: readonly string[], label: string): Promise<void> {
+    for (let i = 0; i < keys.length; i += REMOVE_SLICE)
+      await this.apply(keys.slice(i, i + REMOVE_SLICE).map(write.remove), label);
+  }
+}
+
+/**
+ * Row deletions made per request group: a multiple of BatchWriteRow's 200 rows, so no request is smaller than it
+ * could be.
+ */
+const REMOVE_SLICE = 1_000;
+
+/** What one batch claims, as `StateStore.claim` writes it. */
+export interface ClaimRows {
+  /** One entry per alert and target it goes to. */
+  owed: readonly Owed[];
+  /** Failures claimed now. */
+  handled: readonly { taskId: string; createTime: number }[];
+  watch: readonly WatchedSync[];
+  /** Task ids no longer watched. */
+  unwatch: readonly string[];
+  /** Failing-image rows by image key; null removes one. */
+  failing: ReadonlyMap<string, FailingImage | null>;
+}
+
+/** What a claim found: alerts an earlier run had claimed, and the rows owed it wrote, by target. */
+export interface Claimed {
+  alreadyClaimed: Set<string>;
+  owedWritten: Map<string, number>;
 }

@@ -271,7 +271,7 @@ describe('handler, end to end against the local CR simulator and webhook receive
     world.hooks.fault('dingtalk', { kind: 'down', times: 10 });
     const first = await world.run();
     expect(first.notified).toEqual({ dingtalk: 0, slack: 1 });
-    expect(first.pendingDelivery).toBe(1);
+    expect(first.stillOwed).toBe(1);
     expect(first.problems.join()).toMatch(/dingtalk/);
     expect(Object.fromEntries(Object.entries((await world.state()).owed).map(([t, o]) => [t, o.length]))).toEqual({
       dingtalk: 1,
@@ -293,7 +293,7 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect(first.problems.join()).toMatch(/dingtalk: paused until .*310000.*keyword/);
     expect(world.hooks.received.filter((r) => r.channel === 'dingtalk')).toHaveLength(0);
     const paused = await world.run();
-    expect(paused).toMatchObject({ outcome: 'nothing-new', pendingDelivery: 1, apiCalls: { stateWrites: 0 } });
+    expect(paused).toMatchObject({ outcome: 'nothing-new', stillOwed: 1, apiCalls: { stateWrites: 0 } });
     expect(world.hooks.attempts.filter((a) => a.channel === 'dingtalk')).toHaveLength(1);
     await world.editControl((c) => ({
       ...c,

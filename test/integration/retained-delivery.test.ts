@@ -185,7 +185,7 @@ describe('what a run keeps while it delivers', () => {
     // The rows left are the last in key order, still owed; the control row counts them, owed from this run (the
     // channels took a message: a failure from here starts its backoff afresh).
     expect(table.gone.get('slack')!.indexOf(0)).toBe(MAX_ROWS_PER_MESSAGE);
-    expect(first.summary.pendingDelivery).toBe(2 * 5_000);
+    expect(first.summary.stillOwed).toBe(2 * 5_000);
     const control = (await first.store.begin([], [])).control.value;
     expect(control.owed).toEqual({ dingtalk: { since: T0, count: 5_000 }, slack: { since: T0, count: 5_000 } });
     expect(said.dingtalk![0]).toContain('the rest follow in the next one');
@@ -199,7 +199,7 @@ describe('what a run keeps while it delivers', () => {
       T0 + 300_000,
     );
     expect(second.summary.notified).toEqual({ dingtalk: 5_000, slack: 5_000 });
-    expect(second.summary.pendingDelivery).toBe(0);
+    expect(second.summary.stillOwed).toBe(0);
     expect(cleared(table)).toEqual([backlog, backlog]);
     expect(said.dingtalk![1]).not.toContain('follow');
     expect(said.dingtalk).toHaveLength(2);

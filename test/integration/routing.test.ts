@@ -205,7 +205,7 @@ describe('routing, end to end through the handler', () => {
     const after = await world.run();
     expect(after.notified).toEqual({ 'team-a/slack': 1 });
     expect(idsAt(world, TEAM.slack)).toEqual(['rst-p1']);
-    expect(after.pendingDelivery).toBe(0);
+    expect(after.stillOwed).toBe(0);
   });
 
   it('sends each route its own digest: its failures, its still-failing images, its muted alerts, on its own schedule', async () => {

@@ -3,16 +3,9 @@ import { Budget, type Clock } from '../../../src/lib/budget.js';
 import { IntegrationError, MessageTooLargeError } from '../../../src/lib/errors.js';
 import { createLogger, type Level } from '../../../src/lib/log.js';
 import type { ChannelPause, Owed } from '../../../src/model/state.js';
-import {
-  BACKOFF_AFTER_MS,
-  deliverTo,
-  idempotencyKey,
-  OUTBOX_MAX_AGE_MS,
-  pauseFor,
-  PAUSE_AFTER_REFUSAL_MS,
-  planDelivery,
-  type Target,
-} from '../../../src/notify/deliver.js';
+import { deliverTo, idempotencyKey, OWED_MAX_AGE_MS, type Target } from '../../../src/notify/deliver.js';
+import { planDelivery } from '../../../src/notify/delivery.js';
+import { BACKOFF_AFTER_MS, pauseFor, PAUSE_AFTER_REFUSAL_MS } from '../../../src/notify/pause.js';
 import type { Notifier, SendOptions } from '../../../src/notify/types.js';
 import { defaultRoute, failureAlert, owed, syncTask } from '../../support/build.js';
 
@@ -78,7 +71,7 @@ describe('what delivery tells the operator', () => {
 
   it('a message that covers only part of what is owed says so, with the target and the rows it covers (given up ones too)', async () => {
     const { log, lines } = recordingLog();
-    const list = [...rows(1, NOW - OUTBOX_MAX_AGE_MS - 1), ...rows(3)];
+    const list = [...rows(1, NOW - OWED_MAX_AGE_MS - 1), ...rows(3)];
     const r = await deliverTo(target(scripted([]).notifier), pages(list), {
       now: NOW,
       budget: new Budget(clock, NOW + M, 0),
@@ -216,7 +209,7 @@ describe('what delivery tells the operator', () => {
     expect(lines).toEqual([
       {
         level: 'error',
-        msg: 'delivery failed; alerts stay pending for the next run',
+        msg: 'delivery failed; alerts stay owed for the next run',
         fields: { target: 'team/slack', alerts: 1, error: r.error },
       },
     ]);
@@ -245,7 +238,7 @@ describe('what delivery tells the operator', () => {
       log,
       retries: 0,
     });
-    expect(r).toMatchObject({ delivered: 1, pending: 0 });
+    expect(r).toMatchObject({ delivered: 1, stillOwed: 0 });
     expect(lines.map((l) => [l.level, l.msg, l.fields])).toEqual([
       ['warn', 'message refused as too large; delivered a smaller rendering', { target: 'team/slack', shrink: 2 }],
       ['info', 'delivered', { target: 'team/slack', alerts: 1 }],
@@ -257,8 +250,8 @@ describe('what a target is owed', () => {
   it('an alert owed exactly 7 days is still delivered; a millisecond more and it is given up', async () => {
     const s = scripted([]);
     const list = [
-      ...rows(1, NOW - OUTBOX_MAX_AGE_MS),
-      owed(failureAlert(syncTask({ taskId: 'rst-old' })), 'team/slack', NOW - OUTBOX_MAX_AGE_MS - 1),
+      ...rows(1, NOW - OWED_MAX_AGE_MS),
+      owed(failureAlert(syncTask({ taskId: 'rst-old' })), 'team/slack', NOW - OWED_MAX_AGE_MS - 1),
     ];
     const r = await deliverTo(target(s.notifier), pages(list), {
       now: NOW,
@@ -270,13 +263,13 @@ describe('what a target is owed', () => {
 
   it('nothing is posted when all a target is owed was given up', async () => {
     const s = scripted([]);
-    const r = await deliverTo(target(s.notifier), pages(rows(2, NOW - OUTBOX_MAX_AGE_MS - 1)), {
+    const r = await deliverTo(target(s.notifier), pages(rows(2, NOW - OWED_MAX_AGE_MS - 1)), {
       now: NOW,
       budget: new Budget(clock, NOW + M, 0),
       log: createLogger({ sink: () => {} }),
     });
     expect(s.calls).toEqual([]);
-    expect(r).toEqual({ delivered: 0, pending: 0, expired: 2, done: ['k0', 'k1'], more: false });
+    expect(r).toEqual({ delivered: 0, stillOwed: 0, expired: 2, done: ['k0', 'k1'], more: false });
   });
 });
 
@@ -325,7 +318,7 @@ describe('how a message is posted', () => {
       budget: new Budget(clock, NOW + M, 0),
       log: createLogger({ sink: () => {} }),
     });
-    expect(r).toMatchObject({ delivered: 0, pending: 1, error: expect.stringContaining('bug') });
+    expect(r).toMatchObject({ delivered: 0, stillOwed: 1, error: expect.stringContaining('bug') });
     expect(r.errorKind).toBeUndefined();
     expect(r.pause).toBeUndefined();
   });

@@ -3,16 +3,9 @@ import { Budget, type Clock } from '../../../src/lib/budget.js';
 import { IntegrationError, MessageTooLargeError } from '../../../src/lib/errors.js';
 import { silentLogger } from '../../../src/lib/log.js';
 import type { ChannelPause, Owed } from '../../../src/model/state.js';
-import {
-  BACKOFF_MAX_MS,
-  deliverTo,
-  idempotencyKey,
-  OUTBOX_MAX_AGE_MS,
-  PAUSE_AFTER_REFUSAL_MS,
-  pauseFor,
-  planDelivery,
-  type Target,
-} from '../../../src/notify/deliver.js';
+import { deliverTo, idempotencyKey, OWED_MAX_AGE_MS, type Target } from '../../../src/notify/deliver.js';
+import { planDelivery } from '../../../src/notify/delivery.js';
+import { BACKOFF_MAX_MS, PAUSE_AFTER_REFUSAL_MS, pauseFor } from '../../../src/notify/pause.js';
 import { slackOutcome } from '../../../src/notify/slack.js';
 import type { Notifier } from '../../../src/notify/types.js';
 import { MAX_SHRINK } from '../../../src/render/index.js';
@@ -106,7 +99,7 @@ describe('delivery (deliverTo)', () => {
       retries: 0,
       maxRows: 5,
     });
-    expect(first).toMatchObject({ delivered: 5, pending: 0, more: true, done: ['k0', 'k1', 'k2', 'k3', 'k4'] });
+    expect(first).toMatchObject({ delivered: 5, stillOwed: 0, more: true, done: ['k0', 'k1', 'k2', 'k3', 'k4'] });
     const said = JSON.stringify(s.sent[0]!.payload);
     expect(said).toContain('the rest follow in the next one');
     expect(said).toContain('rst-4');
@@ -140,7 +133,7 @@ describe('delivery (deliverTo)', () => {
 
   it('counts rows given up toward the cap too: each is a key kept until it is cleared', async () => {
     const old = Array.from({ length: 4 }, (_, i) =>
-      owed(failureAlert(syncTask({ taskId: `rst-old${i}` })), 'slack', NOW - OUTBOX_MAX_AGE_MS - 1),
+      owed(failureAlert(syncTask({ taskId: `rst-old${i}` })), 'slack', NOW - OWED_MAX_AGE_MS - 1),
     );
     const s = fake('slack');
     const r = await deliverTo(target('slack', s.notifier), pages([...old, owed(a1, 'slack')]), {
@@ -150,7 +143,7 @@ describe('delivery (deliverTo)', () => {
       retries: 0,
       maxRows: 3,
     });
-    expect(r).toEqual({ delivered: 0, pending: 0, expired: 3, done: ['k0', 'k1', 'k2'], more: true });
+    expect(r).toEqual({ delivered: 0, stillOwed: 0, expired: 3, done: ['k0', 'k1', 'k2'], more: true });
     expect(s.sent).toEqual([]);
   });
 
@@ -186,7 +179,7 @@ describe('delivery (deliverTo)', () => {
     ]);
     expect(s.sent).toHaveLength(1);
     expect(JSON.stringify(s.sent[0]!.payload)).toMatch(/rst-1[\s\S]*rst-2|rst-2[\s\S]*rst-1/);
-    expect(r).toMatchObject({ delivered: 3, pending: 0, expired: 0, done: ['k0', 'k1', 'k2'] });
+    expect(r).toMatchObject({ delivered: 3, stillOwed: 0, expired: 0, done: ['k0', 'k1', 'k2'] });
     expect(s.sent[0]!.key).toBe(idempotencyKey('slack', [a1.id, a2.id, 'cn-hangzhou:cri-src/rst-3']));
   });
 
@@ -197,7 +190,7 @@ describe('delivery (deliverTo)', () => {
       new IntegrationError('Slack answered HTTP 503', { service: 'slack', kind: 'retryable', status: 503 }),
     );
     const r = await run(target('slack', down.notifier), [owed(a1, 'slack')]);
-    expect(r).toMatchObject({ delivered: 0, pending: 1, done: [], errorKind: 'retryable' });
+    expect(r).toMatchObject({ delivered: 0, stillOwed: 1, done: [], errorKind: 'retryable' });
     expect(r.pause).toBeUndefined();
   });
 
@@ -230,7 +223,7 @@ describe('delivery (deliverTo)', () => {
       retries: 0,
       owedSince: NOW - 4 * 3_600_000,
     });
-    expect(r).toMatchObject({ delivered: 0, pending: 1, pause: { until: NOW + BACKOFF_MAX_MS, fingerprint: 'fp' } });
+    expect(r).toMatchObject({ delivered: 0, stillOwed: 1, pause: { until: NOW + BACKOFF_MAX_MS, fingerprint: 'fp' } });
   });
 
   it('pauses a target that refused for good for 30 minutes, and one that asked to wait for as long as it asked', async () => {
@@ -288,7 +281,7 @@ describe('delivery (deliverTo)', () => {
     const r = await run(target('dingtalk', limited), rows);
     expect(refusals).toBeGreaterThan(0);
     expect(sent).toHaveLength(1);
-    expect(r).toMatchObject({ delivered: 300, pending: 0 });
+    expect(r).toMatchObject({ delivered: 300, stillOwed: 0 });
     expect(r.pause).toBeUndefined();
     expect(sent[0]!.key).toBe(
       `${idempotencyKey(
@@ -310,23 +303,21 @@ describe('delivery (deliverTo)', () => {
     };
     const r = await run(target('slack', never), [owed(a1, 'slack')]);
     expect(tries).toBe(MAX_SHRINK + 1);
-    expect(r).toMatchObject({ delivered: 0, pending: 1 });
+    expect(r).toMatchObject({ delivered: 0, stillOwed: 1 });
     expect(r.pause?.until).toBe(NOW + PAUSE_AFTER_REFUSAL_MS);
   });
 
   it('gives up an alert still owed after 7 days, and not an hour sooner', async () => {
     const s = fake('slack');
     const r = await run(target('slack', s.notifier), [
-      owed(a1, 'slack', NOW - OUTBOX_MAX_AGE_MS - 60_000),
-      owed(a2, 'slack', NOW - OUTBOX_MAX_AGE_MS + 3_600_000),
+      owed(a1, 'slack', NOW - OWED_MAX_AGE_MS - 60_000),
+      owed(a2, 'slack', NOW - OWED_MAX_AGE_MS + 3_600_000),
     ]);
     expect(r).toMatchObject({ delivered: 1, expired: 1 });
     expect(r.done.sort()).toEqual(['k0', 'k1']);
     expect(JSON.stringify(s.sent[0]!.payload)).not.toContain('rst-1');
-    expect(OUTBOX_MAX_AGE_MS).toBe(7 * 24 * 3_600_000);
-    const onlyOld = await run(target('slack', fake('slack').notifier), [
-      owed(a1, 'slack', NOW - OUTBOX_MAX_AGE_MS - 1),
-    ]);
+    expect(OWED_MAX_AGE_MS).toBe(7 * 24 * 3_600_000);
+    const onlyOld = await run(target('slack', fake('slack').notifier), [owed(a1, 'slack', NOW - OWED_MAX_AGE_MS - 1)]);
     expect(onlyOld).toMatchObject({ delivered: 0, expired: 1, done: ['k0'] });
   });
 
@@ -337,7 +328,7 @@ describe('delivery (deliverTo)', () => {
       owed(a1, 'slack', NOW - 8 * DAY),
       owed(a2, 'slack', NOW - 6 * DAY),
     ]);
-    expect(r).toMatchObject({ delivered: 1, expired: 1, pending: 0 });
+    expect(r).toMatchObject({ delivered: 1, expired: 1, stillOwed: 0 });
     const text = JSON.stringify(s.sent[0]!.payload);
     expect(text).toContain('rst-2');
     expect(text).not.toContain('rst-1');
@@ -372,7 +363,7 @@ describe('delivery (deliverTo)', () => {
       });
       expect(waits).toEqual([waitMs]);
       expect(sent).toHaveLength(1);
-      expect(r).toMatchObject({ delivered: 1, pending: 0 });
+      expect(r).toMatchObject({ delivered: 1, stillOwed: 0 });
       expect(r.pause).toBeUndefined();
     }
   });
@@ -392,7 +383,7 @@ describe('delivery (deliverTo)', () => {
       sleep: async (ms) => waits.push(ms),
     });
     expect(waits).toEqual([]);
-    expect(r).toMatchObject({ delivered: 0, pending: 1, pause: { until: NOW + 900_000, fingerprint: 'fp' } });
+    expect(r).toMatchObject({ delivered: 0, stillOwed: 1, pause: { until: NOW + 900_000, fingerprint: 'fp' } });
   });
 
   it('derives the same key for the same alerts in any order, and another for another target or set', () => {

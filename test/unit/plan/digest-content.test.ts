@@ -7,7 +7,7 @@ import {
   buildDigest,
   digestDue,
   SILENCES_LISTED,
-  tally,
+  addToStats,
   type StillFailing,
 } from '../../../src/plan/digest.js';
 import { isActive } from '../../../src/plan/silence.js';
@@ -64,7 +64,7 @@ describe('a digest', () => {
       open(6, NOW - 80 * MIN),
       open(7, NOW - 5 * MIN),
     ];
-    const d = buildDigest('default', { stats: stats() }, failing, NOW);
+    const d = buildDigest({ route: 'default', digest: { stats: stats() }, stillFailing: failing, now: NOW });
     expect(d.stillFailing).toBe(7);
     expect(d.oldestFailing.map((f) => f.taskId)).toEqual(['rst-2', 'rst-6', 'rst-5', 'rst-4', 'rst-3']);
     expect(failing[0]!.taskId).toBe('rst-1'); // the caller's list is left as it was
@@ -72,7 +72,9 @@ describe('a digest', () => {
 
   it('names the five repositories that failed most, ties in name order', () => {
     const byRepo = { 'a/six': 1, 'a/five': 2, 'a/one': 9, 'a/tie-b': 4, 'a/tie-a': 4, 'a/two': 7 };
-    expect(buildDigest('default', { stats: stats({ byRepo }) }, [], NOW).topRepos).toEqual([
+    expect(
+      buildDigest({ route: 'default', digest: { stats: stats({ byRepo }) }, stillFailing: [], now: NOW }).topRepos,
+    ).toEqual([
       ['a/one', 9],
       ['a/two', 7],
       ['a/tie-a', 4],
@@ -83,18 +85,25 @@ describe('a digest', () => {
 
   it('gives the mean time to recover only when something recovered', () => {
     expect(
-      buildDigest('default', { stats: stats({ recoveries: 3, recoveryMs: 100 * MIN }) }, [], NOW).meanRecoveryMs,
+      buildDigest({
+        route: 'default',
+        digest: { stats: stats({ recoveries: 3, recoveryMs: 100 * MIN }) },
+        stillFailing: [],
+        now: NOW,
+      }).meanRecoveryMs,
     ).toBe(Math.round((100 * MIN) / 3));
-    expect(buildDigest('default', { stats: stats() }, [], NOW).meanRecoveryMs).toBeUndefined();
+    expect(
+      buildDigest({ route: 'default', digest: { stats: stats() }, stillFailing: [], now: NOW }).meanRecoveryMs,
+    ).toBeUndefined();
   });
 
   it("is the default route's without a route name, another route's with its name in id and body", () => {
-    const d = buildDigest(
-      'default',
-      { stats: stats({ byCause: { TAG_CONFLICT: 2 } }), muted: { since: 0, byCause: { NETWORK_ERROR: 1 } } },
-      [],
-      NOW,
-    );
+    const d = buildDigest({
+      route: 'default',
+      digest: { stats: stats({ byCause: { TAG_CONFLICT: 2 } }), muted: { since: 0, byCause: { NETWORK_ERROR: 1 } } },
+      stillFailing: [],
+      now: NOW,
+    });
     expect(d).toEqual({
       kind: 'digest',
       id: `digest/${NOW}`,
@@ -109,7 +118,7 @@ describe('a digest', () => {
       oldestFailing: [],
       muted: { NETWORK_ERROR: 1 },
     });
-    const team = buildDigest('team', { stats: stats() }, [], NOW);
+    const team = buildDigest({ route: 'team', digest: { stats: stats() }, stillFailing: [], now: NOW });
     expect(team).toMatchObject({ id: `digest/team/${NOW}`, route: 'team', muted: {} });
     expect(team).not.toHaveProperty('silences');
   });
@@ -127,7 +136,13 @@ describe('a digest', () => {
     const window: Silence = { daily: '02:00-04:00', repo: ['api'] };
     const zoned: Silence = { daily: '01:00-02:00', timezone: 'Asia/Shanghai', instance: ['cn-*'] };
     const more: Silence[] = Array.from({ length: 10 }, (_, i) => ({ tag: [`v${i}`] }));
-    const d = buildDigest('default', { stats: stats() }, [], NOW, [stored, window, zoned, ...more]);
+    const d = buildDigest({
+      route: 'default',
+      digest: { stats: stats() },
+      stillFailing: [],
+      now: NOW,
+      silences: [stored, window, zoned, ...more],
+    });
     expect(d.silencesTotal).toBe(13);
     expect(d.silences).toHaveLength(SILENCES_LISTED);
     expect(d.silences!.slice(0, 3)).toEqual([
@@ -150,7 +165,7 @@ describe('a digest', () => {
 describe('digest statistics', () => {
   it('add to what was counted before without changing it', () => {
     const before = stats({ byCause: { TAG_CONFLICT: 1 }, byRepo: { 'prod/api': 1 }, recoveries: 1, recoveryMs: 5 });
-    const after = tally(before, [failureAlert(syncTask({ taskId: 'rst-1' }))], NOW);
+    const after = addToStats(before, [failureAlert(syncTask({ taskId: 'rst-1' }))], NOW);
     expect(after).toEqual({ ...before, byCause: { TAG_CONFLICT: 2 }, byRepo: { 'prod/api': 2 } });
     expect(before).toEqual(
       stats({ byCause: { TAG_CONFLICT: 1 }, byRepo: { 'prod/api': 1 }, recoveries: 1, recoveryMs: 5 }),
@@ -158,7 +173,7 @@ describe('digest statistics', () => {
   });
 
   it('time a recovery from the failure to the success finishing (or starting, when its end is unknown), never negative', () => {
-    const s = tally(
+    const s = addToStats(
       undefined,
       [recovery(NOW - 30 * MIN, NOW - 10 * MIN), recovery(NOW - 5 * MIN, undefined, NOW), recovery(NOW, NOW - MIN)],
       NOW,
@@ -167,7 +182,7 @@ describe('digest statistics', () => {
   });
 
   it('do not count a stuck sync as a failure or a recovery', () => {
-    expect(tally(undefined, [stuckAlert], NOW)).toEqual({
+    expect(addToStats(undefined, [stuckAlert], NOW)).toEqual({
       since: NOW,
       byCause: {},
       byRepo: {},
@@ -178,10 +193,10 @@ describe('digest statistics', () => {
 
   it('keep the 50 repositories that failed most once there are more, and all 50 when there are exactly 50', () => {
     const fifty = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`ns/r${i}`, 1]));
-    expect(Object.keys(tally(stats({ byRepo: fifty }), [], NOW).byRepo)).toHaveLength(50);
+    expect(Object.keys(addToStats(stats({ byRepo: fifty }), [], NOW).byRepo)).toHaveLength(50);
     // The rarest comes first: keeping the first 50 would keep it.
     const busy = { 'ns/rare': 1, ...Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`ns/r${i}`, i + 2])) };
-    const s = tally(
+    const s = addToStats(
       stats({ byRepo: busy }),
       [
         failureAlert(

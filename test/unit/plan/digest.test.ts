@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { SyncTask } from '../../../src/model/task.js';
 import { readConfig } from '../../../src/config/config.js';
 import { configProblems } from '../../support/config.js';
-import { digestDue, lastSlot, tagOwners, tally } from '../../../src/plan/digest.js';
+import { addToStats, digestDue, lastSlot } from '../../../src/plan/digest.js';
+import { completeFailing } from '../../../src/plan/alerts.js';
 import type { FailingImage } from '../../../src/model/state.js';
 import { imageKey } from '../../../src/detect/detect.js';
 import type { Alert, FailureAlert } from '../../../src/model/alert.js';
@@ -166,7 +167,7 @@ describe('digest statistics', () => {
         unannounced: false,
       },
     ];
-    const s = tally(undefined, alerts, 5);
+    const s = addToStats(undefined, alerts, 5);
     expect(s.byCause).toEqual({ TAG_CONFLICT: 60, NETWORK_ERROR: 1 });
     expect(Object.keys(s.byRepo)).toHaveLength(50);
     expect(s.byRepo['ns/r0']).toBe(2);
@@ -206,14 +207,14 @@ describe('which route owns a failing image', () => {
       [key, row()],
       ['other', row({ route: 'team-b' })],
     ]);
-    tagOwners([a], failing, new Map([[a.id, 'team-a']]));
+    completeFailing(failing, { alerts: [a], owner: new Map([[a.id, 'team-a']]) });
     expect(failing.get(key)!.route).toBe('team-a');
     expect(failing.get('other')!.route).toBe('team-b');
-    tagOwners([a], failing, new Map([[a.id, 'default']]));
+    completeFailing(failing, { alerts: [a], owner: new Map([[a.id, 'default']]) });
     expect(failing.get(key)).not.toHaveProperty('route');
     // An image whose row this batch deletes (it recovered) is left alone.
     const gone = new Map<string, FailingImage | null>([[key, null]]);
-    tagOwners([a], gone, new Map([[a.id, 'team-a']]));
+    completeFailing(gone, { alerts: [a], owner: new Map([[a.id, 'team-a']]) });
     expect(gone.get(key)).toBeNull();
   });
 });

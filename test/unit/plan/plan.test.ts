@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Alert, MonitorAlert } from '../../../src/model/alert.js';
 import type { RouteDigest } from '../../../src/model/state.js';
 import type { SyncTask } from '../../../src/model/task.js';
-import { alertsOf, namedFailing } from '../../../src/plan/alerts.js';
+import { alertsOf, completeFailing } from '../../../src/plan/alerts.js';
 import { RunPlanner, type PlanSettings } from '../../../src/plan/plan.js';
 import { defaultRoute, failureAlert, route, syncTask } from '../../support/build.js';
 
@@ -236,10 +236,10 @@ describe('planning a run (RunPlanner)', () => {
       ['c', row()],
       ['d', null],
     ]);
-    const named = namedFailing(failing, rules);
+    const named = completeFailing(failing, { rules, alerts: [], owner: new Map() });
     expect([...named.values()].map((f) => f?.rule)).toEqual(['prod-to-sh', 'crsr-gone', undefined, undefined]);
     expect(named.get('d')).toBeNull();
     expect(failing.get('a')!.rule).toBe('crsr-1');
-    expect(namedFailing(failing, undefined).get('a')!.rule).toBe('crsr-1');
+    expect(completeFailing(failing, { alerts: [], owner: new Map() }).get('a')!.rule).toBe('crsr-1');
   });
 });

@@ -1,0 +1,62 @@
+import pLimit from 'p-limit';
+import { observeInstance, readingOrder, type InstanceReport, type ObserveDeps } from '../detect/observe.js';
+import type { Cursor } from '../model/state.js';
+import type { InstanceRef } from '../model/task.js';
+import type { Versioned } from '../state/rows.js';
+import { claimJudged, type ClaimContext } from './claim.js';
+import { LostRace } from './lease.js';
+
+/** What observing every instance reads: how to observe, the cursors the run read, and how to claim what it finds. */
+export interface ObserveInput {
+  observe: ObserveDeps;
+  cursors: ReadonlyMap<string, Versioned<Cursor>>;
+  claims: ClaimContext;
+}
+
+/**
+ * What observing found: every instance's report in configured order; or, when another run took the lease first, that
+ * race and the reports of the instances finished by then.
+ */
+export type Observed = { reports: InstanceReport[]; lost?: undefined } | { reports: InstanceReport[]; lost: LostRace };
+
+/**
+ * Observes every instance (most behind first, `concurrency` at once), claiming each judged chunk as it comes. When a
+ * claim finds another run took the lease, the other instances stop at their next chunk: nothing more of this run is
+ * written. Throws what observing or claiming threw otherwise.
+ */
+export async function observeAndClaim(input: ObserveInput): Promise<Observed> {
+  const { instances, concurrency } = input.observe.settings;
+  const ordered = readingOrder(instances, (i) => input.cursors.get(i.key)?.value);
+  const stop = new AbortController();
+  const limit = pLimit(concurrency);
+  const settled = await Promise.allSettled(
+    ordered.map((inst) =>
+      limit(() =>
+        observeOne(inst, input, stop.signal).catch((err: unknown) => {
+          if (err instanceof LostRace) stop.abort(err);
+          throw err;
+        }),
+      ),
+    ),
+  );
+  const reports: InstanceReport[] = [];
+  let lost: LostRace | undefined;
+  for (const s of settled) {
+    if (s.status === 'fulfilled') reports.push(s.value);
+    else if (s.reason instanceof LostRace) lost = s.reason;
+    else throw s.reason;
+  }
+  if (lost) return { reports, lost };
+  return { reports: instances.map((i) => reports.find((r) => r.inst.key === i.key)!) };
+}
+
+/** One instance's observation, each chunk claimed before the next is read; stops (throwing its reason) once aborted. */
+async function observeOne(inst: InstanceRef, input: ObserveInput, signal: AbortSignal): Promise<InstanceReport> {
+  const gen = observeInstance(inst, input.cursors.get(inst.key)?.value, input.observe);
+  for (;;) {
+    signal.throwIfAborted();
+    const r = await gen.next();
+    if (r.done) return r.value;
+    await claimJudged(input.claims, inst.key, r.value);
+  }
+}

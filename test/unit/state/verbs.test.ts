@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest';
+import type { Cursor, FailingImage, RouteDigest, WatchedSync } from '../../../src/model/state.js';
+import { StateStore } from '../../../src/state/state.js';
+import { MemoryTable, type WriteOp } from '../../../src/state/table.js';
+import { failureAlert, owed, syncTask } from '../../support/build.js';
+import { readState } from '../../support/state.js';
+
+const INST = 'cn-hangzhou:cri-a';
+const T0 = 1_800_000_000_000;
+
+/** A table that keeps, for every write request, its label and the keys it wrote or deleted, in order. */
+class RecordingTable extends MemoryTable {
+  readonly requests: { label: string; ops: string[] }[] = [];
+  label = '';
+
+  override async writeRows(ops: readonly WriteOp[]): Promise<{ failed: string[] }> {
+    this.requests.push({ label: this.label, ops: ops.map((o) => `${o.op} ${o.key}`) });
+    return super.writeRows(ops);
+  }
+}
+
+function storeOver(t: RecordingTable): StateStore {
+  return new StateStore(t, 'verbs', (label, fn) => {
+    t.label = label;
+    return fn(1_000);
+  });
+}
+
+const failing = (taskId: string): FailingImage => ({ since: T0, lastFailure: T0, taskId, issue: 'TAG_CONFLICT' });
+const watching = (taskId: string): WatchedSync => ({
+  task: syncTask({ taskId, status: 'SYNCHRONIZING' }),
+  firstSeen: T0,
+});
+const cursor = (top: number): Cursor => ({ top, gaps: [] });
+const digest = (n: number): RouteDigest => ({
+  stats: { since: T0, byCause: { TAG_CONFLICT: n }, byRepo: {}, recoveries: 0, recoveryMs: 0 },
+});
+
+describe('claiming a batch (StateStore.claim)', () => {
+  it('writes owed alerts, claimed failures, watched syncs, unwatched syncs and failing images in that order, in one request', async () => {
+    const t = new RecordingTable();
+    const store = storeOver(t);
+    const k = store.keys;
+    const a = failureAlert(syncTask({ taskId: 'rst-1' }), INST);
+    await store.apply([{ op: 'put', key: k.watch(INST, 'rst-old'), cols: { j: '{}' } }], 'seed');
+    await store.claim(INST, {
+      owed: [owed(a, 'slack'), owed(a, 'team/dingtalk')],
+      handled: [a.task],
+      watch: [watching('rst-2')],
+      unwatch: ['rst-old'],
+      failing: new Map([
+        ['prod/api:v1', failing('rst-1')],
+        ['prod/gone:v1', null],
+      ]),
+    });
+    expect(t.requests.at(-1)).toEqual({
+      label: `claim ${INST}`,
+      ops: [
+        `put ${k.outbox('slack', a.id)}`,
+        `put ${k.outbox('team/dingtalk', a.id)}`,
+        `put ${k.handled(INST, 'rst-1')}`,
+        `put ${k.watch(INST, 'rst-2')}`,
+        `delete ${k.watch(INST, 'rst-old')}`,
+        `put ${k.failing(INST, 'prod/api:v1')}`,
+        `delete ${k.failing(INST, 'prod/gone:v1')}`,
+      ],
+    });
+    const state = await readState(t, 'verbs', [INST]);
+    expect(Object.keys(state.owed)).toEqual(['slack', 'team/dingtalk']);
+    expect(state.watched[INST]!.map((w) => w.task.taskId)).toEqual(['rst-2']);
+    expect(state.failing[INST]!.map((f) => f.taskId)).toEqual(['rst-1']);
+  });
+
+  it('names the alerts an earlier run claimed already, and counts only the rows owed it added, by target', async () => {
+    const store = storeOver(new RecordingTable());
+    const a = failureAlert(syncTask({ taskId: 'rst-1' }), INST);
+    const b = failureAlert(syncTask({ taskId: 'rst-2' }), INST);
+    const rows = (alerts: (typeof a)[]) => ({
+      owed: alerts.flatMap((x) => [owed(x, 'slack'), owed(x, 'dingtalk')]),
+      handled: [],
+      watch: [],
+      unwatch: [],
+      failing: new Map(),
+    });
+    const first = await store.claim(INST, rows([a]));
+    expect(first).toEqual({
+      alreadyClaimed: new Set(),
+      owedWritten: new Map([
+        ['slack', 1],
+        ['dingtalk', 1],
+      ]),
+    });
+    const second = await store.claim(INST, rows([a, b]));
+    expect(second.alreadyClaimed).toEqual(new Set([a.id]));
+    expect(second.owedWritten).toEqual(
+      new Map([
+        ['slack', 1],
+        ['dingtalk', 1],
+      ]),
+    );
+  });
+});
+
+describe('saving cursors (StateStore.saveCursors)', () => {
+  it('writes only the cursors that changed, over the version read, and sends nothing when none did', async () => {
+    const t = new RecordingTable();
+    const store = storeOver(t);
+    expect(
+      await store.saveCursors(
+        new Map([
+          [INST, cursor(1)],
+          ['other', cursor(1)],
+        ]),
+        new Map(),
+      ),
+    ).toBe(0);
+    const read = (await store.begin([INST, 'other'], [])).cursors;
+    const before = t.requests.length;
+    expect(
+      await store.saveCursors(
+        new Map([
+          [INST, cursor(1)],
+          ['other', cursor(1)],
+        ]),
+        read,
+      ),
+    ).toBe(0);
+    expect(t.requests.length).toBe(before);
+    expect(
+      await store.saveCursors(
+        new Map([
+          [INST, cursor(2)],
+          ['other', cursor(1)],
+        ]),
+        read,
+      ),
+    ).toBe(0);
+    expect(t.requests.at(-1)).toEqual({ label: 'save cursors', ops: [`put ${store.keys.cursor(INST)}`] });
+    expect((await readState(t, 'verbs', [INST])).cursors[INST]).toEqual(cursor(2));
+  });
+
+  it('counts the cursors another run moved first, and leaves its reading as it is', async () => {
+    const store = storeOver(new RecordingTable());
+    await store.saveCursors(new Map([[INST, cursor(1)]]), new Map());
+    const read = (await store.begin([INST], [])).cursors;
+    await store.saveCursors(new Map([[INST, cursor(5)]]), read); // the other run
+    expect(await store.saveCursors(new Map([[INST, cursor(2)]]), read)).toBe(1);
+    expect((await store.begin([INST], [])).cursors.get(INST)!.value).toEqual(cursor(5));
+  });
+});
+
+describe('saving digest statistics (StateStore.saveDigests)', () => {
+  it("writes each route's statistics, and nothing when no route changed", async () => {
+    const t = new RecordingTable();
+    const store = storeOver(t);
+    await store.saveDigests(new Map());
+    expect(t.requests).toEqual([]);
+    await store.saveDigests(
+      new Map([
+        ['default', digest(2)],
+        ['team', digest(1)],
+      ]),
+    );
+    expect(t.requests).toEqual([
+      {
+        label: 'save digest statistics',
+        ops: [`put ${store.keys.digest('default')}`, `put ${store.keys.digest('team')}`],
+      },
+    ]);
+    expect((await store.begin([], ['default', 'team'])).digests.get('team')).toEqual(digest(1));
+  });
+});
+
+describe('removing owed rows (StateStore.clearDelivered, StateStore.dropOwed)', () => {
+  const owedRows = async (store: StateStore, target: string, n: number) => {
+    const alerts = Array.from({ length: n }, (_, i) => failureAlert(syncTask({ taskId: `rst-${i}` }), INST));
+    await store.claim(INST, {
+      owed: alerts.map((a) => owed(a, target)),
+      handled: [],
+      watch: [],
+      unwatch: [],
+      failing: new Map(),
+    });
+    const keys: string[] = [];
+    for await (const page of store.owed(target)) keys.push(...page.map((p) => p.key));
+    return keys;
+  };
+
+  it('removes what a target took by the keys its pages gave, in requests named for the target', async () => {
+    const t = new RecordingTable();
+    const store = storeOver(t);
+    const keys = await owedRows(store, 'slack', 2_500);
+    const before = t.requests.length;
+    await store.clearDelivered('slack', keys.slice(0, 2_400));
+    const requests = t.requests.slice(before);
+    expect(new Set(requests.map((r) => r.label))).toEqual(new Set(['clear what slack took']));
+    expect(requests.flatMap((r) => r.ops)).toEqual(keys.slice(0, 2_400).map((k) => `delete ${k}`));
+    expect((await readState(t, 'verbs', [])).owed.slack).toHaveLength(100);
+  });
+
+  it('removes what a channel no longer configured was owed, in requests that say so', async () => {
+    const t = new RecordingTable();
+    const store = storeOver(t);
+    const keys = await owedRows(store, 'old/slack', 3);
+    await store.dropOwed('old/slack', keys);
+    expect(t.requests.at(-1)).toEqual({ label: 'drop what old/slack was owed', ops: keys.map((k) => `delete ${k}`) });
+    expect((await readState(t, 'verbs', [])).owed).toEqual({});
+  });
+});
