@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ROW_REFRESH_MS, type Cursor, type FailingImage, type WatchedSync } from '../model/state.js';
 import { isSettled, type SyncTask } from '../model/task.js';
 import { classify } from './classify.js';
-import { CLOCK_SKEW_MS, OVERLAP_MS } from './scan.js';
+import { CLOCK_SKEW_MS, OVERLAP_MS } from './list.js';
 
 /** Why a task did or did not become an alert; counted per run so that a log line can say why. */
 export type Reason =

@@ -10,7 +10,7 @@ import {
   type DetectOptions,
   type Known,
 } from '../../../src/detect/detect.js';
-import { OVERLAP_MS } from '../../../src/detect/scan.js';
+import { OVERLAP_MS } from '../../../src/detect/list.js';
 import { ROW_REFRESH_MS, type Cursor, type FailingImage, type WatchedSync } from '../../../src/model/state.js';
 import type { SyncTask } from '../../../src/model/task.js';
 
