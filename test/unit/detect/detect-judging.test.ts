@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { imageKey, seenHash, type DetectOptions } from '../../../src/detect/detect.js';
+import { imageKey, type DetectOptions } from '../../../src/detect/detect.js';
+import { seenHash } from '../../../src/detect/overlap.js';
 import { OVERLAP_MS } from '../../../src/detect/list.js';
 import { batch, detector, H, ids, known, MIN, none, NOW, t } from '../../support/detect-tasks.js';
 
