@@ -50,6 +50,7 @@ export interface Observation {
   readonly found: Findings;
 }
 
+/** Nothing found yet: the findings an instance starts from. */
 export const noFindings = (): Findings => ({ reasons: zeroReasons(), newFailures: 0, rechecks: 0, gone: [] });
 
 /**

@@ -35,8 +35,8 @@ export function newTop(prevTop: number | undefined, trusted: Trusted): number | 
 }
 
 /**
- * Tasks created per hour: measured over the trusted times read (none from a single task or a single moment), averaged
- * with the last measure so one burst does not swing it; the last measure when nothing could be measured. Pure.
+ * Tasks created per hour: measured over the trusted times read (none from a single task or a single moment) and
+ * averaged with the last measure; the last measure when nothing could be measured. Pure.
  */
 export function rateOf(prevRate: number | undefined, trusted: Trusted): number | undefined {
   const span = trusted.count > 1 ? trusted.max - trusted.min : 0;

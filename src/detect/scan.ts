@@ -6,6 +6,7 @@ import { mergeGaps, newTop, nextCursor, type ReadingCursor } from './next-cursor
 import { PageReader, ReadOnce, type Anomalies } from './pages.js';
 import { readTop, topBounds } from './top.js';
 
+/** What a scan needs: the last cursor, the run's clock and limits, and a way to fetch a page. */
 export interface ScanInput {
   /** Absent on the first run. */
   cursor?: Cursor;
