@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { ROW_REFRESH_MS, type Cursor, type FailingImage, type WatchedSync } from '../model/state.js';
 import { isSettled, type SyncTask } from '../model/task.js';
 import { classify } from '../model/classify.js';
-import { CLOCK_SKEW_MS, OVERLAP_MS } from './scan.js';
+import { failingAfter, transientVerdict, withoutLabels, type Transient } from './failing.js';
+import { CLOCK_SKEW_MS } from './list.js';
+import { OverlapMemory } from './overlap.js';
 
 /** Why a task did or did not become an alert; counted per run so that a log line can say why. */
 export type Reason =
@@ -31,7 +33,7 @@ export interface DetectOptions {
    * Transient causes (NETWORK_ERROR, INTERNAL_ERROR) are held back until the same image failed `minFailures` times
    * within `windowMs`, or has been failing for `persistMs`. `minFailures` 1 announces every failure at once.
    */
-  transient?: { minFailures: number; windowMs: number; persistMs: number };
+  transient?: Transient;
 }
 
 /** Tasks to judge, as the scan (or a re-check) read them. */
@@ -73,20 +75,6 @@ export const FAILING_MAX_AGE_MS = 7 * 24 * 3_600_000;
 export const MAX_WATCHED = 5_000;
 /** Transient failures held back per instance: beyond this, one is announced at once rather than held. */
 export const MAX_HELD = 2_000;
-/** Settled task ids remembered from the overlap; in a burst beyond this, late arrivals are told apart by lookups. */
-export const MAX_RECENT = 1_000;
-/** Characters of a settled task's hash in the cursor's `seen`. */
-const SEEN_CHARS = 8;
-
-/** A task id as the cursor's `seen` keeps it: 48 bits of its SHA-256, base64url. */
-export const seenHash = (taskId: string): string =>
-  createHash('sha256').update(taskId).digest('base64url').slice(0, SEEN_CHARS);
-const seenOf = (c: Cursor | undefined): string[] => [
-  ...(c?.recent ?? []).map(seenHash),
-  ...Array.from({ length: Math.floor((c?.seen?.length ?? 0) / SEEN_CHARS) }, (_, i) =>
-    c!.seen!.slice(i * SEEN_CHARS, (i + 1) * SEEN_CHARS),
-  ),
-];
 
 /**
  * What "the same image" means for recovery: the same sync rule to the same target repository and tag. Hashed to 16
@@ -99,6 +87,7 @@ export function imageKey(t: SyncTask): string {
     .slice(0, 16);
 }
 
+/** Every reason at 0: a count to add a batch's reasons to. */
 export const zeroReasons = (): Record<Reason, number> => ({
   'new-failure': 0,
   'already-announced': 0,
@@ -123,6 +112,15 @@ const emptyChanges = (): Changes => ({
   unknownStatuses: [],
 });
 
+/** One batch being judged: its changes, what the store knows of it, and what judging it learned so far. */
+interface Take {
+  readonly c: Changes;
+  readonly known: Known;
+  /** Failures announced in this batch: one that recovers in it is reported as recovered only. */
+  readonly newHere: Set<string>;
+  readonly unknown: Set<string>;
+}
+
 /**
  * Decides, one batch at a time and in whatever order batches come, which tasks are failures not announced before,
  * which failing images recovered, which syncs are stuck or finished, and which rows that changes. Pure: what the store
@@ -140,11 +138,11 @@ export class InstanceDetector {
   /** Held transient failures: image key -> when the image began failing. */
   readonly held: Map<string, number>;
   private readonly claimed = new Set<string>();
-  private readonly known: ReadonlySet<string>;
-  /** Settled tasks judged near the newest time read, for the cursor's `recent`. */
-  private readonly settled = new Map<string, number>();
-  private newest = Number.NEGATIVE_INFINITY;
+  private readonly overlap: OverlapMemory;
+  /** The newest success read this run of each image, and its time. */
   private readonly successAt = new Map<string, number>();
+  private readonly lastSuccess = new Map<string, SyncTask>();
+  /** Failing-image rows as this run left them (null: deleted). */
   private readonly failingNow = new Map<string, FailingImage | null>();
 
   constructor(
@@ -155,25 +153,12 @@ export class InstanceDetector {
   ) {
     this.watched = new Map(watched.map((w) => [w.task.taskId, w]));
     this.held = new Map(Object.entries(prev?.held ?? {}));
-    this.known = new Set(seenOf(prev));
+    this.overlap = new OverlapMemory(prev);
   }
 
   /** A settled task the last run judged in the overlap it reads again: nothing more to learn from it. */
   private seenBefore(t: SyncTask): boolean {
-    // Hashed last: in a burst this runs for every task read.
-    return (
-      isSettled(t.status) && !this.watched.has(t.taskId) && this.known.size > 0 && this.known.has(seenHash(t.taskId))
-    );
-  }
-
-  private remember(t: SyncTask): void {
-    if (this.suspect(t)) return;
-    if (t.createTime > this.newest) {
-      this.newest = t.createTime;
-      for (const [id, at] of this.settled) if (at < this.newest - OVERLAP_MS) this.settled.delete(id);
-    }
-    if (t.createTime >= this.newest - OVERLAP_MS && this.settled.size < MAX_RECENT)
-      this.settled.set(t.taskId, t.createTime);
+    return isSettled(t.status) && !this.watched.has(t.taskId) && this.overlap.knows(t);
   }
 
   /** The claimed-failure and failing-image rows a batch needs looked up. */
@@ -200,14 +185,20 @@ export class InstanceDetector {
     return t.timeInSeconds === true || t.createTime > this.now + CLOCK_SKEW_MS;
   }
 
-  /** Whether a task of this batch is judged at all: inside the window, or watched; below the look-back only if unfinished. */
+  /**
+   * Whether a task of this batch is judged at all: inside the window, or watched; below the look-back only if
+   * unfinished.
+   */
   private judged(t: SyncTask, batch: Batch): boolean {
     if (this.watched.has(t.taskId)) return true;
     if (t.createTime < batch.lo) return false;
     return !batch.watchOnly || !isSettled(t.status);
   }
 
-  /** The failing-image row as this run last left it, or as the store holds it (one stored past its age is gone). */
+  /**
+   * The failing-image row as this run last left it, or as the store holds it. One stored is gone once its last
+   * failure (not its first: an image can fail for weeks) is older than FAILING_MAX_AGE_MS.
+   */
   private failingRow(key: string, known: Known): FailingImage | undefined {
     if (this.failingNow.has(key)) return this.failingNow.get(key) ?? undefined;
     const f = known.failing.get(key);
@@ -223,113 +214,96 @@ export class InstanceDetector {
 
   /** Judges one batch; `known` holds what `needs(batch)` asked for. */
   take(batch: Batch, known: Known): Changes {
-    const c = emptyChanges();
-    const newHere = new Set<string>();
-    const unknown = new Set<string>();
+    const p: Take = { c: emptyChanges(), known, newHere: new Set(), unknown: new Set() };
     // Oldest first, so a failure and a later success of the same image in one batch read as "failed, then recovered".
     for (const t of [...batch.tasks].sort((a, b) => a.createTime - b.createTime)) {
-      if (!this.judged(t, batch)) {
-        c.reasons['before-window'] += 1;
-        continue;
-      }
-      const was = this.watched.get(t.taskId);
-      if (isSettled(t.status)) this.remember(t);
-      if (this.seenBefore(t)) {
-        c.reasons[t.status === 'ERROR' ? 'already-announced' : t.status === 'SUCCESS' ? 'succeeded' : 'canceled'] += 1;
-        continue;
-      }
-      if (t.status === 'ERROR') {
-        this.unwatch(c, t.taskId);
-        if (known.handled.has(t.taskId) || this.claimed.has(t.taskId)) {
-          c.reasons['already-announced'] += 1;
-          continue;
-        }
-        this.claimed.add(t.taskId);
-        c.handled.push(t);
-        c.reasons['new-failure'] += 1;
-        this.failure(c, t, known, newHere);
-      } else if (t.status === 'SUCCESS' || t.status === 'CANCELED') {
-        this.unwatch(c, t.taskId);
-        c.reasons[t.status === 'SUCCESS' ? 'succeeded' : 'canceled'] += 1;
-        if (was?.stuck) c.unstuck.push(t);
-        if (t.status === 'SUCCESS') this.success(c, t, known, newHere);
-      } else {
-        if (!RUNNING.has(t.status)) unknown.add(t.status || '(empty)');
-        this.running(c, t, was);
-      }
+      if (this.judged(t, batch)) this.takeOne(p, t);
+      else p.c.reasons['before-window'] += 1;
     }
-    c.unknownStatuses = [...unknown];
-    return c;
+    p.c.unknownStatuses = [...p.unknown];
+    return p.c;
   }
 
-  private failure(c: Changes, t: SyncTask, known: Known, newHere: Set<string>): void {
+  private takeOne(p: Take, t: SyncTask): void {
+    const was = this.watched.get(t.taskId);
+    if (isSettled(t.status) && !this.suspect(t)) this.overlap.remember(t);
+    if (this.seenBefore(t)) {
+      p.c.reasons[t.status === 'ERROR' ? 'already-announced' : t.status === 'SUCCESS' ? 'succeeded' : 'canceled'] += 1;
+      return;
+    }
+    if (t.status === 'ERROR') {
+      this.unwatch(p.c, t.taskId);
+      this.failed(p, t);
+    } else if (t.status === 'SUCCESS' || t.status === 'CANCELED') {
+      this.unwatch(p.c, t.taskId);
+      p.c.reasons[t.status === 'SUCCESS' ? 'succeeded' : 'canceled'] += 1;
+      if (was?.stuck) p.c.unstuck.push(t);
+      if (t.status === 'SUCCESS') this.success(p, t);
+    } else {
+      if (!RUNNING.has(t.status)) p.unknown.add(t.status || '(empty)');
+      this.running(p.c, t, was);
+    }
+  }
+
+  /** An `ERROR` task: a new failure unless a run claimed it before (or this one did). */
+  private failed(p: Take, t: SyncTask): void {
+    if (p.known.handled.has(t.taskId) || this.claimed.has(t.taskId)) {
+      p.c.reasons['already-announced'] += 1;
+      return;
+    }
+    this.claimed.add(t.taskId);
+    p.c.handled.push(t);
+    p.c.reasons['new-failure'] += 1;
     const key = imageKey(t);
-    const laterSuccess = this.successAt.get(key);
-    if (laterSuccess !== undefined && laterSuccess > t.createTime) {
-      // A newer success of this image was already read this run: it failed and recovered before anyone was told.
-      c.recoveries.push({
-        success: this.lastSuccess.get(key)!,
-        failure: { since: t.createTime, taskId: t.taskId, issue: t.issue },
-        sameRun: true,
-      });
-      return;
-    }
-    const f = this.failingRow(key, known);
+    if (this.recoveredEarlier(p.c, t, key)) return;
+    const f = this.failingRow(key, p.known);
+    const base = failingAfter(f, t);
     const tr = this.opts.transient;
-    const since = Math.min(f?.since ?? t.createTime, t.createTime);
-    const base: FailingImage = {
-      since,
-      lastFailure: Math.max(f?.lastFailure ?? t.createTime, t.createTime),
-      taskId: t.createTime >= (f?.lastFailure ?? 0) ? t.taskId : f!.taskId,
-      issue: t.createTime >= (f?.lastFailure ?? 0) ? t.issue : f!.issue,
-      ...(f?.route ? { route: f.route } : {}),
-      image: imageOf(t.from),
-      target: targetOf(t),
-      ...(t.ruleId ? { rule: t.ruleId } : {}),
-    };
     if (!tr || tr.minFailures <= 1 || !classify(t.issue).transient) {
-      this.setFailing(c, key, base);
-      c.failures.push(t);
-      newHere.add(t.taskId);
+      this.setFailing(p.c, key, base);
+      p.c.failures.push(t);
+      p.newHere.add(t.taskId);
       return;
     }
-    // Transient: count the failures of this image within the window, whatever order they are read in.
-    const recent = [...(f?.recent ?? (f ? [f.lastFailure] : [])), t.createTime]
-      .sort((a, b) => a - b)
-      .slice(-tr.minFailures);
-    const latest = recent[recent.length - 1]!;
-    const repeated = recent.length >= tr.minFailures && latest - recent[0]! <= tr.windowMs;
-    const persisted = latest - since >= tr.persistMs;
-    const newest = f?.held && f.held.createTime > t.createTime ? f.held : t;
-    const canHold = this.held.has(key) || this.held.size < MAX_HELD;
-    if (!repeated && !persisted && canHold) {
+    const v = transientVerdict(f, t, base.since, tr);
+    if (!v.due && (this.held.has(key) || this.held.size < MAX_HELD)) {
       // Not announced yet: a transient cause usually passes; it is announced if it repeats or persists.
-      this.setFailing(c, key, { ...base, recent, held: newest });
-      c.reasons['held-transient'] += 1;
+      this.setFailing(p.c, key, { ...base, recent: v.recent, held: v.newest });
+      p.c.reasons['held-transient'] += 1;
       return;
     }
-    this.setFailing(c, key, { ...base, recent });
-    c.failures.push(newest);
-    newHere.add(newest.taskId);
+    this.setFailing(p.c, key, { ...base, recent: v.recent });
+    p.c.failures.push(v.newest);
+    p.newHere.add(v.newest.taskId);
   }
 
-  private readonly lastSuccess = new Map<string, SyncTask>();
+  /** A newer success of this image was already read this run: it failed and recovered before anyone was told. */
+  private recoveredEarlier(c: Changes, t: SyncTask, key: string): boolean {
+    const laterSuccess = this.successAt.get(key);
+    if (laterSuccess === undefined || laterSuccess <= t.createTime) return false;
+    c.recoveries.push({
+      success: this.lastSuccess.get(key)!,
+      failure: { since: t.createTime, taskId: t.taskId, issue: t.issue },
+      sameRun: true,
+    });
+    return true;
+  }
 
-  private success(c: Changes, t: SyncTask, known: Known, newHere: Set<string>): void {
+  private success(p: Take, t: SyncTask): void {
     const key = imageKey(t);
     if ((this.successAt.get(key) ?? Number.NEGATIVE_INFINITY) < t.createTime) {
       this.successAt.set(key, t.createTime);
       this.lastSuccess.set(key, t);
     }
-    const f = this.failingRow(key, known);
+    const f = this.failingRow(key, p.known);
     if (!f || t.createTime <= f.lastFailure) return;
     // A failure that was held back and never announced recovers quietly.
     if (!f.held) {
-      const sameRun = newHere.has(f.taskId);
-      c.recoveries.push({ success: t, failure: f, sameRun });
-      if (sameRun) c.failures = c.failures.filter((x) => x.taskId !== f.taskId);
+      const sameRun = p.newHere.has(f.taskId);
+      p.c.recoveries.push({ success: t, failure: f, sameRun });
+      if (sameRun) p.c.failures = p.c.failures.filter((x) => x.taskId !== f.taskId);
     }
-    this.setFailing(c, key, null);
+    this.setFailing(p.c, key, null);
   }
 
   private running(c: Changes, t: SyncTask, was: WatchedSync | undefined): void {
@@ -346,17 +320,7 @@ export class InstanceDetector {
       ...(isStuck || was?.stuck ? { stuck: true } : {}),
       savedAt: this.now,
     };
-    // A watched sync whose row says the same needs no write, unless the row is old enough to be near the table's TTL.
-    const fresh = was && this.now - (was.savedAt ?? was.firstSeen) < ROW_REFRESH_MS;
-    if (
-      was &&
-      fresh &&
-      !was.partial &&
-      !was.misses &&
-      was.task.status === t.status &&
-      Boolean(was.stuck) === Boolean(next.stuck)
-    )
-      return;
+    if (was && rowStands(was, next, this.now)) return;
     this.watched.set(t.taskId, next);
     c.watch.push(next);
   }
@@ -365,7 +329,10 @@ export class InstanceDetector {
     if (this.watched.delete(taskId)) c.unwatch.push(taskId);
   }
 
-  /** Marks watched syncs a re-check did not find; after `limit` misses in a row one stops being watched (it is gone). */
+  /**
+   * Marks watched syncs a re-check did not find; after `limit` misses in a row one stops being watched (it is
+   * gone).
+   */
   missed(taskIds: readonly string[], limit: number): Changes & { gone: string[] } {
     const c = { ...emptyChanges(), gone: [] as string[] };
     for (const id of taskIds) {
@@ -412,15 +379,7 @@ export class InstanceDetector {
    * overlap below `top` (the next scan reads them again).
    */
   cursorPart(top: number | undefined): Pick<Cursor, 'held' | 'watching' | 'seen'> {
-    // Sorted, so a run that judged the same tasks writes the same string (and a quiet run nothing).
-    const seen =
-      top === undefined
-        ? ''
-        : [...this.settled]
-            .filter(([, at]) => at >= top - OVERLAP_MS)
-            .map(([id]) => seenHash(id))
-            .sort()
-            .join('');
+    const seen = this.overlap.seen(top);
     return {
       ...(this.held.size > 0 ? { held: Object.fromEntries(this.held) } : {}),
       watching: this.watched.size,
@@ -430,20 +389,16 @@ export class InstanceDetector {
 }
 
 /**
- * A failing image as later batches of the run read it: its row without the labels only a digest shows. A burst's run
- * keeps one for every image it saw fail (20,000 per instance in the bench's burst), and its rows are written with
- * labels taken from the task each time. A held failure keeps them: releasing it writes the row as it is.
+ * A watched sync whose row says the same needs no write, unless the row is old enough to be near the table's TTL
+ * (ROW_REFRESH_MS after it was last written): a sync open for weeks must outlive it.
  */
-function withoutLabels(f: FailingImage): FailingImage {
-  const { image: _image, target: _target, rule: _rule, ...rest } = f;
-  return rest;
-}
-
-const imageOf = (i: SyncTask['from']): string => `${i.namespace}/${i.repo}:${i.tag}`;
-
-/** Where a failing image goes, as a digest shows it: the target instance, and the target image when it is renamed. */
-function targetOf(t: SyncTask): string {
-  const where = [t.to.regionId, t.to.instanceId].filter(Boolean).join(':');
-  const to = imageOf(t.to);
-  return to !== imageOf(t.from) && t.to.repo ? `${where} ${to}` : where;
+function rowStands(was: WatchedSync, next: WatchedSync, now: number): boolean {
+  const fresh = now - (was.savedAt ?? was.firstSeen) < ROW_REFRESH_MS;
+  return (
+    fresh &&
+    !was.partial &&
+    !was.misses &&
+    was.task.status === next.task.status &&
+    Boolean(was.stuck) === Boolean(next.stuck)
+  );
 }

@@ -161,6 +161,10 @@ export interface RunOptions {
   /** Ms of fetch time the run has (the budget keeps a further 5 s for delivery). */
   fetchMs?: number;
   log?: Logger & { lines: LogLine[] };
+  /** Handed to observing as the run's abort signal. */
+  signal?: AbortSignal;
+  /** Called with each chunk as the run receives it, before it asks for the next (a claim, say). */
+  onChunk?: (j: Judged) => void;
 }
 
 /** One run over the instance at `now`: every judged chunk it yielded, in order, and its report. */
@@ -175,12 +179,14 @@ export async function observeRun(cr: CrApi, now: number, o: RunOptions = {}) {
     budget: new Budget(clock, now + (o.fetchMs ?? 60_000) + 5_000, 5_000),
     log,
     settings: { ...SETTINGS, ...o.settings },
+    ...(o.signal ? { signal: o.signal } : {}),
   });
   const chunks: Judged[] = [];
   for (;;) {
     const r = await gen.next();
     if (r.done) return { chunks, report: r.value as InstanceReport, log: log.lines };
     chunks.push(r.value);
+    o.onChunk?.(r.value);
   }
 }
 

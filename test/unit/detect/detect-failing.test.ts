@@ -75,6 +75,24 @@ describe('failing images and their recovery', () => {
     expect(c.recoveries.map((r) => r.failure.taskId)).toEqual(['rst-f']);
   });
 
+  it('remembers an image failing for more than a week from its last failure: its recovery is still announced', () => {
+    const DAY = 24 * H;
+    const first = t('rst-f1', 'ERROR', 10 * DAY, 'TAG_CONFLICT', 'v1');
+    // Failing since ten days ago, last failed yesterday: the row is a day old, not ten.
+    const row = known([], [[first, { lastFailure: NOW - DAY, taskId: 'rst-f9' }]]);
+    const c = detector({ top: NOW, gaps: [] }).take(batch([t('rst-s', 'SUCCESS', MIN, '', 'v1')]), row);
+    expect(c.recoveries.map((r) => [r.failure.taskId, r.failure.since])).toEqual([['rst-f9', NOW - 10 * DAY]]);
+    expect(c.failing.get(imageKey(first))).toBeNull();
+  });
+
+  it('keeps when an image began failing more than a week ago while it fails again within the week', () => {
+    const DAY = 24 * H;
+    const first = t('rst-f1', 'ERROR', 10 * DAY, 'TAG_CONFLICT', 'v1');
+    const row = known([], [[first, { lastFailure: NOW - DAY, taskId: 'rst-f9' }]]);
+    const c = detector({ top: NOW, gaps: [] }).take(batch([t('rst-f10', 'ERROR', H, 'TAG_CONFLICT', 'v1')]), row);
+    expect(c.failing.get(imageKey(first))).toMatchObject({ since: NOW - 10 * DAY, lastFailure: NOW - H });
+  });
+
   it('does not take a success created at the same moment as the last failure for a recovery', () => {
     const fail = t('rst-f', 'ERROR', H, '', 'v1');
     const c = detector({ top: NOW, gaps: [] }).take(

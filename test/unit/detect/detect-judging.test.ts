@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { imageKey, seenHash, type DetectOptions } from '../../../src/detect/detect.js';
-import { OVERLAP_MS } from '../../../src/detect/scan.js';
+import { imageKey, type DetectOptions } from '../../../src/detect/detect.js';
+import { seenHash } from '../../../src/detect/overlap.js';
+import { OVERLAP_MS } from '../../../src/detect/list.js';
 import { batch, detector, H, ids, known, MIN, none, NOW, t } from '../../support/detect-tasks.js';
 
 describe('judging a batch', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { imageKey, MAX_RECENT, seenHash } from '../../../src/detect/detect.js';
-import { CLOCK_SKEW_MS, OVERLAP_MS } from '../../../src/detect/scan.js';
+import { imageKey } from '../../../src/detect/detect.js';
+import { MAX_RECENT, seenHash } from '../../../src/detect/overlap.js';
+import { CLOCK_SKEW_MS, OVERLAP_MS } from '../../../src/detect/list.js';
 import type { WatchedSync } from '../../../src/model/state.js';
 import { batch, detector, H, ids, MIN, none, NOW, t } from '../../support/detect-tasks.js';
 

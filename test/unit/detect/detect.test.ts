@@ -3,14 +3,13 @@ import {
   FAILING_MAX_AGE_MS,
   imageKey,
   InstanceDetector,
-  MAX_RECENT,
   MAX_WATCHED,
-  seenHash,
   type Batch,
   type DetectOptions,
   type Known,
 } from '../../../src/detect/detect.js';
-import { OVERLAP_MS } from '../../../src/detect/scan.js';
+import { OVERLAP_MS } from '../../../src/detect/list.js';
+import { MAX_RECENT, seenHash } from '../../../src/detect/overlap.js';
 import { ROW_REFRESH_MS, type Cursor, type FailingImage, type WatchedSync } from '../../../src/model/state.js';
 import type { SyncTask } from '../../../src/model/task.js';
 

@@ -12,7 +12,7 @@ const DENIED = 'ListRepoSyncTask refused (NoPrivilege) [cr config NoPrivilege HT
 function runs(results: ({ ok: true } | { ok: false; error: string })[], blindAfterRuns = 3, start?: InstanceHealth) {
   let health = start;
   return results.map((r, i) => {
-    const out = updateHealth(I, health, r, T0 + i * 5 * MIN, blindAfterRuns);
+    const out = updateHealth({ instance: I, prev: health, result: r, now: T0 + i * 5 * MIN, blindAfterRuns });
     health = out.health;
     return out;
   });
@@ -22,7 +22,7 @@ const ok = { ok: true as const };
 
 describe('alerting telling the channels it cannot see an instance', () => {
   it('keeps nothing and says nothing while an instance is read', () => {
-    expect(updateHealth(I, undefined, ok, T0, 3)).toEqual({});
+    expect(updateHealth({ instance: I, prev: undefined, result: ok, now: T0, blindAfterRuns: 3 })).toEqual({});
   });
 
   it('counts failing runs from the first, with the latest error, and says nothing before the threshold', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readingOrder, unreadMs } from '../../../src/detect/observe.js';
+import { readingOrder } from '../../../src/detect/observe.js';
+import { unreadMs } from '../../../src/detect/report.js';
 import type { Cursor } from '../../../src/model/state.js';
 
 const H = 3_600_000;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CHUNK_TASKS, unreadMs } from '../../../src/detect/observe.js';
+import { CHUNK_TASKS } from '../../../src/detect/observe.js';
+import { unreadMs } from '../../../src/detect/report.js';
 import { imageKey } from '../../../src/detect/detect.js';
 import { IntegrationError } from '../../../src/lib/errors.js';
 import type { Cursor, FailingImage } from '../../../src/model/state.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OVERLAP_MS } from '../../../src/detect/scan.js';
+import { OVERLAP_MS } from '../../../src/detect/list.js';
 import type { Cursor, Gap } from '../../../src/model/state.js';
 import type { Page, SyncTask } from '../../../src/model/task.js';
 import { api, H, history, MIN, mk, NOW, run } from '../../support/scan-list.js';

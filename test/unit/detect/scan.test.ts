@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOCK_SKEW_MS, OVERLAP_MS, pageOrder } from '../../../src/detect/scan.js';
+import { CLOCK_SKEW_MS, OVERLAP_MS, pageOrder } from '../../../src/detect/list.js';
 import type { Cursor, Order } from '../../../src/model/state.js';
 import { api, cursorAfter, H, history, MIN, mk, NOW, run } from '../../support/scan-list.js';
 

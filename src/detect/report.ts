@@ -1,0 +1,197 @@
+import { describeError, IntegrationError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import type { MonitorAlert } from '../model/alert.js';
+import type { Cursor } from '../model/state.js';
+import type { InstanceRef } from '../model/task.js';
+import type { Reason } from './detect.js';
+import { updateHealth } from './health.js';
+import type { Findings, Observation } from './judge.js';
+import type { ScanResult } from './scan.js';
+
+/** What a run learned about one instance, once all its chunks were judged. */
+export interface InstanceReport {
+  inst: InstanceRef;
+  /** The cursor to store, when it changed. */
+  cursor?: Cursor;
+  scan?: Pick<ScanResult, 'pagesRead' | 'tasksRead' | 'complete' | 'stoppedBecause' | 'anomalies'> & { order?: string };
+  /** Time since the oldest task still unread within the window (0 when caught up). */
+  behindMs: number;
+  reasons: Record<Reason, number>;
+  newFailures: number;
+  watched: number;
+  rechecks: number;
+  /** Watched syncs no longer found, so no longer watched. */
+  gone: string[];
+  /** Alerting's own sight of the instance changed: blind, or restored. */
+  notice?: MonitorAlert;
+  error?: unknown;
+}
+
+/** What the run's settings say about reporting on an instance. */
+export interface ReportSettings {
+  /** Consecutive runs that cannot read an instance before the channels are told alerting is blind there. */
+  blindAfterRuns: number;
+  stuckAfterMs: number;
+}
+
+/**
+ * How much task history inside the window is still unread (the spans of the cursor's gaps), in ms: it shrinks run by
+ * run while a backlog is worked down, and is 0 when caught up. (A gap ends at the window's start when where the list
+ * ends is not known yet, so this is an upper bound.)
+ */
+export const unreadMs = (c: Cursor | undefined): number =>
+  (c?.gaps ?? []).filter((g) => !g.watchOnly).reduce((n, g) => n + Math.max(0, g.hi - g.lo), 0);
+
+/** The cursor's hints that only new tasks move. */
+const hints = (c: Cursor | undefined): Partial<Cursor> => ({
+  ...(c?.rate !== undefined ? { rate: c.rate } : {}),
+  ...(c?.total !== undefined ? { total: c.total } : {}),
+  ...(c?.pageSize !== undefined ? { pageSize: c.pageSize } : {}),
+  ...(c?.order !== undefined ? { order: c.order } : {}),
+});
+
+/** What a read of an instance leaves for its next cursor. */
+export interface AfterRead {
+  prev?: Cursor;
+  scan: Pick<ScanResult, 'cursor' | 'pagesRead'>;
+  now: number;
+  /** The slow re-checks were made in this run. */
+  slowChecked: boolean;
+  /** Every watched sync past the stuck threshold was read by the scan itself. */
+  slowSeen: boolean;
+  /** What detection keeps in the cursor, given its newest time read. */
+  detection(top: number | undefined): Pick<Cursor, 'held' | 'watching' | 'seen'>;
+}
+
+/**
+ * The cursor to store after an instance was read. An instance not reached at all (out of time before its first
+ * page) keeps everything it knew and is marked starved, so it goes first next run. Rate and size hints move only with
+ * new tasks, so a quiet run leaves the cursor as it was and writes nothing; for the same reason the slow re-checks
+ * count as done by the scan reading every slow sync only when the newest time moved (the cursor is written anyway).
+ * A read carries no health: it clears the failing-run count. Pure.
+ */
+export function cursorAfterRead(r: AfterRead): Cursor {
+  const prev = r.prev;
+  const reading: Cursor =
+    r.scan.pagesRead > 0
+      ? r.scan.cursor
+      : {
+          ...(prev?.top !== undefined ? { top: prev.top } : {}),
+          gaps: prev?.gaps ?? [],
+          ...hints(prev),
+          starved: true,
+        };
+  const recheckedAt = r.slowChecked || (r.slowSeen && reading.top !== prev?.top) ? r.now : prev?.recheckedAt;
+  return {
+    ...reading,
+    ...(reading.top === prev?.top ? hints(prev) : {}),
+    ...r.detection(reading.top),
+    ...(recheckedAt !== undefined ? { recheckedAt } : {}),
+  };
+}
+
+/**
+ * The report of an instance read to the end: its next cursor, what the scan read, and a `restored` notice when
+ * alerting had told the channels it was blind there.
+ */
+export function readReport(
+  o: Observation,
+  read: { scan: ScanResult; open: ReadonlySet<string>; slowChecked: boolean },
+  s: ReportSettings,
+): InstanceReport {
+  const { notice } = updateHealth({
+    instance: o.inst.key,
+    prev: o.prev?.health,
+    result: { ok: true },
+    now: o.now,
+    blindAfterRuns: s.blindAfterRuns,
+  });
+  const slowNow = [...o.detector.watched.values()].filter((w) => o.now - w.task.createTime > s.stuckAfterMs);
+  const next = cursorAfterRead({
+    prev: o.prev,
+    scan: read.scan,
+    now: o.now,
+    slowChecked: read.slowChecked,
+    slowSeen: slowNow.length > 0 && slowNow.every((w) => read.open.has(w.task.taskId)),
+    detection: (top) => o.detector.cursorPart(top),
+  });
+  const { pagesRead, tasksRead, complete, stoppedBecause, anomalies } = read.scan;
+  return {
+    inst: o.inst,
+    cursor: next,
+    scan: { pagesRead, tasksRead, complete, stoppedBecause, anomalies, order: next.order },
+    behindMs: unreadMs(next),
+    ...counts(o.found, o.detector.watched.size),
+    ...(notice ? { notice } : {}),
+  };
+}
+
+/**
+ * The report of an instance that could not be read: its cursor unchanged but for its read health (a `blind` notice
+ * once it has failed `blindAfterRuns` runs in a row), and the error, logged as an error when it is a setting's fault.
+ */
+export function failedReport(
+  r: { inst: InstanceRef; prev?: Cursor; now: number; found: Findings; watched: number; error: unknown },
+  s: Pick<ReportSettings, 'blindAfterRuns'>,
+  log: Logger,
+): InstanceReport {
+  const level = r.error instanceof IntegrationError && r.error.kind === 'config' ? 'error' : 'warn';
+  log[level]('could not read sync tasks; this instance is retried next run', {
+    instance: r.inst.key,
+    error: describeError(r.error),
+  });
+  const h = updateHealth({
+    instance: r.inst.key,
+    prev: r.prev?.health,
+    result: { ok: false, error: describeError(r.error) },
+    now: r.now,
+    blindAfterRuns: s.blindAfterRuns,
+  });
+  return {
+    inst: r.inst,
+    cursor: { ...(r.prev ?? { gaps: [] }), health: h.health },
+    behindMs: unreadMs(r.prev),
+    ...counts(r.found, r.watched),
+    ...(h.notice ? { notice: h.notice } : {}),
+    error: r.error,
+  };
+}
+
+/**
+ * The report of an instance whose observation was stopped (the run aborted it) between chunks: no cursor, so nothing
+ * is stored and the next run reads again from where this one began; what was claimed before the stop is found
+ * claimed then. Its read health is left as it was.
+ */
+export function stoppedReport(r: {
+  inst: InstanceRef;
+  prev?: Cursor;
+  found: Findings;
+  watched: number;
+}): InstanceReport {
+  return { inst: r.inst, behindMs: unreadMs(r.prev), ...counts(r.found, r.watched) };
+}
+
+const counts = (found: Findings, watched: number) => ({
+  reasons: found.reasons,
+  newFailures: found.newFailures,
+  watched,
+  rechecks: found.rechecks,
+  gone: found.gone,
+});
+
+/** Logs what a scan could not do: malformed tasks skipped, an incomplete read, and times the list got wrong. */
+export function logScan(inst: InstanceRef, scan: ScanResult, log: Logger): void {
+  for (const d of scan.dropped) log.warn('skipped a malformed sync task', { instance: inst.key, problem: d });
+  if (!scan.complete)
+    log.warn('the scan stopped before reading everything new; the next run continues where it stopped', {
+      instance: inst.key,
+      because: scan.stoppedBecause,
+      pages: scan.pagesRead,
+    });
+  const a = scan.anomalies;
+  if (a.futureTimes + a.secondsTimes + a.repeatedPages > 0)
+    log.warn('the task list said something it cannot mean; those times never move the watermark', {
+      instance: inst.key,
+      ...a,
+    });
+}

@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import type { ScanResult } from '../../../src/detect/scan.js';
+import {
+  cursorAfterRead,
+  failedReport,
+  logScan,
+  readReport,
+  stoppedReport,
+  type AfterRead,
+} from '../../../src/detect/report.js';
+import { IntegrationError } from '../../../src/lib/errors.js';
+import type { Cursor } from '../../../src/model/state.js';
+import { H, INST, MIN, recordingLog, T0, task, watching } from '../../support/observe-fakes.js';
+import { observation } from '../../support/observation.js';
+
+const PREV: Cursor = {
+  top: T0 - H,
+  gaps: [{ hi: T0 - 5 * H, lo: T0 - 6 * H }],
+  order: 'asc',
+  pageSize: 7,
+  rate: 12,
+  total: 300,
+  recheckedAt: T0 - H,
+  readAt: T0 - 2 * H,
+};
+const read = (cursor: ScanResult['cursor'], pagesRead = 1) => ({ cursor, pagesRead });
+const after = (over: Partial<AfterRead>): AfterRead => ({
+  prev: PREV,
+  scan: read({ top: T0 - MIN, gaps: [], order: 'desc', rate: 30, total: 310 }),
+  now: T0,
+  slowChecked: false,
+  slowSeen: false,
+  detection: (top) => ({ watching: top === undefined ? -1 : 2 }),
+  ...over,
+});
+
+describe('the cursor stored after a read', () => {
+  it.each<[string, Partial<AfterRead>, Cursor]>([
+    [
+      'is the scan’s when new tasks moved the newest time, with what detection keeps',
+      {},
+      { top: T0 - MIN, gaps: [], order: 'desc', rate: 30, total: 310, watching: 2, recheckedAt: T0 - H },
+    ],
+    [
+      'keeps the rate and size hints of the last run when the newest time did not move',
+      { scan: read({ top: T0 - H, gaps: [], order: 'desc', rate: 30, total: 310 }) },
+      { top: T0 - H, gaps: [], order: 'asc', rate: 12, total: 300, pageSize: 7, watching: 2, recheckedAt: T0 - H },
+    ],
+    [
+      'keeps everything it knew, marked starved, when not even a page was read',
+      { scan: read({ gaps: [] }, 0) },
+      {
+        top: T0 - H,
+        gaps: PREV.gaps,
+        order: 'asc',
+        rate: 12,
+        total: 300,
+        pageSize: 7,
+        starved: true,
+        watching: 2,
+        recheckedAt: T0 - H,
+      },
+    ],
+    [
+      'notes the slow re-checks done now when they were made',
+      { slowChecked: true, scan: read({ top: T0 - H, gaps: [] }) },
+      { top: T0 - H, gaps: [], ...{ rate: 12, total: 300, pageSize: 7, order: 'asc' }, watching: 2, recheckedAt: T0 },
+    ],
+    [
+      'notes them done when the scan read every slow sync and the newest time moved',
+      { slowSeen: true },
+      { top: T0 - MIN, gaps: [], order: 'desc', rate: 30, total: 310, watching: 2, recheckedAt: T0 },
+    ],
+    [
+      'does not note them done by the scan in a quiet run, which writes nothing',
+      { slowSeen: true, scan: read({ top: T0 - H, gaps: [] }) },
+      { top: T0 - H, gaps: [], rate: 12, total: 300, pageSize: 7, order: 'asc', watching: 2, recheckedAt: T0 - H },
+    ],
+    [
+      'hands detection the newest time, absent on a first run that read nothing',
+      { prev: undefined, scan: read({ gaps: [] }, 0) },
+      { gaps: [], starved: true, watching: -1 },
+    ],
+  ])('%s', (_, over, want) => {
+    expect(cursorAfterRead(after(over))).toStrictEqual(want);
+  });
+});
+
+const scan = (over: Partial<ScanResult> = {}): ScanResult => ({
+  cursor: { top: T0 - MIN, gaps: [{ hi: T0 - 2 * H, lo: T0 - 3 * H }], order: 'desc' },
+  pagesRead: 3,
+  tasksRead: 30,
+  complete: false,
+  stoppedBecause: 'max-pages',
+  dropped: [],
+  anomalies: { futureTimes: 0, secondsTimes: 0, repeatedPages: 0 },
+  ...over,
+});
+const settings = { blindAfterRuns: 3, stuckAfterMs: 2 * H };
+const blind = { since: T0 - H, runs: 4, lastError: 'denied', announced: true };
+
+describe('the report of an instance read to the end', () => {
+  it('carries the next cursor, what the scan read, how far behind it is, and what was found', () => {
+    const o = observation({ watched: [watching(task('w', T0 - H, 'PENDING'))] });
+    o.found.newFailures = 2;
+    const r = readReport(o, { scan: scan(), open: new Set(), slowChecked: false }, settings);
+    expect(r).toMatchObject({
+      inst: INST,
+      scan: { pagesRead: 3, tasksRead: 30, complete: false, stoppedBecause: 'max-pages', order: 'desc' },
+      behindMs: H,
+      newFailures: 2,
+      watched: 1,
+      rechecks: 0,
+      gone: [],
+    });
+    expect(r.cursor).toMatchObject({ top: T0 - MIN, watching: 1 });
+    expect(r.notice).toBeUndefined();
+  });
+
+  it('says alerting sees the instance again after it had told the channels it was blind', () => {
+    const r = readReport(
+      observation({ prev: { gaps: [], health: blind } }),
+      { scan: scan(), open: new Set(), slowChecked: false },
+      settings,
+    );
+    expect(r.notice).toMatchObject({ kind: 'restored', since: T0 - H, runs: 4 });
+    expect(r.cursor).not.toHaveProperty('health');
+  });
+
+  it('counts the slow re-checks done when the scan read every sync past the stuck threshold', () => {
+    const o = observation({ prev: { top: T0 - H, gaps: [] }, watched: [watching(task('old', T0 - 3 * H, 'PENDING'))] });
+    const seen = readReport(o, { scan: scan(), open: new Set(['old']), slowChecked: false }, settings);
+    expect(seen.cursor?.recheckedAt).toBe(T0);
+    const missed = readReport(o, { scan: scan(), open: new Set(), slowChecked: false }, settings);
+    expect(missed.cursor?.recheckedAt).toBeUndefined();
+  });
+});
+
+describe('the report of an instance that could not be read', () => {
+  const failed = (error: unknown, prev?: Cursor) => {
+    const log = recordingLog();
+    const o = observation();
+    const r = failedReport({ inst: INST, prev, now: T0, found: o.found, watched: 4, error }, settings, log);
+    return { r, log: log.lines };
+  };
+
+  it('keeps the cursor as it was but for its read health, and carries the error', () => {
+    const err = new Error('socket hang up');
+    const { r, log } = failed(err, PREV);
+    expect(r.cursor).toEqual({
+      ...PREV,
+      health: { since: T0, runs: 1, lastError: 'Error: socket hang up', announced: false },
+    });
+    expect(r).toMatchObject({ error: err, watched: 4, behindMs: H });
+    expect(log.map((l) => [l.level, l.msg])).toEqual([
+      ['warn', 'could not read sync tasks; this instance is retried next run'],
+    ]);
+  });
+
+  it('logs an error when a setting is at fault', () => {
+    const { log } = failed(new IntegrationError('no such instance', { service: 'cr', kind: 'config' }));
+    expect(log.map((l) => l.level)).toEqual(['error']);
+  });
+
+  it('tells the channels alerting is blind there on the failing run that reaches the threshold', () => {
+    const { r } = failed(new Error('denied'), { gaps: [], health: { ...blind, runs: 2, announced: false } });
+    expect(r.notice).toMatchObject({ kind: 'blind', runs: 3 });
+    expect(r.cursor?.health).toMatchObject({ runs: 3, announced: true });
+  });
+});
+
+describe('the report of an instance whose observation was stopped', () => {
+  it('has no cursor to store, and keeps what was found before the stop', () => {
+    const o = observation();
+    o.found.newFailures = 1;
+    const r = stoppedReport({ inst: INST, prev: PREV, found: o.found, watched: 3 });
+    expect(r).toStrictEqual({
+      inst: INST,
+      behindMs: H,
+      reasons: o.found.reasons,
+      newFailures: 1,
+      watched: 3,
+      rechecks: 0,
+      gone: [],
+    });
+  });
+});
+
+describe('what a scan logs', () => {
+  it('says nothing of a complete read of a sound list', () => {
+    const log = recordingLog();
+    logScan(INST, scan({ complete: true }), log);
+    expect(log.lines).toEqual([]);
+  });
+
+  it('warns of each malformed task, of an incomplete read, and of times it cannot trust', () => {
+    const log = recordingLog();
+    logScan(
+      INST,
+      scan({ dropped: ['no TaskId'], anomalies: { futureTimes: 1, secondsTimes: 0, repeatedPages: 0 } }),
+      log,
+    );
+    expect(log.lines.map((l) => [l.level, l.msg])).toEqual([
+      ['warn', 'skipped a malformed sync task'],
+      ['warn', 'the scan stopped before reading everything new; the next run continues where it stopped'],
+      ['warn', 'the task list said something it cannot mean; those times never move the watermark'],
+    ]);
+    expect(log.lines[1]!.fields).toEqual({ instance: INST.key, because: 'max-pages', pages: 3 });
+  });
+});
