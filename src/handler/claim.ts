@@ -5,7 +5,7 @@ import { aboutTask, type Alert } from '../model/alert.js';
 import type { SyncRule } from '../model/task.js';
 import { alertsOf, completeFailing } from '../plan/alerts.js';
 import type { Planned, RunPlanner } from '../plan/plan.js';
-import type { ClaimRows, StateStore } from '../state/state.js';
+import type { ClaimRows, StateStore } from '../state/store.js';
 import type { ControlLease } from './lease.js';
 import { addClaim, type Tally } from './tally.js';
 

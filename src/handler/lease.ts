@@ -1,4 +1,4 @@
-import { CheckpointConflictError } from '../lib/errors.js';
+import { ControlChangedError, StateFileLockedError } from '../lib/errors.js';
 import type { Control, Lease } from '../model/state.js';
 import type { Versioned } from '../state/rows.js';
 import type { StateStore } from '../state/store.js';
@@ -61,7 +61,8 @@ export class ControlLease {
       try {
         await this.save({ ...this.current.value, lease: { owner: this.owner, until: this.until } }, 'take the lease');
       } catch (err) {
-        if (err instanceof CheckpointConflictError) throw new LostRace(err.message);
+        // Another run wrote the control row first, or holds the local file: either way it is that run's tick.
+        if (err instanceof ControlChangedError || err instanceof StateFileLockedError) throw new LostRace(err.message);
         throw err;
       }
       this.held = true;

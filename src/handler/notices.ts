@@ -4,7 +4,7 @@ import type { Logger } from '../lib/log.js';
 import type { InstanceRef } from '../model/task.js';
 import { stillFailingOf, type StillFailing } from '../plan/digest.js';
 import type { RunPlanner } from '../plan/plan.js';
-import type { StateStore } from '../state/state.js';
+import type { StateStore } from '../state/store.js';
 import { claim, noRows, type ClaimContext } from './claim.js';
 
 /** What raising notices and digests reads. */

@@ -3,7 +3,7 @@ import { describeError } from '../lib/errors.js';
 import { owedCount } from '../notify/after-delivery.js';
 import { deliverOwed, planDelivery } from '../notify/delivery.js';
 import { RunPlanner } from '../plan/plan.js';
-import type { Snapshot, StateStore } from '../state/state.js';
+import type { Snapshot, StateStore } from '../state/store.js';
 import { silenceReader, type ClaimContext } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { observeAndClaim } from './instances.js';

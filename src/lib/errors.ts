@@ -70,21 +70,10 @@ export class ConfigError extends Error {
 }
 
 /**
- * @deprecated The base of ControlChangedError and StateFileLockedError, kept while handler/lease.ts still takes either
- * as a lost race by this name; catch ControlChangedError (or StateFileLockedError) instead.
- */
-export class CheckpointConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CheckpointConflictError';
-  }
-}
-
-/**
  * The control row changed since this run read it: another run took the lease or wrote what it owes. This run stops
  * without sending; nothing is to be done, the other run carries on and the next starts from what it wrote.
  */
-export class ControlChangedError extends CheckpointConflictError {
+export class ControlChangedError extends Error {
   /** Where the state is, e.g. `tablestore inst/table/deployment`. */
   readonly where: string;
   constructor(where: string) {
@@ -102,7 +91,7 @@ export class ControlChangedError extends CheckpointConflictError {
  * lost race like ControlChangedError; otherwise the run stops, and the next one carries on once the lock is gone (a
  * lock whose run died is taken as abandoned after a while).
  */
-export class StateFileLockedError extends CheckpointConflictError {
+export class StateFileLockedError extends Error {
   /** The state file. */
   readonly path: string;
   constructor(path: string, staleAfterMs: number) {

@@ -16,7 +16,7 @@ import type { Target } from '../../src/notify/deliver.js';
 import type { Notifier } from '../../src/notify/types.js';
 import { RunPlanner } from '../../src/plan/plan.js';
 import { emptyControl } from '../../src/state/rows.js';
-import { StateStore } from '../../src/state/state.js';
+import { StateStore } from '../../src/state/store.js';
 import { MemoryTable } from '../../src/state/table.js';
 import { defaultRoute } from './build.js';
 import { fakeCr, INST, movableClock, recordingLog, SETTINGS } from './observe-fakes.js';

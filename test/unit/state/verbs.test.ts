@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Cursor, FailingImage, RouteDigest, WatchedSync } from '../../../src/model/state.js';
-import { StateStore } from '../../../src/state/state.js';
+import { StateStore } from '../../../src/state/store.js';
 import { MemoryTable, type WriteOp } from '../../../src/state/table.js';
 import { failureAlert, owed, syncTask } from '../../support/build.js';
 import { readState } from '../../support/state.js';
