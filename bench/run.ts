@@ -261,7 +261,7 @@ async function world(
         if (!cells.some((c) => c.timestamp >= sinceMs)) continue;
         const key = String(row.pk[0]?.value && 'v' in row.pk[0].value ? row.pk[0].value.v : '');
         const kind = /\|~\|o\|/.test(key)
-          ? 'outbox'
+          ? 'owed'
           : (/\|[cwfh](\||$)/.exec(key)?.[0].replaceAll('|', '') ??
             /\|~\|(ctl|meta|d|s)/.exec(key)?.[1] ??
             (key === STATE_KEY ? 'document' : 'other'));
@@ -712,7 +712,7 @@ async function main(): Promise<void> {
       );
     }
     if (now.w) {
-      const left = now.w.stored().outbox?.rows ?? 0;
+      const left = now.w.stored().owed?.rows ?? 0;
       row(
         '',
         'owed rows left after Slack is back (one per alert and target)',

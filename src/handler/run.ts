@@ -78,7 +78,7 @@ async function readState(deps: Pick<RunDeps, 'store' | 'observe' | 'plan' | 'log
     deps.plan.routes.map((r) => r.name),
   );
   if (snap.upgraded)
-    deps.log.info('moved the earlier single-document checkpoint into rows', { rows: snap.upgraded.rows });
+    deps.log.info('moved the earlier single document into rows', { rows: snap.upgraded.rows });
   return snap;
 }
 

@@ -1,11 +1,11 @@
 import type { SyncRule, SyncTask } from './task.js';
 
-/** What an alert keeps of its sync rule: what a message names, not its filters (an outbox may hold thousands). */
+/** What an alert keeps of its sync rule: what a message names, not its filters (thousands may be owed at once). */
 export type AlertRule = Pick<SyncRule, 'ruleId' | 'name' | 'scope' | 'trigger'>;
 
 /** One failed sync task to announce. `rule` is absent when the rule could not be read. */
 export interface FailureAlert {
-  /** Absent in checkpoints written before other kinds existed. */
+  /** Absent in state written before other kinds existed. */
   kind?: 'failure';
   /** `regionId:instanceId/taskId`: unique across instances. */
   id: string;

@@ -74,7 +74,7 @@ export interface Route {
 
 /**
  * A delivery target: one channel of one route. Its id is the channel name on the default route ("dingtalk", as
- * checkpoints written before routes had it) and "route/channel" on the others.
+ * state written before routes had it) and "route/channel" on the others.
  */
 export const targetId = (route: string, channel: ChannelName): string =>
   route === DEFAULT_ROUTE ? channel : `${route}/${channel}`;

@@ -64,6 +64,6 @@ export interface Page<T> {
 export interface InstanceRef {
   regionId: string;
   instanceId: string;
-  /** `regionId:instanceId`, the key of this instance's cursor in the checkpoint. */
+  /** `regionId:instanceId`, the key of this instance's cursor in the state. */
   key: string;
 }

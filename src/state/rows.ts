@@ -54,8 +54,8 @@ export function keysFor(deployment: string) {
     control: `${g}ctl`,
     meta: `${g}meta`,
     digest: (route: string) => `${g}d|${part(route)}`,
-    outbox: (target: string, alertId: string) => `${g}o|${part(target)}|${part(alertId)}`,
-    outboxRange: (target: string) => range(`${g}o|${part(target)}|`),
+    owed: (target: string, alertId: string) => `${g}o|${part(target)}|${part(alertId)}`,
+    owedRange: (target: string) => range(`${g}o|${part(target)}|`),
     silence: (id: string) => `${g}s|${part(id)}`,
     silenceRange: range(`${g}s|`),
     cursor: (i: string) => `${inst(i)}c`,
@@ -208,7 +208,7 @@ export const write = {
     put(k.handled(instance, taskId), { createTime }),
   digest: (k: Keys, route: string, d: RouteDigest) => put(k.digest(route), d),
   /** The claim of an alert for a target: written only if no run claimed it before. */
-  owed: (k: Keys, o: Owed) => put(k.outbox(o.target, o.alert.id), { ...o, alert: fitAlert(o.alert) }, 'absent'),
+  owed: (k: Keys, o: Owed) => put(k.owed(o.target, o.alert.id), { ...o, alert: fitAlert(o.alert) }, 'absent'),
   meta: (k: Keys, meta: Meta) => put(k.meta, meta),
   /** A silence: added only under a new id, changed (expired, kept from the TTL) only over the version read. */
   silence: (k: Keys, s: SilenceRow, version: number) => versioned(k.silence(s.id), s, version),

@@ -49,7 +49,7 @@ class OwedOnRead extends MemoryTable {
 
   private owedRange(from: string): { target: string; start: number } | undefined {
     for (const target of this.targets) {
-      const [lo, hi] = this.k.outboxRange(target);
+      const [lo, hi] = this.k.owedRange(target);
       if (from >= lo && from < hi) return { target, start: from === lo ? 0 : Number(from.slice(-6)) };
     }
     return undefined;
@@ -67,7 +67,7 @@ class OwedOnRead extends MemoryTable {
     const rows: KeyedRow[] = [];
     const gone = this.gone.get(r.target)!;
     for (let i = r.start; i < this.count(r.target); i++) {
-      if (rows.length >= limit) return { rows, next: this.k.outbox(r.target, idOf(i)) };
+      if (rows.length >= limit) return { rows, next: this.k.owed(r.target, idOf(i)) };
       if (gone[i]) continue;
       const op = write.owed(this.k, { target: r.target, detectedAt: T0, alert: { ...failure(i % 50), id: idOf(i) } });
       rows.push({ key: op.key, cols: (op as Extract<WriteOp, { op: 'put' }>).cols });
@@ -167,7 +167,7 @@ describe('what a run keeps while it delivers', () => {
     expect(cleared(table)).toEqual([OWED, OWED]);
     // Each send holds its own channel's row keys (30,000 of about 190 characters: some 6 MB); the second holding the
     // first's as well would show as that much more.
-    const keyBytes = OWED * k.outbox('dingtalk', idOf(0)).length;
+    const keyBytes = OWED * k.owed('dingtalk', idOf(0)).length;
     expect(keyBytes).toBeGreaterThan(5_000_000);
     expect(heapAtSend.slack! - heapAtSend.dingtalk!).toBeLessThan(keyBytes / 3);
   });

@@ -40,7 +40,7 @@ function tasksSince(by: number): RawTask[] {
 async function expectUpgraded(w: World): Promise<void> {
   const first = await w.run();
   expect(first.outcome).toBe('completed');
-  expect(w.logs.some((l) => l.includes('moved the earlier single-document checkpoint into rows'))).toBe(true);
+  expect(w.logs.some((l) => l.includes('moved the earlier single document into rows'))).toBe(true);
   // DingTalk had every failure; it gets only what happened since: rst-up03's failure and rst-up02's recovery.
   expect(announcedIds(w.hooks, 'dingtalk').sort()).toEqual(['rst-up03', 'rst-up06']);
   // Slack still owed rst-up05 (it refused before the upgrade): it gets that too, once.
@@ -120,7 +120,7 @@ describe('upgrading a deployment that holds the earlier single-document checkpoi
     });
     expect((await world.run()).outcome).toBe('nothing-new');
     expect(world.hooks.received).toHaveLength(sent);
-    expect(world.logs.filter((l) => l.includes('moved the earlier single-document checkpoint into rows'))).toHaveLength(
+    expect(world.logs.filter((l) => l.includes('moved the earlier single document into rows'))).toHaveLength(
       1,
     );
   });

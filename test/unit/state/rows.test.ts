@@ -30,7 +30,7 @@ describe('the row keys', () => {
     const i = k.cursor('inst').slice(0, -'c'.length);
     expect(k.meta).toBe(`${g}meta`);
     expect(k.digest('team')).toBe(`${g}d|team`);
-    expect(k.outbox('team/slack', 'inst/rst-1')).toBe(`${g}o|team/slack|inst/rst-1`);
+    expect(k.owed('team/slack', 'inst/rst-1')).toBe(`${g}o|team/slack|inst/rst-1`);
     expect(k.silence('s-1')).toBe(`${g}s|s-1`);
     expect(k.failing('inst', 'img')).toBe(`${i}f|img`);
     expect(k.handled('inst', 'rst-1')).toBe(`${i}h|rst-1`);
@@ -42,7 +42,7 @@ describe('the row keys', () => {
     const ranges = {
       silences: k.silenceRange,
       scope: k.scopeRange('~'),
-      outbox: k.outboxRange('slack'),
+      outbox: k.owedRange('slack'),
       failing: k.failingRange('inst'),
       watch: k.watchRange('inst'),
       inst: k.scopeRange('inst'),
@@ -150,7 +150,7 @@ describe('reading and writing rows', () => {
   it('claims an alert for a target only once, storing it fitted', () => {
     const alert = failureAlert(syncTask({ taskId: 'rst-1', issue: 'X'.repeat(20_000) }));
     const op = write.owed(k, { target: 'slack', alert, detectedAt: 1 }) as Extract<WriteOp, { op: 'put' }>;
-    expect(op).toMatchObject({ key: k.outbox('slack', alert.id), when: 'absent' });
+    expect(op).toMatchObject({ key: k.owed('slack', alert.id), when: 'absent' });
     expect(read.owed(op.key, op.cols)).toMatchObject({
       target: 'slack',
       detectedAt: 1,

@@ -24,8 +24,8 @@ describe('the row layout', () => {
     expect(inRange(k.cursor('cn-hangzhou:cri-b'), hz)).toBe(false);
     expect(inRange(k.watch('cn-hangzhou:cri-a', 'rst-1'), k.watchRange('cn-hangzhou:cri-a'))).toBe(true);
     expect(inRange(k.failing('cn-hangzhou:cri-a', 'x'), k.watchRange('cn-hangzhou:cri-a'))).toBe(false);
-    expect(inRange(k.outbox('team/slack', 'i/rst-1'), k.outboxRange('team/slack'))).toBe(true);
-    expect(inRange(k.outbox('slack', 'i/rst-1'), k.outboxRange('team/slack'))).toBe(false);
+    expect(inRange(k.owed('team/slack', 'i/rst-1'), k.owedRange('team/slack'))).toBe(true);
+    expect(inRange(k.owed('slack', 'i/rst-1'), k.owedRange('team/slack'))).toBe(false);
   });
 
   it('spreads instances over the table by a hash that leads each key', () => {

@@ -109,7 +109,7 @@ describe('the state store: where and what it costs', () => {
     const [page] = await collect(store.owed('slack'));
     const entry = page![0]!;
     expect(page).toHaveLength(1);
-    expect(entry.key).toBe(store.keys.outbox('slack', alert.id));
+    expect(entry.key).toBe(store.keys.owed('slack', alert.id));
     expect(entry.owed.detectedAt).toBe(5);
     await store.apply([write.remove(entry.key)], 'delivered');
     expect(await collect(store.owed('slack'))).toEqual([]);

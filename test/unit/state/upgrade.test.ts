@@ -135,9 +135,9 @@ describe('the rows the earlier single document becomes', () => {
   it('writes alerts owed first and the cursors and control row last, none conditional, so a move killed halfway is done again', () => {
     const ops = legacyRows(parseLegacy(earlier(), 'here'), k);
     expect(ops.slice(0, 3).map((o) => o.key)).toEqual([
-      k.outbox('slack', `${A}/rst-x`),
-      k.outbox('team/dingtalk', `${A}/rst-x`),
-      k.outbox('slack', `${A}/rst-y`),
+      k.owed('slack', `${A}/rst-x`),
+      k.owed('team/dingtalk', `${A}/rst-x`),
+      k.owed('slack', `${A}/rst-y`),
     ]);
     expect(ops.slice(-4).map((o) => o.key)).toEqual([k.cursor(A), k.cursor(B), k.cursor(C), k.control]);
     expect(ops.filter((o) => o.op === 'put' && o.when !== undefined)).toEqual([]);

@@ -56,8 +56,8 @@ describe('claiming a batch (StateStore.claim)', () => {
     expect(t.requests.at(-1)).toEqual({
       label: `claim ${INST}`,
       ops: [
-        `put ${k.outbox('slack', a.id)}`,
-        `put ${k.outbox('team/dingtalk', a.id)}`,
+        `put ${k.owed('slack', a.id)}`,
+        `put ${k.owed('team/dingtalk', a.id)}`,
         `put ${k.handled(INST, 'rst-1')}`,
         `put ${k.watch(INST, 'rst-2')}`,
         `delete ${k.watch(INST, 'rst-old')}`,
