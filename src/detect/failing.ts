@@ -23,7 +23,7 @@ export function failingAfter(f: FailingImage | undefined, t: SyncTask): FailingI
     ...(f?.route ? { route: f.route } : {}),
     image: imageOf(t.from),
     target: targetOf(t),
-    ...(t.ruleId ? { rule: t.ruleId } : {}),
+    ...(t.ruleId ? { ruleId: t.ruleId } : {}),
   };
 }
 
@@ -55,7 +55,7 @@ export function transientVerdict(
  * each time, so the labels need not be kept. A held failure keeps them: releasing it writes the row as it is.
  */
 export function withoutLabels(f: FailingImage): FailingImage {
-  const { image: _image, target: _target, rule: _rule, ...rest } = f;
+  const { image: _image, target: _target, ruleId: _ruleId, ruleName: _ruleName, ...rest } = f;
   return rest;
 }
 

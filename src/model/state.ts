@@ -138,7 +138,10 @@ export const FailingImageSchema = v.object({
   /** What a digest shows: the source image, the target and the rule. */
   image: v.optional(v.string()),
   target: v.optional(v.string()),
-  rule: v.optional(v.string()),
+  /** The rule's id, from the failed task. */
+  ruleId: v.optional(v.string()),
+  /** The rule's name, where the run that wrote the row had read the rules. */
+  ruleName: v.optional(v.string()),
 });
 export type FailingImage = v.InferOutput<typeof FailingImageSchema>;
 

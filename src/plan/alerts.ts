@@ -57,8 +57,8 @@ export function alertsOf(
 }
 
 /**
- * The failing-image rows a batch writes (null: the image no longer fails), completed. Each row's rule is named by its
- * name where the rules were read (on a copy; the id stays where the name is unknown), so a digest can say which rule
+ * The failing-image rows a batch writes (null: the image no longer fails), completed. Each row gets its rule's
+ * name where the rules were read (on a copy; the id alone where the name is unknown), so a digest can say which rule
  * without reading the rules of every instance it lists. Each image a failure was claimed for records the route that
  * owns that failure (`owner`, muted or not), so that route's digest lists it while it keeps failing; a failure owned
  * by the default route clears an earlier route. The route is set on the row itself. Returns the rows to write.
@@ -70,8 +70,8 @@ export function completeFailing(
   const out = new Map(failing);
   if (by.rules) {
     for (const [key, f] of failing) {
-      const name = f?.rule ? by.rules.get(f.rule)?.name : undefined;
-      if (f && name) out.set(key, { ...f, rule: name });
+      const name = f?.ruleId ? by.rules.get(f.ruleId)?.name : undefined;
+      if (f && name) out.set(key, { ...f, ruleName: name });
     }
   }
   for (const a of by.alerts) {

@@ -77,7 +77,7 @@ export function stillFailingOf(instance: string, f: FailingImage, now: number): 
     taskId: f.taskId,
     ...(f.image ? { image: f.image } : {}),
     ...(f.target ? { target: f.target } : {}),
-    ...(f.rule ? { rule: f.rule } : {}),
+    ...(f.ruleName || f.ruleId ? { rule: f.ruleName || f.ruleId } : {}),
   };
 }
 

@@ -168,6 +168,16 @@ export interface Versioned<T> {
 export const emptyControl = (): Control => ({ owed: {}, pauses: {} });
 
 /**
+ * A failing-image row from a release before `ruleId`/`ruleName` kept one `rule`: the rule's name where that run had
+ * read the rules, else its id. It is what a digest showed, so it is read as the name the digest shows.
+ */
+function fromEarlierFailing(f: FailingImage & { rule?: unknown }): FailingImage {
+  if (typeof f.rule !== 'string') return f;
+  const { rule, ...rest } = f;
+  return rest.ruleName === undefined ? { ...rest, ruleName: rule } : rest;
+}
+
+/**
  * Each kind of row as read: a versioned row with the version its next write must match (a missing one at version 0),
  * the others as their value. Throws, naming the key, when a row is damaged.
  */
@@ -177,7 +187,7 @@ export const read = {
   control: (key: string, c: Cols | undefined): Versioned<Control> =>
     c ? { value: decode(rowSchemas.control, key, c), version: Number(c.ver) } : { value: emptyControl(), version: 0 },
   watch: (key: string, c: Cols): WatchedSync => decode(rowSchemas.watch, key, c),
-  failing: (key: string, c: Cols): FailingImage => decode(rowSchemas.failing, key, c),
+  failing: (key: string, c: Cols): FailingImage => fromEarlierFailing(decode(rowSchemas.failing, key, c)),
   digest: (key: string, c: Cols): RouteDigest => decode(rowSchemas.digest, key, c),
   owed: (key: string, c: Cols): Owed => decode(rowSchemas.owed, key, c),
   meta: (key: string, c: Cols): Meta => decode(rowSchemas.meta, key, c),

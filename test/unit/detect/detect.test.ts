@@ -65,13 +65,13 @@ describe('the detector', () => {
     expect(c.failing.get(imageKey(same))).toMatchObject({
       image: 'ns/r:v1',
       target: 'cn-shanghai:cri-y',
-      rule: 'crsr-1',
+      ruleId: 'crsr-1',
     });
     expect(c.failing.get(imageKey(renamed))).toMatchObject({
       image: 'ns/r:v2',
       target: 'cn-shanghai:cri-y ns/mirror:v2',
     });
-    expect(c.failing.get(imageKey(renamed))!.rule).toBeUndefined();
+    expect(c.failing.get(imageKey(renamed))!.ruleId).toBeUndefined();
   });
 
   it('does not announce a failure claimed before, nor one claimed earlier in the same run', () => {

@@ -21,7 +21,7 @@ describe('the failing-image row after a failure', () => {
       issue: 'TAG_CONFLICT',
       image: 'ns/r:v1',
       target: 'cn-hangzhou:cri-x',
-      rule: 'crsr-1',
+      ruleId: 'crsr-1',
     });
   });
 

@@ -16,7 +16,7 @@ const failingRow = (t: SyncTask): FailingImage => ({
   lastFailure: t.createTime,
   taskId: t.taskId,
   issue: t.issue,
-  rule: t.ruleId,
+  ruleId: t.ruleId,
 });
 /** A batch of `instance` claiming `tasks` as failures, with their handled and failing-image rows. */
 const failures = (...tasks: SyncTask[]) => ({
@@ -157,7 +157,7 @@ describe('claiming a judged chunk (claimJudged)', () => {
     await claimJudged(h.ctx, INST.key, j);
     const s = await h.state();
     expect(s.owed.slack![0]!.alert).toMatchObject({ rule: { ruleId: 'crsr-1', name: 'prod-to-sh' } });
-    expect(s.failing[INST.key]![0]!.rule).toBe('prod-to-sh');
+    expect(s.failing[INST.key]![0]).toMatchObject({ ruleId: 'crsr-1', ruleName: 'prod-to-sh' });
   });
 
   it('does not read the rules for a chunk that raises no alert', async () => {

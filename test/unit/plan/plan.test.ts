@@ -228,7 +228,7 @@ describe('planning a run (RunPlanner)', () => {
       lastFailure: NOW,
       taskId: 'rst-1',
       issue: 'TAG_CONFLICT',
-      ...(rule ? { rule } : {}),
+      ...(rule ? { ruleId: rule } : {}),
     });
     const failing = new Map([
       ['a', row('crsr-1')],
@@ -237,9 +237,14 @@ describe('planning a run (RunPlanner)', () => {
       ['d', null],
     ]);
     const named = completeFailing(failing, { rules, alerts: [], owner: new Map() });
-    expect([...named.values()].map((f) => f?.rule)).toEqual(['prod-to-sh', 'crsr-gone', undefined, undefined]);
+    expect([...named.values()].map((f) => f?.ruleName ?? f?.ruleId)).toEqual([
+      'prod-to-sh',
+      'crsr-gone',
+      undefined,
+      undefined,
+    ]);
     expect(named.get('d')).toBeNull();
-    expect(failing.get('a')!.rule).toBe('crsr-1');
-    expect(completeFailing(failing, { alerts: [], owner: new Map() }).get('a')!.rule).toBe('crsr-1');
+    expect(failing.get('a')).toEqual(row('crsr-1'));
+    expect(completeFailing(failing, { alerts: [], owner: new Map() }).get('a')!.ruleName).toBeUndefined();
   });
 });
