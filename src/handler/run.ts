@@ -77,8 +77,7 @@ async function readState(deps: Pick<RunDeps, 'store' | 'observe' | 'plan' | 'log
     deps.observe.settings.instances.map((i) => i.key),
     deps.plan.routes.map((r) => r.name),
   );
-  if (snap.upgraded)
-    deps.log.info('moved the earlier single document into rows', { rows: snap.upgraded.rows });
+  if (snap.upgraded) deps.log.info('moved the earlier single document into rows', { rows: snap.upgraded.rows });
   return snap;
 }
 

@@ -120,9 +120,7 @@ describe('upgrading a deployment that holds the earlier single-document checkpoi
     });
     expect((await world.run()).outcome).toBe('nothing-new');
     expect(world.hooks.received).toHaveLength(sent);
-    expect(world.logs.filter((l) => l.includes('moved the earlier single document into rows'))).toHaveLength(
-      1,
-    );
+    expect(world.logs.filter((l) => l.includes('moved the earlier single document into rows'))).toHaveLength(1);
   });
 
   it('a rollback and back: state --move-again moves what the earlier release did meanwhile; nothing repeated, nothing lost', async () => {
