@@ -42,6 +42,7 @@ export function storeFor(config: Config, io: Io): StateStore {
 export async function runCommand(io: Io, opts: { dryRun: boolean; timeoutSec: number }): Promise<RunSummary> {
   const config = readConfig(io.env, { requireChannel: !opts.dryRun });
   const log = createLogger({ sink: (_l, line) => io.err(line), secrets: configSecrets(config), minLevel: 'warn' });
+  for (const note of config.notes) log.warn(note);
   const startedAt = systemClock.now();
   const deps = buildRunDeps({
     config,
@@ -150,7 +151,7 @@ export async function previewCommand(
       rules.set(r.ruleId, r);
   }
   // What a first run would send for these tasks: per source instance, the same detection and alerts as a run, with
-  // no checkpoint and no look-back limit.
+  // no state yet and no look-back limit.
   const now = Date.now();
   const byInstance = new Map<string, typeof tasks.items>();
   for (const t of tasks.items) {
@@ -183,9 +184,10 @@ export async function previewCommand(
  */
 export async function checkCommand(io: Io): Promise<number> {
   const config = readConfig(io.env);
-  io.out(
-    `configuration is valid: ${config.instances.length} instance(s), checkpoint in ${config.store.kind === 'file' ? `file ${config.store.path}` : `Tablestore ${config.store.instance}/${config.store.table}`}`,
-  );
+  for (const note of config.notes) io.err(note);
+  const store = config.store;
+  const where = store.kind === 'file' ? `file ${store.path}` : `Tablestore ${store.instance}/${store.table}`;
+  io.out(`configuration is valid: ${config.instances.length} instance(s), state in ${where}`);
   for (const line of describeRoutes(config.routes)) io.out(line);
   let failed = 0;
   for (const { id, route, notifier } of targetsFor(config, systemClock)) {

@@ -12,9 +12,9 @@ export const HELP = `acr-sync-alert: announces failed ACR EE image syncs to Ding
 Usage: acr-sync-alert <command> [options]
 
 Commands:
-  run       Run once here, against the CR OpenAPI and checkpoint the environment configures,
+  run       Run once here, against the CR OpenAPI and state store the environment configures,
             with credentials from ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN.
-              --dry-run          print the messages instead of posting; save no checkpoint
+              --dry-run          print the messages instead of posting; save no state
               --timeout <sec>    time budget (default 120)
   invoke    Trigger the deployed function now through Function Compute (@alicloud/fc2, API 2016-08-15).
               --service <name>   FC service holding the function (required by this API)
