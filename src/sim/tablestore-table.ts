@@ -99,13 +99,26 @@ export class SimTable {
   /** Keys in primary-key order; rebuilt on the first range read after a change. */
   private sorted: StoredRow[] | undefined;
 
-  constructor(
-    readonly name: string,
-    readonly pk: { name: string; type: number }[],
-    readonly ttl: number,
-    readonly maxVersions: number,
-    private readonly clock: () => number,
-  ) {}
+  readonly name: string;
+  readonly pk: { name: string; type: number }[];
+  /** Seconds a cell lives after it was written; -1 forever. */
+  readonly ttl: number;
+  readonly maxVersions: number;
+  private readonly clock: () => number;
+
+  constructor(o: {
+    name: string;
+    pk: { name: string; type: number }[];
+    ttl: number;
+    maxVersions: number;
+    clock: () => number;
+  }) {
+    this.name = o.name;
+    this.pk = o.pk;
+    this.ttl = o.ttl;
+    this.maxVersions = o.maxVersions;
+    this.clock = o.clock;
+  }
 
   /** The primary key of a request, checked against the schema and the value size limit. */
   checkPk(pk: Cell[], allowInfinite = false): Cell[] {
@@ -116,7 +129,8 @@ export class SimTable {
       if (!(allowInfinite && inf) && c.value?.type !== want) throw invalid('Validate PK type fail.');
       if (valueBytes(c.value) > LIMITS.pkValueBytes)
         throw invalid(
-          `The length of primary key column: '${c.name}' exceeds the MaxLength:${LIMITS.pkValueBytes} with CurrentLength:${valueBytes(c.value)}.`,
+          `The length of primary key column: '${c.name}' exceeds the MaxLength:${LIMITS.pkValueBytes} ` +
+            `with CurrentLength:${valueBytes(c.value)}.`,
         );
     });
     return pk;
@@ -132,7 +146,8 @@ export class SimTable {
         throw invalid(`Attribute column '${c.name}' has the name of a primary key column.`);
       if (valueBytes(c.value) > LIMITS.attributeBytes)
         throw invalid(
-          `The length of attribute column: '${c.name}' exceeds the MaxLength:${LIMITS.attributeBytes} with CurrentLength:${valueBytes(c.value)}.`,
+          `The length of attribute column: '${c.name}' exceeds the MaxLength:${LIMITS.attributeBytes} ` +
+            `with CurrentLength:${valueBytes(c.value)}.`,
         );
     }
   }
@@ -188,10 +203,7 @@ export class SimTable {
    * `limit`; `take` decides, row by row, whether one more still fits the answer.
    */
   range(
-    start: Cell[],
-    end: Cell[],
-    backward: boolean,
-    limit: number,
+    { start, end, backward, limit }: { start: Cell[]; end: Cell[]; backward: boolean; limit: number },
     take: (row: StoredRow) => boolean,
   ): { rows: StoredRow[]; next?: Cell[] } {
     this.sorted ??= [...this.rows.values()].sort((a, b) => comparePk(a.pk, b.pk));
