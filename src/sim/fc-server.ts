@@ -62,7 +62,8 @@ function expectedAuthorization(opts: FcServerOptions, req: IncomingMessage, path
     .sort()
     .map((k) => `${k}:${String(h[k])}\n`)
     .join('');
-  const toSign = `${req.method}\n${h['content-md5'] ?? ''}\n${h['content-type'] ?? ''}\n${h.date ?? ''}\n${fcHeaders}${path}`;
+  const md5 = h['content-md5'] ?? '';
+  const toSign = `${req.method}\n${md5}\n${h['content-type'] ?? ''}\n${h.date ?? ''}\n${fcHeaders}${path}`;
   const signature = createHmac('sha256', opts.accessKeySecret).update(toSign, 'utf8').digest('base64');
   return `FC ${opts.accessKeyId}:${signature}`;
 }
