@@ -177,6 +177,13 @@ export async function previewCommand(
   return alerts.length;
 }
 
+/** What to do about a DingTalk 310000 (the robot's security settings refused the message). */
+const DINGTALK_310000_HINT =
+  "  DingTalk checks each message against the robot's security settings. " +
+  'Messages from this function always contain "ACR":\n' +
+  "  use ACR as the robot's custom keyword, or set DINGTALK_SECRET to the robot's signing secret (SEC...), " +
+  "and allow the function's egress IP if an IP list is set.";
+
 /**
  * `check`: validates the configuration and routes, and sends a test message to each configured webhook, so that a
  * wrong token, signing secret, keyword or IP allow-list shows up now rather than at the first real alert. Returns how
@@ -203,9 +210,7 @@ export async function checkCommand(io: Io): Promise<number> {
       failed += 1;
       io.err(`${id}: test message refused: ${describeError(err)}`);
       if (err instanceof IntegrationError && err.code === '310000') {
-        io.err(
-          "  DingTalk checks each message against the robot's security settings. Messages from this function always contain \"ACR\":\n  use ACR as the robot's custom keyword, or set DINGTALK_SECRET to the robot's signing secret (SEC...), and allow the function's egress IP if an IP list is set.",
-        );
+        io.err(DINGTALK_310000_HINT);
       }
     }
   }

@@ -76,7 +76,8 @@ export function silenceFrom(
   }
   if (Object.keys(matchers).length === 0)
     problems.push(
-      `give at least one of ${MATCHER_FIELDS.map((m) => `--${m}`).join(', ')}: a silence that matches everything would mute every alert`,
+      `give at least one of ${MATCHER_FIELDS.map((m) => `--${m}`).join(', ')}: ` +
+        'a silence that matches everything would mute every alert',
     );
   else if (Object.values(matchers).every((l) => l.every((p) => /^\*+$/.test(p)))) {
     problems.push('every matcher given is *: a silence that matches everything would mute every alert');
@@ -150,7 +151,9 @@ async function add(io: Io, args: string[]): Promise<number> {
   if (!(await store.saveSilence(silence, 0)))
     throw new Error(`silence id ${silence.id} is already taken; run the command again`);
   io.out(
-    `${silence.id}\nadded: ${describe(silence)} until ${silence.expires}, by ${silence.createdBy}: ${silence.comment}\nIt takes effect at the next run; end it early with: acr-sync-alert silence expire ${silence.id.slice(0, 8)}`,
+    `${silence.id}\n` +
+      `added: ${describe(silence)} until ${silence.expires}, by ${silence.createdBy}: ${silence.comment}\n` +
+      `It takes effect at the next run; end it early with: acr-sync-alert silence expire ${silence.id.slice(0, 8)}`,
   );
   return 0;
 }
