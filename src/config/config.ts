@@ -58,7 +58,10 @@ export interface Config {
 const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 const INSTANCE = /^cri-[A-Za-z0-9]+$/;
 
-function parseInstances(raw: string, problems: string[]): InstanceRef[] {
+/** ACR_INSTANCES, each `regionId:instanceId` once; [] when unset (the settings schema says it is required). */
+function parseInstances(env: Env, problems: string[]): InstanceRef[] {
+  const raw = env.ACR_INSTANCES?.trim();
+  if (!raw) return [];
   const out = new Map<string, InstanceRef>();
   for (const item of raw
     .split(',')
@@ -108,6 +111,22 @@ function storeOf(
   return p ? { kind: 'file', path: stateFileOf(env, out.fileExists) } : undefined;
 }
 
+/** ALERT_LANG, and ALERT_TIMEZONE when it is set (checked). */
+function localeOf(p: Settings | undefined, problems: string[]): { lang: Lang; timeZone: string | undefined } {
+  const lang = (p?.ALERT_LANG ?? 'en') as Lang;
+  const timeZone = p?.ALERT_TIMEZONE ? checkedZone('ALERT_TIMEZONE', p.ALERT_TIMEZONE, problems) : undefined;
+  return { lang, timeZone };
+}
+
+/**
+ * The function's name inside Function Compute (the runtime sets FC_FUNCTION_NAME), and the name of this
+ * deployment's state: STATE_KEY, else the function's name, else "default".
+ */
+function deploymentOf(env: Env, p: Settings): { stateKey: string; functionName: string | undefined } {
+  const functionName = env.FC_FUNCTION_NAME?.trim() || undefined;
+  return { stateKey: p.STATE_KEY ?? functionName ?? 'default', functionName };
+}
+
 /** The numbers that tune a run, from the validated settings. */
 function tuningOf(p: Settings) {
   return {
@@ -153,14 +172,12 @@ export function readConfig(
   const parsed = v.safeParse(settingsSchema, env);
   if (!parsed.success) problems.push(...parsed.issues.map((issue) => issue.message));
   const p = parsed.success ? parsed.output : undefined;
-  const instances = env.ACR_INSTANCES?.trim() ? parseInstances(env.ACR_INSTANCES, problems) : [];
+  const instances = parseInstances(env, problems);
   const { policy, ...channels } = defaultChannels(env, problems);
   const silences = silencesOf(env, problems);
   const mentions = defaultMentions(env, problems);
-  const lang = (p?.ALERT_LANG ?? 'en') as Lang;
-  const timeZone = p?.ALERT_TIMEZONE ? checkedZone('ALERT_TIMEZONE', p.ALERT_TIMEZONE, problems) : undefined;
+  const { lang, timeZone } = localeOf(p, problems);
   const routes = userRoutes(env, { lang, timeZone, policy }, problems, opts.requireChannel ?? true);
-  const functionName = env.FC_FUNCTION_NAME?.trim() || undefined;
   const store = storeOf(env, p, { problems, notes, fileExists: opts.fileExists });
   const zone = timeZone ?? defaultTimeZone(lang);
   const digest = defaultDigest(p, zone, problems);
@@ -174,9 +191,8 @@ export function readConfig(
     lang,
     ...tuningOf(p),
     silences,
-    stateKey: p.STATE_KEY ?? functionName ?? 'default',
+    ...deploymentOf(env, p),
     envCredentials: envCredentials(env),
-    functionName,
     notes,
   };
 }

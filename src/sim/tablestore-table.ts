@@ -180,17 +180,7 @@ export class SimTable {
         cols: new Map(w.data.map((c) => [c.name, { value: c.value!, timestamp: c.timestamp ?? now }])),
       });
     } else {
-      const cols = new Map(existing?.cols);
-      for (const c of w.data) {
-        if (c.op === 1 || c.op === 3) cols.delete(c.name);
-        else if (c.op === 4) {
-          const cur = cols.get(c.name);
-          if (c.value?.type !== 'INTEGER' || (cur && cur.value.type !== 'INTEGER'))
-            throw invalid('Increment needs INTEGER values.');
-          const base = cur?.value.type === 'INTEGER' ? cur.value.v : 0n;
-          cols.set(c.name, { value: { type: 'INTEGER', v: base + c.value.v }, timestamp: now });
-        } else cols.set(c.name, { value: c.value!, timestamp: c.timestamp ?? now });
-      }
+      const cols = updated(existing?.cols, w.data, now);
       // An update that leaves no attribute column leaves no row.
       if (cols.size === 0) this.rows.delete(key);
       else this.rows.set(key, { pk: w.pk, cols });
@@ -227,6 +217,22 @@ export class SimTable {
   allRows(): StoredRow[] {
     return [...this.rows.values()].flatMap((r) => this.visible(r) ?? []);
   }
+}
+
+/** The columns after an UpdateRow: each cell deleted (ops 1 and 3), incremented (op 4) or put. */
+function updated(before: Map<string, StoredCell> | undefined, data: Cell[], now: number): Map<string, StoredCell> {
+  const cols = new Map(before);
+  for (const c of data) {
+    if (c.op === 1 || c.op === 3) cols.delete(c.name);
+    else if (c.op === 4) {
+      const cur = cols.get(c.name);
+      if (c.value?.type !== 'INTEGER' || (cur && cur.value.type !== 'INTEGER'))
+        throw invalid('Increment needs INTEGER values.');
+      const base = cur?.value.type === 'INTEGER' ? cur.value.v : 0n;
+      cols.set(c.name, { value: { type: 'INTEGER', v: base + c.value.v }, timestamp: now });
+    } else cols.set(c.name, { value: c.value!, timestamp: c.timestamp ?? now });
+  }
+  return cols;
 }
 
 /** The index of the first row at or past `start` in the walking direction (binary search). */

@@ -70,26 +70,32 @@ async function body(req: IncomingMessage): Promise<string> {
 
 type Block = { type?: string; text?: { text?: string }; elements?: { text?: string }[] };
 
-function slackProblem(msg: Record<string, unknown>, maxChars = SLACK_BLOCKS_MAX_CHARS): string | undefined {
+/** Every block of a Slack message: its own, then its attachments'. */
+function blocksOf(msg: Record<string, unknown>): Block[] {
   const top = msg.blocks;
   const attachments = Array.isArray(msg.attachments) ? (msg.attachments as { blocks?: unknown }[]) : [];
-  if (typeof msg.text !== 'string' && !Array.isArray(top) && attachments.length === 0) return 'no_text';
-  const blocks = [
+  return [
     ...(Array.isArray(top) ? top : []),
     ...attachments.flatMap((a) => (Array.isArray(a.blocks) ? a.blocks : [])),
   ] as Block[];
-  if (blocks.length > SLACK_MAX_BLOCKS) return 'invalid_blocks';
-  for (const b of blocks) {
-    const len = b.text?.text?.length ?? 0;
-    if (b.type === 'header' && len > SLACK_HEADER_MAX) return 'invalid_blocks';
-    if (b.type === 'section' && len > SLACK_SECTION_MAX) return 'invalid_blocks';
-    if (
-      b.type === 'context' &&
-      ((b.elements?.length ?? 0) > SLACK_CONTEXT_ELEMENTS ||
-        (b.elements ?? []).some((e) => (e.text?.length ?? 0) > SLACK_SECTION_MAX))
-    )
-      return 'invalid_blocks';
-  }
+}
+
+/** Whether one block breaks a Block Kit limit (header or section text, context elements). */
+function blockTooLarge(b: Block): boolean {
+  const len = b.text?.text?.length ?? 0;
+  if (b.type === 'header') return len > SLACK_HEADER_MAX;
+  if (b.type === 'section') return len > SLACK_SECTION_MAX;
+  if (b.type !== 'context') return false;
+  const elements = b.elements ?? [];
+  return elements.length > SLACK_CONTEXT_ELEMENTS || elements.some((e) => (e.text?.length ?? 0) > SLACK_SECTION_MAX);
+}
+
+/** The error Slack answers a message with (`no_text`, `invalid_blocks`, `msg_blocks_too_long`); undefined if none. */
+function slackProblem(msg: Record<string, unknown>, maxChars = SLACK_BLOCKS_MAX_CHARS): string | undefined {
+  const blocks = blocksOf(msg);
+  const attachments = Array.isArray(msg.attachments) ? msg.attachments : [];
+  if (typeof msg.text !== 'string' && !Array.isArray(msg.blocks) && attachments.length === 0) return 'no_text';
+  if (blocks.length > SLACK_MAX_BLOCKS || blocks.some(blockTooLarge)) return 'invalid_blocks';
   if (JSON.stringify(blocks).length > maxChars) return 'msg_blocks_too_long';
   return undefined;
 }
