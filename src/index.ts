@@ -8,8 +8,8 @@ import { describeError } from './lib/errors.js';
 import { createLogger, type LineSink } from './lib/log.js';
 import { Secret } from './lib/secret.js';
 
-/** Where log lines go; tests and the demo replace it to capture every line. */
 let sink: LineSink | undefined;
+/** Where log lines go (undefined: the console); tests and the demo replace it to capture every line. */
 export function setLogSink(s: LineSink | undefined): void {
   sink = s;
 }

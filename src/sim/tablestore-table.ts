@@ -23,6 +23,7 @@ export const LIMITS = {
   columnsToGet: 128,
 } as const;
 
+/** An error as the service answers it: HTTP status, OTS error code and message. */
 export class OtsError extends Error {
   constructor(
     readonly status: number,
@@ -33,7 +34,9 @@ export class OtsError extends Error {
   }
 }
 
+/** The service's OTSParameterInvalid (HTTP 400) with its message. */
 export const invalid = (message: string) => new OtsError(400, 'OTSParameterInvalid', message);
+/** The service's answer to a write whose row or column condition does not hold. */
 export const conditionFailed = () => new OtsError(403, 'OTSConditionCheckFail', 'Condition check failed.');
 
 export interface StoredCell {
@@ -80,6 +83,7 @@ function compareValue(x: Variant | undefined, y: Variant | undefined): number {
   throw invalid('Validate PK type fail.');
 }
 
+/** A primary key as a map key: equal for equal keys, whatever object holds them. */
 export const pkKey = (pk: Cell[]): string =>
   JSON.stringify(
     pk.map((c) => [
