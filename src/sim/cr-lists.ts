@@ -70,15 +70,22 @@ function tasksAsked(tasks: RawTask[], params: Record<string, string>): RawTask[]
   );
 }
 
-/** ListRepoSyncTask: one page, with TotalCount as a string (the API's quirk) and as `totalCount` has it say. */
-function listTasks(s: SimState, x: Exchange, inst: SimInstance, page: Page): void {
-  const list = tasksAsked(ordered(inst.tasks, s.options.order), x.params);
+/** A list answer as CR words it: the envelope (request id, Code "success", page), then TotalCount and the items. */
+function sendPage(x: Exchange, page: Page, items: Record<string, unknown>): void {
   send(x, 200, {
     RequestId: randomUUID().toUpperCase(),
     Code: 'success',
     IsSuccess: true,
     PageNo: page.pageNo,
     PageSize: page.size,
+    ...items,
+  });
+}
+
+/** ListRepoSyncTask: one page, with TotalCount as a string (the API's quirk) and as `totalCount` has it say. */
+function listTasks(s: SimState, x: Exchange, inst: SimInstance, page: Page): void {
+  const list = tasksAsked(ordered(inst.tasks, s.options.order), x.params);
+  sendPage(x, page, {
     TotalCount: String(s.options.totalCount ? s.options.totalCount(list.length) : list.length),
     SyncTasks: list.slice(page.from, page.from + page.size),
   });
@@ -86,15 +93,7 @@ function listTasks(s: SimState, x: Exchange, inst: SimInstance, page: Page): voi
 
 /** ListRepoSyncRule: one page, TotalCount a number. */
 function listRules(x: Exchange, inst: SimInstance, page: Page): void {
-  send(x, 200, {
-    RequestId: randomUUID().toUpperCase(),
-    Code: 'success',
-    IsSuccess: true,
-    PageNo: page.pageNo,
-    PageSize: page.size,
-    TotalCount: inst.rules.length,
-    SyncRules: inst.rules.slice(page.from, page.from + page.size),
-  });
+  sendPage(x, page, { TotalCount: inst.rules.length, SyncRules: inst.rules.slice(page.from, page.from + page.size) });
 }
 
 /** Answers an authentic call of `action`: a scripted fault, a denied action, an unknown instance, or the page. */
