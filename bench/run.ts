@@ -190,7 +190,7 @@ async function world(
     DINGTALK_WEBHOOK: hooks.dingtalkUrl,
     DINGTALK_SECRET: 'SECbench',
     SLACK_WEBHOOK: hooks.slackUrl,
-    CHECKPOINT_FILE: join(mkdtempSync(join(tmpdir(), 'bench-')), 'unused.json'),
+    STATE_FILE: join(mkdtempSync(join(tmpdir(), 'bench-')), 'unused.json'),
     ...o.env,
   };
   /** `runs` invocations in one fresh process: one Function Compute instance, cold for the first. */

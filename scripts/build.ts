@@ -9,8 +9,8 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 /**
  * The function posts JSON through axios's Node http adapter. On import, axios reads `globalThis.FormData` (to
  * recognise FormData bodies) and its fetch adapter probes the fetch API: either loads Node's bundled undici and
- * compiles its WASM HTTP parser, about 12 MB of resident memory and tens of milliseconds of every cold start, for
- * bodies and an adapter the function never uses (axios tries http before fetch). In the bundle, axios sees no
+ * compiles its WASM HTTP parser, memory and cold-start time spent on every instance for bodies and an adapter the
+ * function never uses (axios tries http before fetch). In the bundle, axios sees no
  * FormData and a fetch adapter that says "not available". The build fails if axios changes so that this no longer
  * applies, and the bundle test checks that importing the bundle leaves undici unloaded.
  */

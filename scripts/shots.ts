@@ -40,8 +40,11 @@ function page(kind: string, title: string): string {
     }
   }
   const note =
-    "Approximation of how the clients draw these payloads; Slack shows times in each reader's zone (drawn here as the fallback text).";
-  return `<!doctype html><html><head><meta charset="utf-8"><style>${CSS}</style></head><body><div class="grid"><div class="label"><b>${title}</b> — ${note}</div>${cells.join('')}</div></body></html>`;
+    'Approximation of how the clients draw these payloads; ' +
+    "Slack shows times in each reader's zone (drawn here as the fallback text).";
+  const head = `<!doctype html><html><head><meta charset="utf-8"><style>${CSS}</style></head>`;
+  const label = `<div class="label"><b>${title}</b> — ${note}</div>`;
+  return `${head}<body><div class="grid">${label}${cells.join('')}</div></body></html>`;
 }
 
 async function main(): Promise<void> {

@@ -8,15 +8,15 @@ import { describeError } from './lib/errors.js';
 import { createLogger, type LineSink } from './lib/log.js';
 import { Secret } from './lib/secret.js';
 
-/** Where log lines go; tests and the demo replace it to capture every line. */
 let sink: LineSink | undefined;
+/** Where log lines go (undefined: the console); tests and the demo replace it to capture every line. */
 export function setLogSink(s: LineSink | undefined): void {
   sink = s;
 }
 
 /**
  * Function Compute 3.0 event handler for the timer trigger. Returns the run summary as a JSON string. Throws (so the
- * platform retries an async invocation) only when the configuration is wrong or the checkpoint cannot be read or
+ * platform retries an async invocation) only when the configuration is wrong or the state cannot be read or
  * saved; an unreachable instance or webhook is reported in the summary and retried by the next run.
  */
 export async function handler(event: unknown, context: FcContext = {}): Promise<string> {
@@ -33,6 +33,7 @@ export async function handler(event: unknown, context: FcContext = {}): Promise<
   try {
     const config = readConfig();
     log = createLogger({ sink, secrets: [...ctxSecrets, ...configSecrets(config)], base: { runId } });
+    for (const note of config.notes) log.warn(note);
     const trigger = parseTimerEvent(event);
     for (const note of trigger.notes) log.info(note);
     const runLog = log;

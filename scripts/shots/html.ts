@@ -76,12 +76,13 @@ export function slackHtml(
   const attachments = (payload.attachments ?? []).map(
     (a) => `<div class="att" style="border-color:${esc(a.color)}">${a.blocks.map(slackBlock).join('')}</div>`,
   );
-  return `<div class="slack"><div class="who"><span class="avatar s">A</span><b>${esc(app)}</b> <span class="app">APP</span></div>
-${payload.blocks.map(slackBlock).join('')}${attachments.join('')}</div>`;
+  const who = `<div class="who"><span class="avatar s">A</span><b>${esc(app)}</b> <span class="app">APP</span></div>`;
+  return `<div class="slack">${who}\n${payload.blocks.map(slackBlock).join('')}${attachments.join('')}</div>`;
 }
 
 export const CSS = `
-body { margin: 0; background: #e9ebee; font: 13px/1.5 "Noto Sans CJK SC", "Noto Sans", "DejaVu Sans", sans-serif; color: #1d1c1d; }
+body { margin: 0; background: #e9ebee; color: #1d1c1d;
+  font: 13px/1.5 "Noto Sans CJK SC", "Noto Sans", "DejaVu Sans", sans-serif; }
 .grid { display: grid; grid-template-columns: 440px 440px; gap: 14px; padding: 14px; width: max-content; }
 .label { grid-column: span 2; font-size: 12px; color: #555; }
 .label b { color: #000; }
@@ -89,7 +90,8 @@ body { margin: 0; background: #e9ebee; font: 13px/1.5 "Noto Sans CJK SC", "Noto 
 .ding .who { font-size: 12px; color: #666; margin-bottom: 4px; }
 .ding .notify { font-size: 11px; color: #888; margin: 0 0 6px 0; }
 .ding .notify::before { content: "notification: "; color: #aaa; }
-.avatar { display: inline-block; width: 22px; height: 22px; border-radius: 6px; background: #3370ff; color: #fff; text-align: center; margin-right: 6px; font-size: 13px; }
+.avatar { display: inline-block; width: 22px; height: 22px; border-radius: 6px; background: #3370ff; color: #fff;
+  text-align: center; margin-right: 6px; font-size: 13px; }
 .avatar.s { background: #4a154b; font-weight: bold; }
 .card { background: #fff; border-radius: 6px; padding: 8px 12px; word-break: break-word; }
 .card .h4 { font-size: 15px; font-weight: bold; margin: 4px 0 8px; }
@@ -98,14 +100,17 @@ body { margin: 0; background: #e9ebee; font: 13px/1.5 "Noto Sans CJK SC", "Noto 
 .card blockquote { margin: 6px 0; padding-left: 8px; border-left: 3px solid #d0d3d6; color: #666; }
 .card a, .slack a { color: #1264a3; text-decoration: none; }
 .slack { background: #fff; border-radius: 8px; padding: 10px 12px; word-break: break-word; }
-.slack .who { margin-bottom: 4px; } .slack .app { font-size: 10px; background: #ddd; padding: 0 3px; border-radius: 2px; color: #555; }
+.slack .who { margin-bottom: 4px; }
+.slack .app { font-size: 10px; background: #ddd; padding: 0 3px; border-radius: 2px; color: #555; }
 .sheader { font-size: 16px; font-weight: 900; margin: 4px 0 6px; }
 .att { border-left: 4px solid; padding: 2px 0 2px 10px; margin: 6px 0; }
 .section { margin: 4px 0; }
 .section blockquote { margin: 0; padding-left: 8px; border-left: 3px solid #ddd; color: #444; }
 hr { border: 0; border-top: 1px solid #e2e2e2; margin: 8px 0; }
-code { font: 12px "DejaVu Sans Mono", monospace; color: #c41d5a; background: #f6f6f6; border: 1px solid #e5e5e5; border-radius: 3px; padding: 0 2px; }
-pre { font: 11.5px/1.45 "DejaVu Sans Mono", monospace; background: #f8f8f8; border: 1px solid #e5e5e5; border-radius: 4px; padding: 6px; margin: 2px 0; white-space: pre-wrap; word-break: break-all; }
+code { font: 12px "DejaVu Sans Mono", monospace; color: #c41d5a; background: #f6f6f6; border: 1px solid #e5e5e5;
+  border-radius: 3px; padding: 0 2px; }
+pre { font: 11.5px/1.45 "DejaVu Sans Mono", monospace; background: #f8f8f8; border: 1px solid #e5e5e5;
+  border-radius: 4px; padding: 6px; margin: 2px 0; white-space: pre-wrap; word-break: break-all; }
 .context { font-size: 11.5px; color: #616061; margin-top: 6px; }
 .date { border-bottom: 1px dotted #999; }
 .mention { background: #e8f5fa; color: #1264a3; }

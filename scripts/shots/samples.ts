@@ -62,7 +62,10 @@ const SERVICES = [
   'auth',
 ];
 
-/** A run after an outage: a rule whose target lost its OSS authorisation, a flaky cross-border link, two tag conflicts. */
+/**
+ * A run after an outage: a rule whose target lost its OSS authorisation, a flaky cross-border link, two tag
+ * conflicts.
+ */
 function burst(): Alert[] {
   const out: Alert[] = [];
   for (let i = 0; i < 420; i++) {
@@ -119,7 +122,8 @@ export function samples(): { kind: string; title: string; alerts: Alert[] }[] {
   });
   const ok = task('rst-demo0016', RULES.prod2sh!, SH, ['prod', 'payment-service', 'v3.2.1'], 25, { status: 'SUCCESS' });
   const error =
-    "ListRepoSyncTask on cri-demohz01 was refused (NoPrivilege): the function's RAM role needs the action cr:GetRepositorySync on this instance [cr config NoPrivilege HTTP 403] (request 5E2A4C1B-77D0)";
+    "ListRepoSyncTask on cri-demohz01 was refused (NoPrivilege): the function's RAM role needs the action " +
+    'cr:GetRepositorySync on this instance [cr config NoPrivilege HTTP 403] (request 5E2A4C1B-77D0)';
   return [
     { kind: 'failure', title: 'A single failure', alerts: [single] },
     { kind: 'burst', title: 'A burst: 459 failures in three groups', alerts: burst() },

@@ -63,15 +63,20 @@ interface PopError {
   entry?: { response?: { statusCode?: unknown } };
 }
 
+/** What a pop-core rejection says, each part only when it has the expected type. */
+function answerOf(e: PopError) {
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const status = typeof e.entry?.response?.statusCode === 'number' ? e.entry.response.statusCode : undefined;
+  const requestId = typeof e.data?.RequestId === 'string' ? e.data.RequestId : undefined;
+  const serviceMsg = typeof e.data?.Message === 'string' ? e.data.Message : undefined;
+  return { code, status, requestId, serviceMsg };
+}
+
 /**
- * Turns whatever pop-core rejected with into an `IntegrationError`. pop-core rejects with an Error carrying the CR
- * `Code` for JSON error bodies, with a plain `{name:'SyntaxError'}` object for non-JSON bodies (proxy HTML, empty
- * 5xx), and with `RequestTimeoutError` on timeouts; the HTTP status is only in `entry.response.statusCode`.
- * Messages are rebuilt from codes so that no URL is repeated.
+ * A failure that is not a CR answer with a code: a body that breaks the API's documented shape, a body that is not
+ * JSON, no answer in time, a network error. Undefined for a coded answer.
  */
-export function normalizeCrError(err: unknown, action: CrAction, instance: string): IntegrationError {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as PopError;
-  const where = `${action} on ${instance}`;
+function transportError(err: unknown, e: PopError, where: string): IntegrationError | undefined {
   if (err instanceof MalformedResponseError) {
     return new IntegrationError(`${where}: ${err.problem}`, {
       service: 'cr',
@@ -90,21 +95,23 @@ export function normalizeCrError(err: unknown, action: CrAction, instance: strin
   if (e.name === 'RequestTimeoutError') {
     return new IntegrationError(`${where}: no response in time`, { service: 'cr', kind: 'retryable', code: 'Timeout' });
   }
-  const code = typeof e.code === 'string' ? e.code : undefined;
-  const status = typeof e.entry?.response?.statusCode === 'number' ? e.entry.response.statusCode : undefined;
-  const requestId = typeof e.data?.RequestId === 'string' ? e.data.RequestId : undefined;
-  const serviceMsg = typeof e.data?.Message === 'string' ? e.data.Message : undefined;
-  const fields = { service: 'cr' as const, code, status, requestId };
-
+  const { code, ...rest } = answerOf(e);
+  const fields = { service: 'cr' as const, code, status: rest.status, requestId: rest.requestId };
   if (code && NETWORK_CODES.has(code))
     return new IntegrationError(`${where}: network error ${code}`, { ...fields, kind: 'retryable' });
-  if (!code) {
-    const msg =
-      typeof e.message === 'string' && /socket hang up|ECONNRESET/i.test(e.message)
-        ? 'connection reset'
-        : 'request failed';
-    return new IntegrationError(`${where}: ${msg}`, { ...fields, kind: 'retryable', code: 'NetworkError' });
-  }
+  if (code) return undefined;
+  const reset = typeof e.message === 'string' && /socket hang up|ECONNRESET/i.test(e.message);
+  return new IntegrationError(`${where}: ${reset ? 'connection reset' : 'request failed'}`, {
+    ...fields,
+    kind: 'retryable',
+    code: 'NetworkError',
+  });
+}
+
+/** A CR answer with an error code, classified: retryable (throttling, 5xx), config (RAM, credentials, instance). */
+function refusalError(e: PopError, action: CrAction, where: string): IntegrationError {
+  const { code = '', status, requestId, serviceMsg } = answerOf(e);
+  const fields = { service: 'cr' as const, code, status, requestId };
   if (RETRYABLE_CODES.test(code) || (status !== undefined && status >= 500)) {
     return new IntegrationError(`${where}: ${serviceMsg ?? code}`, { ...fields, kind: 'retryable' });
   }
@@ -130,6 +137,18 @@ export function normalizeCrError(err: unknown, action: CrAction, instance: strin
     ...fields,
     kind: 'permanent',
   });
+}
+
+/**
+ * Turns whatever pop-core rejected with into an `IntegrationError`. pop-core rejects with an Error carrying the CR
+ * `Code` for JSON error bodies, with a plain `{name:'SyntaxError'}` object for non-JSON bodies (proxy HTML, empty
+ * 5xx), and with `RequestTimeoutError` on timeouts; the HTTP status is only in `entry.response.statusCode`.
+ * Messages are rebuilt from codes so that no URL is repeated.
+ */
+export function normalizeCrError(err: unknown, action: CrAction, instance: string): IntegrationError {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as PopError;
+  const where = `${action} on ${instance}`;
+  return transportError(err, e, where) ?? refusalError(e, action, where);
 }
 
 /**

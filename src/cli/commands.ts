@@ -1,26 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { parseRulePage, parseTaskPage } from '../acr/parse.js';
-import {
-  configSecrets,
-  DEFAULT_STUCK_AFTER_MINUTES,
-  envCredentials,
-  readConfig,
-  type Config,
-} from '../config/config.js';
-import { InstanceDetector } from '../detect/detect.js';
+import { configSecrets, envCredentials, readConfig, type Config } from '../config/config.js';
 import { buildRunDeps, stateStoreOver, tableFor, targetsFor } from '../handler/deps.js';
 import { runOnce, type RunSummary } from '../handler/run.js';
 import { Budget, systemClock } from '../lib/budget.js';
 import { ConfigError, describeError, IntegrationError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
-import type { ChannelName, Lang } from '../model/lang.js';
 import { canSend, channelsOf, DEFAULT_ROUTE, type Route } from '../model/route.js';
-import type { SyncRule } from '../model/task.js';
-import { alertsOf } from '../plan/alerts.js';
 import type { StateStore } from '../state/store.js';
-import { contentOf } from '../render/content.js';
-import { renderFor, renderTestMessage } from '../render/index.js';
+import { renderTestMessage } from '../render/index.js';
 import { invokeFunction } from './fc-invoke.js';
 import { formatMessage } from './print.js';
 
@@ -43,6 +30,7 @@ export function storeFor(config: Config, io: Io): StateStore {
 export async function runCommand(io: Io, opts: { dryRun: boolean; timeoutSec: number }): Promise<RunSummary> {
   const config = readConfig(io.env, { requireChannel: !opts.dryRun });
   const log = createLogger({ sink: (_l, line) => io.err(line), secrets: configSecrets(config), minLevel: 'warn' });
+  for (const note of config.notes) log.warn(note);
   const startedAt = systemClock.now();
   const deps = buildRunDeps({
     config,
@@ -118,64 +106,12 @@ const prettyJson = (s: string) => {
   }
 };
 
-/**
- * `preview`: renders the messages for the failed tasks in a file (a ListRepoSyncTask response, or an array of its
- * SyncTasks items; a `SyncRules` array beside them names the rules), or for the built-in sample. No network.
- */
-export async function previewCommand(
-  io: Io,
-  o: { file?: string; lang: Lang; channels: ChannelName[]; json: boolean },
-): Promise<number> {
-  let body: unknown;
-  if (o.file) {
-    const text = await readFile(o.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw new ConfigError([`cannot read ${o.file} (${e.code ?? e.message})`]);
-    });
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new ConfigError([`${o.file} is not JSON`]);
-    }
-  } else {
-    // The simulator is a development tool: loaded only here, never by a run or the deployed bundle.
-    const { demoInstances } = await import('../sim/seed.js');
-    const instances = demoInstances(Date.now());
-    body = { SyncTasks: instances.flatMap((i) => i.tasks), SyncRules: instances.flatMap((i) => i.rules) };
-  }
-  const asPage = Array.isArray(body) ? { SyncTasks: body } : (body as Record<string, unknown>);
-  const tasks = parseTaskPage({ Code: 'success', TotalCount: 0, ...asPage }, '', { pageNo: 1, pageSize: 0 });
-  for (const d of tasks.dropped) io.err(`skipped: ${d}`);
-  const rules = new Map<string, SyncRule>();
-  if (Array.isArray(asPage.SyncRules)) {
-    for (const r of parseRulePage({ TotalCount: 0, SyncRules: asPage.SyncRules }, { pageNo: 1, pageSize: 0 }).items)
-      rules.set(r.ruleId, r);
-  }
-  // What a first run would send for these tasks: per source instance, the same detection and alerts as a run, with
-  // no checkpoint and no look-back limit.
-  const now = Date.now();
-  const byInstance = new Map<string, typeof tasks.items>();
-  for (const t of tasks.items) {
-    const key = `${t.from.regionId}:${t.from.instanceId}`;
-    byInstance.set(key, [...(byInstance.get(key) ?? []), t]);
-  }
-  const alerts = [...byInstance].flatMap(([key, items]) => {
-    const detector = new InstanceDetector(undefined, [], now, { stuckAfterMs: DEFAULT_STUCK_AFTER_MINUTES * 60_000 });
-    const changes = detector.take(
-      { tasks: items, lo: Number.NEGATIVE_INFINITY, watchOnly: false },
-      { handled: new Set(), failing: new Map() },
-    );
-    return alertsOf(key, changes, rules, now);
-  });
-  if (alerts.length === 0) {
-    io.out(`nothing to announce among ${tasks.items.length} tasks`);
-    return 0;
-  }
-  for (const channel of o.channels) {
-    const payload = renderFor(channel, contentOf(alerts), o.lang);
-    io.out(o.json ? JSON.stringify(payload, null, 2) : formatMessage(channel, payload));
-  }
-  return alerts.length;
-}
+/** What to do about a DingTalk 310000 (the robot's security settings refused the message). */
+const DINGTALK_310000_HINT =
+  "  DingTalk checks each message against the robot's security settings. " +
+  'Messages from this function always contain "ACR":\n' +
+  "  use ACR as the robot's custom keyword, or set DINGTALK_SECRET to the robot's signing secret (SEC...), " +
+  "and allow the function's egress IP if an IP list is set.";
 
 /**
  * `check`: validates the configuration and routes, and sends a test message to each configured webhook, so that a
@@ -184,9 +120,10 @@ export async function previewCommand(
  */
 export async function checkCommand(io: Io): Promise<number> {
   const config = readConfig(io.env);
-  io.out(
-    `configuration is valid: ${config.instances.length} instance(s), checkpoint in ${config.store.kind === 'file' ? `file ${config.store.path}` : `Tablestore ${config.store.instance}/${config.store.table}`}`,
-  );
+  for (const note of config.notes) io.err(note);
+  const store = config.store;
+  const where = store.kind === 'file' ? `file ${store.path}` : `Tablestore ${store.instance}/${store.table}`;
+  io.out(`configuration is valid: ${config.instances.length} instance(s), state in ${where}`);
   for (const line of describeRoutes(config.routes)) io.out(line);
   let failed = 0;
   for (const { id, route, notifier } of targetsFor(config, systemClock)) {
@@ -202,9 +139,7 @@ export async function checkCommand(io: Io): Promise<number> {
       failed += 1;
       io.err(`${id}: test message refused: ${describeError(err)}`);
       if (err instanceof IntegrationError && err.code === '310000') {
-        io.err(
-          "  DingTalk checks each message against the robot's security settings. Messages from this function always contain \"ACR\":\n  use ACR as the robot's custom keyword, or set DINGTALK_SECRET to the robot's signing secret (SEC...), and allow the function's egress IP if an IP list is set.",
-        );
+        io.err(DINGTALK_310000_HINT);
       }
     }
   }

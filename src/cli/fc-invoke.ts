@@ -18,6 +18,49 @@ export interface InvokeResult {
   output?: string;
 }
 
+/** fc2's rejection as an IntegrationError, rebuilt from its code alone: a wrong account, key or name is config. */
+function refusedInvocation(err: unknown): IntegrationError {
+  const e = err as { code?: unknown; name?: unknown };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  // fc2's message embeds the request path and id but no key; still, rebuild it from the code alone.
+  const kind =
+    code &&
+    /^(AccessDenied|InvalidAccessKeyID|SignatureNotMatch|ServiceNotFound|FunctionNotFound|InvalidArgument)/.test(code)
+      ? 'config'
+      : 'retryable';
+  return new IntegrationError(`Function Compute refused the invocation${code ? ` (${code})` : ''}`, {
+    service: 'fc',
+    kind,
+    code,
+  });
+}
+
+/** The function's return value as text: fc2 parses a JSON answer, which is turned back into JSON text. */
+function outputOf(data: unknown): string | undefined {
+  if (typeof data === 'string') return data;
+  return data === undefined || data === null ? undefined : JSON.stringify(data);
+}
+
+/** The error a function threw, as FC reports it (HTTP 200, x-fc-error-type, the error as JSON). */
+function functionFailed(
+  errorType: string,
+  output: string | undefined,
+  requestId: string | undefined,
+): IntegrationError {
+  let message = output ?? '';
+  try {
+    message = String((JSON.parse(output ?? '{}') as { errorMessage?: unknown }).errorMessage ?? message);
+  } catch {
+    // not JSON: keep the raw text
+  }
+  return new IntegrationError(`the function failed (${errorType}): ${message.slice(0, 500)}`, {
+    service: 'fc',
+    kind: 'permanent',
+    code: errorType,
+    requestId,
+  });
+}
+
 /**
  * Invokes the deployed function through @alicloud/fc2 (API 2016-08-15, services and functions). Sync waits for the
  * summary; async only queues the event (HTTP 202). A function that threw is reported by FC as HTTP 200 with an
@@ -43,41 +86,11 @@ export async function invokeFunction(
   try {
     res = await client.invokeFunction(target.service, target.functionName, event, headers, target.qualifier);
   } catch (err) {
-    const e = err as { code?: unknown; name?: unknown };
-    const code = typeof e.code === 'string' ? e.code : undefined;
-    // fc2's message embeds the request path and id but no key; still, rebuild it from the code alone.
-    const kind =
-      code &&
-      /^(AccessDenied|InvalidAccessKeyID|SignatureNotMatch|ServiceNotFound|FunctionNotFound|InvalidArgument)/.test(code)
-        ? 'config'
-        : 'retryable';
-    throw new IntegrationError(`Function Compute refused the invocation${code ? ` (${code})` : ''}`, {
-      service: 'fc',
-      kind,
-      code,
-    });
+    throw refusedInvocation(err);
   }
   const requestId = res.headers['x-fc-request-id'];
-  const output =
-    typeof res.data === 'string'
-      ? res.data
-      : res.data === undefined || res.data === null
-        ? undefined
-        : JSON.stringify(res.data);
+  const output = outputOf(res.data);
   const errorType = res.headers['x-fc-error-type'];
-  if (errorType) {
-    let message = output ?? '';
-    try {
-      message = String((JSON.parse(output ?? '{}') as { errorMessage?: unknown }).errorMessage ?? message);
-    } catch {
-      // not JSON: keep the raw text
-    }
-    throw new IntegrationError(`the function failed (${errorType}): ${message.slice(0, 500)}`, {
-      service: 'fc',
-      kind: 'permanent',
-      code: errorType,
-      requestId,
-    });
-  }
+  if (errorType) throw functionFailed(errorType, output, requestId);
   return { requestId, output: opts.async ? undefined : output };
 }

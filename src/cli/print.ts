@@ -15,7 +15,8 @@ export function formatMessage(channel: 'dingtalk' | 'slack', body: object, targe
   const where = target && target !== channel ? ` (${target})` : '';
   if (channel === 'dingtalk') {
     const md = b.markdown ?? {};
-    return `${rule(`DingTalk${where} · ${md.title ?? ''}`)}\n${(md.text ?? JSON.stringify(body)).replace(/^/gm, '│ ')}\n└${'─'.repeat(80)}`;
+    const text = (md.text ?? JSON.stringify(body)).replace(/^/gm, '│ ');
+    return `${rule(`DingTalk${where} · ${md.title ?? ''}`)}\n${text}\n└${'─'.repeat(80)}`;
   }
   const lines: string[] = [];
   const attachments = (Array.isArray(b.attachments) ? b.attachments : []) as { blocks?: Block[] }[];

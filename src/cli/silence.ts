@@ -1,21 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import parseDuration from 'parse-duration';
-import * as v from 'valibot';
 import { readConfig } from '../config/config.js';
-import { silenceSchema } from '../config/silences.js';
 import { systemClock } from '../lib/budget.js';
 import { ConfigError } from '../lib/errors.js';
 import { MATCHER_FIELDS } from '../model/route.js';
 import type { Silence, StoredSilence } from '../model/silence.js';
 import { storeFor, type Io } from './commands.js';
-
-// A silence row stays small whatever is typed: it is read by every run that has something to mute.
-const MAX_PATTERNS = 20;
-const MAX_PATTERN = 200;
-const MAX_COMMENT = 500;
-const MIN_DURATION_MS = 60_000;
+import { silenceFrom } from './silence-options.js';
 
 export const SILENCE_HELP = `acr-sync-alert silence: mute alerts from the command line, kept in the state table
 
@@ -57,69 +48,6 @@ export async function silenceCommand(io: Io, args: string[]): Promise<number> {
   }
 }
 
-/** The silence the options describe, checked as a configured one is, plus what a stored one needs; or every problem. */
-export function silenceFrom(
-  values: Record<string, string | string[] | undefined>,
-  now: number,
-  author: string,
-): StoredSilence {
-  const problems: string[] = [];
-  const matchers: Partial<Record<(typeof MATCHER_FIELDS)[number], string[]>> = {};
-  for (const m of MATCHER_FIELDS) {
-    const list = values[m] as string[] | undefined;
-    if (!list || list.length === 0) continue;
-    if (list.length > MAX_PATTERNS) problems.push(`--${m} is given ${list.length} times; at most ${MAX_PATTERNS}`);
-    for (const p of list)
-      if (p.trim() === '' || p.length > MAX_PATTERN)
-        problems.push(`--${m} must be a pattern of 1 to ${MAX_PATTERN} characters`);
-    matchers[m] = list.map((p) => p.trim());
-  }
-  if (Object.keys(matchers).length === 0)
-    problems.push(
-      `give at least one of ${MATCHER_FIELDS.map((m) => `--${m}`).join(', ')}: a silence that matches everything would mute every alert`,
-    );
-  else if (Object.values(matchers).every((l) => l.every((p) => /^\*+$/.test(p)))) {
-    problems.push('every matcher given is *: a silence that matches everything would mute every alert');
-  }
-  const comment = typeof values.comment === 'string' ? values.comment.trim() : '';
-  if (!comment) problems.push('--comment is required: say why, it is shown in digests next to the silence');
-  else if (comment.length > MAX_COMMENT)
-    problems.push(`--comment is ${comment.length} characters; at most ${MAX_COMMENT}`);
-  const forValue = values.for as string | undefined;
-  const untilValue = values.until as string | undefined;
-  let ends: number | undefined;
-  if (forValue !== undefined && untilValue !== undefined) problems.push('give --for or --until, not both');
-  else if (forValue !== undefined) {
-    // A bare number would be milliseconds to the parser: a unit is required.
-    const ms = /[a-z]/i.test(forValue) ? parseDuration(forValue) : null;
-    if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < MIN_DURATION_MS)
-      problems.push(`--for "${forValue}" is not a duration of at least a minute, e.g. 90m, 2h, 3d, 1h30m`);
-    else ends = now + ms;
-  } else if (untilValue !== undefined) {
-    const r = v.safeParse(v.pipe(v.string(), v.isoTimestamp()), untilValue);
-    const t = Date.parse(untilValue);
-    if (!r.success || Number.isNaN(t))
-      problems.push(`--until "${untilValue}" must be an ISO 8601 time with a zone, e.g. 2026-12-24T08:00:00+08:00`);
-    else if (t <= now) problems.push(`--until ${untilValue} has already passed`);
-    else ends = t;
-  } else
-    problems.push('give --for (e.g. 2h) or --until (an ISO 8601 time): a silence from the command line always ends');
-  const silence: StoredSilence = {
-    id: randomUUID(),
-    ...matchers,
-    comment,
-    expires: new Date(ends ?? now).toISOString(),
-    createdBy: author,
-    createdAt: new Date(now).toISOString(),
-  };
-  // The same checks as SILENCES in the configuration, so what one accepts the other does.
-  const { id: _id, createdBy: _by, createdAt: _at, ...asConfigured } = silence;
-  const checked = v.safeParse(silenceSchema, asConfigured);
-  if (!checked.success) for (const i of checked.issues) problems.push(`${v.getDotPath(i) ?? 'silence'}: ${i.message}`);
-  if (problems.length > 0) throw new ConfigError(problems, 'Invalid silence');
-  return silence;
-}
-
 function whoAmI(env: Io['env']): string {
   const name = env.USER ?? env.LOGNAME ?? env.USERNAME;
   if (name) return name;
@@ -150,7 +78,9 @@ async function add(io: Io, args: string[]): Promise<number> {
   if (!(await store.saveSilence(silence, 0)))
     throw new Error(`silence id ${silence.id} is already taken; run the command again`);
   io.out(
-    `${silence.id}\nadded: ${describe(silence)} until ${silence.expires}, by ${silence.createdBy}: ${silence.comment}\nIt takes effect at the next run; end it early with: acr-sync-alert silence expire ${silence.id.slice(0, 8)}`,
+    `${silence.id}\n` +
+      `added: ${describe(silence)} until ${silence.expires}, by ${silence.createdBy}: ${silence.comment}\n` +
+      `It takes effect at the next run; end it early with: acr-sync-alert silence expire ${silence.id.slice(0, 8)}`,
   );
   return 0;
 }

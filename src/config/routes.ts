@@ -53,6 +53,69 @@ export interface RouteDefaults {
   policy: WebhookPolicy;
 }
 
+type RouteInput = v.InferOutput<typeof routeSchema>;
+
+/** A route's channels, parsed, with a problem for a route that has neither or an empty webhook. */
+function routeChannels(
+  at: string,
+  x: RouteInput,
+  policy: WebhookPolicy,
+  problems: string[],
+): Pick<Route, 'dingtalk' | 'slack'> {
+  if (!x.dingtalk && !x.slack) problems.push(`${at} (${x.name}) has no dingtalk or slack webhook`);
+  const dWebhook = parseDingTalkWebhook(`${at}.dingtalk.webhook`, x.dingtalk?.webhook, policy, problems);
+  const dSecret = parseDingTalkSecret(`${at}.dingtalk.secret`, x.dingtalk?.secret, problems);
+  const sWebhook = parseSlackWebhook(`${at}.slack.webhook`, x.slack?.webhook, policy, problems);
+  if (x.dingtalk && !x.dingtalk.webhook.trim()) problems.push(`${at}.dingtalk.webhook is empty`);
+  if (x.slack && !x.slack.webhook.trim()) problems.push(`${at}.slack.webhook is empty`);
+  return {
+    dingtalk: dWebhook ? { webhook: dWebhook, secret: dSecret } : undefined,
+    slack: sWebhook ? { webhook: sWebhook } : undefined,
+  };
+}
+
+function routeMentions(at: string, x: RouteInput, problems: string[]): Route['mentions'] {
+  const d = x.dingtalk;
+  return {
+    dingtalkMobiles: mentionIds(`${at}.dingtalk.atMobiles`, d?.atMobiles ?? [], 'dingtalkMobiles', problems),
+    dingtalkUserIds: mentionIds(`${at}.dingtalk.atUserIds`, d?.atUserIds ?? [], 'dingtalkUserIds', problems),
+    slack: mentionIds(`${at}.slack.mentions`, x.slack?.mentions ?? [], 'slack', problems),
+  };
+}
+
+/** One route, or undefined with its problems pushed; `seen` holds the names of the routes before it. */
+function routeOf(
+  x: RouteInput,
+  where: { n: number; last: boolean; seen: Set<string> },
+  defaults: RouteDefaults,
+  problems: string[],
+): Route | undefined {
+  const at = `routes[${where.n}]`;
+  const before = problems.length;
+  if (x.name === DEFAULT_ROUTE)
+    problems.push(`${at}.name "${DEFAULT_ROUTE}" is reserved for the route DINGTALK_WEBHOOK and SLACK_WEBHOOK make`);
+  else if (where.seen.has(x.name)) problems.push(`${at}.name "${x.name}" is used by an earlier route`);
+  where.seen.add(x.name);
+  const channels = routeChannels(at, x, defaults.policy, problems);
+  const mentions = routeMentions(at, x, problems);
+  if (x.timezone !== undefined) checkedZone(`${at}.timezone`, x.timezone, problems);
+  if (isCatchAll(x.match) && !where.last)
+    problems.push(`${at} (${x.name}) matches every alert, so the routes after it are never used: move it to the end`);
+  if (problems.length > before) return undefined;
+  const lang = x.lang ?? defaults.lang;
+  const timeZone = x.timezone ?? defaults.timeZone ?? defaultTimeZone(lang);
+  const weekday = x.digest?.weekday as Weekday | undefined;
+  return {
+    name: x.name,
+    match: isCatchAll(x.match) ? undefined : x.match,
+    ...channels,
+    mentions,
+    lang,
+    timeZone,
+    digest: x.digest ? { at: x.digest.at, weekday, timezone: timeZone } : undefined,
+  };
+}
+
 /**
  * Validates the routes (parsed JSON) and builds them in order. Every problem is pushed to `problems`, named by the
  * route's position and field (`routes[1].slack.webhook ...`), never with a webhook or secret in it.
@@ -63,46 +126,8 @@ export function parseRoutes(raw: unknown, defaults: RouteDefaults, problems: str
     problems.push(...issueLines('routes', r.issues));
     return [];
   }
-  const out: Route[] = [];
   const seen = new Set<string>();
-  for (const [n, x] of r.output.entries()) {
-    const at = `routes[${n}]`;
-    const before = problems.length;
-    if (x.name === DEFAULT_ROUTE)
-      problems.push(`${at}.name "${DEFAULT_ROUTE}" is reserved for the route DINGTALK_WEBHOOK and SLACK_WEBHOOK make`);
-    else if (seen.has(x.name)) problems.push(`${at}.name "${x.name}" is used by an earlier route`);
-    seen.add(x.name);
-    if (!x.dingtalk && !x.slack) problems.push(`${at} (${x.name}) has no dingtalk or slack webhook`);
-    const dWebhook = parseDingTalkWebhook(`${at}.dingtalk.webhook`, x.dingtalk?.webhook, defaults.policy, problems);
-    const dSecret = parseDingTalkSecret(`${at}.dingtalk.secret`, x.dingtalk?.secret, problems);
-    const sWebhook = parseSlackWebhook(`${at}.slack.webhook`, x.slack?.webhook, defaults.policy, problems);
-    if (x.dingtalk && !x.dingtalk.webhook.trim()) problems.push(`${at}.dingtalk.webhook is empty`);
-    if (x.slack && !x.slack.webhook.trim()) problems.push(`${at}.slack.webhook is empty`);
-    const mentions = {
-      dingtalkMobiles: mentionIds(`${at}.dingtalk.atMobiles`, x.dingtalk?.atMobiles ?? [], 'dingtalkMobiles', problems),
-      dingtalkUserIds: mentionIds(`${at}.dingtalk.atUserIds`, x.dingtalk?.atUserIds ?? [], 'dingtalkUserIds', problems),
-      slack: mentionIds(`${at}.slack.mentions`, x.slack?.mentions ?? [], 'slack', problems),
-    };
-    if (x.timezone !== undefined) checkedZone(`${at}.timezone`, x.timezone, problems);
-    if (isCatchAll(x.match) && n < r.output.length - 1)
-      problems.push(`${at} (${x.name}) matches every alert, so the routes after it are never used: move it to the end`);
-    if (problems.length > before) continue;
-    const lang = x.lang ?? defaults.lang;
-    const timeZone = x.timezone ?? defaults.timeZone ?? defaultTimeZone(lang);
-    out.push({
-      name: x.name,
-      match: isCatchAll(x.match) ? undefined : x.match,
-      dingtalk: dWebhook ? { webhook: dWebhook, secret: dSecret } : undefined,
-      slack: sWebhook ? { webhook: sWebhook } : undefined,
-      mentions,
-      lang,
-      timeZone,
-      digest: x.digest
-        ? { at: x.digest.at, weekday: x.digest.weekday as Weekday | undefined, timezone: timeZone }
-        : undefined,
-    });
-  }
-  return out;
+  return r.output.flatMap((x, n) => routeOf(x, { n, last: n === r.output.length - 1, seen }, defaults, problems) ?? []);
 }
 
 /** `tz` when this runtime knows it as a time zone; otherwise undefined, with a problem naming `name`. */

@@ -45,7 +45,8 @@ function parseWebhook(
 const hostCheck = (u: URL, policy: WebhookPolicy, allowed: Set<string>, platform: string) =>
   policy.anyHost || LOOPBACK.has(u.hostname) || allowed.has(u.hostname)
     ? undefined
-    : `must point at ${platform} (${[...allowed].join(' or ')}); set WEBHOOK_ALLOW_ANY_HOST=true to send through another host`;
+    : `must point at ${platform} (${[...allowed].join(' or ')}); ` +
+      'set WEBHOOK_ALLOW_ANY_HOST=true to send through another host';
 
 /** A DingTalk custom-robot webhook, or undefined (with a problem unless it was empty). */
 export function parseDingTalkWebhook(

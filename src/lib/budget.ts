@@ -7,7 +7,7 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 /**
  * The run's time budget: a deadline derived from the function timeout, minus a reserve kept for saving the
- * checkpoint and sending what was found. Every network call takes its timeout from here so that none can outlive
+ * state and sending what was found. Every network call takes its timeout from here so that none can outlive
  * the function.
  */
 export class Budget {

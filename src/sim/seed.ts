@@ -1,97 +1,18 @@
-import type { RawRule, RawTask, SimInstance } from './cr-server.js';
+/** The demo's instances, and generated histories for tests and the benchmark (item builders: cr-items.ts). */
+import type { RawRule, RawTask, SimInstance } from './cr-model.js';
+import { rawRule, rawTask, type TaskSpec } from './cr-items.js';
 
-export interface TaskSpec {
-  id: string;
-  status: string;
-  issue?: string;
-  createTime: number;
-  modifiedTime?: number;
-  ruleId?: string;
-  trigger?: 'PASSIVE' | 'INITIATIVE';
-  from: { instanceId: string; regionId: string; namespace: string; repo: string; tag: string };
-  to: { instanceId: string; regionId: string; namespace?: string; repo?: string; tag?: string };
-}
-
-/** A ListRepoSyncTask item as the API returns it (with both ModifiedTime and the deprecated ModifedTime). */
-export function rawTask(s: TaskSpec): RawTask {
-  const modified = s.modifiedTime ?? s.createTime + 45_000;
-  return {
-    SyncTaskId: s.id,
-    SyncBatchTaskId: `rsbt-${s.id.slice(4)}`,
-    SyncRuleId: s.ruleId ?? 'crsr-unknown',
-    TaskStatus: s.status,
-    TaskIssue: s.issue ?? '',
-    TaskTrigger: s.trigger ?? 'PASSIVE',
-    CreateTime: s.createTime,
-    ModifiedTime: modified,
-    ModifedTime: modified,
-    CrossUser: false,
-    SyncTransAccelerate: false,
-    CustomLink: false,
-    LinkId: '',
-    ImageFrom: {
-      InstanceId: s.from.instanceId,
-      RegionId: s.from.regionId,
-      RepoNamespaceName: s.from.namespace,
-      RepoName: s.from.repo,
-      ImageTag: s.from.tag,
-    },
-    ImageTo: {
-      InstanceId: s.to.instanceId,
-      RegionId: s.to.regionId,
-      RepoNamespaceName: s.to.namespace ?? s.from.namespace,
-      RepoName: s.to.repo ?? s.from.repo,
-      ImageTag: s.to.tag ?? s.from.tag,
-    },
-  };
-}
-
-export function rawRule(r: {
-  id: string;
-  name: string;
-  scope: 'NAMESPACE' | 'REPO';
-  namespace: string;
-  repo?: string;
-  local: { instanceId: string; regionId: string };
-  target: { instanceId: string; regionId: string; namespace: string; repo?: string };
-  tagFilter?: string;
-  trigger?: 'PASSIVE' | 'INITIATIVE';
-}): RawRule {
-  return {
-    SyncRuleId: r.id,
-    SyncRuleName: r.name,
-    SyncScope: r.scope,
-    SyncDirection: 'FROM',
-    SyncTrigger: r.trigger ?? 'PASSIVE',
-    TagFilter: r.tagFilter ?? '.*',
-    RepoNameFilter: '',
-    CrossUser: false,
-    LinkId: '',
-    CreateTime: 1_700_000_000_000,
-    ModifiedTime: 1_700_000_000_000,
-    LocalInstanceId: r.local.instanceId,
-    LocalRegionId: r.local.regionId,
-    LocalNamespaceName: r.namespace,
-    LocalRepoName: r.repo ?? '',
-    TargetInstanceId: r.target.instanceId,
-    TargetRegionId: r.target.regionId,
-    TargetNamespaceName: r.target.namespace,
-    TargetRepoName: r.target.repo ?? '',
-  };
-}
+export { rawRule, rawTask, type TaskSpec } from './cr-items.js';
 
 const HZ = { instanceId: 'cri-demohz01', regionId: 'cn-hangzhou' };
 const SH = { instanceId: 'cri-demosh02', regionId: 'cn-shanghai' };
 const SG = { instanceId: 'cri-demosg03', regionId: 'ap-southeast-1' };
 
-/**
- * The demo's instances: a Hangzhou source replicating to Shanghai and Singapore, and a Shanghai instance syncing
- * back. Every TaskIssue appears, with successes, cancellations and tasks still running. Ids are fixed so that a
- * second run recognises what the first announced; times are relative to `now` so the first run's look-back sees them.
- */
-export function demoInstances(now: number): SimInstance[] {
-  const min = 60_000;
-  const rulesHz = [
+type InstanceRef = { instanceId: string; regionId: string };
+
+/** The demo's sync rules, by the instance that holds them. */
+function demoRules(): { hz: RawRule[]; sh: RawRule[] } {
+  const hz = [
     rawRule({
       id: 'crsr-prod2sh',
       name: 'prod-to-shanghai',
@@ -121,7 +42,7 @@ export function demoInstances(now: number): SimInstance[] {
     }),
   ];
   // Disaster-recovery copies are synced on demand: a manual rule.
-  const rulesSh = [
+  const sh = [
     rawRule({
       id: 'crsr-back2hz',
       name: 'dr-back-to-hangzhou',
@@ -132,91 +53,96 @@ export function demoInstances(now: number): SimInstance[] {
       trigger: 'INITIATIVE',
     }),
   ];
-  const t = (
-    id: string,
-    ago: number,
-    status: string,
-    ruleId: string,
-    ns: string,
-    repo: string,
-    tag: string,
-    to: typeof SH,
-    issue?: string,
-    trigger?: 'INITIATIVE',
-    from = HZ,
-  ): TaskSpec => ({
+  return { hz, sh };
+}
+
+/** Where each demo rule copies from and to. */
+const RULE_ENDS: Record<string, { from: InstanceRef; to: InstanceRef }> = {
+  'crsr-prod2sh': { from: HZ, to: SH },
+  'crsr-base2sg': { from: HZ, to: SG },
+  'crsr-rel2sg': { from: HZ, to: SG },
+  'crsr-back2hz': { from: SH, to: HZ },
+};
+
+/** One demo task: id, minutes since it was created, status, rule, image, and its issue and trigger if any. */
+type DemoTask = [
+  id: string,
+  minutesAgo: number,
+  status: string,
+  ruleId: string,
+  image: `${string}/${string}:${string}`,
+  issue?: string,
+  trigger?: 'INITIATIVE',
+];
+
+const HZ_TASKS: DemoTask[] = [
+  ['rst-demo0001', 95, 'SUCCESS', 'crsr-prod2sh', 'prod/api-gateway:v2.14.0'],
+  ['rst-demo0002', 90, 'ERROR', 'crsr-prod2sh', 'prod/payment-service:v3.2.1', 'NETWORK_ERROR'],
+  ['rst-demo0003', 84, 'SUCCESS', 'crsr-base2sg', 'base/alpine:3.20'],
+  ['rst-demo0004', 77, 'ERROR', 'crsr-base2sg', 'base/alpine:3.21', 'OSS_POLICY_UNAUTHORIZED'],
+  ['rst-demo0005', 70, 'ERROR', 'crsr-rel2sg', 'release/web-frontend:v1.8.0', 'TAG_CONFLICT', 'INITIATIVE'],
+  ['rst-demo0006', 66, 'CANCELED', 'crsr-prod2sh', 'prod/search-indexer:v0.9.4'],
+  [
+    'rst-demo0007',
+    61,
+    'ERROR',
+    'crsr-rel2sg',
+    'release/ml-runtime:v5.0.0-cuda12',
+    'DATA_LENGTH_EXCEEDED',
+    'INITIATIVE',
+  ],
+  ['rst-demo0008', 55, 'SUCCESS', 'crsr-prod2sh', 'prod/order-service:v7.1.0'],
+  ['rst-demo0009', 48, 'ERROR', 'crsr-prod2sh', 'prod/legacy-billing:v1.0.0', 'UNSUPPORTED_FORMAT'],
+  ['rst-demo0010', 41, 'ERROR', 'crsr-prod2sh', 'prod/inventory:v2.3.0', 'INTERNAL_ERROR'],
+  ['rst-demo0011', 35, 'ERROR', 'crsr-prod2sh', 'prod/payment-service:v3.2.2', 'NETWORK_ERROR'],
+  ['rst-demo0012', 28, 'SUCCESS', 'crsr-rel2sg', 'release/web-frontend:v1.8.1'],
+  ['rst-demo0013', 21, 'ERROR', 'crsr-prod2sh', 'prod/notification:v1.4.0'],
+  ['rst-demo0014', 9, 'SYNCHRONIZING', 'crsr-rel2sg', 'release/ml-runtime:v5.0.1-cuda12'],
+  ['rst-demo0015', 3, 'PENDING', 'crsr-prod2sh', 'prod/api-gateway:v2.15.0'],
+  // The image that failed 90 minutes ago synced fine on a retry: announced as recovered, not as a failure.
+  ['rst-demo0016', 25, 'SUCCESS', 'crsr-prod2sh', 'prod/payment-service:v3.2.1', undefined, 'INITIATIVE'],
+  // A large image still synchronising after more than two hours: stuck.
+  ['rst-demo0017', 135, 'SYNCHRONIZING', 'crsr-base2sg', 'base/cuda-devel:12.4.1-ubuntu22.04'],
+];
+
+const SH_TASKS: DemoTask[] = [
+  ['rst-demo0101', 80, 'SUCCESS', 'crsr-back2hz', 'dr/postgres-backup:16.4', undefined, 'INITIATIVE'],
+  ['rst-demo0102', 52, 'ERROR', 'crsr-back2hz', 'dr/postgres-backup:16.5', 'NETWORK_ERROR', 'INITIATIVE'],
+  ['rst-demo0103', 12, 'SUCCESS', 'crsr-back2hz', 'dr/redis-snapshot:7.4', undefined, 'INITIATIVE'],
+];
+
+function demoTask(now: number, [id, ago, status, ruleId, image, issue, trigger]: DemoTask): TaskSpec {
+  const slash = image.indexOf('/');
+  const colon = image.indexOf(':', slash);
+  const { from, to } = RULE_ENDS[ruleId]!;
+  return {
     id,
     status,
     issue,
     ruleId,
     trigger,
-    createTime: now - ago * min,
-    from: { ...from, namespace: ns, repo, tag },
+    createTime: now - ago * 60_000,
+    from: {
+      ...from,
+      namespace: image.slice(0, slash),
+      repo: image.slice(slash + 1, colon),
+      tag: image.slice(colon + 1),
+    },
     to,
-  });
-  const hz: TaskSpec[] = [
-    t('rst-demo0001', 95, 'SUCCESS', 'crsr-prod2sh', 'prod', 'api-gateway', 'v2.14.0', SH),
-    t('rst-demo0002', 90, 'ERROR', 'crsr-prod2sh', 'prod', 'payment-service', 'v3.2.1', SH, 'NETWORK_ERROR'),
-    t('rst-demo0003', 84, 'SUCCESS', 'crsr-base2sg', 'base', 'alpine', '3.20', SG),
-    t('rst-demo0004', 77, 'ERROR', 'crsr-base2sg', 'base', 'alpine', '3.21', SG, 'OSS_POLICY_UNAUTHORIZED'),
-    t(
-      'rst-demo0005',
-      70,
-      'ERROR',
-      'crsr-rel2sg',
-      'release',
-      'web-frontend',
-      'v1.8.0',
-      SG,
-      'TAG_CONFLICT',
-      'INITIATIVE',
-    ),
-    t('rst-demo0006', 66, 'CANCELED', 'crsr-prod2sh', 'prod', 'search-indexer', 'v0.9.4', SH),
-    t(
-      'rst-demo0007',
-      61,
-      'ERROR',
-      'crsr-rel2sg',
-      'release',
-      'ml-runtime',
-      'v5.0.0-cuda12',
-      SG,
-      'DATA_LENGTH_EXCEEDED',
-      'INITIATIVE',
-    ),
-    t('rst-demo0008', 55, 'SUCCESS', 'crsr-prod2sh', 'prod', 'order-service', 'v7.1.0', SH),
-    t('rst-demo0009', 48, 'ERROR', 'crsr-prod2sh', 'prod', 'legacy-billing', 'v1.0.0', SH, 'UNSUPPORTED_FORMAT'),
-    t('rst-demo0010', 41, 'ERROR', 'crsr-prod2sh', 'prod', 'inventory', 'v2.3.0', SH, 'INTERNAL_ERROR'),
-    t('rst-demo0011', 35, 'ERROR', 'crsr-prod2sh', 'prod', 'payment-service', 'v3.2.2', SH, 'NETWORK_ERROR'),
-    t('rst-demo0012', 28, 'SUCCESS', 'crsr-rel2sg', 'release', 'web-frontend', 'v1.8.1', SG),
-    t('rst-demo0013', 21, 'ERROR', 'crsr-prod2sh', 'prod', 'notification', 'v1.4.0', SH),
-    t('rst-demo0014', 9, 'SYNCHRONIZING', 'crsr-rel2sg', 'release', 'ml-runtime', 'v5.0.1-cuda12', SG),
-    t('rst-demo0015', 3, 'PENDING', 'crsr-prod2sh', 'prod', 'api-gateway', 'v2.15.0', SH),
-    // The image that failed 90 minutes ago synced fine on a retry: announced as recovered, not as a failure.
-    t('rst-demo0016', 25, 'SUCCESS', 'crsr-prod2sh', 'prod', 'payment-service', 'v3.2.1', SH, undefined, 'INITIATIVE'),
-    // A large image still synchronising after more than two hours: stuck.
-    t('rst-demo0017', 135, 'SYNCHRONIZING', 'crsr-base2sg', 'base', 'cuda-devel', '12.4.1-ubuntu22.04', SG),
-  ];
-  const sh: TaskSpec[] = [
-    t('rst-demo0101', 80, 'SUCCESS', 'crsr-back2hz', 'dr', 'postgres-backup', '16.4', HZ, undefined, 'INITIATIVE', SH),
-    t(
-      'rst-demo0102',
-      52,
-      'ERROR',
-      'crsr-back2hz',
-      'dr',
-      'postgres-backup',
-      '16.5',
-      HZ,
-      'NETWORK_ERROR',
-      'INITIATIVE',
-      SH,
-    ),
-    t('rst-demo0103', 12, 'SUCCESS', 'crsr-back2hz', 'dr', 'redis-snapshot', '7.4', HZ, undefined, 'INITIATIVE', SH),
-  ];
+  };
+}
+
+/**
+ * The demo's instances: a Hangzhou source replicating to Shanghai and Singapore, and a Shanghai instance syncing
+ * back. Every TaskIssue appears, with successes, cancellations and tasks still running. Ids are fixed so that a
+ * second run recognises what the first announced; times are relative to `now` so the first run's look-back sees them.
+ */
+export function demoInstances(now: number): SimInstance[] {
+  const rules = demoRules();
+  const tasks = (list: DemoTask[]) => list.map((row) => rawTask(demoTask(now, row)));
   return [
-    { ...HZ, tasks: hz.map(rawTask), rules: rulesHz },
-    { ...SH, tasks: sh.map(rawTask), rules: rulesSh },
+    { ...HZ, tasks: tasks(HZ_TASKS), rules: rules.hz },
+    { ...SH, tasks: tasks(SH_TASKS), rules: rules.sh },
     { ...SG, tasks: [], rules: [] },
   ];
 }

@@ -23,6 +23,7 @@ export const LIMITS = {
   columnsToGet: 128,
 } as const;
 
+/** An error as the service answers it: HTTP status, OTS error code and message. */
 export class OtsError extends Error {
   constructor(
     readonly status: number,
@@ -33,7 +34,9 @@ export class OtsError extends Error {
   }
 }
 
+/** The service's OTSParameterInvalid (HTTP 400) with its message. */
 export const invalid = (message: string) => new OtsError(400, 'OTSParameterInvalid', message);
+/** The service's answer to a write whose row or column condition does not hold. */
 export const conditionFailed = () => new OtsError(403, 'OTSConditionCheckFail', 'Condition check failed.');
 
 export interface StoredCell {
@@ -80,6 +83,7 @@ function compareValue(x: Variant | undefined, y: Variant | undefined): number {
   throw invalid('Validate PK type fail.');
 }
 
+/** A primary key as a map key: equal for equal keys, whatever object holds them. */
 export const pkKey = (pk: Cell[]): string =>
   JSON.stringify(
     pk.map((c) => [
@@ -99,13 +103,26 @@ export class SimTable {
   /** Keys in primary-key order; rebuilt on the first range read after a change. */
   private sorted: StoredRow[] | undefined;
 
-  constructor(
-    readonly name: string,
-    readonly pk: { name: string; type: number }[],
-    readonly ttl: number,
-    readonly maxVersions: number,
-    private readonly clock: () => number,
-  ) {}
+  readonly name: string;
+  readonly pk: { name: string; type: number }[];
+  /** Seconds a cell lives after it was written; -1 forever. */
+  readonly ttl: number;
+  readonly maxVersions: number;
+  private readonly clock: () => number;
+
+  constructor(o: {
+    name: string;
+    pk: { name: string; type: number }[];
+    ttl: number;
+    maxVersions: number;
+    clock: () => number;
+  }) {
+    this.name = o.name;
+    this.pk = o.pk;
+    this.ttl = o.ttl;
+    this.maxVersions = o.maxVersions;
+    this.clock = o.clock;
+  }
 
   /** The primary key of a request, checked against the schema and the value size limit. */
   checkPk(pk: Cell[], allowInfinite = false): Cell[] {
@@ -116,7 +133,8 @@ export class SimTable {
       if (!(allowInfinite && inf) && c.value?.type !== want) throw invalid('Validate PK type fail.');
       if (valueBytes(c.value) > LIMITS.pkValueBytes)
         throw invalid(
-          `The length of primary key column: '${c.name}' exceeds the MaxLength:${LIMITS.pkValueBytes} with CurrentLength:${valueBytes(c.value)}.`,
+          `The length of primary key column: '${c.name}' exceeds the MaxLength:${LIMITS.pkValueBytes} ` +
+            `with CurrentLength:${valueBytes(c.value)}.`,
         );
     });
     return pk;
@@ -132,7 +150,8 @@ export class SimTable {
         throw invalid(`Attribute column '${c.name}' has the name of a primary key column.`);
       if (valueBytes(c.value) > LIMITS.attributeBytes)
         throw invalid(
-          `The length of attribute column: '${c.name}' exceeds the MaxLength:${LIMITS.attributeBytes} with CurrentLength:${valueBytes(c.value)}.`,
+          `The length of attribute column: '${c.name}' exceeds the MaxLength:${LIMITS.attributeBytes} ` +
+            `with CurrentLength:${valueBytes(c.value)}.`,
         );
     }
   }
@@ -165,17 +184,7 @@ export class SimTable {
         cols: new Map(w.data.map((c) => [c.name, { value: c.value!, timestamp: c.timestamp ?? now }])),
       });
     } else {
-      const cols = new Map(existing?.cols);
-      for (const c of w.data) {
-        if (c.op === 1 || c.op === 3) cols.delete(c.name);
-        else if (c.op === 4) {
-          const cur = cols.get(c.name);
-          if (c.value?.type !== 'INTEGER' || (cur && cur.value.type !== 'INTEGER'))
-            throw invalid('Increment needs INTEGER values.');
-          const base = cur?.value.type === 'INTEGER' ? cur.value.v : 0n;
-          cols.set(c.name, { value: { type: 'INTEGER', v: base + c.value.v }, timestamp: now });
-        } else cols.set(c.name, { value: c.value!, timestamp: c.timestamp ?? now });
-      }
+      const cols = updated(existing?.cols, w.data, now);
       // An update that leaves no attribute column leaves no row.
       if (cols.size === 0) this.rows.delete(key);
       else this.rows.set(key, { pk: w.pk, cols });
@@ -188,10 +197,7 @@ export class SimTable {
    * `limit`; `take` decides, row by row, whether one more still fits the answer.
    */
   range(
-    start: Cell[],
-    end: Cell[],
-    backward: boolean,
-    limit: number,
+    { start, end, backward, limit }: { start: Cell[]; end: Cell[]; backward: boolean; limit: number },
     take: (row: StoredRow) => boolean,
   ): { rows: StoredRow[]; next?: Cell[] } {
     this.sorted ??= [...this.rows.values()].sort((a, b) => comparePk(a.pk, b.pk));
@@ -215,6 +221,22 @@ export class SimTable {
   allRows(): StoredRow[] {
     return [...this.rows.values()].flatMap((r) => this.visible(r) ?? []);
   }
+}
+
+/** The columns after an UpdateRow: each cell deleted (ops 1 and 3), incremented (op 4) or put. */
+function updated(before: Map<string, StoredCell> | undefined, data: Cell[], now: number): Map<string, StoredCell> {
+  const cols = new Map(before);
+  for (const c of data) {
+    if (c.op === 1 || c.op === 3) cols.delete(c.name);
+    else if (c.op === 4) {
+      const cur = cols.get(c.name);
+      if (c.value?.type !== 'INTEGER' || (cur && cur.value.type !== 'INTEGER'))
+        throw invalid('Increment needs INTEGER values.');
+      const base = cur?.value.type === 'INTEGER' ? cur.value.v : 0n;
+      cols.set(c.name, { value: { type: 'INTEGER', v: base + c.value.v }, timestamp: now });
+    } else cols.set(c.name, { value: c.value!, timestamp: c.timestamp ?? now });
+  }
+  return cols;
 }
 
 /** The index of the first row at or past `start` in the walking direction (binary search). */

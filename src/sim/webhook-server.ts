@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DINGTALK_BODY_MAX_BYTES, slackProblem } from './webhook-limits.js';
 
 /** A scripted answer for the next posts. `down` drops the connection; `status` answers with that HTTP status. */
 export type WebhookFault =
@@ -50,48 +51,141 @@ export interface ReceiverOptions {
   limits?: { dingtalkBodyBytes?: number; slackBlocksChars?: number };
 }
 
-// Limits the receiver enforces, as the platforms do. Slack Block Kit: 50 blocks per message (attachments' blocks
-// included), a section's text 3,000 characters, a header's 150, a context's elements 10; and an undocumented total
-// for all blocks together (msg_blocks_too_long; seen from about 11,300 characters of text, slackapi/bolt-js#2509 and
-// #2867), measured here strictly: the JSON of every block. DingTalk: robots answer errcode 460101 "message too long,
-// exceed 20000 bytes" for a larger body (Le0nsec/SecCrawler#12).
-const SLACK_MAX_BLOCKS = 50;
-const SLACK_SECTION_MAX = 3_000;
-const SLACK_HEADER_MAX = 150;
-const SLACK_CONTEXT_ELEMENTS = 10;
-const SLACK_BLOCKS_MAX_CHARS = 11_000;
-const DINGTALK_BODY_MAX_BYTES = 20_000;
-
 async function body(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
-type Block = { type?: string; text?: { text?: string }; elements?: { text?: string }[] };
+type Channel = 'dingtalk' | 'slack';
 
-function slackProblem(msg: Record<string, unknown>, maxChars = SLACK_BLOCKS_MAX_CHARS): string | undefined {
-  const top = msg.blocks;
-  const attachments = Array.isArray(msg.attachments) ? (msg.attachments as { blocks?: unknown }[]) : [];
-  if (typeof msg.text !== 'string' && !Array.isArray(top) && attachments.length === 0) return 'no_text';
-  const blocks = [
-    ...(Array.isArray(top) ? top : []),
-    ...attachments.flatMap((a) => (Array.isArray(a.blocks) ? a.blocks : [])),
-  ] as Block[];
-  if (blocks.length > SLACK_MAX_BLOCKS) return 'invalid_blocks';
-  for (const b of blocks) {
-    const len = b.text?.text?.length ?? 0;
-    if (b.type === 'header' && len > SLACK_HEADER_MAX) return 'invalid_blocks';
-    if (b.type === 'section' && len > SLACK_SECTION_MAX) return 'invalid_blocks';
-    if (
-      b.type === 'context' &&
-      ((b.elements?.length ?? 0) > SLACK_CONTEXT_ELEMENTS ||
-        (b.elements ?? []).some((e) => (e.text?.length ?? 0) > SLACK_SECTION_MAX))
-    )
-      return 'invalid_blocks';
+/** Everything the receivers keep: what they accept, what they were sent, the faults still to play. */
+interface ReceiverState {
+  opts: ReceiverOptions;
+  received: Received[];
+  attempts: WebhookReceivers['attempts'];
+  faults: Record<Channel, (WebhookFault & { left: number })[]>;
+  /** DingTalk message ids already taken, per robot (`token/msgUuid`). */
+  seenUuids: Set<string>;
+  /** Each robot's access token, with its signing secret if it has one. */
+  robots: Map<string, string | undefined>;
+  slackPaths: Set<string>;
+}
+
+/** One post being answered. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  channel: Channel;
+  text: string;
+}
+
+function json(res: ServerResponse, status: number, payload: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(payload));
+}
+
+function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, headers);
+  res.end(text);
+}
+
+function accept(s: ReceiverState, channel: Channel, hook: string, msg: Record<string, unknown>): void {
+  const m = { channel, hook, body: msg, at: Date.now() };
+  s.received.push(m);
+  s.opts.onMessage?.(m);
+}
+
+/** Plays the channel's next scripted fault, if there is one; true when it answered (or dropped) the post. */
+function playFault(s: ReceiverState, x: Exchange): boolean {
+  const fault = s.faults[x.channel].find((f) => f.left > 0);
+  if (!fault) return false;
+  fault.left -= 1;
+  if (fault.kind === 'down') {
+    s.attempts.push({ channel: x.channel, answered: 'dropped' });
+    x.req.socket.destroy();
+  } else if (fault.kind === 'status') {
+    s.attempts.push({ channel: x.channel, answered: fault.status });
+    plain(x.res, fault.status, fault.body ?? '', { 'content-type': 'text/plain', ...fault.headers });
+  } else {
+    s.attempts.push({ channel: x.channel, answered: 200 });
+    json(x.res, 200, { errcode: fault.errcode, errmsg: fault.errmsg });
   }
-  if (JSON.stringify(blocks).length > maxChars) return 'msg_blocks_too_long';
+  return true;
+}
+
+/** The post's JSON body; undefined when it is not JSON, answered as each platform answers that. */
+function parsed(x: Exchange): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(x.text) as Record<string, unknown>;
+  } catch {
+    if (x.channel === 'dingtalk') json(x.res, 200, { errcode: 40035, errmsg: 'invalid json' });
+    else plain(x.res, 400, 'invalid_payload');
+    return undefined;
+  }
+}
+
+function answerSlack(s: ReceiverState, x: Exchange, msg: Record<string, unknown>): void {
+  const problem = slackProblem(msg, s.opts.limits?.slackBlocksChars);
+  if (problem) return plain(x.res, 400, problem);
+  accept(s, 'slack', x.url.pathname, msg);
+  plain(x.res, 200, 'ok', { 'content-type': 'text/plain' });
+}
+
+/**
+ * Why a DingTalk robot refuses a post (errcode and errmsg, answered with HTTP 200): an unknown token, a signature
+ * out of time or wrong, a missing keyword, a body too large. Undefined when it takes it.
+ */
+function dingtalkRefusal(s: ReceiverState, x: Exchange): { errcode: number; errmsg: string } | undefined {
+  const token = x.url.searchParams.get('access_token') ?? '';
+  if (!s.robots.has(token)) return { errcode: 300001, errmsg: 'token is not exist' };
+  const secret = s.robots.get(token);
+  if (secret) {
+    const ts = Number(x.url.searchParams.get('timestamp'));
+    if (!Number.isFinite(ts) || Math.abs(Date.now() - ts) > 3_600_000)
+      return { errcode: 310000, errmsg: 'invalid timestamp' };
+    const expected = createHmac('sha256', secret).update(`${ts}\n${secret}`).digest('base64');
+    if (x.url.searchParams.get('sign') !== expected) return { errcode: 310000, errmsg: 'sign not match' };
+  }
+  if (s.opts.dingtalkKeyword && !x.text.includes(s.opts.dingtalkKeyword))
+    return { errcode: 310000, errmsg: 'keywords not in content' };
+  if (Buffer.byteLength(x.text, 'utf8') > (s.opts.limits?.dingtalkBodyBytes ?? DINGTALK_BODY_MAX_BYTES))
+    return { errcode: 460101, errmsg: 'message too long, exceed 20000 bytes' };
   return undefined;
+}
+
+function answerDingTalk(s: ReceiverState, x: Exchange, msg: Record<string, unknown>): void {
+  const refusal = dingtalkRefusal(s, x);
+  if (refusal) return json(x.res, 200, refusal);
+  const token = x.url.searchParams.get('access_token') ?? '';
+  // DingTalk drops a repeat per robot.
+  const uuid = typeof msg.msgUuid === 'string' ? `${token}/${msg.msgUuid}` : undefined;
+  if (uuid && s.seenUuids.has(uuid)) return json(x.res, 200, { errcode: 0, errmsg: 'ok' });
+  if (uuid) s.seenUuids.add(uuid);
+  accept(s, 'dingtalk', token, msg);
+  json(x.res, 200, { errcode: 0, errmsg: 'ok' });
+}
+
+/** Serves one post: to a robot or hook that exists, unless a fault is scripted, then as the platform answers. */
+async function serve(s: ReceiverState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const channel =
+    url.pathname === '/robot/send' ? 'dingtalk' : url.pathname.startsWith('/services/') ? 'slack' : undefined;
+  const text = await body(req);
+  if (!channel || req.method !== 'POST') return plain(res, 404, 'no_service');
+  // Slack answers a hook that does not exist (deleted, mistyped) with 404 no_service.
+  if (channel === 'slack' && !s.slackPaths.has(url.pathname)) {
+    s.attempts.push({ channel, answered: 404 });
+    return plain(res, 404, 'no_service', { 'content-type': 'text/plain' });
+  }
+  const x: Exchange = { req, res, url, channel, text };
+  if (playFault(s, x)) return;
+  s.attempts.push({ channel, answered: 200 });
+  const msg = parsed(x);
+  if (!msg) return;
+  if (channel === 'slack') answerSlack(s, x, msg);
+  else answerDingTalk(s, x, msg);
 }
 
 /**
@@ -101,99 +195,19 @@ function slackProblem(msg: Record<string, unknown>, maxChars = SLACK_BLOCKS_MAX_
  * is what tests exercise.
  */
 export async function startWebhookReceivers(opts: ReceiverOptions): Promise<WebhookReceivers> {
-  const received: Received[] = [];
-  const attempts: WebhookReceivers['attempts'] = [];
-  const faults: Record<'dingtalk' | 'slack', (WebhookFault & { left: number })[]> = { dingtalk: [], slack: [] };
-  const seenUuids = new Set<string>();
-
-  const json = (res: ServerResponse, status: number, payload: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(payload));
+  const s: ReceiverState = {
+    opts,
+    received: [],
+    attempts: [],
+    faults: { dingtalk: [], slack: [] },
+    seenUuids: new Set(),
+    robots: new Map([
+      [opts.dingtalkToken, opts.dingtalkSecret],
+      ...(opts.moreRobots ?? []).map((r) => [r.token, r.secret] as const),
+    ]),
+    slackPaths: new Set([opts.slackPath, ...(opts.moreSlackPaths ?? [])]),
   };
-  const robots = new Map<string, string | undefined>([
-    [opts.dingtalkToken, opts.dingtalkSecret],
-    ...(opts.moreRobots ?? []).map((r) => [r.token, r.secret] as const),
-  ]);
-  const slackPaths = new Set([opts.slackPath, ...(opts.moreSlackPaths ?? [])]);
-  const accept = (channel: 'dingtalk' | 'slack', hook: string, msg: Record<string, unknown>) => {
-    const m = { channel, hook, body: msg, at: Date.now() };
-    received.push(m);
-    opts.onMessage?.(m);
-  };
-
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const channel =
-      url.pathname === '/robot/send' ? 'dingtalk' : url.pathname.startsWith('/services/') ? 'slack' : undefined;
-    const text = await body(req);
-    if (!channel || req.method !== 'POST') {
-      res.writeHead(404);
-      return res.end('no_service');
-    }
-    // Slack answers a hook that does not exist (deleted, mistyped) with 404 no_service.
-    if (channel === 'slack' && !slackPaths.has(url.pathname)) {
-      attempts.push({ channel, answered: 404 });
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      return res.end('no_service');
-    }
-    const fault = faults[channel].find((f) => f.left > 0);
-    if (fault) {
-      fault.left -= 1;
-      if (fault.kind === 'down') {
-        attempts.push({ channel, answered: 'dropped' });
-        return req.socket.destroy();
-      }
-      if (fault.kind === 'status') {
-        attempts.push({ channel, answered: fault.status });
-        res.writeHead(fault.status, { 'content-type': 'text/plain', ...fault.headers });
-        return res.end(fault.body ?? '');
-      }
-      attempts.push({ channel, answered: 200 });
-      return json(res, 200, { errcode: fault.errcode, errmsg: fault.errmsg });
-    }
-    attempts.push({ channel, answered: 200 });
-    let msg: Record<string, unknown>;
-    try {
-      msg = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      return channel === 'dingtalk'
-        ? json(res, 200, { errcode: 40035, errmsg: 'invalid json' })
-        : (res.writeHead(400), res.end('invalid_payload'));
-    }
-
-    if (channel === 'slack') {
-      const problem = slackProblem(msg, opts.limits?.slackBlocksChars);
-      if (problem) {
-        res.writeHead(400);
-        return res.end(problem);
-      }
-      accept('slack', url.pathname, msg);
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      return res.end('ok');
-    }
-
-    const token = url.searchParams.get('access_token') ?? '';
-    if (!robots.has(token)) return json(res, 200, { errcode: 300001, errmsg: 'token is not exist' });
-    const secret = robots.get(token);
-    if (secret) {
-      const ts = Number(url.searchParams.get('timestamp'));
-      if (!Number.isFinite(ts) || Math.abs(Date.now() - ts) > 3_600_000)
-        return json(res, 200, { errcode: 310000, errmsg: 'invalid timestamp' });
-      const expected = createHmac('sha256', secret).update(`${ts}\n${secret}`).digest('base64');
-      if (url.searchParams.get('sign') !== expected)
-        return json(res, 200, { errcode: 310000, errmsg: 'sign not match' });
-    }
-    if (opts.dingtalkKeyword && !text.includes(opts.dingtalkKeyword))
-      return json(res, 200, { errcode: 310000, errmsg: 'keywords not in content' });
-    if (Buffer.byteLength(text, 'utf8') > (opts.limits?.dingtalkBodyBytes ?? DINGTALK_BODY_MAX_BYTES))
-      return json(res, 200, { errcode: 460101, errmsg: 'message too long, exceed 20000 bytes' });
-    // DingTalk drops a repeat per robot.
-    const uuid = typeof msg.msgUuid === 'string' ? `${token}/${msg.msgUuid}` : undefined;
-    if (uuid && seenUuids.has(uuid)) return json(res, 200, { errcode: 0, errmsg: 'ok' });
-    if (uuid) seenUuids.add(uuid);
-    accept('dingtalk', token, msg);
-    return json(res, 200, { errcode: 0, errmsg: 'ok' });
-  });
+  const server = createServer((req, res) => void serve(s, req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -201,11 +215,11 @@ export async function startWebhookReceivers(opts: ReceiverOptions): Promise<Webh
     slackUrl: `${base}${opts.slackPath}`,
     dingtalkUrlFor: (token) => `${base}/robot/send?access_token=${token}`,
     slackUrlFor: (path) => `${base}${path}`,
-    received,
-    attempts,
-    fault: (channel, f) => faults[channel].push({ ...f, left: f.times ?? 1 }),
+    received: s.received,
+    attempts: s.attempts,
+    fault: (channel, f) => s.faults[channel].push({ ...f, left: f.times ?? 1 }),
     heal: (channel) => {
-      faults[channel].length = 0;
+      s.faults[channel].length = 0;
     },
     close: () =>
       new Promise((r) => {

@@ -57,7 +57,7 @@ describe('the deployable bundle', () => {
     expect(announcedIds(world.hooks, 'dingtalk')).toHaveLength(10);
   });
 
-  it('keeps its checkpoint in Tablestore through the bundled SDK', async () => {
+  it('keeps its state in Tablestore through the bundled SDK', async () => {
     const w = await startWorld({ instances: demoInstances(Date.now()), tablestore: true });
     const mod = createRequire(import.meta.url)(join(root, 'dist/index.js')) as {
       handler: (e: Buffer, c: unknown) => Promise<string>;

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { startFcServer, type FcServer } from '../../src/sim/fc-server.js';
 import { demoInstances } from '../../src/sim/seed.js';
-import { announcedIds, KEYS, SECRETS, SLACK_PATH, startWorld, type World } from '../support/world.js';
+import { announcedIds, closeWorlds, KEYS, SECRETS, SLACK_PATH, startWorld, type World } from '../support/world.js';
 
 function io(env: Record<string, string | undefined>) {
   const out: string[] = [];
@@ -21,9 +21,8 @@ let world: World | undefined;
 let fc: FcServer | undefined;
 afterEach(async () => {
   await fc?.close();
-  await world?.close();
-  world = undefined;
   fc = undefined;
+  await closeWorlds();
 });
 
 describe('acr-sync-alert CLI', () => {
@@ -47,7 +46,7 @@ describe('acr-sync-alert CLI', () => {
     expect(printed).toContain('DingTalk · 🔴 ACR: 8 syncs failed');
     expect(printed).toContain('Slack · 🔴 ACR: 8 syncs failed');
     expect(printed).toContain('"outcome": "dry-run"');
-    expect(existsSync(world.checkpointFile)).toBe(false);
+    expect(existsSync(world.stateFile)).toBe(false);
     expect(world.hooks.attempts).toHaveLength(0);
     for (const s of SECRETS) expect([...c.out, ...c.err].join()).not.toContain(s);
   });
@@ -56,7 +55,7 @@ describe('acr-sync-alert CLI', () => {
     world = await startWorld({ instances: demoInstances(Date.now()) });
     expect(await main(['run'], io({ ...world.env, ...localKeys }).io)).toBe(0);
     expect(announcedIds(world.hooks, 'dingtalk')).toHaveLength(10);
-    expect(existsSync(world.checkpointFile)).toBe(true);
+    expect(existsSync(world.stateFile)).toBe(true);
     const none = io({ ...world.env });
     expect(await main(['run'], none.io)).toBe(2);
     expect(none.err.join()).toMatch(/ALIBABA_CLOUD_ACCESS_KEY_ID/);
@@ -238,5 +237,32 @@ describe('acr-sync-alert invoke, through @alicloud/fc2 against a local Function 
     expect(await main(['invoke', '--region', 'cn-hangzhou'], missing.io)).toBe(2);
     expect(missing.err.join()).toMatch(/--service is required/);
     expect(missing.err.join()).toMatch(/--account-id/);
+  });
+});
+
+describe('the deprecated name CHECKPOINT_FILE', () => {
+  const DEPRECATED = 'CHECKPOINT_FILE is deprecated: rename it to STATE_FILE';
+
+  it('a run that uses it keeps its state in that file and logs one deprecation line', async () => {
+    world = await startWorld({ instances: demoInstances(Date.now()) });
+    const summary = await world.run({ env: { STATE_FILE: undefined, CHECKPOINT_FILE: world.stateFile } });
+    expect(summary.outcome).toBe('completed');
+    expect(existsSync(world.stateFile)).toBe(true);
+    expect(world.logs.filter((l) => l.includes(DEPRECATED))).toHaveLength(1);
+    const again = await world.run();
+    expect(again.failuresFound).toBe(0);
+    expect(world.logs.filter((l) => l.includes(DEPRECATED))).toHaveLength(1);
+  });
+
+  it('run and check print the deprecation line', async () => {
+    world = await startWorld({ instances: demoInstances(Date.now()) });
+    const { STATE_FILE: file, ...rest } = world.env;
+    const env = { ...rest, CHECKPOINT_FILE: file, ...localKeys };
+    const run = io(env);
+    expect(await main(['run'], run.io)).toBe(0);
+    expect(run.err.filter((l) => l.includes(DEPRECATED))).toHaveLength(1);
+    const check = io(env);
+    expect(await main(['check'], check.io)).toBe(0);
+    expect(check.err).toEqual([DEPRECATED]);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RawTask, SimInstance } from '../../src/sim/cr-server.js';
 import { generateTasks, rawTask, type TaskSpec } from '../../src/sim/seed.js';
-import { announcedIds, SLACK_PATH, startWorld, type KillPoint, type World } from '../support/world.js';
+import { announcedIds, closeWorlds, SLACK_PATH, startWorld, type KillPoint, type World } from '../support/world.js';
 
 const HZ = { instanceId: 'cri-fault0hz', regionId: 'cn-hangzhou' };
 const SH = { instanceId: 'cri-fault0sh', regionId: 'cn-shanghai' };
@@ -24,10 +24,7 @@ const errorsOf = (tasks: RawTask[]) =>
     .sort();
 
 let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+afterEach(closeWorlds);
 
 /** Nothing lost, nothing twice: after the fault has passed, every expected failure reached each channel exactly once. */
 async function settleAndCheck(w: World, expected: string[], runs = 2): Promise<void> {

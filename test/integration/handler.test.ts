@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/lib/errors.js';
 import type { SimInstance } from '../../src/sim/cr-server.js';
 import { DEMO_ISSUES, demoInstances, generateTasks, rawTask, type TaskSpec } from '../../src/sim/seed.js';
-import { announcedIds, failureCounts, SECRETS, startWorld, type World } from '../support/world.js';
+import { announcedIds, closeWorlds, failureCounts, SECRETS, startWorld, type World } from '../support/world.js';
 
 const HZ = { instanceId: 'cri-test0hz', regionId: 'cn-hangzhou' };
 const SH = { instanceId: 'cri-test0sh', regionId: 'cn-shanghai' };
@@ -23,10 +23,7 @@ function task(id: string, status: string, agoMin: number, issue?: string, from =
 const instance = (tasks: TaskSpec[], where = HZ): SimInstance => ({ ...where, tasks: tasks.map(rawTask), rules: [] });
 
 let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+afterEach(closeWorlds);
 
 describe('handler, end to end against the local CR simulator and webhook receivers', () => {
   it('announces every new failure once, grouped and classified, to both channels; the next run announces nothing', async () => {
@@ -395,7 +392,7 @@ describe('handler, end to end against the local CR simulator and webhook receive
     expect(summary.outcome).toBe('dry-run');
     expect(summary.failuresFound).toBe(1);
     expect(world.hooks.attempts).toHaveLength(0);
-    expect(existsSync(world.checkpointFile)).toBe(false);
+    expect(existsSync(world.stateFile)).toBe(false);
     expect(world.logs.filter((l) => l.includes('dry run: message not sent') && l.includes('rst-d'))).toHaveLength(2);
     const real = await world.run();
     expect(real.failuresFound).toBe(1);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RawTask } from '../../src/sim/cr-server.js';
 import { generateTasks, rawTask } from '../../src/sim/seed.js';
 import { keysFor, read, write } from '../../src/state/rows.js';
-import { announcedIds, failureCounts, startWorld, type World } from '../support/world.js';
+import { announcedIds, closeWorlds, failureCounts, startWorld, type World } from '../support/world.js';
 
 // Long histories, long syncs and an API that misreports itself, through the real handler against the local CR and
 // Tablestore servers: what the receivers got and what the CR server was asked, never how our own code was called.
@@ -13,10 +13,7 @@ const H = 3_600_000;
 const MIN = 60_000;
 
 let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+afterEach(closeWorlds);
 
 /** The ListRepoSyncTask calls since `from`, as [instance, filter or page] pairs. */
 function taskCalls(w: World, from: number): string[] {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SimInstance } from '../../src/sim/cr-server.js';
 import { rawTask, type TaskSpec } from '../../src/sim/seed.js';
 import type { Received } from '../../src/sim/webhook-server.js';
-import { SECRETS, startWorld, type World } from '../support/world.js';
+import { closeWorlds, SECRETS, startWorld, type World } from '../support/world.js';
 
 const HZ = { instanceId: 'cri-route0hz', regionId: 'cn-hangzhou' };
 const BJ = { instanceId: 'cri-route0bj', regionId: 'cn-beijing' };
@@ -81,10 +81,7 @@ const netRoute = (u: { netSlack: string }) => ({
 });
 
 let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+afterEach(closeWorlds);
 
 describe('routing, end to end through the handler', () => {
   it('sends each failure to the first route that matches, the rest to the default route, each in its own language and time zone', async () => {

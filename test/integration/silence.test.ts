@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { rawTask, type TaskSpec } from '../../src/sim/seed.js';
 import { keysFor } from '../../src/state/rows.js';
-import { announcedIds, KEYS, SECRETS, startWorld, type World } from '../support/world.js';
+import { announcedIds, closeWorlds, KEYS, SECRETS, startWorld, type World } from '../support/world.js';
 
 const HZ = { instanceId: 'cri-sil0hz', regionId: 'cn-hangzhou' };
 const SH = { instanceId: 'cri-sil0sh', regionId: 'cn-shanghai' };
@@ -50,10 +50,7 @@ function words(command: string): string[] {
 }
 
 let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+afterEach(closeWorlds);
 
 describe.each([
   ['Tablestore (real SDK, local server)', true],

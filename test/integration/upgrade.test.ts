@@ -7,15 +7,12 @@ import { rawTask } from '../../src/sim/seed.js';
 import { keysFor } from '../../src/state/rows.js';
 import { legacyFixture, plantLegacyRow, shifted } from '../support/legacy.js';
 import { main } from '../../src/cli/main.js';
-import { announcedIds, KEYS, startWorld, type World } from '../support/world.js';
+import { announcedIds, closeWorlds, KEYS, startWorld, type World } from '../support/world.js';
 
 const fixture = legacyFixture;
 
 let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+afterEach(closeWorlds);
 
 /** The CR world: the fixture's tasks, where the watched sync has since failed and a failing image has since synced. */
 function tasksSince(by: number): RawTask[] {
@@ -249,7 +246,7 @@ describe('upgrading a deployment that holds the earlier single-document checkpoi
       env: { STATE_KEY: fixture.stateKey },
     });
     writeFileSync(
-      world.checkpointFile,
+      world.stateFile,
       JSON.stringify({ version: fixture.version, checkpoint: shifted(fixture.checkpoint, by) }),
     );
     await expectUpgraded(world);

@@ -53,7 +53,8 @@ export interface World {
   ots?: TablestoreServer;
   hooks: WebhookReceivers;
   dir: string;
-  checkpointFile: string;
+  /** The local state file (used when the world has no Tablestore server). */
+  stateFile: string;
   env: Record<string, string>;
   /** Every log line written by every run so far. */
   logs: string[];
@@ -78,6 +79,19 @@ export interface World {
 }
 
 const root = new URL('../..', import.meta.url).pathname;
+
+/** The worlds started in this test file and not closed yet. */
+const open = new Set<World>();
+
+/**
+ * Closes every world started since the last call (its servers and its folder): the teardown an integration test file
+ * registers with `afterEach(closeWorlds)`, so that no test leaves a server running for the next.
+ */
+export async function closeWorlds(): Promise<void> {
+  const worlds = [...open];
+  open.clear();
+  for (const w of worlds) await w.close();
+}
 
 export async function startWorld(opts: {
   instances: SimInstance[];
@@ -143,11 +157,11 @@ export async function startWorld(opts: {
       })
     : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'acr-sync-alert-'));
-  const checkpointFile = join(dir, 'checkpoint.json');
+  const stateFile = join(dir, 'state.json');
   const env: Record<string, string> = {
     ACR_INSTANCES: opts.instances.map((i) => `${i.regionId}:${i.instanceId}`).join(','),
     ACR_ENDPOINT: cr.endpointTemplate,
-    CHECKPOINT_FILE: checkpointFile,
+    STATE_FILE: stateFile,
     DINGTALK_WEBHOOK: hooks.dingtalkUrl,
     DINGTALK_SECRET: DING.secret,
     SLACK_WEBHOOK: hooks.slackUrl,
@@ -172,16 +186,14 @@ export async function startWorld(opts: {
     hooks,
     ots,
     dir,
-    checkpointFile,
+    stateFile,
     env,
     logs,
     async run(o = {}) {
       const saved = { ...process.env };
       for (const k of Object.keys(process.env))
         if (
-          /^(ACR_|TABLESTORE_|DINGTALK_|SLACK_|CHECKPOINT_|ALERT_|LOOKBACK_|FETCH_|STATE_KEY|FC_|ALIBABA_CLOUD_)/.test(
-            k,
-          )
+          /^(ACR_|TABLESTORE_|DINGTALK_|SLACK_|CHECKPOINT_|STATE_|ALERT_|LOOKBACK_|FETCH_|FC_|ALIBABA_CLOUD_)/.test(k)
         )
           delete process.env[k];
       Object.assign(process.env, env);
@@ -214,7 +226,7 @@ export async function startWorld(opts: {
               securityToken: new Secret(KEYS.token),
             },
           })
-        : new FileTable(checkpointFile);
+        : new FileTable(stateFile);
     },
     async state() {
       return readState(
@@ -262,12 +274,14 @@ export async function startWorld(opts: {
       });
     },
     async close() {
+      open.delete(self);
       await ots?.close();
       await hooks.close();
       await cr.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  open.add(self);
   return self;
 }
 

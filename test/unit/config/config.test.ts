@@ -18,10 +18,10 @@ const problems = (env: Record<string, string>) => {
 
 describe('readConfig', () => {
   it('reads the documented defaults', () => {
-    const c = readConfig(base);
+    const c = readConfig(base, { fileExists: () => false });
     expect(c.instances.map((i) => i.key)).toEqual(['cn-hangzhou:cri-abc123', 'cn-shanghai:cri-def456']);
     expect(c.acrEndpointTemplate).toBe('https://cr.{regionId}.aliyuncs.com');
-    expect(c.store).toEqual({ kind: 'file', path: '.acr-sync-alert/checkpoint.json' });
+    expect(c.store).toEqual({ kind: 'file', path: '.acr-sync-alert/state.json' });
     expect(c).toMatchObject({
       lang: 'en',
       lookbackMinutes: 1440,

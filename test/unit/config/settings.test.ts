@@ -118,10 +118,13 @@ describe('numeric settings', () => {
   });
 });
 
-describe('where the checkpoint is kept', () => {
-  it('in a file by default, or the one CHECKPOINT_FILE names', () => {
-    expect(readConfig(base).store).toEqual({ kind: 'file', path: '.acr-sync-alert/checkpoint.json' });
-    expect(readConfig({ ...base, CHECKPOINT_FILE: ' /var/lib/alert/cp.json ' }).store).toEqual({
+describe('where the state is kept', () => {
+  it('in a file by default, or the one STATE_FILE names', () => {
+    expect(readConfig(base, { fileExists: () => false }).store).toEqual({
+      kind: 'file',
+      path: '.acr-sync-alert/state.json',
+    });
+    expect(readConfig({ ...base, STATE_FILE: ' /var/lib/alert/cp.json ' }).store).toEqual({
       kind: 'file',
       path: '/var/lib/alert/cp.json',
     });
@@ -155,7 +158,7 @@ describe('where the checkpoint is kept', () => {
       'TABLESTORE_INSTANCE is required when TABLESTORE_ENDPOINT is set',
     ]);
     expect(problemsOf({ ...base, FC_FUNCTION_NAME: 'acr-alert' })).toEqual([
-      'TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE are required in Function Compute (a file checkpoint does not survive between instances)',
+      'TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE are required in Function Compute (a state file does not survive between instances)',
     ]);
     // A blank function name is not Function Compute.
     expect(readConfig({ ...base, FC_FUNCTION_NAME: '  ' })).toMatchObject({
