@@ -338,7 +338,7 @@ describe('a run killed at seeded random points', () => {
       `seed ${SEED} draw ${plan.i}: killed at ${plan.kills.map((k) => JSON.stringify(k)).join(' then ')}; nothing lost, DingTalk never twice`,
       async () => {
         const tasks = generateTasks({ ...HZ, count: 25, newest: Date.now() - min, spacingMs: 20_000, failEvery: 4 });
-        const w = await startWorld({ instances: [{ ...HZ, tasks, rules: [] }], tablestore: true });
+        const w = await startWorld({ instances: [{ ...HZ, tasks, rules: [] }], tablestore: true, closedByTest: true });
         try {
           for (const kill of plan.kills) await w.runChild({ kill, timeout: 8 });
           for (let i = 0; i < 20; i++) {

@@ -101,6 +101,11 @@ export async function startWorld(opts: {
   tablestore?: boolean;
   /** Holds the first N ListRepoSyncTask calls until all N have arrived, so N runs are certain to overlap. */
   overlap?: number;
+  /**
+   * The test closes this world itself, and closeWorlds leaves it alone: a concurrent test's world must outlive the
+   * teardown that runs after each of the other tests.
+   */
+  closedByTest?: boolean;
 }): Promise<World> {
   let waiting: (() => void)[] = [];
   let held = 0;
@@ -281,7 +286,7 @@ export async function startWorld(opts: {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  open.add(self);
+  if (!opts.closedByTest) open.add(self);
   return self;
 }
 
