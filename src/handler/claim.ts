@@ -44,10 +44,10 @@ export const noRows = (): Batch['changes'] => ({ handled: [], watch: [], unwatch
 
 /**
  * Claims a batch: plans its alerts (silences, routes), then takes the lease, records the targets about to be owed,
- * and writes the owed alerts, claimed failures, watched syncs and failing images in one ordered write, so a run
- * killed anywhere leaves nothing half-known. What was claimed now (not by an earlier run) is added to the route
+ * and writes the owed alerts, then the claimed failures, watched syncs and failing images (`StateStore.claim`), so a
+ * run killed anywhere leaves nothing half-known. What was claimed now (not by an earlier run) is added to the route
  * statistics and the run's tally. A batch with nothing to write writes nothing. Throws LostRace when another run took
- * the lease first.
+ * the lease first, ChunkNotClaimedError when the owed alerts could not be written (nothing of the batch counted).
  */
 export async function claim(ctx: ClaimContext, b: Batch): Promise<void> {
   if (b.alerts.some(aboutTask)) await ctx.readSilences();

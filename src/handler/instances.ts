@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import { observeInstance, readingOrder, type InstanceReport, type ObserveDeps } from '../detect/observe.js';
+import { ChunkNotClaimedError } from '../lib/errors.js';
 import type { Cursor } from '../model/state.js';
 import type { InstanceRef } from '../model/task.js';
 import type { Versioned } from '../state/rows.js';
@@ -50,13 +51,24 @@ export async function observeAndClaim(input: ObserveInput): Promise<Observed> {
   return { reports: instances.map((i) => reports.find((r) => r.inst.key === i.key)!) };
 }
 
-/** One instance's observation, each chunk claimed before the next is read; stops (throwing its reason) once aborted. */
+/**
+ * One instance's observation, each chunk claimed before the next is read; stops (throwing its reason) once aborted. A
+ * chunk that could not be claimed ends the instance as one that could not be read: reported with the error, its cursor
+ * where this run found it, so the next run reads that chunk again; the other instances carry on.
+ */
 async function observeOne(inst: InstanceRef, input: ObserveInput, signal: AbortSignal): Promise<InstanceReport> {
   const gen = observeInstance(inst, input.cursors.get(inst.key)?.value, input.observe);
   for (;;) {
     signal.throwIfAborted();
     const r = await gen.next();
     if (r.done) return r.value;
-    await claimJudged(input.claims, inst.key, r.value);
+    try {
+      await claimJudged(input.claims, inst.key, r.value);
+    } catch (err) {
+      if (!(err instanceof ChunkNotClaimedError)) throw err;
+      const end = await gen.throw(err);
+      if (end.done) return end.value;
+      throw err;
+    }
   }
 }

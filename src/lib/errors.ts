@@ -59,6 +59,44 @@ export class MessageTooLargeError extends IntegrationError {
   }
 }
 
+/**
+ * Rows of one write the service refused one by one for a reason other than their condition (OTSServerBusy, …): those
+ * rows were not applied, the request's other rows were. Retryable when every refusal is; `keys` names the rows.
+ */
+export class RowsRefusedError extends IntegrationError {
+  readonly keys: readonly string[];
+  constructor(what: string, refused: readonly { key: string; error: IntegrationError }[]) {
+    const first = refused[0]?.error;
+    const worst = refused.find((r) => r.error.kind !== 'retryable')?.error ?? first;
+    super(`${what}: ${refused.length} row(s) refused (${first?.code ?? 'unknown'}), the others written`, {
+      service: first?.service ?? 'tablestore',
+      kind: worst?.kind ?? 'retryable',
+      code: first?.code,
+      status: first?.status,
+      requestId: first?.requestId,
+    });
+    this.name = 'RowsRefusedError';
+    this.keys = refused.map((r) => r.key);
+  }
+}
+
+/**
+ * A chunk of an instance's findings could not be claimed: rows owed for its alerts were still refused after the run's
+ * retries, so nothing of it was marked handled (its owed rows this run wrote were removed again). The instance's
+ * cursor is not saved past it: the next run reads those tasks again and claims them then.
+ */
+export class ChunkNotClaimedError extends Error {
+  readonly instance: string;
+  constructor(instance: string, cause: unknown) {
+    super(
+      `could not claim what ${instance} found (${describeError(cause)}); nothing of it is marked handled, and the ` +
+        'next run reads it again',
+    );
+    this.name = 'ChunkNotClaimedError';
+    this.instance = instance;
+  }
+}
+
 /** Settings are missing or malformed. Lists every problem at once; never echoes a secret value. */
 export class ConfigError extends Error {
   readonly problems: readonly string[];

@@ -18,6 +18,11 @@ export interface OpContext {
   clock: () => number;
   consumed: { read: number; write: number };
   call: CallCounts;
+  /**
+   * The error a scripted fault answers one row of a batch write with, by the row's primary key as text (its columns'
+   * values joined by ','); undefined lets the row be applied.
+   */
+  refuseRow?: (key: string) => OtsError | undefined;
 }
 
 /** An operation's answer: the protobuf response type and its message. */

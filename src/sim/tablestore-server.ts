@@ -17,7 +17,19 @@ export type OtsFault =
   | { action?: OtsAction; kind: 'error'; status: number; code: string; message?: string; times?: number }
   | { action?: OtsAction; kind: 'down'; times?: number }
   /** Applies the write, then drops the connection: the client cannot know whether it happened. */
-  | { action?: OtsAction; kind: 'lost-answer'; times?: number };
+  | { action?: OtsAction; kind: 'lost-answer'; times?: number }
+  /**
+   * Answers the rows of a BatchWriteRow whose primary key (as text) matches `rows` with `code` on their own, unapplied,
+   * and applies the others, as the service answers each row of a batch write; `times` counts the requests it affects.
+   */
+  | {
+      action?: 'BatchWriteRow';
+      kind: 'row-error';
+      rows: RegExp | ((key: string) => boolean);
+      code: string;
+      message?: string;
+      times?: number;
+    };
 
 export interface OtsCall {
   action: string;
@@ -117,9 +129,9 @@ function drop(x: Exchange, status: -1 | -2 | -3): void {
   x.req.socket.destroy();
 }
 
-/** The first scripted fault that matches `action`, used up by one. */
+/** The first scripted fault of the whole request that matches `action`, used up by one. */
 function takeFault(faults: ArmedFault[], action: string): ArmedFault | undefined {
-  const fault = faults.find((f) => f.left > 0 && (!f.action || f.action === action));
+  const fault = faults.find((f) => f.left > 0 && f.kind !== 'row-error' && (!f.action || f.action === action));
   if (fault) fault.left -= 1;
   return fault;
 }
@@ -137,12 +149,34 @@ function refusal(s: ServerState, x: Exchange): OtsError | undefined {
   return undefined;
 }
 
+/**
+ * How the scripted row faults answer the rows of one BatchWriteRow: the first armed one matching a row refuses it, and
+ * each fault that refused a row is used up by one once the request is answered (`settle`).
+ */
+function rowFaults(faults: ArmedFault[], action: string) {
+  const armed = faults.filter(
+    (f): f is Extract<ArmedFault, { kind: 'row-error' }> =>
+      f.kind === 'row-error' && f.left > 0 && action === 'BatchWriteRow',
+  );
+  const used = new Set<ArmedFault>();
+  const refuseRow = (key: string): OtsError | undefined => {
+    const f = armed.find((x) => (x.rows instanceof RegExp ? x.rows.test(key) : x.rows(key)));
+    if (!f) return undefined;
+    used.add(f);
+    return new OtsError(503, f.code, f.message ?? f.code);
+  };
+  return { refuseRow, settle: () => used.forEach((f) => (f.left -= 1)) };
+}
+
 /** Runs the operation and answers it, unless a lost answer is scripted or the test drops it once applied. */
 async function perform(s: ServerState, x: Exchange, op: Operation, lostAnswer: boolean): Promise<void> {
   try {
     const call = { rowsWritten: 0, bytesWritten: 0, rowsRead: 0 };
+    const rows = rowFaults(s.faults, x.action);
     // Operations run synchronously, so every check-and-set is atomic, as a row operation is on the service.
-    const { type, message } = op({ tables: s.tables, clock: s.clock, consumed: s.consumed, call }, x.body);
+    const ctx = { tables: s.tables, clock: s.clock, consumed: s.consumed, call, refuseRow: rows.refuseRow };
+    const { type, message } = op(ctx, x.body);
+    rows.settle();
     Object.assign(x.record, call);
     if (lostAnswer || (await s.opts.onRequest?.(x.action, 'applied')) === 'drop') return drop(x, -2);
     x.record.status = 200;

@@ -95,6 +95,10 @@ function planTable(ctx: OpContext, x: BatchTable): { t: SimTable; x: BatchTable;
   return { t, x, writes };
 }
 
+/** A row's primary key as text, as scripted row faults match it: its columns' values joined by ','. */
+const pkText = (w: RowWrite): string =>
+  w.pk.map((c) => (c.value && 'v' in c.value ? String(c.value.v) : (c.value?.type ?? ''))).join(',');
+
 const batchWriteRow: Operation = (ctx, body) => {
   const req = decode<{ tables: BatchTable[] }>('BatchWriteRowRequest', body);
   // The whole request is refused, nothing applied, when any row breaks a rule (BatchWriteRow API reference).
@@ -105,12 +109,14 @@ const batchWriteRow: Operation = (ctx, body) => {
     rows: writes.map((w, i) => {
       const bytes = x.rows[i]!.rowChange.length;
       try {
+        const refused = ctx.refuseRow?.(pkText(w));
+        if (refused) throw refused;
         t.apply(w);
         ctx.call.rowsWritten += 1;
         ctx.call.bytesWritten += bytes;
         return { isOk: true, consumed: capacity(ctx, w.rowExistence === 0 ? 0 : 1, cu(bytes)) };
       } catch (err) {
-        // A row whose condition fails fails alone; the others are applied.
+        // A row whose condition fails, or that the service refuses alone (busy), fails alone; the others are applied.
         if (!(err instanceof OtsError)) throw err;
         return { isOk: false, error: { code: err.code, message: err.message }, consumed: capacity(ctx, 1, 0) };
       }

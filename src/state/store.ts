@@ -1,4 +1,4 @@
-import { ControlChangedError } from '../lib/errors.js';
+import { ChunkNotClaimedError, ControlChangedError, RowsRefusedError } from '../lib/errors.js';
 import { canonicalJson } from '../lib/json.js';
 import {
   ROW_REFRESH_MS,
@@ -88,15 +88,32 @@ export class StateStore {
   /**
    * Writes `ops` in order, in requests within the service's limits; returns the keys whose condition failed. Each
    * request is retried alone: a retry of writes already applied finds their conditions failed, which for a claim
-   * means what it should (the row is there).
+   * means what it should (the row is there). Throws RowsRefusedError when rows are still refused after the retries.
    */
   async apply(ops: readonly WriteOp[], label: string): Promise<string[]> {
-    const failed: string[] = [];
+    const out: Written = { failed: [], reached: [] };
+    await this.write(ops, label, out);
+    return out.failed;
+  }
+
+  /**
+   * `apply`, noting in `out` what it did as it goes, so a caller that catches its error knows which rows may stand.
+   * The service answers each row of a request on its own: an attempt after rows were refused alone (busy, …) sends
+   * only those rows, since the others are applied.
+   */
+  private async write(ops: readonly WriteOp[], label: string, out: Written): Promise<void> {
     for (const batch of batches(ops)) {
-      const r = await this.call(label, (t) => this.table.writeRows(batch, t));
-      failed.push(...r.failed);
+      out.reached.push(...batch);
+      let pending = batch;
+      await this.call(label, async (t) => {
+        const r = await this.table.writeRows(pending, t);
+        out.failed.push(...r.failed);
+        if (!r.refused?.length) return;
+        const refused = new Set(r.refused.map((x) => x.key));
+        pending = pending.filter((o) => refused.has(o.key));
+        throw new RowsRefusedError(label, r.refused);
+      });
     }
-    return failed;
   }
 
   /**
@@ -256,16 +273,19 @@ export class StateStore {
   // The verbs a run uses: each builds its own rows, so a run deals in alerts, cursors and digests, never in keys.
 
   /**
-   * Claims what one batch of `instance` found, in one ordered write: the alerts owed (each written only if no run
-   * claimed it before), the failures claimed, the syncs watched and no longer watched, the failing images written or
-   * removed, in that order, so a run killed anywhere leaves nothing half-known. Returns the alerts an earlier run had
-   * claimed already (a row owed for them was there), and the rows owed this write added, by target.
+   * Claims what one batch of `instance` found, in two ordered writes: first the alerts owed (each written only if no
+   * run claimed it before), then, once every one of them stands, the failures claimed, the syncs watched and no longer
+   * watched, the failing images written or removed, so nothing is marked handled before what it owes is stored and a
+   * run killed anywhere leaves nothing half-known. Returns the alerts an earlier run had claimed already (a row owed
+   * for them was there), and the rows owed this write added, by target. Throws ChunkNotClaimedError when rows owed are
+   * still refused after the retries (those this claim wrote are removed again, nothing else is written); throws what
+   * the second write threw when it fails (the rows owed stand then, and the next run's claim finds them).
    */
   async claim(instance: string, c: ClaimRows): Promise<Claimed> {
     const k = this.keys;
     const owed = c.owed.map((o) => write.owed(k, o));
-    const ops: WriteOp[] = [
-      ...owed,
+    const failed = new Set(await this.owe(instance, owed));
+    const rest: WriteOp[] = [
       ...c.handled.map((t) => write.handled(k, instance, t.taskId, t.createTime)),
       ...c.watch.map((w) => write.watch(k, instance, w)),
       ...c.unwatch.map((id) => write.remove(k.watch(instance, id))),
@@ -273,7 +293,7 @@ export class StateStore {
         f ? write.failing(k, instance, key, f) : write.remove(k.failing(instance, key)),
       ),
     ];
-    const failed = new Set(await this.apply(ops, `claim ${instance}`));
+    if (rest.length > 0) await this.apply(rest, `claim ${instance}`);
     const alreadyClaimed = new Set<string>();
     const owedWritten = new Map<string, number>();
     c.owed.forEach((o, i) => {
@@ -281,6 +301,26 @@ export class StateStore {
       else owedWritten.set(o.target, (owedWritten.get(o.target) ?? 0) + 1);
     });
     return { alreadyClaimed, owedWritten };
+  }
+
+  /**
+   * Writes the rows owed of one claim, alone; returns the keys an earlier run had written. When the write fails after
+   * the retries (rows still refused alone, or the request as a whole), removes again the rows this claim may have
+   * written and throws ChunkNotClaimedError: left there, this run would deliver them, and the next run, reading the
+   * chunk's failures again, would find no row and owe them twice. Throws what the removal threw when it fails too (the
+   * run stops before delivering, and the next run's claim finds the rows).
+   */
+  private async owe(instance: string, owed: readonly WriteOp[]): Promise<string[]> {
+    const out: Written = { failed: [], reached: [] };
+    try {
+      await this.write(owed, `claim ${instance}: alerts owed`, out);
+      return out.failed;
+    } catch (err) {
+      const notWritten = new Set([...out.failed, ...(err instanceof RowsRefusedError ? err.keys : [])]);
+      const undo = out.reached.filter((o) => !notWritten.has(o.key)).map((o) => write.remove(o.key));
+      if (undo.length > 0) await this.apply(undo, `claim ${instance}: remove the alerts owed again`);
+      throw new ChunkNotClaimedError(instance, err);
+    }
   }
 
   /** Saves the digest statistics of the routes in `digests` (nothing when it is empty). */
@@ -326,6 +366,12 @@ export class StateStore {
  * could be.
  */
 const REMOVE_SLICE = 1_000;
+
+/** What a write did so far: the keys whose condition failed, and every row of the requests it started. */
+interface Written {
+  failed: string[];
+  reached: WriteOp[];
+}
 
 /** What one batch claims, as `StateStore.claim` writes it. */
 export interface ClaimRows {

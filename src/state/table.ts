@@ -3,6 +3,7 @@
  * written with conditions. One call of each method is one request to the backend, within Tablestore's limits; the
  * state layer above makes many calls, in order, each retried on its own.
  */
+import type { IntegrationError } from '../lib/errors.js';
 
 /** Column values: strings, and whole numbers stored as integers. */
 export type Cols = Record<string, string | number>;
@@ -37,6 +38,15 @@ export interface TableCounter {
   bytesWritten: number;
 }
 
+/**
+ * What one write request did: the keys whose condition failed, and the rows the service refused one by one for
+ * another reason (busy, …), not applied; `refused` is absent when there are none. Every other row was applied.
+ */
+export interface WriteResult {
+  failed: string[];
+  refused?: { key: string; error: IntegrationError }[];
+}
+
 /** Runs one request with the run's retries and time budget: `fn` gets the timeout of each attempt. */
 export type Call = <T>(label: string, fn: (timeoutMs: number) => Promise<T>) => Promise<T>;
 
@@ -51,9 +61,10 @@ export interface RowTable {
   rangePage(from: string, to: string, timeoutMs: number, limit?: number): Promise<{ rows: KeyedRow[]; next?: string }>;
   /**
    * Applies `ops` (at most MAX_WRITE_ROWS and WRITE_BYTES_BUDGET, each key once); returns the keys whose condition
-   * failed, the others are applied. Throws when the request as a whole is refused.
+   * failed and the rows refused for another reason, the others are applied. Throws when the request as a whole is
+   * refused.
    */
-  writeRows(ops: readonly WriteOp[], timeoutMs: number): Promise<{ failed: string[] }>;
+  writeRows(ops: readonly WriteOp[], timeoutMs: number): Promise<WriteResult>;
 }
 
 /** The bytes one write adds to a request: its key and values (the service's framing is in the budget's margin). */

@@ -16,6 +16,7 @@ import {
   type RowTable,
   type TableCounter,
   type WriteOp,
+  type WriteResult,
 } from './table.js';
 import {
   attrsOf,
@@ -115,10 +116,11 @@ const rowOf = (op: WriteOp) =>
     : { type: 'PUT', condition: conditionOf(op), primaryKey: pk(op.key), attributeColumns: attrsOf(op.cols) };
 
 /**
- * Applies `ops` in one BatchWriteRow. The service answers each row on its own: a failed condition is reported in
- * `failed`, any other refusal of a row throws (the rows before and after it may be applied).
+ * Applies `ops` in one BatchWriteRow. The service answers each row on its own (BatchWriteRow API reference): a failed
+ * condition is reported in `failed`, any other refusal of a row (OTSServerBusy, …) in `refused`; the other rows of
+ * the request are applied either way.
  */
-async function writeRows(ots: Ots, ops: readonly WriteOp[], timeoutMs: number): Promise<{ failed: string[] }> {
+async function writeRows(ots: Ots, ops: readonly WriteOp[], timeoutMs: number): Promise<WriteResult> {
   if (ops.length === 0) return { failed: [] };
   if (ops.length > MAX_WRITE_ROWS) throw new Error(`at most ${MAX_WRITE_ROWS} rows per write, got ${ops.length}`);
   ots.counter.writes += 1;
@@ -131,15 +133,16 @@ async function writeRows(ots: Ots, ops: readonly WriteOp[], timeoutMs: number): 
     whenMissing: retryLater,
   })) as { tables: { isOk: boolean; errorCode?: string }[] };
   const failed: string[] = [];
+  const refused: NonNullable<WriteResult['refused']> = [];
   r.tables.forEach((row, i) => {
     const op = ops[i]!;
     if (row.isOk) {
       ots.counter.rowsWritten += 1;
       ots.counter.bytesWritten += opBytes(op);
     } else if (row.errorCode === 'OTSConditionCheckFail') failed.push(op.key);
-    else throw otsError('BatchWriteRow', row.errorCode ?? undefined);
+    else refused.push({ key: op.key, error: otsError('BatchWriteRow', row.errorCode ?? undefined) });
   });
-  return { failed };
+  return refused.length > 0 ? { failed, refused } : { failed };
 }
 
 export type TablestoreTable = RowTable & LegacySource;

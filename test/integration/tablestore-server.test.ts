@@ -150,6 +150,25 @@ describe('the local Tablestore server refuses what the service refuses', () => {
     ]);
   });
 
+  it('answers the rows a row fault names with its error alone, unapplied, and applies the others', async () => {
+    server.fault({ kind: 'row-error', action: 'BatchWriteRow', rows: /^busy-/, code: 'OTSServerBusy', times: 1 });
+    const r = await call<{ tables: { isOk: boolean; errorCode?: string; errorMessage?: string }[] }>('batchWriteRow', {
+      tables: [{ tableName: T, rows: [put('busy-a'), put('calm-b'), put('busy-c')] }],
+    });
+    expect(r.tables.map((x) => [x.isOk, x.errorCode ?? null, x.errorMessage ?? null])).toEqual([
+      [false, 'OTSServerBusy', 'OTSServerBusy'],
+      [true, null, null],
+      [false, 'OTSServerBusy', 'OTSServerBusy'],
+    ]);
+    const read = async (id: string) =>
+      (await call<{ row: { primaryKey?: unknown } }>('getRow', { tableName: T, primaryKey: [{ id }] })).row.primaryKey;
+    expect([await read('busy-a'), await read('busy-c')]).toEqual([undefined, undefined]);
+    expect(await read('calm-b')).toBeDefined();
+    // The fault affected one request; the next writes every row.
+    const again = await batchWrite([put('busy-a'), put('busy-c')]);
+    expect(again.tables.map((x) => x.isOk)).toEqual([true, true]);
+  });
+
   it('refuses a BatchGetRow of more than 100 rows, and answers a missing row as an empty one', async () => {
     const get = (n: number) =>
       call<{ tables: { isOk: boolean; attributes: unknown }[][] }>('batchGetRow', {

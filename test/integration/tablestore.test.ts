@@ -2,12 +2,13 @@ import TableStore from 'tablestore';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IntegrationError, UpgradeConflictError } from '../../src/lib/errors.js';
 import { Secret } from '../../src/lib/secret.js';
+import type { SimInstance } from '../../src/sim/cr-server.js';
 import { rawTask, type TaskSpec } from '../../src/sim/seed.js';
 import { startTablestoreServer, type TablestoreServer } from '../../src/sim/tablestore-server.js';
 import { StateStore } from '../../src/state/store.js';
 import { createTablestoreTable, STATE_TTL_SEC } from '../../src/state/tablestore.js';
 import { plantLegacyRow } from '../support/legacy.js';
-import { announcedIds, KEYS, startWorld, type KillPoint, type World } from '../support/world.js';
+import { announcedIds, failureCounts, KEYS, startWorld, type KillPoint, type World } from '../support/world.js';
 
 const HZ = { instanceId: 'cri-ots0hz', regionId: 'cn-hangzhou' };
 const SH = { instanceId: 'cri-ots0sh', regionId: 'cn-shanghai' };
@@ -146,6 +147,27 @@ describe('the state table in Tablestore, through the real tablestore SDK', () =>
     server!.fault({ kind: 'down' });
     await expect(t.getRows(['a'], 2_000)).rejects.toMatchObject({ kind: 'retryable' });
   });
+
+  it('reports a row the service refuses alone in a batch write as refused and retryable, and applies the others', async () => {
+    const t = await table();
+    await t.getRows(['calm'], 2_000); // creates the table
+    server!.fault({ kind: 'row-error', action: 'BatchWriteRow', rows: /^busy$/, code: 'OTSServerBusy' });
+    const r = await t.writeRows(
+      [
+        { op: 'put', key: 'calm', cols: { j: '1' } },
+        { op: 'put', key: 'busy', cols: { j: '2' } },
+      ],
+      2_000,
+    );
+    expect(r.failed).toEqual([]);
+    expect(r.refused).toEqual([
+      {
+        key: 'busy',
+        error: expect.objectContaining({ service: 'tablestore', kind: 'retryable', code: 'OTSServerBusy' }),
+      },
+    ]);
+    expect([...(await t.getRows(['calm', 'busy'], 2_000)).keys()]).toEqual(['calm']);
+  });
 });
 
 describe('the earlier single document in Tablestore', () => {
@@ -238,8 +260,9 @@ describe('the handler with its state in Tablestore', () => {
 
 describe('a run killed at any point loses nothing', () => {
   // The first run's writes, in order (each one BatchWriteRow): 1 the layout's meta row, 2 the lease, 3 the targets
-  // owed, 4 the claimed rows, 5 the digest statistics, 6 the cursor, 7 what DingTalk took, 8 what Slack took, 9 the
-  // release. Slack repeats a message only when killed between its answer and write 8.
+  // owed, 4 the alerts owed, 5 the failures claimed (with the failing images), 6 the digest statistics, 7 the cursor,
+  // 8 what DingTalk took, 9 what Slack took, 10 the release. Slack repeats a message only when killed between its
+  // answer and write 9.
   const w = (nth: number, phase: 'received' | 'applied'): KillPoint => ({
     at: 'ots',
     action: 'BatchWriteRow',
@@ -252,22 +275,27 @@ describe('a run killed at any point loses nothing', () => {
     { name: 'after taking the lease', kill: w(2, 'applied'), slackRepeats: false },
     { name: 'after recording the targets owed', kill: w(3, 'applied'), slackRepeats: false },
     { name: 'writing its claim', kill: w(4, 'received'), slackRepeats: false },
-    { name: 'after its claim is stored, before sending', kill: w(4, 'applied'), slackRepeats: false },
-    { name: 'after its cursor is stored', kill: w(6, 'applied'), slackRepeats: false },
+    {
+      name: 'after the alerts owed are stored, before the failures claimed',
+      kill: w(4, 'applied'),
+      slackRepeats: false,
+    },
+    { name: 'after its claim is stored, before sending', kill: w(5, 'applied'), slackRepeats: false },
+    { name: 'after its cursor is stored', kill: w(7, 'applied'), slackRepeats: false },
     {
       name: 'after DingTalk accepted, before Slack',
       kill: { at: 'webhook', channel: 'dingtalk' },
       slackRepeats: false,
     },
-    { name: 'clearing what DingTalk took', kill: w(7, 'received'), slackRepeats: false },
+    { name: 'clearing what DingTalk took', kill: w(8, 'received'), slackRepeats: false },
     {
       name: 'after Slack accepted, before clearing what it took',
       kill: { at: 'webhook', channel: 'slack' },
       slackRepeats: true,
     },
-    { name: 'clearing what Slack took', kill: w(8, 'received'), slackRepeats: true },
-    { name: 'after clearing what Slack took', kill: w(8, 'applied'), slackRepeats: false },
-    { name: 'releasing the lease', kill: w(9, 'received'), slackRepeats: false },
+    { name: 'clearing what Slack took', kill: w(9, 'received'), slackRepeats: true },
+    { name: 'after clearing what Slack took', kill: w(9, 'applied'), slackRepeats: false },
+    { name: 'releasing the lease', kill: w(10, 'received'), slackRepeats: false },
   ];
   for (const p of points) {
     it.concurrent(
@@ -304,4 +332,82 @@ describe('a run killed at any point loses nothing', () => {
       90_000,
     );
   }
+});
+
+describe('a claim split by per-row failures loses nothing', () => {
+  // 50 watched syncs (seen running by one run) fail together; the next run's rows owed are refused one by one
+  // (OTSServerBusy) while the rest of its claim would be accepted.
+  const WATCHED = Array.from({ length: 50 }, (_, i) => `rst-w${i}`);
+  const running = (): TaskSpec[] =>
+    WATCHED.map((id, i) => ({
+      id,
+      status: 'SYNCHRONIZING',
+      createTime: Date.now() - (i + 1) * 10_000,
+      ruleId: 'crsr-1',
+      from: { ...HZ, namespace: 'prod', repo: `w${i}`, tag: 'v1' },
+      to: SH,
+    }));
+  async function watchedThenFailed(other?: SimInstance): Promise<World> {
+    const w = await startWorld({
+      instances: [{ ...HZ, tasks: running().map(rawTask), rules: [] }, ...(other ? [other] : [])],
+      tablestore: true,
+    });
+    expect((await w.run()).skipped.stillRunning).toBe(50);
+    for (const t of w.cr.instances[0]!.tasks) Object.assign(t, { TaskStatus: 'ERROR', TaskIssue: 'TAG_CONFLICT' });
+    // The rows owed for this instance's alerts (their ids start with its key).
+    const rows = /\|o\|[^|]+\|cn-hangzhou:cri-ots0hz\//;
+    w.ots!.fault({ kind: 'row-error', action: 'BatchWriteRow', rows, code: 'OTSServerBusy', times: 1_000 });
+    return w;
+  }
+  /**
+   * After the fault: two more runs, then every failure reached each channel exactly once, counted by the messages'
+   * banners (a message lists a few of them by id and counts the rest), and nothing is owed any more.
+   */
+  async function settleAndCount(w: World, expected = 50): Promise<void> {
+    w.ots!.heal();
+    for (let i = 0; i < 2; i++) await w.run();
+    const total = (channel: 'dingtalk' | 'slack') => failureCounts(w.hooks, channel).reduce((n, x) => n + x, 0);
+    expect({ dingtalk: total('dingtalk'), slack: total('slack') }).toEqual({ dingtalk: expected, slack: expected });
+    expect((await w.state()).owed).toEqual({});
+  }
+
+  it('rows owed refused on every attempt: the run names the instance, marks nothing handled, and a later run announces all', async () => {
+    world = await watchedThenFailed();
+    const second = await world.run({ timeout: 20 });
+    expect(second.problems.join('\n')).toMatch(/could not claim what cn-hangzhou:cri-ots0hz found.*OTSServerBusy/);
+    expect(world.hooks.attempts).toHaveLength(0);
+    await settleAndCount(world);
+  });
+
+  it('one instance that cannot be claimed leaves the others to complete and deliver, and keeps its own cursor', async () => {
+    const BJ = { instanceId: 'cri-ots0bj', regionId: 'cn-beijing' };
+    world = await watchedThenFailed({ ...BJ, tasks: [], rules: [] });
+    const hzCursor = (await world.state()).cursors['cn-hangzhou:cri-ots0hz'];
+    world.cr.instances[1]!.tasks.push(
+      ...failing(3).map((t, i) =>
+        rawTask({ ...t, id: `rst-bj${i}`, from: { ...BJ, namespace: 'prod', repo: `b${i}`, tag: 'v1' } }),
+      ),
+    );
+    const second = await world.run({ timeout: 20 });
+    expect(second.problems).toHaveLength(1);
+    expect(second.problems[0]).toMatch(/^cn-hangzhou:cri-ots0hz: .*could not claim/);
+    expect(second.notified).toEqual({ dingtalk: 3, slack: 3 });
+    const after = await world.state();
+    expect(after.cursors['cn-hangzhou:cri-ots0hz']).toEqual({ ...hzCursor, health: expect.anything() });
+    expect(after.cursors['cn-beijing:cri-ots0bj']).toBeDefined();
+    await settleAndCount(world, 53);
+  });
+
+  it('killed after the claim request whose rows owed were refused: a later run announces all', async () => {
+    world = await watchedThenFailed();
+    // The second run's writes: 1 the lease, 2 the targets owed, 3 its claim (the rows owed, all refused).
+    const crashed = await world.runChild({
+      kill: { at: 'ots', action: 'BatchWriteRow', phase: 'applied', nth: 3 },
+      timeout: 8,
+    });
+    expect(crashed.killed).toBe(true);
+    // The dead run's lease would hold the next ticks off until it expires; let it have expired.
+    await world.editControl((c) => ({ ...c, lease: undefined }));
+    await settleAndCount(world);
+  });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { observeAndClaim } from '../../../src/handler/instances.js';
 import { Budget } from '../../../src/lib/budget.js';
+import { ChunkNotClaimedError } from '../../../src/lib/errors.js';
 import { write } from '../../../src/state/rows.js';
+import type { ClaimRows } from '../../../src/state/store.js';
 import { fakeCr, INST, movableClock, SETTINGS, T0, task } from '../../support/observe-fakes.js';
 import { claimHarness } from '../../support/run-harness.js';
 
@@ -45,6 +47,26 @@ describe('observing and claiming every instance (observeAndClaim)', () => {
     expect(out.reports).toEqual([]);
     expect(sh.taskCalls).toEqual([]);
     expect((await h.state()).owed).toEqual({});
+  });
+
+  it('ends an instance whose chunk could not be claimed as unread, cursor unmoved, and completes the others', async () => {
+    const { h, observe } = twoInstances();
+    const claims = {
+      ...h.ctx,
+      store: {
+        claim: (instance: string, rows: ClaimRows) =>
+          instance === INST.key
+            ? Promise.reject(new ChunkNotClaimedError(instance, new Error('rows owed refused')))
+            : h.store.claim(instance, rows),
+      },
+    };
+    const out = await observeAndClaim({ observe, cursors: new Map(), claims });
+    const [hz, sh] = out.reports;
+    expect(hz!.error).toBeInstanceOf(ChunkNotClaimedError);
+    expect(hz!.cursor?.top).toBeUndefined();
+    expect(sh!.error).toBeUndefined();
+    expect(sh!.cursor?.top).toBeDefined();
+    expect((await h.state()).owed.slack!.map((o) => o.alert.id)).toEqual([`${SH.key}/rst-sh`]);
   });
 
   it('throws what observing threw when it is not a lost race', async () => {

@@ -1,28 +1,50 @@
 import { describe, expect, it } from 'vitest';
 import type { Cursor, FailingImage, RouteDigest, WatchedSync } from '../../../src/model/state.js';
+import { write } from '../../../src/state/rows.js';
 import { StateStore } from '../../../src/state/store.js';
-import { MemoryTable, type WriteOp } from '../../../src/state/table.js';
+import { ChunkNotClaimedError, IntegrationError } from '../../../src/lib/errors.js';
+import { MemoryTable, type WriteOp, type WriteResult } from '../../../src/state/table.js';
+import { otsError } from '../../../src/state/tablestore-client.js';
 import { failureAlert, owed, syncTask } from '../../support/build.js';
 import { readState } from '../../support/state.js';
 
 const INST = 'cn-hangzhou:cri-a';
 const T0 = 1_800_000_000_000;
 
-/** A table that keeps, for every write request, its label and the keys it wrote or deleted, in order. */
+/**
+ * A table that keeps, for every write request, its label and the keys it wrote or deleted, in order; and that refuses
+ * alone, as the service answers a busy row of a batch write, the rows `refuse` names (`times` requests each, or always).
+ */
 class RecordingTable extends MemoryTable {
   readonly requests: { label: string; ops: string[] }[] = [];
   label = '';
+  refuse: { rows: (key: string) => boolean; times: number } | undefined;
 
-  override async writeRows(ops: readonly WriteOp[]): Promise<{ failed: string[] }> {
+  override async writeRows(ops: readonly WriteOp[]): Promise<WriteResult> {
     this.requests.push({ label: this.label, ops: ops.map((o) => `${o.op} ${o.key}`) });
-    return super.writeRows(ops);
+    const r = this.refuse;
+    const refused = r && r.times > 0 ? ops.filter((o) => r.rows(o.key)) : [];
+    if (refused.length === 0) return super.writeRows(ops);
+    r!.times -= 1;
+    const result = await super.writeRows(ops.filter((o) => !refused.includes(o)));
+    return {
+      ...result,
+      refused: refused.map((o) => ({ key: o.key, error: otsError('BatchWriteRow', 'OTSServerBusy') })),
+    };
   }
 }
 
+/** The run's retries as the handler's call makes them: up to 3 more attempts of a retryable error. */
 function storeOver(t: RecordingTable): StateStore {
-  return new StateStore(t, 'verbs', (label, fn) => {
-    t.label = label;
-    return fn(1_000);
+  return new StateStore(t, 'verbs', async (label, fn) => {
+    for (let attempt = 0; ; attempt++) {
+      t.label = label;
+      try {
+        return await fn(1_000);
+      } catch (err) {
+        if (attempt >= 3 || !(err instanceof IntegrationError) || err.kind !== 'retryable') throw err;
+      }
+    }
   });
 }
 
@@ -37,7 +59,7 @@ const digest = (n: number): RouteDigest => ({
 });
 
 describe('claiming a batch (StateStore.claim)', () => {
-  it('writes owed alerts, claimed failures, watched syncs, unwatched syncs and failing images in that order, in one request', async () => {
+  it('writes the owed alerts first, alone, then claimed failures, watched and unwatched syncs and failing images in that order', async () => {
     const t = new RecordingTable();
     const store = storeOver(t);
     const k = store.keys;
@@ -53,18 +75,22 @@ describe('claiming a batch (StateStore.claim)', () => {
         ['prod/gone:v1', null],
       ]),
     });
-    expect(t.requests.at(-1)).toEqual({
-      label: `claim ${INST}`,
-      ops: [
-        `put ${k.owed('slack', a.id)}`,
-        `put ${k.owed('team/dingtalk', a.id)}`,
-        `put ${k.handled(INST, 'rst-1')}`,
-        `put ${k.watch(INST, 'rst-2')}`,
-        `delete ${k.watch(INST, 'rst-old')}`,
-        `put ${k.failing(INST, 'prod/api:v1')}`,
-        `delete ${k.failing(INST, 'prod/gone:v1')}`,
-      ],
-    });
+    expect(t.requests.slice(-2)).toEqual([
+      {
+        label: `claim ${INST}: alerts owed`,
+        ops: [`put ${k.owed('slack', a.id)}`, `put ${k.owed('team/dingtalk', a.id)}`],
+      },
+      {
+        label: `claim ${INST}`,
+        ops: [
+          `put ${k.handled(INST, 'rst-1')}`,
+          `put ${k.watch(INST, 'rst-2')}`,
+          `delete ${k.watch(INST, 'rst-old')}`,
+          `put ${k.failing(INST, 'prod/api:v1')}`,
+          `delete ${k.failing(INST, 'prod/gone:v1')}`,
+        ],
+      },
+    ]);
     const state = await readState(t, 'verbs', [INST]);
     expect(Object.keys(state.owed)).toEqual(['slack', 'team/dingtalk']);
     expect(state.watched[INST]!.map((w) => w.task.taskId)).toEqual(['rst-2']);
@@ -98,6 +124,66 @@ describe('claiming a batch (StateStore.claim)', () => {
         ['dingtalk', 1],
       ]),
     );
+  });
+});
+
+describe('claiming a batch whose rows owed the table refuses alone (StateStore.claim)', () => {
+  const setup = async () => {
+    const t = new RecordingTable();
+    const store = storeOver(t);
+    const k = store.keys;
+    const a = failureAlert(syncTask({ taskId: 'rst-1' }), INST);
+    await store.apply(
+      [{ op: 'put', key: k.watch(INST, 'rst-1'), cols: { j: JSON.stringify(watching('rst-1')) } }],
+      'seed',
+    );
+    const rows = {
+      owed: [owed(a, 'slack'), owed(a, 'dingtalk')],
+      handled: [a.task],
+      watch: [watching('rst-2')],
+      unwatch: ['rst-1'],
+      failing: new Map([['prod/api:v1', failing('rst-1')]]),
+    };
+    return { t, store, k, a, rows };
+  };
+
+  it('marks nothing handled when a row owed is refused on every attempt: the rows owed it wrote are removed again', async () => {
+    const { t, store, k, a, rows } = await setup();
+    t.refuse = { rows: (key) => key === k.owed('dingtalk', a.id), times: Infinity };
+    await expect(store.claim(INST, rows)).rejects.toThrow(ChunkNotClaimedError);
+    const state = await readState(t, 'verbs', [INST]);
+    expect(state.owed).toEqual({});
+    expect(state.handled).toEqual({});
+    expect(state.watched[INST]!.map((w) => w.task.taskId)).toEqual(['rst-1']);
+    expect(state.failing).toEqual({});
+  });
+
+  it('retries only the rows refused, then claims; the alert counts as claimed now, not by an earlier run', async () => {
+    const { t, store, k, a, rows } = await setup();
+    t.refuse = { rows: (key) => key === k.owed('dingtalk', a.id), times: 1 };
+    const claimed = await store.claim(INST, rows);
+    expect(claimed).toEqual({
+      alreadyClaimed: new Set(),
+      owedWritten: new Map([
+        ['slack', 1],
+        ['dingtalk', 1],
+      ]),
+    });
+    expect(t.requests.slice(-2).map((r) => r.ops[0])).toEqual([
+      `put ${k.owed('dingtalk', a.id)}`,
+      `put ${k.handled(INST, 'rst-1')}`,
+    ]);
+    const state = await readState(t, 'verbs', [INST]);
+    expect(Object.keys(state.owed).sort()).toEqual(['dingtalk', 'slack']);
+    expect(state.handled[INST]).toHaveLength(1);
+  });
+
+  it('leaves in place the rows owed an earlier run wrote when it cannot claim', async () => {
+    const { t, store, k, a, rows } = await setup();
+    await store.apply([write.owed(k, owed(a, 'slack'))], 'an earlier run');
+    t.refuse = { rows: (key) => key === k.owed('dingtalk', a.id), times: Infinity };
+    await expect(store.claim(INST, rows)).rejects.toThrow(/could not claim what cn-hangzhou:cri-a found/);
+    expect(Object.keys((await readState(t, 'verbs', [INST])).owed)).toEqual(['slack']);
   });
 });
 
