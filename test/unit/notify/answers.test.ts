@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ContentRefusedError, IntegrationError, MessageTooLargeError } from '../../../src/lib/errors.js';
 import { dingtalkOutcome, DINGTALK_BLOCK_MS } from '../../../src/notify/dingtalk.js';
 import { slackOutcome } from '../../../src/notify/slack.js';
+import { namesContent } from '../../../src/notify/split.js';
 
 /** The facts of an error an operator reads in the log and the summary. */
 const facts = (e: IntegrationError | undefined) =>
@@ -228,8 +229,9 @@ describe('which refusals name the message and which the channel', () => {
     ['Slack too_many_attachments', slack(400, 'too_many_attachments')],
     ['DingTalk 40035 without the token named', ding(40035, '缺少参数 json')],
     ['DingTalk an errcode not in our list', ding(499999, 'content not allowed')],
-  ])('%s: the content', (_, e) => {
+  ])('%s: the content (the message is split, the channel is not paused)', (_, e) => {
     expect(e).toBeInstanceOf(ContentRefusedError);
+    expect(namesContent(e)).toBe(true);
   });
 
   it.each([
@@ -241,7 +243,14 @@ describe('which refusals name the message and which the channel', () => {
     ['DingTalk 40035 missing access_token', ding(40035, '缺少参数 access_token')],
     ['DingTalk 310000 keywords not in content', ding(310000, 'keywords not in content')],
     ['DingTalk 130101 send too fast', ding(130101, 'send too fast')],
-  ])('%s: the channel', (_, e) => {
+  ])('%s: the channel (it pauses or waits as before)', (_, e) => {
     expect(e).not.toBeInstanceOf(ContentRefusedError);
+    expect(namesContent(e)).toBe(false);
+  });
+
+  it('a size no rendering got under, and a server error, may name the message: a split tells', () => {
+    expect(namesContent(slack(400, 'msg_blocks_too_long'))).toBe(true);
+    expect(namesContent(slack(500, 'rollup_error'))).toBe(true);
+    expect(namesContent(new Error('socket hang up'))).toBe(false);
   });
 });
