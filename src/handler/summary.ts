@@ -167,6 +167,6 @@ export function deliverySummary(
   }
   for (const d of due) if (d.paused) problems.push(pausedProblem(d.target.id, d.paused.until, d.paused.error));
   if (expired > 0) problems.push(`${expired} alerts were given up after 7 days undelivered`);
-  const posts = [...results.values()].filter((r) => r.delivered > 0).length;
+  const posts = [...results.values()].reduce((n, r) => n + (r.posts ?? (r.delivered > 0 ? 1 : 0)), 0);
   return { notified, quarantined, posts, problems };
 }

@@ -36,6 +36,8 @@ export interface TargetResult {
   expired: number;
   /** Alerts no rendering could deliver: taken off what is owed, the channel told with a one-line notice. */
   quarantined?: number;
+  /** Posts the channel accepted, when not one message (a message split after a refusal of its content). */
+  posts?: number;
   error?: string;
   errorKind?: IntegrationError['kind'];
   /** Set when the channel is paused: its alerts wait until then (or until its configuration changes). */
@@ -120,7 +122,7 @@ async function splitRefused(
   });
   const left = m.keys.length - s.delivered.length - s.quarantined.length;
   const done = [...s.delivered, ...s.quarantined, ...m.expired];
-  const counts = { expired: m.expired.length, quarantined: s.quarantined.length, done, more: m.more };
+  const counts = { expired: m.expired.length, quarantined: s.quarantined.length, posts: s.posts, done, more: m.more };
   if (s.delivered.length > 0) deps.log.info('delivered', { target: target.id, alerts: s.delivered.length });
   if (s.stop !== undefined) return { ...refused(target, s.stop, left, deps), ...counts, delivered: s.delivered.length };
   return { delivered: s.delivered.length, stillOwed: left, ...counts };

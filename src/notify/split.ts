@@ -50,6 +50,8 @@ export interface SplitInput {
 export interface SplitResult {
   delivered: string[];
   quarantined: string[];
+  /** Posts the channel accepted: parts and notices. */
+  posts: number;
   /** A refusal of the channel itself (or a server error every part met): what is left stays owed. */
   stop?: unknown;
 }
@@ -81,7 +83,7 @@ const halves = (lo: number, hi: number): [number, number][] => {
  */
 export async function split(input: SplitInput): Promise<SplitResult> {
   const index = new Map(input.keys.map((k, i) => [k, i]));
-  const r: SplitResult = { delivered: [], quarantined: [] };
+  const r: SplitResult = { delivered: [], quarantined: [], posts: 0 };
   let budget = splitPosts(input.keys.length);
   let level = halves(0, input.keys.length);
   while (level.length > 0) {
@@ -157,12 +159,14 @@ async function sendPart(input: SplitInput, part: Part, r: SplitResult): Promise<
   try {
     await postContent(input.target, part.content.build(), { ...opts, shrinkFrom: part.alert ? MAX_SHRINK : 0 });
     r.delivered.push(...part.keys);
+    r.posts += 1;
     return { posts: 1 };
   } catch (err) {
     if (!part.alert || !namesContent(err)) return { err, posts: 1 };
     const noticeErr = await quarantine(input, part.alert, err);
     if (noticeErr !== undefined) return { err: noticeErr, channel: true, posts: 2 };
     r.quarantined.push(...part.keys);
+    r.posts += 1;
     return { posts: 2 };
   }
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebhookFault } from '../../src/sim/webhook-server.js';
 import { rawTask, type TaskSpec } from '../../src/sim/seed.js';
-import { announcedIds, closeWorlds, failureCounts, startWorld, type World } from '../support/world.js';
+import { announcedIds, closeWorlds, failureCounts, SECRETS, startWorld, type World } from '../support/world.js';
 
 const HZ = { instanceId: 'cri-poison0hz', regionId: 'cn-hangzhou' };
 const SH = { instanceId: 'cri-poison0sh', regionId: 'cn-shanghai' };
@@ -70,7 +70,11 @@ describe('a message refused for its content does not hold its channel', () => {
     expect(notices).toHaveLength(1);
     expect(JSON.stringify(notices[0]!.body)).toContain(`${HZ.regionId}:${HZ.instanceId}/${POISON}`);
     expect(JSON.stringify(notices[0]!.body)).toContain('invalid_payload');
-    expect(world.logs.join('\n')).toMatch(/quarantined.*rst-poison1/);
+    const logs = world.logs.join('\n');
+    expect(logs).toMatch(/quarantined.*rst-poison1/);
+    for (const secret of SECRETS) expect(logs).not.toContain(secret);
+    // The parts that went and the notice: each a post in the summary.
+    expect(first.apiCalls.webhookPosts).toBe(world.hooks.received.length - 6 * 2);
     // Nothing owed is left behind, nothing paused, and DingTalk got everything once.
     const state = await world.state();
     expect(Object.keys(state.control?.pauses ?? {})).toEqual([]);
