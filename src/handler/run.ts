@@ -98,6 +98,7 @@ interface DeliveryReport {
   ran: boolean;
   /** Alerts each target accepted. */
   notified: Record<string, number>;
+  quarantined: Record<string, number>;
   posts: number;
   stillOwed: number;
   problems: string[];
@@ -120,7 +121,7 @@ async function deliverAndRelease(
   const plan = planDelivery(owedTargets, deps.targets, pauses, clock.now());
   if (!plan.actionable && !lease.isHeld) {
     const problems = Object.entries(plan.pauses).map(([ch, p]) => pausedProblem(ch, p.until, p.error));
-    return { ran: false, notified: {}, posts: 0, stillOwed: owedCount(lease.control.owed), problems };
+    return { ran: false, notified: {}, quarantined: {}, posts: 0, stillOwed: owedCount(lease.control.owed), problems };
   }
   await lease.take();
   const added = tally.owedNow;
@@ -168,7 +169,7 @@ function summarise(
       recovered: t.recovered,
       stuck: t.stuck,
       muted: t.muted,
-      ...(d?.ran ? { notified: d.notified } : {}),
+      ...(d?.ran ? { notified: d.notified, quarantined: d.quarantined } : {}),
       ...(d ? { stillOwed: d.stillOwed } : {}),
     },
     webhookPosts: d?.posts ?? 0,

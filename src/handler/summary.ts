@@ -45,6 +45,11 @@ export interface RunSummary {
   notified: Record<string, number>;
   /** Alerts still owed to a channel after this run. */
   stillOwed: number;
+  /**
+   * Alerts no rendering could deliver, by target (only targets that had one): taken off what is owed, each told to
+   * its channel in a one-line notice and logged with the platform's answer.
+   */
+  quarantined: Record<string, number>;
   skipped: {
     alreadyAnnounced: number;
     beforeWindow: number;
@@ -102,6 +107,7 @@ export function buildSummary({ run, outcome, reports, problems, extra, webhookPo
     muted: 0,
     notified: {},
     stillOwed: 0,
+    quarantined: {},
     skipped: {
       alreadyAnnounced: reasons('already-announced'),
       beforeWindow: reasons('before-window'),
@@ -145,17 +151,22 @@ export const pausedProblem = (channel: string, until: number, error: string): st
 export function deliverySummary(
   results: ReadonlyMap<string, Delivered>,
   due: DeliveryPlan['due'],
-): { notified: Record<string, number>; posts: number; problems: string[] } {
+): { notified: Record<string, number>; quarantined: Record<string, number>; posts: number; problems: string[] } {
   const notified: Record<string, number> = {};
+  const quarantined: Record<string, number> = {};
   const problems: string[] = [];
   let expired = 0;
   for (const [target, r] of results) {
     notified[target] = r.delivered;
     expired += r.expired;
+    if (r.quarantined) {
+      quarantined[target] = r.quarantined;
+      problems.push(`${target}: ${r.quarantined} alerts no rendering could deliver were quarantined (see the log)`);
+    }
     if (r.error) problems.push(r.pause ? pausedProblem(target, r.pause.until, r.error) : `${target}: ${r.error}`);
   }
   for (const d of due) if (d.paused) problems.push(pausedProblem(d.target.id, d.paused.until, d.paused.error));
   if (expired > 0) problems.push(`${expired} alerts were given up after 7 days undelivered`);
-  const posts = [...results.values()].filter((r) => r.delivered > 0).length;
-  return { notified, posts, problems };
+  const posts = [...results.values()].reduce((n, r) => n + (r.posts ?? (r.delivered > 0 ? 1 : 0)), 0);
+  return { notified, quarantined, posts, problems };
 }

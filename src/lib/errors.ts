@@ -97,6 +97,19 @@ export class ChunkNotClaimedError extends Error {
   }
 }
 
+/**
+ * The platform refused a message for what it says, not for its size or the channel (Slack `invalid_payload`,
+ * `invalid_attachments`, `no_text`; a DingTalk errcode that names no channel-level cause). The same payload cannot
+ * pass and the channel itself works: a sender splits the message to find the alert it cannot take, rather than
+ * pausing the channel.
+ */
+export class ContentRefusedError extends IntegrationError {
+  constructor(message: string, fields: Omit<IntegrationErrorFields, 'kind'>) {
+    super(message, { ...fields, kind: 'permanent' });
+    this.name = 'ContentRefusedError';
+  }
+}
+
 /** Settings are missing or malformed. Lists every problem at once; never echoes a secret value. */
 export class ConfigError extends Error {
   readonly problems: readonly string[];

@@ -22,6 +22,9 @@ export interface AfterDelivery {
   dropping: ReadonlyMap<string, number>;
 }
 
+/** Rows a delivery took off what the target is owed: delivered, given up or quarantined. */
+const taken = (r: Delivered): number => r.delivered + r.expired + (r.quarantined ?? 0);
+
 /**
  * The control row after delivery: a target whose rows were all taken leaves the owed list, one delivery could not
  * reach keeps its rows counted (as read, or as before plus what this run added); pauses are kept or set. A target
@@ -43,7 +46,7 @@ export function afterDelivery(a: AfterDelivery): Omit<Control, 'lease'> {
     if (r?.more) {
       owed[t] = {
         since: r.delivered > 0 ? a.now : o.since,
-        count: Math.max(r.stillOwed + 1, o.count + (a.added.get(t) ?? 0) - r.delivered - r.expired),
+        count: Math.max(r.stillOwed + 1, o.count + (a.added.get(t) ?? 0) - taken(r)),
       };
     } else if (r) {
       if (r.stillOwed > 0) owed[t] = { since: o.since, count: r.stillOwed };

@@ -1,21 +1,14 @@
-import { createHash } from 'node:crypto';
 import type { Budget } from '../lib/budget.js';
-import { describeError, IntegrationError, MessageTooLargeError } from '../lib/errors.js';
+import { describeError, IntegrationError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-import { withRetry, type RetryOptions } from '../lib/retry.js';
-import type { Route } from '../model/route.js';
+import type { RetryOptions } from '../lib/retry.js';
 import type { ChannelPause, Owed } from '../model/state.js';
-import { ContentBuilder, type MessageContent } from '../render/content.js';
-import { MAX_SHRINK, renderFor } from '../render/index.js';
+import { ContentBuilder } from '../render/content.js';
 import { pauseFor } from './pause.js';
-import type { Notifier } from './types.js';
+import { postContent, type Target } from './post.js';
+import { namesContent, split, type Reread } from './split.js';
 
-/** One channel of one route: where a message goes (`targetId`), and the route that says how it reads there. */
-export interface Target {
-  id: string;
-  route: Route;
-  notifier: Notifier;
-}
+export { idempotencyKey, type Target } from './post.js';
 
 /** An alert no channel accepted for this long is given up, with an error log and a count in the summary. */
 export const OWED_MAX_AGE_MS = 7 * 24 * 3_600_000;
@@ -33,14 +26,6 @@ export const MAX_ROWS_PER_MESSAGE = 150_000;
  */
 export const readFloorOf = (budget: Budget): number => budget.reserveMs / 2;
 
-/** The same key for the same target and set of alerts, so a retried message can be recognised as a repeat. */
-export function idempotencyKey(target: string, ids: readonly string[]): string {
-  const h = createHash('sha256').update(target).update('\n');
-  // Fed one id at a time (the same digest as the ids joined by newlines): 100,000 ids joined would be one 5 MB string.
-  [...ids].sort().forEach((id, i) => h.update(i === 0 ? id : `\n${id}`));
-  return h.digest('hex').slice(0, 32);
-}
-
 /** What one target's delivery did. */
 export interface TargetResult {
   /** Alerts the channel accepted in this run's message. */
@@ -49,6 +34,10 @@ export interface TargetResult {
   stillOwed: number;
   /** Alerts given up after OWED_MAX_AGE_MS without the channel accepting them. */
   expired: number;
+  /** Alerts no rendering could deliver: taken off what is owed, the channel told with a one-line notice. */
+  quarantined?: number;
+  /** Posts the channel accepted, when not one message (a message split after a refusal of its content). */
+  posts?: number;
   error?: string;
   errorKind?: IntegrationError['kind'];
   /** Set when the channel is paused: its alerts wait until then (or until its configuration changes). */
@@ -75,6 +64,11 @@ export interface DeliverOptions {
   maxRows?: number;
   /** Reading stops once the run has less than this many ms left (half its reserve unless told). */
   readFloorMs?: number;
+  /**
+   * Reads what the target is owed again: given, a message refused for its content is split to find the alerts the
+   * channel refuses (see split), instead of pausing the channel.
+   */
+  reread?: Reread;
 }
 
 /**
@@ -93,12 +87,45 @@ export async function deliverTo(target: Target, pages: OwedPages, deps: DeliverO
   if (keys.length === 0) return { delivered: 0, stillOwed: 0, expired: expired.length, done: expired, more };
   const content = { ...read.content.build(), ...(more ? { more } : {}) };
   try {
-    await post(target, content, deps);
+    await postContent(target, content, deps);
     deps.log.info('delivered', { target: target.id, alerts: keys.length });
     return { delivered: keys.length, stillOwed: 0, expired: expired.length, done: [...keys, ...expired], more };
   } catch (err) {
+    if (deps.reread && namesContent(err))
+      return splitRefused(target, { err, keys, expired, more, reread: deps.reread }, deps);
     return { ...refused(target, err, keys.length, deps), expired: expired.length, done: expired, more };
   }
+}
+
+/**
+ * A message refused for its content: sent again in parts (split), so all but the alerts the channel refuses go now.
+ * What the split could not send stays owed; a refusal of the channel met on the way pauses it as any other would.
+ */
+async function splitRefused(
+  target: Target,
+  m: { err: unknown; keys: string[]; expired: string[]; more: boolean; reread: Reread },
+  deps: DeliverOptions,
+): Promise<TargetResult> {
+  deps.log.warn('message refused for its content; sending it in parts', {
+    target: target.id,
+    alerts: m.keys.length,
+    error: describeError(m.err),
+  });
+  const s = await split({
+    target,
+    keys: m.keys,
+    reread: m.reread,
+    budget: deps.budget,
+    log: deps.log,
+    post: { retries: deps.retries, sleep: deps.sleep },
+    floorMs: readFloorOf(deps.budget),
+  });
+  const left = m.keys.length - s.delivered.length - s.quarantined.length;
+  const done = [...s.delivered, ...s.quarantined, ...m.expired];
+  const counts = { expired: m.expired.length, quarantined: s.quarantined.length, posts: s.posts, done, more: m.more };
+  if (s.delivered.length > 0) deps.log.info('delivered', { target: target.id, alerts: s.delivered.length });
+  if (s.stop !== undefined) return { ...refused(target, s.stop, left, deps), ...counts, delivered: s.delivered.length };
+  return { delivered: s.delivered.length, stillOwed: left, ...counts };
 }
 
 /** Reads owed rows into one message's content until the cap or the read floor; rows past their age are given up. */
@@ -129,36 +156,6 @@ function logStop(target: string, stop: 'cap' | 'time' | undefined, rows: number,
     log.warn("the run's time to read for this target ran out; the rest follows next run", { target, rows });
   else if (stop)
     log.warn('no time left in this run to read what the target is owed; it waits for the next run', { target });
-}
-
-/** Posts the message, with retries; one refused as too large is rendered smaller and posted again. */
-async function post(target: Target, content: MessageContent, deps: DeliverOptions): Promise<void> {
-  const { route, notifier } = target;
-  const key = idempotencyKey(target.id, content.ids);
-  // Our size budgets are below the platforms' limits, but those limits are partly undocumented: a message refused
-  // as too large is rendered smaller and sent again (a smaller message that arrives beats a rich one that waits).
-  for (let shrink = 0; ; shrink++) {
-    const payload = renderFor(notifier.channel, content, route, { mentions: route.mentions, shrink });
-    try {
-      // A fresh key per step: whether DingTalk remembers a refused msgUuid is not documented.
-      await withRetry(
-        (timeoutMs) => notifier.send(payload, { timeoutMs, idempotencyKey: shrink === 0 ? key : `${key}-s${shrink}` }),
-        {
-          budget: deps.budget,
-          log: deps.log,
-          label: `post to ${target.id}`,
-          attemptTimeoutMs: 10_000,
-          retries: deps.retries ?? 3,
-          sleep: deps.sleep,
-        },
-      );
-      if (shrink > 0)
-        deps.log.warn('message refused as too large; delivered a smaller rendering', { target: target.id, shrink });
-      return;
-    } catch (err) {
-      if (!(err instanceof MessageTooLargeError) || shrink >= MAX_SHRINK) throw err;
-    }
-  }
 }
 
 /** What a failed post leaves: everything it covered still owed, and the channel paused when a retry cannot help. */

@@ -121,6 +121,7 @@ async function deliverOne(target: Target, input: DeliveryInput, readFloorMs: num
     previousPause: input.control.pauses[target.id],
     owedSince: input.control.owed[target.id]?.since,
     readFloorMs,
+    reread: () => input.store.owed(target.id),
   });
   await input.store.clearDelivered(target.id, done);
   if (r.expired > 0)

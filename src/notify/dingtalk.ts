@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Clock } from '../lib/budget.js';
-import { IntegrationError, MessageTooLargeError } from '../lib/errors.js';
+import { ContentRefusedError, IntegrationError, MessageTooLargeError } from '../lib/errors.js';
 import { Secret, type Revealable } from '../lib/secret.js';
 import type { DingTalkMarkdown } from '../render/dingtalk.js';
 import { postJson } from './http.js';
@@ -8,10 +8,14 @@ import { fingerprintOf, type Notifier } from './types.js';
 
 // errcodes from DingTalk's custom-robot docs and observed answers: 130101 "send too fast" (20 messages a minute per
 // robot, then a 10-minute block); 310000 security settings (keyword, signature, timestamp or IP allow-list);
-// 300001/300005/40035 a missing or unknown access token.
+// 300001/300005 an unknown access token; 40035 "缺少参数" (a missing parameter): the access token when its errmsg
+// names it, else the message (a missing or malformed field), which another message can pass.
+// Any other errcode is read as a refusal of this message's content: the sender then splits the message, and a channel
+// that refuses everything shows itself when even the one-line notice of a refused alert is refused (then it pauses).
 const THROTTLED = 130101;
 const SECURITY = 310000;
-const TOKEN = new Set([300001, 300005, 40035, 400102]);
+const TOKEN = new Set([300001, 300005, 400102]);
+const MISSING = 40035;
 // 460101 "message too long, exceed 20000 bytes": not in DingTalk's documentation; robots answer it for a larger body
 // (Le0nsec/SecCrawler#12, timonwong/prometheus-webhook-dingtalk#30), and so does the local receiver.
 const TOO_LONG = 460101;
@@ -85,13 +89,13 @@ function errcodeOutcome(
       { ...fields, kind: 'config' },
     );
   }
-  if (TOKEN.has(code)) {
+  if (TOKEN.has(code) || (code === MISSING && /access_token/i.test(msg))) {
     return new IntegrationError(`DingTalk does not know this robot (${code} ${msg}): check DINGTALK_WEBHOOK`, {
       ...fields,
       kind: 'config',
     });
   }
-  return new IntegrationError(`DingTalk refused the message (${code} ${msg})`, { ...fields, kind: 'permanent' });
+  return new ContentRefusedError(`DingTalk refused the message (${code} ${msg})`, fields);
 }
 
 /**

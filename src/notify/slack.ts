@@ -1,13 +1,16 @@
 import type { Clock } from '../lib/budget.js';
-import { IntegrationError, MessageTooLargeError } from '../lib/errors.js';
+import { ContentRefusedError, IntegrationError, MessageTooLargeError } from '../lib/errors.js';
 import type { Revealable } from '../lib/secret.js';
 import { allBlocks, type SlackMessage } from '../render/slack.js';
 import { postJson, type HttpAnswer } from './http.js';
 import { parseRetryAfter } from './retry-after.js';
 import { fingerprintOf, type Notifier } from './types.js';
 
-// Incoming-webhook error bodies are plain strings (Slack changelog 2016-05-17 and webhook docs).
-const OUR_FAULT = new Set(['invalid_payload', 'too_many_attachments', 'no_text']);
+// Incoming-webhook error bodies are plain strings (https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-
+// incoming-webhooks; docs.slack.dev "Sending messages using incoming webhooks"). These name the message, not the hook:
+// another message to the same hook can pass. Every other 4xx (channel_not_found, channel_is_archived, invalid_token,
+// no_service, action_prohibited...) names the hook or its channel.
+const CONTENT = new Set(['invalid_payload', 'invalid_attachments', 'too_many_attachments', 'no_text']);
 // Blocks past a limit (count, a section's length, the undocumented total) come back as one of these. Messages are
 // rendered from valid blocks only, so either means "too large": a smaller rendering can pass.
 const TOO_LARGE = new Set(['msg_blocks_too_long', 'invalid_blocks']);
@@ -34,8 +37,7 @@ export function slackOutcome(answer: HttpAnswer, now: number, sent?: number): In
     return new IntegrationError(`Slack answered HTTP ${status} (${code})`, { ...base, kind: 'retryable' });
   if (TOO_LARGE.has(code))
     return new MessageTooLargeError(`Slack refused the message as too large (${code})`, { ...base, sent });
-  if (OUR_FAULT.has(code))
-    return new IntegrationError(`Slack refused the message as malformed (${code})`, { ...base, kind: 'permanent' });
+  if (CONTENT.has(code)) return new ContentRefusedError(`Slack refused the message as malformed (${code})`, base);
   return new IntegrationError(
     `Slack refused the webhook (HTTP ${status} ${code}): check SLACK_WEBHOOK and that its channel still exists`,
     { ...base, kind: 'config' },

@@ -88,6 +88,18 @@ export function renderFor(
   );
 }
 
+/**
+ * The plain one-line message that stands in for an alert no rendering could deliver: it names the alert (`what`,
+ * its instance and task) and the platform's refusal (`why`, a code), without markup or anything else of the alert.
+ */
+export function renderQuarantined(channel: ChannelName, what: string, why: string, lang: Lang): unknown {
+  if (channel === 'dingtalk') {
+    const text = wordsFor(lang).quarantined(dingtalkInert(what), dingtalkInert(why));
+    return { msgtype: 'text', text: { content: text } };
+  }
+  return { text: wordsFor(lang).quarantined(slackCode(what), slackCode(why)) };
+}
+
 /** A short message proving a webhook works, naming the instances it will hear about. */
 export function renderTestMessage(channel: ChannelName, instances: readonly string[], lang: Lang): unknown {
   const t = wordsFor(lang).test;

@@ -72,6 +72,8 @@ export interface Words {
   sep: string;
   duration: { min(n: number): string; hours(h: number, m: number): string; days(d: number, h: number): string };
   test: { title: string; body: string };
+  /** The one-line notice that replaces an alert no rendering could deliver: `what` names it, `why` the refusal. */
+  quarantined(what: string, why: string): string;
   digestSilences(n: number): string;
   silenceUntil: string;
   silenceDaily: string;
@@ -167,6 +169,7 @@ const en: Words = {
     title: 'ACR sync alert: test message',
     body: 'This channel will receive acr-sync-alert messages about image syncs of',
   },
+  quarantined: (what, why) => `ACR: 1 failure could not be delivered to this channel: ${what} (${why}), see the log`,
   digestSilences: (n) => `Silences in force: ${n}`,
   silenceUntil: 'until ',
   silenceDaily: 'daily ',
@@ -247,6 +250,7 @@ const zh: Words = {
   sep: ' · ',
   duration: { min: (n) => `${n} 分钟`, hours: (h, m) => `${h} 小时 ${m} 分钟`, days: (d, h) => `${d} 天 ${h} 小时` },
   test: { title: 'ACR 同步告警：测试消息', body: '此会话将收到 acr-sync-alert 发送的镜像同步告警，涉及实例' },
+  quarantined: (what, why) => `ACR：1 次失败无法发送到此会话：${what}（${why}），详见日志`,
   digestSilences: (n) => `生效中的静默规则：${n} 条`,
   silenceUntil: '截止 ',
   silenceDaily: '每天 ',

@@ -7,7 +7,13 @@ import { DINGTALK_BODY_MAX_BYTES, slackProblem } from './webhook-limits.js';
 export type WebhookFault =
   | { kind: 'down'; times?: number }
   | { kind: 'status'; status: number; body?: string; headers?: Record<string, string>; times?: number }
-  | { kind: 'errcode'; errcode: number; errmsg: string; times?: number };
+  | { kind: 'errcode'; errcode: number; errmsg: string; times?: number }
+  /**
+   * Refuses every post whose body contains `marker`, as each platform refuses content (Slack: HTTP 400
+   * `invalid_payload` unless `status`/`body` say otherwise, e.g. a 500 for that message only; DingTalk: HTTP 200 with
+   * `errcode`, 40035 unless told), until healed; other posts are answered as usual.
+   */
+  | { kind: 'content'; marker: string; status?: number; body?: string; errcode?: number; errmsg?: string };
 
 export interface Received {
   channel: 'dingtalk' | 'slack';
@@ -99,10 +105,11 @@ function accept(s: ReceiverState, channel: Channel, hook: string, msg: Record<st
 
 /** Plays the channel's next scripted fault, if there is one; true when it answered (or dropped) the post. */
 function playFault(s: ReceiverState, x: Exchange): boolean {
-  const fault = s.faults[x.channel].find((f) => f.left > 0);
+  const fault = s.faults[x.channel].find((f) => f.left > 0 && (f.kind !== 'content' || x.text.includes(f.marker)));
   if (!fault) return false;
   fault.left -= 1;
-  if (fault.kind === 'down') {
+  if (fault.kind === 'content') refuseContent(s, x, fault);
+  else if (fault.kind === 'down') {
     s.attempts.push({ channel: x.channel, answered: 'dropped' });
     x.req.socket.destroy();
   } else if (fault.kind === 'status') {
@@ -113,6 +120,16 @@ function playFault(s: ReceiverState, x: Exchange): boolean {
     json(x.res, 200, { errcode: fault.errcode, errmsg: fault.errmsg });
   }
   return true;
+}
+
+/** Answers a post refused for its content, as the platform does. */
+function refuseContent(s: ReceiverState, x: Exchange, f: Extract<WebhookFault, { kind: 'content' }>): void {
+  if (x.channel === 'dingtalk') {
+    s.attempts.push({ channel: x.channel, answered: 200 });
+    return json(x.res, 200, { errcode: f.errcode ?? 40035, errmsg: f.errmsg ?? '缺少参数 json' });
+  }
+  s.attempts.push({ channel: x.channel, answered: f.status ?? 400 });
+  plain(x.res, f.status ?? 400, f.body ?? 'invalid_payload', { 'content-type': 'text/plain' });
 }
 
 /** The post's JSON body; undefined when it is not JSON, answered as each platform answers that. */
@@ -217,7 +234,7 @@ export async function startWebhookReceivers(opts: ReceiverOptions): Promise<Webh
     slackUrlFor: (path) => `${base}${path}`,
     received: s.received,
     attempts: s.attempts,
-    fault: (channel, f) => s.faults[channel].push({ ...f, left: f.times ?? 1 }),
+    fault: (channel, f) => s.faults[channel].push({ ...f, left: f.kind === 'content' ? Infinity : (f.times ?? 1) }),
     heal: (channel) => {
       s.faults[channel].length = 0;
     },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { IntegrationError, MessageTooLargeError } from '../../../src/lib/errors.js';
+import { ContentRefusedError, IntegrationError, MessageTooLargeError } from '../../../src/lib/errors.js';
 import { dingtalkOutcome, DINGTALK_BLOCK_MS } from '../../../src/notify/dingtalk.js';
 import { slackOutcome } from '../../../src/notify/slack.js';
+import { namesContent } from '../../../src/notify/split.js';
 
 /** The facts of an error an operator reads in the log and the summary. */
 const facts = (e: IntegrationError | undefined) =>
@@ -66,8 +67,8 @@ describe('DingTalk answers, as the operator reads them', () => {
     ],
     [
       40035,
-      'bad token',
-      'DingTalk does not know this robot (40035 bad token): check DINGTALK_WEBHOOK',
+      '缺少参数 access_token',
+      'DingTalk does not know this robot (40035 缺少参数 access_token): check DINGTALK_WEBHOOK',
       'config',
       undefined,
     ],
@@ -214,5 +215,42 @@ describe('Slack answers, as the operator reads them', () => {
 
   it("keeps at most 100 characters of Slack's answer as the code", () => {
     expect(slackOutcome({ status: 404, body: 'y'.repeat(300), headers: {} }, 0)?.code).toBe('y'.repeat(100));
+  });
+});
+
+describe('which refusals name the message and which the channel', () => {
+  const slack = (status: number, body: string) => slackOutcome({ status, body, headers: {} }, 0);
+  const ding = (errcode: number, errmsg: string) => dingtalkOutcome(200, JSON.stringify({ errcode, errmsg }));
+
+  it.each([
+    ['Slack invalid_payload', slack(400, 'invalid_payload')],
+    ['Slack invalid_attachments', slack(400, 'invalid_attachments')],
+    ['Slack no_text', slack(400, 'no_text')],
+    ['Slack too_many_attachments', slack(400, 'too_many_attachments')],
+    ['DingTalk 40035 without the token named', ding(40035, '缺少参数 json')],
+    ['DingTalk an errcode not in our list', ding(499999, 'content not allowed')],
+  ])('%s: the content (the message is split, the channel is not paused)', (_, e) => {
+    expect(e).toBeInstanceOf(ContentRefusedError);
+    expect(namesContent(e)).toBe(true);
+  });
+
+  it.each([
+    ['Slack channel_not_found', slack(404, 'channel_not_found')],
+    ['Slack channel_is_archived', slack(410, 'channel_is_archived')],
+    ['Slack invalid_token', slack(403, 'invalid_token')],
+    ['Slack no_service', slack(404, 'no_service')],
+    ['DingTalk 300001 token is not exist', ding(300001, 'token is not exist')],
+    ['DingTalk 40035 missing access_token', ding(40035, '缺少参数 access_token')],
+    ['DingTalk 310000 keywords not in content', ding(310000, 'keywords not in content')],
+    ['DingTalk 130101 send too fast', ding(130101, 'send too fast')],
+  ])('%s: the channel (it pauses or waits as before)', (_, e) => {
+    expect(e).not.toBeInstanceOf(ContentRefusedError);
+    expect(namesContent(e)).toBe(false);
+  });
+
+  it('a size no rendering got under, and a server error, may name the message: a split tells', () => {
+    expect(namesContent(slack(400, 'msg_blocks_too_long'))).toBe(true);
+    expect(namesContent(slack(500, 'rollup_error'))).toBe(true);
+    expect(namesContent(new Error('socket hang up'))).toBe(false);
   });
 });
