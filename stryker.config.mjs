@@ -12,6 +12,8 @@ export const decisionModules = [
   'src/notify/delivery.ts',
   'src/notify/after-delivery.ts',
   'src/notify/pause.ts',
+  'src/notify/split.ts',
+  'src/notify/post.ts',
   'src/notify/retry-after.ts',
   'src/notify/dingtalk.ts',
   'src/notify/slack.ts',
