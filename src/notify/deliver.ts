@@ -6,7 +6,7 @@ import type { ChannelPause, Owed } from '../model/state.js';
 import { ContentBuilder } from '../render/content.js';
 import { pauseFor } from './pause.js';
 import { postContent, type Target } from './post.js';
-import { namesContent, split, type Reread } from './split.js';
+import { isServerError, namesContent, split, type Reread } from './split.js';
 
 export { idempotencyKey, type Target } from './post.js';
 
@@ -91,7 +91,9 @@ export async function deliverTo(target: Target, pages: OwedPages, deps: DeliverO
     deps.log.info('delivered', { target: target.id, alerts: keys.length });
     return { delivered: keys.length, stillOwed: 0, expired: expired.length, done: [...keys, ...expired], more };
   } catch (err) {
-    if (deps.reread && namesContent(err))
+    // A server error for a message of one alert cannot be told from a channel that is down: it is the channel's.
+    const single = keys.length === 1 && isServerError(err);
+    if (deps.reread && namesContent(err) && !single)
       return splitRefused(target, { err, keys, expired, more, reread: deps.reread }, deps);
     return { ...refused(target, err, keys.length, deps), expired: expired.length, done: expired, more };
   }

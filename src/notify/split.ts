@@ -24,7 +24,8 @@ export function namesContent(err: unknown): boolean {
   return isServerError(err);
 }
 
-const isServerError = (err: unknown) =>
+/** A server error (5xx): the channel down, or (Slack) one payload it cannot take; only a split tells which. */
+export const isServerError = (err: unknown): boolean =>
   err instanceof IntegrationError && err.status !== undefined && err.status >= 500;
 
 /** Posts a split may make for a message of `alerts`: two per halving down to one alert, and each one quarantined. */
@@ -155,7 +156,11 @@ interface Sent {
  * refusal that left the part owed (the notice's, when even that was refused: then it names the channel).
  */
 async function sendPart(input: SplitInput, part: Part, r: SplitResult): Promise<Sent> {
-  const opts = { ...input.post, budget: input.budget, log: input.log };
+  // The refused message had its retries: a part of several alerts is tried once (a channel that is down answers the
+  // first halves as it answered the whole, and a dead channel's every try would otherwise cost a split's retries).
+  // A single alert keeps them, so a passing server error does not quarantine an alert the channel would take.
+  const retries = part.alert ? input.post?.retries : 0;
+  const opts = { ...input.post, ...(retries === undefined ? {} : { retries }), budget: input.budget, log: input.log };
   try {
     await postContent(input.target, part.content.build(), { ...opts, shrinkFrom: part.alert ? MAX_SHRINK : 0 });
     r.delivered.push(...part.keys);

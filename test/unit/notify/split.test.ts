@@ -50,7 +50,7 @@ function owedRows(n: number, poison: number[]): { key: string; owed: Owed }[] {
 async function deliver(
   list: { key: string; owed: Owed }[],
   notifier: Notifier,
-  o: { clock?: Clock; deadline?: number } = {},
+  o: { clock?: Clock; deadline?: number; retries?: number } = {},
 ): Promise<{ r: TargetResult; lines: string[] }> {
   const lines: string[] = [];
   const log = createLogger({ minLevel: 'debug', sink: (_l, line) => lines.push(line) });
@@ -63,7 +63,7 @@ async function deliver(
     now: NOW,
     budget,
     log,
-    retries: 0,
+    retries: o.retries ?? 0,
     sleep: async () => undefined,
     reread: pages,
   });
@@ -174,5 +174,24 @@ describe('a message refused for its content is split to find the alerts the chan
     expect(r.stillOwed).toBeGreaterThan(0);
     expect(r.error).toBeUndefined();
     expect(ch.posts()).toBeLessThanOrEqual(3);
+  });
+
+  it('takes a server error for a message of one alert as the channel down: no split, the alert stays owed', async () => {
+    const down = () => new IntegrationError('down', { service: 'slack', kind: 'retryable', status: 503 });
+    const ch = channel(['TAG_CONFLICT'], { answer: down });
+    const { r } = await deliver(owedRows(1, []), ch.notifier, { retries: 2 });
+    expect(ch.posts()).toBe(3);
+    expect(r.delivered).toBe(0);
+    expect(r.quarantined ?? 0).toBe(0);
+    expect(notices(ch.taken)).toHaveLength(0);
+  });
+
+  it('tries each part of several alerts once when the channel answers every post with a server error', async () => {
+    const down = () => new IntegrationError('down', { service: 'slack', kind: 'retryable', status: 503 });
+    const ch = channel(['TAG_CONFLICT'], { answer: down });
+    const { r } = await deliver(owedRows(10, []), ch.notifier, { retries: 2 });
+    // The message with its retries, then each half once: both refused alike, so the channel is down.
+    expect(ch.posts()).toBe(3 + 2);
+    expect(r.delivered).toBe(0);
   });
 });
