@@ -57,10 +57,13 @@ export async function observeAndClaim(input: ObserveInput): Promise<Observed> {
  * where this run found it, so the next run reads that chunk again; the other instances carry on.
  */
 async function observeOne(inst: InstanceRef, input: ObserveInput, signal: AbortSignal): Promise<InstanceReport> {
-  const gen = observeInstance(inst, input.cursors.get(inst.key)?.value, input.observe);
+  // The signal stops the reading too (no more pages once another run took the lease); an instance cut short that way
+  // ends with the race, like one stopped between chunks, not as one that finished.
+  const gen = observeInstance(inst, input.cursors.get(inst.key)?.value, { ...input.observe, signal });
   for (;;) {
     signal.throwIfAborted();
     const r = await gen.next();
+    signal.throwIfAborted();
     if (r.done) return r.value;
     try {
       await claimJudged(input.claims, inst.key, r.value);

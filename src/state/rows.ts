@@ -123,10 +123,7 @@ const SilenceRowSchema = v.intersect([
 ]);
 export type SilenceRow = v.InferOutput<typeof SilenceRowSchema>;
 
-/**
- * How each kind of row is checked when read: its shape (model/state.ts), keeping any field it does not know, so a row
- * a later release wrote keeps what that release added when this one writes it back.
- */
+/** How each kind of row is checked when read: its shape (model/state.ts), with any field it does not know allowed. */
 const rowSchemas = {
   cursor: v.looseObject(CursorSchema.entries),
   watch: v.looseObject(WatchedSyncSchema.entries),
@@ -155,7 +152,9 @@ function decode<S extends v.GenericSchema>(schema: S, key: string, cols: Cols | 
         .map((i) => `${v.getDotPath(i) ?? '(row)'}: ${i.message}`)
         .join('; ')}); delete it to start that item afresh`,
     );
-  return r.output;
+  // The row as stored, not the schema's copy of it: a field this release does not know, at any depth, is kept, so a
+  // row a later release wrote keeps what that release added when this one writes it back.
+  return raw as v.InferOutput<S>;
 }
 
 /** A row with a version: its content and the `ver` its next conditional write must match (0: no row yet). */

@@ -384,5 +384,16 @@ describe('rows the previous release wrote', () => {
     expect(read.failing(k.failing('i', 'img'), { j: JSON.stringify(later) })).toStrictEqual(later);
     const cursor = { gaps: [], addedLater: true };
     expect(read.cursor(k.cursor('i'), { j: JSON.stringify(cursor), ver: 1 })?.value).toStrictEqual(cursor);
+    const nested = {
+      gaps: [{ hi: 2, lo: 1, addedLater: 'x' }],
+      health: { since: 1, runs: 2, lastError: 'e', announced: true, more: 1 },
+    };
+    expect(read.cursor(k.cursor('i'), { j: JSON.stringify(nested), ver: 1 })?.value).toStrictEqual(nested);
+    const control = {
+      owed: { slack: { since: 1, count: 2, addedLater: 3 } },
+      pauses: {},
+      lease: { owner: 'o', until: 4, why: 'x' },
+    };
+    expect(read.control(k.control, { j: JSON.stringify(control), ver: 1 }).value).toStrictEqual(control);
   });
 });
