@@ -186,6 +186,13 @@ describe('the control row after delivery (afterDelivery)', () => {
     });
   });
 
+  it('takes what a message delivered, gave up and quarantined off what a target with rows past it is owed', () => {
+    const results = new Map([['slack', delivered({ delivered: 4, expired: 1, quarantined: 2, more: true })]]);
+    expect(afterDelivery({ ...base, results, added: new Map([['slack', 3]]) }).owed).toEqual({
+      slack: { since: NOW, count: 6 },
+    });
+  });
+
   it('keeps a target with rows past a failed message owed since it was first owed, at least one more than it read', () => {
     const results = new Map([['slack', delivered({ stillOwed: 15, more: true })]]);
     expect(afterDelivery({ ...base, results }).owed).toEqual({ slack: { since, count: 16 } });

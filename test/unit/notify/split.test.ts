@@ -194,4 +194,17 @@ describe('a message refused for its content is split to find the alerts the chan
     expect(ch.posts()).toBe(3 + 2);
     expect(r.delivered).toBe(0);
   });
+
+  it('retries a single alert as the run retries before quarantining it, and logs the parts and what they delivered', async () => {
+    const fiveHundred = () => new IntegrationError('oops', { service: 'slack', kind: 'retryable', status: 500 });
+    const ch = channel(['POISON_'], { answer: fiveHundred });
+    const { r, lines } = await deliver(owedRows(2, [0]), ch.notifier, { retries: 1 });
+    // The message twice, the poison alone twice, its notice, the other alert: each post the run's retries allow.
+    expect(ch.posts()).toBe(2 + 2 + 1 + 1);
+    expect(r).toMatchObject({ delivered: 1, quarantined: 1 });
+    const parts = lines.find((l) => l.includes('message refused for its content; sending it in parts'));
+    expect(JSON.parse(parts!)).toMatchObject({ target: T, alerts: 2 });
+    const delivered = lines.filter((l) => l.includes('"msg":"delivered"'));
+    expect(delivered.map((l) => (JSON.parse(l) as { alerts: number }).alerts)).toEqual([1]);
+  });
 });
