@@ -207,4 +207,11 @@ describe('a message refused for its content is split to find the alerts the chan
     const delivered = lines.filter((l) => l.includes('"msg":"delivered"'));
     expect(delivered.map((l) => (JSON.parse(l) as { alerts: number }).alerts)).toEqual([1]);
   });
+
+  it('logs no delivery when every alert of the message was quarantined', async () => {
+    const ch = channel(['POISON_']);
+    const { r, lines } = await deliver(owedRows(2, [0, 1]), ch.notifier);
+    expect(r).toMatchObject({ delivered: 0, quarantined: 2 });
+    expect(lines.filter((l) => l.includes('"msg":"delivered"'))).toEqual([]);
+  });
 });
