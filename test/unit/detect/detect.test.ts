@@ -4,7 +4,6 @@ import {
   imageKey,
   InstanceDetector,
   MAX_WATCHED,
-  type Batch,
   type DetectOptions,
   type Known,
 } from '../../../src/detect/detect.js';
@@ -13,23 +12,7 @@ import { MAX_RECENT, seenHash } from '../../../src/detect/overlap.js';
 import { ROW_REFRESH_MS, type Cursor, type FailingImage, type WatchedSync } from '../../../src/model/state.js';
 import type { SyncTask } from '../../../src/model/task.js';
 
-const NOW = 1_800_000_000_000;
-const H = 3_600_000;
-const MIN = 60_000;
-const img = { instanceId: 'cri-x', regionId: 'cn-hangzhou', namespace: 'ns', repo: 'r', tag: 't' };
-/** A task `ago` ms before NOW; its image is its tag (default: its id), so tasks of one tag are one image. */
-const t = (id: string, status: string, ago: number, issue = '', tag = id, extra: Partial<SyncTask> = {}): SyncTask => ({
-  taskId: id,
-  status,
-  issue,
-  trigger: 'PASSIVE',
-  createTime: NOW - ago,
-  crossUser: false,
-  from: { ...img, tag },
-  to: { ...img, tag },
-  ...extra,
-});
-const batch = (tasks: SyncTask[], lo = NOW - 24 * H, watchOnly = false): Batch => ({ tasks, lo, watchOnly });
+import { batch, H, img, MIN, NOW, t } from '../../support/detect-tasks.js';
 const none: Known = { handled: new Set(), failing: new Map() };
 const known = (handled: string[] = [], failing: [SyncTask, Partial<FailingImage>][] = []): Known => ({
   handled: new Set(handled),
