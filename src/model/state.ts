@@ -104,6 +104,11 @@ export const CursorSchema = v.object({
   readAt: v.optional(v.number()),
   /** The last run ran out of time before reading any of this instance's tasks: the next run reads it first. */
   starved: v.optional(v.boolean()),
+  /**
+   * Runs in a row that ran out of time before reading any of this instance's tasks (absent once one reads a page):
+   * the instance not read for the most runs is read first.
+   */
+  unreachedRuns: v.optional(v.number()),
 });
 export type Cursor = v.InferOutput<typeof CursorSchema>;
 
