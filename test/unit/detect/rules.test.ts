@@ -11,6 +11,11 @@ const deps = () => {
   const { store, kept } = fakeStore();
   return { budget: new Budget(clock, T0 + 65_000, 5_000), log: recordingLog(), clock, store, kept };
 };
+/** The same deps for a run at `t`, with that run's budget. */
+const runAt = (d: ReturnType<typeof deps>, t: number) => {
+  d.clock.t = t;
+  return { ...d, budget: new Budget(d.clock, t + 65_000, 5_000) };
+};
 /** What the state keeps of `rule(i)`. */
 const keptOf = (i: number) => ({ ruleId: `crsr-${i}`, name: `rule ${i}`, scope: 'REPO' });
 const refusing = () => {
@@ -64,14 +69,10 @@ describe('an instance’s sync rules kept between runs', () => {
     const cr = fakeCr([], { rules: [rule(1), { ...rule(2), trigger: 'INITIATIVE', tagFilter: '.*' }] });
     expect((await rulesOnce(INST, cr.api, d)(['crsr-1']))?.get('crsr-1')?.name).toBe('rule 1');
     expect(d.kept.get(INST.key)).toEqual({ readAt: T0, rules: [keptOf(1), { ...keptOf(2), trigger: 'INITIATIVE' }] });
-    const runAt = (t: number) => {
-      d.clock.t = t;
-      return { ...d, budget: new Budget(d.clock, t + 65_000, 5_000) };
-    };
-    const next = await rulesOnce(INST, cr.api, runAt(T0 + RULES_KEEP_MS - 1))(['crsr-1', 'crsr-2']);
+    const next = await rulesOnce(INST, cr.api, runAt(d, T0 + RULES_KEEP_MS - 1))(['crsr-1', 'crsr-2']);
     expect(next?.get('crsr-2')).toEqual({ ...keptOf(2), trigger: 'INITIATIVE' });
     expect(cr.ruleCalls).toHaveLength(1);
-    await rulesOnce(INST, cr.api, runAt(T0 + RULES_KEEP_MS))(['crsr-1']);
+    await rulesOnce(INST, cr.api, runAt(d, T0 + RULES_KEEP_MS))(['crsr-1']);
     expect(cr.ruleCalls).toHaveLength(2);
     expect(d.kept.get(INST.key)?.readAt).toBe(T0 + RULES_KEEP_MS);
   });
@@ -94,8 +95,9 @@ describe('an instance’s sync rules kept between runs', () => {
     const cr = fakeCr([], { rules: [rule(1)] });
     await rulesOnce(INST, cr.api, d)(['crsr-1', 'crsr-gone']);
     expect(d.kept.get(INST.key)).toEqual({ readAt: T0, rules: [keptOf(1)], absent: ['crsr-gone'] });
-    d.clock.t = T0 + 5 * 60_000;
-    expect((await rulesOnce(INST, cr.api, d)(['crsr-gone']))?.get('crsr-1')?.name).toBe('rule 1');
+    expect((await rulesOnce(INST, cr.api, runAt(d, T0 + 5 * 60_000))(['crsr-gone']))?.get('crsr-1')?.name).toBe(
+      'rule 1',
+    );
     expect(cr.ruleCalls).toHaveLength(1);
   });
 
