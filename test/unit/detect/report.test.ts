@@ -61,18 +61,7 @@ describe('the cursor stored after a read', () => {
     [
       'keeps everything it knew, marked starved, when not even a page was read',
       { scan: read({ gaps: [] }, 0) },
-      {
-        top: T0 - H,
-        gaps: PREV.gaps,
-        order: 'asc',
-        rate: 12,
-        total: 300,
-        pageSize: 7,
-        starved: true,
-        unreachedRuns: 1,
-        watching: 2,
-        recheckedAt: T0 - H,
-      },
+      { ...STARVED, unreachedRuns: 1 },
     ],
     [
       'notes the slow re-checks done now when they were made',
