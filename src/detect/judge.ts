@@ -1,12 +1,16 @@
 import type { CrApi } from '../acr/client.js';
 import type { Logger } from '../lib/log.js';
 import type { Cursor, FailingImage, WatchedSync } from '../model/state.js';
-import type { InstanceRef, SyncRule } from '../model/task.js';
+import type { InstanceRef } from '../model/task.js';
 import { zeroReasons, type Batch, type Changes, type InstanceDetector, type Reason } from './detect.js';
 import type { ScanBatch } from './list.js';
+import type { RuleKeeper, RulesFor } from './rules.js';
 
-/** What observing needs of the store: watched syncs, and lookups of claimed failures and failing images. */
-export interface StateLookups {
+/**
+ * What observing needs of the store: watched syncs, lookups of claimed failures and failing images, and the sync rules
+ * kept.
+ */
+export interface StateLookups extends RuleKeeper {
   watched(instance: string): Promise<WatchedSync[]>;
   lookup(
     instance: string,
@@ -19,8 +23,11 @@ export interface StateLookups {
 export interface Judged {
   inst: InstanceRef;
   changes: Changes;
-  /** The instance's sync rules by id, read once per run when first asked (undefined when they cannot be read). */
-  rules(): Promise<Map<string, SyncRule> | undefined>;
+  /**
+   * The instance's sync rules by id, given the rule ids the alerts name: kept from an earlier run, or read at most once
+   * per run (undefined when none are known).
+   */
+  rules: RulesFor;
 }
 
 /** What judging needs of the run: the store to look rows up in, and the log. */

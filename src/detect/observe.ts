@@ -16,7 +16,15 @@ import {
   type StateLookups,
 } from './judge.js';
 import { recheckPlanFor, recheckTargeted, sweptMissing } from './recheck.js';
-import { failedReport, logScan, readReport, stoppedReport, unreadMs, type InstanceReport } from './report.js';
+import {
+  failedReport,
+  logScan,
+  readReport,
+  stoppedReport,
+  unreachedRuns,
+  unreadMs,
+  type InstanceReport,
+} from './report.js';
 import { rulesOnce } from './rules.js';
 import { scanTasks, type ScanResult } from './scan.js';
 import { MISS_LIMIT } from './watch.js';
@@ -61,14 +69,15 @@ interface Sight {
 }
 
 /**
- * The order instances are read in: one never read first, then one the last run could not reach, then the most unread
- * history; a backlog is worked down without starving the others.
+ * The order instances are read in: one never read first, then those the last run could not reach, the one not read
+ * for the most runs first, then the most unread history. Each run reads on from where the last one ran out of time,
+ * so every instance is read within ⌈instances / instances a run reaches⌉ runs, and a backlog is worked down without
+ * starving the others. Ties keep the configured order. Pure.
  */
 export function readingOrder<T>(items: readonly T[], cursorOf: (t: T) => Cursor | undefined): T[] {
-  const rank = (c: Cursor | undefined) => (c === undefined ? 2 : c.starved ? 1 : 0);
-  return [...items].sort(
-    (a, b) => rank(cursorOf(b)) - rank(cursorOf(a)) || unreadMs(cursorOf(b)) - unreadMs(cursorOf(a)),
-  );
+  const rank = (c: Cursor | undefined) => (c === undefined ? Infinity : unreachedRuns(c));
+  const keyed = items.map((item) => ({ item, rank: rank(cursorOf(item)), unread: unreadMs(cursorOf(item)) }));
+  return keyed.sort((a, b) => (a.rank === b.rank ? b.unread - a.unread : b.rank - a.rank)).map((k) => k.item);
 }
 
 /**

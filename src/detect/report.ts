@@ -24,6 +24,8 @@ export interface InstanceReport {
   gone: string[];
   /** Alerting's own sight of the instance changed: blind, or restored. */
   notice?: MonitorAlert;
+  /** Runs in a row, this one included, that ran out of time before reading any page of it (absent: read this run). */
+  unreachedRuns?: number;
   error?: unknown;
 }
 
@@ -41,6 +43,12 @@ export interface ReportSettings {
  */
 export const unreadMs = (c: Cursor | undefined): number =>
   (c?.gaps ?? []).filter((g) => !g.watchOnly).reduce((n, g) => n + Math.max(0, g.hi - g.lo), 0);
+
+/**
+ * Runs in a row the cursor's instance was not reached: a cursor written before the count was kept says only that the
+ * last run did not reach it (one run).
+ */
+export const unreachedRuns = (c: Cursor | undefined): number => c?.unreachedRuns ?? (c?.starved ? 1 : 0);
 
 /** The cursor's hints that only new tasks move. */
 const hints = (c: Cursor | undefined): Partial<Cursor> => ({
@@ -65,7 +73,8 @@ export interface AfterRead {
 
 /**
  * The cursor to store after an instance was read. An instance not reached at all (out of time before its first
- * page) keeps everything it knew and is marked starved, so it goes first next run. Rate and size hints move only with
+ * page) keeps everything it knew, is marked starved and counts one more run not reached, so it goes first next run,
+ * before those reached more recently (see `readingOrder`); one reached drops both. Rate and size hints move only with
  * new tasks, so a quiet run leaves the cursor as it was and writes nothing; for the same reason the slow re-checks
  * count as done by the scan reading every slow sync only when the newest time moved (the cursor is written anyway).
  * A read carries no health: it clears the failing-run count. Pure.
@@ -80,6 +89,7 @@ export function cursorAfterRead(r: AfterRead): Cursor {
           gaps: prev?.gaps ?? [],
           ...hints(prev),
           starved: true,
+          unreachedRuns: unreachedRuns(prev) + 1,
         };
   const recheckedAt = r.slowChecked || (r.slowSeen && reading.top !== prev?.top) ? r.now : prev?.recheckedAt;
   return {
@@ -123,6 +133,7 @@ export function readReport(
     behindMs: unreadMs(next),
     ...counts(o.found, o.detector.watched.size),
     ...(notice ? { notice } : {}),
+    ...(next.unreachedRuns ? { unreachedRuns: next.unreachedRuns } : {}),
   };
 }
 

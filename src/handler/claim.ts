@@ -70,8 +70,9 @@ export async function claim(ctx: ClaimContext, b: Batch): Promise<void> {
 /** Claims one judged chunk of `instance`, reading its rules only when the chunk raises an alert that names one. */
 export async function claimJudged(ctx: ClaimContext, instance: string, j: Judged): Promise<void> {
   const c = j.changes;
-  const named = c.failures.length + c.recoveries.length + c.stuck.length + c.unstuck.length > 0;
-  const rules = named ? await j.rules() : undefined;
+  const tasks = [...c.failures, ...c.recoveries.map((r) => r.success), ...c.stuck, ...c.unstuck];
+  const named = [...new Set(tasks.flatMap((t) => (t.ruleId ? [t.ruleId] : [])))];
+  const rules = named.length > 0 ? await j.rules(named) : undefined;
   await claim(ctx, { instance, changes: c, alerts: alertsOf(instance, c, rules, ctx.now), rules });
 }
 

@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import type { CallCounter } from '../acr/client.js';
 import { observeInstance, readingOrder, type InstanceReport, type ObserveDeps } from '../detect/observe.js';
 import { ChunkNotClaimedError } from '../lib/errors.js';
 import type { Cursor } from '../model/state.js';
@@ -6,13 +7,19 @@ import type { InstanceRef } from '../model/task.js';
 import type { Versioned } from '../state/rows.js';
 import { claimJudged, type ClaimContext } from './claim.js';
 import { LostRace } from './lease.js';
+import { reachOf } from './summary.js';
 
 /** What observing every instance reads: how to observe, the cursors the run read, and how to claim what it finds. */
 export interface ObserveInput {
   observe: ObserveDeps;
   cursors: ReadonlyMap<string, Versioned<Cursor>>;
   claims: ClaimContext;
+  /** The CR calls the run made, for the log line saying how far it reached. */
+  counter?: CallCounter;
 }
+
+/** Instances named one by one in the reach log line; the rest are counted. */
+const LOG_NOT_REACHED = 20;
 
 /**
  * What observing found: every instance's report in configured order; or, when another run took the lease first, that
@@ -21,9 +28,9 @@ export interface ObserveInput {
 export type Observed = { reports: InstanceReport[]; lost?: undefined } | { reports: InstanceReport[]; lost: LostRace };
 
 /**
- * Observes every instance (most behind first, `concurrency` at once), claiming each judged chunk as it comes. When a
- * claim finds another run took the lease, the other instances stop at their next chunk: nothing more of this run is
- * written. Throws what observing or claiming threw otherwise.
+ * Observes every instance (in `readingOrder`, `concurrency` at once), claiming each judged chunk as it comes, then logs
+ * how far the run reached. When a claim finds another run took the lease, the other instances stop at their next
+ * chunk: nothing more of this run is written. Throws what observing or claiming threw otherwise.
  */
 export async function observeAndClaim(input: ObserveInput): Promise<Observed> {
   const { instances, concurrency } = input.observe.settings;
@@ -47,8 +54,24 @@ export async function observeAndClaim(input: ObserveInput): Promise<Observed> {
     else if (s.reason instanceof LostRace) lost = s.reason;
     else throw s.reason;
   }
+  logReach(input, reports);
   if (lost) return { reports, lost };
   return { reports: instances.map((i) => reports.find((r) => r.inst.key === i.key)!) };
+}
+
+/**
+ * Logs the run's reach: instances read (at least one page) of those configured, the CR calls made, and those the run
+ * ran out of time for, with how many runs in a row each was not reached.
+ */
+function logReach(input: ObserveInput, reports: readonly InstanceReport[]): void {
+  const notReached = reports.flatMap((r) => (r.unreachedRuns ? [`${r.inst.key} (${r.unreachedRuns} runs)`] : []));
+  input.observe.log.info('read the instances this run could reach', {
+    read: reachOf(reports).read,
+    configured: input.observe.settings.instances.length,
+    ...(input.counter ? { crCalls: input.counter.cr } : {}),
+    notReached: notReached.slice(0, LOG_NOT_REACHED),
+    ...(notReached.length > LOG_NOT_REACHED ? { notReachedMore: notReached.length - LOG_NOT_REACHED } : {}),
+  });
 }
 
 /**

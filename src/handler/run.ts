@@ -47,7 +47,12 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
     readSilences: silenceReader(deps.store, planner),
   };
 
-  const observed = await observeAndClaim({ observe: deps.observe, cursors: snap.cursors, claims });
+  const observed = await observeAndClaim({
+    observe: deps.observe,
+    cursors: snap.cursors,
+    claims,
+    counter: deps.counter,
+  });
   if (observed.lost) {
     deps.log.info('another run took the lease first; it announces what this run found', {
       detail: observed.lost.message,

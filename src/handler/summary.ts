@@ -61,6 +61,11 @@ export interface RunSummary {
     watchLimit: number;
   };
   instances: InstanceSummary[];
+  /**
+   * Instances this run read at least one page of, of those it reports on (every configured one, but in a run that
+   * lost the race for the lease): the rest ran out of time and are read first next run.
+   */
+  reach: { read: number; configured: number };
   apiCalls: {
     cr: number;
     stateReads: number;
@@ -133,12 +138,19 @@ export function buildSummary({ run, outcome, reports, problems, extra, webhookPo
         : {}),
       ...(o.error === undefined ? {} : { error: describeError(o.error) }),
     })),
+    reach: reachOf(reports),
     apiCalls: { ...run.calls, webhookPosts },
     problems,
     durationMs: run.now - run.startedAt,
     ...extra,
   };
 }
+
+/** How many of the instances reported on were read (at least one page). */
+export const reachOf = (reports: readonly InstanceReport[]): RunSummary['reach'] => ({
+  read: reports.filter((r) => (r.scan?.pagesRead ?? 0) > 0).length,
+  configured: reports.length,
+});
 
 /** A summary's problem line for a channel paused until `until` after `error`. */
 export const pausedProblem = (channel: string, until: number, error: string): string =>

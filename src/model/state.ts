@@ -104,8 +104,34 @@ export const CursorSchema = v.object({
   readAt: v.optional(v.number()),
   /** The last run ran out of time before reading any of this instance's tasks: the next run reads it first. */
   starved: v.optional(v.boolean()),
+  /**
+   * Runs in a row that ran out of time before reading any of this instance's tasks (absent once one reads a page):
+   * the instance not read for the most runs is read first.
+   */
+  unreachedRuns: v.optional(v.number()),
 });
 export type Cursor = v.InferOutput<typeof CursorSchema>;
+
+/** A sync rule as a message names it: what alerts keep of a rule (model/alert.ts `AlertRule`). */
+export const KeptRuleSchema = v.object({
+  ruleId: v.string(),
+  name: v.string(),
+  scope: v.string(),
+  trigger: v.optional(v.string()),
+});
+export type KeptRule = v.InferOutput<typeof KeptRuleSchema>;
+
+/**
+ * An instance's sync rules, kept for a while (rules change rarely) so that not every run that announces a failure
+ * reads them again: when they were read from the API, and what a message names of each.
+ */
+export const KeptRulesSchema = v.object({
+  readAt: v.number(),
+  rules: v.array(KeptRuleSchema),
+  /** Rule ids alerts named that the API did not list then (a rule deleted since): not a reason to read them again. */
+  absent: v.optional(v.array(v.string())),
+});
+export type KeptRules = v.InferOutput<typeof KeptRulesSchema>;
 
 /** A sync last seen unfinished; re-checked until it settles, so a later failure is still caught. */
 export const WatchedSyncSchema = v.object({

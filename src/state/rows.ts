@@ -6,6 +6,7 @@
  *   <h>|<deployment>|<instance>|w|<task>        a watched sync
  *   <h>|<deployment>|<instance>|f|<image>       a failing image
  *   <h>|<deployment>|<instance>|h|<task>        a failure already claimed, while it can still be re-read
+ *   <h>|<deployment>|<instance>|r               the instance's sync rules, kept for a while
  *   <h>|<deployment>|~|ctl                      lease, targets owed alerts, paused channels
  *   <h>|<deployment>|~|meta                     the layout's version and where it came from
  *   <h>|<deployment>|~|d|<route>                a route's digest statistics
@@ -23,12 +24,14 @@ import {
   ControlSchema,
   CursorSchema,
   FailingImageSchema,
+  KeptRulesSchema,
   OwedSchema,
   RouteDigestSchema,
   WatchedSyncSchema,
   type Control,
   type Cursor,
   type FailingImage,
+  type KeptRules,
   type Owed,
   type RouteDigest,
   type WatchedSync,
@@ -64,6 +67,7 @@ export function keysFor(deployment: string) {
     failing: (i: string, imageKey: string) => `${inst(i)}f|${part(imageKey)}`,
     failingRange: (i: string) => range(`${inst(i)}f|`),
     handled: (i: string, taskId: string) => `${inst(i)}h|${part(taskId)}`,
+    rules: (i: string) => `${inst(i)}r`,
   };
 }
 export type Keys = ReturnType<typeof keysFor>;
@@ -131,6 +135,7 @@ const rowSchemas = {
   control: v.looseObject(ControlSchema.entries),
   digest: v.looseObject(RouteDigestSchema.entries),
   owed: v.looseObject(OwedSchema.entries),
+  rules: v.looseObject(KeptRulesSchema.entries),
   meta: v.looseObject(MetaSchema.entries),
   silence: SilenceRowSchema,
 };
@@ -189,6 +194,7 @@ export const read = {
   failing: (key: string, c: Cols): FailingImage => fromEarlierFailing(decode(rowSchemas.failing, key, c)),
   digest: (key: string, c: Cols): RouteDigest => decode(rowSchemas.digest, key, c),
   owed: (key: string, c: Cols): Owed => decode(rowSchemas.owed, key, c),
+  rules: (key: string, c: Cols): KeptRules => decode(rowSchemas.rules, key, c),
   meta: (key: string, c: Cols): Meta => decode(rowSchemas.meta, key, c),
   silence: (key: string, c: Cols): Versioned<SilenceRow> => ({
     value: decode(rowSchemas.silence, key, c),
@@ -219,6 +225,7 @@ export const write = {
   /** The claim of an alert for a target: written only if no run claimed it before. */
   owed: (k: Keys, o: Owed) => put(k.owed(o.target, o.alert.id), { ...o, alert: fitAlert(o.alert) }, 'absent'),
   meta: (k: Keys, meta: Meta) => put(k.meta, meta),
+  rules: (k: Keys, instance: string, kept: KeptRules) => put(k.rules(instance), kept),
   /** A silence: added only under a new id, changed (expired, kept from the TTL) only over the version read. */
   silence: (k: Keys, s: SilenceRow, version: number) => versioned(k.silence(s.id), s, version),
   remove: (key: string): WriteOp => ({ op: 'delete', key }),

@@ -5,6 +5,7 @@ import {
   type Control,
   type Cursor,
   type FailingImage,
+  type KeptRules,
   type Owed,
   type RouteDigest,
   type WatchedSync,
@@ -237,6 +238,18 @@ export class StateStore {
       else if (what) failing.set(what.id, read.failing(key, cols));
     }
     return { handled, failing };
+  }
+
+  /** The sync rules kept for `instance`, or undefined when none are. */
+  async keptRules(instance: string): Promise<KeptRules | undefined> {
+    const key = this.keys.rules(instance);
+    const row = (await this.get([key], `read the kept sync rules of ${instance}`)).get(key);
+    return row ? read.rules(key, row) : undefined;
+  }
+
+  /** Keeps `instance`'s sync rules, over any kept before. */
+  async keepRules(instance: string, kept: KeptRules): Promise<void> {
+    await this.apply([write.rules(this.keys, instance, kept)], `keep the sync rules of ${instance}`);
   }
 
   /** Every failing image of an instance, a page at a time (for a digest's "still failing"). */

@@ -259,10 +259,10 @@ describe('the handler with its state in Tablestore', () => {
 });
 
 describe('a run killed at any point loses nothing', () => {
-  // The first run's writes, in order (each one BatchWriteRow): 1 the layout's meta row, 2 the lease, 3 the targets
-  // owed, 4 the alerts owed, 5 the failures claimed (with the failing images), 6 the digest statistics, 7 the cursor,
-  // 8 what DingTalk took, 9 what Slack took, 10 the release. Slack repeats a message only when killed between its
-  // answer and write 9.
+  // The first run's writes, in order (each one BatchWriteRow): 1 the layout's meta row, 2 the sync rules kept, 3 the
+  // lease, 4 the targets owed, 5 the alerts owed, 6 the failures claimed (with the failing images), 7 the digest
+  // statistics, 8 the cursor, 9 what DingTalk took, 10 what Slack took, 11 the release. Slack repeats a message only
+  // when killed between its answer and write 10.
   const w = (nth: number, phase: 'received' | 'applied'): KillPoint => ({
     at: 'ots',
     action: 'BatchWriteRow',
@@ -271,31 +271,32 @@ describe('a run killed at any point loses nothing', () => {
   });
   const points: { name: string; kill: KillPoint; slackRepeats: boolean }[] = [
     { name: 'while reading tasks', kill: { at: 'cr', action: 'ListRepoSyncTask' }, slackRepeats: false },
-    { name: 'taking the lease', kill: w(2, 'received'), slackRepeats: false },
-    { name: 'after taking the lease', kill: w(2, 'applied'), slackRepeats: false },
-    { name: 'after recording the targets owed', kill: w(3, 'applied'), slackRepeats: false },
-    { name: 'writing its claim', kill: w(4, 'received'), slackRepeats: false },
+    { name: 'keeping the sync rules', kill: w(2, 'received'), slackRepeats: false },
+    { name: 'taking the lease', kill: w(3, 'received'), slackRepeats: false },
+    { name: 'after taking the lease', kill: w(3, 'applied'), slackRepeats: false },
+    { name: 'after recording the targets owed', kill: w(4, 'applied'), slackRepeats: false },
+    { name: 'writing its claim', kill: w(5, 'received'), slackRepeats: false },
     {
       name: 'after the alerts owed are stored, before the failures claimed',
-      kill: w(4, 'applied'),
+      kill: w(5, 'applied'),
       slackRepeats: false,
     },
-    { name: 'after its claim is stored, before sending', kill: w(5, 'applied'), slackRepeats: false },
-    { name: 'after its cursor is stored', kill: w(7, 'applied'), slackRepeats: false },
+    { name: 'after its claim is stored, before sending', kill: w(6, 'applied'), slackRepeats: false },
+    { name: 'after its cursor is stored', kill: w(8, 'applied'), slackRepeats: false },
     {
       name: 'after DingTalk accepted, before Slack',
       kill: { at: 'webhook', channel: 'dingtalk' },
       slackRepeats: false,
     },
-    { name: 'clearing what DingTalk took', kill: w(8, 'received'), slackRepeats: false },
+    { name: 'clearing what DingTalk took', kill: w(9, 'received'), slackRepeats: false },
     {
       name: 'after Slack accepted, before clearing what it took',
       kill: { at: 'webhook', channel: 'slack' },
       slackRepeats: true,
     },
-    { name: 'clearing what Slack took', kill: w(9, 'received'), slackRepeats: true },
-    { name: 'after clearing what Slack took', kill: w(9, 'applied'), slackRepeats: false },
-    { name: 'releasing the lease', kill: w(10, 'received'), slackRepeats: false },
+    { name: 'clearing what Slack took', kill: w(10, 'received'), slackRepeats: true },
+    { name: 'after clearing what Slack took', kill: w(10, 'applied'), slackRepeats: false },
+    { name: 'releasing the lease', kill: w(11, 'received'), slackRepeats: false },
   ];
   for (const p of points) {
     it.concurrent(

@@ -8,7 +8,7 @@ import {
 } from '../../src/detect/observe.js';
 import { Budget, type Clock } from '../../src/lib/budget.js';
 import type { Fields, Level, Logger } from '../../src/lib/log.js';
-import type { Cursor, FailingImage, WatchedSync } from '../../src/model/state.js';
+import type { Cursor, FailingImage, KeptRules, WatchedSync } from '../../src/model/state.js';
 import type { SyncRule, SyncTask } from '../../src/model/task.js';
 
 export const MIN = 60_000;
@@ -111,12 +111,18 @@ export function fakeCr(
   return { api, taskCalls, ruleCalls, tasks };
 }
 
-/** The store as observing reads it: watched rows, claimed failures, failing-image rows; and the lookups asked of it. */
+/**
+ * The store as observing reads it: watched rows, claimed failures, failing-image rows, sync rules kept (in `kept`, by
+ * instance key); and the lookups asked of it.
+ */
 export function fakeStore(
   o: { watched?: WatchedSync[]; handled?: string[]; failing?: Map<string, FailingImage>; watchedFails?: unknown } = {},
 ) {
   const lookups: { taskIds: string[]; imageKeys: string[] }[] = [];
+  const kept = new Map<string, KeptRules>();
   const store: StateLookups = {
+    keptRules: async (instance) => kept.get(instance),
+    keepRules: async (instance, k) => void kept.set(instance, k),
     async watched() {
       if (o.watchedFails) throw o.watchedFails;
       return o.watched ?? [];
@@ -131,7 +137,7 @@ export function fakeStore(
       return { handled: new Set((o.handled ?? []).filter((id) => taskIds.includes(id))), failing };
     },
   };
-  return { store, lookups };
+  return { store, lookups, kept };
 }
 
 export interface LogLine {

@@ -1,3 +1,4 @@
+import type { CrApi } from '../../src/acr/client.js';
 import { silenceReader, type ClaimContext } from '../../src/handler/claim.js';
 import type { RunDeps } from '../../src/handler/deps.js';
 import { ControlLease } from '../../src/handler/lease.js';
@@ -10,8 +11,9 @@ import type { ChannelName } from '../../src/model/lang.js';
 import type { Route } from '../../src/model/route.js';
 import type { Silence } from '../../src/model/silence.js';
 import type { Control } from '../../src/model/state.js';
-import type { SyncTask } from '../../src/model/task.js';
+import type { InstanceRef, SyncTask } from '../../src/model/task.js';
 import type { Delivered } from '../../src/notify/after-delivery.js';
+import type { ObserveSettings } from '../../src/detect/observe.js';
 import type { Target } from '../../src/notify/deliver.js';
 import type { Notifier } from '../../src/notify/types.js';
 import { RunPlanner } from '../../src/plan/plan.js';
@@ -43,11 +45,30 @@ export function runHarness(o: {
   cr?: Parameters<typeof fakeCr>[1];
   /** The clock every run reads (a notifier may move it, as a slow webhook takes time). */
   clock?: Clock & { t: number };
+  /**
+   * The instances watched (INST unless told): each has a fake CR of its own serving the tasks whose source is that
+   * instance (`from.instanceId`), and answering as `cr` says.
+   */
+  instances?: readonly InstanceRef[];
+  /** Observing settings over the shared test SETTINGS (the instances are `instances`). */
+  settings?: Partial<ObserveSettings>;
 }) {
   const table = new MemoryTable('memory, run harness');
   const clock = o.clock ?? movableClock(0);
   const store = new StateStore(table, 'harness', (_label, fn) => fn(5_000), clock.now);
-  const cr = fakeCr(o.tasks, o.cr);
+  const instances = o.instances ?? [INST];
+  const crs = new Map(
+    instances.map((i) => [
+      i.instanceId,
+      fakeCr(o.instances ? o.tasks.filter((t) => t.from.instanceId === i.instanceId) : o.tasks, o.cr),
+    ]),
+  );
+  const crOf = (instanceId: string) => crs.get(instanceId) ?? fakeCr([], o.cr);
+  const cr: CrApi = {
+    listSyncTasks: (req) => crOf(req.instanceId).api.listSyncTasks(req),
+    listSyncRules: (req) => crOf(req.instanceId).api.listSyncRules(req),
+  };
+  const settings: ObserveSettings = { ...SETTINGS, ...o.settings, instances };
   const route: Route = defaultRoute((['dingtalk', 'slack'] as const).filter((c) => o.notifiers[c]));
   const targets: Target[] = (['dingtalk', 'slack'] as const).flatMap((c) =>
     o.notifiers[c] ? [{ id: c, route, notifier: o.notifiers[c] }] : [],
@@ -57,6 +78,8 @@ export function runHarness(o: {
     table,
     clock,
     store,
+    /** Each instance's fake CR, by instance id: the calls it was asked. */
+    crs,
     /** One run starting at `at`. */
     async run(at: number): Promise<RunSummary> {
       clock.t = at;
@@ -71,7 +94,7 @@ export function runHarness(o: {
         dryRun: false,
         forceDigest: false,
         counter: { cr: 0 },
-        observe: { store, clock, budget, log, settings: SETTINGS, crFor: () => cr.api },
+        observe: { store, clock, budget, log, settings, crFor: () => cr },
         plan: { routes: [route], silences: [] },
       };
       return runOnce(deps);

@@ -1,4 +1,12 @@
-import type { Control, Cursor, FailingImage, Owed, RouteDigest, WatchedSync } from '../../src/model/state.js';
+import type {
+  Control,
+  Cursor,
+  FailingImage,
+  KeptRules,
+  Owed,
+  RouteDigest,
+  WatchedSync,
+} from '../../src/model/state.js';
 import { keysFor, read } from '../../src/state/rows.js';
 import type { Cols, RowTable } from '../../src/state/table.js';
 
@@ -15,6 +23,8 @@ export interface StateView {
   failing: Record<string, FailingImage[]>;
   /** Task ids of failures claimed, by instance (hashed ids appear as stored). */
   handled: Record<string, string[]>;
+  /** Sync rules kept, by instance. */
+  rules: Record<string, KeptRules>;
   rows: number;
 }
 
@@ -30,6 +40,7 @@ export async function readState(table: RowTable, deployment: string, instances: 
     watched: {},
     failing: {},
     handled: {},
+    rules: {},
     rows: 0,
   };
   const all = async (scope: string) => {
@@ -63,6 +74,7 @@ export async function readState(table: RowTable, deployment: string, instances: 
       else if (kind === 'w') (view.watched[inst] ??= []).push(read.watch(key, cols));
       else if (kind === 'f') (view.failing[inst] ??= []).push(read.failing(key, cols));
       else if (kind === 'h') (view.handled[inst] ??= []).push(id!);
+      else if (kind === 'r') view.rules[inst] = read.rules(key, cols);
     }
   }
   return view;

@@ -74,6 +74,39 @@ describe('the order instances are read in', () => {
     expect(order(['bigBacklog', 'starved', 'starvedBehind'])).toEqual(['starvedBehind', 'starved', 'bigBacklog']);
   });
 
+  it('reads first, of those the last run could not reach, the one not read for the most runs', () => {
+    cursors.unreached3 = { top: T0, gaps: [], starved: true, unreachedRuns: 3 };
+    cursors.unreached1 = { top: T0, gaps: [{ hi: T0 - H, lo: T0 - 9 * H }], starved: true, unreachedRuns: 1 };
+    expect(order(['starved', 'unreached1', 'bigBacklog', 'unreached3', 'neverRead'])).toEqual([
+      'neverRead',
+      'unreached3',
+      'unreached1',
+      'starved',
+      'bigBacklog',
+    ]);
+  });
+
+  it('reads every one of 80 instances within ⌈80 / reach⌉ runs when each run reaches the first 30 it orders', () => {
+    const names = Array.from({ length: 80 }, (_, i) => `i${i}`);
+    const state = new Map<string, Cursor | undefined>();
+    const lastRead = new Map<string, number>();
+    let longest = 0;
+    for (let run = 0; run < 12; run++) {
+      const reached = new Set(readingOrder(names, (n) => state.get(n)).slice(0, 30));
+      for (const n of names) {
+        const prev = state.get(n);
+        const runs = (prev?.unreachedRuns ?? (prev?.starved ? 1 : 0)) + 1;
+        state.set(n, reached.has(n) ? { gaps: [] } : { gaps: [], starved: true, unreachedRuns: runs });
+        if (reached.has(n)) {
+          longest = Math.max(longest, run - (lastRead.get(n) ?? -1));
+          lastRead.set(n, run);
+        }
+      }
+    }
+    expect(lastRead.size).toBe(80);
+    expect(longest).toBe(Math.ceil(80 / 30));
+  });
+
   it('keeps the configured order among instances equally behind', () => {
     cursors.otherCaughtUp = { top: T0 - H, gaps: [] };
     expect(order(['otherCaughtUp', 'caughtUp'])).toEqual(['otherCaughtUp', 'caughtUp']);

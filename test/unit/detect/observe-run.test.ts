@@ -389,20 +389,26 @@ describe('a run out of time before reading an instance', () => {
     const cr = fakeCr(quiet('q', 3, T0 - MIN));
     const { report } = await observeRun(cr.api, T0, { prev, fetchMs: 1_000 });
     expect(cr.taskCalls).toEqual([]);
-    expect(report.cursor).toEqual({ ...prev, starved: true, watching: 0 });
+    expect(report.cursor).toEqual({ ...prev, starved: true, unreachedRuns: 1, watching: 0 });
+    expect(report.unreachedRuns).toBe(1);
     expect(report.scan).toMatchObject({ pagesRead: 0, complete: false, stoppedBecause: 'budget' });
   });
 
   it('on a first run, keeps nothing but that it is still to be read', async () => {
     const { report } = await observeRun(fakeCr(quiet('q', 3, T0 - MIN)).api, T0, { fetchMs: 1_000 });
-    expect(report.cursor).toEqual({ gaps: [], starved: true, watching: 0 });
+    expect(report.cursor).toEqual({ gaps: [], starved: true, unreachedRuns: 1, watching: 0 });
   });
 
   it('is no longer marked once a run reads it', async () => {
     const cr = fakeCr(quiet('q', 3, T0 - MIN));
-    const { report } = await observeRun(cr.api, T0, { prev: { ...prev, starved: true }, fetchMs: 1_001 });
+    const { report } = await observeRun(cr.api, T0, {
+      prev: { ...prev, starved: true, unreachedRuns: 3 },
+      fetchMs: 1_001,
+    });
     expect(cr.taskCalls.length).toBeGreaterThan(0);
     expect(report.cursor?.starved).toBeUndefined();
+    expect(report.cursor?.unreachedRuns).toBeUndefined();
+    expect(report.unreachedRuns).toBeUndefined();
   });
 });
 

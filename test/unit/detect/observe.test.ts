@@ -67,7 +67,12 @@ async function observe(cr: CrApi, now: number, prev: Cursor | undefined, watched
   const clock: Clock = { now: () => now };
   const gen = observeInstance(inst, prev, {
     crFor: () => cr,
-    store: { watched: async () => watched, lookup: async () => ({ handled: new Set(), failing: new Map() }) },
+    store: {
+      watched: async () => watched,
+      lookup: async () => ({ handled: new Set(), failing: new Map() }),
+      keptRules: async () => undefined,
+      keepRules: async () => {},
+    },
     clock,
     budget: new Budget(clock, now + 60_000, 5_000),
     log: silentLogger,

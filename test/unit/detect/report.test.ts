@@ -23,6 +23,18 @@ const PREV: Cursor = {
   recheckedAt: T0 - H,
   readAt: T0 - 2 * H,
 };
+/** What a run that reads no page of PREV's instance keeps of it. */
+const STARVED = {
+  top: T0 - H,
+  gaps: PREV.gaps,
+  order: 'asc',
+  rate: 12,
+  total: 300,
+  pageSize: 7,
+  starved: true,
+  watching: 2,
+  recheckedAt: T0 - H,
+} as const;
 const read = (cursor: ScanResult['cursor'], pagesRead = 1) => ({ cursor, pagesRead });
 const after = (over: Partial<AfterRead>): AfterRead => ({
   prev: PREV,
@@ -49,17 +61,7 @@ describe('the cursor stored after a read', () => {
     [
       'keeps everything it knew, marked starved, when not even a page was read',
       { scan: read({ gaps: [] }, 0) },
-      {
-        top: T0 - H,
-        gaps: PREV.gaps,
-        order: 'asc',
-        rate: 12,
-        total: 300,
-        pageSize: 7,
-        starved: true,
-        watching: 2,
-        recheckedAt: T0 - H,
-      },
+      { ...STARVED, unreachedRuns: 1 },
     ],
     [
       'notes the slow re-checks done now when they were made',
@@ -79,7 +81,22 @@ describe('the cursor stored after a read', () => {
     [
       'hands detection the newest time, absent on a first run that read nothing',
       { prev: undefined, scan: read({ gaps: [] }, 0) },
-      { gaps: [], starved: true, watching: -1 },
+      { gaps: [], starved: true, unreachedRuns: 1, watching: -1 },
+    ],
+    [
+      'counts one more run not reached',
+      { prev: { ...PREV, starved: true, unreachedRuns: 4 }, scan: read({ gaps: [] }, 0) },
+      { ...STARVED, unreachedRuns: 5 },
+    ],
+    [
+      'counts a run not reached after a cursor that only said starved (written before the count) as the second',
+      { prev: { ...PREV, starved: true }, scan: read({ gaps: [] }, 0) },
+      { ...STARVED, unreachedRuns: 2 },
+    ],
+    [
+      'drops both marks once a page is read',
+      { prev: { ...PREV, starved: true, unreachedRuns: 4 } },
+      { top: T0 - MIN, gaps: [], order: 'desc', rate: 30, total: 310, watching: 2, recheckedAt: T0 - H },
     ],
   ])('%s', (_, over, want) => {
     expect(cursorAfterRead(after(over))).toStrictEqual(want);
