@@ -61,6 +61,11 @@ export interface RunSummary {
     watchLimit: number;
   };
   instances: InstanceSummary[];
+  /**
+   * What keeps runs from their work, per instance and condition, once its notice went out (see `LagCondition`): since
+   * when it holds. Absent when nothing does.
+   */
+  behind?: { instance: string; condition: string; since: string }[];
   apiCalls: {
     cr: number;
     stateReads: number;
@@ -133,11 +138,22 @@ export function buildSummary({ run, outcome, reports, problems, extra, webhookPo
         : {}),
       ...(o.error === undefined ? {} : { error: describeError(o.error) }),
     })),
+    ...behindOf(reports),
     apiCalls: { ...run.calls, webhookPosts },
     problems,
     durationMs: run.now - run.startedAt,
     ...extra,
   };
+}
+
+/** The conditions announced as keeping runs from their work, by instance, from the cursors the run leaves. */
+function behindOf(reports: readonly InstanceReport[]): Pick<RunSummary, 'behind'> {
+  const behind = reports.flatMap((r) =>
+    Object.entries(r.cursor?.lags ?? {}).flatMap(([condition, lag]) =>
+      lag.announced ? [{ instance: r.inst.key, condition, since: new Date(lag.since).toISOString() }] : [],
+    ),
+  );
+  return behind.length > 0 ? { behind } : {};
 }
 
 /** A summary's problem line for a channel paused until `until` after `error`. */
