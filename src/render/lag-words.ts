@@ -84,7 +84,7 @@ const zh: LagWords = {
     if (c === 'rechecks-behind')
       return [...head, `未完成同步任务的复查已到期但未执行（最久已等待 ${o.d}），被监视的同步任务失败会延迟通知。`];
     if (c === 'backlog-growing')
-      return [...head, `有 ${o.d} 的同步任务记录尚未读取且没有减少，其中的同步失败暂不会发出告警。`];
+      return [...head, `有 ${o.d}的同步任务记录尚未读取且没有减少，其中的同步失败暂不会发出告警。`];
     return [
       ...head,
       `已连续 ${o.runs} 次无法将任务列表读到末尾（停止原因：`,
