@@ -39,7 +39,7 @@ export interface LagInput {
 
 /** What a condition says this run: it holds (and since when, how far), it is over, or nothing is known. */
 type Verdict =
-  | { holds: true; due: boolean; since?: number; behindMs?: number; stoppedBecause?: string }
+  | { holds: true; due: boolean; since?: number; behindMs?: number; stoppedBecause?: string; recent?: Lag['recent'] }
   | { holds: false }
   | undefined;
 
@@ -56,17 +56,27 @@ export function updateLags(input: LagInput): { lags?: Record<string, Lag>; notic
   const prev = input.prev ?? {};
   const next: Record<string, Lag> = {};
   const notices: MonitorAlert[] = [];
-  const backlog = backlogVerdict(prev['backlog-growing'], signals, now);
+  const list = listUnfinished(prev['list-unfinished'], signals, now);
+  // A list stopped short by itself is told as such, not also as a backlog: the backlog check waits meanwhile.
+  const backlog = list?.holds
+    ? { verdict: undefined, recent: [] }
+    : backlogVerdict(prev['backlog-growing'], signals, now);
   const verdicts: [LagCondition, Verdict][] = [
     ['not-reached', notReached(signals)],
     ['rechecks-behind', rechecksBehind(signals, now)],
     ['backlog-growing', backlog.verdict],
-    ['list-unfinished', listUnfinished(prev['list-unfinished'], signals)],
+    ['list-unfinished', list],
   ];
+  // What the backlog and list checks compare with next run, kept with their lags.
+  const measures: Partial<Record<LagCondition, Lag['recent']>> = {
+    'backlog-growing': backlog.recent,
+    'list-unfinished': list?.holds ? list.recent : undefined,
+  };
   for (const [condition, verdict] of verdicts) {
     const was = prev[condition];
     const { lag, notice } = step({ condition, instance, now, was, verdict });
-    const kept = condition === 'backlog-growing' ? withRecent(lag, backlog.recent, now) : lag;
+    const recent = measures[condition];
+    const kept = recent ? withRecent(lag, recent, now) : lag;
     if (kept) next[condition] = kept;
     if (notice) notices.push(notice);
   }
@@ -107,17 +117,27 @@ function backlogVerdict(
   return { verdict: { holds: true, due: true, since: then.at, behindMs: s.behindMs }, recent: kept };
 }
 
+/** Why a scan stops short of its end that is the list's doing or the page cap's, not the run's time. */
+const LIST_STOPS: ReadonlySet<string> = new Set(['max-pages', 'repeated-page']);
+
 /**
- * The list stopped short of its end for a reason a backlog being worked down does not give: it repeated a page, the
- * pages read held no task, or nothing is left unread to measure (the order is unknown, so no stretch was kept). A
- * backlog that is measured is the backlog check's. Over once a scan reads it to its end, or stops as a backlog does.
+ * The list stopped short of its end, and no nearer to it than the run before, for a reason that is not the run's time
+ * (that is the backlog check's): the page cap, a repeated page, pages that held no task, or nothing left unread to
+ * measure (the order is unknown, so no stretch was kept). A backlog being worked down (its unread history smaller
+ * each run) is quiet. Over once a scan reads the list to its end, or gets nearer to it, or stops for time.
  */
-function listUnfinished(was: Lag | undefined, s: LagSignals): Verdict {
+function listUnfinished(was: Lag | undefined, s: LagSignals, now: number): Verdict {
   const scan = s.scan;
   if (!scan || scan.pagesRead === 0) return undefined;
-  const cannot = !scan.complete && (scan.stoppedBecause === 'repeated-page' || scan.tasksRead === 0 || s.behindMs <= 0);
-  if (!cannot) return { holds: false };
-  return { holds: true, due: (was?.runs ?? 0) + 1 >= LIST_UNFINISHED_RUNS, stoppedBecause: scan.stoppedBecause };
+  const short = !scan.complete && (LIST_STOPS.has(scan.stoppedBecause) || scan.tasksRead === 0 || s.behindMs <= 0);
+  const last = was?.recent?.[0]?.ms;
+  if (!short || (last !== undefined && s.behindMs < last)) return { holds: false };
+  return {
+    holds: true,
+    due: (was?.runs ?? 0) + 1 >= LIST_UNFINISHED_RUNS,
+    stoppedBecause: scan.stoppedBecause,
+    recent: [{ at: now, ms: s.behindMs }],
+  };
 }
 
 /** One condition's next lag and notice, from what it was and this run's verdict. */

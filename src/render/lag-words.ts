@@ -71,7 +71,7 @@ const enDone: Record<LagCondition, string> = {
   'not-reached': 'it is read again',
   'rechecks-behind': 'due re-checks are made again',
   'backlog-growing': 'its backlog is being worked down',
-  'list-unfinished': 'its task list is read to the end again',
+  'list-unfinished': 'reading gets nearer the end of its task list again',
 };
 
 const zh: LagWords = {
@@ -114,7 +114,7 @@ const zhDone: Record<LagCondition, string> = {
   'not-reached': '已可读取该实例',
   'rechecks-behind': '到期的复查已执行',
   'backlog-growing': '积压正在减少',
-  'list-unfinished': '任务列表已可读到末尾',
+  'list-unfinished': '任务列表的读取重新取得进展',
 };
 
 const WORDS: Record<Lang, LagWords> = { en, zh };

@@ -23,10 +23,10 @@ const read = (over: Partial<LagSignals> = {}): LagSignals => ({
   scan: { pagesRead: 3, tasksRead: 120, complete: true, stoppedBecause: 'reached-window' },
   ...over,
 });
-/** A run that stopped short of its end, as a backlog being worked down does. */
+/** A run that stopped short of its end for time, as a backlog being worked down does. */
 const short = (behindMs: number, over: Partial<NonNullable<LagSignals['scan']>> = {}): LagSignals => ({
   behindMs,
-  scan: { pagesRead: 5, tasksRead: 250, complete: false, stoppedBecause: 'max-pages', ...over },
+  scan: { pagesRead: 5, tasksRead: 250, complete: false, stoppedBecause: 'budget', ...over },
 });
 /** A run that did not reach the instance: no page read. */
 const unreached = (runs: number): LagSignals => ({
@@ -140,9 +140,22 @@ describe('telling the channels when a run cannot do its work on an instance', ()
     expect(said(runs(unmeasured)).at(-1)).toBe('blind list-unfinished');
   });
 
-  it('leaves a list that stops short as a measured backlog does to the backlog check', () => {
-    const out = runs(repeat(LIST_UNFINISHED_RUNS + 2, (i) => short(20 * H - i * MIN)));
+  it('says a list that stops at the page cap every run, no nearer its end, is not read to its end (and not also a backlog)', () => {
+    const out = runs(repeat(LIST_UNFINISHED_RUNS + 4, (i) => short(2 * H + i * MIN, { stoppedBecause: 'max-pages' })));
+    expect(said(out).filter((x) => x !== '')).toEqual(['blind list-unfinished']);
+    expect(said(out)[LIST_UNFINISHED_RUNS - 1]).toBe('blind list-unfinished');
+    expect(out.at(-1)!.lags?.['backlog-growing']).toBeUndefined();
+  });
+
+  it('stays quiet while a list stopped at the page cap gets nearer its end run by run', () => {
+    const out = runs(repeat(LIST_UNFINISHED_RUNS + 4, (i) => short(20 * H - i * MIN, { stoppedBecause: 'max-pages' })));
     expect(said(out).every((x) => x === '')).toBe(true);
+    expect(out.at(-1)!.lags?.['list-unfinished']).toBeUndefined();
+  });
+
+  it('leaves a list that stops short for time to the backlog check', () => {
+    const out = runs(repeat(LIST_UNFINISHED_RUNS + 2, (i) => short(20 * H - i * MIN)));
+    expect(said(out).every((s) => s === '')).toBe(true);
     expect(out.at(-1)!.lags?.['list-unfinished']).toBeUndefined();
   });
 

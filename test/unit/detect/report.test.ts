@@ -153,7 +153,9 @@ describe('what a report says about the work its run could not do', () => {
         stoppedBecause: 'repeated-page',
       }),
     ]);
-    expect(r.cursor?.lags).toEqual({ 'list-unfinished': { ...lagging, runs: LIST_UNFINISHED_RUNS, announced: true } });
+    expect(r.cursor?.lags).toEqual({
+      'list-unfinished': { ...lagging, runs: LIST_UNFINISHED_RUNS, announced: true, recent: [{ at: T0, ms: 0 }] },
+    });
   });
 
   it('reads the fields other stages set on the report: not reached, re-checks waiting', () => {
