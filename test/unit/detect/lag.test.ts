@@ -9,7 +9,8 @@ import {
   type LagSignals,
 } from '../../../src/detect/lag.js';
 import type { MonitorAlert } from '../../../src/model/alert.js';
-import type { Lag } from '../../../src/model/state.js';
+import * as v from 'valibot';
+import { CursorSchema, type Lag } from '../../../src/model/state.js';
 
 const I = 'cn-hangzhou:cri-x';
 const T0 = 1_800_000_000_000;
@@ -171,5 +172,13 @@ describe('telling the channels when a run cannot do its work on an instance', ()
     const out = runs([both, read({ recheckBehindMs: 2 * H })]);
     expect(said(out)).toEqual(['blind not-reached, blind rechecks-behind', 'restored not-reached']);
     expect(Object.keys(out[1]!.lags ?? {})).toEqual(['rechecks-behind']);
+  });
+
+  it('keeps its lags in a cursor row that reads back, and a cursor written before lags existed reads as having none', () => {
+    const out = runs(repeat(LIST_UNFINISHED_RUNS, () => short(2 * H, { stoppedBecause: 'max-pages' })));
+    const row = JSON.parse(JSON.stringify({ gaps: [], lags: out.at(-1)!.lags }));
+    expect(v.parse(CursorSchema, row).lags).toEqual(out.at(-1)!.lags);
+    expect(v.parse(CursorSchema, { gaps: [] })).not.toHaveProperty('lags');
+    expect(() => v.parse(CursorSchema, { gaps: [], lags: { 'list-unfinished': { since: 'x' } } })).toThrow();
   });
 });
