@@ -175,7 +175,7 @@ function held(was: Lag | undefined, since: number): Lag {
   return { since: was.since, runs: was.runs + 1, announced: was.announced };
 }
 
-/** The backlog's lag with the measures it compares, kept while there is a backlog even when it does not hold yet. */
+/** A lag with the measures its check compares next run; the backlog's is kept before it holds, with no run counted. */
 function withRecent(lag: Lag | undefined, recent: { at: number; ms: number }[], now: number): Lag | undefined {
   if (recent.length === 0) return lag;
   return { ...(lag ?? { since: recent[0]?.at ?? now, runs: 0, announced: false }), recent };
