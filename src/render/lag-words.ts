@@ -1,6 +1,22 @@
 import type { LagCondition } from '../model/alert.js';
 import type { Lang } from '../model/lang.js';
-import type { Inline } from './doc.js';
+import { api, type Inline } from './doc.js';
+
+/**
+ * A sentence with the setting and API names in it as values, so each platform shows them as code: a bare
+ * `ACR_MAX_PAGES` would read as italics in Slack's and DingTalk's markdown.
+ */
+const named = (sentence: string): Inline[] =>
+  sentence
+    .split(/\b((?:ACR|FETCH)_[A-Z_]+|ListRepoSyncTask)\b/)
+    .map((part, i) => (i % 2 === 1 ? api(part) : part))
+    .filter((part) => part !== '');
+const fixes = (f: Record<LagCondition, string>): Record<LagCondition, Inline[]> => ({
+  'not-reached': named(f['not-reached']),
+  'rechecks-behind': named(f['rechecks-behind']),
+  'backlog-growing': named(f['backlog-growing']),
+  'list-unfinished': named(f['list-unfinished']),
+});
 
 /** What a notice that a run cannot do its work (a `LagCondition`) says, per language. */
 export interface LagWords {
@@ -14,7 +30,7 @@ export interface LagWords {
    */
   line(c: LagCondition, o: { instance: Inline; since: Inline; runs: number; d: string; stop: Inline }): Inline[];
   /** What the operator can do about it. */
-  fix: Record<LagCondition, string>;
+  fix: Record<LagCondition, Inline[]>;
   /** The notice of its end, after `d`. */
   cleared(c: LagCondition, instance: Inline, d: string): Inline[];
 }
@@ -44,7 +60,7 @@ const en: LagWords = {
       '), so failures beyond that point go unannounced.',
     ];
   },
-  fix: {
+  fix: fixes({
     'not-reached':
       'What to do: raise the function timeout or FETCH_CONCURRENCY, or split ACR_INSTANCES across deployments.',
     'rechecks-behind':
@@ -56,7 +72,7 @@ const en: LagWords = {
     'list-unfinished':
       "What to do: check the instance's ListRepoSyncTask answers (the log says where the scan stopped); raise " +
       'ACR_MAX_PAGES or the function timeout.',
-  },
+  }),
   cleared: (c, i, d) => ['Alerting for ', i, ` has caught up after ${d}: ${enDone[c]}.`],
 };
 
@@ -92,20 +108,20 @@ const zh: LagWords = {
       '），其后的同步失败不会发出告警。',
     ];
   },
-  fix: {
+  fix: fixes({
     'not-reached': '处理建议：增大函数超时时间或 FETCH_CONCURRENCY，或将 ACR_INSTANCES 拆分到多个部署。',
     'rechecks-behind': '处理建议：增大函数超时时间，或将 ACR_INSTANCES 拆分到多个部署，使每次运行有时间完成复查。',
     'backlog-growing':
       '处理建议：增大 ACR_MAX_PAGES、函数超时时间或 FETCH_CONCURRENCY，或将 ACR_INSTANCES 拆分到多个部署。',
     'list-unfinished':
       '处理建议：检查该实例 ListRepoSyncTask 的返回（日志中记录了扫描停止的位置）；增大 ACR_MAX_PAGES 或函数超时时间。',
-  },
+  }),
   cleared: (c, i, d) => ['实例 ', i, ` 的告警已恢复正常：${zhDone[c]}（此前滞后 ${d}）。`],
 };
 
 const zhShort: Record<LagCondition, string> = {
   'not-reached': '未能读取',
-  'rechecks-behind': '复查滞后',
+  'rechecks-behind': '复查未按时执行',
   'backlog-growing': '积压未减少',
   'list-unfinished': '任务列表未读完',
 };

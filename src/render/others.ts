@@ -120,7 +120,7 @@ function lagLines(n: MonitorAlert, c: LagCondition, loc: Locale, withFix: boolea
   if (n.kind === 'restored') return [line('text', '🟢 ', ...lw.cleared(c, instance, d))];
   const o = { instance, since: at(n.since), runs: n.runs, d, stop: api(n.stoppedBecause ?? '-') };
   const out = [line('text', '🚨 ', ...lw.line(c, o))];
-  if (withFix) out.push(line('quote', lw.fix[c]));
+  if (withFix) out.push(line('quote', ...lw.fix[c]));
   return out;
 }
 

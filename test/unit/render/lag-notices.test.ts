@@ -107,6 +107,8 @@ describe('notices that a run cannot do its work on an instance', () => {
         const one = renderFor('slack', contentOf([lag(c)]), lang);
         expect(slackProblems(one)).toEqual([]);
         expect(JSON.stringify(one)).toContain(lang === 'en' ? 'What to do' : '处理建议');
+        // Setting names are values, shown as code: bare, their underscores would read as italics.
+        expect(JSON.stringify(one)).toMatch(/`ACR_[A-Z_]+`/);
       }
     }
   });
