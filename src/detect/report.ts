@@ -5,6 +5,7 @@ import type { Cursor } from '../model/state.js';
 import type { InstanceRef } from '../model/task.js';
 import type { Reason } from './detect.js';
 import { updateHealth } from './health.js';
+import { updateLags } from './lag.js';
 import type { Findings, Observation } from './judge.js';
 import type { ScanResult } from './scan.js';
 
@@ -24,8 +25,15 @@ export interface InstanceReport {
   gone: string[];
   /** Alerting's own sight of the instance changed: blind, or restored. */
   notice?: MonitorAlert;
-  /** Runs in a row, this one included, that ran out of time before reading any page of it (absent: read this run). */
+  /** Consecutive runs that did not reach the instance; 0 or absent when it was read this run. */
   unreachedRuns?: number;
+  /**
+   * How long the longest-waiting due re-check has waited past the time it fell due; 0 when every due re-check was
+   * made.
+   */
+  recheckBehindMs?: number;
+  /** Conditions that keep runs from their work here began or ended (see `updateLags`): one notice each. */
+  lagNotices?: MonitorAlert[];
   error?: unknown;
 }
 
@@ -126,7 +134,7 @@ export function readReport(
     detection: (top) => o.detector.cursorPart(top),
   });
   const { pagesRead, tasksRead, complete, stoppedBecause, anomalies } = read.scan;
-  return {
+  const report: InstanceReport = {
     inst: o.inst,
     cursor: next,
     scan: { pagesRead, tasksRead, complete, stoppedBecause, anomalies, order: next.order },
@@ -134,6 +142,28 @@ export function readReport(
     ...counts(o.found, o.detector.watched.size),
     ...(notice ? { notice } : {}),
     ...(next.unreachedRuns ? { unreachedRuns: next.unreachedRuns } : {}),
+  };
+  return withLags(report, o.prev, o.now);
+}
+
+/**
+ * The report with what it says about the work its run could not do (`updateLags` over its unread history, scan,
+ * `unreachedRuns` and `recheckBehindMs`): the lags go in its cursor, in place of the ones `prev` had, and a notice for
+ * each condition that began or ended in `lagNotices`. A report without a cursor is returned as it is. Pure.
+ */
+export function withLags(r: InstanceReport, prev: Cursor | undefined, now: number): InstanceReport {
+  if (!r.cursor) return r;
+  const { lags, notices } = updateLags({
+    instance: r.inst.key,
+    prev: prev?.lags,
+    signals: { unreachedRuns: r.unreachedRuns, recheckBehindMs: r.recheckBehindMs, behindMs: r.behindMs, scan: r.scan },
+    now,
+  });
+  const { lags: _, ...cursor } = r.cursor;
+  return {
+    ...r,
+    cursor: lags ? { ...cursor, lags } : cursor,
+    ...(notices.length > 0 ? { lagNotices: notices } : {}),
   };
 }
 

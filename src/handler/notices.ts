@@ -19,14 +19,15 @@ export interface NoticesInput {
 }
 
 /**
- * Claims the function's own sight of each instance (alerting blind there, or seeing it again), then the digests due:
+ * Claims the function's own sight of each instance (alerting blind there, or seeing it again) and the conditions that
+ * keep runs from their work there (begun or ended, see `withLags`), then the digests due:
  * both go out with this run's message. Then saves the digest statistics this run changed, when it holds the lease
  * (a run that claimed nothing writes nothing).
  */
 export async function raiseNoticesAndDigests(input: NoticesInput): Promise<void> {
   const { claims } = input;
   logNotices(input.reports, claims.log);
-  const notices = input.reports.flatMap((r) => (r.notice ? [r.notice] : []));
+  const notices = input.reports.flatMap((r) => [...(r.notice ? [r.notice] : []), ...(r.lagNotices ?? [])]);
   if (notices.length > 0) await claim(claims, { instance: '~', changes: noRows(), alerts: notices });
   const due = claims.planner.digestsDue(input.forceDigest);
   if (due.length > 0) {
@@ -45,6 +46,11 @@ export async function raiseNoticesAndDigests(input: NoticesInput): Promise<void>
 
 function logNotices(reports: readonly InstanceReport[], log: Logger): void {
   for (const r of reports) {
+    for (const n of r.lagNotices ?? []) {
+      const fields = { instance: r.inst.key, condition: n.condition, since: new Date(n.since).toISOString() };
+      if (n.kind === 'blind') log.error('alerting is behind for an instance; telling the channels', fields);
+      else log.info('alerting works again for an instance; telling the channels', fields);
+    }
     if (r.notice?.kind === 'blind')
       log.error('alerting is blind for an instance; telling the channels', {
         instance: r.inst.key,

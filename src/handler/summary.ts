@@ -66,6 +66,11 @@ export interface RunSummary {
    * lost the race for the lease): the rest ran out of time and are read first next run.
    */
   reach: { read: number; configured: number };
+  /**
+   * What keeps runs from their work, per instance and condition, once its notice went out (see `LagCondition`): since
+   * when it holds. Absent when nothing does.
+   */
+  behind?: { instance: string; condition: string; since: string }[];
   apiCalls: {
     cr: number;
     stateReads: number;
@@ -139,6 +144,7 @@ export function buildSummary({ run, outcome, reports, problems, extra, webhookPo
       ...(o.error === undefined ? {} : { error: describeError(o.error) }),
     })),
     reach: reachOf(reports),
+    ...behindOf(reports),
     apiCalls: { ...run.calls, webhookPosts },
     problems,
     durationMs: run.now - run.startedAt,
@@ -151,6 +157,16 @@ export const reachOf = (reports: readonly InstanceReport[]): RunSummary['reach']
   read: reports.filter((r) => (r.scan?.pagesRead ?? 0) > 0).length,
   configured: reports.length,
 });
+
+/** The conditions announced as keeping runs from their work, by instance, from the cursors the run leaves. */
+function behindOf(reports: readonly InstanceReport[]): Pick<RunSummary, 'behind'> {
+  const behind = reports.flatMap((r) =>
+    Object.entries(r.cursor?.lags ?? {}).flatMap(([condition, lag]) =>
+      lag.announced ? [{ instance: r.inst.key, condition, since: new Date(lag.since).toISOString() }] : [],
+    ),
+  );
+  return behind.length > 0 ? { behind } : {};
+}
 
 /** A summary's problem line for a channel paused until `until` after `error`. */
 export const pausedProblem = (channel: string, until: number, error: string): string =>

@@ -14,19 +14,35 @@ export interface FailureAlert {
   rule?: AlertRule;
 }
 
-/** The function itself cannot see an instance (`blind`), or can again (`restored`). */
+/**
+ * What keeps a run from doing its work on an instance, short of not being able to read it at all (that is `blind`):
+ * it was not reached for runs in a row; due re-checks of watched syncs wait too long; the unread backlog does not
+ * shrink; the task list cannot be read to its end.
+ */
+export type LagCondition = 'not-reached' | 'rechecks-behind' | 'backlog-growing' | 'list-unfinished';
+
+/**
+ * A notice about alerting itself. Without `condition`: the function cannot read an instance (`blind`), or can again
+ * (`restored`). With one: the run cannot do its work there for that reason (`blind`), or can again (`restored`). A
+ * notice stored before conditions existed has none and reads as before.
+ */
 export interface MonitorAlert {
   kind: 'blind' | 'restored';
   id: string;
   instance: string;
-  /** When reading the instance started failing. */
+  /** When reading the instance started failing, or when the condition began. */
   since: number;
   /** When this notice was raised. */
   at: number;
-  /** Consecutive runs that could not read the instance. */
+  /** Consecutive runs that could not read the instance, or that the condition held. */
   runs: number;
   /** The last error, secret-free (for `blind`). */
   error?: string;
+  condition?: LagCondition;
+  /** How far behind, in ms: unread task history (`backlog-growing`), the longest re-check wait (`rechecks-behind`). */
+  behindMs?: number;
+  /** Why the last scan stopped (`list-unfinished`). */
+  stoppedBecause?: string;
 }
 
 /** A sync task that ran too long (`stuck`) or finished after being announced stuck (`unstuck`). */

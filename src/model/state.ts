@@ -67,6 +67,19 @@ export const InstanceHealthSchema = v.object({
 });
 export type InstanceHealth = v.InferOutput<typeof InstanceHealthSchema>;
 
+/**
+ * How long one condition that keeps a run from its work (a `LagCondition`) has held on an instance: since when, for
+ * how many runs, and whether its notice was claimed. `recent` is what the backlog check compares: the unread history
+ * (ms) of the last runs, oldest first, each with its run's time.
+ */
+export const LagSchema = v.object({
+  since: v.number(),
+  runs: v.number(),
+  announced: v.boolean(),
+  recent: v.optional(v.array(v.object({ at: v.number(), ms: v.number() }))),
+});
+export type Lag = v.InferOutput<typeof LagSchema>;
+
 /** Per instance: how far its task list has been read, and what else a run must look at. */
 export const CursorSchema = v.object({
   /** Newest CreateTime read (a time ahead of the clock never counts); the next scan reads down to a little below it. */
@@ -81,6 +94,8 @@ export const CursorSchema = v.object({
   /** TotalCount at the last read: a hint for placing pages, never for completeness. */
   total: v.optional(v.number()),
   health: v.optional(InstanceHealthSchema),
+  /** Conditions that keep runs from their work here, by `LagCondition` (absent while none holds). */
+  lags: v.optional(v.record(v.string(), LagSchema)),
   /** Watched syncs (rows of their own), and whether a re-check can be due. */
   watching: v.optional(v.number()),
   /** Transient failures held back, by image key, with when each began failing (announced once it persists). Bounded. */

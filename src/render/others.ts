@@ -1,11 +1,12 @@
 import { classify } from '../model/classify.js';
-import type { MonitorAlert, RecoveryAlert, StuckAlert } from '../model/alert.js';
+import type { LagCondition, MonitorAlert, RecoveryAlert, StuckAlert } from '../model/alert.js';
 import type { MessageContent } from './content.js';
 import type { Detail } from './detail.js';
 import { digestSection } from './digest.js';
 import { api, at, bold, join, line, type Inline, type Line, type Section } from './doc.js';
 import { formatDuration, type Locale } from './locale.js';
 import { triggerWord } from './failures.js';
+import { lagWordsFor } from './lag-words.js';
 import { wordsFor, type Words } from './words.js';
 
 /** A task's status in words (waiting, syncing, succeeded…), or raw when it is not one ACR documents. */
@@ -103,10 +104,23 @@ export function errorForPeople(error: string): string {
 
 function noticeLines(n: MonitorAlert, loc: Locale, w: Words, withError: boolean): Line[] {
   const instance = api(n.instance);
+  if (n.condition) return lagLines(n, n.condition, loc, withError);
   if (n.kind === 'restored')
     return [line('text', '🟢 ', ...w.restoredLine(instance, formatDuration(n.at - n.since, loc.lang)))];
   const out = [line('text', '🚨 ', ...w.blindLine(instance, at(n.since), n.runs))];
   if (n.error && withError) out.push(line('quote', w.lastError, api(errorForPeople(n.error))));
+  return out;
+}
+
+/** A notice that a run cannot do its work: what is behind, since when, and (with room) what the operator can do. */
+function lagLines(n: MonitorAlert, c: LagCondition, loc: Locale, withFix: boolean): Line[] {
+  const lw = lagWordsFor(loc.lang);
+  const instance = api(n.instance);
+  const d = formatDuration(n.kind === 'restored' ? n.at - n.since : (n.behindMs ?? n.at - n.since), loc.lang);
+  if (n.kind === 'restored') return [line('text', '🟢 ', ...lw.cleared(c, instance, d))];
+  const o = { instance, since: at(n.since), runs: n.runs, d, stop: api(n.stoppedBecause ?? '-') };
+  const out = [line('text', '🚨 ', ...lw.line(c, o))];
+  if (withFix) out.push(line('quote', ...lw.fix[c]));
   return out;
 }
 

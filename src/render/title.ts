@@ -1,8 +1,10 @@
+import type { MonitorAlert } from '../model/alert.js';
 import { classify } from '../model/classify.js';
 import { causeWords } from './causes.js';
 import type { MessageContent } from './content.js';
 import { api, at, type Inline, type Tone } from './doc.js';
 import { SEVERITY_MARK } from './failures.js';
+import { lagWordsFor } from './lag-words.js';
 import { formatDuration, type Locale } from './locale.js';
 import { statusWord } from './others.js';
 import { plain } from './plain.js';
@@ -99,13 +101,24 @@ function digestPart(c: MessageContent, w: Words): Part | undefined {
 /** Each kind of news the message holds, in the order a banner names them: failures, blind alerting, tasks, digests. */
 function parts(c: MessageContent, loc: Locale): Part[] {
   const w = wordsFor(loc.lang);
-  const blind = c.notices.find((n) => n.kind === 'blind');
-  const restored = c.notices.find((n) => n.kind === 'restored');
+  const lw = lagWordsFor(loc.lang);
+  // An instance that cannot be read at all leads; a run that cannot do all its work there comes next.
+  const first = (kind: MonitorAlert['kind']) =>
+    c.notices.find((n) => n.kind === kind && !n.condition) ?? c.notices.find((n) => n.kind === kind);
+  const blind = first('blind');
+  const restored = first('restored');
   return [
     failurePart(c, loc, w),
-    blind && { mark: '🚨', core: w.blind(v(blind.instance)), extras: [[w.sep, w.runs(blind.runs)]] },
+    blind &&
+      (blind.condition
+        ? { mark: '🚨', core: lw.banner(blind.condition, v(blind.instance)), extras: [] }
+        : { mark: '🚨', core: w.blind(v(blind.instance)), extras: [[w.sep, w.runs(blind.runs)]] }),
     ...taskParts(c, loc, w),
-    restored && { mark: '🟢', core: w.restored(v(restored.instance)), extras: [] },
+    restored && {
+      mark: '🟢',
+      core: restored.condition ? lw.bannerCleared(v(restored.instance)) : w.restored(v(restored.instance)),
+      extras: [],
+    },
     digestPart(c, w),
   ].filter((p): p is Part => p !== undefined);
 }

@@ -2,6 +2,7 @@ import type { CrApi } from '../../src/acr/client.js';
 import { silenceReader, type ClaimContext } from '../../src/handler/claim.js';
 import type { RunDeps } from '../../src/handler/deps.js';
 import { ControlLease } from '../../src/handler/lease.js';
+import type { ObserveSettings } from '../../src/detect/observe.js';
 import { runOnce, type RunSummary } from '../../src/handler/run.js';
 import { emptyTally } from '../../src/handler/tally.js';
 import { Budget, type Clock } from '../../src/lib/budget.js';
@@ -13,7 +14,6 @@ import type { Silence } from '../../src/model/silence.js';
 import type { Control } from '../../src/model/state.js';
 import type { InstanceRef, SyncTask } from '../../src/model/task.js';
 import type { Delivered } from '../../src/notify/after-delivery.js';
-import type { ObserveSettings } from '../../src/detect/observe.js';
 import type { Target } from '../../src/notify/deliver.js';
 import type { Notifier } from '../../src/notify/types.js';
 import { RunPlanner } from '../../src/plan/plan.js';
@@ -50,7 +50,10 @@ export function runHarness(o: {
    * instance (`from.instanceId`), and answering as `cr` says.
    */
   instances?: readonly InstanceRef[];
-  /** Observing settings over the shared test SETTINGS (the instances are `instances`). */
+  /**
+   * Observing settings over the shared test SETTINGS (the instances are `instances`), read at each run: a test may
+   * change them between runs (e.g. raise `maxPages`).
+   */
   settings?: Partial<ObserveSettings>;
 }) {
   const table = new MemoryTable('memory, run harness');
@@ -68,7 +71,6 @@ export function runHarness(o: {
     listSyncTasks: (req) => crOf(req.instanceId).api.listSyncTasks(req),
     listSyncRules: (req) => crOf(req.instanceId).api.listSyncRules(req),
   };
-  const settings: ObserveSettings = { ...SETTINGS, ...o.settings, instances };
   const route: Route = defaultRoute((['dingtalk', 'slack'] as const).filter((c) => o.notifiers[c]));
   const targets: Target[] = (['dingtalk', 'slack'] as const).flatMap((c) =>
     o.notifiers[c] ? [{ id: c, route, notifier: o.notifiers[c] }] : [],
@@ -94,7 +96,7 @@ export function runHarness(o: {
         dryRun: false,
         forceDigest: false,
         counter: { cr: 0 },
-        observe: { store, clock, budget, log, settings, crFor: () => cr },
+        observe: { store, clock, budget, log, settings: { ...SETTINGS, ...o.settings, instances }, crFor: () => cr },
         plan: { routes: [route], silences: [] },
       };
       return runOnce(deps);

@@ -6,8 +6,10 @@ import {
   logScan,
   readReport,
   stoppedReport,
+  withLags,
   type AfterRead,
 } from '../../../src/detect/report.js';
+import { LIST_UNFINISHED_RUNS } from '../../../src/detect/lag.js';
 import { IntegrationError } from '../../../src/lib/errors.js';
 import type { Cursor } from '../../../src/model/state.js';
 import { H, INST, MIN, recordingLog, T0, task, watching } from '../../support/observe-fakes.js';
@@ -150,6 +152,59 @@ describe('the report of an instance read to the end', () => {
     expect(seen.cursor?.recheckedAt).toBe(T0);
     const missed = readReport(o, { scan: scan(), open: new Set(), slowChecked: false }, settings);
     expect(missed.cursor?.recheckedAt).toBeUndefined();
+  });
+});
+
+describe('what a report says about the work its run could not do', () => {
+  const cannot = scan({ stoppedBecause: 'repeated-page', cursor: { top: T0 - MIN, gaps: [], order: 'desc' } });
+  const lagging = { since: T0 - H, runs: LIST_UNFINISHED_RUNS - 1, announced: false };
+
+  it('raises the notice of a condition that reached its threshold, and keeps it in the cursor as announced', () => {
+    const o = observation({ prev: { gaps: [], lags: { 'list-unfinished': lagging } } });
+    const r = readReport(o, { scan: cannot, open: new Set(), slowChecked: false }, settings);
+    expect(r.lagNotices).toEqual([
+      expect.objectContaining({
+        kind: 'blind',
+        condition: 'list-unfinished',
+        since: T0 - H,
+        stoppedBecause: 'repeated-page',
+      }),
+    ]);
+    expect(r.cursor?.lags).toEqual({
+      'list-unfinished': { ...lagging, runs: LIST_UNFINISHED_RUNS, announced: true, recent: [{ at: T0, ms: 0 }] },
+    });
+  });
+
+  it('reads the fields other stages set on the report: not reached, re-checks waiting', () => {
+    const r = withLags(
+      { ...stoppedReport({ inst: INST, found: observation().found, watched: 0 }), cursor: { gaps: [] } },
+      { gaps: [], lags: { 'rechecks-behind': { since: T0 - 2 * H, runs: 3, announced: true } } },
+      T0,
+    );
+    expect(r.lagNotices).toBeUndefined();
+    const back = withLags({ ...r, recheckBehindMs: 0, unreachedRuns: 0 }, { gaps: [], lags: r.cursor?.lags }, T0);
+    expect(back.lagNotices).toEqual([expect.objectContaining({ kind: 'restored', condition: 'rechecks-behind' })]);
+    expect(back.cursor).toEqual({ gaps: [] });
+  });
+
+  it('writes no lag into the cursor of an instance read to its end', () => {
+    const o = observation({ prev: { gaps: [] } });
+    const done = scan({ complete: true, stoppedBecause: 'reached-window', cursor: { top: T0, gaps: [] } });
+    const r = readReport(o, { scan: done, open: new Set(), slowChecked: false }, settings);
+    expect(r.cursor).not.toHaveProperty('lags');
+    expect(r).not.toHaveProperty('lagNotices');
+  });
+
+  it('keeps the lags of an instance that could not be read as they were (its blind notice speaks for it)', () => {
+    const prev: Cursor = { gaps: [], lags: { 'list-unfinished': lagging } };
+    const o = observation();
+    const r = failedReport(
+      { inst: INST, prev, now: T0, found: o.found, watched: 0, error: new Error('x') },
+      settings,
+      recordingLog(),
+    );
+    expect(r.cursor?.lags).toEqual(prev.lags);
+    expect(r.lagNotices).toBeUndefined();
   });
 });
 

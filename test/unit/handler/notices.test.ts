@@ -48,6 +48,32 @@ describe('notices and digests (raiseNoticesAndDigests)', () => {
     });
   });
 
+  it('claims the notices of lag conditions begun and ended, logging each with its instance, condition and start', async () => {
+    const h = claimHarness({ now: T0 });
+    const since = T0 - H;
+    const base = { instance: INST.key, since, at: T0, runs: 6 };
+    const behind = { ...base, kind: 'blind' as const, id: `${INST.key}/list-unfinished/${since}` };
+    const cleared = { ...base, kind: 'restored' as const, id: `${INST.key}/not-reached/${since}/cleared` };
+    const lagNotices = [
+      { ...behind, condition: 'list-unfinished' as const },
+      { ...cleared, condition: 'not-reached' as const },
+    ];
+    const input = { claims: h.ctx, reports: [report({ lagNotices })], store: h.store, instances: [INST] };
+    await raiseNoticesAndDigests({ ...input, forceDigest: false, clock: movableClock(T0) });
+    expect((await h.state()).owed.slack!.map((o) => o.alert.id).sort()).toEqual([behind.id, cleared.id].sort());
+    const fields = (condition: string) => ({ instance: INST.key, condition, since: new Date(since).toISOString() });
+    expect(h.log.lines).toContainEqual({
+      level: 'error',
+      msg: 'alerting is behind for an instance; telling the channels',
+      fields: fields('list-unfinished'),
+    });
+    expect(h.log.lines).toContainEqual({
+      level: 'info',
+      msg: 'alerting works again for an instance; telling the channels',
+      fields: fields('not-reached'),
+    });
+  });
+
   it('claims the digests due, listing the images still failing; held ones and those quiet for a week are left out', async () => {
     const h = claimHarness({ now: T0 });
     await h.store.claim(INST.key, {
