@@ -1,21 +1,28 @@
 /**
  * The bench's "slow API" part (issue 25): 2 s per CR call, scaled 1:100 as the backlog part is (20 ms a call, and a
- * function timeout that leaves a scaled run the reading time a deployed 120 s run has), in runs every 5 minutes.
+ * function timeout that leaves a scaled run a hundredth of the reading time a deployed 120 s run has), a run every 5
+ * minutes, at most 40 runs (3 h 20 min; 24 for reach).
  *
- * - Re-checks: one instance with 100 watched syncs open 1–48 h; after the run that found them open, the oldest 50 fail
- *   and the newest 50 keep running. Counts the runs until every failure is announced.
+ * - Re-checks: one instance (300 tasks an hour) with 100 watched syncs open 1–48 h; after the run that found them
+ *   open, the oldest 50 fail and the newest 50 keep running. Then 1,000 open syncs that all fail (reading the list
+ *   back is cheaper than 1,000 targeted calls). Counts the runs until every failure is announced.
  * - Reach: 80 busy instances with 5 new failures each. Counts the runs until every instance was read and every
  *   failure announced, and the ListRepoSyncRule calls.
  *
  * Time: a run's decisions read the clock (`Date.now()` through `systemClock`; the timer event's `triggerTime` is not
  * used for it), and the 15-minute re-checks of long-open syncs are due by it. The runs follow each other within
- * seconds of real time, so the clock is moved instead: each run's process starts with `Date` 5 minutes further on
- * (bench/clock.cjs, loaded by child.cjs before the bundle), and this process, which hosts the local servers, moves its
- * `Date` by the same offset so their clock-skew checks, the sync tasks' times and the rows' cell times agree with the
- * function's. Nothing of the state is edited. Each run is a fresh process (an instance not kept warm over 5 minutes).
+ * seconds of real time, so the clock is moved instead (bench/clock.cjs): after each run the function's process waits
+ * over IPC (child.cjs, BENCH_STEPPED) while the bench moves its own `Date` 5 minutes on, adds the 5 minutes' tasks,
+ * and sends the new offset, so the local servers' clock-skew checks, the sync tasks' times and the rows' cell times
+ * agree with the function's clock. Nothing of the state is edited. The runs of a scenario share one warm process, as
+ * the backlog part's do; its first run, without latency and at the deployed timeout, sets the scene.
  *
- * Every figure is counted at the servers: the CR server's calls (by instance and action), and the failures named in
- * the messages the webhook receivers accepted (each failure's task id once per channel, beside what the banners count).
+ * Every figure is counted at the servers: the CR server's calls (by instance and action), and the failures in the
+ * messages the webhook receivers accepted: counted in their banners ("ACR: 30 syncs failed"), and by the task ids
+ * they name (a message names at most 10 a group, fewer when trimmed to the platform's limits), an id named by two
+ * messages being a failure announced twice. Costs the scale does not shrink (CPU, the local Tablestore server, the
+ * client's per-call overhead) take a hundred times their share of a scaled run, so a run makes fewer calls than the
+ * 47 (one at a time) or 94 (two instances at once) of a deployed one; the rows show the calls the runs made.
  */
 import { rawRule, rawTask, generateTasks } from '../src/sim/seed.js';
 import type { SimInstance } from '../src/sim/cr-server.js';
@@ -145,8 +152,7 @@ async function every5Minutes(w: World, clock: { offsetMs: number }, s: Steps) {
     return { offsetMs: clock.offsetMs };
   };
   w.cr.options.latencyMs = 0;
-  await w.run(1 + s.maxRuns, undefined, async (i, rr) => {
-    if (process.env.BENCH_SLOW_DUMP) console.error(i, w.since(mark).crCalls, Math.round(rr.wallMs), rr.error ?? '', rr.summary?.outcome, rr.summary?.failuresFound, JSON.stringify(rr.summary?.notified));
+  await w.run(1 + s.maxRuns, undefined, async (i) => {
     if (i === 0) {
       s.start();
       w.cr.options.latencyMs = CALL_MS / SCALE;
@@ -159,16 +165,23 @@ async function every5Minutes(w: World, clock: { offsetMs: number }, s: Steps) {
   return { runs, calls };
 }
 
-/** 100 watched syncs open 1–48 h on one instance; the oldest 50 fail after the run that found them open. */
-async function rechecks(d: SlowDeps, clock: { offsetMs: number }, maxRuns: number) {
+/**
+ * `open` watched syncs open 1–48 h on one instance (300 tasks an hour beside them); after the run that found them open,
+ * those `fails` picks (by age rank, 0 the newest) fail and the rest keep running.
+ */
+async function rechecks(
+  d: SlowDeps,
+  clock: { offsetMs: number },
+  o: { open: number; fails: (i: number) => boolean; maxRuns: number },
+) {
   const inst: SimInstance = { regionId: 'cn-hangzhou', instanceId: 'cri-slow0', tasks: [], rules: [] };
   inst.rules = rulesOf(inst);
   const now = Date.now();
-  const open = Array.from({ length: 100 }, (_, i) =>
+  const open = Array.from({ length: o.open }, (_, i) =>
     syncTask(inst, {
       id: `rst-open${pad(i, 4)}`,
       status: 'SYNCHRONIZING',
-      createTime: now - H - Math.round((i * 47 * H) / 99),
+      createTime: now - H - Math.round((i * 47 * H) / (o.open - 1)),
       ruleId: `crsr-s${i % 5}`,
     }),
   );
@@ -183,13 +196,14 @@ async function rechecks(d: SlowDeps, clock: { offsetMs: number }, maxRuns: numbe
     (a, b) => Number(b.CreateTime) - Number(a.CreateTime) || b.SyncTaskId.localeCompare(a.SyncTaskId),
   );
   const w = await d.world([inst], { otsLatencyMs: 0, clockOffsetMs: () => clock.offsetMs });
-  const failing = new Set(open.slice(50).map((t) => t.SyncTaskId));
+  const failing = new Set(open.filter((_, i) => o.fails(i)).map((t) => t.SyncTaskId));
   let watchedRows = 0;
   let from = 0;
   let crFrom = 0;
+  let pagesDown = 0;
   const r = await every5Minutes(w, clock, {
     timeout: scaledRun(d.fcTimeoutSec).timeout,
-    maxRuns,
+    maxRuns: o.maxRuns,
     start: () => {
       watchedRows = w.stored().w?.rows ?? 0;
       const at = Date.now();
@@ -201,14 +215,21 @@ async function rechecks(d: SlowDeps, clock: { offsetMs: number }, maxRuns: numbe
       from = w.hooks.received.length;
       crFrom = w.cr.calls.length;
     },
-    before: (n) => traffic(inst, `t${n}`),
+    before: (n) => {
+      traffic(inst, `t${n}`);
+      // Reading back to the oldest failure, as the first measured run would (50 tasks a page).
+      if (n === 1) {
+        const oldest = Math.min(...open.filter((t) => failing.has(t.SyncTaskId)).map((t) => Number(t.CreateTime)));
+        pagesDown = Math.ceil(inst.tasks.filter((t) => Number(t.CreateTime) >= oldest).length / 50);
+      }
+    },
     done: () => onBoth(announced(w.hooks, from, failing)) >= failing.size,
   });
   const tasks = w.cr.calls.slice(crFrom).filter((c) => c.action === 'ListRepoSyncTask');
   const rechecked = tasks.filter((c) => c.params.SyncRecordId || c.params.RepoName).length;
   const a = announced(w.hooks, from, failing);
   await w.close();
-  return { ...r, a, watchedRows, rechecked, pages: tasks.length - rechecked, failing: failing.size };
+  return { ...r, a, watchedRows, rechecked, pages: tasks.length - rechecked, failing: failing.size, pagesDown };
 }
 
 /** 80 busy instances with 5 new failures each, after a run that read them all. */
@@ -266,64 +287,88 @@ async function reach(d: SlowDeps, clock: { offsetMs: number }, maxRuns: number) 
 
 /** Announced on DingTalk / Slack, as the banners count, and what the messages name. */
 const announcedCells = (d: SlowDeps, a: Announced, n: number) => [
-  `${a.dingtalk.counted} / ${a.slack.counted} (named ${a.dingtalk.named.size} / ${a.slack.named.size}, twice ${a.dingtalk.twice.size} / ${a.slack.twice.size})`,
-  `${n} / ${n} (twice 0)`,
+  `${d.fmt(a.dingtalk.counted)} / ${d.fmt(a.slack.counted)} (named ${a.dingtalk.named.size} / ${a.slack.named.size}, twice ${a.dingtalk.twice.size} / ${a.slack.twice.size})`,
+  `${d.fmt(n)} / ${d.fmt(n)} (twice 0)`,
   `${d.ratio(a.dingtalk.counted, n)} / ${d.ratio(a.slack.counted, n)}`,
 ];
 const ANNOUNCED =
   'failures announced: DingTalk / Slack (counted in the banners; task ids the messages name, named twice)';
 
-/** The part: both scenarios on the moved clock, rows in the bench's table. */
+const MAX_RECHECK_RUNS = 40;
+const MAX_REACH_RUNS = 24;
+
+/** The re-check scenarios' rows. */
+async function recheckRows(d: SlowDeps, clock: { offsetMs: number }, scale: string) {
+  const s = scaledRun(d.fcTimeoutSec);
+  for (const [open, label, fails] of [
+    [100, 'the oldest 50 fail, the newest 50 keep running', (i: number) => i >= 50],
+    [1_000, 'all fail', () => true],
+  ] as const) {
+    const rc = await rechecks(d, clock, { open, fails, maxRuns: MAX_RECHECK_RUNS });
+    // Each watched sync read once after the failures (which ones failed is not known): a targeted call each beside a
+    // page a run, or reading the list back to the oldest.
+    const targeted = Math.ceil(open / (s.calls - 1));
+    const readBack = Math.ceil(rc.pagesDown / s.calls);
+    const min = Math.min(targeted, readBack);
+    const most = Math.max(...rc.calls);
+    d.row(
+      `Slow API, re-checks: ${d.fmt(open)} watched syncs open 1–48 h (300 tasks/h), ${label}; ${scale}`,
+      'runs until every failure is announced on both channels',
+      rc.runs !== undefined
+        ? `${rc.runs} runs`
+        : `not all after ${MAX_RECHECK_RUNS} runs (${d.fmt(onBoth(rc.a))} of ${d.fmt(rc.failing)})`,
+      `${min} (${d.fmt(open)} re-checks at ${s.calls - 1} a run: ${targeted}; or reading back ${rc.pagesDown} pages at ${s.calls}: ${readBack})`,
+      rc.runs !== undefined ? d.ratio(rc.runs, min) : '–',
+      '',
+    );
+    d.row('', ANNOUNCED, ...announcedCells(d, rc.a, rc.failing), '');
+    d.row(
+      '',
+      'CR calls in a run (most); pages / re-checks in all; watched rows after the run that found them',
+      `${most}; ${d.fmt(rc.pages)} / ${d.fmt(rc.rechecked)}; ${d.fmt(rc.watchedRows)}`,
+      `${s.calls}; – ; ${d.fmt(open)}`,
+      '',
+      '',
+    );
+  }
+}
+
+/** The reach scenario's rows. */
+async function reachRows(d: SlowDeps, clock: { offsetMs: number }, scale: string) {
+  const s = scaledRun(d.fcTimeoutSec);
+  const re = await reach(d, clock, MAX_REACH_RUNS);
+  const min = Math.ceil((80 * 2) / (s.calls * CONCURRENCY));
+  const made = median(re.calls);
+  d.row(
+    `Slow API, reach: 80 instances (300 tasks/h each), 5 new failures on each; ${scale}`,
+    'runs until every instance was read / every failure announced on both channels',
+    re.runs !== undefined
+      ? `${re.allRead} / ${re.runs} runs`
+      : `not all after ${MAX_REACH_RUNS} runs (${re.read} of 80 read, ${onBoth(re.a)} of ${re.failing} announced)`,
+    `${min} (80 × 2 calls, a page and the rules, at ${s.calls} × ${CONCURRENCY} a run; ${Math.ceil(160 / Math.max(1, made))} at the ${made} a run made here)`,
+    re.runs !== undefined ? d.ratio(re.runs, min) : '–',
+    '',
+  );
+  d.row('', ANNOUNCED, ...announcedCells(d, re.a, re.failing), '');
+  d.row(
+    '',
+    'ListRepoSyncRule calls in all; CR calls a run (median)',
+    `${re.rules}; ${made}`,
+    `80; ${s.calls * CONCURRENCY}`,
+    '',
+    '',
+  );
+}
+
+/** The part: the scenarios on the moved clock (put back after), rows in the bench's table. */
 export async function slowApi(d: SlowDeps): Promise<void> {
   const clock = { offsetMs: 0 };
   const restore = shiftClock(() => clock.offsetMs);
   try {
     const s = scaledRun(d.fcTimeoutSec);
     const scale = `2 s per CR call, scaled 1:${SCALE} (${CALL_MS / SCALE} ms a call, ${d.fmt(s.timeout, 3)} s timeout), a run every 5 min`;
-    const MAX_RECHECK_RUNS = process.env.BENCH_SLOW_SKIP ? 6 : 40;
-    const rc = await rechecks(d, clock, MAX_RECHECK_RUNS);
-    const rcMin = Math.ceil(100 / (s.calls - 1));
-    d.row(
-      `Slow API, re-checks: 100 watched syncs open 1–48 h (300 tasks/h), the oldest 50 fail, the newest 50 keep running; ${scale}`,
-      'runs until every failure is announced on both channels',
-      rc.runs !== undefined
-        ? `${rc.runs} runs`
-        : `not all after ${MAX_RECHECK_RUNS} runs (${onBoth(rc.a)} of ${rc.failing})`,
-      `${rcMin} (100 re-checks at ${s.calls - 1} a run: ${s.calls} calls, 1 a page)`,
-      rc.runs !== undefined ? d.ratio(rc.runs, rcMin) : '–',
-      '',
-    );
-    d.row('', ANNOUNCED, ...announcedCells(d, rc.a, rc.failing), '');
-    d.row(
-      '',
-      'CR calls a run (median); pages / re-checks in all; watched rows after the first run',
-      `${median(rc.calls)}; ${rc.pages} / ${rc.rechecked}; ${rc.watchedRows}`,
-      `${s.calls}; – ; 100`,
-      '',
-      '',
-    );
-    const MAX_REACH_RUNS = process.env.BENCH_SLOW_SKIP ? 4 : 24;
-    const re = await reach(d, clock, MAX_REACH_RUNS);
-    const reMin = Math.ceil((80 * 2) / (s.calls * CONCURRENCY));
-    d.row(
-      `Slow API, reach: 80 instances (300 tasks/h each), 5 new failures on each; ${scale}`,
-      'runs until every instance was read / every failure announced on both channels',
-      re.runs !== undefined
-        ? `${re.allRead} / ${re.runs} runs`
-        : `not all after ${MAX_REACH_RUNS} runs (${re.read} of 80 read, ${onBoth(re.a)} of ${re.failing} announced)`,
-      `${reMin} (80 × 2 calls, a page and the rules, at ${s.calls} × ${CONCURRENCY} a run)`,
-      re.runs !== undefined ? d.ratio(re.runs, reMin) : '–',
-      '',
-    );
-    d.row('', ANNOUNCED, ...announcedCells(d, re.a, re.failing), '');
-    d.row(
-      '',
-      'ListRepoSyncRule calls in all; CR calls a run (median)',
-      `${re.rules}; ${median(re.calls)}`,
-      `80; ${s.calls * CONCURRENCY}`,
-      '',
-      '',
-    );
+    await recheckRows(d, clock, scale);
+    await reachRows(d, clock, scale);
   } finally {
     restore();
   }
