@@ -71,6 +71,7 @@ export interface RunResult {
     failuresFound: number;
     stuck: number;
     notified: Record<string, number>;
+    problems: string[];
     instances: { instance: string; pages: number; complete: boolean; behindMinutes?: number }[];
   };
   error?: string;

@@ -143,6 +143,8 @@ interface Steps {
  */
 async function every5Minutes(w: World, clock: { offsetMs: number }, s: Steps) {
   const calls: number[] = [];
+  /** Runs that threw or reported a problem (a refused call, a failed post), with the first such message. */
+  const troubled = { runs: 0, first: '' };
   let runs: number | undefined;
   let mark = w.mark();
   const tick = (n: number): StepAnswer => {
@@ -152,7 +154,12 @@ async function every5Minutes(w: World, clock: { offsetMs: number }, s: Steps) {
     return { offsetMs: clock.offsetMs };
   };
   w.cr.options.latencyMs = 0;
-  await w.run(1 + s.maxRuns, undefined, async (i) => {
+  await w.run(1 + s.maxRuns, undefined, async (i, r) => {
+    const problem = r.error ?? r.summary?.problems[0];
+    if (problem !== undefined) {
+      troubled.runs += 1;
+      troubled.first ||= problem;
+    }
     if (i === 0) {
       s.start();
       w.cr.options.latencyMs = CALL_MS / SCALE;
@@ -162,7 +169,7 @@ async function every5Minutes(w: World, clock: { offsetMs: number }, s: Steps) {
     if (s.done(i)) runs = i;
     return runs !== undefined || i === s.maxRuns ? { stop: true } : tick(i + 1);
   });
-  return { runs, calls };
+  return { runs, calls, troubled };
 }
 
 /**
@@ -217,9 +224,9 @@ async function rechecks(
     },
     before: (n) => {
       traffic(inst, `t${n}`);
-      // Reading back to the oldest failure, as the first measured run would (50 tasks a page).
+      // Pages from the top down to the oldest watched sync, as the first measured run finds the list (50 a page).
       if (n === 1) {
-        const oldest = Math.min(...open.filter((t) => failing.has(t.SyncTaskId)).map((t) => Number(t.CreateTime)));
+        const oldest = Math.min(...open.map((t) => Number(t.CreateTime)));
         pagesDown = Math.ceil(inst.tasks.filter((t) => Number(t.CreateTime) >= oldest).length / 50);
       }
     },
@@ -294,6 +301,10 @@ const announcedCells = (d: SlowDeps, a: Announced, n: number) => [
 const ANNOUNCED =
   'failures announced: DingTalk / Slack (counted in the banners; task ids the messages name, named twice)';
 
+/** How many runs threw or reported a problem, with the first one's words. */
+const troubleCell = (t: { runs: number; first: string }) =>
+  t.runs === 0 ? '0' : `${t.runs} (${t.first.slice(0, 80).replaceAll('|', '/')})`;
+
 const MAX_RECHECK_RUNS = 40;
 const MAX_REACH_RUNS = 24;
 
@@ -324,9 +335,9 @@ async function recheckRows(d: SlowDeps, clock: { offsetMs: number }, scale: stri
     d.row('', ANNOUNCED, ...announcedCells(d, rc.a, rc.failing), '');
     d.row(
       '',
-      'CR calls in a run (most); pages / re-checks in all; watched rows after the run that found them',
-      `${most}; ${d.fmt(rc.pages)} / ${d.fmt(rc.rechecked)}; ${d.fmt(rc.watchedRows)}`,
-      `${s.calls}; – ; ${d.fmt(open)}`,
+      'CR calls in a run (most); pages / re-checks in all; watched rows after the run that found them; runs with an error or problem',
+      `${most}; ${d.fmt(rc.pages)} / ${d.fmt(rc.rechecked)}; ${d.fmt(rc.watchedRows)}; ${troubleCell(rc.troubled)}`,
+      `${s.calls}; – ; ${d.fmt(open)}; 0`,
       '',
       '',
     );
@@ -352,9 +363,9 @@ async function reachRows(d: SlowDeps, clock: { offsetMs: number }, scale: string
   d.row('', ANNOUNCED, ...announcedCells(d, re.a, re.failing), '');
   d.row(
     '',
-    'ListRepoSyncRule calls in all; CR calls a run (median)',
-    `${re.rules}; ${made}`,
-    `80; ${s.calls * CONCURRENCY}`,
+    'ListRepoSyncRule calls in all; CR calls a run (median); runs with an error or problem',
+    `${re.rules}; ${made}; ${troubleCell(re.troubled)}`,
+    `80; ${s.calls * CONCURRENCY}; 0`,
     '',
     '',
   );
