@@ -1,11 +1,28 @@
 // Invocations of a bundle in one fresh process, as one Function Compute instance serves them; prints what each cost.
 // BENCH_RUNS > 1 measures a warm instance after the first run. BENCH_TIMEOUT is the function's timeout in seconds
 // (fractional when the bench scales time down), from which the run derives its time budget.
+// BENCH_STEPPED=1 (the slow API part): after each run the process tells the bench over IPC what it cost and waits for
+// the bench's answer: stop, or the clock offset and timeout of the next run. The bench moves the clock between runs
+// (see clock.cjs; BENCH_CLOCK_OFFSET_MS is where it starts) and its local servers' clock alike, and changes the world
+// as time passes.
+const stepped = process.env.BENCH_STEPPED === '1' && typeof process.send === 'function';
+let clockOffsetMs = Number(process.env.BENCH_CLOCK_OFFSET_MS || 0);
+if (stepped || clockOffsetMs !== 0) require('./clock.cjs').shiftClock(() => clockOffsetMs);
 const started = process.hrtime.bigint();
 const { handler } = require(process.env.BENCH_BUNDLE);
 const importMs = Number(process.hrtime.bigint() - started) / 1e6;
 const runs = Number(process.env.BENCH_RUNS || 1);
-const timeout = Number(process.env.BENCH_TIMEOUT || 120);
+let timeout = Number(process.env.BENCH_TIMEOUT || 120);
+
+/** Tells the bench run `i` is done and takes its answer; false when it says stop. */
+async function next(i, result) {
+  const answer = new Promise((resolve) => process.once('message', resolve));
+  process.send({ run: i, result });
+  const a = await answer;
+  if (a.offsetMs !== undefined) clockOffsetMs = a.offsetMs;
+  if (a.timeout !== undefined) timeout = a.timeout;
+  return !a.stop;
+}
 
 // Peaks of the heap and of memory outside it (Buffers from the SDKs), sampled, to tell which one an RSS peak is.
 const peak = { heapMB: 0, externalMB: 0 };
@@ -58,6 +75,7 @@ async function main() {
       wallMs: Number(process.hrtime.bigint() - t0) / 1e6,
       cpuMs: (cpu.user + cpu.system) / 1000,
     });
+    if (stepped && !(await next(i, results[i]))) break;
   }
   const cpu = process.cpuUsage();
   process.stdout.write(
@@ -70,7 +88,11 @@ async function main() {
     }) + '\n',
   );
 }
-main().catch((err) => {
-  process.stdout.write(JSON.stringify({ error: String(err && err.message) }) + '\n');
-  process.exitCode = 1;
-});
+main()
+  .catch((err) => {
+    process.stdout.write(JSON.stringify({ error: String(err && err.message) }) + '\n');
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    if (stepped) process.disconnect();
+  });

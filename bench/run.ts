@@ -6,7 +6,7 @@
  * attempts and messages. Prints one markdown table. Not part of the tests.
  *
  * BENCH_LATENCY_MS: simulated latency per CR and Tablestore call (default 20). BENCH_LEGACY=0 skips the earlier
- * release. BENCH_ONLY=steady,remembered,burst,backlog,cold runs only those parts. BENCH_NODE_OPTIONS replaces the
+ * release. BENCH_ONLY=steady,remembered,burst,backlog,slow,cold runs only those parts. BENCH_NODE_OPTIONS replaces the
  * NODE_OPTIONS of s.yaml (e.g. to cap the heap and see whether a peak is live data or collection left for later).
  * BENCH_FC_TIMEOUT (seconds) replaces s.yaml's timeout, for a machine too busy to run a burst within it.
  */
@@ -24,6 +24,7 @@ import { startTablestoreServer, type TablestoreServer } from '../src/sim/tablest
 import { startWebhookReceivers, type WebhookReceivers } from '../src/sim/webhook-server.js';
 import { keysFor, read, write } from '../src/state/rows.js';
 import { createTablestoreTable } from '../src/state/tablestore.js';
+import { SCALE, scaledRun, slowApi } from './slow.js';
 
 const root = resolve(import.meta.dirname, '..');
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 20);
@@ -64,12 +65,13 @@ const TARGET = { instanceId: 'cri-target00', regionId: 'cn-shanghai' };
 const STATE_KEY = 'bench';
 
 type Code = 'rows' | 'document';
-interface RunResult {
+export interface RunResult {
   summary?: {
     outcome: string;
     failuresFound: number;
     stuck: number;
     notified: Record<string, number>;
+    problems: string[];
     instances: { instance: string; pages: number; complete: boolean; behindMinutes?: number }[];
   };
   error?: string;
@@ -159,12 +161,22 @@ interface Tally {
   announced: Record<'dingtalk' | 'slack', number>;
 }
 
-async function world(
-  code: Code,
-  bundle: string,
-  instances: SimInstance[],
-  o: { otsLatencyMs?: number; env?: Record<string, string> } = {},
-) {
+/** How a world differs from the default: Tablestore latency, extra environment, a moved clock (see clock.cjs). */
+export interface WorldOptions {
+  otsLatencyMs?: number;
+  env?: Record<string, string>;
+  /** The ms the function's clock is ahead of real time, read as each run starts. */
+  clockOffsetMs?: () => number;
+}
+export type World = Awaited<ReturnType<typeof world>>;
+/** What the bench answers a stepped run's process after each run: stop, or the next run's clock offset and timeout. */
+export interface StepAnswer {
+  stop?: boolean;
+  offsetMs?: number;
+  timeout?: number;
+}
+
+async function world(code: Code, bundle: string, instances: SimInstance[], o: WorldOptions = {}) {
   const cr: CrSimulator = await startCrSimulator({ ...KEY, instances, latencyMs: LATENCY });
   const ots: TablestoreServer = await startTablestoreServer({
     ...KEY,
@@ -193,8 +205,11 @@ async function world(
     STATE_FILE: join(mkdtempSync(join(tmpdir(), 'bench-')), 'unused.json'),
     ...o.env,
   };
-  /** `runs` invocations in one fresh process: one Function Compute instance, cold for the first. */
-  const run = (runs = 1, timeout = RUN_TIMEOUT) =>
+  /**
+   * `runs` invocations in one fresh process: one Function Compute instance, cold for the first. With `step`, the
+   * process waits after each run for what `step` answers (stop, or the next run's clock offset and timeout).
+   */
+  const run = (runs = 1, timeout = RUN_TIMEOUT, step?: (i: number, r: RunResult) => Promise<StepAnswer>) =>
     new Promise<ChildResult>((ok, fail) => {
       const c = spawn(process.execPath, [join(root, 'bench/child.cjs')], {
         env: {
@@ -204,14 +219,27 @@ async function world(
           BENCH_BUNDLE: bundle,
           BENCH_REQUEST_ID: randomUUID(),
           BENCH_CREDENTIALS: JSON.stringify(KEY),
+          ...(o.clockOffsetMs ? { BENCH_CLOCK_OFFSET_MS: String(o.clockOffsetMs()) } : {}),
+          ...(step ? { BENCH_STEPPED: '1' } : {}),
         },
-        stdio: ['ignore', 'pipe', 'ignore'],
+        stdio: step ? ['ignore', 'pipe', 'ignore', 'ipc'] : ['ignore', 'pipe', 'ignore'],
       });
       let out = '';
-      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      let stepError: unknown;
+      c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      c.on('message', (m: { run: number; result: RunResult }) => {
+        step!(m.run, m.result).then(
+          (a) => c.send(a),
+          (err: unknown) => {
+            stepError = err;
+            c.send({ stop: true });
+          },
+        );
+      });
       c.on('close', () => {
         const line = out.split('\n').find((l) => l.startsWith('{"runs"') || l.startsWith('{"error"'));
         const r = line ? (JSON.parse(line) as ChildResult & { error?: string }) : undefined;
+        if (stepError) return fail(stepError instanceof Error ? stepError : new Error(String(stepError)));
         if (!r || r.error) return fail(new Error(`bench run failed (${code}): ${r?.error ?? out.slice(-500)}`));
         children.cpuMs += r.processCpuMs;
         children.processes += 1;
@@ -783,9 +811,7 @@ async function main(): Promise<void> {
     // that leaves a hundredth of a deployed run's reading time. A deployed run (120 s) reads until 1 s is left of
     // the 95.2 s not reserved for delivery: 94.2 s, 47 calls. A short run keeps half its time in reserve (see
     // Budget.forTimeout) and also stops reading 1 s before the reserve, so the timeout is 2 × (0.942 s + 1 s) + 1 s.
-    const SCALE = 100;
-    const readMs = (FC_TIMEOUT * 1000 - 1000) * 0.8 - 1000;
-    const timeout = (2 * (readMs / SCALE + 1000) + 1000) / 1000;
+    const { readMs, timeout } = scaledRun(FC_TIMEOUT);
     /** 100,000 new tasks `spacingMs` apart (one in 50 failing) after a run that read the history before them. */
     const backlog = async (code: Code, b: string, spacingMs: number, maxRuns: number) => {
       const now = Date.now();
@@ -858,6 +884,17 @@ async function main(): Promise<void> {
         old ? `${fmt(old.found)} / ${fmt(old.pages)} in ${old.runs.length} runs` : '',
       );
     }
+  }
+
+  if (part('slow')) {
+    // Re-checks and reach at 2 s per CR call, scaled as the backlog is, on a clock moved 5 minutes a run (slow.ts).
+    await slowApi({
+      world: (instances, o) => world('rows', bundle, instances, o),
+      row,
+      fcTimeoutSec: FC_TIMEOUT,
+      fmt,
+      ratio,
+    });
   }
 
   if (part('cold')) {
