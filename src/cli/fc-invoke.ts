@@ -41,8 +41,8 @@ function outputOf(data: unknown): string | undefined {
   return data === undefined || data === null ? undefined : JSON.stringify(data);
 }
 
-/** The error a function threw, as FC reports it (HTTP 200, x-fc-error-type, the error as JSON). */
-function functionFailed(
+/** The error a function threw, as FC 2.0 and 3.0 report it (HTTP 200, x-fc-error-type, the error as JSON). */
+export function functionFailed(
   errorType: string,
   output: string | undefined,
   requestId: string | undefined,
