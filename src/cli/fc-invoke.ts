@@ -1,4 +1,4 @@
-import FCClient from '@alicloud/fc2';
+import type FC2 from '@alicloud/fc2';
 import { IntegrationError } from '../lib/errors.js';
 import type { Credentials } from '../lib/secret.js';
 
@@ -72,6 +72,8 @@ export async function invokeFunction(
   event: string,
   opts: { async: boolean; timeoutMs: number },
 ): Promise<InvokeResult> {
+  // Loaded when used: every other command would pay for loading it.
+  const FCClient = (await import('@alicloud/fc2')).default as typeof FC2;
   const client = new FCClient(target.accountId, {
     accessKeyID: credentials.accessKeyId.reveal(),
     accessKeySecret: credentials.accessKeySecret.reveal(),

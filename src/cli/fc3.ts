@@ -2,7 +2,7 @@
  * Function Compute 3.0 (API 2023-03-30) through `@alicloud/fc20230330`: invoke a function, and read a deployed
  * function's environment (GetFunction), which holds the deployment's Tablestore settings.
  */
-import * as fc3 from '@alicloud/fc20230330';
+import type * as Fc3 from '@alicloud/fc20230330';
 import { Readable } from 'node:stream';
 import { IntegrationError } from '../lib/errors.js';
 import type { Credentials } from '../lib/secret.js';
@@ -19,11 +19,18 @@ export interface Fc3Target {
   endpoint?: string;
 }
 
-// The package is CommonJS with `exports.default = Client`: under Node's ES module loader the default import is the
-// whole exports object, under a bundler's interop it is the class.
-type ClientClass = typeof fc3.default;
-const Client: ClientClass =
-  (fc3 as unknown as { default: ClientClass & { default?: ClientClass } }).default.default ?? fc3.default;
+type ClientClass = typeof Fc3.default;
+
+/**
+ * The SDK, loaded when a command calls FC: its models take a third of a second to load, which every other command
+ * would pay. It is CommonJS with `exports.default = Client`: under Node's ES module loader the default import is the
+ * whole exports object, under a bundler's interop it is the class.
+ */
+async function sdk() {
+  const fc3 = await import('@alicloud/fc20230330');
+  const Client = (fc3.default as ClientClass & { default?: ClientClass }).default ?? fc3.default;
+  return { fc3, Client };
+}
 
 /**
  * The endpoint: an override as given; else the account's endpoint when the account id is known (what Serverless
@@ -38,8 +45,9 @@ function endpointOf(t: Fc3Target): { endpoint: string; protocol: string } {
   return { endpoint: host, protocol: 'https' };
 }
 
-function clientFor(t: Fc3Target, credentials: Credentials, timeoutMs: number) {
-  return new Client({
+async function clientFor(t: Fc3Target, credentials: Credentials, timeoutMs: number) {
+  const { fc3, Client } = await sdk();
+  const client = new Client({
     ...endpointOf(t),
     accessKeyId: credentials.accessKeyId.reveal(),
     accessKeySecret: credentials.accessKeySecret.reveal(),
@@ -48,6 +56,7 @@ function clientFor(t: Fc3Target, credentials: Credentials, timeoutMs: number) {
     readTimeout: timeoutMs,
     connectTimeout: 10_000,
   } as ConstructorParameters<ClientClass>[0]);
+  return { fc3, client };
 }
 
 /** The SDK's rejection as an IntegrationError built from its code and status only (its message names the host). */
@@ -69,7 +78,7 @@ function refused(err: unknown, what: string): IntegrationError {
 
 /** The deployed function's environment variables (GetFunction). Throws an IntegrationError when FC refuses. */
 export async function functionEnvironment(t: Fc3Target, credentials: Credentials): Promise<Record<string, string>> {
-  const client = clientFor(t, credentials, 20_000);
+  const { fc3, client } = await clientFor(t, credentials, 20_000);
   try {
     const res = await client.getFunction(t.functionName, new fc3.GetFunctionRequest({ qualifier: t.qualifier }));
     return { ...(res.body?.environmentVariables ?? {}) };
@@ -89,8 +98,8 @@ export async function invokeFunction3(
   event: string,
   opts: { async: boolean; timeoutMs: number },
 ): Promise<InvokeResult> {
-  const client = clientFor(t, credentials, opts.timeoutMs);
-  let res: fc3.InvokeFunctionResponse;
+  const { fc3, client } = await clientFor(t, credentials, opts.timeoutMs);
+  let res: Fc3.InvokeFunctionResponse;
   try {
     res = await client.invokeFunctionWithOptions(
       t.functionName,
