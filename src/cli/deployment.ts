@@ -33,10 +33,10 @@ export interface DeploymentArgs {
   local?: boolean;
 }
 
-/** A deployment opened for a command: its configuration, and its state store (credentials resolved once). */
+/** A deployment opened for a command: its configuration, and its state store (credentials resolved when asked). */
 export interface Deployment {
   config: Config;
-  store(): StateStore;
+  store(): Promise<StateStore>;
 }
 
 const isCredentialName = (k: string) => k.startsWith('ALIBABA_CLOUD_');
@@ -88,6 +88,10 @@ export async function openDeployment(
       `note: no deployment named (--function or TABLESTORE_ENDPOINT): reading the local file ${config.store.path}`,
     );
   }
-  if (config.store.kind === 'tablestore') credentials ??= await operatorCredentials(io.env, args.profile);
-  return { config, store: () => storeFor(config, io, credentials) };
+  // Only a command that reads or writes the table needs credentials (`policy` prints without any).
+  const store = async () => {
+    if (config.store.kind === 'tablestore') credentials ??= await operatorCredentials(io.env, args.profile);
+    return storeFor(config, io, credentials);
+  };
+  return { config, store };
 }

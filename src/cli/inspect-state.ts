@@ -53,7 +53,7 @@ export async function stateCommand(io: Io, args: string[]): Promise<number> {
   });
   const moveAgain = values['move-again'] ?? false;
   const deployment = await openDeployment(io, values, { command: 'state --move-again', changesState: moveAgain });
-  const store = deployment.store();
+  const store = await deployment.store();
   const report = await stateReport(store);
   if (values.json) io.out(JSON.stringify(report, null, 2));
   else printReport(io, report);

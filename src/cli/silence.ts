@@ -58,7 +58,7 @@ async function add(io: Io, args: string[]): Promise<number> {
   const author = (values.author as string | undefined)?.trim() || whoAmI(io.env);
   if (author.length > 100) throw new UsageError(['--author must be at most 100 characters']);
   const silence = silenceFrom(values as Record<string, string | string[] | undefined>, systemClock.now(), author);
-  const store = (await openDeployment(io, values, { command: 'silence add', changesState: true })).store();
+  const store = await (await openDeployment(io, values, { command: 'silence add', changesState: true })).store();
   if (!(await store.saveSilence(silence, 0)))
     throw new Error(`silence id ${silence.id} is already taken; run the command again`);
   io.out(
@@ -82,7 +82,7 @@ async function list(io: Io, args: string[]): Promise<number> {
   });
   const { config, store } = await openDeployment(io, values, { command: 'silence list', changesState: false });
   const now = systemClock.now();
-  const stored = (await store().silences()).map((r) => r.value);
+  const stored = (await (await store()).silences()).map((r) => r.value);
   const shown = stored
     .filter((s) => values.expired || Date.parse(s.expires) > now)
     .sort((a, b) => a.expires.localeCompare(b.expires));
@@ -140,7 +140,7 @@ async function expire(io: Io, args: string[]): Promise<number> {
   });
   if (positionals.length === 0)
     throw new UsageError(['give the id of the silence to expire (see `acr-sync-alert silence list`)']);
-  const store = (await openDeployment(io, values, { command: 'silence expire', changesState: true })).store();
+  const store = await (await openDeployment(io, values, { command: 'silence expire', changesState: true })).store();
   const now = systemClock.now();
   let failed = 0;
   for (const wanted of positionals) {
