@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'test/fixtures/', '.cache/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist-cli/', 'coverage/', 'test/fixtures/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

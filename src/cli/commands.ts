@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { configSecrets, envCredentials, readConfig, type Config } from '../config/config.js';
+import { configSecrets, readConfig, type Config } from '../config/config.js';
 import { buildRunDeps, stateStoreOver, tableFor, targetsFor } from '../handler/deps.js';
 import { runOnce, type RunSummary } from '../handler/run.js';
 import { Budget, systemClock } from '../lib/budget.js';
-import { ConfigError, describeError, IntegrationError } from '../lib/errors.js';
+import { describeError, IntegrationError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { canSend, channelsOf, DEFAULT_ROUTE, type Route } from '../model/route.js';
+import type { Credentials } from '../lib/secret.js';
 import type { StateStore } from '../state/store.js';
 import { renderTestMessage } from '../render/index.js';
+import { operatorCredentials } from './credentials.js';
+import { invokeFunction3 } from './fc3.js';
 import { invokeFunction } from './fc-invoke.js';
+import { UsageError } from './usage.js';
 import { formatMessage } from './print.js';
 
 export interface Io {
@@ -17,11 +21,13 @@ export interface Io {
   env: Record<string, string | undefined>;
 }
 
-/** The state store the configuration names, for an operator command: each request retried within one minute. */
-export function storeFor(config: Config, io: Io): StateStore {
+/**
+ * The state store the configuration names, for an operator command: each request retried within one minute.
+ * Tablestore is reached with `credentials` (the operator's), else the environment's (tableFor's default).
+ */
+export function storeFor(config: Config, io: Io, credentials?: Credentials): StateStore {
   const log = createLogger({ sink: (_l, line) => io.err(line), secrets: configSecrets(config), minLevel: 'warn' });
-  // No invocation context here: Tablestore credentials come from the environment (tableFor's default).
-  const table = tableFor(config, undefined);
+  const table = tableFor(config, credentials);
   const budget = Budget.forTimeout(systemClock, systemClock.now(), 60);
   return stateStoreOver({ table, config, budget, log, clock: systemClock });
 }
@@ -51,49 +57,61 @@ export async function runCommand(io: Io, opts: { dryRun: boolean; timeoutSec: nu
 export interface InvokeOptions {
   accountId?: string;
   region?: string;
+  /** FC 2.0 only: the service holding the function. Without it the function is an FC 3.0 one. */
   service?: string;
   functionName: string;
   qualifier?: string;
   async: boolean;
   payload: string;
   endpoint?: string;
+  profile?: string;
   timeoutSec: number;
 }
 
-/** `invoke`: triggers the deployed function now with a timer-shaped event; prints its summary (sync) or request id. */
-export async function invokeCommand(io: Io, o: InvokeOptions): Promise<void> {
+/** What is missing or wrong in `invoke`'s arguments, each named; empty when it can run. */
+function invokeProblems(o: InvokeOptions): string[] {
   const problems: string[] = [];
-  const accountId = o.accountId ?? io.env.ALIBABA_CLOUD_ACCOUNT_ID;
-  const region = o.region ?? io.env.ALIBABA_CLOUD_REGION_ID;
-  if (!accountId) problems.push('--account-id (or ALIBABA_CLOUD_ACCOUNT_ID) is required');
-  if (!region) problems.push('--region (or ALIBABA_CLOUD_REGION_ID) is required');
-  if (!o.service) problems.push('--service is required: the FC 2.0 API addresses a function as service/function');
+  if (!o.region) problems.push('--region (or ALIBABA_CLOUD_REGION_ID) is required');
+  if (o.service && !o.accountId)
+    problems.push(
+      "--account-id (or ALIBABA_CLOUD_ACCOUNT_ID) is required with --service: FC 2.0 calls the account's endpoint",
+    );
   try {
     JSON.parse(o.payload);
   } catch {
     problems.push('--payload must be JSON, for example {"dryRun":true}');
   }
-  const credentials = envCredentials(io.env);
-  if (!credentials) problems.push('ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are required');
-  if (problems.length > 0 || !credentials) throw new ConfigError(problems);
+  return problems;
+}
+
+/**
+ * `invoke`: triggers the deployed function now with a timer-shaped event; prints its summary (sync) or request id.
+ * An FC 3.0 function through the 2023-03-30 API; with `service`, a function in an FC 2.0 service through fc2.
+ */
+export async function invokeCommand(io: Io, given: InvokeOptions): Promise<void> {
+  const o = {
+    ...given,
+    accountId: given.accountId ?? io.env.ALIBABA_CLOUD_ACCOUNT_ID,
+    region: given.region ?? io.env.ALIBABA_CLOUD_REGION_ID,
+  };
+  const problems = invokeProblems(o);
+  if (problems.length > 0) throw new UsageError(problems);
+  const credentials = await operatorCredentials(io.env, o.profile);
   const event = JSON.stringify({
     triggerTime: new Date().toISOString(),
     triggerName: 'cli-invoke',
     payload: o.payload,
   });
-  const res = await invokeFunction(
-    {
-      accountId: accountId!,
-      region: region!,
-      service: o.service!,
-      functionName: o.functionName,
-      qualifier: o.qualifier,
-      endpoint: o.endpoint,
-    },
-    credentials,
-    event,
-    { async: o.async, timeoutMs: o.timeoutSec * 1000 },
-  );
+  const how = { async: o.async, timeoutMs: o.timeoutSec * 1000 };
+  const { region, functionName, qualifier, endpoint, accountId } = o;
+  const res = o.service
+    ? await invokeFunction(
+        { accountId: accountId!, region: region!, service: o.service, functionName, qualifier, endpoint },
+        credentials,
+        event,
+        how,
+      )
+    : await invokeFunction3({ region: region!, functionName, qualifier, endpoint, accountId }, credentials, event, how);
   if (o.async) io.out(`queued: request ${res.requestId ?? '(no id)'}; the summary goes to the function's log`);
   else io.out(prettyJson(res.output ?? ''));
 }

@@ -1,4 +1,4 @@
-import FCClient from '@alicloud/fc2';
+import type FC2 from '@alicloud/fc2';
 import { IntegrationError } from '../lib/errors.js';
 import type { Credentials } from '../lib/secret.js';
 
@@ -41,8 +41,8 @@ function outputOf(data: unknown): string | undefined {
   return data === undefined || data === null ? undefined : JSON.stringify(data);
 }
 
-/** The error a function threw, as FC reports it (HTTP 200, x-fc-error-type, the error as JSON). */
-function functionFailed(
+/** The error a function threw, as FC 2.0 and 3.0 report it (HTTP 200, x-fc-error-type, the error as JSON). */
+export function functionFailed(
   errorType: string,
   output: string | undefined,
   requestId: string | undefined,
@@ -72,6 +72,8 @@ export async function invokeFunction(
   event: string,
   opts: { async: boolean; timeoutMs: number },
 ): Promise<InvokeResult> {
+  // Loaded when used: every other command would pay for loading it.
+  const FCClient = (await import('@alicloud/fc2')).default as typeof FC2;
   const client = new FCClient(target.accountId, {
     accessKeyID: credentials.accessKeyId.reveal(),
     accessKeySecret: credentials.accessKeySecret.reveal(),

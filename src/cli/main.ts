@@ -1,56 +1,21 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, describeError } from '../lib/errors.js';
 import type { ChannelName, Lang } from '../model/lang.js';
-import { readConfig } from '../config/config.js';
 import { checkCommand, invokeCommand, runCommand, type Io } from './commands.js';
+import { DEPLOYMENT_OPTIONS, openDeployment } from './deployment.js';
+import { commandHelp, COMMAND_HELP, HELP } from './help.js';
 import { previewCommand } from './preview.js';
 import { ramPolicy } from './policy.js';
 import { silenceCommand } from './silence.js';
 import { stateCommand } from './inspect-state.js';
+import { UsageError } from './usage.js';
+import { packageVersion } from './version.js';
 
-export const HELP = `acr-sync-alert: announces failed ACR EE image syncs to DingTalk and Slack
-
-Usage: acr-sync-alert <command> [options]
-
-Commands:
-  run       Run once here, against the CR OpenAPI and state store the environment configures,
-            with credentials from ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN.
-              --dry-run          print the messages instead of posting; save no state
-              --timeout <sec>    time budget (default 120)
-  invoke    Trigger the deployed function now through Function Compute (@alicloud/fc2, API 2016-08-15).
-              --service <name>   FC service holding the function (required by this API)
-              --function <name>  function name (default acr-sync-alert)
-              --account-id <id>  (or ALIBABA_CLOUD_ACCOUNT_ID)   --region <id> (or ALIBABA_CLOUD_REGION_ID)
-              --qualifier <q>    version or alias     --async   queue it and return at once
-              --dry-run          the function logs its messages instead of posting
-              --payload <json>   trigger payload (default {"dryRun":false})
-              --endpoint <url>   FC endpoint override   --timeout <sec> (default 130)
-  preview   Render the messages for a JSON file of tasks, or for a built-in sample, with no network.
-              --file <path>      a ListRepoSyncTask response or an array of SyncTasks items
-              --lang zh|en       (default: ALERT_LANG or en)
-              --channel dingtalk|slack|both (default both)   --json   print the raw payloads
-  check     Validate the configuration, list the routes in matching order, and send a test message
-            to each webhook of each route; reports DingTalk keyword, signature and IP-list
-            refusals (310000) before a real alert.
-  silence   Mute alerts from the command line, kept in the state table (like amtool):
-              silence add --rule crsr-… --cause TAG_CONFLICT --for 2h --comment "why"
-              silence list [--expired]     silence expire <id>
-            (acr-sync-alert silence help for every option)
-  state     Where the state is kept and what it came from.
-              --move-again       after rolling back to a release that kept one document and coming
-                                 back: the next run moves what that release did into rows
-  policy    Print the least-privilege RAM policy for this configuration: the CR reads on each
-            instance in ACR_INSTANCES, the Tablestore actions on TABLESTORE_TABLE.
-              --account-id <id>  (or ALIBABA_CLOUD_ACCOUNT_ID)
-  help      This text.
-
-Configuration is read from environment variables; see README.md.
-`;
+export { HELP } from './help.js';
 
 function positiveInt(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
-  if (!/^\d+$/.test(v) || Number(v) < 1)
-    throw new ConfigError([`--${name} must be a positive whole number of seconds`]);
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError([`--${name} must be a positive whole number of seconds`]);
   return Number(v);
 }
 
@@ -82,11 +47,12 @@ const invoke: Command = async (args, io) => {
       'dry-run': { type: 'boolean' },
       payload: { type: 'string' },
       endpoint: { type: 'string' },
+      profile: { type: 'string' },
       timeout: { type: 'string' },
     },
     strict: true,
   });
-  if (values.payload && values['dry-run']) throw new ConfigError(['--payload and --dry-run cannot be combined']);
+  if (values.payload && values['dry-run']) throw new UsageError(['--payload and --dry-run cannot be combined']);
   await invokeCommand(io, {
     service: values.service,
     functionName: values.function ?? 'acr-sync-alert',
@@ -95,6 +61,7 @@ const invoke: Command = async (args, io) => {
     qualifier: values.qualifier,
     async: values.async ?? false,
     endpoint: values.endpoint,
+    profile: values.profile,
     payload: values.payload ?? JSON.stringify({ dryRun: values['dry-run'] ?? false }),
     timeoutSec: positiveInt('timeout', values.timeout, 130),
   });
@@ -113,10 +80,10 @@ const preview: Command = async (args, io) => {
     strict: true,
   });
   const lang = (values.lang ?? io.env.ALERT_LANG ?? 'en').toLowerCase();
-  if (lang !== 'zh' && lang !== 'en') throw new ConfigError(['--lang must be zh or en']);
+  if (lang !== 'zh' && lang !== 'en') throw new UsageError(['--lang must be zh or en']);
   const channel = values.channel ?? 'both';
   if (!['dingtalk', 'slack', 'both'].includes(channel))
-    throw new ConfigError(['--channel must be dingtalk, slack or both']);
+    throw new UsageError(['--channel must be dingtalk, slack or both']);
   const channels: ChannelName[] = channel === 'both' ? ['dingtalk', 'slack'] : [channel as ChannelName];
   await previewCommand(io, { file: values.file, lang: lang as Lang, channels, json: values.json ?? false });
   return 0;
@@ -128,11 +95,12 @@ const check: Command = async (args, io) => {
 };
 
 const policy: Command = async (args, io) => {
-  const { values } = parseArgs({ args, options: { 'account-id': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args, options: DEPLOYMENT_OPTIONS, strict: true });
   const accountId = values['account-id'] ?? io.env.ALIBABA_CLOUD_ACCOUNT_ID;
   if (!accountId || !/^\d{6,20}$/.test(accountId))
-    throw new ConfigError(["--account-id (or ALIBABA_CLOUD_ACCOUNT_ID) must be the account's numeric id"]);
-  io.out(JSON.stringify(ramPolicy(readConfig(io.env, { requireChannel: false }), accountId), null, 2));
+    throw new UsageError(["--account-id (or ALIBABA_CLOUD_ACCOUNT_ID) must be the account's numeric id"]);
+  const { config } = await openDeployment(io, values, { command: 'policy', changesState: false });
+  io.out(JSON.stringify(ramPolicy(config, accountId), null, 2));
   return 0;
 };
 
@@ -146,35 +114,66 @@ const COMMANDS: Record<string, Command> = {
   policy,
 };
 
-/** The exit code for an error a command threw: 2 for a usage or configuration error (with usage), 1 otherwise. */
-function failed(err: unknown, io: Io): number {
-  if (err instanceof ConfigError) {
-    io.err(err.message);
+const seeHelp = (command: string) => `(acr-sync-alert ${command} --help shows its options)`;
+
+/** The exit code for an error a command threw: 2 for a usage or configuration error, 1 otherwise. */
+function failed(err: unknown, command: string, io: Io): number {
+  if (err instanceof UsageError) {
+    io.err(`${err.message}\n${seeHelp(command)}`);
     return 2;
   }
   if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    io.err(`${err.message}\n\n${HELP}`);
+    io.err(`usage: ${err.message}\n${seeHelp(command)}`);
+    return 2;
+  }
+  if (err instanceof ConfigError) {
+    io.err(err.message);
     return 2;
   }
   io.err(`failed: ${describeError(err)}`);
   return 1;
 }
 
-/** Runs the CLI; returns the process exit code (0 ok, 1 failed, 2 usage or configuration error). */
+const HELP_FLAGS = ['--help', '-h'];
+
+/** `help [command]`: the overview, or one command's usage. */
+function help(topic: string | undefined, io: Io): number {
+  if (topic === undefined) {
+    io.out(HELP);
+    return 0;
+  }
+  if (!Object.hasOwn(COMMAND_HELP, topic)) {
+    io.err(`usage: no command "${topic}"\n\n${HELP}`);
+    return 2;
+  }
+  io.out(commandHelp(topic));
+  return 0;
+}
+
+/**
+ * Runs the CLI; returns the process exit code: 0 done, 1 failed, 2 usage (a wrong option or argument, or settings
+ * refused before anything was done). `<command> --help` prints that command's usage.
+ */
 export async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || ['help', '--help', '-h'].includes(command)) {
+  if (command === undefined) {
     io.out(HELP);
-    return command === undefined ? 2 : 0;
+    return 2;
+  }
+  if (command === 'help' || HELP_FLAGS.includes(command)) return help(rest[0], io);
+  if (command === '--version' || command === '-V' || command === 'version') {
+    io.out(packageVersion());
+    return 0;
   }
   const fn = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!fn) {
-    io.err(`unknown command "${command}"\n\n${HELP}`);
+    io.err(`usage: unknown command "${command}"\n\n${HELP}`);
     return 2;
   }
+  if (rest.some((a) => HELP_FLAGS.includes(a))) return help(command, io);
   try {
     return await fn(rest, io);
   } catch (err) {
-    return failed(err, io);
+    return failed(err, command, io);
   }
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseRulePage, parseTaskPage } from '../acr/parse.js';
 import { DEFAULT_STUCK_AFTER_MINUTES } from '../config/config.js';
 import { InstanceDetector } from '../detect/detect.js';
-import { ConfigError } from '../lib/errors.js';
+import { UsageError } from './usage.js';
 import type { ChannelName, Lang } from '../model/lang.js';
 import type { SyncRule } from '../model/task.js';
 import { alertsOf } from '../plan/alerts.js';
@@ -22,12 +22,12 @@ export async function previewCommand(
   let body: unknown;
   if (o.file) {
     const text = await readFile(o.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw new ConfigError([`cannot read ${o.file} (${e.code ?? e.message})`]);
+      throw new UsageError([`--file: cannot read ${o.file} (${e.code ?? e.message})`]);
     });
     try {
       body = JSON.parse(text);
     } catch {
-      throw new ConfigError([`${o.file} is not JSON`]);
+      throw new UsageError([`--file: ${o.file} is not JSON`]);
     }
   } else {
     // The simulator is a development tool: loaded only here, never by a run or the deployed bundle.

@@ -1,29 +1,13 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { readConfig } from '../config/config.js';
 import { systemClock } from '../lib/budget.js';
-import { ConfigError } from '../lib/errors.js';
 import { MATCHER_FIELDS } from '../model/route.js';
 import type { Silence, StoredSilence } from '../model/silence.js';
-import { storeFor, type Io } from './commands.js';
+import type { Io } from './commands.js';
+import { DEPLOYMENT_OPTIONS, openDeployment } from './deployment.js';
+import { commandHelp } from './help.js';
 import { silenceFrom } from './silence-options.js';
-
-export const SILENCE_HELP = `acr-sync-alert silence: mute alerts from the command line, kept in the state table
-
-Usage:
-  acr-sync-alert silence add [matchers] (--for <duration> | --until <time>) --comment <why> [--author <name>]
-      matchers (at least one; each may repeat, * is a wildcard, case is ignored):
-        --instance <region:instance>   the source instance     --namespace <ns>   --repo <repo>   --tag <tag>
-        --rule <rule id or name>       --cause <TaskIssue, UNCLASSIFIED, recovered or stuck>
-      --for 2h | 90m | 3d            how long, from now          --until 2026-12-24T08:00:00+08:00
-      --comment "why"                required: shown in digests   --author <name> (default: your user name)
-  acr-sync-alert silence list [--expired] [--json]
-      the silences in force (with --expired, also those that ended and are still kept), and those in SILENCES
-  acr-sync-alert silence expire <id> [<id>...]
-      ends silences now; an id may be shortened to its first 8 characters
-
-A silence takes effect at the next run. It needs the state table's read and write permissions (see \`policy\`).
-`;
+import { UsageError } from './usage.js';
 
 /** `silence add|list|expire`. Returns the exit code. */
 export async function silenceCommand(io: Io, args: string[]): Promise<number> {
@@ -40,10 +24,10 @@ export async function silenceCommand(io: Io, args: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      io.out(SILENCE_HELP);
+      io.out(commandHelp('silence'));
       return sub === undefined ? 2 : 0;
     default:
-      io.err(`unknown silence command "${sub}"\n\n${SILENCE_HELP}`);
+      io.err(`usage: unknown silence command "${sub}"\n\n${commandHelp('silence')}`);
       return 2;
   }
 }
@@ -67,14 +51,14 @@ async function add(io: Io, args: string[]): Promise<number> {
       until: { type: 'string' },
       comment: { type: 'string' },
       author: { type: 'string' },
+      ...DEPLOYMENT_OPTIONS,
     } as const,
     strict: true,
   });
-  const config = readConfig(io.env, { requireChannel: false });
   const author = (values.author as string | undefined)?.trim() || whoAmI(io.env);
-  if (author.length > 100) throw new ConfigError(['--author must be at most 100 characters']);
+  if (author.length > 100) throw new UsageError(['--author must be at most 100 characters']);
   const silence = silenceFrom(values as Record<string, string | string[] | undefined>, systemClock.now(), author);
-  const store = storeFor(config, io);
+  const store = await (await openDeployment(io, values, { command: 'silence add', changesState: true })).store();
   if (!(await store.saveSilence(silence, 0)))
     throw new Error(`silence id ${silence.id} is already taken; run the command again`);
   io.out(
@@ -93,12 +77,12 @@ const describe = (s: Silence) =>
 async function list(io: Io, args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { expired: { type: 'boolean' }, json: { type: 'boolean' } },
+    options: { expired: { type: 'boolean' }, json: { type: 'boolean' }, ...DEPLOYMENT_OPTIONS },
     strict: true,
   });
-  const config = readConfig(io.env, { requireChannel: false });
+  const { config, store } = await openDeployment(io, values, { command: 'silence list', changesState: false });
   const now = systemClock.now();
-  const stored = (await storeFor(config, io).silences()).map((r) => r.value);
+  const stored = (await (await store()).silences()).map((r) => r.value);
   const shown = stored
     .filter((s) => values.expired || Date.parse(s.expires) > now)
     .sort((a, b) => a.expires.localeCompare(b.expires));
@@ -148,11 +132,15 @@ async function list(io: Io, args: string[]): Promise<number> {
 }
 
 async function expire(io: Io, args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: DEPLOYMENT_OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
   if (positionals.length === 0)
-    throw new ConfigError(['give the id of the silence to expire (see `acr-sync-alert silence list`)']);
-  const config = readConfig(io.env, { requireChannel: false });
-  const store = storeFor(config, io);
+    throw new UsageError(['give the id of the silence to expire (see `acr-sync-alert silence list`)']);
+  const store = await (await openDeployment(io, values, { command: 'silence expire', changesState: true })).store();
   const now = systemClock.now();
   let failed = 0;
   for (const wanted of positionals) {

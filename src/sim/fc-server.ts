@@ -1,10 +1,13 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { acs3Refusal, fc3Route, functionConfiguration, type Fc3Function, type Fc3Refusal } from './fc3-api.js';
 
 export type FunctionBody = (event: Buffer, context: { requestId: string }) => Promise<string>;
 
 export interface FcInvocation {
+  /** Which API was called: FC 2.0 (services) or FC 3.0 (functions only). */
+  api: '2016-08-15' | '2023-03-30';
   path: string;
   type: 'Sync' | 'Async';
   signatureValid: boolean;
@@ -15,6 +18,8 @@ export interface FcInvocation {
 export interface FcServer {
   endpoint: string;
   invocations: FcInvocation[];
+  /** The FC 3.0 functions whose configuration was read (GetFunction), by name, signed or not. */
+  configReads: { name: string; status: number }[];
   /** Async invocations still running; await before asserting on their effects. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -27,13 +32,20 @@ export interface FcServerOptions {
   accessKeySecret: string;
   securityToken?: string;
   functions: Record<string, FunctionBody>;
+  /** FC 3.0 functions by name (no service), for the 2023-03-30 API. */
+  fc3Functions?: Record<string, Fc3Function>;
+  /** The region FC 3.0 answers name in ARNs (default cn-hangzhou). */
+  region?: string;
 }
 
 /** Everything the server keeps: its options, what it was asked, the async invocations still running. */
 interface FcState {
   opts: FcServerOptions;
   invocations: FcInvocation[];
+  configReads: { name: string; status: number }[];
   pending: Set<Promise<unknown>>;
+  /** Signature nonces already used (FC 3.0 refuses a replay). */
+  nonces: Set<string>;
 }
 
 /** One invocation request being answered, with its record and request id. */
@@ -122,15 +134,55 @@ async function invokeSync(x: Exchange, fn: FunctionBody): Promise<void> {
   }
 }
 
+/** An FC 3.0 error answer, in the gateway's `{Code, Message, RequestId}` shape. */
+function refuse3(res: ServerResponse, requestId: string, [status, code, message]: Fc3Refusal): number {
+  res.writeHead(status, { 'content-type': 'application/json', 'x-fc-request-id': requestId });
+  res.end(JSON.stringify({ Code: code, Message: message, RequestId: requestId }));
+  return status;
+}
+
+/** A 2023-03-30 request: signed with ACS3-HMAC-SHA256; GetFunction answers the configuration, invoke runs it. */
+async function serve3(s: FcState, x: Exchange): Promise<void> {
+  const route = fc3Route(x.req.method, x.inv.path);
+  const refusal: Fc3Refusal | undefined = !route
+    ? [404, 'PathNotFound', 'Unknown path.']
+    : (acs3Refusal(s.opts, x.req, x.body, s.nonces) ??
+      (s.opts.fc3Functions?.[route.name]
+        ? undefined
+        : [404, 'FunctionNotFound', `function '${route.name}' not found`]));
+  x.inv.signatureValid = refusal === undefined || !/Signature|AccessKey|Token|TimeStamp/.test(refusal[1]);
+  if (route?.action === 'GetFunction') {
+    const fn = s.opts.fc3Functions?.[route.name];
+    const status = refusal ? refuse3(x.res, x.requestId, refusal) : 200;
+    if (fn && !refusal) {
+      const region = s.opts.region ?? 'cn-hangzhou';
+      x.res.writeHead(200, { 'content-type': 'application/json', 'x-fc-request-id': x.requestId });
+      x.res.end(JSON.stringify(functionConfiguration(route.name, fn, region, s.opts.accountId)));
+    }
+    s.configReads.push({ name: route.name, status });
+    return;
+  }
+  s.invocations.push(x.inv);
+  if (refusal) {
+    x.inv.status = refuse3(x.res, x.requestId, refusal);
+    return;
+  }
+  const fn = s.opts.fc3Functions![route!.name]!.invoke;
+  if (x.inv.type === 'Async') invokeAsync(s, x, fn);
+  else await invokeSync(x, fn);
+}
+
 async function serve(s: FcState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   const body = Buffer.concat(chunks);
   const path = (req.url ?? '/').split('?')[0]!;
   const type = req.headers['x-fc-invocation-type'] === 'Async' ? 'Async' : 'Sync';
-  const inv: FcInvocation = { path, type, signatureValid: false, status: 0, event: body.toString('utf8') };
-  s.invocations.push(inv);
+  const api = path.startsWith('/2023-03-30/') ? '2023-03-30' : '2016-08-15';
+  const inv: FcInvocation = { api, path, type, signatureValid: false, status: 0, event: body.toString('utf8') };
   const x: Exchange = { req, res, inv, body, requestId: randomUUID() };
+  if (api === '2023-03-30') return serve3(s, x);
+  s.invocations.push(inv);
   const refusal = authRefusal(s.opts, x);
   if (refusal) return refuse(x, refusal);
   const fn = functionOf(s.opts, path);
@@ -140,18 +192,21 @@ async function serve(s: FcState, req: IncomingMessage, res: ServerResponse): Pro
 }
 
 /**
- * A local Function Compute invoke endpoint (API 2016-08-15) for `@alicloud/fc2`: it checks the account id, the
- * HMAC-SHA256 `authorization: FC <ak>:<sig>` over method, content-md5 (base64 of the hex digest), content-type,
- * date and x-fc-* headers, the STS token and the date skew, then runs the registered function. Sync answers 200 with
- * the result (or 200 + x-fc-error-type when it throws, as FC does); async answers 202 and runs it afterwards.
+ * A local Function Compute endpoint. FC 3.0 (API 2023-03-30, `@alicloud/fc20230330`): InvokeFunction and
+ * GetFunction, signed with ACS3-HMAC-SHA256 (see fc3-api.ts). FC 2.0 (API 2016-08-15, `@alicloud/fc2`):
+ * it checks the account id, the HMAC-SHA256 `authorization: FC <ak>:<sig>` over method, content-md5 (base64 of the
+ * hex digest), content-type, date and x-fc-* headers, the STS token and the date skew. Then both run the registered
+ * function: sync answers 200 with the result (or 200 + x-fc-error-type when it throws, as FC does); async answers
+ * 202 and runs it afterwards.
  */
 export async function startFcServer(opts: FcServerOptions): Promise<FcServer> {
-  const s: FcState = { opts, invocations: [], pending: new Set() };
+  const s: FcState = { opts, invocations: [], configReads: [], pending: new Set(), nonces: new Set() };
   const server = createServer((req, res) => void serve(s, req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     invocations: s.invocations,
+    configReads: s.configReads,
     settled: async () => {
       await Promise.all([...s.pending]);
     },

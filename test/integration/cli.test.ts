@@ -234,9 +234,10 @@ describe('acr-sync-alert invoke, through @alicloud/fc2 against a local Function 
     expect(wrong.err.join()).toMatch(/refused the invocation \(SignatureNotMatch\)/);
     expect(wrong.err.join()).not.toContain('not-the-secret');
     const missing = io(localKeys);
-    expect(await main(['invoke', '--region', 'cn-hangzhou'], missing.io)).toBe(2);
-    expect(missing.err.join()).toMatch(/--service is required/);
-    expect(missing.err.join()).toMatch(/--account-id/);
+    expect(await main(['invoke', '--service', 'alerts'], missing.io)).toBe(2);
+    expect(missing.err.join()).toMatch(/^usage:/);
+    expect(missing.err.join()).toMatch(/--region \(or ALIBABA_CLOUD_REGION_ID\) is required/);
+    expect(missing.err.join()).toMatch(/--account-id \(or ALIBABA_CLOUD_ACCOUNT_ID\) is required with --service/);
   });
 });
 

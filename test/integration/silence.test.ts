@@ -35,8 +35,9 @@ function cli(env: Record<string, string | undefined>) {
   return {
     out,
     err,
+    // A command that changes a local state file needs --local (no deployed run reads that file).
     run: (args: string[]) =>
-      main(args, {
+      main(env.TABLESTORE_ENDPOINT ? args : [...args, '--local'], {
         out: (s) => void out.push(s),
         err: (s) => void err.push(s),
         env: { ...env, ...localKeys, USER: 'alice' },
