@@ -389,14 +389,17 @@ describe('a run out of time before reading an instance', () => {
     const cr = fakeCr(quiet('q', 3, T0 - MIN));
     const { report } = await observeRun(cr.api, T0, { prev, fetchMs: 1_000 });
     expect(cr.taskCalls).toEqual([]);
-    expect(report.cursor).toEqual({ ...prev, starved: true, unreachedRuns: 1, watching: 0 });
+    // The run not reaching it starts the count toward the "not reached" notice (announced only after a few runs).
+    const lags = { 'not-reached': { since: T0, runs: 1, announced: false } };
+    expect(report.cursor).toEqual({ ...prev, starved: true, unreachedRuns: 1, watching: 0, lags });
     expect(report.unreachedRuns).toBe(1);
     expect(report.scan).toMatchObject({ pagesRead: 0, complete: false, stoppedBecause: 'budget' });
   });
 
   it('on a first run, keeps nothing but that it is still to be read', async () => {
     const { report } = await observeRun(fakeCr(quiet('q', 3, T0 - MIN)).api, T0, { fetchMs: 1_000 });
-    expect(report.cursor).toEqual({ gaps: [], starved: true, unreachedRuns: 1, watching: 0 });
+    const lags = { 'not-reached': { since: T0, runs: 1, announced: false } };
+    expect(report.cursor).toEqual({ gaps: [], starved: true, unreachedRuns: 1, watching: 0, lags });
   });
 
   it('is no longer marked once a run reads it', async () => {
