@@ -29,10 +29,11 @@ export async function handler(event: unknown, context: FcContext = {}): Promise<
   ]
     .filter((s): s is string => typeof s === 'string' && s.length > 0)
     .map((s) => new Secret(s));
-  let log = createLogger({ sink, secrets: ctxSecrets, base: { runId } });
+  const now = () => systemClock.now();
+  let log = createLogger({ sink, secrets: ctxSecrets, base: { runId }, now });
   try {
     const config = readConfig();
-    log = createLogger({ sink, secrets: [...ctxSecrets, ...configSecrets(config)], base: { runId } });
+    log = createLogger({ sink, secrets: [...ctxSecrets, ...configSecrets(config)], base: { runId }, now });
     for (const note of config.notes) log.warn(note);
     const trigger = parseTimerEvent(event);
     for (const note of trigger.notes) log.info(note);
