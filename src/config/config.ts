@@ -9,6 +9,7 @@ import type { InstanceRef } from '../model/task.js';
 import { defaultChannels, defaultDigest, defaultMentions, userRoutes } from './channels.js';
 import { silencesOf } from './json-settings.js';
 import { checkedZone } from './routes.js';
+import { DEFAULT_SCHEDULE, parseSchedule, type Schedule } from './schedule.js';
 import { settingsSchema, type Env, type Settings } from './settings.js';
 import { checkStateFileNames, stateFileOf, type FileExists } from './state-file.js';
 import { dingtalkToken } from './webhooks.js';
@@ -51,6 +52,8 @@ export interface Config {
   envCredentials?: Credentials;
   /** Set when running inside Function Compute (the runtime sets FC_FUNCTION_NAME). */
   functionName?: string;
+  /** The timer's schedule (TIMER_SCHEDULE, else s.yaml's default), to place a run's tick within its hour. */
+  schedule: Schedule;
   /** What the operator should know about the settings (a deprecated name), for the run to log. */
   notes: string[];
 }
@@ -181,7 +184,8 @@ export function readConfig(
   const store = storeOf(env, p, { problems, notes, fileExists: opts.fileExists });
   const zone = timeZone ?? defaultTimeZone(lang);
   const digest = defaultDigest(p, zone, problems);
-  if (problems.length > 0 || !p || !store) throw new ConfigError(problems);
+  const schedule = parseSchedule('TIMER_SCHEDULE', env.TIMER_SCHEDULE?.trim() || DEFAULT_SCHEDULE, problems);
+  if (problems.length > 0 || !p || !store || !schedule) throw new ConfigError(problems);
   const defaultRoute: Route = { name: DEFAULT_ROUTE, ...channels, mentions, lang, timeZone: zone, digest };
   return {
     instances,
@@ -193,6 +197,7 @@ export function readConfig(
     silences,
     ...deploymentOf(env, p),
     envCredentials: envCredentials(env),
+    schedule,
     notes,
   };
 }

@@ -64,6 +64,8 @@ export interface World {
     env?: Record<string, string | undefined>;
     requestId?: string;
     timeout?: number;
+    /** The timer's trigger time (ISO 8601) the event carries; now unless told. */
+    triggerTime?: string;
   }): Promise<RunSummary>;
   /** Everything the state holds, decoded (from the file, or from the Tablestore server through the real SDK). */
   state(): Promise<StateView>;
@@ -181,8 +183,8 @@ export async function startWorld(opts: {
     function: { name: 'acr-sync-alert', timeout, memory: 128 },
     region: 'cn-hangzhou',
   });
-  const timerEvent = (payload: string) =>
-    JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'timer', payload });
+  const timerEvent = (payload: string, triggerTime = new Date().toISOString()) =>
+    JSON.stringify({ triggerTime, triggerName: 'timer', payload });
   const logs: string[] = [];
   // The deployment's name in the table: STATE_KEY, else the function's name when FC sets one, else "default".
   const deployment = () => env.STATE_KEY ?? 'default';
@@ -209,7 +211,7 @@ export async function startWorld(opts: {
       setLogSink((_level, line) => logs.push(line));
       try {
         const out = await handler(
-          Buffer.from(timerEvent(o.payload ?? '')),
+          Buffer.from(timerEvent(o.payload ?? '', o.triggerTime)),
           context(o.requestId ?? randomUUID(), o.timeout ?? 60),
         );
         logs.push(out);
