@@ -66,6 +66,8 @@ export interface World {
     timeout?: number;
     /** The timer's trigger time (ISO 8601) the event carries; now unless told. */
     triggerTime?: string;
+    /** The whole event, instead of a timer event around `payload` (what `s invoke -e` sends). */
+    event?: string;
   }): Promise<RunSummary>;
   /** Everything the state holds, decoded (from the file, or from the Tablestore server through the real SDK). */
   state(): Promise<StateView>;
@@ -211,7 +213,7 @@ export async function startWorld(opts: {
       setLogSink((_level, line) => logs.push(line));
       try {
         const out = await handler(
-          Buffer.from(timerEvent(o.payload ?? '', o.triggerTime)),
+          Buffer.from(o.event ?? timerEvent(o.payload ?? '', o.triggerTime)),
           context(o.requestId ?? randomUUID(), o.timeout ?? 60),
         );
         logs.push(out);
