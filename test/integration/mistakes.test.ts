@@ -1,28 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { rawTask } from '../../src/sim/seed.js';
+import { instanceWithOneFailure } from '../support/one-failure.js';
 import { closeWorlds, startWorld } from '../support/world.js';
 
 // Issue 22: `s invoke -e '{"dryRun":true}'` ran live and sent real messages; a mistyped setting was ignored in silence.
 afterEach(closeWorlds);
 
-const HZ = { instanceId: 'cri-mistakes', regionId: 'cn-hangzhou' };
-const instances = () => [
-  {
-    ...HZ,
-    tasks: [
-      rawTask({
-        id: 'rst-mk1',
-        status: 'ERROR',
-        issue: 'TAG_CONFLICT',
-        createTime: Date.now() - 60_000,
-        ruleId: 'crsr-1',
-        from: { ...HZ, namespace: 'ns', repo: 'app', tag: 'v1' },
-        to: { instanceId: 'cri-dst', regionId: 'cn-shanghai' },
-      }),
-    ],
-    rules: [],
-  },
-];
+const instances = () => [instanceWithOneFailure('cri-mistakes', 'rst-mk1')];
 
 describe('the real handler, invoked the way people invoke it', () => {
   it('honours {"dryRun":true} given as the whole event: nothing is posted, nothing is recorded', async () => {

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { rawTask } from '../../src/sim/seed.js';
-import type { SimInstance } from '../../src/sim/cr-server.js';
+import { instanceWithOneFailure } from '../support/one-failure.js';
 import { closeWorlds, startWorld, type World } from '../support/world.js';
 
 // Issue 22: a Tablestore instance refusing the function's network (Internet access is off for a new instance) made
@@ -8,22 +7,7 @@ import { closeWorlds, startWorld, type World } from '../support/world.js';
 // at the first tick of each hour, decided from the trigger time alone, since the state is what cannot be reached.
 afterEach(closeWorlds);
 
-const HZ = { instanceId: 'cri-statedown', regionId: 'cn-hangzhou' };
-const instance = (): SimInstance => ({
-  ...HZ,
-  tasks: [
-    rawTask({
-      id: 'rst-sd1',
-      status: 'ERROR',
-      issue: 'NETWORK_ERROR',
-      createTime: Date.now() - 60_000,
-      ruleId: 'crsr-1',
-      from: { ...HZ, namespace: 'ns', repo: 'app', tag: 'v1' },
-      to: { instanceId: 'cri-dst', regionId: 'cn-shanghai' },
-    }),
-  ],
-  rules: [],
-});
+const instance = () => instanceWithOneFailure('cri-statedown', 'rst-sd1');
 
 /** A world whose function reaches Tablestore over the Internet endpoint, which the instance's ACL refuses. */
 async function refusedWorld(env: Record<string, string> = {}): Promise<World> {
