@@ -74,12 +74,6 @@ describe('a run that cannot reach its state', () => {
       await failedTick(slow, new Date(Date.parse('2026-12-03T10:15:00Z') + i * 1_200_000).toISOString());
     expect(text(slow, 'slack')).toHaveLength(2);
   });
-
-  it('sends nothing for a failure that is not the state: a payload the run refuses', async () => {
-    const w = await startWorld({ instances: [instance()], tablestore: true });
-    await expect(w.run({ payload: '{"dryrun":true}', triggerTime: '2026-12-03T10:02:00Z' })).rejects.toThrow();
-    expect(w.hooks.received).toEqual([]);
-  });
 });
 
 describe('log lines of a run in Function Compute', () => {
