@@ -8,11 +8,15 @@ import type { Silence } from '../model/silence.js';
 import type { InstanceRef } from '../model/task.js';
 import { defaultChannels, defaultDigest, defaultMentions, userRoutes } from './channels.js';
 import { silencesOf } from './json-settings.js';
+import { lookalikeSettings } from './known.js';
+import { checkRegion } from './regions.js';
 import { checkedZone } from './routes.js';
+import { DEFAULT_SCHEDULE, parseSchedule, type Schedule } from './schedule.js';
 import { settingsSchema, type Env, type Settings } from './settings.js';
 import { checkStateFileNames, stateFileOf, type FileExists } from './state-file.js';
 import { dingtalkToken } from './webhooks.js';
 
+export { lookalikeSettings } from './known.js';
 export { DEFAULT_ACR_ENDPOINT, DEFAULT_STUCK_AFTER_MINUTES, DEFAULT_TABLE } from './settings.js';
 
 export type StoreConfig =
@@ -51,6 +55,8 @@ export interface Config {
   envCredentials?: Credentials;
   /** Set when running inside Function Compute (the runtime sets FC_FUNCTION_NAME). */
   functionName?: string;
+  /** The timer's schedule (TIMER_SCHEDULE, else s.yaml's default), to place a run's tick within its hour. */
+  schedule: Schedule;
   /** What the operator should know about the settings (a deprecated name), for the run to log. */
   notes: string[];
 }
@@ -58,11 +64,15 @@ export interface Config {
 const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 const INSTANCE = /^cri-[A-Za-z0-9]+$/;
 
-/** ACR_INSTANCES, each `regionId:instanceId` once; [] when unset (the settings schema says it is required). */
-function parseInstances(env: Env, problems: string[]): InstanceRef[] {
+/**
+ * ACR_INSTANCES, each `regionId:instanceId` once, its region checked against the known ones; [] when unset (the
+ * settings schema says it is required).
+ */
+function parseInstances(env: Env, out: { problems: string[]; notes: string[] }): InstanceRef[] {
+  const { problems } = out;
   const raw = env.ACR_INSTANCES?.trim();
   if (!raw) return [];
-  const out = new Map<string, InstanceRef>();
+  const refs = new Map<string, InstanceRef>();
   for (const item of raw
     .split(',')
     .map((s) => s.trim())
@@ -72,10 +82,11 @@ function parseInstances(env: Env, problems: string[]): InstanceRef[] {
       problems.push(`ACR_INSTANCES entry "${item}" must look like cn-hangzhou:cri-xxxxxxxx (regionId:instanceId)`);
       continue;
     }
-    out.set(`${regionId}:${instanceId}`, { regionId, instanceId, key: `${regionId}:${instanceId}` });
+    checkRegion(`ACR_INSTANCES entry "${item}"`, regionId, out);
+    refs.set(`${regionId}:${instanceId}`, { regionId, instanceId, key: `${regionId}:${instanceId}` });
   }
-  if (out.size === 0 && problems.length === 0) problems.push('ACR_INSTANCES lists no instance');
-  return [...out.values()];
+  if (refs.size === 0 && problems.length === 0) problems.push('ACR_INSTANCES lists no instance');
+  return [...refs.values()];
 }
 
 /**
@@ -168,11 +179,11 @@ export function readConfig(
   opts: { requireChannel?: boolean; fileExists?: FileExists } = {},
 ): Config {
   const problems: string[] = [];
-  const notes: string[] = [];
   const parsed = v.safeParse(settingsSchema, env);
   if (!parsed.success) problems.push(...parsed.issues.map((issue) => issue.message));
   const p = parsed.success ? parsed.output : undefined;
-  const instances = parseInstances(env, problems);
+  const notes: string[] = lookalikeSettings(env);
+  const instances = parseInstances(env, { problems, notes });
   const { policy, ...channels } = defaultChannels(env, problems);
   const silences = silencesOf(env, problems);
   const mentions = defaultMentions(env, problems);
@@ -181,7 +192,8 @@ export function readConfig(
   const store = storeOf(env, p, { problems, notes, fileExists: opts.fileExists });
   const zone = timeZone ?? defaultTimeZone(lang);
   const digest = defaultDigest(p, zone, problems);
-  if (problems.length > 0 || !p || !store) throw new ConfigError(problems);
+  const schedule = parseSchedule('TIMER_SCHEDULE', env.TIMER_SCHEDULE?.trim() || DEFAULT_SCHEDULE, problems);
+  if (problems.length > 0 || !p || !store || !schedule) throw new ConfigError(problems);
   const defaultRoute: Route = { name: DEFAULT_ROUTE, ...channels, mentions, lang, timeZone: zone, digest };
   return {
     instances,
@@ -193,6 +205,7 @@ export function readConfig(
     silences,
     ...deploymentOf(env, p),
     envCredentials: envCredentials(env),
+    schedule,
     notes,
   };
 }

@@ -1,8 +1,9 @@
 import * as v from 'valibot';
-import { defaultTimeZone, isTimeZone } from '../lib/time.js';
+import { defaultTimeZone } from '../lib/time.js';
 import type { Lang } from '../model/lang.js';
 import { DEFAULT_ROUTE, WEEKDAYS, type Route, type Weekday } from '../model/route.js';
 import { matcherSchema } from './silences.js';
+import { canonicalZone } from './zones.js';
 import {
   mentionIds,
   parseDingTalkSecret,
@@ -130,11 +131,9 @@ export function parseRoutes(raw: unknown, defaults: RouteDefaults, problems: str
   return r.output.flatMap((x, n) => routeOf(x, { n, last: n === r.output.length - 1, seen }, defaults, problems) ?? []);
 }
 
-/** `tz` when this runtime knows it as a time zone; otherwise undefined, with a problem naming `name`. */
+/** `tz` when it is a canonical IANA time zone; else undefined, with a problem naming the zone it probably means. */
 export function checkedZone(name: string, tz: string, problems: string[]): string | undefined {
-  if (isTimeZone(tz)) return tz;
-  problems.push(`${name} "${tz}" is not an IANA time zone (e.g. Asia/Shanghai)`);
-  return undefined;
+  return canonicalZone(name, tz, problems);
 }
 
 /** Valibot issues as "routes[1].slack.webhook: message" lines, at most five. */

@@ -1,4 +1,3 @@
-import * as v from 'valibot';
 import { ConfigError } from '../lib/errors.js';
 
 /** Options a timer trigger's payload may carry, e.g. `{"dryRun":true}`. Unknown keys are refused. */
@@ -8,10 +7,9 @@ export interface RunOptions {
   digest: boolean;
 }
 
-const optionsSchema = v.strictObject({
-  dryRun: v.optional(v.boolean(), false),
-  digest: v.optional(v.boolean(), false),
-});
+const OPTION_NAMES = ['dryRun', 'digest'] as const;
+/** The fields of Function Compute's timer event (formats of events for different triggers). */
+const TIMER_FIELDS = ['triggerTime', 'triggerName', 'payload'];
 
 export interface TimerEvent {
   triggerTime?: string;
@@ -23,18 +21,60 @@ export interface TimerEvent {
 
 /**
  * Reads a Function Compute timer event: a Buffer of `{"triggerTime","triggerName","payload"}` whose `payload` is a
- * string that may hold JSON options. An absent or non-JSON payload means default options; a JSON payload with
- * unknown keys or wrong types is a `ConfigError`.
+ * string that may hold JSON options. An event that is the options themselves (`{"dryRun":true}`, what
+ * `s invoke -e` is usually given) is read as such. An absent or non-JSON payload means default options; options with
+ * an unknown field or a wrong type, or given both ways at once, are a `ConfigError` naming the field and the accepted
+ * ones.
  */
 export function parseTimerEvent(event: unknown): TimerEvent {
   const notes: string[] = [];
   const outer = outerObject(eventText(event), notes);
+  const keys = Object.keys(outer);
+  const timer = keys.some((k) => TIMER_FIELDS.includes(k));
+  let options: RunOptions;
+  if (!timer && keys.length > 0) options = checkedOptions(outer, 'trigger event');
+  else {
+    const stray = keys.filter((k) => !TIMER_FIELDS.includes(k));
+    if (stray.length > 0)
+      throw new ConfigError(
+        stray.map(
+          (k) => `trigger event field "${k}" is not read: give options in "payload" (accepted: dryRun, digest)`,
+        ),
+        'Invalid trigger event',
+      );
+    options = optionsOf(outer.payload, notes);
+  }
   return {
     triggerTime: typeof outer.triggerTime === 'string' ? outer.triggerTime : undefined,
     triggerName: typeof outer.triggerName === 'string' ? outer.triggerName : undefined,
-    options: optionsOf(outer.payload, notes),
+    options,
     notes,
   };
+}
+
+/**
+ * Run options from a JSON value: an object of dryRun and digest, each true or false. Throws ConfigError naming each
+ * wrong field (and the field meant, when it is a near miss such as "dryrun") and the accepted ones.
+ */
+function checkedOptions(value: unknown, where: string): RunOptions {
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(
+      [`${where} must be a JSON object of options (accepted: dryRun, digest)`],
+      'Invalid trigger event',
+    );
+  const problems: string[] = [];
+  const out: RunOptions = { dryRun: false, digest: false };
+  for (const [k, x] of Object.entries(value)) {
+    const name = OPTION_NAMES.find((n) => n === k);
+    if (!name) {
+      const near = OPTION_NAMES.find((n) => n.toLowerCase() === k.toLowerCase().replace(/[-_ ]/g, ''));
+      const hint = near ? `did you mean "${near}"? ` : '';
+      problems.push(`${where}: unknown field "${k}": ${hint}accepted: dryRun, digest`);
+    } else if (typeof x !== 'boolean') problems.push(`${where}: field "${k}" must be true or false`);
+    else out[name] = x;
+  }
+  if (problems.length > 0) throw new ConfigError(problems, 'Invalid trigger event');
+  return out;
 }
 
 /** The event as text, whatever form the runtime handed it in. */
@@ -68,10 +108,5 @@ function optionsOf(payload: unknown, notes: string[]): RunOptions {
     notes.push('the trigger payload is not JSON; running with default options');
     return defaults;
   }
-  const r = v.safeParse(optionsSchema, inner);
-  if (!r.success)
-    throw new ConfigError(
-      r.issues.map((i) => `trigger payload ${v.getDotPath(i) ?? ''}: ${i.message}`.replace(' :', ':')),
-    );
-  return r.output;
+  return checkedOptions(inner, 'trigger payload');
 }

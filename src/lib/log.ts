@@ -13,25 +13,39 @@ export interface Logger {
 
 export type LineSink = (level: Level, line: string) => void;
 
-const consoleSink: LineSink = (level, line) => {
-  if (level === 'error' || level === 'warn') console.error(line);
-  else console.log(line);
+/**
+ * Every line to stdout as it is. Function Compute's Node.js runtime prefixes each console.log line with its time,
+ * request id and level ("2023-04-01T10:04:19.024Z 19b394a3-… [silly] hello,world"), so the logstore would hold text,
+ * not JSON; process.stdout.write is stored as written (Function Compute, Node.js "Logs": "Use process.stdout.write to
+ * print logs").
+ */
+export const stdoutSink: LineSink = (_level, line) => {
+  process.stdout.write(`${line}\n`);
 };
 
 /**
- * A logger writing JSON lines to `sink`. `secrets` are scrubbed from the serialised line, so even a value that
- * reached a field by accident (an SDK error message holding a URL) is not printed.
+ * A logger writing JSON lines to `sink` (stdout unless told). `secrets` are scrubbed from the serialised line, so even
+ * a value that reached a field by accident (an SDK error message holding a URL) is not printed.
  */
 export function createLogger(
-  opts: { sink?: LineSink; secrets?: readonly Revealable[]; base?: Fields; minLevel?: Level } = {},
+  opts: {
+    sink?: LineSink;
+    secrets?: readonly Revealable[];
+    base?: Fields;
+    minLevel?: Level;
+    /** When given, each line carries `time` (ISO 8601, UTC) from it. */
+    now?: () => number;
+  } = {},
 ): Logger {
-  const sink = opts.sink ?? consoleSink;
+  const sink = opts.sink ?? stdoutSink;
+  const { now } = opts;
   const secrets = opts.secrets ?? [];
   const order: Level[] = ['debug', 'info', 'warn', 'error'];
   const min = order.indexOf(opts.minLevel ?? 'info');
   const write = (level: Level, msg: string, fields?: Fields) => {
     if (order.indexOf(level) < min) return;
-    const line = JSON.stringify({ level, msg, ...opts.base, ...fields });
+    const time = now ? { time: new Date(now()).toISOString() } : {};
+    const line = JSON.stringify({ level, ...time, msg, ...opts.base, ...fields });
     sink(level, scrub(line, secrets));
   };
   return {

@@ -44,8 +44,26 @@ export interface OtsCall {
   rowsRead: number;
 }
 
+/**
+ * The networks a request can reach an instance through, each its own endpoint: the Internet
+ * (`<inst>.<region>.ots.aliyuncs.com`), a VPC (`<inst>.<region>.vpc.tablestore.aliyuncs.com`) and the classic network
+ * (`<inst>.<region>.ots-internal.aliyuncs.com`). Here each is a port of its own.
+ */
+export type OtsNetwork = 'internet' | 'vpc' | 'classic';
+
+/**
+ * The networks a new instance accepts: Internet access is off until enabled (Tablestore, "Troubleshoot the 'Request
+ * denied by instance ACL policies' error", 2026-06; the Terraform provider's default network_type_acl is VPC,
+ * CLASSIC).
+ */
+export const DEFAULT_NETWORK_ACL: readonly OtsNetwork[] = ['vpc', 'classic'];
+
 export interface TablestoreServer {
+  /** The VPC endpoint (what a function in the instance's VPC uses); `endpoints` has one per network. */
   endpoint: string;
+  endpoints: Record<OtsNetwork, string>;
+  /** Sets the networks the instance accepts, as its Network Management settings do. */
+  setNetworkAcl(allowed: readonly OtsNetwork[]): void;
   instance: string;
   calls: OtsCall[];
   /** Capacity units the service would have charged: 1 per 4 KB read or written, rounded up, per row. */
@@ -64,6 +82,8 @@ export interface TablestoreServerOptions {
   securityToken?: string;
   instance: string;
   latencyMs?: number;
+  /** The networks the instance accepts (DEFAULT_NETWORK_ACL unless told). */
+  networkAcl?: readonly OtsNetwork[];
   /** The service's clock for TTL and cell versions (tests move it forward to see rows expire); default Date.now. */
   clock?: () => number;
   /**
@@ -83,6 +103,7 @@ interface ServerState {
   calls: OtsCall[];
   consumed: { read: number; write: number };
   faults: ArmedFault[];
+  acl: Set<OtsNetwork>;
 }
 
 /** One request being answered, with its record in `calls`. */
@@ -92,6 +113,8 @@ interface Exchange {
   record: OtsCall;
   action: string;
   body: Buffer;
+  /** The network the request came through: the endpoint it was sent to. */
+  network: OtsNetwork;
 }
 
 const operationOf = (action: string): Operation | undefined =>
@@ -138,6 +161,9 @@ function takeFault(faults: ArmedFault[], action: string): ArmedFault | undefined
 
 /** Why the request is refused before any operation: not a POST, not authentic, or not an operation the server has. */
 function refusal(s: ServerState, x: Exchange): OtsError | undefined {
+  // The service's answer to a network its ACL does not allow (Tablestore's troubleshooting page quotes it; the
+  // "binded VPC" variant is for an instance that allows only its bound VPCs).
+  if (!s.acl.has(x.network)) return new OtsError(403, 'OTSAuthFailed', 'Request denied by instance ACL policies.');
   const auth =
     x.req.method === 'POST'
       ? authError(x.req.headers, x, s.opts)
@@ -187,13 +213,13 @@ async function perform(s: ServerState, x: Exchange, op: Operation, lostAnswer: b
 }
 
 /** Serves one request: record it, refuse it or play a scripted fault, or perform its operation. */
-async function serve(s: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(s: ServerState, network: OtsNetwork, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readBody(req);
   const action = (req.url ?? '/').slice(1);
   const record: OtsCall = { action, status: 0, signatureValid: false, rowsWritten: 0, bytesWritten: 0, rowsRead: 0 };
   s.calls.push(record);
   if (s.opts.latencyMs) await new Promise((r) => setTimeout(r, s.opts.latencyMs));
-  const x: Exchange = { req, res, record, action, body };
+  const x: Exchange = { req, res, record, action, body, network };
   const refused = refusal(s, x);
   const fault = refused ? undefined : takeFault(s.faults, action);
   if (fault?.kind === 'down') return drop(x, -1);
@@ -206,8 +232,9 @@ async function serve(s: ServerState, req: IncomingMessage, res: ServerResponse):
 /**
  * A local Tablestore endpoint speaking the real wire protocol for the operations this product uses: POST /<Action>
  * with protobuf bodies and PlainBuffer rows. It checks the x-ots-* headers, content MD5 and HMAC-SHA1 signature,
- * the instance name and STS token, enforces table schemas, conditions, TTL and the service's size and count limits,
- * and answers errors as the service does (HTTP status plus a protobuf Error with the OTS code).
+ * the instance name and STS token, refuses a network its ACL does not allow, enforces table schemas, conditions, TTL
+ * and the service's size and count limits, and answers errors as the service does (HTTP status plus a protobuf Error
+ * with the OTS code).
  */
 export async function startTablestoreServer(opts: TablestoreServerOptions): Promise<TablestoreServer> {
   const s: ServerState = {
@@ -217,11 +244,19 @@ export async function startTablestoreServer(opts: TablestoreServerOptions): Prom
     calls: [],
     consumed: { read: 0, write: 0 },
     faults: [],
+    acl: new Set(opts.networkAcl ?? DEFAULT_NETWORK_ACL),
   };
-  const server = createServer((req, res) => void serve(s, req, res));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const networks: OtsNetwork[] = ['vpc', 'classic', 'internet'];
+  const servers = networks.map((n) => createServer((req, res) => void serve(s, n, req, res)));
+  await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))));
+  const url = (i: number) => `http://127.0.0.1:${(servers[i]!.address() as AddressInfo).port}`;
+  const endpoints = { vpc: url(0), classic: url(1), internet: url(2) };
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: endpoints.vpc,
+    endpoints,
+    setNetworkAcl: (allowed) => {
+      s.acl = new Set(allowed);
+    },
     instance: opts.instance,
     calls: s.calls,
     consumed: s.consumed,
@@ -230,10 +265,16 @@ export async function startTablestoreServer(opts: TablestoreServerOptions): Prom
     heal: () => {
       s.faults.length = 0;
     },
-    close: () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    close: async () => {
+      await Promise.all(
+        servers.map(
+          (srv) =>
+            new Promise<void>((r) => {
+              srv.closeAllConnections();
+              srv.close(() => r());
+            }),
+        ),
+      );
+    },
   };
 }

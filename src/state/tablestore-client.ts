@@ -3,28 +3,16 @@
  * this file reads the SDK's error shapes), the table created on first use, and column values converted both ways.
  */
 import TableStore from 'tablestore';
-import { IntegrationError } from '../lib/errors.js';
 import type { Credentials } from '../lib/secret.js';
 import { ROW_TTL_MS } from '../model/state.js';
 import type { Cols, TableCounter } from './table.js';
+import { otsError, serviceMessageOf, TablestoreError } from './tablestore-errors.js';
+
+export { otsError, TablestoreError } from './tablestore-errors.js';
 
 /** The table's TTL (ROW_TTL_MS; Tablestore requires at least 86400 s, or -1 for none). */
 export const STATE_TTL_SEC = ROW_TTL_MS / 1000;
 export const PK = 'id';
-
-const RETRYABLE = new Set([
-  'OTSServerBusy',
-  'OTSPartitionUnavailable',
-  'OTSTimeout',
-  'OTSInternalServerError',
-  'OTSServerUnavailable',
-  'OTSNotEnoughCapacityUnit',
-  'OTSOperationThrottled',
-  'OTSQuotaExhausted',
-  'OTSTableNotReady',
-  'OTSRowOperationConflict',
-]);
-const CONFIG = new Set(['OTSAuthFailed', 'OTSNoPermissionAccess', 'OTSAccessDenied', 'OTSInvalidInstance']);
 
 interface OtsSdkError {
   code?: unknown;
@@ -41,7 +29,8 @@ export class ConditionFailed extends Error {}
 /**
  * Normalises the SDK's errors. The Node SDK sets `err.code` to the HTTP status and puts the raw protobuf error
  * body (whose text holds the `OTS...` code) in `err.message`; network problems have code `NetworkingError`.
- * A failed condition is a ConditionFailed; the message never repeats the raw body.
+ * A failed condition is a ConditionFailed; any other refusal keeps the service's code and message (never the raw body)
+ * and names the fix.
  */
 export function normalizeOtsError(err: unknown, action: string): Error {
   const e = (typeof err === 'object' && err !== null ? err : {}) as OtsSdkError;
@@ -51,7 +40,8 @@ export function normalizeOtsError(err: unknown, action: string): Error {
   if (ots === 'OTSConditionCheckFail')
     return new ConditionFailed(`Tablestore ${action}: the row changed since it was read`);
   if (ots === 'OTSObjectNotExist') return new TableMissing(action);
-  return otsError(action, ots ?? (typeof e.code === 'string' ? e.code : undefined), status, requestIdOf(e, text));
+  const code = ots ?? (typeof e.code === 'string' ? e.code : undefined);
+  return otsError(action, code, { status, requestId: requestIdOf(e, text), message: serviceMessageOf(text, ots) });
 }
 
 /** The request id the service answered with: in a header, or in the error body's text. */
@@ -60,37 +50,9 @@ function requestIdOf(e: OtsSdkError, text: string): string | undefined {
   return typeof rid === 'string' && rid !== '' ? rid : undefined;
 }
 
-/** Our error for a service code: retryable, a configuration problem, or permanent. */
-export function otsError(
-  action: string,
-  code: string | undefined,
-  status?: number,
-  requestId?: string,
-): IntegrationError {
-  const fields = { service: 'tablestore' as const, code, status, requestId };
-  if (code === 'NetworkingError' || code === 'TimeoutError') {
-    return new IntegrationError(`Tablestore ${action}: network error or no answer in time`, {
-      ...fields,
-      kind: 'retryable',
-    });
-  }
-  if ((code && RETRYABLE.has(code)) || (status !== undefined && status >= 500)) {
-    return new IntegrationError(`Tablestore ${action}: service busy or unavailable`, { ...fields, kind: 'retryable' });
-  }
-  if ((code && CONFIG.has(code)) || code === 'Forbidden') {
-    return new IntegrationError(
-      `Tablestore ${action} was refused (${code}): check the instance name, endpoint and the role's ots: ` +
-        'permissions on the table',
-      { ...fields, kind: 'config' },
-    );
-  }
-  return new IntegrationError(`Tablestore ${action} failed (${code ?? 'unknown'})`, { ...fields, kind: 'permanent' });
-}
-
 /** A write whose table was missing: the table is now created, the write is tried again by the run's retries. */
 export const retryLater = (): never => {
-  throw new IntegrationError('Tablestore table was just created; retrying the write', {
-    service: 'tablestore',
+  throw new TablestoreError('Tablestore table was just created; retrying the write', {
     kind: 'retryable',
     code: 'OTSObjectNotExist',
   });

@@ -64,9 +64,18 @@ async function getRows(ots: Ots, keys: readonly string[], timeoutMs: number): Pr
     params,
     timeoutMs,
     whenMissing: () => ({ tables: [[]] }),
-  })) as { tables: { isOk: boolean; errorCode?: string; primaryKey?: PrimaryKey; attributes?: Attr[] }[][] };
+  })) as {
+    tables: {
+      isOk: boolean;
+      errorCode?: string;
+      errorMessage?: string | null;
+      primaryKey?: PrimaryKey;
+      attributes?: Attr[];
+    }[][];
+  };
   for (const row of r.tables[0] ?? []) {
-    if (!row.isOk) throw otsError('BatchGetRow', row.errorCode ?? undefined);
+    if (!row.isOk)
+      throw otsError('BatchGetRow', row.errorCode ?? undefined, { message: row.errorMessage ?? undefined });
     if (row.primaryKey && (row.attributes?.length ?? 0) > 0) out.set(keyOf(row.primaryKey), colsOf(row.attributes));
   }
   return out;
@@ -131,7 +140,7 @@ async function writeRows(ots: Ots, ops: readonly WriteOp[], timeoutMs: number): 
     params,
     timeoutMs,
     whenMissing: retryLater,
-  })) as { tables: { isOk: boolean; errorCode?: string }[] };
+  })) as { tables: { isOk: boolean; errorCode?: string; errorMessage?: string | null }[] };
   const failed: string[] = [];
   const refused: NonNullable<WriteResult['refused']> = [];
   r.tables.forEach((row, i) => {
@@ -140,7 +149,10 @@ async function writeRows(ots: Ots, ops: readonly WriteOp[], timeoutMs: number): 
       ots.counter.rowsWritten += 1;
       ots.counter.bytesWritten += opBytes(op);
     } else if (row.errorCode === 'OTSConditionCheckFail') failed.push(op.key);
-    else refused.push({ key: op.key, error: otsError('BatchWriteRow', row.errorCode ?? undefined) });
+    else {
+      const error = otsError('BatchWriteRow', row.errorCode ?? undefined, { message: row.errorMessage ?? undefined });
+      refused.push({ key: op.key, error });
+    }
   });
   return refused.length > 0 ? { failed, refused } : { failed };
 }

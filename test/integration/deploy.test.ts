@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync, execSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
@@ -10,27 +13,59 @@ import { legacyFixture, plantLegacyRow, shifted } from '../support/legacy.js';
 import { startWorld } from '../support/world.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const sYaml = parse(readFileSync(join(root, 's.yaml'), 'utf8')) as {
-  edition: string;
-  vars: Record<string, string>;
-  resources: Record<string, { component: string; props: Record<string, unknown> }>;
-};
+const sText = readFileSync(join(root, 's.yaml'), 'utf8');
+type Step = { run: string; path: string };
+type Resource = { component: string; actions?: Record<string, Step[]>; props: Record<string, unknown> };
+const sYaml = parse(sText) as { edition: string; vars: Record<string, string>; resources: Record<string, Resource> };
 const resource = sYaml.resources['acr-sync-alert']!;
 
+/**
+ * The fc3 props schema made strict: every object that lists its properties refuses any other (the component's own
+ * schema lets a misspelt field such as `vpcconfig` or `enviromentVariables` through, and `s` then ignores it).
+ */
+function strictSchema(): object {
+  const schema = JSON.parse(readFileSync(join(root, 'test/fixtures/fc3-props.schema.json'), 'utf8')) as object;
+  const close = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(close);
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (o.properties && typeof o.properties === 'object' && o.additionalProperties === undefined)
+      o.additionalProperties = false;
+    Object.values(o).forEach(close);
+  };
+  close(schema);
+  return schema;
+}
+const validateProps = new Ajv({ strict: false, allErrors: true }).compile(strictSchema());
+
+/** The props as `s` hands them to the component: ${vars.x}, ${env('X', '')} and ${config('AccountID')} resolved. */
+function resolveProps(props: unknown, vars: Record<string, string>): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(props)
+      .replace(/\$\{vars\.(\w+)\}/g, (_m, k: string) => vars[k] ?? '')
+      .replace(/\$\{env\('(\w+)'(?:, '([^']*)')?\)\}/g, (_m, _k: string, fallback = '') => fallback)
+      .replace(/\$\{config\('AccountID'\)\}/g, '1234567890123456'),
+  ) as Record<string, unknown>;
+}
+
+/** s.yaml with its commented-out vpcConfig block switched on, and the VPC endpoint chosen: the documented option. */
+function withVpcOption(text: string): typeof sYaml {
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => /^\s*# vpcConfig:$/.test(l));
+  expect(at, 'a commented-out vpcConfig block in s.yaml').toBeGreaterThan(0);
+  for (let i = at; i < lines.length && /^\s*#\s{1,}\S/.test(lines[i]!) && !/^\s*# [A-Z]/.test(lines[i]!); i++)
+    lines[i] = lines[i]!.replace(/^(\s*)# /, '$1');
+  return parse(
+    lines.join('\n').replace(/tablestoreNetwork: \S+/, 'tablestoreNetwork: vpc.tablestore.aliyuncs.com'),
+  ) as typeof sYaml;
+}
+
 describe('s.yaml', () => {
-  it('is a Serverless Devs 3.0 file whose props satisfy the fc3 component schema', () => {
+  it('is a Serverless Devs 3.0 file whose props satisfy the fc3 component schema, no unknown field allowed', () => {
     expect(sYaml.edition).toBe('3.0.0');
     expect(resource.component).toBe('fc3');
-    const schema = JSON.parse(readFileSync(join(root, 'test/fixtures/fc3-props.schema.json'), 'utf8')) as object;
-    // Variables (${vars.x}, ${env('X')}) are resolved by `s` before validation; substitute representative values.
-    const resolved = JSON.parse(
-      JSON.stringify(resource.props)
-        .replace(/\$\{vars\.(\w+)\}/g, (_m, k: string) => sYaml.vars[k] ?? '')
-        .replace(/\$\{env\('(\w+)'(?:, '([^']*)')?\)\}/g, (_m, _k: string, fallback = '') => fallback)
-        .replace(/\$\{config\('AccountID'\)\}/g, '1234567890123456'),
-    ) as Record<string, unknown>;
-    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
-    expect(validate(resolved), JSON.stringify(validate.errors)).toBe(true);
+    const resolved = resolveProps(resource.props, sYaml.vars);
+    expect(validateProps(resolved), JSON.stringify(validateProps.errors)).toBe(true);
     expect(resolved).toMatchObject({
       runtime: 'nodejs20',
       code: './dist',
@@ -43,7 +78,69 @@ describe('s.yaml', () => {
         triggerConfig: expect.objectContaining({ enable: true, cronExpression: '@every 5m' }),
       }),
     ]);
+    // The strict schema does refuse a misspelt field: the check above can fail.
+    expect(validateProps({ ...resolved, vpcconfig: 'auto' })).toBe(false);
   });
+
+  it('points the function at a Tablestore endpoint a new instance accepts: internal by default, VPC as the option', () => {
+    // A new instance refuses the Internet endpoint (<inst>.<region>.ots.aliyuncs.com) with "Request denied by instance
+    // ACL policies"; its network ACL allows the classic network and VPCs (Tablestore, "Troubleshoot the 'Request
+    // denied by instance ACL policies' error"; endpoint forms from Tablestore's "Endpoints" page).
+    const env = resolveProps(resource.props, sYaml.vars).environmentVariables as Record<string, string>;
+    expect(env.TABLESTORE_ENDPOINT).toBe('https://acr-sync-alert.cn-hangzhou.ots-internal.aliyuncs.com');
+    expect(resource.props.vpcConfig).toBeUndefined();
+    const vpc = withVpcOption(sText);
+    const props = resolveProps(vpc.resources['acr-sync-alert']!.props, vpc.vars);
+    expect(validateProps(props), JSON.stringify(validateProps.errors)).toBe(true);
+    expect(props.vpcConfig).toEqual({
+      vpcId: expect.stringMatching(/^vpc-/),
+      vSwitchIds: [expect.stringMatching(/^vsw-/)],
+      securityGroupId: expect.stringMatching(/^sg-/),
+    });
+    expect((props.environmentVariables as Record<string, string>).TABLESTORE_ENDPOINT).toBe(
+      'https://acr-sync-alert.cn-hangzhou.vpc.tablestore.aliyuncs.com',
+    );
+  });
+
+  it('gives every value an operator sets a var with a comment above it, and uses every var', () => {
+    const block = sText.slice(sText.indexOf('\nvars:\n') + 7, sText.indexOf('\nresources:'));
+    const lines = block.split('\n');
+    for (const name of Object.keys(sYaml.vars)) {
+      const at = lines.findIndex((l) => l.startsWith(`  ${name}:`));
+      // The var's own comment, or the comment of the var just above it when the two belong together (instance/table).
+      const above = lines.slice(0, at).reverse();
+      const comment = above.findIndex((l) => l.trimStart().startsWith('#'));
+      expect(comment, `a comment above vars.${name}`).toBeGreaterThanOrEqual(0);
+      expect(comment, `vars.${name} sits under its comment`).toBeLessThanOrEqual(1);
+    }
+    const used = new Set([...sText.matchAll(/\$\{vars\.(\w+)\}/g)].map((m) => m[1]));
+    expect([...used].sort()).toEqual(Object.keys(sYaml.vars).sort());
+  });
+
+  it("builds the bundle it deploys in a pre-deploy action: after the action's commands, `code` holds the handler", () => {
+    const steps = resource.actions?.['pre-deploy'] ?? [];
+    expect(Object.keys(resource.actions ?? {})).toEqual(['pre-deploy']);
+    for (const s of steps) expect(Object.keys(s).sort()).toEqual(['path', 'run']);
+    expect(steps.map((s) => s.run)).toEqual(['npm ci', 'npm run build']);
+    // A copy of the repository's files without dist/, as a fresh clone has them. `npm ci` cannot run offline here:
+    // the installed node_modules stands in for it; every other step runs as `s` runs it, in its path.
+    const copy = mkdtempSync(join(tmpdir(), 'acr-sync-alert-clone-'));
+    try {
+      const files = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' }).split('\0');
+      for (const f of files.filter((f) => f && !f.startsWith('dist/') && existsSync(join(root, f))))
+        cpSync(join(root, f), join(copy, f));
+      symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+      expect(existsSync(join(copy, resource.props.code as string))).toBe(false);
+      for (const s of steps.filter((s) => s.run !== 'npm ci'))
+        execSync(s.run, { cwd: join(copy, s.path), stdio: 'pipe', timeout: 120_000 });
+      const [file, exportName] = (resource.props.handler as string).split('.') as [string, string];
+      const bundle = join(copy, resource.props.code as string, `${file}.js`);
+      const mod = createRequire(import.meta.url)(bundle) as Record<string, unknown>;
+      expect(typeof mod[exportName]).toBe('function');
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('takes every secret from the environment and every account-specific value from vars', () => {
     const env = resource.props.environmentVariables as Record<string, string>;

@@ -221,4 +221,34 @@ describe('the local Tablestore server refuses what the service refuses', () => {
     const again = await batchWrite([put('ttl-old', [{ v: 'reborn' }], notExist())]);
     expect(again.tables[0]!.isOk).toBe(true);
   });
+
+  it("refuses a request through a network the instance's ACL does not allow, as the service does, until allowed", async () => {
+    const viaInternet = (new TableStore.Client({
+      accessKeyId: KEYS.id,
+      secretAccessKey: KEYS.secret,
+      endpoint: server.endpoints.internet,
+      instancename: 'limitsinst',
+      maxRetries: 0,
+    } as unknown as ConstructorParameters<typeof TableStore.Client>[0]) as unknown as Record<
+      string,
+      (p: Params) => Promise<unknown>
+    >)!;
+    const get = () => viaInternet.getRow!({ tableName: T, primaryKey: [{ id: 'acl' }] });
+    // A new instance takes VPC and classic-network requests, not the Internet's.
+    const err = (await get().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { code: unknown; message: string };
+    expect(err.code).toBe(403);
+    // The SDK's text of the protobuf Error: tag, length 13, the code; tag, length 40, the message.
+    expect(err.message).toContain('\n\rOTSAuthFailed\u0012(Request denied by instance ACL policies.');
+    expect(server.calls.at(-1)).toMatchObject({ action: 'GetRow', status: 403, code: 'OTSAuthFailed' });
+    expect(await codeOf(call('getRow', { tableName: T, primaryKey: [{ id: 'acl' }] }))).toBe('');
+    server.setNetworkAcl(['vpc', 'classic', 'internet']);
+    try {
+      expect(await codeOf(get())).toBe('');
+    } finally {
+      server.setNetworkAcl(['vpc', 'classic']);
+    }
+  });
 });

@@ -4,9 +4,10 @@ import { IntegrationError, UpgradeConflictError } from '../../src/lib/errors.js'
 import { Secret } from '../../src/lib/secret.js';
 import type { SimInstance } from '../../src/sim/cr-server.js';
 import { rawTask, type TaskSpec } from '../../src/sim/seed.js';
-import { startTablestoreServer, type TablestoreServer } from '../../src/sim/tablestore-server.js';
+import { startTablestoreServer, type OtsNetwork, type TablestoreServer } from '../../src/sim/tablestore-server.js';
 import { StateStore } from '../../src/state/store.js';
 import { createTablestoreTable, STATE_TTL_SEC } from '../../src/state/tablestore.js';
+import type { TablestoreError } from '../../src/state/tablestore-errors.js';
 import { plantLegacyRow } from '../support/legacy.js';
 import { announcedIds, failureCounts, KEYS, startWorld, type KillPoint, type World } from '../support/world.js';
 
@@ -41,7 +42,7 @@ const credentials = (secret = KEYS.secret) => ({
   accessKeySecret: new Secret(secret),
   securityToken: new Secret(KEYS.token),
 });
-async function table(secret?: string) {
+async function table(secret?: string, network: OtsNetwork = 'vpc') {
   server ??= await startTablestoreServer({
     accessKeyId: KEYS.id,
     accessKeySecret: KEYS.secret,
@@ -49,7 +50,7 @@ async function table(secret?: string) {
     instance: 'alertstate',
   });
   return createTablestoreTable({
-    endpoint: server.endpoint,
+    endpoint: server.endpoints[network],
     instance: 'alertstate',
     table: 'acr_sync_alert',
     credentials: credentials(secret),
@@ -141,11 +142,37 @@ describe('the state table in Tablestore, through the real tablestore SDK', () =>
       (e: unknown) => e,
     )) as IntegrationError;
     expect(busy).toMatchObject({ service: 'tablestore', kind: 'retryable', code: 'OTSServerBusy', status: 503 });
-    expect(busy.message).toBe('Tablestore BatchGetRow: service busy or unavailable');
+    // The service's code and message are kept (issue 22), never the raw protobuf body.
+    expect(busy.message).toBe(
+      'Tablestore BatchGetRow: service busy or unavailable: OTSServerBusy "Server is busy." (HTTP 503)',
+    );
     const wrong = await table('wrong');
     await expect(wrong.getRows(['a'], 2_000)).rejects.toMatchObject({ kind: 'config', code: 'OTSAuthFailed' });
     server!.fault({ kind: 'down' });
     await expect(t.getRows(['a'], 2_000)).rejects.toMatchObject({ kind: 'retryable' });
+  });
+
+  it("keeps the service's code and message of an ACL refusal and names the fix: the endpoint or the instance's ACL", async () => {
+    const t = await table(undefined, 'internet');
+    const e = (await t.getRows(['a'], 2_000).then(
+      () => undefined,
+      (err: unknown) => err,
+    )) as TablestoreError;
+    expect(e).toMatchObject({
+      service: 'tablestore',
+      kind: 'config',
+      code: 'OTSAuthFailed',
+      status: 403,
+      serviceMessage: 'Request denied by instance ACL policies.',
+      fault: 'network-acl',
+    });
+    expect(e.message).toMatch(
+      /^Tablestore BatchGetRow was refused: OTSAuthFailed "Request denied by instance ACL policies\." \(HTTP 403\): /,
+    );
+    expect(e.message).toContain('ots-internal.aliyuncs.com');
+    expect(e.message).toContain("instance's Network Management settings");
+    // eslint-disable-next-line no-control-regex -- the protobuf framing is control bytes
+    expect(e.message).not.toMatch(/[\u0000-\u001f]/);
   });
 
   it('reports a row the service refuses alone in a batch write as refused and retryable, and applies the others', async () => {

@@ -71,18 +71,36 @@ describe('log lines', () => {
 
 describe('log lines by default', () => {
   afterEach(() => vi.restoreAllMocks());
-  it('go to standard error for warnings and errors, to standard output otherwise', () => {
+  // Function Compute prefixes console.log lines with time, request id and level; stdout writes are stored as written.
+  // (This replaces the earlier split to stderr for warnings: issue 22 asks for JSON lines as written.)
+  it('go to standard output as written, every level, one JSON object and newline each, not through console', () => {
     const out: string[] = [];
-    const err: string[] = [];
-    vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
-    vi.spyOn(console, 'error').mockImplementation((line: string) => void err.push(line));
+    const viaConsole: unknown[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void viaConsole.push(a));
+    vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void viaConsole.push(a));
     const log = createLogger({ minLevel: 'debug' });
     log.debug('d');
     log.info('i');
-    log.warn('w');
+    log.warn('w', { detail: 'two\nlines' });
     log.error('e');
-    expect(out.map((l) => JSON.parse(l).msg)).toEqual(['d', 'i']);
-    expect(err.map((l) => JSON.parse(l).msg)).toEqual(['w', 'e']);
+    expect(viaConsole).toEqual([]);
+    expect(out.every((chunk) => chunk.endsWith('\n') && chunk.indexOf('\n') === chunk.length - 1)).toBe(true);
+    expect(out.map((l) => JSON.parse(l).msg)).toEqual(['d', 'i', 'w', 'e']);
+  });
+
+  it('carry the time, in UTC, when given a clock', () => {
+    const { log, lines } = capture({ now: () => Date.UTC(2026, 11, 3, 20, 5, 0, 42), base: { runId: 'r-9' } });
+    log.info('run finished');
+    expect(JSON.parse(lines[0]![1])).toEqual({
+      level: 'info',
+      time: '2026-12-03T20:05:00.042Z',
+      msg: 'run finished',
+      runId: 'r-9',
+    });
   });
 });
 
