@@ -7,7 +7,7 @@ import type { Snapshot, StateStore } from '../state/store.js';
 import { silenceReader, type ClaimContext } from './claim.js';
 import type { RunDeps } from './deps.js';
 import { observeAndClaim } from './instances.js';
-import { ControlLease, heldByOther } from './lease.js';
+import { ControlLease, heldByOther, LostRace } from './lease.js';
 import { raiseNoticesAndDigests } from './notices.js';
 import { buildSummary, deliverySummary, pausedProblem, type Outcome, type RunSummary } from './summary.js';
 import { emptyTally, type Tally } from './tally.js';
@@ -53,27 +53,38 @@ export async function runOnce(deps: RunDeps): Promise<RunSummary> {
     claims,
     counter: deps.counter,
   });
-  if (observed.lost) {
-    deps.log.info('another run took the lease first; it announces what this run found', {
-      detail: observed.lost.message,
-    });
-    return summarise(deps, { startedAt, outcome: 'lost-race', reports: observed.reports, tally });
-  }
+  if (observed.lost) return lostRace(deps, { startedAt, lost: observed.lost, reports: observed.reports, tally });
   const { reports } = observed;
   const { store, forceDigest, clock } = deps;
-  await raiseNoticesAndDigests({
-    claims,
-    reports,
-    store,
-    instances: deps.observe.settings.instances,
-    forceDigest,
-    clock,
-  });
-  await saveCursors(deps, reports, snap);
-  const delivery = await deliverAndRelease(deps, lease, tally, now);
-  const problems = [...reports.flatMap(instanceProblem), ...delivery.problems];
-  const outcome = deps.dryRun ? 'dry-run' : delivery.ran ? 'completed' : 'nothing-new';
-  return summarise(deps, { startedAt, outcome, reports, tally, problems, delivery });
+  try {
+    await raiseNoticesAndDigests({
+      claims,
+      reports,
+      store,
+      instances: deps.observe.settings.instances,
+      forceDigest,
+      clock,
+    });
+    await saveCursors(deps, reports, snap);
+    const delivery = await deliverAndRelease(deps, lease, tally, now);
+    const problems = [...reports.flatMap(instanceProblem), ...delivery.problems];
+    const outcome = deps.dryRun ? 'dry-run' : delivery.ran ? 'completed' : 'nothing-new';
+    return summarise(deps, { startedAt, outcome, reports, tally, problems, delivery });
+  } catch (err) {
+    // A run that claimed nothing while observing takes the lease only here (for a notice, a digest or what earlier
+    // runs left owed): another run may have taken it first, and then that run does this work.
+    if (err instanceof LostRace) return lostRace(deps, { startedAt, lost: err, reports, tally });
+    throw err;
+  }
+}
+
+/** The summary of a run that found another run holding the lease when it went to take it: it stops there. */
+function lostRace(
+  deps: Parameters<typeof summarise>[0] & Pick<RunDeps, 'log'>,
+  s: { startedAt: number; lost: LostRace; reports: readonly InstanceReport[]; tally: Tally },
+): RunSummary {
+  deps.log.info('another run took the lease first; it announces what this run found', { detail: s.lost.message });
+  return summarise(deps, { startedAt: s.startedAt, outcome: 'lost-race', reports: s.reports, tally: s.tally });
 }
 
 /** The state's starting rows: the control row, each instance's cursor and each route's digest statistics. */

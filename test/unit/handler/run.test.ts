@@ -88,6 +88,23 @@ describe('one run (runOnce), phase by phase', () => {
     expect(log.lines.map((l) => l.msg)).toContain('another run took the lease first; it announces what this run found');
   });
 
+  it('stops, and says so, when another run takes the lease before it goes to deliver what earlier runs left owed', async () => {
+    const log = recordingLog();
+    let other: (() => void) | undefined;
+    const h = runHarness({ tasks: oneFailure, notifiers: { slack: refusing() }, log, cr: { before: () => other?.() } });
+    expect(await h.run(T0)).toMatchObject({ outcome: 'completed', stillOwed: 1 });
+    const { control } = await h.store.begin([INST.key], []);
+    // Another run rewrites the control row while this one reads the instance (once: that run then holds the lease).
+    other = () => {
+      other = undefined;
+      void h.table.writeRows([write.control(h.store.keys, control.value, control.version)]);
+    };
+    // Past the channel's pause: this run claims nothing new, so it takes the lease only to deliver, and finds it gone.
+    const s = await h.run(T0 + 31 * MIN);
+    expect(s).toMatchObject({ outcome: 'lost-race', failuresFound: 0 });
+    expect(log.lines.map((l) => l.msg)).toContain('another run took the lease first; it announces what this run found');
+  });
+
   it('names an instance it could not read among the problems', async () => {
     const h = runHarness({
       tasks: oneFailure,
