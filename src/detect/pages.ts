@@ -13,14 +13,20 @@ export interface PageSource {
 
 /**
  * Reads pages of one instance's task list within the run's page and time limits, and keeps what the pages said of
- * the list: its size (TotalCount), the page size the service serves, the order the pages show, and what parsing
- * dropped. One reader serves every pass of a scan, so the limits count across passes.
+ * the list: its size (TotalCount, and the bounds the pages' contents put on it), the page size the service serves,
+ * the order the pages show, and what parsing dropped. One reader serves every pass of a scan, so the limits count
+ * across passes.
  */
 export class PageReader {
   /** Pages read so far. */
   pages = 0;
-  /** TotalCount as the last page read gave it. */
+  /** TotalCount as the last page read gave it: a claim, which `count` holds to what the pages showed. */
   total: number | undefined;
+  /** The fewest and the most tasks the list can hold, by the pages read in this run (full, short or empty). */
+  private atLeast = 0;
+  private atMost = Number.POSITIVE_INFINITY;
+  /** The lowest-numbered page read empty in this run, and the reader's page count then: the list ends before it. */
+  emptyPage: { p: number; at: number } | undefined;
   /** Tasks per page: the size asked for, or the smaller one the service reported using. */
   size: number;
   /** The order the pages read so far show ('unknown' once two disagree, and for good). */
@@ -50,7 +56,31 @@ export class PageReader {
     if (o === 'unknown' || (o !== 'flat' && this.order !== 'flat' && o !== this.order)) this.order = 'unknown';
     else if (o !== 'flat' && this.order === 'flat') this.order = o;
     this.sent.set(page.items, page.received ?? page.items.length);
+    this.bound(pageNo, page.items);
+    if (page.items.length === 0 && (this.emptyPage === undefined || pageNo < this.emptyPage.p))
+      this.emptyPage = { p: pageNo, at: this.pages };
     return page.items;
+  }
+
+  /**
+   * The list's size as far as this run can tell: TotalCount, held within what the pages read showed (a full page
+   * means at least that many tasks, a short or empty one at most that many), since the service's count can be capped,
+   * zero, or many times the truth. Undefined before the first page.
+   */
+  get count(): number | undefined {
+    if (this.total === undefined) return undefined;
+    return Math.min(Math.max(this.total, this.atLeast), this.atMost);
+  }
+
+  /** Narrows the size bounds by a page; a page that contradicts them (the list changed meanwhile) replaces them. */
+  private bound(pageNo: number, items: readonly SyncTask[]): void {
+    const before = (pageNo - 1) * this.size;
+    const n = this.sent.get(items) ?? items.length;
+    const full = n >= this.size;
+    const least = n === 0 ? 0 : full ? pageNo * this.size : before + n;
+    const most = full ? Number.POSITIVE_INFINITY : before + n;
+    if (least > this.atMost || most < this.atLeast) [this.atLeast, this.atMost] = [least, most];
+    else [this.atLeast, this.atMost] = [Math.max(this.atLeast, least), Math.min(this.atMost, most)];
   }
 
   /** Whether a page this reader returned was full as sent: only a short page can be the list's last. */

@@ -11,6 +11,7 @@ import {
   type StopReason,
 } from './list.js';
 import type { PageReader, ReadOnce } from './pages.js';
+import { sameIds, seek, type Probe, type Verdict } from './seek.js';
 
 /** What the top pass knows before it reads. */
 export interface TopPlan {
@@ -146,38 +147,45 @@ async function* readOldestFirst(
   seen: ReadOnce,
   start: { k: number; items: SyncTask[] },
 ): AsyncGenerator<ScanBatch, Walked> {
-  let { n, items } = await newestPage(reader, start);
+  const newest = await newestPage(reader, start);
+  let n = newest.n;
+  let items: SyncTask[] | StopReason = newest.items;
   let nextDepth = 0;
   // Walk back towards older pages; the first page is the oldest there is.
   for (;;) {
     if (typeof items === 'string') return { stop: items, nextDepth };
     const done = yield* takeTop(pass, reader, seen, [...items].reverse());
     // Counted before the next page is asked for: if it cannot be read, a gap left here starts above it, not below.
-    nextDepth = Math.max(0, (reader.total ?? 0) - (n - 1) * reader.size);
-    if (done) return { stop: done, nextDepth };
+    nextDepth = Math.max(0, (reader.count ?? 0) - (n - 1) * reader.size);
+    // Where the newest page could not be confirmed, what it holds is read and the pass ends there, unfinished.
+    const stop = done ?? (n === newest.n ? newest.stop : undefined);
+    if (stop) return { stop, nextDepth };
     if (n <= 1) return { stop: 'end-of-list', nextDepth };
     items = await reader.read(--n);
   }
 }
 
 /**
- * The newest page of an oldest-first list, which TotalCount only suggests: from the page it names, on while pages
- * are full, or back from an empty one (TotalCount said more than there is).
+ * The newest page of an oldest-first list, found by reading: the last page that is not empty. TotalCount only
+ * suggests it (it may be capped, zero or many times the truth): the page it names is read after the first, and the
+ * end is then sought by galloping from the pages read (`seek`). When the reader stops before the end is certain, the
+ * newest page found so far, and why.
  */
 async function newestPage(
   reader: PageReader,
   start: { k: number; items: SyncTask[] },
-): Promise<{ n: number; items: SyncTask[] | StopReason }> {
-  let n = Math.max(start.k, lastPageOf(reader.total ?? 0, reader.size));
-  let items: SyncTask[] | StopReason = n === start.k ? start.items : await reader.read(n);
-  while (typeof items !== 'string' && reader.full(items)) {
-    const more = await reader.read(n + 1);
-    if (typeof more === 'string' || more.length === 0) break;
-    n += 1;
-    items = more;
-  }
-  while (n > 1 && typeof items !== 'string' && items.length === 0) items = await reader.read(--n);
-  return { n, items };
+): Promise<{ n: number; items: SyncTask[] | StopReason; stop?: StopReason }> {
+  const first: Probe = { p: start.k, items: start.items, at: reader.pages };
+  const last = (items: readonly SyncTask[]): Verdict => (reader.full(items) ? 'short' : 'here');
+  if (start.items.length > 0 && last(start.items) === 'here') return { n: start.k, items: start.items };
+  const found = await seek(reader, last, {
+    guess: lastPageOf(reader.count ?? 0, reader.size),
+    ...(start.items.length > 0 ? { short: first } : { past: first }),
+  });
+  const page = found.here ?? found.short;
+  if (!found.stop) return page ? { n: page.p, items: page.items } : { n: 1, items: [] };
+  // Stopped before the end was certain: the newest page found so far is read, unless that is the oldest page.
+  return page && page.p > 1 ? { n: page.p, items: page.items, stop: found.stop } : { n: 1, items: found.stop };
 }
 
 /**
@@ -227,6 +235,3 @@ function* placed(plan: TopPlan, tasks: readonly SyncTask[]): Generator<ScanBatch
   }
   for (const [g, ts] of by) yield { tasks: ts, lo: g ? g.lo : plan.bound, watchOnly: g?.watchOnly ?? false };
 }
-
-const sameIds = (a: readonly SyncTask[], b: readonly SyncTask[] | undefined) =>
-  b !== undefined && a.length > 0 && a.length === b.length && a.every((t, i) => t.taskId === b[i]!.taskId);
