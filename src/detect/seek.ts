@@ -25,8 +25,8 @@ export interface Sought {
 
 /**
  * Finds by reading pages where the list turns from pages that fall short of what is sought to pages past it
- * (`judge`; an empty page, beyond the end of the list, is always past, and so is a page that repeats the tasks of a
- * lower-numbered one, as a service that serves its last page again past the end does). Reads `guess` first when it
+ * (`judge`; an empty page, beyond the end of the list, is always past, and of pages that repeat one another's tasks,
+ * as a service serving its last page again past the end gives, all but the lowest). Reads `guess` first when it
  * lies between the pages already known (`short`, `past`), then gallops: from the highest page known short upwards,
  * or with none known, down from the lowest known past, in steps of 1, 2, 4 ... pages, never past a known page; once
  * a page on each side is known, it halves the stretch between. A guess k pages off costs about 2·log2(k) + 2 reads,
@@ -45,19 +45,34 @@ export async function seek(
   for (;;) {
     const b = bracket(known);
     const ends = endsOf(b);
-    if (b.hi - b.lo <= 1) return ends;
+    if (b.hi - b.lo <= 1) return settle(ends, known, judge);
     const p = walk.mode === 'guess' ? o.guess! : nextPage(walk, b);
     const items = await reader.read(p);
     if (typeof items === 'string') return { ...ends, stop: items };
     const probe: Probe = { p, items, at: reader.pages };
-    const verdict = items.length === 0 || repeats(known, probe) ? 'past' : judge(items);
+    const repeated = repeats(known, probe);
+    const verdict = items.length === 0 || repeated ? 'past' : judge(items);
     if (verdict === 'here') return { here: probe };
-    known.set(p, { probe, past: verdict === 'past' });
+    known.set(p, { probe, past: verdict === 'past', ...(repeated ? { repeated } : {}) });
     turn(walk, verdict, b.short !== undefined);
   }
 }
 
-type Known = Map<number, { probe: Probe; past: boolean }>;
+/** The pages read, each with whether it is past the turn, and whether another page repeated its tasks. */
+type Known = Map<number, { probe: Probe; past: boolean; repeated?: boolean }>;
+
+/**
+ * The turn found, once the lowest page past it is the lowest of pages repeating one another: that page is the last
+ * of a list that serves its last page again past the end, and is judged for what it holds; the page after it is past.
+ */
+function settle(ends: Sought, known: Known, judge: (items: readonly SyncTask[]) => Verdict): Sought {
+  const past = ends.past;
+  if (!past || !known.get(past.p)?.repeated) return ends;
+  const verdict = judge(past.items);
+  if (verdict === 'here') return { here: past };
+  if (verdict === 'short') return { short: past, past: { p: past.p + 1, items: [], at: past.at } };
+  return ends;
+}
 
 /** How the search goes on: reading the guess, galloping up or down by `step` pages, or halving. */
 interface Walk {
@@ -116,15 +131,17 @@ const endsOf = (b: Bracket): Sought => ({
 });
 
 /**
- * Whether a page holds the same tasks as another page read: the higher-numbered of the two lies past the end of a
- * list that serves its last page again. Marks an earlier page past when it is the higher; says whether this one is.
+ * Whether a page holds the same tasks as another page read. Both then lie at or past the last page of a list that
+ * serves its last page again past the end: both count as past (and repeated), and the search goes on below them to
+ * the lowest page holding those tasks, the last page (`settle`).
  */
 function repeats(known: Known, probe: Probe): boolean {
   let self = false;
   for (const k of known.values()) {
     if (k.probe.p === probe.p || !sameIds(k.probe.items, probe.items)) continue;
-    if (k.probe.p > probe.p) k.past = true;
-    else self = true;
+    k.past = true;
+    k.repeated = true;
+    self = true;
   }
   return self;
 }

@@ -11,7 +11,8 @@ import {
   type StopReason,
 } from './list.js';
 import type { PageReader, ReadOnce } from './pages.js';
-import { sameIds, seek, type Probe, type Verdict } from './seek.js';
+import { newestPage } from './newest.js';
+import { sameIds } from './seek.js';
 
 /** What the top pass knows before it reads. */
 export interface TopPlan {
@@ -161,31 +162,9 @@ async function* readOldestFirst(
     const stop = done ?? (n === newest.n ? newest.stop : undefined);
     if (stop) return { stop, nextDepth };
     if (n <= 1) return { stop: 'end-of-list', nextDepth };
-    items = await reader.read(--n);
+    n -= 1;
+    items = n === newest.n - 1 && newest.below ? newest.below : await reader.read(n);
   }
-}
-
-/**
- * The newest page of an oldest-first list, found by reading: the last page that is not empty. TotalCount only
- * suggests it (it may be capped, zero or many times the truth): the page it names is read after the first, and the
- * end is then sought by galloping from the pages read (`seek`). When the reader stops before the end is certain, the
- * newest page found so far, and why.
- */
-async function newestPage(
-  reader: PageReader,
-  start: { k: number; items: SyncTask[] },
-): Promise<{ n: number; items: SyncTask[] | StopReason; stop?: StopReason }> {
-  const first: Probe = { p: start.k, items: start.items, at: reader.pages };
-  const last = (items: readonly SyncTask[]): Verdict => (reader.full(items) ? 'short' : 'here');
-  if (start.items.length > 0 && last(start.items) === 'here') return { n: start.k, items: start.items };
-  const found = await seek(reader, last, {
-    guess: lastPageOf(reader.count ?? 0, reader.size),
-    ...(start.items.length > 0 ? { short: first } : { past: first }),
-  });
-  const page = found.here ?? found.short;
-  if (!found.stop) return page ? { n: page.p, items: page.items } : { n: 1, items: [] };
-  // Stopped before the end was certain: the newest page found so far is read, unless that is the oldest page.
-  return page && page.p > 1 ? { n: page.p, items: page.items, stop: found.stop } : { n: 1, items: found.stop };
 }
 
 /**

@@ -85,3 +85,27 @@ describe('what a run costs', () => {
     expect(a.asked).toEqual([1, 2, 3]);
   });
 });
+
+describe('the end of a list found by reading', () => {
+  const lastAgain = { total: (n: number) => 10 * n, pastEnd: 'last-page' as const };
+  for (const [what, o, added] of [
+    ['TotalCount 10 times the truth', { total: (n: number) => 10 * n }, 95],
+    ['TotalCount capped at 100', { total: (n: number) => Math.min(n, 100) }, 95],
+    ['TotalCount 0', { total: () => 0 }, 95],
+    ['its full last page served again past the end, TotalCount 10 times the truth', lastAgain, 100],
+    ['its short last page served again past the end, TotalCount 10 times the truth', lastAgain, 95],
+  ] as const)
+    it(`reads every new task of an oldest-first list with ${what}, and says it is complete`, async () => {
+      const a = api(history(400), 'asc', o);
+      const first = await run(a, { lookbackMs: 10 * MIN });
+      a.add(Array.from({ length: added }, (_, i) => mk(`rst-n${i}`, NOW - 50_000 + i * 100)));
+      a.asked.length = 0;
+      const { ids, result } = await run(a, { cursor: cursorAfter(first.result) });
+      expect(ids.filter((id) => id.startsWith('rst-n'))).toHaveLength(added);
+      expect(result.complete).toBe(true);
+      // The newest of 50 pages, found from the cursor's page 40 by galloping (twice where the last page is served
+      // again past the end), then the 11 pages back to the top read before.
+      const search = 2 * Math.ceil(Math.log2(10)) + 2;
+      expect(a.asked.length).toBeLessThanOrEqual(2 + (o === lastAgain ? 2 : 1) * search + 11);
+    });
+});
