@@ -4,6 +4,7 @@ import { ControlLease } from '../../src/handler/lease.js';
 import { runOnce, type RunSummary } from '../../src/handler/run.js';
 import { emptyTally } from '../../src/handler/tally.js';
 import { Budget, type Clock } from '../../src/lib/budget.js';
+import type { ObserveSettings } from '../../src/detect/observe.js';
 import type { Logger } from '../../src/lib/log.js';
 import { silentLogger } from '../../src/lib/log.js';
 import type { ChannelName } from '../../src/model/lang.js';
@@ -43,6 +44,8 @@ export function runHarness(o: {
   cr?: Parameters<typeof fakeCr>[1];
   /** The clock every run reads (a notifier may move it, as a slow webhook takes time). */
   clock?: Clock & { t: number };
+  /** Observing's settings over the shared ones (page size, pages a run, look-back...). */
+  settings?: Partial<ObserveSettings>;
 }) {
   const table = new MemoryTable('memory, run harness');
   const clock = o.clock ?? movableClock(0);
@@ -71,7 +74,7 @@ export function runHarness(o: {
         dryRun: false,
         forceDigest: false,
         counter: { cr: 0 },
-        observe: { store, clock, budget, log, settings: SETTINGS, crFor: () => cr.api },
+        observe: { store, clock, budget, log, settings: { ...SETTINGS, ...o.settings }, crFor: () => cr.api },
         plan: { routes: [route], silences: [] },
       };
       return runOnce(deps);
