@@ -12,14 +12,17 @@ const MIN = 60_000;
  * The local CR server answering oldest first with a TotalCount `lie` makes of the truth; the real handler and SDK
  * client read it. Counted at the CR server (its calls) and the webhook receivers (the failures their messages name).
  */
-async function oldestFirst(lie: (n: number) => number) {
+async function oldestFirst(lie: (n: number) => number, pastEnd?: 'last-page', history = 200) {
   const now = Date.now();
   const inst: SimInstance = {
     ...HZ,
-    tasks: generateTasks({ ...HZ, count: 200, newest: now - 40 * MIN, spacingMs: 6_000, status: 'SUCCESS' }),
+    tasks: generateTasks({ ...HZ, count: history, newest: now - 40 * MIN, spacingMs: 6_000, status: 'SUCCESS' }),
     rules: [],
   };
-  const w = await startWorld({ instances: [inst], cr: { order: 'asc', totalCount: lie } });
+  const w = await startWorld({
+    instances: [inst],
+    cr: { order: 'asc', totalCount: lie, ...(pastEnd ? { pastEnd } : {}) },
+  });
   await w.run();
   // 2,000 new tasks (one in 40 failing) since that run: 40 pages of 50.
   inst.tasks.push(
@@ -46,5 +49,14 @@ describe('an oldest-first list whose TotalCount is 10 times the truth, read thro
     // then the 5-minute overlap below the newest task read again (300 tasks at one a second: 6 pages).
     expect(r.quiet.slice(0, 3)).toEqual([44, 440, 45]);
     expect(r.quiet.length).toBeLessThanOrEqual(3 + 6);
+  });
+
+  it('announces every new failure when the server serves its short last page again for any page past the end', async () => {
+    // 2,210 tasks: the last page (the 45th) holds 10.
+    const r = await oldestFirst((n) => 10 * n, 'last-page', 210);
+    expect(r.announced).toBe(50);
+    expect(r.s.instances[0]).toMatchObject({ complete: true, newFailures: 50 });
+    // Two searches at most (the end, then the lowest page serving the last page's tasks), and the 40 new pages.
+    expect(r.taskCalls).toBeLessThanOrEqual(2 + 2 * 13 + 40);
   });
 });
