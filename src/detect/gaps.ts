@@ -1,7 +1,8 @@
 import type { Cursor, Gap, Order } from '../model/state.js';
 import type { SyncTask } from '../model/task.js';
-import { lastPageOf, MAX_STEPS_BACK, maxTime, minTime, type ScanBatch, type StopReason } from './list.js';
+import { lastPageOf, maxTime, minTime, type ScanBatch, type StopReason } from './list.js';
 import type { PageReader, ReadOnce } from './pages.js';
+import { seek, type Probe, type Verdict } from './seek.js';
 import type { TopOutcome } from './top.js';
 
 /** How the stretches left unread are found in the list. */
@@ -74,9 +75,10 @@ export async function* readGaps(
 }
 
 /**
- * Reads one stretch from where it was left: from the page its position (or the rate) points to, stepping back until a
- * page overlaps its top, then on page by page until a page reaches below its bottom or the list ends. Yields the tasks
- * not read before in this run, to be judged in full; returns the part still unread when the pages or time run out.
+ * Reads one stretch from where it was left: from the page where it begins, found by reading (`placeGap`), then on
+ * page by page until a page reaches below its bottom or the list ends. Yields the tasks not read before in this run,
+ * to be judged in full; returns the part still unread when the pages or time run out (as it was, when they ran out
+ * before its first page was found).
  */
 export async function* readGap(
   reader: PageReader,
@@ -85,58 +87,62 @@ export async function* readGap(
   ctx: GapContext,
 ): AsyncGenerator<ScanBatch, GapOutcome> {
   const asc = ctx.direction === 'asc';
-  const t = reader.total ?? 0;
-  const walk: GapWalk = { p: startPage(gap, { ...ctx, total: t, size: reader.size }), stepsBack: 0, positioned: false };
+  const start = await placeGap(reader, gap, ctx);
+  if (start === 'none') return {};
+  if (typeof start === 'string') return { stop: start, left: gap };
+  let { p, items } = start;
   let hi = gap.hi;
   for (;;) {
-    const items = await reader.read(walk.p);
-    if (typeof items === 'string') {
-      const depth = asc ? t - walk.p * reader.size : (walk.p - 1) * reader.size;
-      return { stop: items, left: { ...gap, hi, depth, total: t } };
-    }
     if (items.length === 0) return {};
-    if (steppedBack(walk, items, gap, { asc, lastPage: lastPageOf(t, reader.size) })) continue;
-    walk.positioned = true;
     const out = seen.take(items, false);
     if (out.length > 0) yield { tasks: out, lo: gap.lo, watchOnly: gap.watchOnly ?? false };
     hi = Math.min(hi, minTime(items));
-    const ended = asc ? walk.p <= 1 : !reader.full(items);
+    const ended = asc ? p <= 1 : !reader.full(items);
     if (minTime(items) < gap.lo || ended) return {};
-    walk.p += asc ? -1 : 1;
+    p += asc ? -1 : 1;
+    const next = await reader.read(p);
+    if (typeof next === 'string') {
+      const t = reader.count ?? 0;
+      const depth = asc ? t - p * reader.size : (p - 1) * reader.size;
+      return { stop: next, left: { ...gap, hi, depth, total: t } };
+    }
+    items = next;
   }
 }
 
-/** Where reading a stretch is: the page to read next, and how it found where the stretch begins. */
-interface GapWalk {
-  p: number;
-  stepsBack: number;
-  /** A page read overlapped the stretch's top: from there on the pages follow one another. */
-  positioned: boolean;
-}
-
 /**
- * Tasks between the first page read and the stretch's top could sit on the page before (towards the newer end): until
- * a page overlaps the top, step back one page, at most MAX_STEPS_BACK times and not past the newest page. Says whether
- * it stepped.
+ * The page a stretch begins on, found by reading: the page that holds its top, or the first page past those wholly
+ * newer than it. The first page read is where its position (or the rate) points (`startPage`); from there a galloping
+ * search (`seek`) corrects a guess any number of pages off, an empty page past the end of the list included, in about
+ * 2·log2 of the error reads. 'none' when the list holds nothing of the stretch (it ends above it, or begins below
+ * it); why not, when the reader may read no more. The page's tasks are read again unless it was the last page read:
+ * a page read before others may have shifted since.
  */
-function steppedBack(
-  walk: GapWalk,
-  items: readonly SyncTask[],
-  gap: Gap,
-  o: { asc: boolean; lastPage: number },
-): boolean {
-  if (walk.positioned || maxTime(items) >= gap.hi || walk.stepsBack >= MAX_STEPS_BACK) return false;
-  if (o.asc ? walk.p >= o.lastPage : walk.p <= 1) return false;
-  walk.p += o.asc ? 1 : -1;
-  walk.stepsBack += 1;
-  return true;
+async function placeGap(reader: PageReader, gap: Gap, ctx: GapContext): Promise<Probe | 'none' | StopReason> {
+  const asc = ctx.direction === 'asc';
+  const judge = (items: readonly SyncTask[]): Verdict => {
+    if (minTime(items) <= gap.hi && maxTime(items) >= gap.hi) return 'here';
+    // Newer than the stretch: its top lies on a deeper page (newest first), or an earlier one (oldest first).
+    const newer = minTime(items) > gap.hi;
+    return newer === asc ? 'past' : 'short';
+  };
+  const guess = startPage(gap, { ...ctx, total: reader.count ?? 0, size: reader.size });
+  // A page read empty in this run (the list ends before it) bounds the search without another read.
+  const end = reader.emptyPage;
+  const found = await seek(reader, judge, { guess, ...(end ? { past: { ...end, items: [] } } : {}) });
+  if (found.stop) return found.stop;
+  const start = found.here ?? (asc ? found.short : found.past);
+  if (!start || start.items.length === 0) return 'none';
+  if (start.at === reader.pages) return start;
+  const again = await reader.read(start.p);
+  return typeof again === 'string' ? again : { p: start.p, items: again, at: reader.pages };
 }
 
 /**
- * The page a stretch is read from: its depth when it was left plus the tasks added since (or, with no position, the
- * tasks the rate puts between it and the newest time read), one page shallower so that the first page read overlaps
- * its top. Newest first, a depth past the end of the list (a rate measured in a burst) starts from the last page and
- * steps back from there: an empty page would end the stretch unread. Pure.
+ * The page a stretch is first looked for on: its depth when it was left plus the tasks added since (or, with no
+ * position, the tasks the rate puts between it and the newest time read), one page shallower so that the page read
+ * holds its top. Oldest first, counted back from the end of the list as the pages showed it. Only a first guess: where
+ * the stretch begins is confirmed by reading, so a size the service misstates costs reads, not tasks. Pure.
  */
 export function startPage(gap: Gap, o: GapContext & { total: number; size: number }): number {
   const grown = gap.total !== undefined ? Math.max(0, o.total - gap.total) : 0;
@@ -145,9 +151,6 @@ export function startPage(gap: Gap, o: GapContext & { total: number; size: numbe
       ? gap.depth + grown
       : Math.round(((o.rate ?? 0) * Math.max(0, (o.top ?? gap.hi) - gap.hi)) / 3_600_000);
   const d = Math.max(0, depth - o.size);
-  const page =
-    o.direction === 'asc'
-      ? lastPageOf(o.total - d, o.size)
-      : Math.min(Math.floor(d / o.size) + 1, lastPageOf(o.total, o.size));
+  const page = o.direction === 'asc' ? lastPageOf(o.total - d, o.size) : Math.floor(d / o.size) + 1;
   return Math.max(1, page);
 }

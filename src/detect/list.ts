@@ -13,8 +13,6 @@ export const MAX_GAPS = 4;
  * whole budget, every run, and the backlog would never shrink; a task that shows up late sits near the top anyway.
  */
 export const OVERLAP_PAGES_BEHIND = 2;
-/** Steps back, at most, from a guessed page to where an unread stretch begins: a bad guess costs no more than this. */
-export const MAX_STEPS_BACK = 50;
 
 /** Why reading an instance's task list stopped. */
 export type StopReason = 'reached-window' | 'end-of-list' | 'max-pages' | 'budget' | 'repeated-page' | 'overlap-capped';

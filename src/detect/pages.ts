@@ -13,14 +13,19 @@ export interface PageSource {
 
 /**
  * Reads pages of one instance's task list within the run's page and time limits, and keeps what the pages said of
- * the list: its size (TotalCount), the page size the service serves, the order the pages show, and what parsing
- * dropped. One reader serves every pass of a scan, so the limits count across passes.
+ * the list: its size (TotalCount, and the bounds the pages' contents put on it), the page size the service serves,
+ * the order the pages show, and what parsing dropped. One reader serves every pass of a scan, so the limits count
+ * across passes.
  */
 export class PageReader {
   /** Pages read so far. */
   pages = 0;
-  /** TotalCount as the last page read gave it. */
+  /** TotalCount as the last page read gave it: a claim, which `count` holds to what the pages showed. */
   total: number | undefined;
+  /** What each page read held (its number, how many tasks, the first's id, the page size then): the size's bounds. */
+  private readonly held: { p: number; n: number; first?: string; size: number }[] = [];
+  /** The lowest-numbered page read empty in this run, and the reader's page count then: the list ends before it. */
+  emptyPage: { p: number; at: number } | undefined;
   /** Tasks per page: the size asked for, or the smaller one the service reported using. */
   size: number;
   /** The order the pages read so far show ('unknown' once two disagree, and for good). */
@@ -49,14 +54,58 @@ export class PageReader {
     const o = pageOrder(page.items);
     if (o === 'unknown' || (o !== 'flat' && this.order !== 'flat' && o !== this.order)) this.order = 'unknown';
     else if (o !== 'flat' && this.order === 'flat') this.order = o;
-    this.sent.set(page.items, page.received ?? page.items.length);
+    this.note(pageNo, page);
     return page.items;
+  }
+
+  /** Keeps what a page held: how many tasks it was sent with, for the size's bounds, and whether it was empty. */
+  private note(pageNo: number, page: Page<SyncTask>): void {
+    const n = page.received ?? page.items.length;
+    this.sent.set(page.items, n);
+    this.held.push({ p: pageNo, n, first: page.items[0]?.taskId, size: this.size });
+    if (n === 0 && (this.emptyPage === undefined || pageNo < this.emptyPage.p))
+      this.emptyPage = { p: pageNo, at: this.pages };
+  }
+
+  /**
+   * The list's size as far as this run can tell: TotalCount, held within what the pages read showed (`sizeBounds`),
+   * since the service's count can be capped, zero, or many times the truth. Undefined before the first page.
+   */
+  get count(): number | undefined {
+    if (this.total === undefined) return undefined;
+    const [least, most] = sizeBounds(this.held);
+    return Math.min(Math.max(this.total, least), most);
   }
 
   /** Whether a page this reader returned was full as sent: only a short page can be the list's last. */
   full(items: readonly SyncTask[]): boolean {
     return (this.sent.get(items) ?? items.length) >= this.size;
   }
+}
+
+/**
+ * The fewest and the most tasks a list can hold, by what its pages held: a full page means at least that many, a
+ * short or empty one at most that many, and a page repeating the tasks of a lower-numbered one (a service serving
+ * its last page again past the end) at most as many as that lower page ends with. A page at odds with those before it
+ * (the list changed meanwhile) starts the bounds again. Pure.
+ */
+export function sizeBounds(pages: readonly { p: number; n: number; first?: string; size: number }[]): [number, number] {
+  const lowest = new Map<string, number>();
+  for (const x of pages) if (x.first !== undefined) lowest.set(x.first, Math.min(lowest.get(x.first) ?? x.p, x.p));
+  let [least, most] = [0, Number.POSITIVE_INFINITY];
+  for (const x of pages) {
+    const q = x.first !== undefined ? lowest.get(x.first)! : x.p;
+    const before = (x.p - 1) * x.size;
+    const [lo, hi] =
+      q < x.p
+        ? [0, q * x.size]
+        : x.n >= x.size
+          ? [x.p * x.size, Number.POSITIVE_INFINITY]
+          : [x.n === 0 ? 0 : before + x.n, before + x.n];
+    if (lo > most || hi < least) [least, most] = [lo, hi];
+    else [least, most] = [Math.max(least, lo), Math.min(most, hi)];
+  }
+  return [least, most];
 }
 
 /** CreateTimes the list gave that cannot mean what they say, and pages that repeated the one before. */

@@ -74,7 +74,7 @@ export async function* scanTasks(input: ScanInput): AsyncGenerator<ScanBatch, Sc
     prev,
     bound,
     discoveryMs: input.discoveryMs,
-    total: reader.total,
+    total: reader.count,
     size: reader.size,
   });
   const rest = yield* readGaps(reader, seen, waiting, {
@@ -101,7 +101,7 @@ function resultOf(input: ScanInput, reader: PageReader, seen: ReadOnce, end: End
       pageSize: input.pageSize,
       order: reader.order,
       size: reader.size,
-      total: reader.total,
+      total: reader.count,
       trusted: seen.trusted,
       gaps: end.gaps,
       overlapReadWhole: end.overlapReadWhole,

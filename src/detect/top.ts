@@ -11,6 +11,8 @@ import {
   type StopReason,
 } from './list.js';
 import type { PageReader, ReadOnce } from './pages.js';
+import { newestPage } from './newest.js';
+import { sameIds } from './seek.js';
 
 /** What the top pass knows before it reads. */
 export interface TopPlan {
@@ -146,38 +148,23 @@ async function* readOldestFirst(
   seen: ReadOnce,
   start: { k: number; items: SyncTask[] },
 ): AsyncGenerator<ScanBatch, Walked> {
-  let { n, items } = await newestPage(reader, start);
+  const newest = await newestPage(reader, start);
+  let n = newest.n;
+  let items: SyncTask[] | StopReason = newest.items;
   let nextDepth = 0;
   // Walk back towards older pages; the first page is the oldest there is.
   for (;;) {
     if (typeof items === 'string') return { stop: items, nextDepth };
     const done = yield* takeTop(pass, reader, seen, [...items].reverse());
     // Counted before the next page is asked for: if it cannot be read, a gap left here starts above it, not below.
-    nextDepth = Math.max(0, (reader.total ?? 0) - (n - 1) * reader.size);
-    if (done) return { stop: done, nextDepth };
+    nextDepth = Math.max(0, (reader.count ?? 0) - (n - 1) * reader.size);
+    // Where the newest page could not be confirmed, what it holds is read and the pass ends there, unfinished.
+    const stop = done ?? (n === newest.n ? newest.stop : undefined);
+    if (stop) return { stop, nextDepth };
     if (n <= 1) return { stop: 'end-of-list', nextDepth };
-    items = await reader.read(--n);
+    n -= 1;
+    items = n === newest.n - 1 && newest.below ? newest.below : await reader.read(n);
   }
-}
-
-/**
- * The newest page of an oldest-first list, which TotalCount only suggests: from the page it names, on while pages
- * are full, or back from an empty one (TotalCount said more than there is).
- */
-async function newestPage(
-  reader: PageReader,
-  start: { k: number; items: SyncTask[] },
-): Promise<{ n: number; items: SyncTask[] | StopReason }> {
-  let n = Math.max(start.k, lastPageOf(reader.total ?? 0, reader.size));
-  let items: SyncTask[] | StopReason = n === start.k ? start.items : await reader.read(n);
-  while (typeof items !== 'string' && reader.full(items)) {
-    const more = await reader.read(n + 1);
-    if (typeof more === 'string' || more.length === 0) break;
-    n += 1;
-    items = more;
-  }
-  while (n > 1 && typeof items !== 'string' && items.length === 0) items = await reader.read(--n);
-  return { n, items };
 }
 
 /**
@@ -227,6 +214,3 @@ function* placed(plan: TopPlan, tasks: readonly SyncTask[]): Generator<ScanBatch
   }
   for (const [g, ts] of by) yield { tasks: ts, lo: g ? g.lo : plan.bound, watchOnly: g?.watchOnly ?? false };
 }
-
-const sameIds = (a: readonly SyncTask[], b: readonly SyncTask[] | undefined) =>
-  b !== undefined && a.length > 0 && a.length === b.length && a.every((t, i) => t.taskId === b[i]!.taskId);

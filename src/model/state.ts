@@ -91,7 +91,7 @@ export const CursorSchema = v.object({
   pageSize: v.optional(v.number()),
   /** Tasks created per hour, as last measured from the pages read: to place a page and to price reading back. */
   rate: v.optional(v.number()),
-  /** TotalCount at the last read: a hint for placing pages, never for completeness. */
+  /** The list's size at the last read (TotalCount, held to what the pages showed): a hint for placing pages only. */
   total: v.optional(v.number()),
   health: v.optional(InstanceHealthSchema),
   /** Conditions that keep runs from their work here, by `LagCondition` (absent while none holds). */

@@ -85,9 +85,11 @@ function sendPage(x: Exchange, page: Page, items: Record<string, unknown>): void
 /** ListRepoSyncTask: one page, with TotalCount as a string (the API's quirk) and as `totalCount` has it say. */
 function listTasks(s: SimState, x: Exchange, inst: SimInstance, page: Page): void {
   const list = tasksAsked(ordered(inst.tasks, s.options.order), x.params);
+  const lastFrom = Math.max(0, Math.ceil(list.length / page.size) - 1) * page.size;
+  const from = s.options.pastEnd === 'last-page' ? Math.min(page.from, lastFrom) : page.from;
   sendPage(x, page, {
     TotalCount: String(s.options.totalCount ? s.options.totalCount(list.length) : list.length),
-    SyncTasks: list.slice(page.from, page.from + page.size),
+    SyncTasks: list.slice(from, from + page.size),
   });
 }
 

@@ -45,6 +45,8 @@ export interface CrSimOptions {
   maxPageSize?: number;
   /** What TotalCount says, given the true count: the API's claims about itself are not to be trusted. */
   totalCount?: (actual: number) => number;
+  /** What a task page past the end holds: nothing (the default), or the last page again, as some services serve. */
+  pastEnd?: 'empty' | 'last-page';
   /** Actions refused with NoPrivilege, as for a role missing the RAM action. */
   denied?: ('ListRepoSyncTask' | 'ListRepoSyncRule')[];
   latencyMs?: number;

@@ -59,7 +59,7 @@ export interface CrCall {
 }
 
 /**
- * An instance's CR API: its task list served newest first (filtered as ListRepoSyncTask filters), its sync rules,
+ * An instance's CR API: its task list served newest first unless told (filtered as ListRepoSyncTask filters), its sync rules,
  * and every call it was asked, as CR would have seen it. `before` runs ahead of each call (to fail it, or to let time
  * pass while it runs).
  */
@@ -70,6 +70,10 @@ export function fakeCr(
     dropped?: string[];
     before?: (call: CrCall & { kind: 'tasks' | 'rules' }) => void;
     page?: (call: CrCall, items: SyncTask[]) => SyncTask[];
+    /** Oldest first instead of newest first. */
+    order?: 'asc';
+    /** What TotalCount says, given the true count (a service may cap it, zero it, or overstate it). */
+    totalCount?: (actual: number) => number;
   } = {},
 ) {
   const taskCalls: CrCall[] = [];
@@ -85,13 +89,15 @@ export function fakeCr(
       const call = { pageNo, pageSize, timeoutMs, ...(filter ? { filter } : {}) };
       opts.before?.({ ...call, kind: 'tasks' });
       taskCalls.push(call);
-      const all = tasks.filter((t) => matches(t, filter)).sort((a, b) => b.createTime - a.createTime);
+      const all = tasks
+        .filter((t) => matches(t, filter))
+        .sort((a, b) => (opts.order === 'asc' ? a.createTime - b.createTime : b.createTime - a.createTime));
       const items = all.slice((pageNo - 1) * pageSize, pageNo * pageSize);
       return {
         items: opts.page ? opts.page(call, items) : items,
         pageNo,
         pageSize,
-        totalCount: all.length,
+        totalCount: opts.totalCount ? opts.totalCount(all.length) : all.length,
         dropped: pageNo === 1 && !filter ? (opts.dropped ?? []) : [],
       };
     },

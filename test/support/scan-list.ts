@@ -21,11 +21,14 @@ export const mk = (id: string, createTime: number, status = 'SUCCESS', extra: Pa
 export const history = (n: number, prefix = 't', newestAgo = MIN) =>
   Array.from({ length: n }, (_, i) => mk(`rst-${prefix}${i}`, NOW - newestAgo - i * MIN));
 
-/** A fake ListRepoSyncTask over a changing list, in the given order, that can lie about TotalCount and repeat pages. */
+/**
+ * A fake ListRepoSyncTask over a changing list, in the given order, that can lie about TotalCount, repeat pages, and
+ * serve its last page again past the end.
+ */
 export function api(
   initial: SyncTask[],
   order: 'desc' | 'asc' | 'random' = 'desc',
-  o: { cap?: number; total?: (n: number) => number; repeat?: number[] } = {},
+  o: { cap?: number; total?: (n: number) => number; repeat?: number[]; pastEnd?: 'last-page' } = {},
 ) {
   let list = [...initial];
   const sorted = () => {
@@ -41,8 +44,11 @@ export function api(
     fetchPage: async (pageNo: number, size: number): Promise<Page<SyncTask>> => {
       asked.push(pageNo);
       const s = Math.min(size, o.cap ?? 1000);
-      const served = o.repeat?.includes(pageNo) ? pageNo - 1 : pageNo;
       const all = sorted();
+      // A service that serves its last page again for any page past the end.
+      const last = Math.max(1, Math.ceil(all.length / s));
+      const shown = o.pastEnd === 'last-page' ? Math.min(pageNo, last) : pageNo;
+      const served = o.repeat?.includes(pageNo) ? shown - 1 : shown;
       return {
         items: all.slice((served - 1) * s, served * s),
         pageNo,

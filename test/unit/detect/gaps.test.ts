@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readGap, readGaps, startPage, unreadAfterTop, type GapContext } from '../../../src/detect/gaps.js';
-import { MAX_STEPS_BACK, type ScanBatch, type StopReason } from '../../../src/detect/list.js';
+import type { ScanBatch, StopReason } from '../../../src/detect/list.js';
 import { PageReader, ReadOnce } from '../../../src/detect/pages.js';
 import type { TopOutcome } from '../../../src/detect/top.js';
 import type { Cursor, Gap } from '../../../src/model/state.js';
@@ -87,7 +87,7 @@ describe('the page a stretch left unread is read from', () => {
     ['no further up when the list lost tasks since', at({ depth: 30, total: 120 }), 3],
     ['where the rate puts it when it has no position', at({}, { rate: 60, top: NOW - H }), 6],
     ['the first page with neither a position nor a rate', at({}), 1],
-    ['the last page when its position lies past the end of the list', at({ depth: 500 }), 10],
+    ['where its position says even past the end of the list, which reading then finds', at({ depth: 500 }), 50],
     ['counted back from the last page in an oldest-first list', at({ depth: 30 }, { direction: 'asc' }), 8],
     ['the last page of an oldest-first list for a stretch near the top', at({ depth: 5 }, { direction: 'asc' }), 10],
     ['the first page for a stretch near the top', at({ depth: 5 }), 1],
@@ -132,21 +132,34 @@ describe('reading one stretch left unread', () => {
     expect(batches.every((b) => b.lo === gap.lo && !b.watchOnly)).toBe(true);
   });
 
-  it('steps back to where it begins when its position was guessed too deep', async () => {
+  it('gallops back to where it begins when its position was guessed too deep', async () => {
     const a = list();
     const { reader, seen } = await primed(a);
     const gap: Gap = { hi: NOW - 20 * MIN, lo: NOW - 35 * MIN, depth: 60, total: 100 };
     await drain(readGap(reader, seen, gap, { direction: 'desc' }));
-    expect(a.asked).toEqual([6, 5, 4, 3, 2, 3, 4]);
+    // Pages 6, 5 and 3 lie below its top (steps of 1 and 2), page 1 above it, and page 2 between holds it: the
+    // stretch is read on from there.
+    expect(a.asked).toEqual([6, 5, 3, 1, 2, 3, 4]);
   });
 
-  it(`steps back at most ${MAX_STEPS_BACK} pages`, async () => {
+  it('finds where it begins however far off its position is, in reads that grow as the log of the error', async () => {
     const a = api(history(1000));
     const { reader, seen } = await primed(a);
     const gap: Gap = { hi: NOW - 2 * MIN, lo: NOW - 3 * MIN, depth: 900, total: 1000 };
-    await drain(readGap(reader, seen, gap, { direction: 'desc' }));
-    // The page after the last step is taken for where it begins (and lies below its bottom: the stretch ends there).
-    expect(a.asked).toEqual(Array.from({ length: MAX_STEPS_BACK + 1 }, (_, i) => 90 - i));
+    const { ids } = await drain(readGap(reader, seen, gap, { direction: 'desc' }));
+    // 89 pages off: galloping back in steps of 1, 2, 4 ... 32, then to page 1, which holds its top.
+    expect(a.asked).toEqual([90, 89, 87, 83, 75, 59, 27, 1]);
+    expect(ids).toEqual(expect.arrayContaining(['rst-t1', 'rst-t2']));
+  });
+
+  it('finds where it begins when it lies past the end of the list, and reads on to the end', async () => {
+    const a = api(history(1000));
+    const { reader, seen } = await primed(a);
+    const gap: Gap = { hi: NOW - 990 * MIN, lo: NOW - 2000 * MIN, depth: 100, total: 100 };
+    const { ids, out } = await drain(readGap(reader, seen, gap, { direction: 'desc' }));
+    expect(a.asked.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(100)) + 2);
+    expect(ids).toEqual(expect.arrayContaining(['rst-t990', 'rst-t999']));
+    expect(out).toEqual({});
   });
 
   it('keeps where it got when out of pages: from the oldest task read, at the page it could not read', async () => {
@@ -158,13 +171,23 @@ describe('reading one stretch left unread', () => {
     expect(out).toEqual({ stop: 'max-pages', left: { hi: NOW - 50 * MIN, lo: NOW - 90 * MIN, depth: 50, total: 100 } });
   });
 
-  it('ends at an empty page, without stepping back from it', async () => {
+  it('finds where it begins behind an empty page past the end of a list whose TotalCount overstates it', async () => {
     // TotalCount says 100 where 30 are left: the page the stretch's position points to is past the end.
     const a = api(history(30), 'desc', { total: () => 100 });
     const { reader, seen } = await primed(a);
     const gap: Gap = { hi: NOW - 25 * MIN, lo: NOW - 90 * MIN, depth: 60, total: 100 };
-    const { out } = await drain(readGap(reader, seen, gap, { direction: 'desc' }));
-    expect(a.asked).toEqual([6]);
+    const { out, ids } = await drain(readGap(reader, seen, gap, { direction: 'desc' }));
+    expect(a.asked).toEqual([6, 5, 3, 4]);
+    expect(ids).toEqual(expect.arrayContaining(['rst-t25', 'rst-t29']));
+    expect(out).toEqual({});
+  });
+
+  it('ends a stretch that lies wholly past the end of the list, having read nothing of it', async () => {
+    const a = api(history(30));
+    const { reader, seen } = await primed(a);
+    const gap: Gap = { hi: NOW - 60 * MIN, lo: NOW - 90 * MIN, depth: 60, total: 30 };
+    const { out, ids } = await drain(readGap(reader, seen, gap, { direction: 'desc' }));
+    expect(ids).toEqual([]);
     expect(out).toEqual({});
   });
 
@@ -174,7 +197,8 @@ describe('reading one stretch left unread', () => {
     const gap: Gap = { hi: NOW - 15 * MIN, lo: NOW - 90 * MIN, depth: 15, total: 30 };
     const { out, ids } = await drain(readGap(reader, seen, gap, { direction: 'asc' }));
     expect(a.asked).toEqual([3, 2, 1]);
-    expect(ids).toHaveLength(30);
+    // Page 3 holds only tasks newer than its top (read before): the stretch begins on page 2.
+    expect(ids).toHaveLength(20);
     expect(out).toEqual({});
   });
 });
@@ -202,9 +226,9 @@ describe('reading the stretches left unread', () => {
     expect((await gaps('repeated-page', 'unknown')).out).toEqual({ gaps: [newer, older], stop: 'repeated-page' });
   });
 
-  it('keeps what is left of one when it runs out of pages inside it, placed at the page it could not read', async () => {
+  it('keeps one as it was when the pages run out before where it begins was found', async () => {
     const { out } = await gaps('reached-window', 'desc', 3);
-    expect(out).toEqual({ gaps: [{ ...older, depth: 50 }], stop: 'max-pages' });
+    expect(out).toEqual({ gaps: [older], stop: 'max-pages' });
   });
 
   it('keeps the rest as they were once the pages ran out', async () => {

@@ -121,3 +121,27 @@ describe('taking each task once per run', () => {
     expect(seen.anomalies).toEqual({ futureTimes: 1, secondsTimes: 1, repeatedPages: 0 });
   });
 });
+
+describe("the list's size as the pages show it", () => {
+  it.each<[string, (n: number) => number, number[], number]>([
+    ['TotalCount when the pages agree with it', (n) => n, [1, 4], 35],
+    ['at least what full pages hold, when TotalCount is capped', () => 20, [1, 3], 30],
+    ['at least what full pages hold, when TotalCount is 0', () => 0, [2], 20],
+    ['exactly what a short page ends with, when TotalCount overstates it', (n) => 10 * n, [4], 35],
+    ['at most what precedes an empty page, when TotalCount overstates it', (n) => 10 * n, [9], 80],
+  ])('is %s', async (_, total, read, want) => {
+    const r = reader(api(history(35), 'desc', { total }));
+    for (const p of read) await r.read(p);
+    expect(r.count).toBe(want);
+  });
+
+  it('counts a page repeating a lower-numbered one as past the end of a list that serves its last page again', async () => {
+    const r = reader(api(history(40), 'desc', { total: (n) => 10 * n, pastEnd: 'last-page' }));
+    for (const p of [4, 9]) await r.read(p);
+    expect(r.count).toBe(40);
+  });
+
+  it('is unknown before a page is read', () => {
+    expect(reader(api(history(5))).count).toBeUndefined();
+  });
+});

@@ -18,13 +18,24 @@ describe('placing a stretch left unread', () => {
 describe('what a run costs', () => {
   const top = NOW - MIN;
 
-  it('steps back at most 50 pages to find where a stretch begins', async () => {
-    const a = api(history(1_000));
-    await run(a, { cursor: { top, gaps: [{ hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth: 990 }], order: 'desc' } });
-    expect(a.asked.slice(0, 3)).toEqual([1, 99, 98]);
-    expect(a.asked).toContain(49);
-    expect(a.asked).not.toContain(48);
-  });
+  it.each([
+    ['desc', 990],
+    ['desc', 0],
+    ['desc', 5_000],
+    ['asc', 990],
+    ['asc', 0],
+  ] as const)(
+    'finds where a stretch begins in reads that grow as the log of how far off its place is (%s, depth %i)',
+    async (order, depth) => {
+      const a = api(history(1_000), order);
+      const gap = { hi: NOW - 301 * MIN, lo: NOW - 400 * MIN, depth, total: 1_000 };
+      const { ids } = await run(a, { cursor: { top, gaps: [gap], order, total: 1_000 } });
+      expect(ids).toEqual(expect.arrayContaining(Array.from({ length: 100 }, (_, i) => `rst-t${300 + i}`)));
+      // The top pass (1 page, 2 oldest first), the stretch's 11 pages, and the search: 2·log2(pages off) + 2.
+      const off = Math.abs(Math.floor(Math.max(0, depth - 10) / 10) - 30) + 1;
+      expect(a.asked.length).toBeLessThanOrEqual((order === 'asc' ? 2 : 1) + 11 + 2 * Math.ceil(Math.log2(off)) + 2);
+    },
+  );
 
   it('reads no stretch again once the top pass reached the end of the list', async () => {
     const a = api(history(25));
@@ -73,4 +84,28 @@ describe('what a run costs', () => {
     expect(result.stoppedBecause).toBe('repeated-page');
     expect(a.asked).toEqual([1, 2, 3]);
   });
+});
+
+describe('the end of a list found by reading', () => {
+  const lastAgain = { total: (n: number) => 10 * n, pastEnd: 'last-page' as const };
+  for (const [what, o, added] of [
+    ['TotalCount 10 times the truth', { total: (n: number) => 10 * n }, 95],
+    ['TotalCount capped at 100', { total: (n: number) => Math.min(n, 100) }, 95],
+    ['TotalCount 0', { total: () => 0 }, 95],
+    ['its full last page served again past the end, TotalCount 10 times the truth', lastAgain, 100],
+    ['its short last page served again past the end, TotalCount 10 times the truth', lastAgain, 95],
+  ] as const)
+    it(`reads every new task of an oldest-first list with ${what}, and says it is complete`, async () => {
+      const a = api(history(400), 'asc', o);
+      const first = await run(a, { lookbackMs: 10 * MIN });
+      a.add(Array.from({ length: added }, (_, i) => mk(`rst-n${i}`, NOW - 50_000 + i * 100)));
+      a.asked.length = 0;
+      const { ids, result } = await run(a, { cursor: cursorAfter(first.result) });
+      expect(ids.filter((id) => id.startsWith('rst-n'))).toHaveLength(added);
+      expect(result.complete).toBe(true);
+      // The newest of 50 pages, found from the cursor's page 40 by galloping (twice where the last page is served
+      // again past the end), then the 11 pages back to the top read before.
+      const search = 2 * Math.ceil(Math.log2(10)) + 2;
+      expect(a.asked.length).toBeLessThanOrEqual(2 + (o === lastAgain ? 2 : 1) * search + 11);
+    });
 });
