@@ -4,7 +4,7 @@ import type { Logger } from '../lib/log.js';
 import type { Cursor, WatchedSync } from '../model/state.js';
 import { isSettled, type InstanceRef } from '../model/task.js';
 import { InstanceDetector, type Batch, type DetectOptions } from './detect.js';
-import { callCr, hasFetchTime } from './cr-call.js';
+import { callCr, callsLeft, hasFetchTime } from './cr-call.js';
 import {
   joinBatch,
   judge,
@@ -15,11 +15,12 @@ import {
   type Observation,
   type StateLookups,
 } from './judge.js';
-import { recheckPlanFor, recheckTargeted, sweptMissing } from './recheck.js';
+import { backStart, readBack, type BackResult, type BackStart } from './read-back.js';
+import { dueSyncs, markChecked, passedMissing, recheckBehind, recheckTargeted, type RecheckDeps } from './recheck.js';
 import { failedReport, logScan, readReport, stoppedReport, unreadMs, type InstanceReport } from './report.js';
 import { rulesOnce } from './rules.js';
 import { scanTasks, type ScanResult } from './scan.js';
-import { MISS_LIMIT } from './watch.js';
+import { MISS_LIMIT, planRechecks } from './watch.js';
 
 export type { InstanceReport } from './report.js';
 export type { Judged, StateLookups } from './judge.js';
@@ -112,20 +113,78 @@ async function* observeSteps(
   deps: ObserveDeps,
 ): AsyncGenerator<Judged, InstanceReport> {
   const s = deps.settings;
-  const { plan, slowChecked } = recheckPlanFor(watched, {
-    prev: o.prev,
-    now: o.now,
-    stuckAfterMs: s.stuckAfterMs,
-    pageSize: s.pageSize,
-  });
-  const { scan, sight } = yield* readList(o, plan.sweepTo, deps);
+  const { scan, sight } = yield* readList(o, deps);
   logScan(o.inst, scan, deps.log);
-  const recheckDeps = { budget: deps.budget, log: deps.log, store: deps.store, pageSize: s.pageSize };
-  const missing = yield* recheckTargeted(o, plan.targeted, sight.watched, recheckDeps);
-  missing.push(...sweptMissing(plan.swept, o.detector.watched, sight.watched, scan.coveredTo));
-  if (missing.length > 0) yield missedChunk(o, missing, MISS_LIMIT, deps.log);
+  const re = yield* recheckWatched(o, { watched, scan, seen: sight.watched }, deps);
   yield* releaseHeld(o, deps);
-  return readReport(o, { scan, open: sight.open, slowChecked }, s);
+  return readReport(o, { scan, open: sight.open, readBack: re.readBack, recheckBehindMs: re.behindMs }, s);
+}
+
+/**
+ * Re-checks the due watched syncs the scan did not read, within the calls the run can still afford at the time its
+ * CR calls take (`planRechecks`): reading the list back from where the last read-back stopped, and targeted calls.
+ * Yields the chunks that found any, then one chunk noting misses and the syncs re-read (`checkedAt`). Returns where
+ * the next read-back goes on (undefined: as before), and how far behind the due re-checks are.
+ */
+async function* recheckWatched(
+  o: Observation,
+  r: { watched: readonly WatchedSync[]; scan: ScanResult; seen: ReadonlySet<string> },
+  deps: ObserveDeps,
+): AsyncGenerator<Judged, { readBack?: Cursor['readBack'] | null; behindMs: number }> {
+  const s = deps.settings;
+  const due = dueSyncs(r.watched, { prev: o.prev, now: o.now, stuckAfterMs: s.stuckAfterMs });
+  if (due.length === 0) return { behindMs: 0 };
+  const hints = { ...o.prev, ...r.scan.cursor };
+  const size = hints.pageSize ?? s.pageSize;
+  const top = r.scan.coveredTo ?? hints.top ?? o.now;
+  const unread = due.filter((d) => !r.seen.has(d.w.task.taskId));
+  const plan = planRechecks(unread, {
+    calls: callsLeft(deps.budget),
+    maxBackPages: s.maxPages - r.scan.pagesRead,
+    top,
+    ...(o.prev?.readBack ? { resume: o.prev.readBack.below } : {}),
+    ...(hints.rate !== undefined ? { ratePerHour: hints.rate } : {}),
+    pageSize: size,
+    canReadBack: hints.order === 'desc' || hints.order === 'asc',
+  });
+  const recheckDeps = { budget: deps.budget, log: deps.log, store: deps.store, pageSize: s.pageSize };
+  const start = backStart(
+    { ...hints, readBack: o.prev?.readBack },
+    { from: plan.from, pages: plan.backPages, now: o.now, size },
+  );
+  const back = plan.backPages > 0 && start ? yield* readBackMarked(o, start, recheckDeps) : undefined;
+  const seen = new Set([...r.seen, ...(back?.found ?? [])]);
+  const t = yield* recheckTargeted(o, plan.targeted, seen, recheckDeps);
+  const spans = [{ lo: r.scan.coveredTo, hi: Number.POSITIVE_INFINITY }, ...(back ? [back] : [])];
+  const missing = [...t.missing, ...passedMissing(due, seen, spans)];
+  const reread = new Set([...seen, ...t.read, ...missing]);
+  const mark = due.map((d) => d.w.task.taskId).filter((id) => r.seen.has(id) || missing.includes(id));
+  const checked = missedChunk(o, missing, MISS_LIMIT, deps.log);
+  markChecked(o, checked.changes, mark);
+  if (checked.changes.watch.length + checked.changes.unwatch.length > 0) yield checked;
+  return { readBack: back?.next, behindMs: recheckBehind(due, reread, o.detector.watched, o.now) };
+}
+
+/** A read-back whose chunks note the syncs found as re-checked; the calls it made count as re-checks. */
+async function* readBackMarked(
+  o: Observation,
+  start: BackStart,
+  deps: RecheckDeps,
+): AsyncGenerator<Judged, BackResult> {
+  const gen = readBack(o, start, deps);
+  for (;;) {
+    const r = await gen.next();
+    if (r.done) {
+      o.found.rechecks += r.value.calls;
+      return r.value;
+    }
+    markChecked(
+      o,
+      r.value.changes,
+      r.value.changes.watch.map((w) => w.task.taskId).concat([...r.value.changes.unwatch]),
+    );
+    yield r.value;
+  }
 }
 
 /**
@@ -135,7 +194,6 @@ async function* observeSteps(
  */
 async function* readList(
   o: Observation,
-  sweepTo: number | undefined,
   deps: ObserveDeps,
 ): AsyncGenerator<Judged, { scan: ScanResult; sight: Sight }> {
   const s = deps.settings;
@@ -146,7 +204,6 @@ async function* readList(
     discoveryMs: s.discoveryMs,
     pageSize: s.pageSize,
     maxPages: s.maxPages,
-    sweepTo,
     hasTime: () => hasFetchTime(deps.budget),
     fetchPage: (pageNo) =>
       callCr(deps, `ListRepoSyncTask ${o.inst.key} page ${pageNo}`, (timeoutMs) =>

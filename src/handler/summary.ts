@@ -22,6 +22,8 @@ export interface InstanceSummary {
   /** Syncs being watched, and the targeted calls that re-checked them. */
   watched: number;
   rechecks: number;
+  /** Minutes the longest-waiting due re-check of a watched sync waited past its time (absent when none waited). */
+  recheckBehindMinutes?: number;
   /** CreateTimes not trusted (ahead of the clock, in seconds) and pages that repeated the one before. */
   anomalies?: { futureTimes: number; secondsTimes: number; repeatedPages: number };
   error?: string;
@@ -128,6 +130,7 @@ export function buildSummary({ run, outcome, reports, problems, extra, webhookPo
       order: o.scan?.order,
       watched: o.watched,
       rechecks: o.rechecks,
+      ...(o.recheckBehindMs ? { recheckBehindMinutes: Math.round(o.recheckBehindMs / 60_000) } : {}),
       ...(o.scan && o.scan.anomalies.futureTimes + o.scan.anomalies.secondsTimes + o.scan.anomalies.repeatedPages > 0
         ? { anomalies: o.scan.anomalies }
         : {}),

@@ -1,6 +1,7 @@
 import { silenceReader, type ClaimContext } from '../../src/handler/claim.js';
 import type { RunDeps } from '../../src/handler/deps.js';
 import { ControlLease } from '../../src/handler/lease.js';
+import type { ObserveSettings } from '../../src/detect/observe.js';
 import { runOnce, type RunSummary } from '../../src/handler/run.js';
 import { emptyTally } from '../../src/handler/tally.js';
 import { Budget, type Clock } from '../../src/lib/budget.js';
@@ -43,6 +44,8 @@ export function runHarness(o: {
   cr?: Parameters<typeof fakeCr>[1];
   /** The clock every run reads (a notifier may move it, as a slow webhook takes time). */
   clock?: Clock & { t: number };
+  /** Observe settings other than the shared SETTINGS (more pages per run, say). */
+  settings?: Partial<ObserveSettings>;
 }) {
   const table = new MemoryTable('memory, run harness');
   const clock = o.clock ?? movableClock(0);
@@ -57,6 +60,7 @@ export function runHarness(o: {
     table,
     clock,
     store,
+    cr,
     /** One run starting at `at`. */
     async run(at: number): Promise<RunSummary> {
       clock.t = at;
@@ -71,7 +75,7 @@ export function runHarness(o: {
         dryRun: false,
         forceDigest: false,
         counter: { cr: 0 },
-        observe: { store, clock, budget, log, settings: SETTINGS, crFor: () => cr.api },
+        observe: { store, clock, budget, log, settings: { ...SETTINGS, ...o.settings }, crFor: () => cr.api },
         plan: { routes: [route], silences: [] },
       };
       return runOnce(deps);
