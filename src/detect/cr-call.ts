@@ -59,7 +59,7 @@ export function msPerCall(budget: Budget): number {
 export function callsLeft(budget: Budget): number {
   const left = budget.remainingForFetch() - FETCH_FLOOR_MS;
   if (left <= 0) return 0;
-  return Math.min(MAX_CALLS, Math.floor(left / Math.max(1, msPerCall(budget))) + 1);
+  return Math.min(MAX_CALLS, Math.ceil(left / Math.max(1, msPerCall(budget))));
 }
 const MAX_CALLS = 10_000;
 

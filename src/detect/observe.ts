@@ -138,9 +138,10 @@ async function* recheckWatched(
   const size = hints.pageSize ?? s.pageSize;
   const top = r.scan.coveredTo ?? hints.top ?? o.now;
   const unread = due.filter((d) => !r.seen.has(d.w.task.taskId));
+  const maxBack = s.maxPages - r.scan.pagesRead;
   const plan = planRechecks(unread, {
     calls: callsLeft(deps.budget),
-    maxBackPages: s.maxPages - r.scan.pagesRead,
+    maxBackPages: maxBack,
     top,
     ...(o.prev?.readBack ? { resume: o.prev.readBack.below } : {}),
     ...(hints.rate !== undefined ? { ratePerHour: hints.rate } : {}),
@@ -150,41 +151,39 @@ async function* recheckWatched(
   const recheckDeps = { budget: deps.budget, log: deps.log, store: deps.store, pageSize: s.pageSize };
   const start = backStart(
     { ...hints, readBack: o.prev?.readBack },
-    { from: plan.from, pages: plan.backPages, now: o.now, size },
+    { from: plan.from, pages: plan.backPages, now: o.now, size, until: oldestOf(plan.back, o), maxPages: maxBack },
   );
-  const back = plan.backPages > 0 && start ? yield* readBackMarked(o, start, recheckDeps) : undefined;
+  const back = plan.backPages > 0 && start ? yield* readBackCounted(o, start, recheckDeps) : undefined;
   const seen = new Set([...r.seen, ...(back?.found ?? [])]);
   const t = yield* recheckTargeted(o, plan.targeted, seen, recheckDeps);
   const spans = [{ lo: r.scan.coveredTo, hi: Number.POSITIVE_INFINITY }, ...(back ? [back] : [])];
   const missing = [...t.missing, ...passedMissing(due, seen, spans)];
   const reread = new Set([...seen, ...t.read, ...missing]);
-  const mark = due.map((d) => d.w.task.taskId).filter((id) => r.seen.has(id) || missing.includes(id));
+  // A young sync the scan read is due again next run anyway: no row is written for it.
+  const slow = (w: WatchedSync) => o.now - w.task.createTime > s.stuckAfterMs;
+  const mark = due.filter((d) => (r.seen.has(d.w.task.taskId) && slow(d.w)) || missing.includes(d.w.task.taskId));
+  const markIds = mark.map((d) => d.w.task.taskId);
   const checked = missedChunk(o, missing, MISS_LIMIT, deps.log);
-  markChecked(o, checked.changes, mark);
+  markChecked(o, checked.changes, markIds);
   if (checked.changes.watch.length + checked.changes.unwatch.length > 0) yield checked;
   return { readBack: back?.next, behindMs: recheckBehind(due, reread, o.detector.watched, o.now) };
 }
 
-/** A read-back whose chunks note the syncs found as re-checked; the calls it made count as re-checks. */
-async function* readBackMarked(
+/** The oldest CreateTime of the watched syncs `ids` (undefined when none). */
+function oldestOf(ids: readonly string[], o: Observation): number | undefined {
+  const times = ids.flatMap((id) => o.detector.watched.get(id)?.task.createTime ?? []);
+  return times.length > 0 ? Math.min(...times) : undefined;
+}
+
+/** A read-back whose calls count as re-checks. */
+async function* readBackCounted(
   o: Observation,
   start: BackStart,
   deps: RecheckDeps,
 ): AsyncGenerator<Judged, BackResult> {
-  const gen = readBack(o, start, deps);
-  for (;;) {
-    const r = await gen.next();
-    if (r.done) {
-      o.found.rechecks += r.value.calls;
-      return r.value;
-    }
-    markChecked(
-      o,
-      r.value.changes,
-      r.value.changes.watch.map((w) => w.task.taskId).concat([...r.value.changes.unwatch]),
-    );
-    yield r.value;
-  }
+  const r = yield* readBack(o, start, deps);
+  o.found.rechecks += r.calls;
+  return r;
 }
 
 /**

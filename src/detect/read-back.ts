@@ -3,7 +3,7 @@ import type { Page, SyncTask } from '../model/task.js';
 import { callCr, hasFetchTime } from './cr-call.js';
 import { judge, type Judged, type Observation } from './judge.js';
 import { lastPageOf, maxTime, minTime } from './list.js';
-import type { RecheckDeps } from './recheck.js';
+import { markChecked, type RecheckDeps } from './recheck.js';
 
 /** Pages a read-back may step back to find where it stopped, when the tasks created since were fewer than guessed. */
 export const BACK_STEPS = 3;
@@ -12,8 +12,14 @@ export const BACK_STEPS = 3;
 export interface BackStart {
   /** It goes on below this CreateTime. */
   from: number;
-  /** Pages it may read. */
+  /** Pages it plans to read. */
   pages: number;
+  /**
+   * It reads on past `pages` (while there is time, up to `maxPages`) until it reached this CreateTime: the rate it
+   * was planned with may have put the syncs it is for higher up than they are.
+   */
+  until?: number;
+  maxPages?: number;
   /** The page `from` is estimated to be on. */
   page: number;
   /** +1 when older tasks are on later pages (newest first), -1 when on earlier ones (oldest first). */
@@ -45,7 +51,7 @@ const HOUR = 3_600_000;
  */
 export function backStart(
   c: { order?: string; rate?: number; total?: number; top?: number; readBack?: Cursor['readBack'] },
-  o: { from: number; pages: number; now: number; size: number },
+  o: { from: number; pages: number; now: number; size: number; until?: number; maxPages?: number },
 ): BackStart | undefined {
   const dir = c.order === 'desc' ? 1 : c.order === 'asc' ? -1 : undefined;
   if (dir === undefined) return undefined;
@@ -57,21 +63,25 @@ export function backStart(
   if (dir === 1) page = resumed ? c.readBack!.page + Math.floor(tasksIn(o.now - c.readBack!.at) / o.size) : 1;
   else page = resumed ? c.readBack!.page : lastPageOf(c.total ?? 0, o.size);
   if (depth !== undefined) page += dir * Math.floor(depth / o.size);
-  return { from: o.from, pages: o.pages, page: Math.max(1, page), dir };
+  const { now: _now, size: _size, ...rest } = o;
+  return { ...rest, page: Math.max(1, page), dir };
 }
 
 /**
  * Reads the task list back from `s.page` in the direction of older tasks, for re-checks: yields the watched syncs it
- * finds, judged, a page at a time. The first page must hold `s.from` or newer; one wholly older means the start was
+ * finds, judged, a page at a time, their rows marked re-checked. The first page must hold `s.from` or newer; one wholly older means the start was
  * guessed too deep (fewer tasks were created than the rate said), and it steps back, at most BACK_STEPS pages. Stops
- * after `s.pages` pages, at the end of the list, or when the time for fetching is spent. Throws what a CR call or
+ * after `s.pages` pages (or once past `s.until`), at the end of the list, or when the time for fetching is spent. Throws what a CR call or
  * the store throws.
  */
 export async function* readBack(o: Observation, s: BackStart, deps: RecheckDeps): AsyncGenerator<Judged, BackResult> {
   const r: BackResult = { found: new Set(), calls: 0 };
   let page = s.page;
   let steps = 0;
-  while (r.calls < s.pages && page >= 1 && hasFetchTime(deps.budget)) {
+  const more = () =>
+    r.calls < s.pages ||
+    (s.until !== undefined && r.lo !== undefined && r.lo > s.until && r.calls < (s.maxPages ?? s.pages));
+  while (more() && page >= 1 && hasFetchTime(deps.budget)) {
     const { items, pageSize, received } = await readPage(o, page, deps);
     r.calls += 1;
     const first = r.hi === undefined;
@@ -85,8 +95,15 @@ export async function* readBack(o: Observation, s: BackStart, deps: RecheckDeps)
     r.lo = Math.min(r.lo ?? Number.POSITIVE_INFINITY, minTime(items));
     const watched = items.filter((t) => o.detector.watched.has(t.taskId));
     for (const t of watched) r.found.add(t.taskId);
-    if (watched.length > 0)
-      yield await judge(o, { tasks: watched, lo: Number.NEGATIVE_INFINITY, watchOnly: false }, deps);
+    if (watched.length > 0) {
+      const j = await judge(o, { tasks: watched, lo: Number.NEGATIVE_INFINITY, watchOnly: false }, deps);
+      markChecked(
+        o,
+        j.changes,
+        watched.map((t) => t.taskId),
+      );
+      yield j;
+    }
     // A short page is the last of a newest-first list; page 1 the oldest of an oldest-first one.
     if ((s.dir === 1 && (received ?? items.length) < pageSize) || (s.dir === -1 && page === 1))
       return { ...r, next: null };

@@ -94,7 +94,7 @@ function targetedFor(ws: readonly WatchedSync[], calls: number): { targeted: Rec
  * or image, or reading the list back from where the last read-back stopped (from the top once nothing due is left
  * below that), a page per call, reaching as far down as the pages it can afford, estimated from the rate of tasks.
  * Each read-back length the budget allows is priced by how many due syncs it and the targeted calls left after it
- * re-read; the most wins, ties to targeted calls (they find a sync wherever the list moved it). Syncs known only by
+ * re-read; the most wins, then the fewest calls, then targeted calls (they find a sync wherever the list moved it). Syncs known only by
  * id can only be found by reading back: when the longest-waiting due sync is one, the plan reads back towards it
  * whatever that costs. Pure.
  */
@@ -130,7 +130,8 @@ export function planRechecks(due: readonly DueSync[], b: RecheckBudget): Recheck
   );
   for (const pages of [...lengths].filter(Number.isFinite).sort((x, y) => x - y)) {
     const o = option(pages);
-    if (o.covered > best.covered) best = o;
+    const cost = (x: RecheckPlan) => x.backPages + x.targeted.length;
+    if (o.covered > best.covered || (o.covered === best.covered && cost(o) < cost(best))) best = o;
   }
   return withoutCount(best);
 }
