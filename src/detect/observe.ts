@@ -2,7 +2,7 @@ import type { CrApi } from '../acr/client.js';
 import type { Budget, Clock } from '../lib/budget.js';
 import type { Logger } from '../lib/log.js';
 import type { Cursor, WatchedSync } from '../model/state.js';
-import { isSettled, type InstanceRef } from '../model/task.js';
+import type { InstanceRef } from '../model/task.js';
 import { InstanceDetector, type Batch, type DetectOptions } from './detect.js';
 import { callCr, callsLeft, hasFetchTime } from './cr-call.js';
 import {
@@ -55,10 +55,9 @@ export interface ObserveDeps {
   signal?: AbortSignal;
 }
 
-/** What the scan saw besides the tasks it yielded: which watched syncs it read, and which unfinished syncs. */
+/** What the scan saw besides the tasks it yielded: which watched syncs it read. */
 interface Sight {
   watched: Set<string>;
-  open: Set<string>;
 }
 
 /**
@@ -117,7 +116,7 @@ async function* observeSteps(
   logScan(o.inst, scan, deps.log);
   const re = yield* recheckWatched(o, { watched, scan, seen: sight.watched }, deps);
   yield* releaseHeld(o, deps);
-  return readReport(o, { scan, open: sight.open, readBack: re.readBack, recheckBehindMs: re.behindMs }, s);
+  return readReport(o, { scan, readBack: re.readBack, recheckBehindMs: re.behindMs }, s);
 }
 
 /**
@@ -188,7 +187,7 @@ async function* readBackCounted(
 
 /**
  * Scans the instance's task list and yields it judged, in chunks of one stretch and at most CHUNK_TASKS tasks.
- * Returns the scan's result, and which watched and unfinished syncs it read (noted before their chunk is judged,
+ * Returns the scan's result, and which watched syncs it read (noted before their chunk is judged,
  * since judging stops watching a sync that settled).
  */
 async function* readList(
@@ -209,7 +208,7 @@ async function* readList(
         o.cr.listSyncTasks({ instanceId: o.inst.instanceId, pageNo, pageSize: s.pageSize, timeoutMs }),
       ),
   });
-  const sight: Sight = { watched: new Set(), open: new Set() };
+  const sight: Sight = { watched: new Set() };
   let chunk: Batch | undefined;
   for (;;) {
     const r = await gen.next();
@@ -219,7 +218,6 @@ async function* readList(
     }
     for (const t of r.value.tasks) {
       if (o.detector.watched.has(t.taskId)) sight.watched.add(t.taskId);
-      if (!isSettled(t.status)) sight.open.add(t.taskId);
     }
     const joined = joinBatch(chunk, r.value, CHUNK_TASKS);
     if (joined.ready) yield await judge(o, joined.ready, deps);

@@ -100,7 +100,7 @@ export function cursorAfterRead(r: AfterRead): Cursor {
  */
 export function readReport(
   o: Observation,
-  read: { scan: ScanResult; open: ReadonlySet<string>; readBack?: Cursor['readBack'] | null; recheckBehindMs: number },
+  read: { scan: ScanResult; readBack?: Cursor['readBack'] | null; recheckBehindMs: number },
   s: ReportSettings,
 ): InstanceReport {
   const { notice } = updateHealth({
