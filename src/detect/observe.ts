@@ -4,23 +4,20 @@ import type { Logger } from '../lib/log.js';
 import type { Cursor, WatchedSync } from '../model/state.js';
 import type { InstanceRef } from '../model/task.js';
 import { InstanceDetector, type Batch, type DetectOptions } from './detect.js';
-import { callCr, callsLeft, hasFetchTime } from './cr-call.js';
+import { callCr, hasFetchTime } from './cr-call.js';
 import {
   joinBatch,
   judge,
-  missedChunk,
   noFindings,
   releaseHeld,
   type Judged,
   type Observation,
   type StateLookups,
 } from './judge.js';
-import { backStart, readBack, type BackResult, type BackStart } from './read-back.js';
-import { dueSyncs, markChecked, passedMissing, recheckBehind, recheckTargeted, type RecheckDeps } from './recheck.js';
+import { recheckWatched } from './recheck-watched.js';
 import { failedReport, logScan, readReport, stoppedReport, unreadMs, type InstanceReport } from './report.js';
 import { rulesOnce } from './rules.js';
 import { scanTasks, type ScanResult } from './scan.js';
-import { MISS_LIMIT, planRechecks } from './watch.js';
 
 export type { InstanceReport } from './report.js';
 export type { Judged, StateLookups } from './judge.js';
@@ -114,75 +111,10 @@ async function* observeSteps(
   const s = deps.settings;
   const { scan, sight } = yield* readList(o, deps);
   logScan(o.inst, scan, deps.log);
-  const re = yield* recheckWatched(o, { watched, scan, seen: sight.watched }, deps);
+  const recheckDeps = { budget: deps.budget, log: deps.log, store: deps.store, settings: s };
+  const re = yield* recheckWatched(o, { watched, scan, seen: sight.watched }, recheckDeps);
   yield* releaseHeld(o, deps);
   return readReport(o, { scan, readBack: re.readBack, recheckBehindMs: re.behindMs }, s);
-}
-
-/**
- * Re-checks the due watched syncs the scan did not read, within the calls the run can still afford at the time its
- * CR calls take (`planRechecks`): reading the list back from where the last read-back stopped, and targeted calls.
- * Yields the chunks that found any, then one chunk noting misses and the syncs re-read (`checkedAt`). Returns where
- * the next read-back goes on (undefined: as before), and how far behind the due re-checks are.
- */
-async function* recheckWatched(
-  o: Observation,
-  r: { watched: readonly WatchedSync[]; scan: ScanResult; seen: ReadonlySet<string> },
-  deps: ObserveDeps,
-): AsyncGenerator<Judged, { readBack?: Cursor['readBack'] | null; behindMs: number }> {
-  const s = deps.settings;
-  const due = dueSyncs(r.watched, { prev: o.prev, now: o.now, stuckAfterMs: s.stuckAfterMs });
-  if (due.length === 0) return { behindMs: 0 };
-  const hints = { ...o.prev, ...r.scan.cursor };
-  const size = hints.pageSize ?? s.pageSize;
-  const top = r.scan.coveredTo ?? hints.top ?? o.now;
-  const unread = due.filter((d) => !r.seen.has(d.w.task.taskId));
-  const maxBack = s.maxPages - r.scan.pagesRead;
-  const plan = planRechecks(unread, {
-    calls: callsLeft(deps.budget),
-    maxBackPages: maxBack,
-    top,
-    ...(o.prev?.readBack ? { resume: o.prev.readBack.below } : {}),
-    ...(hints.rate !== undefined ? { ratePerHour: hints.rate } : {}),
-    pageSize: size,
-    canReadBack: hints.order === 'desc' || hints.order === 'asc',
-  });
-  const recheckDeps = { budget: deps.budget, log: deps.log, store: deps.store, pageSize: s.pageSize };
-  const start = backStart(
-    { ...hints, readBack: o.prev?.readBack },
-    { from: plan.from, pages: plan.backPages, now: o.now, size, until: oldestOf(plan.back, o), maxPages: maxBack },
-  );
-  const back = plan.backPages > 0 && start ? yield* readBackCounted(o, start, recheckDeps) : undefined;
-  const seen = new Set([...r.seen, ...(back?.found ?? [])]);
-  const t = yield* recheckTargeted(o, plan.targeted, seen, recheckDeps);
-  const spans = [{ lo: r.scan.coveredTo, hi: Number.POSITIVE_INFINITY }, ...(back ? [back] : [])];
-  const missing = [...t.missing, ...passedMissing(due, seen, spans)];
-  const reread = new Set([...seen, ...t.read, ...missing]);
-  // A young sync the scan read is due again next run anyway: no row is written for it.
-  const slow = (w: WatchedSync) => o.now - w.task.createTime > s.stuckAfterMs;
-  const mark = due.filter((d) => (r.seen.has(d.w.task.taskId) && slow(d.w)) || missing.includes(d.w.task.taskId));
-  const markIds = mark.map((d) => d.w.task.taskId);
-  const checked = missedChunk(o, missing, MISS_LIMIT, deps.log);
-  markChecked(o, checked.changes, markIds);
-  if (checked.changes.watch.length + checked.changes.unwatch.length > 0) yield checked;
-  return { readBack: back?.next, behindMs: recheckBehind(due, reread, o.detector.watched, o.now) };
-}
-
-/** The oldest CreateTime of the watched syncs `ids` (undefined when none). */
-function oldestOf(ids: readonly string[], o: Observation): number | undefined {
-  const times = ids.flatMap((id) => o.detector.watched.get(id)?.task.createTime ?? []);
-  return times.length > 0 ? Math.min(...times) : undefined;
-}
-
-/** A read-back whose calls count as re-checks. */
-async function* readBackCounted(
-  o: Observation,
-  start: BackStart,
-  deps: RecheckDeps,
-): AsyncGenerator<Judged, BackResult> {
-  const r = yield* readBack(o, start, deps);
-  o.found.rechecks += r.calls;
-  return r;
 }
 
 /**

@@ -69,51 +69,74 @@ export function backStart(
 
 /**
  * Reads the task list back from `s.page` in the direction of older tasks, for re-checks: yields the watched syncs it
- * finds, judged, a page at a time, their rows marked re-checked. The first page must hold `s.from` or newer; one wholly older means the start was
- * guessed too deep (fewer tasks were created than the rate said), and it steps back, at most BACK_STEPS pages. Stops
- * after `s.pages` pages (or once past `s.until`), at the end of the list, or when the time for fetching is spent. Throws what a CR call or
- * the store throws.
+ * finds, judged, a page at a time, their rows marked re-checked. Stops after `s.pages` pages (or once past
+ * `s.until`), at the end of the list, or when the time for fetching is spent. Throws what a CR call or the store
+ * throws.
  */
 export async function* readBack(o: Observation, s: BackStart, deps: RecheckDeps): AsyncGenerator<Judged, BackResult> {
   const r: BackResult = { found: new Set(), calls: 0 };
-  let page = s.page;
-  let steps = 0;
   const more = () =>
     r.calls < s.pages ||
     (s.until !== undefined && r.lo !== undefined && r.lo > s.until && r.calls < (s.maxPages ?? s.pages));
-  while (more() && page >= 1 && hasFetchTime(deps.budget)) {
-    const { items, pageSize, received } = await readPage(o, page, deps);
-    r.calls += 1;
-    const first = r.hi === undefined;
-    if (first && steps < BACK_STEPS && page - s.dir >= 1 && (items.length === 0 || maxTime(items) < s.from)) {
-      steps += 1;
-      page -= s.dir;
-      continue;
-    }
+  let at = await firstPage(o, s, r, deps);
+  while (at) {
+    const { items, pageSize, received } = at.page;
     if (items.length === 0) return { ...r, next: null };
     r.hi = Math.max(r.hi ?? Number.NEGATIVE_INFINITY, maxTime(items));
     r.lo = Math.min(r.lo ?? Number.POSITIVE_INFINITY, minTime(items));
-    const watched = items.filter((t) => o.detector.watched.has(t.taskId));
-    for (const t of watched) r.found.add(t.taskId);
-    if (watched.length > 0) {
-      const j = await judge(o, { tasks: watched, lo: Number.NEGATIVE_INFINITY, watchOnly: false }, deps);
-      markChecked(
-        o,
-        j.changes,
-        watched.map((t) => t.taskId),
-      );
-      yield j;
-    }
+    yield* judgeWatched(o, items, r, deps);
     // A short page is the last of a newest-first list; page 1 the oldest of an oldest-first one.
-    if ((s.dir === 1 && (received ?? items.length) < pageSize) || (s.dir === -1 && page === 1))
+    if ((s.dir === 1 && (received ?? items.length) < pageSize) || (s.dir === -1 && at.n === 1))
       return { ...r, next: null };
-    r.next = { below: r.lo, page, at: o.now };
-    page += s.dir;
+    r.next = { below: r.lo, page: at.n, at: o.now };
+    const n = at.n + s.dir;
+    at = more() && hasFetchTime(deps.budget) ? { n, page: await readPage(o, n, deps, r) } : undefined;
   }
   return r;
 }
 
-function readPage(o: Observation, pageNo: number, deps: RecheckDeps): Promise<Page<SyncTask>> {
+/**
+ * The page a read-back starts on: `s.page`, which must hold `s.from` or newer; one wholly older means the start was
+ * guessed too deep (fewer tasks were created than the rate said), so it steps back, at most BACK_STEPS pages.
+ * Undefined when there is no time to read it.
+ */
+async function firstPage(
+  o: Observation,
+  s: BackStart,
+  r: BackResult,
+  deps: RecheckDeps,
+): Promise<{ n: number; page: Page<SyncTask> } | undefined> {
+  let n = s.page;
+  for (let steps = 0; s.pages > 0 && hasFetchTime(deps.budget); steps++) {
+    const page = await readPage(o, n, deps, r);
+    const tooDeep = page.items.length === 0 || maxTime(page.items) < s.from;
+    if (!tooDeep || steps >= BACK_STEPS || n - s.dir < 1 || r.calls >= s.pages) return { n, page };
+    n -= s.dir;
+  }
+  return undefined;
+}
+
+/** Judges the watched syncs among a page's tasks (none: nothing is yielded), marked re-checked. */
+async function* judgeWatched(
+  o: Observation,
+  items: readonly SyncTask[],
+  r: BackResult,
+  deps: RecheckDeps,
+): AsyncGenerator<Judged, void> {
+  const watched = items.filter((t) => o.detector.watched.has(t.taskId));
+  if (watched.length === 0) return;
+  for (const t of watched) r.found.add(t.taskId);
+  const j = await judge(o, { tasks: watched, lo: Number.NEGATIVE_INFINITY, watchOnly: false }, deps);
+  markChecked(
+    o,
+    j.changes,
+    watched.map((t) => t.taskId),
+  );
+  yield j;
+}
+
+function readPage(o: Observation, pageNo: number, deps: RecheckDeps, r: BackResult): Promise<Page<SyncTask>> {
+  r.calls += 1;
   return callCr(deps, `ListRepoSyncTask ${o.inst.key} read-back page ${pageNo}`, (timeoutMs) =>
     o.cr.listSyncTasks({ instanceId: o.inst.instanceId, pageNo, pageSize: deps.pageSize, timeoutMs }),
   );

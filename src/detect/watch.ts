@@ -94,9 +94,9 @@ function targetedFor(ws: readonly WatchedSync[], calls: number): { targeted: Rec
  * or image, or reading the list back from where the last read-back stopped (from the top once nothing due is left
  * below that), a page per call, reaching as far down as the pages it can afford, estimated from the rate of tasks.
  * Each read-back length the budget allows is priced by how many due syncs it and the targeted calls left after it
- * re-read; the most wins, then the fewest calls, then targeted calls (they find a sync wherever the list moved it). Syncs known only by
- * id can only be found by reading back: when the longest-waiting due sync is one, the plan reads back towards it
- * whatever that costs. Pure.
+ * re-read; the most wins, then the fewest calls, then targeted calls (they find a sync wherever the list moved it).
+ * Syncs known only by id can only be found by reading back: when the longest-waiting due sync is one, the plan reads
+ * back towards it whatever that costs. Pure.
  */
 export function planRechecks(due: readonly DueSync[], b: RecheckBudget): RecheckPlan {
   const ws = [...due].sort(byWait).map((d) => d.w);
