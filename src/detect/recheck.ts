@@ -15,8 +15,9 @@ export interface RecheckDeps extends CallDeps, JudgeDeps {
 }
 
 /**
- * The watched syncs whose re-check is due now, each with when it fell due (see `dueAt`): a sync's own `checkedAt`,
- * or for one written by the previous release, which kept one time for all, the cursor's `recheckedAt`. Pure.
+ * The watched syncs whose re-check is due now, each with when it fell due (see `dueAt`), from when each was last
+ * checked: its own `checkedAt`; for a sync with none, when it was first seen or, when later, the cursor's
+ * `recheckedAt` (the previous release kept one time for all). Pure.
  */
 export function dueSyncs(
   watched: Iterable<WatchedSync>,
@@ -24,7 +25,8 @@ export function dueSyncs(
 ): DueSync[] {
   const out: DueSync[] = [];
   for (const w of watched) {
-    const at = dueAt(w, w.checkedAt ?? o.prev?.recheckedAt, o.stuckAfterMs, o.now);
+    const last = w.checkedAt ?? Math.max(w.firstSeen, o.prev?.recheckedAt ?? Number.NEGATIVE_INFINITY);
+    const at = dueAt(w, last, o.stuckAfterMs, o.now);
     if (at <= o.now) out.push({ w, dueAt: at });
   }
   return out;

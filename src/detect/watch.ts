@@ -48,15 +48,13 @@ export interface RecheckBudget {
 
 /**
  * When a watched sync's re-check falls due: while younger than the stuck threshold at every run (it should finish
- * soon, and its stuck notice is due then), so since it was last checked (or first seen); after that SLOW_RECHECK_MS
- * after its last re-check, so a sync running for days costs a call per quarter hour, not per run. A sync never
- * re-checked (`lastChecked` undefined) fell due when it passed the stuck threshold. Pure.
+ * soon, and its stuck notice is due then), so since it was last checked; after that SLOW_RECHECK_MS after its last
+ * re-check, but not before it passed the threshold, so a sync running for days costs a call per quarter hour, not per
+ * run. `lastChecked`: its own `checkedAt`, else when it was first seen (it was read then). Pure.
  */
-export function dueAt(w: WatchedSync, lastChecked: number | undefined, stuckAfterMs: number, now: number): number {
+export function dueAt(w: WatchedSync, lastChecked: number, stuckAfterMs: number, now: number): number {
   const young = now - w.task.createTime <= stuckAfterMs;
-  if (young) return lastChecked ?? w.firstSeen;
-  if (lastChecked !== undefined) return lastChecked + SLOW_RECHECK_MS;
-  return Math.max(w.firstSeen, w.task.createTime + stuckAfterMs);
+  return young ? lastChecked : Math.max(lastChecked + SLOW_RECHECK_MS, w.task.createTime + stuckAfterMs);
 }
 
 /** The filter that re-reads a watched sync: its push when known (fewest tasks), else its source image. */

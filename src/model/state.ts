@@ -128,7 +128,7 @@ export const WatchedSyncSchema = v.object({
   partial: v.optional(v.boolean()),
   /** When its row was last written: a sync open for weeks is written again before the table's TTL removes it. */
   savedAt: v.optional(v.number()),
-  /** When it was last re-checked (found, or counted as a miss); absent: never, so it waits the longest. */
+  /** When it was last re-checked (found, or counted as a miss); absent: not since it was first seen. */
   checkedAt: v.optional(v.number()),
 });
 export type WatchedSync = v.InferOutput<typeof WatchedSyncSchema>;

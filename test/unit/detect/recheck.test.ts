@@ -39,7 +39,12 @@ describe('which watched syncs are due a re-check', () => {
     expect(dueIds([slow])).toEqual(['slow']);
   });
 
-  it('one with no time of its own by the time the previous release kept for all', () => {
+  it('one with no time of its own as of when it was first seen', () => {
+    expect(dueIds([{ ...slow, firstSeen: T0 - 10 * MIN }])).toEqual([]);
+    expect(dueIds([{ ...slow, firstSeen: T0 - SLOW_RECHECK_MS }])).toEqual(['slow']);
+  });
+
+  it('one with no time of its own by the time the previous release kept for all, when later', () => {
     expect(dueIds([slow], { gaps: [], recheckedAt: T0 - MIN })).toEqual([]);
     expect(dueIds([slow], { gaps: [], recheckedAt: T0 - SLOW_RECHECK_MS })).toEqual(['slow']);
     expect(dueIds([{ ...slow, checkedAt: T0 - SLOW_RECHECK_MS }], { gaps: [], recheckedAt: T0 - MIN })).toEqual([

@@ -12,13 +12,16 @@ const w = (agoH: number, firstSeenAgoH = agoH): WatchedSync => ({
 });
 
 describe('when the re-check of a watched sync falls due', () => {
-  it.each<[string, WatchedSync, number | undefined, number]>([
+  it.each<[string, WatchedSync, number, number]>([
     ['a young one: at every run, since it was last checked', w(0.5), NOW - 5 * MIN, NOW - 5 * MIN],
-    ['a young one never checked: since it was first seen', w(0.5, 0.4), undefined, NOW - 0.4 * H],
     ['one exactly at the stuck threshold is still young', w(1), NOW - MIN, NOW - MIN],
     ['a long-running one: a quarter hour after its last re-check', w(24), NOW - 5 * MIN, NOW + 10 * MIN],
-    ['a long-running one never re-checked: when it passed the stuck threshold', w(24, 24), undefined, NOW - 23 * H],
-    ['a long-running one first seen after that: when it was first seen', w(24, 2), undefined, NOW - 2 * H],
+    [
+      'a long-running one checked last while young: when it passed the stuck threshold',
+      w(3),
+      NOW - 2.9 * H,
+      NOW - 2 * H,
+    ],
   ])('%s', (_, sync, lastChecked, want) => {
     expect(dueAt(sync, lastChecked, H, NOW)).toBe(want);
   });
