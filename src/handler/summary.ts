@@ -19,7 +19,7 @@ export interface InstanceSummary {
   /** Minutes of task history inside the window still unread (0 when caught up); shrinks run by run in a backlog. */
   behindMinutes: number;
   order?: string;
-  /** Syncs being watched, and the targeted calls that re-checked them. */
+  /** Syncs being watched, and the CR calls that re-checked them (targeted calls and pages read back). */
   watched: number;
   rechecks: number;
   /** Minutes the longest-waiting due re-check of a watched sync waited past its time (absent when none waited). */
