@@ -3,7 +3,7 @@ import type { Page, SyncTask } from '../model/task.js';
 import { callCr, hasFetchTime } from './cr-call.js';
 import { judge, type Judged, type Observation } from './judge.js';
 import { lastPageOf, maxTime, minTime } from './list.js';
-import { markChecked, type RecheckDeps } from './recheck.js';
+import { markWritten, type RecheckDeps } from './recheck.js';
 
 /** Pages a read-back may step back to find where it stopped, when the tasks created since were fewer than guessed. */
 export const BACK_STEPS = 3;
@@ -69,7 +69,7 @@ export function backStart(
 
 /**
  * Reads the task list back from `s.page` in the direction of older tasks, for re-checks: yields the watched syncs it
- * finds, judged, a page at a time, their rows marked re-checked. Stops after `s.pages` pages (or once past
+ * finds, judged, a page at a time. Stops after `s.pages` pages (or once past
  * `s.until`), at the end of the list, or when the time for fetching is spent. Throws what a CR call or the store
  * throws.
  */
@@ -116,7 +116,7 @@ async function firstPage(
   return undefined;
 }
 
-/** Judges the watched syncs among a page's tasks (none: nothing is yielded), marked re-checked. */
+/** Judges the watched syncs among a page's tasks (none: nothing is yielded; see `markWritten`). */
 async function* judgeWatched(
   o: Observation,
   items: readonly SyncTask[],
@@ -127,11 +127,7 @@ async function* judgeWatched(
   if (watched.length === 0) return;
   for (const t of watched) r.found.add(t.taskId);
   const j = await judge(o, { tasks: watched, lo: Number.NEGATIVE_INFINITY, watchOnly: false }, deps);
-  markChecked(
-    o,
-    j.changes,
-    watched.map((t) => t.taskId),
-  );
+  markWritten(o, j.changes);
   yield j;
 }
 

@@ -14,7 +14,8 @@ export interface RecheckRunDeps extends Omit<RecheckDeps, 'pageSize'> {
 /**
  * Re-checks the due watched syncs the scan did not read, within the calls the run can still afford at the time its
  * CR calls take (`planRechecks`): reading the list back from where the last read-back stopped, and targeted calls.
- * Yields the chunks that found any, then one chunk noting misses and the syncs re-read (`checkedAt`). Returns where
+ * Yields the chunks that found any, then one chunk noting misses and the syncs re-read (`checkedAt`): one write for
+ * all the rows a re-check changes only that time of (the store splits it into requests of 200 rows). Returns where
  * the next read-back goes on (undefined: as before), and how far behind the due re-checks are.
  */
 export async function* recheckWatched(
@@ -34,13 +35,14 @@ export async function* recheckWatched(
   const missing = [...t.missing, ...passedMissing(due, seen, spans)];
   // A young sync the scan read is due again next run anyway: no row is written for it.
   const slow = (w: WatchedSync) => o.now - w.task.createTime > s.stuckAfterMs;
+  const reread = new Set([...seen, ...t.read, ...missing]);
   const mark = due
-    .filter((d) => (r.seen.has(d.w.task.taskId) && slow(d.w)) || missing.includes(d.w.task.taskId))
-    .map((d) => d.w.task.taskId);
+    .map((d) => d.w)
+    .filter((w) => reread.has(w.task.taskId) && (!r.seen.has(w.task.taskId) || slow(w)))
+    .map((w) => w.task.taskId);
   const checked = missedChunk(o, missing, MISS_LIMIT, deps.log);
   markChecked(o, checked.changes, mark);
   if (checked.changes.watch.length + checked.changes.unwatch.length > 0) yield checked;
-  const reread = new Set([...seen, ...t.read, ...missing]);
   return { readBack: back?.next, behindMs: recheckBehind(due, reread, o.detector.watched, o.now) };
 }
 

@@ -50,8 +50,7 @@ export function recheckBehind(
 
 /**
  * Notes in a chunk's rows that the watched syncs `ids` (those still watched) were re-checked at `o.now`: their rows,
- * written by the chunk or added to it, carry `checkedAt`, so the next runs know when each falls due again. A row is
- * written only for a sync re-read this run, in the chunk its re-read yields.
+ * written by the chunk or added to it, carry `checkedAt`, so the next runs know when each falls due again.
  */
 export function markChecked(o: Observation, changes: Judged['changes'], ids: Iterable<string>): void {
   const watch = new Map(changes.watch.map((w) => [w.task.taskId, w]));
@@ -66,9 +65,20 @@ export function markChecked(o: Observation, changes: Judged['changes'], ids: Ite
 }
 
 /**
+ * Notes re-checked the syncs whose rows a chunk writes anyway (a sync whose status changed): no row more. The rows of
+ * the others re-read unchanged are written together, in the chunk that ends the re-checks.
+ */
+export const markWritten = (o: Observation, changes: Judged['changes']): void =>
+  markChecked(
+    o,
+    changes,
+    changes.watch.map((w) => w.task.taskId),
+  );
+
+/**
  * Re-reads the planned watched syncs the scan did not read, one targeted call per push or image (while there is time
- * to fetch), and yields the chunk of each call that found any, their rows marked re-checked. Returns the ids read
- * (found or not) and those not found. Throws what a CR call or the store throws.
+ * to fetch), and yields the chunk of each call that found any (see `markWritten`). Returns the ids read (found or
+ * not) and those not found. Throws what a CR call or the store throws.
  */
 export async function* recheckTargeted(
   o: Observation,
@@ -86,11 +96,7 @@ export async function* recheckTargeted(
     read.push(...wanted);
     if (found.tasks.length > 0) {
       const j = await judge(o, { tasks: found.tasks, lo: Number.NEGATIVE_INFINITY, watchOnly: false }, deps);
-      markChecked(
-        o,
-        j.changes,
-        found.tasks.map((t) => t.taskId),
-      );
+      markWritten(o, j.changes);
       yield j;
     }
     missing.push(...wanted.filter((id) => !found.tasks.some((t) => t.taskId === id)));

@@ -119,6 +119,24 @@ describe('re-checking a watched sync the scan does not reach', () => {
     ]);
   });
 
+  it('writes the rows of syncs re-read unchanged together, in the one chunk that ends the re-checks', async () => {
+    const os = [old('o1'), old('o2'), old('o3')];
+    const { pushCalls, chunks } = await run(
+      os,
+      os.map((t) => watching(t, { stuck: true })),
+    );
+    expect(pushCalls).toHaveLength(3);
+    expect(
+      chunks.map((c) => c.changes.watch.map((w) => [w.task.taskId, w.checkedAt])).filter((x) => x.length > 0),
+    ).toEqual([
+      [
+        ['o1', T0],
+        ['o2', T0],
+        ['o3', T0],
+      ],
+    ]);
+  });
+
   it('re-reads a young sync and a long-running one of the same push with one call, and notes both re-checked', async () => {
     const y = young('y', 'SYNCHRONIZING', { batchId: 'rsbt-shared' });
     const o = old('o', 'SYNCHRONIZING', { batchId: 'rsbt-shared' });
@@ -291,10 +309,11 @@ describe('re-checking by reading the list back', () => {
 
     const second = await backRun(reached, T0 + 5 * MIN, { prev: first.report.cursor, fetchMs: 7_000 });
     expect(second.pages).toEqual([1, 2, 3]);
-    // Page 2 read again (where the last read-back stopped) re-reads the syncs on it too.
-    expect(watchedAfter(reached, second.chunks).map((w) => w.checkedAt)).toEqual(
-      [...at3, ...at4].map(() => T0 + 5 * MIN),
-    );
+    // Page 2 is read again (where the last read-back stopped): the syncs on it are not due, so no row is written again.
+    expect(watchedAfter(reached, second.chunks).map((w) => w.checkedAt)).toEqual([
+      ...at3.map(() => T0),
+      ...at4.map(() => T0 + 5 * MIN),
+    ]);
     expect(second.report.recheckBehindMs).toBe(0);
   });
 

@@ -24,6 +24,8 @@ const PREV: Cursor = {
   readAt: T0 - 2 * H,
 };
 const read = (cursor: ScanResult['cursor'], pagesRead = 1) => ({ cursor, pagesRead });
+/** The cursor after the default read (new tasks moved the newest time). */
+const NEXT: Cursor = { top: T0 - MIN, gaps: [], order: 'desc', rate: 30, total: 310, watching: 2, recheckedAt: T0 - H };
 const after = (over: Partial<AfterRead>): AfterRead => ({
   prev: PREV,
   scan: read({ top: T0 - MIN, gaps: [], order: 'desc', rate: 30, total: 310 }),
@@ -61,35 +63,17 @@ describe('the cursor stored after a read', () => {
     [
       'notes where the read-back for re-checks stopped',
       { readBack: { below: T0 - 5 * H, page: 7, at: T0 } },
-      {
-        top: T0 - MIN,
-        gaps: [],
-        order: 'desc',
-        rate: 30,
-        total: 310,
-        watching: 2,
-        recheckedAt: T0 - H,
-        readBack: { below: T0 - 5 * H, page: 7, at: T0 },
-      },
+      { ...NEXT, readBack: { below: T0 - 5 * H, page: 7, at: T0 } },
     ],
     [
       'keeps where the last read-back stopped when none was made',
       { prev: { ...PREV, readBack: { below: T0 - 9 * H, page: 2, at: T0 - H } } },
-      {
-        top: T0 - MIN,
-        gaps: [],
-        order: 'desc',
-        rate: 30,
-        total: 310,
-        watching: 2,
-        recheckedAt: T0 - H,
-        readBack: { below: T0 - 9 * H, page: 2, at: T0 - H },
-      },
+      { ...NEXT, readBack: { below: T0 - 9 * H, page: 2, at: T0 - H } },
     ],
     [
       'drops it once a read-back read to the end of the list',
       { prev: { ...PREV, readBack: { below: T0 - 9 * H, page: 2, at: T0 - H } }, readBack: null },
-      { top: T0 - MIN, gaps: [], order: 'desc', rate: 30, total: 310, watching: 2, recheckedAt: T0 - H },
+      NEXT,
     ],
     [
       'hands detection the newest time, absent on a first run that read nothing',
