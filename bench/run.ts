@@ -326,16 +326,21 @@ async function world(code: Code, bundle: string, instances: SimInstance[], o: Wo
         securityToken: new Secret(KEY.securityToken),
       },
     });
-  /** Makes an instance's slow re-checks due now, as the 15 minutes between them passing would. */
+  /** Makes an instance's slow re-checks due now, as the 15 minutes between them passing would (each sync's own time). */
   const letQuarterHourPass = async (instance: string) => {
     const k = keysFor(STATE_KEY);
     const t = table();
-    const row = (await t.getRows([k.cursor(instance)], 5_000)).get(k.cursor(instance))!;
-    const c = read.cursor(k.cursor(instance), row)!;
-    await t.writeRows(
-      [write.cursor(k, instance, { ...c.value, recheckedAt: Date.now() - 16 * MIN }, c.version)],
-      5_000,
-    );
+    const [from, to] = k.watchRange(instance);
+    for (let start: string | undefined = from; start !== undefined;) {
+      const page = await t.rangePage(start, to, 5_000, 200);
+      const back = page.rows.map((r) => ({ ...read.watch(r.key, r.cols), checkedAt: Date.now() - 16 * MIN }));
+      if (back.length > 0)
+        await t.writeRows(
+          back.map((x) => write.watch(k, instance, x)),
+          5_000,
+        );
+      start = page.next;
+    }
   };
   /** Changes the control row in place (the bench's stand-in for time passing), through the store's own row code. */
   const editControl = async (edit: (c: Control) => Control) => {

@@ -2,20 +2,19 @@ import type { CrApi } from '../acr/client.js';
 import type { Budget, Clock } from '../lib/budget.js';
 import type { Logger } from '../lib/log.js';
 import type { Cursor, WatchedSync } from '../model/state.js';
-import { isSettled, type InstanceRef } from '../model/task.js';
+import type { InstanceRef } from '../model/task.js';
 import { InstanceDetector, type Batch, type DetectOptions } from './detect.js';
 import { callCr, hasFetchTime } from './cr-call.js';
 import {
   joinBatch,
   judge,
-  missedChunk,
   noFindings,
   releaseHeld,
   type Judged,
   type Observation,
   type StateLookups,
 } from './judge.js';
-import { recheckPlanFor, recheckTargeted, sweptMissing } from './recheck.js';
+import { recheckWatched } from './recheck-watched.js';
 import {
   failedReport,
   logScan,
@@ -27,7 +26,6 @@ import {
 } from './report.js';
 import { rulesOnce } from './rules.js';
 import { scanTasks, type ScanResult } from './scan.js';
-import { MISS_LIMIT } from './watch.js';
 
 export type { InstanceReport } from './report.js';
 export type { Judged, StateLookups } from './judge.js';
@@ -62,10 +60,9 @@ export interface ObserveDeps {
   signal?: AbortSignal;
 }
 
-/** What the scan saw besides the tasks it yielded: which watched syncs it read, and which unfinished syncs. */
+/** What the scan saw besides the tasks it yielded: which watched syncs it read. */
 interface Sight {
   watched: Set<string>;
-  open: Set<string>;
 }
 
 /**
@@ -121,30 +118,21 @@ async function* observeSteps(
   deps: ObserveDeps,
 ): AsyncGenerator<Judged, InstanceReport> {
   const s = deps.settings;
-  const { plan, slowChecked } = recheckPlanFor(watched, {
-    prev: o.prev,
-    now: o.now,
-    stuckAfterMs: s.stuckAfterMs,
-    pageSize: s.pageSize,
-  });
-  const { scan, sight } = yield* readList(o, plan.sweepTo, deps);
+  const { scan, sight } = yield* readList(o, deps);
   logScan(o.inst, scan, deps.log);
-  const recheckDeps = { budget: deps.budget, log: deps.log, store: deps.store, pageSize: s.pageSize };
-  const missing = yield* recheckTargeted(o, plan.targeted, sight.watched, recheckDeps);
-  missing.push(...sweptMissing(plan.swept, o.detector.watched, sight.watched, scan.coveredTo));
-  if (missing.length > 0) yield missedChunk(o, missing, MISS_LIMIT, deps.log);
+  const recheckDeps = { budget: deps.budget, log: deps.log, store: deps.store, settings: s };
+  const re = yield* recheckWatched(o, { watched, scan, seen: sight.watched }, recheckDeps);
   yield* releaseHeld(o, deps);
-  return readReport(o, { scan, open: sight.open, slowChecked }, s);
+  return readReport(o, { scan, readBack: re.readBack, recheckBehindMs: re.behindMs }, s);
 }
 
 /**
  * Scans the instance's task list and yields it judged, in chunks of one stretch and at most CHUNK_TASKS tasks.
- * Returns the scan's result, and which watched and unfinished syncs it read (noted before their chunk is judged,
+ * Returns the scan's result, and which watched syncs it read (noted before their chunk is judged,
  * since judging stops watching a sync that settled).
  */
 async function* readList(
   o: Observation,
-  sweepTo: number | undefined,
   deps: ObserveDeps,
 ): AsyncGenerator<Judged, { scan: ScanResult; sight: Sight }> {
   const s = deps.settings;
@@ -155,14 +143,13 @@ async function* readList(
     discoveryMs: s.discoveryMs,
     pageSize: s.pageSize,
     maxPages: s.maxPages,
-    sweepTo,
     hasTime: () => hasFetchTime(deps.budget),
     fetchPage: (pageNo) =>
       callCr(deps, `ListRepoSyncTask ${o.inst.key} page ${pageNo}`, (timeoutMs) =>
         o.cr.listSyncTasks({ instanceId: o.inst.instanceId, pageNo, pageSize: s.pageSize, timeoutMs }),
       ),
   });
-  const sight: Sight = { watched: new Set(), open: new Set() };
+  const sight: Sight = { watched: new Set() };
   let chunk: Batch | undefined;
   for (;;) {
     const r = await gen.next();
@@ -172,7 +159,6 @@ async function* readList(
     }
     for (const t of r.value.tasks) {
       if (o.detector.watched.has(t.taskId)) sight.watched.add(t.taskId);
-      if (!isSettled(t.status)) sight.open.add(t.taskId);
     }
     const joined = joinBatch(chunk, r.value, CHUNK_TASKS);
     if (joined.ready) yield await judge(o, joined.ready, deps);

@@ -3,7 +3,7 @@ import type { Cursor, WatchedSync } from '../model/state.js';
 import type { InstanceRef, SyncTask } from '../model/task.js';
 import { callCr, hasFetchTime, type CallDeps } from './cr-call.js';
 import { judge, type JudgeDeps, type Judged, type Observation } from './judge.js';
-import { isDue, planRechecks, SLOW_RECHECK_MS, type Recheck, type RecheckPlan } from './watch.js';
+import { dueAt, type DueSync, type Recheck } from './watch.js';
 
 /** Pages one targeted re-check may read (a push rarely has more than a few tasks). */
 export const RECHECK_PAGES = 3;
@@ -15,52 +15,93 @@ export interface RecheckDeps extends CallDeps, JudgeDeps {
 }
 
 /**
- * How this run re-checks the instance's watched syncs: every run while young, every SLOW_RECHECK_MS once past the
- * stuck threshold (`planRechecks` chooses between reading back and targeted calls). `slowChecked`: the slow re-checks
- * are done by this plan, which counts only when they cost something (a targeted call, or reading below the window).
- * Pure.
+ * The watched syncs whose re-check is due now, each with when it fell due (see `dueAt`), from when each was last
+ * checked: its own `checkedAt`; for a sync with none, when it was first seen or, when later, the cursor's
+ * `recheckedAt` (the previous release kept one time for all). Pure.
  */
-export function recheckPlanFor(
-  watched: readonly WatchedSync[],
-  o: { prev?: Cursor; now: number; stuckAfterMs: number; pageSize: number },
-): { plan: RecheckPlan; slowChecked: boolean } {
-  const slowDue = o.now - (o.prev?.recheckedAt ?? 0) >= SLOW_RECHECK_MS;
-  const due = watched.filter((w) => isDue(w, o.now, slowDue, o.stuckAfterMs));
-  const plan = planRechecks(due, {
-    top: o.prev?.top,
-    ratePerHour: o.prev?.rate,
-    pageSize: o.prev?.pageSize ?? o.pageSize,
-  });
-  const slow = new Set(due.filter((w) => o.now - w.task.createTime > o.stuckAfterMs).map((w) => w.task.taskId));
-  const slowChecked =
-    slowDue &&
-    (plan.targeted.some((r) => r.taskIds.some((id) => slow.has(id))) ||
-      (plan.extraPages > 0 && plan.swept.some((id) => slow.has(id))));
-  return { plan, slowChecked };
+export function dueSyncs(
+  watched: Iterable<WatchedSync>,
+  o: { prev?: Cursor; now: number; stuckAfterMs: number },
+): DueSync[] {
+  const out: DueSync[] = [];
+  for (const w of watched) {
+    const last = w.checkedAt ?? Math.max(w.firstSeen, o.prev?.recheckedAt ?? Number.NEGATIVE_INFINITY);
+    const at = dueAt(w, last, o.stuckAfterMs, o.now);
+    if (at <= o.now) out.push({ w, dueAt: at });
+  }
+  return out;
 }
 
 /**
- * Re-reads the due watched syncs the scan did not read, one targeted call per push or image (while there is time to
- * fetch), and yields the chunk of each call that found any. Returns the ids not found. Throws what a CR call or the
- * store throws.
+ * How long the longest-waiting due re-check has waited past the time it fell due, among the due syncs still watched
+ * that this run did not re-read; 0 when every due re-check was made. Pure.
+ */
+export function recheckBehind(
+  due: readonly DueSync[],
+  reread: ReadonlySet<string>,
+  watched: ReadonlyMap<string, WatchedSync>,
+  now: number,
+): number {
+  return due.reduce(
+    (n, d) => (reread.has(d.w.task.taskId) || !watched.has(d.w.task.taskId) ? n : Math.max(n, now - d.dueAt)),
+    0,
+  );
+}
+
+/**
+ * Notes in a chunk's rows that the watched syncs `ids` (those still watched) were re-checked at `o.now`: their rows,
+ * written by the chunk or added to it, carry `checkedAt`, so the next runs know when each falls due again.
+ */
+export function markChecked(o: Observation, changes: Judged['changes'], ids: Iterable<string>): void {
+  const watch = new Map(changes.watch.map((w) => [w.task.taskId, w]));
+  for (const id of ids) {
+    const w = o.detector.watched.get(id);
+    if (!w || w.checkedAt === o.now) continue;
+    const next = { ...w, checkedAt: o.now };
+    o.detector.watched.set(id, next);
+    watch.set(id, next);
+  }
+  changes.watch = [...watch.values()];
+}
+
+/**
+ * Notes re-checked the syncs whose rows a chunk writes anyway (a sync whose status changed): no row more. The rows of
+ * the others re-read unchanged are written together, in the chunk that ends the re-checks.
+ */
+export const markWritten = (o: Observation, changes: Judged['changes']): void =>
+  markChecked(
+    o,
+    changes,
+    changes.watch.map((w) => w.task.taskId),
+  );
+
+/**
+ * Re-reads the planned watched syncs the scan did not read, one targeted call per push or image (while there is time
+ * to fetch), and yields the chunk of each call that found any (see `markWritten`). Returns the ids read (found or
+ * not) and those not found. Throws what a CR call or the store throws.
  */
 export async function* recheckTargeted(
   o: Observation,
   targeted: readonly Recheck[],
   seenWatched: ReadonlySet<string>,
   deps: RecheckDeps,
-): AsyncGenerator<Judged, string[]> {
+): AsyncGenerator<Judged, { missing: string[]; read: string[] }> {
   const missing: string[] = [];
+  const read: string[] = [];
   for (const r of targeted) {
     const wanted = r.taskIds.filter((id) => !seenWatched.has(id) && o.detector.watched.has(id));
     if (wanted.length === 0 || !hasFetchTime(deps.budget)) continue;
     const found = await recheck({ inst: o.inst, cr: o.cr, filter: r.filter, wanted }, deps);
     o.found.rechecks += found.calls;
-    if (found.tasks.length > 0)
-      yield await judge(o, { tasks: found.tasks, lo: Number.NEGATIVE_INFINITY, watchOnly: false }, deps);
+    read.push(...wanted);
+    if (found.tasks.length > 0) {
+      const j = await judge(o, { tasks: found.tasks, lo: Number.NEGATIVE_INFINITY, watchOnly: false }, deps);
+      markWritten(o, j.changes);
+      yield j;
+    }
     missing.push(...wanted.filter((id) => !found.tasks.some((t) => t.taskId === id)));
   }
-  return missing;
+  return { missing, read };
 }
 
 /**
@@ -94,19 +135,17 @@ export async function recheck(
 }
 
 /**
- * Watched syncs carried over from an earlier version (known only by id) are found only by reading back: those the
- * sweep should have covered (created no earlier than `coveredTo`, how far the top pass read) but did not read are
- * missing. None when the top pass read nothing. Pure.
+ * Watched syncs carried over from an earlier version (known only by id) are found only by reading the list: those
+ * due that a read covered (created within one of the `spans` of CreateTimes read, `lo` to `hi`) but that it did not
+ * read are missing. Pure.
  */
-export function sweptMissing(
-  swept: readonly string[],
-  watched: ReadonlyMap<string, WatchedSync>,
+export function passedMissing(
+  due: readonly DueSync[],
   seenWatched: ReadonlySet<string>,
-  coveredTo: number | undefined,
+  spans: readonly { lo?: number; hi?: number }[],
 ): string[] {
-  if (coveredTo === undefined) return [];
-  return swept.filter((id) => {
-    const w = watched.get(id);
-    return w?.partial === true && !seenWatched.has(id) && w.task.createTime >= coveredTo;
-  });
+  const within = (t: number) => spans.some((s) => s.lo !== undefined && s.hi !== undefined && s.lo <= t && t <= s.hi);
+  return due
+    .filter((d) => d.w.partial === true && !seenWatched.has(d.w.task.taskId) && within(d.w.task.createTime))
+    .map((d) => d.w.task.taskId);
 }

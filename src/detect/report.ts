@@ -20,18 +20,19 @@ export interface InstanceReport {
   reasons: Record<Reason, number>;
   newFailures: number;
   watched: number;
+  /** CR calls spent re-checking watched syncs: targeted calls and pages read back. */
   rechecks: number;
+  /**
+   * How long the longest-waiting due re-check of a watched sync has waited past the time it fell due, in ms: 0 when
+   * every due re-check was made; absent when the instance was not read.
+   */
+  recheckBehindMs?: number;
   /** Watched syncs no longer found, so no longer watched. */
   gone: string[];
   /** Alerting's own sight of the instance changed: blind, or restored. */
   notice?: MonitorAlert;
   /** Consecutive runs that did not reach the instance; 0 or absent when it was read this run. */
   unreachedRuns?: number;
-  /**
-   * How long the longest-waiting due re-check has waited past the time it fell due; 0 when every due re-check was
-   * made.
-   */
-  recheckBehindMs?: number;
   /** Conditions that keep runs from their work here began or ended (see `updateLags`): one notice each. */
   lagNotices?: MonitorAlert[];
   error?: unknown;
@@ -70,11 +71,8 @@ const hints = (c: Cursor | undefined): Partial<Cursor> => ({
 export interface AfterRead {
   prev?: Cursor;
   scan: Pick<ScanResult, 'cursor' | 'pagesRead'>;
-  now: number;
-  /** The slow re-checks were made in this run. */
-  slowChecked: boolean;
-  /** Every watched sync past the stuck threshold was read by the scan itself. */
-  slowSeen: boolean;
+  /** Where the next read-back for re-checks goes on: null to start over, undefined to keep the last one's. */
+  readBack?: Cursor['readBack'] | null;
   /** What detection keeps in the cursor, given its newest time read. */
   detection(top: number | undefined): Pick<Cursor, 'held' | 'watching' | 'seen'>;
 }
@@ -83,9 +81,9 @@ export interface AfterRead {
  * The cursor to store after an instance was read. An instance not reached at all (out of time before its first
  * page) keeps everything it knew, is marked starved and counts one more run not reached, so it goes first next run,
  * before those reached more recently (see `readingOrder`); one reached drops both. Rate and size hints move only with
- * new tasks, so a quiet run leaves the cursor as it was and writes nothing; for the same reason the slow re-checks
- * count as done by the scan reading every slow sync only when the newest time moved (the cursor is written anyway).
- * A read carries no health: it clears the failing-run count. Pure.
+ * new tasks, so a quiet run leaves the cursor as it was and writes nothing. The previous release's `recheckedAt` is
+ * kept as it was (watched syncs it wrote have no time of their own), and where the re-checks' read-back stopped. A
+ * read carries no health: it clears the failing-run count. Pure.
  */
 export function cursorAfterRead(r: AfterRead): Cursor {
   const prev = r.prev;
@@ -99,12 +97,13 @@ export function cursorAfterRead(r: AfterRead): Cursor {
           starved: true,
           unreachedRuns: unreachedRuns(prev) + 1,
         };
-  const recheckedAt = r.slowChecked || (r.slowSeen && reading.top !== prev?.top) ? r.now : prev?.recheckedAt;
+  const readBack = r.readBack === undefined ? prev?.readBack : (r.readBack ?? undefined);
   return {
     ...reading,
     ...(reading.top === prev?.top ? hints(prev) : {}),
     ...r.detection(reading.top),
-    ...(recheckedAt !== undefined ? { recheckedAt } : {}),
+    ...(prev?.recheckedAt !== undefined ? { recheckedAt: prev.recheckedAt } : {}),
+    ...(readBack ? { readBack } : {}),
   };
 }
 
@@ -114,7 +113,7 @@ export function cursorAfterRead(r: AfterRead): Cursor {
  */
 export function readReport(
   o: Observation,
-  read: { scan: ScanResult; open: ReadonlySet<string>; slowChecked: boolean },
+  read: { scan: ScanResult; readBack?: Cursor['readBack'] | null; recheckBehindMs: number },
   s: ReportSettings,
 ): InstanceReport {
   const { notice } = updateHealth({
@@ -124,13 +123,10 @@ export function readReport(
     now: o.now,
     blindAfterRuns: s.blindAfterRuns,
   });
-  const slowNow = [...o.detector.watched.values()].filter((w) => o.now - w.task.createTime > s.stuckAfterMs);
   const next = cursorAfterRead({
     prev: o.prev,
     scan: read.scan,
-    now: o.now,
-    slowChecked: read.slowChecked,
-    slowSeen: slowNow.length > 0 && slowNow.every((w) => read.open.has(w.task.taskId)),
+    ...(read.readBack !== undefined ? { readBack: read.readBack } : {}),
     detection: (top) => o.detector.cursorPart(top),
   });
   const { pagesRead, tasksRead, complete, stoppedBecause, anomalies } = read.scan;
@@ -140,6 +136,7 @@ export function readReport(
     scan: { pagesRead, tasksRead, complete, stoppedBecause, anomalies, order: next.order },
     behindMs: unreadMs(next),
     ...counts(o.found, o.detector.watched.size),
+    recheckBehindMs: read.recheckBehindMs,
     ...(notice ? { notice } : {}),
     ...(next.unreachedRuns ? { unreachedRuns: next.unreachedRuns } : {}),
   };

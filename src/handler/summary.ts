@@ -19,9 +19,11 @@ export interface InstanceSummary {
   /** Minutes of task history inside the window still unread (0 when caught up); shrinks run by run in a backlog. */
   behindMinutes: number;
   order?: string;
-  /** Syncs being watched, and the targeted calls that re-checked them. */
+  /** Syncs being watched, and the CR calls that re-checked them (targeted calls and pages read back). */
   watched: number;
   rechecks: number;
+  /** Minutes the longest-waiting due re-check of a watched sync waited past its time (absent when none waited). */
+  recheckBehindMinutes?: number;
   /** CreateTimes not trusted (ahead of the clock, in seconds) and pages that repeated the one before. */
   anomalies?: { futureTimes: number; secondsTimes: number; repeatedPages: number };
   error?: string;
@@ -138,6 +140,7 @@ export function buildSummary({ run, outcome, reports, problems, extra, webhookPo
       order: o.scan?.order,
       watched: o.watched,
       rechecks: o.rechecks,
+      ...(o.recheckBehindMs ? { recheckBehindMinutes: Math.round(o.recheckBehindMs / 60_000) } : {}),
       ...(o.scan && o.scan.anomalies.futureTimes + o.scan.anomalies.secondsTimes + o.scan.anomalies.repeatedPages > 0
         ? { anomalies: o.scan.anomalies }
         : {}),

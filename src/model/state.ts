@@ -100,8 +100,17 @@ export const CursorSchema = v.object({
   watching: v.optional(v.number()),
   /** Transient failures held back, by image key, with when each began failing (announced once it persists). Bounded. */
   held: v.optional(v.record(v.string(), v.number())),
-  /** When long-running watched syncs were last re-checked (they are re-checked every SLOW_RECHECK_MS). */
+  /**
+   * When long-running watched syncs were last re-checked, as the previous release kept it (one time for all): read as
+   * the last re-check of a watched sync that has no `checkedAt` of its own, never written.
+   */
   recheckedAt: v.optional(v.number()),
+  /**
+   * Where reading the list back for re-checks stopped, so the next read-back goes on from there rather than from the
+   * top: the oldest CreateTime it read (`below`), the page it was on (`page`) and when (`at`, to allow for the tasks
+   * created since, which push a newest-first list down). Absent: the next read-back starts below the scan.
+   */
+  readBack: v.optional(v.object({ below: v.number(), page: v.number(), at: v.number() })),
   /**
    * The settled tasks judged within the overlap below `top`: the next scan reads them again, and knows them without a
    * lookup; a task that shows up there late is looked up. A 48-bit hash of each id, 8 characters each, one string:
@@ -160,6 +169,8 @@ export const WatchedSyncSchema = v.object({
   partial: v.optional(v.boolean()),
   /** When its row was last written: a sync open for weeks is written again before the table's TTL removes it. */
   savedAt: v.optional(v.number()),
+  /** When it was last re-checked (found, or counted as a miss); absent: not since it was first seen. */
+  checkedAt: v.optional(v.number()),
 });
 export type WatchedSync = v.InferOutput<typeof WatchedSyncSchema>;
 

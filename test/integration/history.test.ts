@@ -26,13 +26,17 @@ function taskCalls(w: World, from: number): string[] {
     );
 }
 
-/** Makes the instance's slow re-checks due now, as 15 minutes passing would. */
+/** Makes the instance's slow re-checks due now, as 15 minutes passing would: each watched sync re-checked 16 min ago. */
 async function letQuarterHourPass(w: World, instance: string): Promise<void> {
   const k = keysFor(w.env.STATE_KEY ?? 'default');
   const t = w.table();
-  const row = (await t.getRows([k.cursor(instance)], 5_000)).get(k.cursor(instance))!;
-  const c = read.cursor(k.cursor(instance), row)!;
-  await t.writeRows([write.cursor(k, instance, { ...c.value, recheckedAt: Date.now() - 16 * MIN }, c.version)], 5_000);
+  const [from, to] = k.watchRange(instance);
+  const { rows } = await t.rangePage(from, to, 5_000);
+  const back = rows.map((r) => read.watch(r.key, r.cols)).map((x) => ({ ...x, checkedAt: Date.now() - 16 * MIN }));
+  await t.writeRows(
+    back.map((x) => write.watch(k, instance, x)),
+    5_000,
+  );
 }
 
 describe('history, long syncs and a misreporting API', () => {

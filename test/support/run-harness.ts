@@ -67,7 +67,7 @@ export function runHarness(o: {
     ]),
   );
   const crOf = (instanceId: string) => crs.get(instanceId) ?? fakeCr([], o.cr);
-  const cr: CrApi = {
+  const router: CrApi = {
     listSyncTasks: (req) => crOf(req.instanceId).api.listSyncTasks(req),
     listSyncRules: (req) => crOf(req.instanceId).api.listSyncRules(req),
   };
@@ -82,6 +82,8 @@ export function runHarness(o: {
     store,
     /** Each instance's fake CR, by instance id: the calls it was asked. */
     crs,
+    /** The first instance's fake CR (INST's unless told). */
+    cr: crs.get(instances[0]!.instanceId)!,
     /** One run starting at `at`. */
     async run(at: number): Promise<RunSummary> {
       clock.t = at;
@@ -96,7 +98,14 @@ export function runHarness(o: {
         dryRun: false,
         forceDigest: false,
         counter: { cr: 0 },
-        observe: { store, clock, budget, log, settings: { ...SETTINGS, ...o.settings, instances }, crFor: () => cr },
+        observe: {
+          store,
+          clock,
+          budget,
+          log,
+          settings: { ...SETTINGS, ...o.settings, instances },
+          crFor: () => router,
+        },
         plan: { routes: [route], silences: [] },
       };
       return runOnce(deps);

@@ -75,46 +75,80 @@ describe('re-checking a watched sync the scan does not reach', () => {
     expect(watchedNow.map((x) => [x.task.taskId, x.misses])).toEqual([['w', undefined]]);
   });
 
-  it('re-reads one running past the stuck threshold only every quarter hour', async () => {
+  it('re-reads one running past the stuck threshold only every quarter hour after its own last re-check', async () => {
+    const w = old('w');
+    const early = await run([w], [watching(w, { stuck: true, checkedAt: T0 - 10 * MIN })]);
+    expect(early.pushCalls).toEqual([]);
+    expect(early.watchedNow[0]?.checkedAt).toBe(T0 - 10 * MIN);
+    expect(early.chunks.flatMap((c) => c.changes.watch)).toEqual([]);
+
+    const due = await run([w], [watching(w, { stuck: true, checkedAt: T0 - 15 * MIN })]);
+    expect(due.pushCalls).toEqual([[{ syncRecordId: 'rsbt-w' }, 1]]);
+    expect(due.watchedNow[0]?.checkedAt).toBe(T0);
+  });
+
+  it('takes the time the previous release kept for all (the cursor’s recheckedAt) for a sync with none of its own', async () => {
     const w = old('w');
     const early = await run([w], [watching(w, { stuck: true })], { recheckedAt: T0 - 10 * MIN });
     expect(early.pushCalls).toEqual([]);
-    expect(early.report.cursor?.recheckedAt).toBe(T0 - 10 * MIN);
-
     const due = await run([w], [watching(w, { stuck: true })], { recheckedAt: T0 - 15 * MIN });
     expect(due.pushCalls).toEqual([[{ syncRecordId: 'rsbt-w' }, 1]]);
-    expect(due.report.cursor?.recheckedAt).toBe(T0);
+    expect(due.watchedNow[0]?.checkedAt).toBe(T0);
+    // Kept as it was: it is only read.
+    expect(due.report.cursor?.recheckedAt).toBe(T0 - 15 * MIN);
   });
 
-  it('re-reads a long-running one on the first run that has no record of re-checking it', async () => {
+  it('re-reads a long-running one never re-checked before', async () => {
     const w = old('w');
-    const { pushCalls, report } = await run([w], [watching(w, { stuck: true })]);
+    const { pushCalls, watchedNow } = await run([w], [watching(w, { stuck: true })]);
     expect(pushCalls).toEqual([[{ syncRecordId: 'rsbt-w' }, 1]]);
-    expect(report.cursor?.recheckedAt).toBe(T0);
+    expect(watchedNow[0]?.checkedAt).toBe(T0);
   });
 
-  it('does not count the quarter-hour re-check as done when only young syncs were re-read', async () => {
+  it('notes only the syncs re-read as re-checked', async () => {
     const y = young('y');
-    const { pushCalls, report } = await run([y], [watching(y)], { recheckedAt: T0 - 20 * MIN });
+    const o = old('o');
+    const { pushCalls, watchedNow } = await run(
+      [y, o],
+      [watching(y), watching(o, { stuck: true, checkedAt: T0 - MIN })],
+    );
     expect(pushCalls).toEqual([[{ syncRecordId: 'rsbt-y' }, 1]]);
-    expect(report.cursor?.recheckedAt).toBe(T0 - 20 * MIN);
+    expect(watchedNow.map((w) => [w.task.taskId, w.checkedAt])).toEqual([
+      ['y', T0],
+      ['o', T0 - MIN],
+    ]);
   });
 
-  it('counts re-reading a push for a young sync as the quarter-hour re-check of a long-running sync of the same push', async () => {
+  it('writes the rows of syncs re-read unchanged together, in the one chunk that ends the re-checks', async () => {
+    const os = [old('o1'), old('o2'), old('o3')];
+    const { pushCalls, chunks } = await run(
+      os,
+      os.map((t) => watching(t, { stuck: true })),
+    );
+    expect(pushCalls).toHaveLength(3);
+    expect(
+      chunks.map((c) => c.changes.watch.map((w) => [w.task.taskId, w.checkedAt])).filter((x) => x.length > 0),
+    ).toEqual([
+      [
+        ['o1', T0],
+        ['o2', T0],
+        ['o3', T0],
+      ],
+    ]);
+  });
+
+  it('re-reads a young sync and a long-running one of the same push with one call, and notes both re-checked', async () => {
     const y = young('y', 'SYNCHRONIZING', { batchId: 'rsbt-shared' });
     const o = old('o', 'SYNCHRONIZING', { batchId: 'rsbt-shared' });
-    const { pushCalls, report } = await run([y, o], [watching(y), watching(o, { stuck: true })], {
-      recheckedAt: T0 - 20 * MIN,
-    });
+    const { pushCalls, watchedNow } = await run([y, o], [watching(y), watching(o, { stuck: true })]);
     expect(pushCalls).toEqual([[{ syncRecordId: 'rsbt-shared' }, 1]]);
-    expect(report.cursor?.recheckedAt).toBe(T0);
+    expect(watchedNow.map((w) => w.checkedAt)).toEqual([T0, T0]);
   });
 
   it('counts a sync exactly at the stuck threshold as young', async () => {
     const edge = task('edge', T0 - 2 * H, 'SYNCHRONIZING');
-    const { pushCalls, report } = await run([edge], [watching(edge)], { recheckedAt: T0 - 20 * MIN });
+    const { pushCalls } = await run([edge], [watching(edge, { checkedAt: T0 - MIN })]);
     expect(pushCalls).toHaveLength(1);
-    expect(report.cursor?.recheckedAt).toBe(T0 - 20 * MIN);
   });
 
   it('re-reads young ones while the long-running ones wait their quarter hour', async () => {
@@ -225,41 +259,85 @@ describe('re-checking a watched sync the scan does not reach', () => {
 });
 
 describe('re-checking by reading the list back', () => {
-  // Two long-running syncs of two pushes, three hours down a list of five tasks an hour: reading one page further
-  // costs less than a call per push.
-  const o1 = task('o1', T0 - 3 * H, 'SYNCHRONIZING');
-  const o2 = task('o2', T0 - 3 * H - MIN, 'SYNCHRONIZING');
-  const below = task('below', T0 - 4 * H);
+  // A list of five tasks an hour (a page of 10 holds two hours), with five long-running syncs of five pushes three
+  // hours down (page 2) and five more four hours down (page 3): reading back a page or two costs less than a call
+  // per push.
+  const steady = Array.from({ length: 29 }, (_, i) => task(`s${i}`, T0 - 6 * MIN - i * 12 * MIN));
+  const at3 = Array.from({ length: 5 }, (_, i) => task(`o${i}`, T0 - 3 * H - i * MIN, 'SYNCHRONIZING'));
+  const at4 = Array.from({ length: 5 }, (_, i) => task(`p${i}`, T0 - 4 * H - i * MIN, 'SYNCHRONIZING'));
+  const list = [...steady, ...at3, ...at4];
+  const prev = (over: Partial<Cursor> = {}): Cursor => ({
+    top: T0 - 6 * MIN,
+    gaps: [],
+    order: 'desc',
+    rate: 5,
+    ...over,
+  });
+  /** One run at `at`; with `fetchMs`, each CR call takes 2 s of it. */
+  async function backRun(watched: WatchedSync[], at: number, o: { prev?: Cursor; fetchMs?: number } = {}) {
+    const clock = movableClock(at);
+    const cr = fakeCr(list, { before: () => void (o.fetchMs !== undefined && (clock.t += 2_000)) });
+    const { store } = fakeStore({ watched });
+    const out = await observeRun(cr.api, at, {
+      prev: { ...(o.prev ?? prev()), watching: watched.length },
+      store,
+      clock,
+      ...(o.fetchMs !== undefined ? { fetchMs: o.fetchMs } : {}),
+    });
+    return { ...out, cr, pages: cr.taskCalls.map((c) => (c.filter ? 'push' : c.pageNo)) };
+  }
 
-  it('counts the quarter-hour re-check as done when reading back cost pages, young syncs read on the way or not', async () => {
-    const y = task('y', T0 - H, 'SYNCHRONIZING');
-    const watched = [watching(y), watching(o1, { stuck: true }), watching(o2, { stuck: true })];
-    const { pushCalls, report, cr, watchedNow } = await run(
-      [y, o1, o2, below],
-      watched,
-      { rate: 5, recheckedAt: T0 - 20 * MIN },
-      { settings: { maxPages: 10 } },
-    );
-    expect(pushCalls).toEqual([]);
-    expect(cr.taskCalls.length).toBeGreaterThan(1);
-    expect(report.cursor?.recheckedAt).toBe(T0);
-    expect(watchedNow.map((w) => [w.task.taskId, w.misses])).toEqual([
-      ['y', undefined],
-      ['o1', undefined],
-      ['o2', undefined],
-    ]);
+  it('re-reads long-running syncs of many pushes by reading pages back, and notes each re-checked', async () => {
+    const watched = [...at3, ...at4].map((t) => watching(t, { stuck: true }));
+    const { pages, report, chunks } = await backRun(watched, T0);
+    // The scan's page, then back from the page it stopped on.
+    expect(pages).toEqual([1, 1, 2, 3]);
+    expect(report.rechecks).toBe(3);
+    expect(report.recheckBehindMs).toBe(0);
+    expect(watchedAfter(watched, chunks).map((w) => w.checkedAt)).toEqual(watched.map(() => T0));
   });
 
-  it('does not count it as done in a quiet run where reading back cost nothing extra', async () => {
-    const { pushCalls, report } = await run(
-      [o1, o2, below],
-      [watching(o1, { stuck: true }), watching(o2, { stuck: true })],
-      { rate: 1, recheckedAt: T0 - 20 * MIN },
-      { settings: { maxPages: 10 } },
-    );
-    expect(pushCalls).toEqual([]);
-    expect(report.cursor?.top).toBe(prevTop);
-    expect(report.cursor?.recheckedAt).toBe(T0 - 20 * MIN);
+  it('goes on from the page where the last read-back stopped, rather than from the top', async () => {
+    const watched = [...at3, ...at4].map((t) => watching(t, { stuck: true }));
+    // Time for three calls of 2 s a run: the scan's page, then two read back.
+    const first = await backRun(watched, T0, { fetchMs: 7_000 });
+    expect(first.pages).toEqual([1, 1, 2]);
+    expect(first.report.cursor?.readBack).toEqual({ below: at3[4]!.createTime, page: 2, at: T0 });
+    const reached = watchedAfter(watched, first.chunks);
+    expect(reached.filter((w) => w.checkedAt === T0).map((w) => w.task.taskId)).toEqual(at3.map((t) => t.taskId));
+    expect(first.report.recheckBehindMs).toBeGreaterThan(0);
+
+    const second = await backRun(reached, T0 + 5 * MIN, { prev: first.report.cursor, fetchMs: 7_000 });
+    expect(second.pages).toEqual([1, 2, 3]);
+    // Page 2 is read again (where the last read-back stopped): the syncs on it are not due, so no row is written again.
+    expect(watchedAfter(reached, second.chunks).map((w) => w.checkedAt)).toEqual([
+      ...at3.map(() => T0),
+      ...at4.map(() => T0 + 5 * MIN),
+    ]);
+    expect(second.report.recheckBehindMs).toBe(0);
+  });
+
+  it('leaves a sync known in full that it passed without finding to a call for its push to declare missing', async () => {
+    // A page read while the list shifts can skip a task, so only a targeted call (or, for a carried-over sync, which
+    // has nothing to target, the read back) counts a miss.
+    const gone = task('gone', T0 - 3 * H - 2 * MIN, 'SYNCHRONIZING');
+    const watched = [...at3, gone].map((t) => watching(t, { stuck: true }));
+    const { pages, chunks, report } = await backRun(watched, T0);
+    expect(pages).toEqual([1, 1, 2]);
+    expect(watchedAfter(watched, chunks).map((w) => [w.task.taskId, w.misses, w.checkedAt])).toEqual([
+      ...at3.map((t) => [t.taskId, undefined, T0]),
+      ['gone', undefined, undefined],
+    ]);
+    expect(report.recheckBehindMs).toBeGreaterThan(0);
+  });
+
+  it('starts over from the top once it read to the end of the list', async () => {
+    const watched = at4.map((t) => watching(t, { stuck: true }));
+    const { report, pages } = await backRun(watched, T0, {
+      prev: prev({ readBack: { below: at4[0]!.createTime + 1, page: 3, at: T0 - 5 * MIN } }),
+    });
+    expect(pages).toEqual([1, 3, 4]);
+    expect(report.cursor?.readBack).toBeUndefined();
   });
 });
 
@@ -286,19 +364,6 @@ describe('watched syncs carried over from an earlier version (known only by id a
     expect(watchedNow.map((w) => [w.task.taskId, w.misses, w.partial])).toEqual([['run-p', undefined, undefined]]);
   });
 
-  it('leaves a sync known in full that reading back passed without finding to a call for its push to declare missing', async () => {
-    // Reading back is cheaper here than a call per push; a page read while the list shifts can skip a task, so only a
-    // targeted call (or, for a carried-over sync, which has nothing to target, the read back) counts a miss.
-    const y = task('y', T0 - 30 * MIN, 'SYNCHRONIZING');
-    const gone = task('gone', T0 - 31 * MIN, 'SYNCHRONIZING');
-    const { watchedNow, pushCalls } = await run([y], [watching(y), watching(gone)], { rate: 5, recheckedAt: T0 - MIN });
-    expect(pushCalls).toEqual([]);
-    expect(watchedNow.map((w) => [w.task.taskId, w.misses])).toEqual([
-      ['y', undefined],
-      ['gone', undefined],
-    ]);
-  });
-
   it('counts a miss for one as old as the oldest task of the list, which was read to its end', async () => {
     const edge = watching(task('edge-p', T0 - 40 * MIN, 'SYNCHRONIZING'), { partial: true });
     const { watchedNow } = await run([], [edge], { recheckedAt: T0 - MIN });
@@ -319,55 +384,35 @@ describe('watched syncs carried over from an earlier version (known only by id a
 
 describe('long-running syncs the scan itself reads', () => {
   // A short list, read whole in one page: every watched sync in it is seen as it stands.
-  const prev = (over: Partial<Cursor> = {}): Cursor => ({
-    top: T0 - 10 * MIN,
-    gaps: [],
-    order: 'desc',
-    recheckedAt: T0 - 5 * MIN,
-    ...over,
-  });
+  const prev = (over: Partial<Cursor> = {}): Cursor => ({ top: T0 - 10 * MIN, gaps: [], order: 'desc', ...over });
   const o1 = task('o1', T0 - 3 * H, 'SYNCHRONIZING');
   const o2 = task('o2', T0 - 4 * H, 'SYNCHRONIZING');
   const fresh = task('fresh', T0 - MIN);
   /** A run over the short list; `first` for an instance never read before. */
   async function shortRun(listed: SyncTask[], watched: WatchedSync[], first = false) {
     const { store } = fakeStore({ watched });
-    return observeRun(fakeCr([...listed, task('older', T0 - 20 * H)]).api, T0, {
-      prev: first ? undefined : prev({ watching: watched.length }),
-      store,
-    });
+    const cr = fakeCr([...listed, task('older', T0 - 20 * H)]);
+    const out = await observeRun(cr.api, T0, { prev: first ? undefined : prev({ watching: watched.length }), store });
+    return { ...out, cr, watchedNow: watchedAfter(watched, out.chunks) };
   }
 
-  it('count as re-checked when the run writes the cursor anyway (new tasks were read)', async () => {
-    const { report } = await shortRun([fresh, o1], [watching(o1, { stuck: true })]);
-    expect(report.cursor?.recheckedAt).toBe(T0);
+  it('count as re-checked when due, with no call of their own', async () => {
+    const { watchedNow, cr, report } = await shortRun(
+      [fresh, o1, o2],
+      [watching(o1, { stuck: true }), watching(o2, { stuck: true, checkedAt: T0 - 5 * MIN })],
+    );
+    expect(cr.taskCalls).toHaveLength(1);
+    // o2 is not due yet: its row is not written again.
+    expect(watchedNow.map((w) => [w.task.taskId, w.checkedAt])).toEqual([
+      ['o1', T0],
+      ['o2', T0 - 5 * MIN],
+    ]);
+    expect(report.recheckBehindMs).toBe(0);
   });
 
-  it('do not make a quiet run write the cursor', async () => {
-    const { report } = await shortRun([o1], [watching(o1, { stuck: true })]);
-    expect(report.cursor?.recheckedAt).toBe(T0 - 5 * MIN);
-  });
-
-  it('count only when every long-running one was read', async () => {
-    const { report } = await shortRun([fresh, o1], [watching(o1, { stuck: true }), watching(o2, { stuck: true })]);
-    expect(report.cursor?.recheckedAt).toBe(T0 - 5 * MIN);
-  });
-
-  it('count whatever became of the young ones, even one exactly at the stuck threshold', async () => {
-    const edge = task('edge', T0 - 2 * H, 'SYNCHRONIZING');
-    const { report } = await shortRun([fresh, o1], [watching(o1, { stuck: true }), watching(edge)]);
-    expect(report.cursor?.recheckedAt).toBe(T0);
-  });
-
-  it('do not count when there are none, only young ones', async () => {
+  it('write no row for a young one the scan read', async () => {
     const y = task('y', T0 - H, 'SYNCHRONIZING');
-    const { report } = await shortRun([fresh, y], [watching(y)]);
-    expect(report.cursor?.recheckedAt).toBe(T0 - 5 * MIN);
-  });
-
-  it('count on a first run that finds one running for hours', async () => {
-    const { report } = await shortRun([fresh, o1], [], true);
-    expect(report.watched).toBe(1);
-    expect(report.cursor?.recheckedAt).toBe(T0);
+    const { chunks } = await shortRun([fresh, y], [watching(y)]);
+    expect(chunks.flatMap((c) => c.changes.watch)).toEqual([]);
   });
 });

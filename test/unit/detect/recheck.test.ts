@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { FETCH_FLOOR_MS } from '../../../src/detect/cr-call.js';
 import type { Judged } from '../../../src/detect/judge.js';
-import { recheck, RECHECK_PAGES, recheckPlanFor, recheckTargeted, sweptMissing } from '../../../src/detect/recheck.js';
+import {
+  dueSyncs,
+  passedMissing,
+  recheck,
+  RECHECK_PAGES,
+  recheckBehind,
+  recheckTargeted,
+} from '../../../src/detect/recheck.js';
 import { SLOW_RECHECK_MS, type Recheck } from '../../../src/detect/watch.js';
 import { Budget } from '../../../src/lib/budget.js';
 import type { Cursor, WatchedSync } from '../../../src/model/state.js';
@@ -22,35 +29,43 @@ import { observation } from '../../support/observation.js';
 const STUCK = 2 * H;
 const young = watching(task('young', T0 - H, 'SYNCHRONIZING'));
 const slow = watching(task('slow', T0 - 5 * H, 'SYNCHRONIZING'));
-const plan = (watched: WatchedSync[], prev: Cursor) =>
-  recheckPlanFor(watched, { prev, now: T0, stuckAfterMs: STUCK, pageSize: 10 });
-const planned = (p: ReturnType<typeof plan>) => [...p.plan.swept, ...p.plan.targeted.flatMap((r) => r.taskIds)];
+const dueIds = (watched: WatchedSync[], prev?: Cursor) =>
+  dueSyncs(watched, { ...(prev ? { prev } : {}), now: T0, stuckAfterMs: STUCK }).map((d) => d.w.task.taskId);
 
-describe('planning the re-checks of an instance', () => {
-  it('re-checks a young sync every run, and one past the stuck threshold only when the slow re-checks are due', () => {
-    const recent = plan([young, slow], { gaps: [], recheckedAt: T0 - MIN });
-    expect(planned(recent)).toEqual(['young']);
-    expect(recent.slowChecked).toBe(false);
-    const due = plan([young, slow], { gaps: [], recheckedAt: T0 - SLOW_RECHECK_MS });
-    expect(planned(due).sort()).toEqual(['slow', 'young']);
+describe('which watched syncs are due a re-check', () => {
+  it('a young one at every run; a long-running one a quarter hour after its own last re-check', () => {
+    expect(dueIds([young, { ...slow, checkedAt: T0 - MIN }])).toEqual(['young']);
+    expect(dueIds([young, { ...slow, checkedAt: T0 - SLOW_RECHECK_MS }])).toEqual(['young', 'slow']);
+    expect(dueIds([slow])).toEqual(['slow']);
   });
 
-  it('counts the slow re-checks done when a targeted call re-reads a slow sync', () => {
-    expect(plan([slow], { gaps: [] }).slowChecked).toBe(true);
+  it('one with no time of its own as of when it was first seen', () => {
+    expect(dueIds([{ ...slow, firstSeen: T0 - 10 * MIN }])).toEqual([]);
+    expect(dueIds([{ ...slow, firstSeen: T0 - SLOW_RECHECK_MS }])).toEqual(['slow']);
   });
 
-  it('does not count them done when the slow sync is re-read by the top of the list at no extra cost', () => {
-    // One task an hour: the slow sync is on the first page, which the scan reads anyway.
-    const p = plan([slow], { top: T0 - 2 * H, rate: 1, gaps: [] });
-    expect(p.plan.swept).toEqual(['slow']);
-    expect(p.slowChecked).toBe(false);
+  it('one with no time of its own by the time the previous release kept for all, when later', () => {
+    expect(dueIds([slow], { gaps: [], recheckedAt: T0 - MIN })).toEqual([]);
+    expect(dueIds([slow], { gaps: [], recheckedAt: T0 - SLOW_RECHECK_MS })).toEqual(['slow']);
+    expect(dueIds([{ ...slow, checkedAt: T0 - SLOW_RECHECK_MS }], { gaps: [], recheckedAt: T0 - MIN })).toEqual([
+      'slow',
+    ]);
   });
+});
 
-  it('counts them done when reading back to a slow sync costs pages beyond the first', () => {
-    // Known only by id, it can only be re-read by reading back: 100 tasks down at 20 an hour.
-    const p = plan([{ ...slow, partial: true }], { top: T0 - MIN, rate: 20, gaps: [] });
-    expect(p.plan).toMatchObject({ swept: ['slow'], extraPages: 9 });
-    expect(p.slowChecked).toBe(true);
+describe('how far behind the re-checks are', () => {
+  const due = dueSyncs([young, slow, { ...slow, task: { ...slow.task, taskId: 'later' }, checkedAt: T0 - 20 * MIN }], {
+    now: T0,
+    stuckAfterMs: STUCK,
+  });
+  const watched = new Map(due.map((d) => [d.w.task.taskId, d.w]));
+  it.each<[string, string[], ReadonlyMap<string, WatchedSync>, number]>([
+    ['0 when every due re-check was made', ['young', 'slow', 'later'], watched, 0],
+    ['the wait past its due time of the longest-waiting one not made', ['young'], watched, 3 * H],
+    ['only those not made', ['young', 'slow'], watched, 5 * MIN],
+    ['not counting one no longer watched', ['young'], new Map([['later', watched.get('later')!]]), 5 * MIN],
+  ])('%s', (_, reread, w, want) => {
+    expect(recheckBehind(due, new Set(reread), w, T0)).toBe(want);
   });
 });
 
@@ -106,16 +121,17 @@ describe('re-checking the due watched syncs the scan did not read', () => {
     const chunks: Judged[] = [];
     for (;;) {
       const r = await gen.next();
-      if (r.done) return { missing: r.value, chunks, cr, obs };
+      if (r.done) return { missing: r.value.missing, read: r.value.read, chunks, cr, obs };
       chunks.push(r.value);
     }
   }
 
-  it('calls once per push not read by the scan, judges what it found, and returns the syncs not found', async () => {
-    const { missing, chunks, cr, obs } = await run(['b']);
+  it('calls once per push not read by the scan, judges what it found, and returns the syncs read and not found', async () => {
+    const { missing, read, chunks, cr, obs } = await run(['b']);
     expect(cr.taskCalls.map((x) => x.filter)).toEqual([{ syncRecordId: 'rsbt-a' }, { syncRecordId: 'rsbt-c' }]);
     expect(chunks.map((j) => j.changes.failures.map((t) => t.taskId))).toEqual([['a']]);
     expect(missing).toEqual(['c']);
+    expect(read).toEqual(['a', 'c']);
     expect(obs.found.rechecks).toBe(2);
   });
 
@@ -131,21 +147,21 @@ describe('re-checking the due watched syncs the scan did not read', () => {
   });
 });
 
-describe('watched syncs known only by id that reading back passed', () => {
-  const w = (id: string, createTime: number, partial = true): [string, WatchedSync] => [
-    id,
-    watching(task(id, createTime, 'PENDING'), partial ? { partial: true } : {}),
-  ];
-  const watched = new Map([w('p1', T0 - H), w('p2', T0 - 3 * H), w('full', T0 - H, false)]);
-  it.each<[string, string[], string[], number | undefined, string[]]>([
-    ['are missing when the sweep reached them and did not read them', ['p1'], [], T0 - 2 * H, ['p1']],
-    ['are not missing when the sweep read them', ['p1'], ['p1'], T0 - 2 * H, []],
-    ['are not missing when the sweep stopped above them', ['p1', 'p2'], [], T0 - 2 * H, ['p1']],
-    ['are missing when created exactly where the sweep stopped', ['p2'], [], T0 - 3 * H, ['p2']],
-    ['are none when the top pass read nothing', ['p1'], [], undefined, []],
-    ['do not include a sync with its whole row', ['full'], [], T0 - 2 * H, []],
-    ['do not include one no longer watched', ['other'], [], T0 - 2 * H, []],
-  ])('%s', (_, swept, seen, coveredTo, want) => {
-    expect(sweptMissing(swept, watched, new Set(seen), coveredTo)).toEqual(want);
+describe('watched syncs known only by id that a read passed', () => {
+  const d = (id: string, createTime: number, partial = true) => ({
+    w: watching(task(id, createTime, 'PENDING'), partial ? { partial: true } : {}),
+    dueAt: T0,
+  });
+  const due = [d('p1', T0 - H), d('p2', T0 - 3 * H), d('full', T0 - H, false)];
+  const span = (lo: number, hi = Number.POSITIVE_INFINITY) => ({ lo, hi });
+  it.each<[string, string[], { lo?: number; hi?: number }[], string[]]>([
+    ['are missing when a read covered them and did not read them', [], [span(T0 - 2 * H)], ['p1']],
+    ['are not missing when it read them', ['p1'], [span(T0 - 2 * H)], []],
+    ['are missing when created exactly where a read stopped', [], [span(T0 - 3 * H)], ['p1', 'p2']],
+    ['are missing when a second span covered them', [], [span(T0 - 2 * H), span(T0 - 4 * H, T0 - 3 * H)], ['p1', 'p2']],
+    ['are none when no read covered them', [], [span(T0 - 50 * MIN), { hi: T0 }], []],
+    ['do not include a sync with its whole row', ['p1', 'p2'], [span(T0 - 4 * H)], []],
+  ])('%s', (_, seen, spans, want) => {
+    expect(passedMissing(due, new Set(seen), spans)).toEqual(want);
   });
 });

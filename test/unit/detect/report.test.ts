@@ -38,12 +38,11 @@ const STARVED = {
   recheckedAt: T0 - H,
 } as const;
 const read = (cursor: ScanResult['cursor'], pagesRead = 1) => ({ cursor, pagesRead });
+/** The cursor after the default read (new tasks moved the newest time). */
+const NEXT: Cursor = { top: T0 - MIN, gaps: [], order: 'desc', rate: 30, total: 310, watching: 2, recheckedAt: T0 - H };
 const after = (over: Partial<AfterRead>): AfterRead => ({
   prev: PREV,
   scan: read({ top: T0 - MIN, gaps: [], order: 'desc', rate: 30, total: 310 }),
-  now: T0,
-  slowChecked: false,
-  slowSeen: false,
   detection: (top) => ({ watching: top === undefined ? -1 : 2 }),
   ...over,
 });
@@ -66,19 +65,19 @@ describe('the cursor stored after a read', () => {
       { ...STARVED, unreachedRuns: 1 },
     ],
     [
-      'notes the slow re-checks done now when they were made',
-      { slowChecked: true, scan: read({ top: T0 - H, gaps: [] }) },
-      { top: T0 - H, gaps: [], ...{ rate: 12, total: 300, pageSize: 7, order: 'asc' }, watching: 2, recheckedAt: T0 },
+      'notes where the read-back for re-checks stopped',
+      { readBack: { below: T0 - 5 * H, page: 7, at: T0 } },
+      { ...NEXT, readBack: { below: T0 - 5 * H, page: 7, at: T0 } },
     ],
     [
-      'notes them done when the scan read every slow sync and the newest time moved',
-      { slowSeen: true },
-      { top: T0 - MIN, gaps: [], order: 'desc', rate: 30, total: 310, watching: 2, recheckedAt: T0 },
+      'keeps where the last read-back stopped when none was made',
+      { prev: { ...PREV, readBack: { below: T0 - 9 * H, page: 2, at: T0 - H } } },
+      { ...NEXT, readBack: { below: T0 - 9 * H, page: 2, at: T0 - H } },
     ],
     [
-      'does not note them done by the scan in a quiet run, which writes nothing',
-      { slowSeen: true, scan: read({ top: T0 - H, gaps: [] }) },
-      { top: T0 - H, gaps: [], rate: 12, total: 300, pageSize: 7, order: 'asc', watching: 2, recheckedAt: T0 - H },
+      'drops it once a read-back read to the end of the list',
+      { prev: { ...PREV, readBack: { below: T0 - 9 * H, page: 2, at: T0 - H } }, readBack: null },
+      NEXT,
     ],
     [
       'hands detection the newest time, absent on a first run that read nothing',
@@ -122,7 +121,7 @@ describe('the report of an instance read to the end', () => {
   it('carries the next cursor, what the scan read, how far behind it is, and what was found', () => {
     const o = observation({ watched: [watching(task('w', T0 - H, 'PENDING'))] });
     o.found.newFailures = 2;
-    const r = readReport(o, { scan: scan(), open: new Set(), slowChecked: false }, settings);
+    const r = readReport(o, { scan: scan(), recheckBehindMs: 0 }, settings);
     expect(r).toMatchObject({
       inst: INST,
       scan: { pagesRead: 3, tasksRead: 30, complete: false, stoppedBecause: 'max-pages', order: 'desc' },
@@ -139,19 +138,16 @@ describe('the report of an instance read to the end', () => {
   it('says alerting sees the instance again after it had told the channels it was blind', () => {
     const r = readReport(
       observation({ prev: { gaps: [], health: blind } }),
-      { scan: scan(), open: new Set(), slowChecked: false },
+      { scan: scan(), recheckBehindMs: 0 },
       settings,
     );
     expect(r.notice).toMatchObject({ kind: 'restored', since: T0 - H, runs: 4 });
     expect(r.cursor).not.toHaveProperty('health');
   });
 
-  it('counts the slow re-checks done when the scan read every sync past the stuck threshold', () => {
-    const o = observation({ prev: { top: T0 - H, gaps: [] }, watched: [watching(task('old', T0 - 3 * H, 'PENDING'))] });
-    const seen = readReport(o, { scan: scan(), open: new Set(['old']), slowChecked: false }, settings);
-    expect(seen.cursor?.recheckedAt).toBe(T0);
-    const missed = readReport(o, { scan: scan(), open: new Set(), slowChecked: false }, settings);
-    expect(missed.cursor?.recheckedAt).toBeUndefined();
+  it('says how far behind the re-checks are', () => {
+    const r = readReport(observation(), { scan: scan(), recheckBehindMs: 7 * MIN }, settings);
+    expect(r.recheckBehindMs).toBe(7 * MIN);
   });
 });
 
@@ -161,7 +157,7 @@ describe('what a report says about the work its run could not do', () => {
 
   it('raises the notice of a condition that reached its threshold, and keeps it in the cursor as announced', () => {
     const o = observation({ prev: { gaps: [], lags: { 'list-unfinished': lagging } } });
-    const r = readReport(o, { scan: cannot, open: new Set(), slowChecked: false }, settings);
+    const r = readReport(o, { scan: cannot, recheckBehindMs: 0 }, settings);
     expect(r.lagNotices).toEqual([
       expect.objectContaining({
         kind: 'blind',
@@ -190,7 +186,7 @@ describe('what a report says about the work its run could not do', () => {
   it('writes no lag into the cursor of an instance read to its end', () => {
     const o = observation({ prev: { gaps: [] } });
     const done = scan({ complete: true, stoppedBecause: 'reached-window', cursor: { top: T0, gaps: [] } });
-    const r = readReport(o, { scan: done, open: new Set(), slowChecked: false }, settings);
+    const r = readReport(o, { scan: done, recheckBehindMs: 0 }, settings);
     expect(r.cursor).not.toHaveProperty('lags');
     expect(r).not.toHaveProperty('lagNotices');
   });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { planRechecks } from '../../../src/detect/watch.js';
+import { planRechecks, type DueSync, type RecheckBudget } from '../../../src/detect/watch.js';
 import type { WatchedSync } from '../../../src/model/state.js';
 import { syncTask } from '../../support/build.js';
 
 const NOW = 1_800_000_000_000;
 const H = 3_600_000;
+const MIN = 60_000;
 const image = (namespace: string, repo: string, tag: string) => ({
   instanceId: 'cri-x',
   regionId: 'cn-hangzhou',
@@ -12,69 +13,151 @@ const image = (namespace: string, repo: string, tag: string) => ({
   repo,
   tag,
 });
-/** A watched sync created `agoH` hours before NOW, re-read by its push unless it has none. */
-const w = (id: string, agoH: number, over: Partial<WatchedSync['task']> = {}): WatchedSync => ({
-  task: syncTask({ taskId: id, status: 'SYNCHRONIZING', createTime: NOW - agoH * H, ...over }),
-  firstSeen: NOW,
+/**
+ * A due watched sync created `agoH` hours before NOW, due since `waitedMin` minutes (0 unless told), re-read by its
+ * own push unless told otherwise.
+ */
+const d = (
+  id: string,
+  agoH: number,
+  o: { waitedMin?: number; partial?: boolean; task?: Partial<WatchedSync['task']> } = {},
+): DueSync => ({
+  w: {
+    task: syncTask({ taskId: id, status: 'SYNCHRONIZING', createTime: NOW - agoH * H, batchId: `b-${id}`, ...o.task }),
+    firstSeen: NOW - agoH * H,
+    ...(o.partial ? { partial: true } : {}),
+  },
+  dueAt: NOW - (o.waitedMin ?? 0) * MIN,
 });
-// 100 tasks an hour in pages of 100: reading back one hour costs one page, two hours two.
-const hourly = { top: NOW, ratePerHour: 100, pageSize: 100 };
+// 100 tasks an hour in pages of 100: reading back an hour costs a page, plus the page the read-back starts on (a sync
+// 1.1 h down costs 3 pages).
+const budget = (over: Partial<RecheckBudget> = {}): RecheckBudget => ({
+  calls: 1_000,
+  maxBackPages: 1_000,
+  top: NOW,
+  ratePerHour: 100,
+  pageSize: 100,
+  canReadBack: true,
+  ...over,
+});
+const targetedIds = (p: ReturnType<typeof planRechecks>) => p.targeted.flatMap((r) => r.taskIds);
 
 describe('planning the re-checks of watched syncs', () => {
-  it('never re-reads by an image without a tag or a namespace (an empty filter would match every tag or namespace)', () => {
-    for (const from of [image('ns', 'api', ''), image('', 'api', 'v1')]) {
-      const plan = planRechecks([w('a', 30, { from })], { pageSize: 100 });
-      expect(plan.targeted).toEqual([]);
-    }
+  it.each<[string, DueSync[], Partial<RecheckBudget>, { targeted: string[]; back: string[]; backPages: number }]>([
+    [
+      'targets the longest-waiting first, as many as the calls allow',
+      [d('a', 30, { waitedMin: 5 }), d('b', 31, { waitedMin: 50 }), d('c', 32, { waitedMin: 20 })],
+      { calls: 2 },
+      { targeted: ['b', 'c'], back: [], backPages: 0 },
+    ],
+    [
+      'among syncs due alike, the oldest first',
+      [d('new', 3), d('old', 40), d('mid', 20)],
+      { calls: 2 },
+      { targeted: ['old', 'mid'], back: [], backPages: 0 },
+    ],
+    ['plans nothing when no call is left', [d('a', 30)], { calls: 0 }, { targeted: [], back: [], backPages: 0 }],
+    [
+      'reads back when pages reach more syncs than the calls could target',
+      [d('a', 1.1), d('b', 1.2), d('c', 1.3), d('d', 1.4)],
+      { calls: 3 },
+      { targeted: [], back: ['a', 'b', 'c', 'd'], backPages: 3 },
+    ],
+    [
+      'reads back when it costs fewer calls for the same syncs (three pages for four pushes)',
+      [d('a', 1.1), d('b', 1.2), d('c', 1.3), d('d', 1.4)],
+      {},
+      { targeted: [], back: ['a', 'b', 'c', 'd'], backPages: 3 },
+    ],
+    [
+      'targets rather than read back as far as a sync deep down',
+      [d('deep', 30), d('deeper', 31)],
+      {},
+      { targeted: ['deeper', 'deep'], back: [], backPages: 0 },
+    ],
+    [
+      'on a tie between reading back and targeting, targets (it finds a sync wherever the list moved it)',
+      [d('a', 0.5), d('b', 0.6)],
+      {},
+      { targeted: ['b', 'a'], back: [], backPages: 0 },
+    ],
+    [
+      'a read-back the run cannot finish is worth only the syncs it reaches',
+      [d('a', 1.1), d('b', 1.2), d('c', 1.3), d('d', 1.4), d('e', 10), d('f', 10.1), d('g', 10.2)],
+      { calls: 4 },
+      { targeted: ['g'], back: ['a', 'b', 'c', 'd'], backPages: 3 },
+    ],
+    [
+      'does not read back a list whose order is unknown',
+      [d('a', 2.1), d('b', 2.2), d('c', 2.3), d('d', 2.4)],
+      { calls: 2, canReadBack: false },
+      { targeted: ['d', 'c'], back: [], backPages: 0 },
+    ],
+    [
+      'reads back no more pages than the instance has left this run',
+      [d('a', 2.1), d('b', 2.2), d('c', 2.3), d('d', 2.4)],
+      { calls: 3, maxBackPages: 2 },
+      { targeted: ['d', 'c', 'b'], back: [], backPages: 0 },
+    ],
+    [
+      'reads back towards a sync known only by id when it has waited longest, whatever it costs',
+      [d('p', 30, { partial: true, waitedMin: 60 }), d('a', 3), d('b', 4)],
+      { calls: 10 },
+      { targeted: [], back: ['a', 'b'], backPages: 10 },
+    ],
+    [
+      'reaches it once the pages allow, and targets the rest with the calls left',
+      [d('p', 5, { partial: true, waitedMin: 60 }), d('a', 30)],
+      { calls: 10 },
+      { targeted: ['a'], back: ['p'], backPages: 6 },
+    ],
+    [
+      'never targets a sync known only by id',
+      [d('p', 5, { partial: true }), d('a', 30, { waitedMin: 10 })],
+      { calls: 1, maxBackPages: 0 },
+      { targeted: ['a'], back: [], backPages: 0 },
+    ],
+  ])('%s', (_, due, over, want) => {
+    const p = planRechecks(due, budget(over));
+    expect({ targeted: targetedIds(p), back: [...p.back].sort(), backPages: p.backPages }).toEqual(want);
   });
 
-  it('re-reads syncs of different images with one call each, and syncs of one image with one call for all', () => {
-    const plan = planRechecks(
+  it('goes on below where the last read-back stopped while a due sync lies below it, else starts below the scan', () => {
+    const due = [d('a', 1.1), d('b', 1.2), d('c', 1.3), d('d', 1.4), d('e', 5.1), d('f', 5.2), d('g', 5.3)];
+    const resumed = planRechecks(due, budget({ calls: 3, resume: NOW - 5 * H }));
+    expect(resumed).toMatchObject({ from: NOW - 5 * H, backPages: 2 });
+    expect([...resumed.back].sort()).toEqual(['e', 'f', 'g']);
+    const over = planRechecks(due, budget({ calls: 3, resume: NOW - 6 * H }));
+    expect(over).toMatchObject({ from: NOW, backPages: 3 });
+    expect([...over.back].sort()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('starts over from the top for a sync known only by id above where the last read-back stopped', () => {
+    const p = planRechecks([d('p', 2.5, { partial: true, waitedMin: 9 }), d('a', 6)], budget({ resume: NOW - 5 * H }));
+    expect(p).toMatchObject({ from: NOW, back: ['p'] });
+  });
+
+  it('re-reads syncs of one push, or of one image when the push is not known, with one call', () => {
+    const from = image('ns', 'api', 'v1');
+    const p = planRechecks(
       [
-        w('a1', 30, { from: image('ns', 'api', 'v1') }),
-        w('a2', 31, { from: image('ns', 'api', 'v1') }),
-        w('b', 32, { from: image('ns', 'web', 'v1') }),
+        d('a', 30, { task: { batchId: 'same' } }),
+        d('b', 31, { task: { batchId: 'same' } }),
+        d('c', 32, { task: { batchId: undefined, from } }),
+        d('e', 33, { task: { batchId: undefined, from } }),
       ],
-      { pageSize: 100 },
+      budget({ canReadBack: false }),
     );
-    expect(plan.targeted).toEqual([
-      { filter: { namespace: 'ns', repo: 'api', tag: 'v1' }, taskIds: ['a1', 'a2'] },
-      { filter: { namespace: 'ns', repo: 'web', tag: 'v1' }, taskIds: ['b'] },
+    expect(p.targeted.map((r) => [r.filter, [...r.taskIds].sort()])).toEqual([
+      [{ namespace: 'ns', repo: 'api', tag: 'v1' }, ['c', 'e']],
+      [{ syncRecordId: 'same' }, ['a', 'b']],
     ]);
   });
 
-  it('reads back for the newest syncs and targets the old ones, whatever order they come in', () => {
-    // Reading back to the 1-hour-old sync costs nothing past the top page; to the 30-hour-old one, 29 pages.
-    const plan = planRechecks([w('old', 30, { batchId: 'rsbt-old' }), w('new', 1, { batchId: 'rsbt-new' })], hourly);
-    expect(plan.swept).toEqual(['new']);
-    expect(plan.targeted).toEqual([{ filter: { syncRecordId: 'rsbt-old' }, taskIds: ['old'] }]);
-    expect(plan.extraPages).toBe(0);
-  });
-
-  it('reads back rather than calling once per push when three pushes of one image cost fewer pages', () => {
-    const plan = planRechecks(
-      [w('a', 2.5, { batchId: 'b1' }), w('b', 2.6, { batchId: 'b2' }), w('c', 2.7, { batchId: 'b3' })],
-      hourly,
-    );
-    expect(plan.targeted).toEqual([]);
-    expect(plan.swept).toEqual(['a', 'b', 'c']);
-    // Two pages past the top page, down to the oldest of them.
-    expect(plan.extraPages).toBe(2);
-    expect(plan.sweepTo).toBe(NOW - 2.7 * H);
-  });
-
-  it('targets several syncs of one image with one call, rather than reading back as many pages', () => {
-    const from = image('ns', 'api', 'v1');
-    const plan = planRechecks([w('a', 2.5, { from }), w('b', 2.6, { from }), w('c', 2.7, { from })], hourly);
-    expect(plan.swept).toEqual([]);
-    expect(plan.targeted).toEqual([{ filter: { namespace: 'ns', repo: 'api', tag: 'v1' }, taskIds: ['a', 'b', 'c'] }]);
-  });
-
-  it('on a tie between reading back and a targeted call, makes the call (it finds the sync wherever the list has moved it)', () => {
-    // One page past the top to reach it, or one call.
-    const plan = planRechecks([w('a', 1.5, { batchId: 'b1' })], hourly);
-    expect(plan.targeted).toEqual([{ filter: { syncRecordId: 'b1' }, taskIds: ['a'] }]);
-    expect(plan.swept).toEqual([]);
-    expect(plan.extraPages).toBe(0);
+  it('never re-reads by an image without a tag or a namespace (an empty filter would match every tag or namespace)', () => {
+    for (const from of [image('ns', 'api', ''), image('', 'api', 'v1')]) {
+      const p = planRechecks([d('a', 30, { task: { batchId: undefined, from } })], budget({ canReadBack: false }));
+      expect(p.targeted).toEqual([]);
+    }
   });
 });

@@ -1,59 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import type { WatchedSync } from '../../../src/model/state.js';
-import { isDue, planRechecks } from '../../../src/detect/watch.js';
+import { dueAt, SLOW_RECHECK_MS } from '../../../src/detect/watch.js';
 import { syncTask } from '../../support/build.js';
 
 const NOW = 1_800_000_000_000;
 const H = 3_600_000;
-const w = (id: string, agoH: number, over: Partial<WatchedSync['task']> = {}, partial = false): WatchedSync => ({
-  task: syncTask({ taskId: id, status: 'SYNCHRONIZING', createTime: NOW - agoH * H, batchId: `rsbt-${id}`, ...over }),
-  firstSeen: NOW,
-  ...(partial ? { partial: true } : {}),
+const MIN = 60_000;
+const w = (agoH: number, firstSeenAgoH = agoH): WatchedSync => ({
+  task: syncTask({ taskId: 'a', status: 'SYNCHRONIZING', createTime: NOW - agoH * H }),
+  firstSeen: NOW - firstSeenAgoH * H,
 });
 
-describe('re-checking watched syncs', () => {
-  it('re-checks a young sync every run, an old one only when the slow re-checks are due', () => {
-    expect(isDue(w('a', 0.5), NOW, false, H)).toBe(true);
-    expect(isDue(w('b', 24), NOW, false, H)).toBe(false);
-    expect(isDue(w('b', 24), NOW, true, H)).toBe(true);
-    expect(isDue(w('c', 24, {}, true), NOW, false, H)).toBe(true);
-    // Exactly as old as the threshold is still young.
-    expect(isDue(w('d', 1), NOW, false, H)).toBe(true);
-    expect(isDue(w('e', 1 + 1 / 3_600_000), NOW, false, H)).toBe(false);
+describe('when the re-check of a watched sync falls due', () => {
+  it.each<[string, WatchedSync, number, number]>([
+    ['a young one: at every run, since it was last checked', w(0.5), NOW - 5 * MIN, NOW - 5 * MIN],
+    ['one exactly at the stuck threshold is still young', w(1), NOW - MIN, NOW - MIN],
+    ['a long-running one: a quarter hour after its last re-check', w(24), NOW - 5 * MIN, NOW + 10 * MIN],
+    [
+      'a long-running one checked last while young: when it passed the stuck threshold',
+      w(3),
+      NOW - 2.9 * H,
+      NOW - 2 * H,
+    ],
+  ])('%s', (_, sync, lastChecked, want) => {
+    expect(dueAt(sync, lastChecked, H, NOW)).toBe(want);
   });
 
-  it('re-reads with one targeted call per push when reading back would cost more pages (300 tasks an hour, syncs open a day)', () => {
-    const due = Array.from({ length: 100 }, (_, i) => w(`s${i}`, 24));
-    const plan = planRechecks(due, { top: NOW, ratePerHour: 300, pageSize: 50 });
-    expect(plan.sweepTo).toBeUndefined();
-    expect(plan.targeted).toHaveLength(100);
-    expect(plan.targeted[0]!.filter).toEqual({ syncRecordId: 'rsbt-s0' });
-  });
-
-  it('reads back instead when the syncs are recent enough to be a page or two down', () => {
-    const due = Array.from({ length: 10 }, (_, i) => w(`r${i}`, 0.25));
-    const plan = planRechecks(due, { top: NOW, ratePerHour: 300, pageSize: 50 });
-    expect(plan.sweepTo).toBe(NOW - 0.25 * H);
-    expect(plan.targeted).toEqual([]);
-    expect(plan.extraPages).toBe(1);
-  });
-
-  it('groups syncs of one push into one call, and syncs without a push id by their image', () => {
-    const due = [
-      w('a', 20, { batchId: 'rsbt-same' }),
-      w('b', 20, { batchId: 'rsbt-same' }),
-      w('c', 20, { batchId: undefined }),
-    ];
-    const plan = planRechecks(due, { pageSize: 50 });
-    expect(plan.targeted.map((r) => [r.filter, r.taskIds])).toEqual([
-      [{ syncRecordId: 'rsbt-same' }, ['a', 'b']],
-      [{ namespace: 'prod', repo: 'api', tag: 'v1' }, ['c']],
-    ]);
-  });
-
-  it('reads back to a sync known only by id (carried over from an earlier version), whatever it costs', () => {
-    const plan = planRechecks([w('new', 1), w('old', 48, {}, true)], { top: NOW, ratePerHour: 300, pageSize: 50 });
-    expect(plan.sweepTo).toBe(NOW - 48 * H);
-    expect(plan.swept.sort()).toEqual(['new', 'old']);
+  it('re-checks a long-running one at most every SLOW_RECHECK_MS', () => {
+    expect(dueAt(w(24), NOW - SLOW_RECHECK_MS, H, NOW)).toBe(NOW);
+    expect(dueAt(w(24), NOW - SLOW_RECHECK_MS + 1, H, NOW)).toBeGreaterThan(NOW);
   });
 });
