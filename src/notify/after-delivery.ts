@@ -2,7 +2,10 @@ import type { ChannelPause, Control } from '../model/state.js';
 import type { TargetResult } from './deliver.js';
 
 /** What one target's delivery did, once the rows it took are cleared. */
-export type Delivered = Omit<TargetResult, 'done'>;
+export type Delivered = Omit<TargetResult, 'done' | 'resolved'> & {
+  /** Rows it took (delivered, given up or taken before) that could not be removed: the next run removes them. */
+  uncleared?: number;
+};
 
 /** What the control row after delivery is computed from. */
 export interface AfterDelivery {
@@ -22,8 +25,9 @@ export interface AfterDelivery {
   dropping: ReadonlyMap<string, number>;
 }
 
-/** Rows a delivery took off what the target is owed: delivered, given up or quarantined. */
-const taken = (r: Delivered): number => r.delivered + r.expired + (r.quarantined ?? 0);
+/** Rows a delivery took off what the target is owed: delivered, given up, quarantined or taken before. */
+const taken = (r: Delivered): number =>
+  r.delivered + r.expired + (r.quarantined ?? 0) + (r.cleared ?? 0) - (r.uncleared ?? 0);
 
 /**
  * The control row after delivery: a target whose rows were all taken leaves the owed list, one delivery could not
@@ -49,7 +53,9 @@ export function afterDelivery(a: AfterDelivery): Omit<Control, 'lease'> {
         count: Math.max(r.stillOwed + 1, o.count + (a.added.get(t) ?? 0) - taken(r)),
       };
     } else if (r) {
-      if (r.stillOwed > 0) owed[t] = { since: o.since, count: r.stillOwed };
+      // Rows taken but not removed keep the target listed, so the next run reads them (and clears them, unsent).
+      const left = r.stillOwed + (r.uncleared ?? 0);
+      if (left > 0) owed[t] = { since: o.since, count: left };
     } else if (a.configured.includes(t)) owed[t] = { since: o.since, count: o.count + (a.added.get(t) ?? 0) };
   }
   const pauses: Record<string, ChannelPause> = { ...a.inForce };

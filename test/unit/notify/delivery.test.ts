@@ -42,6 +42,9 @@ function owedStore(rows: Record<string, number>, per = 2, onPage?: () => void) {
     async dropOwed(target, keys) {
       for (const k of keys) held.get(target)?.delete(k);
     },
+    delivered: async () => [],
+    recordDelivered: async () => {},
+    removeDelivered: async () => {},
   };
   return { store, left: (target: string) => held.get(target)?.size ?? 0 };
 }
