@@ -101,7 +101,15 @@ export async function deliverOwed(plan: DeliveryPlan, input: DeliveryInput): Pro
   const sending = plan.due.filter((d) => !d.paused);
   for (const [i, d] of sending.entries()) {
     const readFloorMs = readShare(input.budget.remaining(), floor, sending.length - i - 1);
-    results.set(d.target.id, await deliverOne(d.target, input, readFloorMs));
+    const r = await deliverOne(d.target, input, readFloorMs);
+    results.set(d.target.id, r);
+    // What another channel accepted could not be recorded either: it would be sent again. They wait for the next run.
+    if (r.uncleared !== undefined) {
+      input.log.warn('the state could not be written; the other channels wait for the next run', {
+        waiting: sending.slice(i + 1).map((x) => x.target.id),
+      });
+      break;
+    }
   }
   const dropping = new Map<string, number>();
   for (const gone of plan.unroutable) {

@@ -21,7 +21,7 @@ const received = (w: World) =>
   Object.fromEntries(CHANNELS.map((c) => [c, failureCounts(w.hooks, c).reduce((n, x) => n + x, 0)]));
 
 /** What the servers saw, in order: each Tablestore request when it arrived, each message when it was accepted. */
-function timeline(w: World): { what: string; at: number }[] {
+export function timeline(w: World): { what: string; at: number }[] {
   const seen: { what: string; at: number }[] = [];
   const calls = w.ots!.calls;
   const push = calls.push.bind(calls);
