@@ -31,31 +31,24 @@ export class CleanUp {
   ) {}
 
   /**
-   * The one write after a message was accepted: its rows removed (one request), or its record. Never throws: a write
-   * refused after its retries leaves the rows to `finish`, and until then a run killed would send them again.
+   * The one write after a message was accepted: its rows removed (one request), or its record. Throws what the write
+   * threw after its retries: the state cannot be written, and whatever else this run sent could not be recorded either,
+   * so it stops (the next run sends this message again: the window).
    */
   readonly accepted: OnAccepted = async ({ message, keys }) => {
     if (keys.length === 0) return;
-    try {
-      if (keys.length <= MAX_WRITE_ROWS) {
-        await this.store.clearDelivered(this.target, keys);
-        for (const k of keys) this.cleared.add(k);
-        return;
-      }
-      let [from, to] = [keys[0]!, keys[0]!];
-      for (const k of keys) {
-        if (k < from) from = k;
-        if (k > to) to = k;
-      }
-      await this.store.recordDelivered(this.target, { from, to, alerts: keys.length, message });
-      this.recorded.push(message);
-    } catch (err) {
-      this.log.warn('could not record what the channel accepted; its rows are removed next, unrecorded', {
-        target: this.target,
-        alerts: keys.length,
-        error: describeError(err),
-      });
+    if (keys.length <= MAX_WRITE_ROWS) {
+      await this.store.clearDelivered(this.target, keys);
+      for (const k of keys) this.cleared.add(k);
+      return;
     }
+    let [from, to] = [keys[0]!, keys[0]!];
+    for (const k of keys) {
+      if (k < from) from = k;
+      if (k > to) to = k;
+    }
+    await this.store.recordDelivered(this.target, { from, to, alerts: keys.length, message });
+    this.recorded.push(message);
   };
 
   /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ContentRefusedError } from '../../../src/lib/errors.js';
 import type { ChannelName } from '../../../src/model/lang.js';
 import type { SyncTask } from '../../../src/model/task.js';
 import type { Notifier } from '../../../src/notify/types.js';
@@ -18,11 +19,26 @@ type Event = { write: string[] } | { accepted: ChannelName; alerts: number };
 /** Alerts a message holds, from its banner ("ACR: 1000 syncs failed"). */
 const alertsIn = (payload: unknown) => Number(/ACR: (\d+) syncs? failed/.exec(JSON.stringify(payload))?.[1] ?? 0);
 
-function notifier(channel: ChannelName, events: Event[]): Notifier {
+/** Whether the run was killed: from then on it writes and sends nothing. */
+interface Run {
+  dead: boolean;
+}
+
+/**
+ * A channel that takes every message, or (`refuseOver`) refuses for its content one of more alerts than that; a
+ * killed run sends nothing.
+ */
+function notifier(channel: ChannelName, events: Event[], run: Run, refuseOver = Infinity): Notifier {
   return {
     channel,
     fingerprint: channel,
-    send: async (payload) => void events.push({ accepted: channel, alerts: alertsIn(payload) }),
+    send: async (payload) => {
+      if (run.dead) throw new Error('the run was killed');
+      const alerts = alertsIn(payload);
+      if (alerts > refuseOver)
+        throw new ContentRefusedError('refused', { service: channel, status: 400, code: 'invalid_payload' });
+      events.push({ accepted: channel, alerts });
+    },
   };
 }
 
@@ -33,13 +49,12 @@ const kindOf = (key: string) => key.split('|')[3]!;
  * Runs over an in-memory table holding `n` alerts owed to both channels (ids rst-b0 … rst-b<n-1>, so their keys do not
  * sort by number), with no task to read until the test adds some.
  */
-async function burst(n: number) {
+async function burst(n: number, refuseOver?: number) {
   const events: Event[] = [];
   const tasks: SyncTask[] = [];
-  const h = runHarness({
-    tasks,
-    notifiers: { dingtalk: notifier('dingtalk', events), slack: notifier('slack', events) },
-  });
+  const run: Run = { dead: false };
+  const notifiers = { dingtalk: notifier('dingtalk', events, run, refuseOver), slack: notifier('slack', events, run) };
+  const h = runHarness({ tasks, notifiers });
   const ops: WriteOp[] = [];
   for (const target of CHANNELS)
     for (let i = 0; i < n; i++)
@@ -48,14 +63,13 @@ async function burst(n: number) {
   const control = { owed: Object.fromEntries(CHANNELS.map((c) => [c, { since: T0 - MIN, count: n }])), pauses: {} };
   await h.table.writeRows([write.control(K, control, 0)]);
   let dies: ((kinds: string[]) => boolean) | undefined;
-  let dead = false;
   const writeRows = h.table.writeRows.bind(h.table);
   h.table.writeRows = async (w: readonly WriteOp[]) => {
-    if (dead) throw new Error('the run was killed');
+    if (run.dead) throw new Error('the run was killed');
     const kinds = [...new Set(w.map((o) => kindOf(o.key)))];
     const r = await writeRows(w);
     events.push({ write: kinds });
-    if (dies?.(kinds)) dead = true;
+    if (dies?.(kinds)) run.dead = true;
     return r;
   };
   return {
@@ -69,7 +83,7 @@ async function burst(n: number) {
     },
     revive() {
       dies = undefined;
-      dead = false;
+      run.dead = false;
     },
     received: (c: ChannelName) => events.reduce((n, e) => n + ('accepted' in e && e.accepted === c ? e.alerts : 0), 0),
     state: () => readState(h.table, 'harness', [INST.key]),
@@ -128,5 +142,21 @@ describe('what a channel accepted stands one write after it did', () => {
     expect(s.owed).toEqual({});
     // DingTalk: the burst once, then the new failure; Slack: the burst and the new failure, in one message.
     expect({ dingtalk: b.received('dingtalk'), slack: b.received('slack') }).toEqual({ dingtalk: 1_001, slack: 1_001 });
+  });
+
+  it('a message split after a content refusal: each part accepted is recorded at once, and not sent again', async () => {
+    // DingTalk refuses a message of more than 600 alerts for its content: the 1,000 go as two parts of 500.
+    const b = await burst(1_000, 600);
+    b.killAt((kinds) => kinds.includes('r'));
+    await expect(b.h.run(T0)).rejects.toThrow(/killed/);
+    expect(b.events.filter((e) => 'accepted' in e)).toEqual([{ accepted: 'dingtalk', alerts: 500 }]);
+    b.revive();
+    await b.h.run(T0 + 5 * MIN);
+    expect(b.events.filter((e) => 'accepted' in e)).toEqual([
+      { accepted: 'dingtalk', alerts: 500 },
+      { accepted: 'dingtalk', alerts: 500 },
+      { accepted: 'slack', alerts: 1_000 },
+    ]);
+    expect((await b.state()).owed).toEqual({});
   });
 });
