@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { DeliveredRecord } from '../../../src/model/state.js';
 import { covers, coveredBy, seenWhole } from '../../../src/state/delivered.js';
-import { keysFor } from '../../../src/state/rows.js';
+import { emptyControl, keysFor, write } from '../../../src/state/rows.js';
+import { StateStore } from '../../../src/state/store.js';
+import { MemoryTable } from '../../../src/state/table.js';
+import { failureAlert, owed, syncTask } from '../../support/build.js';
 
 const k = keysFor('test');
 const T = 1_800_000_000_000;
@@ -56,5 +59,41 @@ describe('which owed rows a delivered record covers', () => {
     expect(seenWhole([record, other], key('rst-b198'), false)).toEqual([]);
     expect(seenWhole([record, other], undefined, false)).toEqual([]);
     expect(seenWhole([record, other], undefined, true).map((r) => r.message)).toEqual(['m1', 'm2']);
+  });
+});
+
+describe('the delivered records a store keeps', () => {
+  const store = () =>
+    new StateStore(
+      new MemoryTable('records'),
+      'test',
+      (_label, fn) => fn(5_000),
+      () => T,
+    );
+
+  it('stamps owed rows and records with the control row version the store last wrote', async () => {
+    const s = store();
+    await s.begin([], []);
+    const v = await s.saveControl({ value: emptyControl(), version: 0 }, emptyControl(), 'take');
+    const alert = failureAlert(syncTask({ taskId: 'rst-1' }), 'cn-hangzhou:cri-a');
+    const none = { handled: [], watch: [], unwatch: [], failing: new Map() };
+    await s.claim('cn-hangzhou:cri-a', { ...none, owed: [owed(alert, 'dingtalk')] });
+    const rows: { gen?: number }[] = [];
+    for await (const page of s.owed('dingtalk')) rows.push(...page);
+    expect(rows.map((r) => r.gen)).toEqual([v]);
+    await s.recordDelivered('dingtalk', { from: 'a', to: 'b', alerts: 300, message: 'm1' });
+    expect(await s.delivered('dingtalk')).toEqual([
+      { target: 'dingtalk', from: 'a', to: 'b', alerts: 300, message: 'm1', gen: v, at: T },
+    ]);
+    await s.removeDelivered('dingtalk', ['m1']);
+    expect(await s.delivered('dingtalk')).toEqual([]);
+  });
+
+  it('drops a record of a generation the control row has not reached (the row was lost): it covers nothing', async () => {
+    const s = store();
+    await s.table.writeRows([write.delivered(k, { ...record, gen: 50 })], 5_000);
+    await s.begin([], []);
+    expect(await s.delivered('dingtalk')).toEqual([]);
+    expect((await s.table.rangePage(...k.deliveredRange('dingtalk'), 5_000)).rows).toEqual([]);
   });
 });
