@@ -246,6 +246,29 @@ export const OwedSchema = v.object({ target: v.string(), alert: StoredAlertSchem
 export type Owed = v.InferOutput<typeof OwedSchema>;
 
 /**
+ * What a channel accepted, written in one row right after it accepted a message, so a run killed while the message's
+ * rows are being removed (one request per 200) does not send them again. It covers the owed rows of `target` whose
+ * key is within [`from`, `to`] (in key order, as the message read them) and that were written at generation `gen` or
+ * before; rows with no generation (written by an earlier release) only when detected at or before `at`. Removed once
+ * those rows are gone.
+ */
+export const DeliveredRecordSchema = v.object({
+  target: v.string(),
+  /** The first and last key of the owed rows the message covered. */
+  from: v.string(),
+  to: v.string(),
+  /** The control row's version when it was written: every owed row written later carries a greater one. */
+  gen: v.number(),
+  /** When the channel accepted the message. */
+  at: v.number(),
+  /** Alerts the message held. */
+  alerts: v.number(),
+  /** The message's idempotency key (DingTalk's msgUuid); it names the row. */
+  message: v.string(),
+});
+export type DeliveredRecord = v.InferOutput<typeof DeliveredRecordSchema>;
+
+/**
  * Rows a run does not write again are removed by the table this long after their last write (Tablestore's TTL counts
  * from each cell's write). Every logical expiry is far shorter (7 days); rows that must live longer (a sync watched
  * for weeks, a long silence, the meta row) are written again once they are ROW_REFRESH_MS old.

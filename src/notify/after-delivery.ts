@@ -2,7 +2,10 @@ import type { ChannelPause, Control } from '../model/state.js';
 import type { TargetResult } from './deliver.js';
 
 /** What one target's delivery did, once the rows it took are cleared. */
-export type Delivered = Omit<TargetResult, 'done'>;
+export type Delivered = Omit<TargetResult, 'done' | 'resolved'> & {
+  /** Rows it took (delivered, given up or taken before) that could not be removed: the next run removes them. */
+  uncleared?: number;
+};
 
 /** What the control row after delivery is computed from. */
 export interface AfterDelivery {
@@ -22,8 +25,9 @@ export interface AfterDelivery {
   dropping: ReadonlyMap<string, number>;
 }
 
-/** Rows a delivery took off what the target is owed: delivered, given up or quarantined. */
-const taken = (r: Delivered): number => r.delivered + r.expired + (r.quarantined ?? 0);
+/** Rows a delivery took off what the target is owed: delivered, given up, quarantined or taken before. */
+const taken = (r: Delivered): number =>
+  r.delivered + r.expired + (r.quarantined ?? 0) + (r.cleared ?? 0) - (r.uncleared ?? 0);
 
 /**
  * The control row after delivery: a target whose rows were all taken leaves the owed list, one delivery could not
@@ -37,20 +41,8 @@ const taken = (r: Delivered): number => r.delivered + r.expired + (r.quarantined
 export function afterDelivery(a: AfterDelivery): Omit<Control, 'lease'> {
   const owed: Control['owed'] = {};
   for (const [t, o] of Object.entries(a.control.owed)) {
-    const r = a.results.get(t);
-    const left = a.dropping.get(t);
-    if (left !== undefined) {
-      owed[t] = { since: o.since, count: left };
-      continue;
-    }
-    if (r?.more) {
-      owed[t] = {
-        since: r.delivered > 0 ? a.now : o.since,
-        count: Math.max(r.stillOwed + 1, o.count + (a.added.get(t) ?? 0) - taken(r)),
-      };
-    } else if (r) {
-      if (r.stillOwed > 0) owed[t] = { since: o.since, count: r.stillOwed };
-    } else if (a.configured.includes(t)) owed[t] = { since: o.since, count: o.count + (a.added.get(t) ?? 0) };
+    const next = owedAfter(a, t, o);
+    if (next) owed[t] = next;
   }
   const pauses: Record<string, ChannelPause> = { ...a.inForce };
   for (const [t, r] of a.results) {
@@ -59,6 +51,24 @@ export function afterDelivery(a: AfterDelivery): Omit<Control, 'lease'> {
   }
   for (const [t, p] of Object.entries(pauses)) if (p.until <= a.now) delete pauses[t];
   return { owed, pauses };
+}
+
+/** What the control row says `t` is owed after delivery (see afterDelivery); undefined when nothing is. */
+function owedAfter(a: AfterDelivery, t: string, o: Control['owed'][string]): Control['owed'][string] | undefined {
+  const r = a.results.get(t);
+  const left = a.dropping.get(t);
+  if (left !== undefined) return { since: o.since, count: left };
+  if (r?.more)
+    return {
+      since: r.delivered > 0 ? a.now : o.since,
+      count: Math.max(r.stillOwed + 1, o.count + (a.added.get(t) ?? 0) - taken(r)),
+    };
+  if (r) {
+    // Rows taken but not removed keep the target listed, so the next run reads them (and clears them, unsent).
+    const rows = r.stillOwed + (r.uncleared ?? 0);
+    return rows > 0 ? { since: o.since, count: rows } : undefined;
+  }
+  return a.configured.includes(t) ? { since: o.since, count: o.count + (a.added.get(t) ?? 0) } : undefined;
 }
 
 /** How many alerts the control row counts as owed, over every target. */

@@ -2,13 +2,14 @@ import type { Budget } from '../lib/budget.js';
 import { describeError, IntegrationError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { RetryOptions } from '../lib/retry.js';
-import type { ChannelPause, Owed } from '../model/state.js';
+import type { ChannelPause, DeliveredRecord, Owed } from '../model/state.js';
 import { ContentBuilder } from '../render/content.js';
+import { coveredBy, seenWhole } from '../state/delivered.js';
 import { pauseFor } from './pause.js';
-import { postContent, type Target } from './post.js';
+import { postContent, type OnAccepted, type Target } from './post.js';
 import { isServerError, namesContent, split, type Reread } from './split.js';
 
-export { idempotencyKey, type Target } from './post.js';
+export { idempotencyKey, type OnAccepted, type Target } from './post.js';
 
 /** An alert no channel accepted for this long is given up, with an error log and a count in the summary. */
 export const OWED_MAX_AGE_MS = 7 * 24 * 3_600_000;
@@ -42,14 +43,18 @@ export interface TargetResult {
   errorKind?: IntegrationError['kind'];
   /** Set when the channel is paused: its alerts wait until then (or until its configuration changes). */
   pause?: ChannelPause;
-  /** Keys of the owed rows to delete, as the pages gave them: what was delivered or given up. */
+  /** Rows an earlier message took (a delivered record covers them): not sent again, removed now. */
+  cleared?: number;
+  /** Keys of the owed rows to delete, as the pages gave them: what was delivered, given up or taken before. */
   done: string[];
+  /** The messages whose delivered records this read saw every row of: removed once `done` is. */
+  resolved?: string[];
   /** Rows past this message (its cap, or the run's time) were left unread: they stay owed for the next run. */
   more: boolean;
 }
 
-/** What a target is owed, a page of rows at a time, each with the key its row is removed by. */
-export type OwedPages = AsyncIterable<{ key: string; owed: Owed }[]>;
+/** What a target is owed, a page of rows at a time, each with the key its row is removed by and its generation. */
+export type OwedPages = AsyncIterable<{ key: string; owed: Owed; gen?: number }[]>;
 
 /** What delivering to one target needs besides its rows. */
 export interface DeliverOptions {
@@ -69,6 +74,10 @@ export interface DeliverOptions {
    * channel refuses (see split), instead of pausing the channel.
    */
   reread?: Reread;
+  /** The target's delivered records: rows they cover were accepted before, and are cleared instead of sent. */
+  standing?: readonly DeliveredRecord[];
+  /** Told of each message the channel accepts, at once (see OnAccepted). */
+  accepted?: OnAccepted;
 }
 
 /**
@@ -81,22 +90,37 @@ export interface DeliverOptions {
  */
 export async function deliverTo(target: Target, pages: OwedPages, deps: DeliverOptions): Promise<TargetResult> {
   const read = await readOwed(pages, deps);
-  const { keys, expired } = read;
+  const { keys, covered } = read;
+  // Rows done without being sent: given up for their age, or taken by a message accepted before.
+  const untold = [...read.expired, ...covered];
   const more = read.stop !== undefined;
-  logStop(target.id, read.stop, keys.length + expired.length, deps.log);
-  if (keys.length === 0) return { delivered: 0, stillOwed: 0, expired: expired.length, done: expired, more };
+  logStop(target.id, read.stop, keys.length + untold.length, deps.log);
+  if (covered.length > 0)
+    deps.log.info('rows of a message the channel accepted before are cleared, not sent again', {
+      target: target.id,
+      rows: covered.length,
+    });
+  const taken = {
+    expired: read.expired.length,
+    ...(covered.length > 0 ? { cleared: covered.length } : {}),
+    ...(read.resolved.length > 0 ? { resolved: read.resolved } : {}),
+    more,
+  };
+  if (keys.length === 0) return { delivered: 0, stillOwed: 0, ...taken, done: untold };
   const content = { ...read.content.build(), ...(more ? { more } : {}) };
+  let message: string;
   try {
-    await postContent(target, content, deps);
-    deps.log.info('delivered', { target: target.id, alerts: keys.length });
-    return { delivered: keys.length, stillOwed: 0, expired: expired.length, done: [...keys, ...expired], more };
+    message = await postContent(target, content, deps);
   } catch (err) {
     // A server error for a message of one alert cannot be told from a channel that is down: it is the channel's.
     const single = keys.length === 1 && isServerError(err);
     if (deps.reread && namesContent(err) && !single)
-      return splitRefused(target, { err, keys, expired, more, reread: deps.reread }, deps);
-    return { ...refused(target, err, keys.length, deps), expired: expired.length, done: expired, more };
+      return { ...(await splitRefused(target, { err, keys, untold, more, reread: deps.reread }, deps)), ...taken };
+    return { ...refused(target, err, keys.length, deps), ...taken, done: untold };
   }
+  await deps.accepted?.({ message, keys });
+  deps.log.info('delivered', { target: target.id, alerts: keys.length });
+  return { delivered: keys.length, stillOwed: 0, ...taken, done: [...keys, ...untold] };
 }
 
 /**
@@ -105,7 +129,7 @@ export async function deliverTo(target: Target, pages: OwedPages, deps: DeliverO
  */
 async function splitRefused(
   target: Target,
-  m: { err: unknown; keys: string[]; expired: string[]; more: boolean; reread: Reread },
+  m: { err: unknown; keys: string[]; untold: string[]; more: boolean; reread: Reread },
   deps: DeliverOptions,
 ): Promise<TargetResult> {
   deps.log.warn('message refused for its content; sending it in parts', {
@@ -121,35 +145,46 @@ async function splitRefused(
     log: deps.log,
     post: { retries: deps.retries, sleep: deps.sleep },
     floorMs: readFloorOf(deps.budget),
+    accepted: deps.accepted,
   });
   const left = m.keys.length - s.delivered.length - s.quarantined.length;
-  const done = [...s.delivered, ...s.quarantined, ...m.expired];
-  const counts = { expired: m.expired.length, quarantined: s.quarantined.length, posts: s.posts, done, more: m.more };
+  const done = [...s.delivered, ...s.quarantined, ...m.untold];
+  const counts = { expired: 0, quarantined: s.quarantined.length, posts: s.posts, done, more: m.more };
   if (s.delivered.length > 0) deps.log.info('delivered', { target: target.id, alerts: s.delivered.length });
   if (s.stop !== undefined) return { ...refused(target, s.stop, left, deps), ...counts, delivered: s.delivered.length };
   return { delivered: s.delivered.length, stillOwed: left, ...counts };
 }
 
-/** Reads owed rows into one message's content until the cap or the read floor; rows past their age are given up. */
+/**
+ * Reads owed rows into one message's content until the cap or the read floor; rows past their age are given up, rows
+ * a delivered record covers are taken (not sent), and the records whose every row was read are named.
+ */
 async function readOwed(pages: OwedPages, deps: DeliverOptions) {
   const content = new ContentBuilder();
   const keys: string[] = [];
   const expired: string[] = [];
+  const covered: string[] = [];
+  const standing = deps.standing ?? [];
   const maxRows = deps.maxRows ?? MAX_ROWS_PER_MESSAGE;
   const floor = deps.readFloorMs ?? readFloorOf(deps.budget);
   let stop: 'cap' | 'time' | undefined;
+  let last: string | undefined;
   read: for await (const page of pages) {
-    for (const { key, owed } of page) {
-      stop = keys.length + expired.length >= maxRows ? 'cap' : deps.budget.remaining() < floor ? 'time' : undefined;
+    for (const { key, owed, gen } of page) {
+      const rows = keys.length + expired.length + covered.length;
+      stop = rows >= maxRows ? 'cap' : deps.budget.remaining() < floor ? 'time' : undefined;
       if (stop) break read;
-      if (deps.now - owed.detectedAt > OWED_MAX_AGE_MS) expired.push(key);
+      last = key;
+      if (coveredBy(standing, { key, gen, detectedAt: owed.detectedAt })) covered.push(key);
+      else if (deps.now - owed.detectedAt > OWED_MAX_AGE_MS) expired.push(key);
       else {
         content.add(owed.alert);
         keys.push(key);
       }
     }
   }
-  return { content, keys, expired, stop };
+  const resolved = seenWhole(standing, last, stop === undefined).map((r) => r.message);
+  return { content, keys, expired, covered, stop, resolved };
 }
 
 function logStop(target: string, stop: 'cap' | 'time' | undefined, rows: number, log: Logger): void {

@@ -1,7 +1,8 @@
 import type { Budget, Clock } from '../lib/budget.js';
 import type { Logger } from '../lib/log.js';
-import type { ChannelPause, Control } from '../model/state.js';
+import type { ChannelPause, Control, DeliveredRecord } from '../model/state.js';
 import { afterDelivery, type Delivered } from './after-delivery.js';
+import { CleanUp, type TakenRows } from './clean-up.js';
 import { deliverTo, readFloorOf, type OwedPages, type Target } from './deliver.js';
 import { pauseInForce } from './pause.js';
 
@@ -51,10 +52,13 @@ export function readShare(remainingMs: number, floorMs: number, after: number): 
   return floorMs + (spare * after) / (after + 1);
 }
 
-/** What delivery needs of the store: what a target is owed, and removing rows of it by the keys its pages gave. */
-export interface OwedRows {
+/**
+ * What delivery needs of the store: what a target is owed and the records of what it accepted before, recording what
+ * it accepts, and removing rows by the keys its pages gave.
+ */
+export interface OwedRows extends TakenRows {
   owed(target: string): OwedPages;
-  clearDelivered(target: string, keys: readonly string[]): Promise<void>;
+  delivered(target: string): Promise<DeliveredRecord[]>;
   dropOwed(target: string, keys: readonly string[]): Promise<void>;
 }
 
@@ -97,7 +101,15 @@ export async function deliverOwed(plan: DeliveryPlan, input: DeliveryInput): Pro
   const sending = plan.due.filter((d) => !d.paused);
   for (const [i, d] of sending.entries()) {
     const readFloorMs = readShare(input.budget.remaining(), floor, sending.length - i - 1);
-    results.set(d.target.id, await deliverOne(d.target, input, readFloorMs));
+    const r = await deliverOne(d.target, input, readFloorMs);
+    results.set(d.target.id, r);
+    // What another channel accepted could not be recorded either: it would be sent again. They wait for the next run.
+    if (r.uncleared !== undefined) {
+      input.log.warn('the state could not be written; the other channels wait for the next run', {
+        waiting: sending.slice(i + 1).map((x) => x.target.id),
+      });
+      break;
+    }
   }
   const dropping = new Map<string, number>();
   for (const gone of plan.unroutable) {
@@ -111,10 +123,13 @@ export async function deliverOwed(plan: DeliveryPlan, input: DeliveryInput): Pro
 
 /**
  * One target's delivery in a function of its own: the row keys it took (100,000 after a burst) go when it returns. A
- * local of the caller's loop would stay in its suspended frame while the next target reads what it is owed.
+ * local of the caller's loop would stay in its suspended frame while the next target reads what it is owed. What the
+ * channel accepts stands one write after it did (CleanUp); the rest of the clearing follows the message.
  */
 async function deliverOne(target: Target, input: DeliveryInput, readFloorMs: number): Promise<Delivered> {
-  const { done, ...r } = await deliverTo(target, input.store.owed(target.id), {
+  const standing = await input.store.delivered(target.id);
+  const clean = new CleanUp(input.store, target.id, input.log);
+  const { done, resolved, ...r } = await deliverTo(target, input.store.owed(target.id), {
     now: input.clock.now(),
     budget: input.budget,
     log: input.log,
@@ -122,11 +137,13 @@ async function deliverOne(target: Target, input: DeliveryInput, readFloorMs: num
     owedSince: input.control.owed[target.id]?.since,
     readFloorMs,
     reread: () => input.store.owed(target.id),
+    standing,
+    accepted: clean.accepted,
   });
-  await input.store.clearDelivered(target.id, done);
+  const uncleared = await clean.finish(done, resolved ?? []);
   if (r.expired > 0)
     input.log.error('giving up alerts no channel accepted for 7 days', { target: target.id, count: r.expired });
-  return r;
+  return uncleared > 0 ? { ...r, uncleared } : r;
 }
 
 /**

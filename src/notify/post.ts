@@ -34,10 +34,18 @@ export function idempotencyKey(target: string, ids: readonly string[]): string {
 }
 
 /**
- * Posts the message, with retries; one refused as too large is rendered smaller and posted again, down to the
- * smallest rendering. Resolves once the platform accepted it; throws the last refusal otherwise.
+ * Called once a channel accepted a message, with the message's idempotency key and the keys of the owed rows it
+ * covered, before anything else is written: what it records is all that stands between an accepted message and its
+ * being sent again.
  */
-export async function postContent(target: Target, content: MessageContent, opts: PostOptions): Promise<void> {
+export type OnAccepted = (m: { message: string; keys: readonly string[] }) => Promise<void>;
+
+/**
+ * Posts the message, with retries; one refused as too large is rendered smaller and posted again, down to the
+ * smallest rendering. Resolves, with the idempotency key it went under, once the platform accepted it; throws the
+ * last refusal otherwise.
+ */
+export async function postContent(target: Target, content: MessageContent, opts: PostOptions): Promise<string> {
   const key = idempotencyKey(target.id, content.ids);
   const from = opts.shrinkFrom ?? 0;
   // Our size budgets are below the platforms' limits, but those limits are partly undocumented: a message refused
@@ -49,10 +57,11 @@ export async function postContent(target: Target, content: MessageContent, opts:
     });
     try {
       // A fresh key per step: whether DingTalk remembers a refused msgUuid is not documented.
-      await postPayload(target, payload, shrink === 0 ? key : `${key}-s${shrink}`, opts);
+      const sent = shrink === 0 ? key : `${key}-s${shrink}`;
+      await postPayload(target, payload, sent, opts);
       if (shrink > from)
         opts.log.warn('message refused as too large; delivered a smaller rendering', { target: target.id, shrink });
-      return;
+      return sent;
     } catch (err) {
       if (!(err instanceof MessageTooLargeError) || shrink >= MAX_SHRINK) throw err;
     }

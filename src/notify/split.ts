@@ -5,7 +5,7 @@ import type { Alert } from '../model/alert.js';
 import type { Owed } from '../model/state.js';
 import { ContentBuilder } from '../render/content.js';
 import { MAX_SHRINK, renderQuarantined } from '../render/index.js';
-import { idempotencyKey, postContent, postPayload, type PostOptions, type Target } from './post.js';
+import { idempotencyKey, postContent, postPayload, type OnAccepted, type PostOptions, type Target } from './post.js';
 
 /**
  * Posts one split of a refused message may make in a run, at most. DingTalk takes 20 messages a minute per robot and
@@ -45,6 +45,8 @@ export interface SplitInput {
   post?: Omit<PostOptions, 'budget' | 'log' | 'shrinkFrom'>;
   /** Splitting stops once the run has less than this many ms left: the rest stays owed for the next run. */
   floorMs: number;
+  /** Told of each part the channel accepts, and of each alert quarantined once the channel took its notice. */
+  accepted?: OnAccepted;
 }
 
 /** What a split did: rows delivered and rows quarantined (both done), and the refusal that stopped it, if one did. */
@@ -161,19 +163,25 @@ async function sendPart(input: SplitInput, part: Part, r: SplitResult): Promise<
   // A single alert keeps them, so a passing server error does not quarantine an alert the channel would take.
   const retries = part.alert ? input.post?.retries : 0;
   const opts = { ...input.post, ...(retries === undefined ? {} : { retries }), budget: input.budget, log: input.log };
+  let message: string;
   try {
-    await postContent(input.target, part.content.build(), { ...opts, shrinkFrom: part.alert ? MAX_SHRINK : 0 });
-    r.delivered.push(...part.keys);
-    r.posts += 1;
-    return { posts: 1 };
+    message = await postContent(input.target, part.content.build(), {
+      ...opts,
+      shrinkFrom: part.alert ? MAX_SHRINK : 0,
+    });
   } catch (err) {
     if (!part.alert || !namesContent(err)) return { err, posts: 1 };
     const noticeErr = await quarantine(input, part.alert, err);
     if (noticeErr !== undefined) return { err: noticeErr, channel: true, posts: 2 };
+    await input.accepted?.({ message: `${idempotencyKey(input.target.id, [part.alert.id])}-q`, keys: part.keys });
     r.quarantined.push(...part.keys);
     r.posts += 1;
     return { posts: 2 };
   }
+  await input.accepted?.({ message, keys: part.keys });
+  r.delivered.push(...part.keys);
+  r.posts += 1;
+  return { posts: 1 };
 }
 
 /**

@@ -10,7 +10,8 @@
  *   <h>|<deployment>|~|ctl                      lease, targets owed alerts, paused channels
  *   <h>|<deployment>|~|meta                     the layout's version and where it came from
  *   <h>|<deployment>|~|d|<route>                a route's digest statistics
- *   <h>|<deployment>|~|o|<target>|<alert>       an alert owed to one target
+ *   <h>|<deployment>|~|o|<target>|<alert>       an alert owed to one target (column g: the generation that wrote it)
+ *   <h>|<deployment>|~|r|<target>|<message>     a message a target accepted whose owed rows are being removed
  *   <h>|<deployment>|~|s|<silence>              a silence added from the command line
  *
  * `<h>` is 4 hex digits of a hash of deployment and scope. Parts that are not plain identifiers (the API's task ids
@@ -23,6 +24,7 @@ import type { Silence } from '../model/silence.js';
 import {
   ControlSchema,
   CursorSchema,
+  DeliveredRecordSchema,
   FailingImageSchema,
   KeptRulesSchema,
   OwedSchema,
@@ -30,6 +32,7 @@ import {
   WatchedSyncSchema,
   type Control,
   type Cursor,
+  type DeliveredRecord,
   type FailingImage,
   type KeptRules,
   type Owed,
@@ -59,6 +62,8 @@ export function keysFor(deployment: string) {
     digest: (route: string) => `${g}d|${part(route)}`,
     owed: (target: string, alertId: string) => `${g}o|${part(target)}|${part(alertId)}`,
     owedRange: (target: string) => range(`${g}o|${part(target)}|`),
+    delivered: (target: string, message: string) => `${g}r|${part(target)}|${part(message)}`,
+    deliveredRange: (target: string) => range(`${g}r|${part(target)}|`),
     silence: (id: string) => `${g}s|${part(id)}`,
     silenceRange: range(`${g}s|`),
     cursor: (i: string) => `${inst(i)}c`,
@@ -136,6 +141,7 @@ const rowSchemas = {
   digest: v.looseObject(RouteDigestSchema.entries),
   owed: v.looseObject(OwedSchema.entries),
   rules: v.looseObject(KeptRulesSchema.entries),
+  delivered: v.looseObject(DeliveredRecordSchema.entries),
   meta: v.looseObject(MetaSchema.entries),
   silence: SilenceRowSchema,
 };
@@ -195,12 +201,16 @@ export const read = {
   digest: (key: string, c: Cols): RouteDigest => decode(rowSchemas.digest, key, c),
   owed: (key: string, c: Cols): Owed => decode(rowSchemas.owed, key, c),
   rules: (key: string, c: Cols): KeptRules => decode(rowSchemas.rules, key, c),
+  delivered: (key: string, c: Cols): DeliveredRecord => decode(rowSchemas.delivered, key, c),
   meta: (key: string, c: Cols): Meta => decode(rowSchemas.meta, key, c),
   silence: (key: string, c: Cols): Versioned<SilenceRow> => ({
     value: decode(rowSchemas.silence, key, c),
     version: Number(c.ver),
   }),
 };
+
+/** The generation an owed row was written at; undefined for a row an earlier release wrote. */
+export const genOf = (c: Cols): number | undefined => (c.g === undefined ? undefined : Number(c.g));
 
 const put = (key: string, value: unknown, when?: 'absent' | { version: number }, extra: Cols = {}): WriteOp => ({
   op: 'put',
@@ -222,8 +232,18 @@ export const write = {
   handled: (k: Keys, instance: string, taskId: string, createTime: number) =>
     put(k.handled(instance, taskId), { createTime }),
   digest: (k: Keys, route: string, d: RouteDigest) => put(k.digest(route), d),
-  /** The claim of an alert for a target: written only if no run claimed it before. */
-  owed: (k: Keys, o: Owed) => put(k.owed(o.target, o.alert.id), { ...o, alert: fitAlert(o.alert) }, 'absent'),
+  /**
+   * The claim of an alert for a target: written only if no run claimed it before; `gen`, the control row's version as
+   * the claiming run holds it, tells it from the rows a message accepted earlier covered (see DeliveredRecord).
+   */
+  owed: (k: Keys, o: Owed, gen?: number) =>
+    put(
+      k.owed(o.target, o.alert.id),
+      { ...o, alert: fitAlert(o.alert) },
+      'absent',
+      gen === undefined ? {} : { g: gen },
+    ),
+  delivered: (k: Keys, d: DeliveredRecord) => put(k.delivered(d.target, d.message), d),
   meta: (k: Keys, meta: Meta) => put(k.meta, meta),
   rules: (k: Keys, instance: string, kept: KeptRules) => put(k.rules(instance), kept),
   /** A silence: added only under a new id, changed (expired, kept from the TTL) only over the version read. */

@@ -4,13 +4,14 @@ import {
   ROW_REFRESH_MS,
   type Control,
   type Cursor,
+  type DeliveredRecord,
   type FailingImage,
   type KeptRules,
   type Owed,
   type RouteDigest,
   type WatchedSync,
 } from '../model/state.js';
-import { keysFor, read, write, type Keys, type Meta, type SilenceRow, type Versioned } from './rows.js';
+import { genOf, keysFor, read, write, type Keys, type Meta, type SilenceRow, type Versioned } from './rows.js';
 import {
   batches,
   MAX_GET_ROWS,
@@ -45,6 +46,11 @@ export const OWED_PAGE_ROWS = 1_000;
  */
 export class StateStore {
   readonly keys: Keys;
+  /**
+   * The control row's version as this store last read or wrote it: owed rows are written with it, and a delivered
+   * record covers only rows of its own generation or before (a later run moves the control row before it claims).
+   */
+  private generation = 0;
 
   constructor(
     readonly table: RowTable & Partial<LegacySource>,
@@ -145,8 +151,10 @@ export class StateStore {
       const d = rows.get(k.digest(r));
       if (d) digests.set(r, read.digest(k.digest(r), d));
     }
+    const control = read.control(k.control, rows.get(k.control));
+    this.generation = control.version;
     return {
-      control: read.control(k.control, rows.get(k.control)),
+      control,
       cursors,
       digests,
       ...(upgraded ? { upgraded } : {}),
@@ -263,9 +271,45 @@ export class StateStore {
    * burst a target is owed 100,000 alerts of about 1 KB, and a page of the service's 5,000 is 5 MB of answer decoded
    * into rows and alerts at once; a fifth of that costs 80 more requests for the 100,000, and the same read units.
    */
-  async *owed(target: string): AsyncGenerator<{ key: string; owed: Owed }[]> {
+  async *owed(target: string): AsyncGenerator<OwedRow[]> {
     for await (const page of this.range(this.keys.owedRange(target), `read alerts owed to ${target}`, OWED_PAGE_ROWS))
-      yield page.map((r) => ({ key: r.key, owed: read.owed(r.key, r.cols) }));
+      yield page.map((r) => {
+        const gen = genOf(r.cols);
+        return { key: r.key, owed: read.owed(r.key, r.cols), ...(gen === undefined ? {} : { gen }) };
+      });
+  }
+
+  /**
+   * The delivered records of `target` (messages it accepted whose rows may not all be removed yet). A record of a
+   * generation this store has not reached was written before the control row was lost (the table's TTL): its rows
+   * are gone too, and it is removed rather than taken to cover rows written since.
+   */
+  async delivered(target: string): Promise<DeliveredRecord[]> {
+    const out: DeliveredRecord[] = [];
+    const stale: string[] = [];
+    for await (const page of this.range(this.keys.deliveredRange(target), `read what ${target} accepted`))
+      for (const r of page) {
+        const d = read.delivered(r.key, r.cols);
+        if (d.gen > this.generation) stale.push(d.message);
+        else out.push(d);
+      }
+    if (stale.length > 0) await this.removeDelivered(target, stale);
+    return out;
+  }
+
+  /**
+   * Records, in one single-row write, that `target` accepted the message covering the owed rows from `from` to `to`
+   * (in key order): from then on a run treats those rows as delivered (see `covers`), never sends them again.
+   */
+  async recordDelivered(target: string, m: Pick<DeliveredRecord, 'from' | 'to' | 'alerts' | 'message'>): Promise<void> {
+    const d: DeliveredRecord = { target, ...m, gen: this.generation, at: this.now() };
+    await this.apply([write.delivered(this.keys, d)], `record what ${target} accepted`);
+  }
+
+  /** Removes the delivered records of `target` named by their messages, once the rows they cover are gone. */
+  async removeDelivered(target: string, messages: readonly string[]): Promise<void> {
+    const ops = messages.map((m) => write.remove(this.keys.delivered(target, m)));
+    if (ops.length > 0) await this.apply(ops, `remove the records of what ${target} accepted`);
   }
 
   /**
@@ -274,12 +318,13 @@ export class StateStore {
    */
   async saveControl(current: Versioned<Control>, next: Control, label: string): Promise<number> {
     const [failed] = await this.apply([write.control(this.keys, next, current.version)], label);
-    if (failed === undefined) return current.version + 1;
+    if (failed === undefined) return (this.generation = current.version + 1);
     const now = read.control(
       this.keys.control,
       (await this.get([this.keys.control], `${label} (re-read after conflict)`)).get(this.keys.control),
     );
-    if (now.version === current.version + 1 && canonicalJson(now.value) === canonicalJson(next)) return now.version;
+    if (now.version === current.version + 1 && canonicalJson(now.value) === canonicalJson(next))
+      return (this.generation = now.version);
     throw new ControlChangedError(this.where);
   }
 
@@ -296,7 +341,7 @@ export class StateStore {
    */
   async claim(instance: string, c: ClaimRows): Promise<Claimed> {
     const k = this.keys;
-    const owed = c.owed.map((o) => write.owed(k, o));
+    const owed = c.owed.map((o) => write.owed(k, o, this.generation));
     const failed = new Set(await this.owe(instance, owed));
     const rest: WriteOp[] = [
       ...c.handled.map((t) => write.handled(k, instance, t.taskId, t.createTime)),
@@ -384,6 +429,13 @@ const REMOVE_SLICE = 1_000;
 interface Written {
   failed: string[];
   reached: WriteOp[];
+}
+
+/** An owed row as `StateStore.owed` reads it: the key it is removed by, the alert, and its generation when known. */
+export interface OwedRow {
+  key: string;
+  owed: Owed;
+  gen?: number;
 }
 
 /** What one batch claims, as `StateStore.claim` writes it. */

@@ -1,6 +1,7 @@
 import type {
   Control,
   Cursor,
+  DeliveredRecord,
   FailingImage,
   KeptRules,
   Owed,
@@ -17,6 +18,8 @@ export interface StateView {
   meta?: Record<string, unknown>;
   /** Alerts owed, by target. */
   owed: Record<string, Owed[]>;
+  /** Records of messages a target accepted whose rows are being removed, by target. */
+  delivered: Record<string, DeliveredRecord[]>;
   digests: Record<string, RouteDigest>;
   cursors: Record<string, Cursor>;
   watched: Record<string, WatchedSync[]>;
@@ -35,6 +38,7 @@ export async function readState(table: RowTable, deployment: string, instances: 
     control: { owed: {}, pauses: {} },
     controlVersion: 0,
     owed: {},
+    delivered: {},
     digests: {},
     cursors: {},
     watched: {},
@@ -64,6 +68,9 @@ export async function readState(table: RowTable, deployment: string, instances: 
     else if (kind === 'o') {
       const o = read.owed(key, cols);
       (view.owed[o.target] ??= []).push(o);
+    } else if (kind === 'r') {
+      const d = read.delivered(key, cols);
+      (view.delivered[d.target] ??= []).push(d);
     } else if (kind === 'd') view.digests[key.split('|')[4]!] = read.digest(key, cols);
   }
   for (const inst of instances) {

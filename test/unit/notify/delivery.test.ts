@@ -42,6 +42,9 @@ function owedStore(rows: Record<string, number>, per = 2, onPage?: () => void) {
     async dropOwed(target, keys) {
       for (const k of keys) held.get(target)?.delete(k);
     },
+    delivered: async () => [],
+    recordDelivered: async () => {},
+    removeDelivered: async () => {},
   };
   return { store, left: (target: string) => held.get(target)?.size ?? 0 };
 }
@@ -172,6 +175,18 @@ describe('the control row after delivery (afterDelivery)', () => {
   it('lets a target whose rows were all taken leave the owed list', () => {
     const next = afterDelivery({ ...base, results: new Map([['slack', delivered({ delivered: 10 })]]) });
     expect(next).toEqual({ owed: {}, pauses: {} });
+  });
+
+  it('keeps a target whose taken rows could not all be removed owed, counting them, so the next run clears them', () => {
+    const next = afterDelivery({ ...base, results: new Map([['slack', delivered({ delivered: 10, uncleared: 10 })]]) });
+    expect(next.owed).toEqual({ slack: { since, count: 10 } });
+  });
+
+  it('takes rows an earlier message took off what a target with rows past it is owed, less those left in place', () => {
+    const results = new Map([['slack', delivered({ delivered: 2, cleared: 5, uncleared: 1, more: true })]]);
+    expect(afterDelivery({ ...base, results, added: new Map([['slack', 3]]) }).owed).toEqual({
+      slack: { since: NOW, count: 7 },
+    });
   });
 
   it('keeps a target whose post failed owed since it was first owed, counting what the message covered', () => {
