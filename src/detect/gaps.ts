@@ -89,7 +89,7 @@ export async function* readGap(
   const asc = ctx.direction === 'asc';
   const start = await placeGap(reader, gap, ctx);
   if (start === 'none') return {};
-  if (typeof start === 'string') return { stop: start, left: gap };
+  if ('stop' in start) return { stop: start.stop, left: narrowed(gap, start.next, { ...ctx, reader }) };
   let { p, items } = start;
   let hi = gap.hi;
   for (;;) {
@@ -118,7 +118,11 @@ export async function* readGap(
  * it); why not, when the reader may read no more. The page's tasks are read again unless it was the last page read:
  * a page read before others may have shifted since.
  */
-async function placeGap(reader: PageReader, gap: Gap, ctx: GapContext): Promise<Probe | 'none' | StopReason> {
+async function placeGap(
+  reader: PageReader,
+  gap: Gap,
+  ctx: GapContext,
+): Promise<Probe | 'none' | { stop: StopReason; next?: number }> {
   const asc = ctx.direction === 'asc';
   const judge = (items: readonly SyncTask[]): Verdict => {
     if (minTime(items) <= gap.hi && maxTime(items) >= gap.hi) return 'here';
@@ -130,12 +134,37 @@ async function placeGap(reader: PageReader, gap: Gap, ctx: GapContext): Promise<
   // A page read empty in this run (the list ends before it) bounds the search without another read.
   const end = reader.emptyPage;
   const found = await seek(reader, judge, { guess, ...(end ? { past: { ...end, items: [] } } : {}) });
-  if (found.stop) return found.stop;
+  if (found.stop) return { stop: found.stop, ...nextGuess(found.short?.p ?? 0, found.past?.p ?? Infinity) };
   const start = found.here ?? (asc ? found.short : found.past);
   if (!start || start.items.length === 0) return 'none';
   if (start.at === reader.pages) return start;
   const again = await reader.read(start.p);
-  return typeof again === 'string' ? again : { p: start.p, items: again, at: reader.pages };
+  return typeof again === 'string' ? { stop: again } : { p: start.p, items: again, at: reader.pages };
+}
+
+/**
+ * Where the next run looks first when this run's search stopped between the highest page known to fall short (`lo`,
+ * 0 when none) and the lowest known past (`hi`): halfway between, or twice as far on while no page past is known.
+ * Nothing when no page was read. Each run then halves what is left, so a stretch whose position is far off (a
+ * position guessed while the service repeated its pages, say) is found within a few runs even when a run has too few
+ * pages to finish the search.
+ */
+function nextGuess(lo: number, hi: number): { next?: number } {
+  if (lo === 0 && hi === Infinity) return {};
+  return { next: hi === Infinity ? lo * 2 : Math.max(1, Math.floor((lo + hi) / 2)) };
+}
+
+/**
+ * The stretch as a search cut short leaves it: positioned so that the next run's first guess (`startPage`) is page
+ * `next`, with the list's size as this run's pages showed it; as it was when the search learned nothing.
+ */
+function narrowed(gap: Gap, next: number | undefined, o: GapContext & { reader: PageReader }): Gap {
+  if (next === undefined) return gap;
+  const size = o.reader.size;
+  const total = o.reader.count ?? 0;
+  // The inverse of startPage for each order (its one-page allowance included).
+  const depth = o.direction === 'asc' ? Math.max(0, total - (next - 1) * size) : next * size;
+  return { ...gap, depth, total };
 }
 
 /**

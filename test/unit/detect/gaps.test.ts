@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { readGap, readGaps, startPage, unreadAfterTop, type GapContext } from '../../../src/detect/gaps.js';
+import {
+  readGap,
+  readGaps,
+  startPage,
+  unreadAfterTop,
+  type GapContext,
+  type GapOutcome,
+} from '../../../src/detect/gaps.js';
 import type { ScanBatch, StopReason } from '../../../src/detect/list.js';
 import { PageReader, ReadOnce } from '../../../src/detect/pages.js';
 import type { TopOutcome } from '../../../src/detect/top.js';
@@ -169,6 +176,29 @@ describe('reading one stretch left unread', () => {
     const { out } = await drain(readGap(reader, seen, gap, { direction: 'desc' }));
     expect(a.asked).toEqual([4, 5]);
     expect(out).toEqual({ stop: 'max-pages', left: { hi: NOW - 50 * MIN, lo: NOW - 90 * MIN, depth: 50, total: 100 } });
+  });
+
+  it('when a run has too few pages to finish finding where it begins, the next run looks halfway between', async () => {
+    // Positioned 90 pages too deep (as while a service repeated its pages), a list of 10 pages, 4 pages a run.
+    const a = api(history(100));
+    let gap: Gap | undefined = { hi: NOW - 2 * MIN, lo: NOW - 3 * MIN, depth: 1000, total: 100 };
+    const firstAsked: number[] = [];
+    let runs = 0;
+    let ids: string[] = [];
+    while (gap && runs < 10) {
+      runs += 1;
+      a.asked.length = 0;
+      const { reader, seen } = await primed(a, { maxPages: 5 });
+      const r: { out: GapOutcome; ids: string[] } = await drain(readGap(reader, seen, gap, { direction: 'desc' }));
+      firstAsked.push(a.asked[0]!);
+      ids = r.ids;
+      gap = r.out.left;
+    }
+    // Each run reads its first page and gallops down 1, 2, 4 pages (100, 99, 97, 93: all past the end); the next
+    // run starts halfway below the lowest page known past (46, then 19 after 46, 45, 43, 39).
+    expect(firstAsked.slice(0, 3)).toEqual([100, 46, 19]);
+    expect(runs).toBeLessThanOrEqual(5);
+    expect(ids).toEqual(expect.arrayContaining(['rst-t2']));
   });
 
   it('finds where it begins behind an empty page past the end of a list whose TotalCount overstates it', async () => {
