@@ -97,9 +97,9 @@ export function rerunsOf(g: FailureGroup): Rerun[] {
 
 /**
  * The operator command that mutes this group (its source instance, rule and cause) for two hours, or undefined when
- * a value is not shell-safe. `comment` is the placeholder the reader replaces, kept last. With the `deployment` that sent the
- * message it names that function (`--function NAME --region R`): pasted anywhere, it writes the silence into the
- * state that deployment reads (without them the CLI would ask which deployment, or write a local file).
+ * a value is not shell-safe. `comment` is the placeholder the reader replaces, kept last. With the `deployment` that
+ * sent the message it names that function (`--function NAME --region R`): pasted anywhere, it writes the silence into
+ * the state that deployment reads (without them the CLI would ask which deployment, or write a local file).
  */
 export function silenceCommand(g: FailureGroup, comment: string, deployment?: FunctionRef): string | undefined {
   const [region, instance] = g.source.split(':');

@@ -1,27 +1,18 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { startFcServer, type FcServer } from '../../src/sim/fc-server.js';
+import { closeDeployed, KEY_ENV, startDeployedFunction } from '../support/deployed.js';
 import { buildCli, runCli } from '../support/cli-process.js';
 import { instanceWithOneFailure } from '../support/one-failure.js';
-import { closeWorlds, KEYS, SECRETS, startWorld, type World } from '../support/world.js';
+import { SECRETS, startWorld, type World } from '../support/world.js';
 
 // Issue 22: `check` said "configuration is valid" over a mistyped setting and tested the webhooks only. It now tries
 // everything a run needs, one line each, through the real clients against the local servers.
-const keys = {
-  ALIBABA_CLOUD_ACCESS_KEY_ID: KEYS.id,
-  ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEYS.secret,
-  ALIBABA_CLOUD_SECURITY_TOKEN: KEYS.token,
-};
+const keys = KEY_ENV;
 const A = 'cn-hangzhou:cri-checka';
 const B = 'cn-hangzhou:cri-checkb';
 
 let world: World | undefined;
-let fc: FcServer | undefined;
-afterEach(async () => {
-  await fc?.close();
-  fc = undefined;
-  await closeWorlds();
-});
+afterEach(closeDeployed);
 
 /** A world of two instances with their state in Tablestore. */
 const twoInstances = (more: Partial<Parameters<typeof startWorld>[0]> = {}) =>
@@ -188,14 +179,7 @@ describe('check tries everything a run needs', () => {
   it("--function checks the deployed function's settings", async () => {
     world = await twoInstances({ env: { SLACK_WEBHOK: 'x' } });
     const { STATE_FILE: _file, SLACK_WEBHOK: _typo, ...fnEnv } = world.env;
-    fc = await startFcServer({
-      accountId: '1234567890123456',
-      accessKeyId: KEYS.id,
-      accessKeySecret: KEYS.secret,
-      securityToken: KEYS.token,
-      functions: {},
-      fc3Functions: { 'acr-sync-alert': { invoke: async () => '{}', environmentVariables: fnEnv } },
-    });
+    const fc = await startDeployedFunction(fnEnv);
     // The local environment's lookalike is not the deployment's: only the deployed settings are checked.
     const args = ['--function', 'acr-sync-alert', '--region', 'cn-hangzhou', '--endpoint', fc.endpoint];
     const r = await check(args, { ...keys, SLACK_WEBHOK: 'x' });

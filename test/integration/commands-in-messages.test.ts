@@ -1,24 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { startFcServer, type FcServer } from '../../src/sim/fc-server.js';
+import { closeDeployed, KEY_ENV, startDeployedFunction } from '../support/deployed.js';
 import { instanceWithOneFailure } from '../support/one-failure.js';
-import { announcedIds, closeWorlds, KEYS, startWorld, type World } from '../support/world.js';
+import { announcedIds, startWorld, type World } from '../support/world.js';
 
 // Issue 22: the silence command a message printed needed the deployment's settings exported to act on it; pasted
 // anywhere else it was refused (or, before that, wrote a local file no deployed run reads).
-const keys = {
-  ALIBABA_CLOUD_ACCESS_KEY_ID: KEYS.id,
-  ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEYS.secret,
-  ALIBABA_CLOUD_SECURITY_TOKEN: KEYS.token,
-};
+const keys = KEY_ENV;
 
 let world: World | undefined;
-let fc: FcServer | undefined;
-afterEach(async () => {
-  await fc?.close();
-  fc = undefined;
-  await closeWorlds();
-});
+afterEach(closeDeployed);
 
 /** Splits a command line as a POSIX shell would for what our messages print: words, and "double-quoted" words. */
 const words = (command: string) => [...command.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
@@ -32,14 +23,7 @@ describe('the silence command in a message, pasted where the operator is', () =>
       env: { FC_FUNCTION_NAME: 'acr-sync-alert', FC_REGION: 'cn-hangzhou' },
     });
     const { STATE_FILE: _f, FC_FUNCTION_NAME: _n, FC_REGION: _r, ...configured } = world.env;
-    fc = await startFcServer({
-      accountId: '1234567890123456',
-      accessKeyId: KEYS.id,
-      accessKeySecret: KEYS.secret,
-      securityToken: KEYS.token,
-      functions: {},
-      fc3Functions: { 'acr-sync-alert': { invoke: async () => '{}', environmentVariables: configured } },
-    });
+    const fc = await startDeployedFunction(configured);
     await world.run();
     const body = JSON.stringify(world.hooks.received.find((m) => m.channel === 'dingtalk')!.body);
     const printed = JSON.parse(`"${/acr-sync-alert silence add [^`\\]*(?:\\"[^\\]*\\")?/.exec(body)![0]}"`) as string;
