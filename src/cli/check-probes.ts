@@ -45,7 +45,11 @@ function crFix(err: unknown, action: CrAction, instance: string): string {
 }
 
 /** The two reads a run makes of one instance, one item each; the rules only once its tasks could be read. */
-async function probeInstance(config: Config, instanceKey: string, credentials: Credentials): Promise<Check[]> {
+async function probeInstance(
+  config: Config,
+  instanceKey: string,
+  credentials: Credentials,
+): Promise<{ checks: Check[]; keyRefused?: Check; answered: boolean }> {
   const ref = config.instances.find((i) => i.key === instanceKey)!;
   const cr = createCrApi({ endpoint: acrEndpoint(config.acrEndpointTemplate, ref.regionId), credentials });
   const req = { instanceId: ref.instanceId, pageNo: 1, pageSize: 1, timeoutMs: CALL_TIMEOUT_MS };
@@ -59,22 +63,30 @@ async function probeInstance(config: Config, instanceKey: string, credentials: C
       await read();
       out.push({ ok: true, what, said: `${action === 'ListRepoSyncTask' ? 'sync tasks' : 'sync rules'} readable` });
     } catch (err) {
-      out.push({ ok: false, what, said: describeError(err), fix: crFix(err, action, instanceKey) });
-      break;
+      const failed = { ok: false, what, said: describeError(err), fix: crFix(err, action, instanceKey) };
+      const code = err instanceof IntegrationError ? err.code : undefined;
+      if (crFaultOf(code) === 'credentials') return { checks: [failed], keyRefused: failed, answered: true };
+      out.push(failed);
+      // No answer (the network, a timeout, CR busy) says nothing of the credentials.
+      const answered = out.length > 1 || !(err instanceof IntegrationError && err.kind === 'retryable');
+      return { checks: out, answered };
     }
   }
-  return out;
+  return { checks: out, answered: true };
 }
 
 /**
- * CR with `credentials`: one line for the credentials (refused on any instance, or accepted), then each instance's
- * lines. A key refused once is refused everywhere: the instances are then not listed one by one.
+ * CR with `credentials`: one line for the credentials (refused on any instance, or accepted by one that answered),
+ * then each instance's lines. A key refused once is refused everywhere: the instances are then not listed one by one.
  */
 export async function probeCr(config: Config, credentials: Credentials): Promise<Check[]> {
-  const lines = await Promise.all(config.instances.map((i) => probeInstance(config, i.key, credentials)));
-  const refused = lines.flat().find((c) => !c.ok && /credentials were rejected/.test(c.said));
+  const probed = await Promise.all(config.instances.map((i) => probeInstance(config, i.key, credentials)));
+  const refused = probed.find((p) => p.keyRefused)?.keyRefused;
   if (refused) return [{ ...refused, what: 'CR credentials' }];
-  return [{ ok: true, what: 'CR credentials', said: 'accepted' }, ...lines.flat()];
+  const accepted: Check[] = probed.some((p) => p.answered)
+    ? [{ ok: true, what: 'CR credentials', said: 'accepted' }]
+    : [];
+  return [...accepted, ...probed.flatMap((p) => p.checks)];
 }
 
 /** An internal or VPC endpoint answers only inside Alibaba Cloud's network. */

@@ -141,6 +141,21 @@ describe('check tries everything a run needs', () => {
     ]);
   });
 
+  it('a CR endpoint that does not answer is ✗ per instance, and says nothing of the credentials', async () => {
+    world = await twoInstances();
+    const r = await check([], { ...world.env, ...keys, ACR_ENDPOINT: 'http://127.0.0.1:9/{regionId}' });
+    expect(r.code).toBe(1);
+    expect(failed(r.out)).toEqual([
+      expect.stringMatching(
+        /^✗ instance cn-hangzhou:cri-checka: .*network error.* — fix: check ACR_ENDPOINT and the region/,
+      ),
+      expect.stringMatching(
+        /^✗ instance cn-hangzhou:cri-checkb: .*network error.* — fix: check ACR_ENDPOINT and the region/,
+      ),
+    ]);
+    expect(r.text).not.toContain('CR credentials');
+  });
+
   it("Tablestore refusing the Internet is ✗ with the service's code and message and the fix", async () => {
     world = await twoInstances();
     const r = await check([], { ...world.env, ...keys, TABLESTORE_ENDPOINT: world.ots!.endpoints.internet });
