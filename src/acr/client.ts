@@ -55,6 +55,14 @@ const NETWORK_CODES = new Set([
   'EHOSTUNREACH',
 ]);
 
+/** What an operator must change for a CR refusal with `code`: the credentials, a RAM permission, or the instance. */
+export function crFaultOf(code: string | undefined): 'credentials' | 'permission' | 'instance' | undefined {
+  if (!code) return undefined;
+  if (CREDENTIAL_CODES.test(code)) return 'credentials';
+  if (PERMISSION_CODES.test(code)) return 'permission';
+  return INSTANCE_CODES.test(code) ? 'instance' : undefined;
+}
+
 interface PopError {
   name?: unknown;
   code?: unknown;

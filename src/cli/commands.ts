@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { configSecrets, readConfig, type Config } from '../config/config.js';
-import { buildRunDeps, stateStoreOver, tableFor, targetsFor } from '../handler/deps.js';
+import { buildRunDeps, stateStoreOver, tableFor } from '../handler/deps.js';
 import { runOnce, type RunSummary } from '../handler/run.js';
 import { Budget, systemClock } from '../lib/budget.js';
-import { describeError, IntegrationError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { canSend, channelsOf, DEFAULT_ROUTE, type Route } from '../model/route.js';
 import type { Credentials } from '../lib/secret.js';
 import type { StateStore } from '../state/store.js';
-import { renderTestMessage } from '../render/index.js';
 import { operatorCredentials } from './credentials.js';
 import { invokeFunction3 } from './fc3.js';
 import { invokeFunction } from './fc-invoke.js';
@@ -123,46 +121,6 @@ const prettyJson = (s: string) => {
     return s;
   }
 };
-
-/** What to do about a DingTalk 310000 (the robot's security settings refused the message). */
-const DINGTALK_310000_HINT =
-  "  DingTalk checks each message against the robot's security settings. " +
-  'Messages from this function always contain "ACR":\n' +
-  "  use ACR as the robot's custom keyword, or set DINGTALK_SECRET to the robot's signing secret (SEC...), " +
-  "and allow the function's egress IP if an IP list is set.";
-
-/**
- * `check`: validates the configuration and routes, and sends a test message to each configured webhook, so that a
- * wrong token, signing secret, keyword or IP allow-list shows up now rather than at the first real alert. Returns how
- * many webhooks failed.
- */
-export async function checkCommand(io: Io): Promise<number> {
-  const config = readConfig(io.env);
-  for (const note of config.notes) io.err(note);
-  const store = config.store;
-  const where = store.kind === 'file' ? `file ${store.path}` : `Tablestore ${store.instance}/${store.table}`;
-  io.out(`configuration is valid: ${config.instances.length} instance(s), state in ${where}`);
-  for (const line of describeRoutes(config.routes)) io.out(line);
-  let failed = 0;
-  for (const { id, route, notifier } of targetsFor(config, systemClock)) {
-    const payload = renderTestMessage(
-      notifier.channel,
-      config.instances.map((i) => i.key),
-      route.lang,
-    );
-    try {
-      await notifier.send(payload, { timeoutMs: 10_000, idempotencyKey: `check-${randomUUID()}` });
-      io.out(`${id}: test message accepted`);
-    } catch (err) {
-      failed += 1;
-      io.err(`${id}: test message refused: ${describeError(err)}`);
-      if (err instanceof IntegrationError && err.code === '310000') {
-        io.err(DINGTALK_310000_HINT);
-      }
-    }
-  }
-  return failed;
-}
 
 /** One line per route: what it matches and where it sends, in the order alerts are matched. No secrets. */
 export function describeRoutes(routes: readonly Route[]): string[] {

@@ -43,8 +43,8 @@ const isCredentialName = (k: string) => k.startsWith('ALIBABA_CLOUD_');
 
 /**
  * The environment the deployed function runs with (GetFunction), as the function sees it: its variables and
- * FC_FUNCTION_NAME (which names its state when STATE_KEY is unset). From the caller's environment only the
- * ALIBABA_CLOUD_* variables are kept: local settings must not mix with the deployment's.
+ * FC_FUNCTION_NAME (which names its state when STATE_KEY is unset) and FC_REGION. From the caller's environment only
+ * the ALIBABA_CLOUD_* variables are kept: local settings must not mix with the deployment's.
  */
 async function deployedEnv(io: Io, args: DeploymentArgs, credentials: Credentials) {
   const region = args.region ?? io.env.ALIBABA_CLOUD_REGION_ID;
@@ -58,7 +58,22 @@ async function deployedEnv(io: Io, args: DeploymentArgs, credentials: Credential
   };
   const deployed = await functionEnvironment(target, credentials);
   const own = Object.fromEntries(Object.entries(io.env).filter(([k]) => isCredentialName(k)));
-  return { ...own, ...deployed, FC_FUNCTION_NAME: args.function! };
+  return { ...own, ...deployed, FC_FUNCTION_NAME: args.function!, FC_REGION: region };
+}
+
+/**
+ * The settings of the deployment `args` name: the deployed function's environment with --function (and the operator's
+ * credentials, resolved to read it), else the caller's environment. Throws a UsageError for --function with --local,
+ * without a region, or without credentials.
+ */
+export async function deploymentEnv(
+  io: Io,
+  args: DeploymentArgs,
+): Promise<{ env: Record<string, string | undefined>; credentials?: Credentials }> {
+  if (args.local && args.function) throw new UsageError(['give --function (the deployment) or --local, not both']);
+  if (!args.function) return { env: io.env };
+  const credentials = await operatorCredentials(io.env, args.profile);
+  return { env: await deployedEnv(io, args, credentials), credentials };
 }
 
 /**
@@ -71,11 +86,9 @@ export async function openDeployment(
   args: DeploymentArgs,
   o: { command: string; changesState: boolean },
 ): Promise<Deployment> {
-  if (args.local && args.function) throw new UsageError(['give --function (the deployment) or --local, not both']);
-  let credentials: Credentials | undefined = args.function
-    ? await operatorCredentials(io.env, args.profile)
-    : undefined;
-  const env = args.function ? await deployedEnv(io, args, credentials!) : io.env;
+  const resolved = await deploymentEnv(io, args);
+  const env = resolved.env;
+  let credentials = resolved.credentials;
   const config = readConfig(env, { requireChannel: false });
   if (config.store.kind === 'file' && !args.local) {
     if (o.changesState)

@@ -1,6 +1,6 @@
 /** The usage text: one per command (`acr-sync-alert <command> --help`) and the overview (`acr-sync-alert help`). */
 
-const DEPLOYMENT = `The deployment (for silence, state, policy):
+const DEPLOYMENT = `The deployment (for check, silence, state, policy):
   --function <name> --region <id>   read the deployed FC 3.0 function's settings (its Tablestore table) through
                                     Function Compute (GetFunction); --qualifier <version or alias>
   (without --function)              the settings in the environment (TABLESTORE_ENDPOINT, ...; see README.md)
@@ -40,10 +40,16 @@ Renders the messages for a JSON file of tasks, or for a built-in sample, with no
   --file <path>      a ListRepoSyncTask response or an array of SyncTasks items (a SyncRules array names rules)
   --lang zh|en       (default: ALERT_LANG or en)
   --channel dingtalk|slack|both (default both)        --json   print the raw payloads`,
-  check: `acr-sync-alert check
+  check: `acr-sync-alert check [--send] [--json] [--function <name> --region <region> [--profile <name>]]
 
-Validates the configuration, lists the routes in matching order, and sends a test message to each webhook of each
-route; reports DingTalk keyword, signature and IP-list refusals (310000) before a real alert.`,
+Tries everything a run needs, one line each, ✓ or ✗ with what to change: the configuration (a setting that only looks
+like ours is an error, naming the nearest real one), CR credentials and each instance (its sync tasks and rules, one
+item each), the state table (a read of one row, and a conditional write that cannot apply), and each channel.
+  --send             post a test message to each channel (without it only the webhook's form is checked)
+  --json             print the checks as JSON
+  --function <name> --region <region>   check the deployed function's settings (read through Function Compute)
+  --profile <name>   credentials of that aliyun CLI profile (default: the credential chain, see help)
+CR and Tablestore are tried with your credentials, not the function's role. Exit 0 when every line is ✓, 1 otherwise.`,
   silence: `acr-sync-alert silence: mute alerts from the command line, kept in the deployment's state table
 
 Usage:
@@ -83,7 +89,7 @@ const SUMMARY: [string, string][] = [
   ['run', 'run once here, with the environment’s settings and credentials (--dry-run prints instead)'],
   ['invoke', 'trigger the deployed function now through Function Compute (FC 3.0; FC 2.0 with --service)'],
   ['preview', 'render the messages for a file of tasks, or a built-in sample; no network'],
-  ['check', 'validate the configuration and send a test message to each webhook'],
+  ['check', 'try everything a run needs (settings, CR, the state table, channels), ✓ or ✗ with the fix'],
   ['silence', 'add, list and expire silences in the deployment’s state (like amtool)'],
   ['state', 'where the state is kept and what it came from'],
   ['policy', 'print the least-privilege RAM policy for this configuration'],

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, describeError } from '../lib/errors.js';
 import type { ChannelName, Lang } from '../model/lang.js';
-import { checkCommand, invokeCommand, runCommand, type Io } from './commands.js';
+import { checkCommand } from './check.js';
+import { invokeCommand, runCommand, type Io } from './commands.js';
 import { DEPLOYMENT_OPTIONS, openDeployment } from './deployment.js';
 import { commandHelp, COMMAND_HELP, HELP } from './help.js';
 import { previewCommand } from './preview.js';
@@ -90,8 +91,12 @@ const preview: Command = async (args, io) => {
 };
 
 const check: Command = async (args, io) => {
-  parseArgs({ args, options: {}, strict: true });
-  return (await checkCommand(io)) > 0 ? 1 : 0;
+  const { values } = parseArgs({
+    args,
+    options: { send: { type: 'boolean' }, json: { type: 'boolean' }, ...DEPLOYMENT_OPTIONS },
+    strict: true,
+  });
+  return checkCommand(io, values);
 };
 
 const policy: Command = async (args, io) => {

@@ -3,7 +3,7 @@ import { ConfigError } from '../lib/errors.js';
 import { Secret, type Credentials, type Revealable } from '../lib/secret.js';
 import { defaultTimeZone } from '../lib/time.js';
 import type { Lang } from '../model/lang.js';
-import { DEFAULT_ROUTE, type Route } from '../model/route.js';
+import { DEFAULT_ROUTE, type FunctionRef, type Route } from '../model/route.js';
 import type { Silence } from '../model/silence.js';
 import type { InstanceRef } from '../model/task.js';
 import { defaultChannels, defaultDigest, defaultMentions, userRoutes } from './channels.js';
@@ -55,6 +55,8 @@ export interface Config {
   envCredentials?: Credentials;
   /** Set when running inside Function Compute (the runtime sets FC_FUNCTION_NAME). */
   functionName?: string;
+  /** The function's region inside Function Compute (the runtime sets FC_REGION). */
+  functionRegion?: string;
   /** The timer's schedule (TIMER_SCHEDULE, else s.yaml's default), to place a run's tick within its hour. */
   schedule: Schedule;
   /** What the operator should know about the settings (a deprecated name), for the run to log. */
@@ -130,12 +132,20 @@ function localeOf(p: Settings | undefined, problems: string[]): { lang: Lang; ti
 }
 
 /**
- * The function's name inside Function Compute (the runtime sets FC_FUNCTION_NAME), and the name of this
- * deployment's state: STATE_KEY, else the function's name, else "default".
+ * The function's name and region inside Function Compute (the runtime sets FC_FUNCTION_NAME and FC_REGION:
+ * https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables), and the name of this deployment's
+ * state: STATE_KEY, else the function's name, else "default".
  */
-function deploymentOf(env: Env, p: Settings): { stateKey: string; functionName: string | undefined } {
+function deploymentOf(env: Env, p: Settings) {
   const functionName = env.FC_FUNCTION_NAME?.trim() || undefined;
-  return { stateKey: p.STATE_KEY ?? functionName ?? 'default', functionName };
+  const functionRegion = env.FC_REGION?.trim() || undefined;
+  return { stateKey: p.STATE_KEY ?? functionName ?? 'default', functionName, functionRegion };
+}
+
+/** The function commands in messages should name: both its name and region, plain enough to paste, or none. */
+function functionRef(name: string | undefined, region: string | undefined): FunctionRef | undefined {
+  const plain = /^[A-Za-z0-9_-]{1,128}$/;
+  return name && region && plain.test(name) && REGION.test(region) ? { name, region } : undefined;
 }
 
 /** The numbers that tune a run, from the validated settings. */
@@ -195,15 +205,17 @@ export function readConfig(
   const schedule = parseSchedule('TIMER_SCHEDULE', env.TIMER_SCHEDULE?.trim() || DEFAULT_SCHEDULE, problems);
   if (problems.length > 0 || !p || !store || !schedule) throw new ConfigError(problems);
   const defaultRoute: Route = { name: DEFAULT_ROUTE, ...channels, mentions, lang, timeZone: zone, digest };
+  const deployment = deploymentOf(env, p);
+  const fn = functionRef(deployment.functionName, deployment.functionRegion);
   return {
     instances,
     acrEndpointTemplate: p.ACR_ENDPOINT,
     store,
-    routes: [...routes, defaultRoute],
+    routes: [...routes, defaultRoute].map((r) => (fn ? { ...r, deployment: fn } : r)),
     lang,
     ...tuningOf(p),
     silences,
-    ...deploymentOf(env, p),
+    ...deployment,
     envCredentials: envCredentials(env),
     schedule,
     notes,

@@ -56,6 +56,12 @@ export const MATCHER_FIELDS = [
   'cause',
 ] as const satisfies readonly (keyof Matcher)[];
 
+/** A deployed function, as Function Compute names it to itself (FC_FUNCTION_NAME, FC_REGION). */
+export interface FunctionRef {
+  name: string;
+  region: string;
+}
+
 /**
  * Where a set of alerts goes and how it reads there: its webhooks, who is @mentioned for severe messages, the language
  * and time zone of its messages, and its own digest.
@@ -70,6 +76,8 @@ export interface Route {
   lang: Lang;
   timeZone: string;
   digest?: DigestSchedule;
+  /** The function that sends this route's messages, when known: commands in them name it, to act where pasted. */
+  deployment?: FunctionRef;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { FunctionRef } from '../model/route.js';
 import type { FailureGroup, RerunImage } from './content.js';
 import { shellSafe } from './text.js';
 
@@ -96,16 +97,22 @@ export function rerunsOf(g: FailureGroup): Rerun[] {
 
 /**
  * The operator command that mutes this group (its source instance, rule and cause) for two hours, or undefined when
- * a value is not shell-safe. `comment` is the placeholder the reader replaces.
+ * a value is not shell-safe. `comment` is the placeholder the reader replaces, kept last. With the `deployment` that
+ * sent the message it names that function (`--function NAME --region R`): pasted anywhere, it writes the silence into
+ * the state that deployment reads (without them the CLI would ask which deployment, or write a local file).
  */
-export function silenceCommand(g: FailureGroup, comment: string): string | undefined {
+export function silenceCommand(g: FailureGroup, comment: string, deployment?: FunctionRef): string | undefined {
   const [region, instance] = g.source.split(':');
   const cause = g.cause || 'UNCLASSIFIED';
   if (!shellSafe(region) || !shellSafe(instance) || !shellSafe(cause)) return undefined;
   if (g.ruleId !== '' && !shellSafe(g.ruleId)) return undefined;
   const rule = g.ruleId ? ` --rule ${g.ruleId}` : '';
+  const where =
+    deployment && shellSafe(deployment.name) && shellSafe(deployment.region)
+      ? ` --function ${deployment.name} --region ${deployment.region}`
+      : '';
   return (
     `acr-sync-alert silence add --instance ${region}:${instance}${rule} ` +
-    `--cause ${cause} --for 2h --comment "${comment}"`
+    `--cause ${cause} --for 2h${where} --comment "${comment}"`
   );
 }

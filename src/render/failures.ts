@@ -71,13 +71,13 @@ function exampleLines(g: FailureGroup, max: number, w: Words): Line[] {
  * The commands a full group carries: re-runs, only for a transient cause (re-running anything else fails the same
  * way), and the silence that mutes the group.
  */
-function commandLines(g: FailureGroup, transient: boolean, w: Words): { lines: Line[]; rerun: boolean } {
+function commandLines(g: FailureGroup, transient: boolean, loc: Locale, w: Words): { lines: Line[]; rerun: boolean } {
   const lines: Line[] = [];
   const reruns = transient ? rerunsOf(g) : [];
   if (reruns.length > 1) lines.push(line('text', w.rerunUnknown));
   for (const r of reruns)
     lines.push(line('text', w.rerun(r.kind, r.api, r.images, g.count)), line('command', r.command));
-  const mute = silenceCommand(g, w.why);
+  const mute = silenceCommand(g, w.why, loc.deployment);
   if (mute) lines.push(line('text', w.silence), line('command', mute));
   return { lines, rerun: reruns.length > 0 };
 }
@@ -100,7 +100,7 @@ function groupSection(g: FailureGroup, loc: Locale, d: Detail, w: Words): { sect
   const steps = said.fix.slice(0, d.fix);
   if (steps.length > 0) out.push(line('text', bold(w.fix)), ...steps.map((s) => line('step', s)));
   if (!d.commands) return { section: { lines: out }, rerun: false };
-  const commands = commandLines(g, c.transient, w);
+  const commands = commandLines(g, c.transient, loc, w);
   out.push(...commands.lines);
   return { section: { lines: out }, rerun: commands.rerun };
 }

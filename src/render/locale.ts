@@ -1,16 +1,23 @@
 import { defaultTimeZone, localParts as partsOf, type LocalParts } from '../lib/time.js';
 import type { Lang } from '../model/lang.js';
+import type { FunctionRef } from '../model/route.js';
 import { wordsFor } from './words.js';
 
-/** The language of a message and the time zone its times are shown in (a route's). */
+/**
+ * Where a message is read: its language and the time zone its times are shown in (a route's), and the function that
+ * sent it, which the commands in it name so that they act on that deployment where they are pasted.
+ */
 export interface Locale {
   lang: Lang;
   timeZone: string;
+  deployment?: FunctionRef;
 }
 
 /** A language alone means its default time zone: China Standard Time for Chinese, UTC for English. */
 export const localeOf = (x: Lang | Locale): Locale =>
-  typeof x === 'string' ? { lang: x, timeZone: defaultTimeZone(x) } : { lang: x.lang, timeZone: x.timeZone };
+  typeof x === 'string'
+    ? { lang: x, timeZone: defaultTimeZone(x) }
+    : { lang: x.lang, timeZone: x.timeZone, ...(x.deployment ? { deployment: x.deployment } : {}) };
 
 // Messages show times to the minute, and fitting a message renders it several times over: each minute and zone is
 // worked out once (Intl's formatToParts is the costly part of rendering a time), in a cache emptied when it grows

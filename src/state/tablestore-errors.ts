@@ -40,6 +40,9 @@ const FIX: Record<StateFault, string> = {
   unknown: "see the service's code and message",
 };
 
+/** What an operator does about `fault`. */
+export const stateFix = (fault: StateFault): string => FIX[fault];
+
 /** A Tablestore failure: the service's code and message (when it answered), the fault, and its fix. */
 export class TablestoreError extends IntegrationError {
   /** The service's own message, e.g. "Request denied by instance ACL policies." */

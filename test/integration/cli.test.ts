@@ -87,10 +87,10 @@ describe('acr-sync-alert CLI', () => {
 describe('acr-sync-alert check', () => {
   it('sends a signed test message to each webhook and says so', async () => {
     world = await startWorld({ instances: demoInstances(Date.now()) });
-    const c = io(world.env);
-    expect(await main(['check'], c.io)).toBe(0);
+    const c = io({ ...world.env, ...localKeys });
+    expect(await main(['check', '--send'], c.io)).toBe(0);
     expect(c.out.join('\n')).toMatch(
-      /configuration is valid: 3 instance\(s\)[\s\S]*dingtalk: test message accepted[\s\S]*slack: test message accepted/,
+      /configuration: read: 3 instance\(s\)[\s\S]*dingtalk: test message accepted[\s\S]*slack: test message accepted/,
     );
     expect(JSON.stringify(world.hooks.received.map((m) => m.body))).toContain('ACR sync alert: test message');
   });
@@ -98,12 +98,12 @@ describe('acr-sync-alert check', () => {
   it('explains a DingTalk keyword refusal (310000) and a dead Slack hook, and fails', async () => {
     world = await startWorld({ instances: demoInstances(Date.now()), hooks: { dingtalkKeyword: 'deploy-bot' } });
     world.env.SLACK_WEBHOOK = world.hooks.slackUrl.replace(SLACK_PATH, '/services/T0/B0/gone');
-    const c = io(world.env);
-    expect(await main(['check'], c.io)).toBe(1);
-    const err = c.err.join('\n');
-    expect(err).toMatch(/dingtalk: test message refused: .*310000 keywords not in content/);
+    const c = io({ ...world.env, ...localKeys });
+    expect(await main(['check', '--send'], c.io)).toBe(1);
+    const err = c.out.join('\n');
+    expect(err).toMatch(/✗ channel dingtalk: test message refused: .*310000 keywords not in content/);
     expect(err).toMatch(/use ACR as the robot's custom keyword/);
-    expect(err).toMatch(/slack: test message refused: .*no_service/);
+    expect(err).toMatch(/✗ channel slack: test message refused: .*no_service.* — fix: check SLACK_WEBHOOK/);
     for (const s of SECRETS) expect([...c.out, ...c.err].join()).not.toContain(s);
   });
 
@@ -132,21 +132,23 @@ describe('acr-sync-alert check', () => {
         slack: { webhook: world.hooks.slackUrlFor('/services/T0/B0/team-hook-9e2f') },
       },
     ];
-    const c = io({ ...world.env, ROUTES: JSON.stringify(routes) });
-    expect(await main(['check'], c.io)).toBe(1);
+    const c = io({ ...world.env, ...localKeys, ROUTES: JSON.stringify(routes) });
+    expect(await main(['check', '--send'], c.io)).toBe(1);
     expect(c.out).toEqual(
       expect.arrayContaining([
         'route 1 team-a: namespace=team-a|team-a-* -> dingtalk (zh, Asia/Shanghai, digest mon 09:00)',
         'route 2 late: cause=stuck -> slack (en, Europe/Paris)',
         'route 3 net: cause=NETWORK_ERROR -> slack (en, UTC)',
         'route 4 default: anything else -> dingtalk + slack (en, UTC)',
-        'team-a/dingtalk: test message accepted',
-        'net/slack: test message accepted',
-        'dingtalk: test message accepted',
-        'slack: test message accepted',
+        '✓ channel team-a/dingtalk: test message accepted',
+        '✓ channel net/slack: test message accepted',
+        '✓ channel dingtalk: test message accepted',
+        '✓ channel slack: test message accepted',
       ]),
     );
-    expect(c.err.join('\n')).toMatch(/^late\/slack: test message refused: .*no_service/m);
+    expect(c.out.join('\n')).toMatch(
+      /^✗ channel late\/slack: test message refused: .*no_service.* — fix: check the slack webhook of route "late" in ROUTES/m,
+    );
     expect(
       world.hooks.received.filter((m) => m.hook === 'team-robot-token-4a1c').map((m) => JSON.stringify(m.body)),
     ).toEqual([expect.stringContaining('ACR 同步告警：测试消息')]);
@@ -157,9 +159,9 @@ describe('acr-sync-alert check', () => {
 
   it('reports configuration problems without sending anything', async () => {
     world = await startWorld({ instances: demoInstances(Date.now()) });
-    const c = io({ ...world.env, ACR_INSTANCES: 'nope' });
-    expect(await main(['check'], c.io)).toBe(2);
-    expect(c.err.join()).toMatch(/ACR_INSTANCES entry "nope"/);
+    const c = io({ ...world.env, ...localKeys, ACR_INSTANCES: 'nope' });
+    expect(await main(['check', '--send'], c.io)).toBe(1);
+    expect(c.out.join()).toMatch(/✗ configuration: ACR_INSTANCES entry "nope"/);
     expect(world.hooks.attempts).toHaveLength(0);
   });
 });
@@ -264,6 +266,6 @@ describe('the deprecated name CHECKPOINT_FILE', () => {
     expect(run.err.filter((l) => l.includes(DEPRECATED))).toHaveLength(1);
     const check = io(env);
     expect(await main(['check'], check.io)).toBe(0);
-    expect(check.err).toEqual([DEPRECATED]);
+    expect(check.out.filter((l) => l.includes(DEPRECATED))).toEqual([`note: ${DEPRECATED}`]);
   });
 });

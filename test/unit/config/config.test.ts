@@ -48,6 +48,23 @@ describe('readConfig', () => {
     expect(c.stateKey).toBe('acr-alert');
   });
 
+  it('carries the function and region Function Compute names on every route, for the commands in messages', () => {
+    const ots = { TABLESTORE_ENDPOINT: 'https://inst.cn-hangzhou.ots.aliyuncs.com', TABLESTORE_INSTANCE: 'inst' };
+    const routes = JSON.stringify([
+      { name: 'team', match: { namespace: ['a'] }, slack: { webhook: base.SLACK_WEBHOOK } },
+    ]);
+    const c = readConfig({ ...base, ...ots, ROUTES: routes, FC_FUNCTION_NAME: 'acr-alert', FC_REGION: 'cn-beijing' });
+    expect([c.functionName, c.functionRegion]).toEqual(['acr-alert', 'cn-beijing']);
+    expect(c.routes.map((r) => [r.name, r.deployment])).toEqual([
+      ['team', { name: 'acr-alert', region: 'cn-beijing' }],
+      ['default', { name: 'acr-alert', region: 'cn-beijing' }],
+    ]);
+    // Half known is not known: a command naming only the function would ask for the region.
+    const half = readConfig({ ...base, ...ots, FC_FUNCTION_NAME: 'acr-alert' });
+    expect(half.routes.map((r) => r.deployment)).toEqual([undefined]);
+    expect(readConfig(base, { fileExists: () => false }).routes[0]!.deployment).toBeUndefined();
+  });
+
   it('names every problem at once', () => {
     const p = problems({
       ACR_INSTANCES: 'bad',

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../src/model/alert.js';
 import { COMMAND_MAX, rerunFor, rerunsOf, silenceCommand } from '../../../src/render/commands.js';
 import { contentOf } from '../../../src/render/content.js';
-import { renderFor } from '../../../src/render/index.js';
+import { dingtalkBytes, DINGTALK_MAX_BYTES } from '../../../src/render/dingtalk.js';
+import { renderFor, type Locale } from '../../../src/render/index.js';
+import { slackProblems } from '../../../src/render/slack.js';
 import { failure } from '../../support/alerts.js';
 
 const UTC = { lang: 'en' as const, timeZone: 'UTC' };
-const ding = (alerts: Alert[], loc: typeof UTC | { lang: 'zh'; timeZone: string } = UTC) =>
-  renderFor('dingtalk', contentOf(alerts), loc);
+const ding = (alerts: Alert[], loc: Locale = UTC) => renderFor('dingtalk', contentOf(alerts), loc);
 const burst = (n: number) => Array.from({ length: n }, (_, i) => failure(i));
 
 describe('commands', () => {
@@ -71,6 +72,28 @@ describe('commands', () => {
       '--cause UNCLASSIFIED --for 2h --comment "原因"',
     );
     expect(text([failure(1, { ruleId: 'crsr-$(x)' })])).not.toContain('silence add');
+  });
+
+  it('names the function that sent the message in its silence command, so that it acts on that deployment', () => {
+    const deployment = { name: 'acr-sync-alert', region: 'cn-beijing' };
+    expect(ding([failure(1)], { ...UTC, deployment }).markdown.text).toContain(
+      'acr-sync-alert silence add --instance cn-hangzhou:cri-src --rule crsr-hz2sz --cause NETWORK_ERROR --for 2h ' +
+        '--function acr-sync-alert --region cn-beijing --comment "why"',
+    );
+    const slack = JSON.stringify(renderFor('slack', contentOf([failure(1)]), { ...UTC, deployment }));
+    expect(slack).toContain('--for 2h --function acr-sync-alert --region cn-beijing --comment');
+    expect(text([failure(1)])).not.toContain('--function');
+  });
+
+  it('keeps a burst within the limits with the longest function name FC allows in every silence command', () => {
+    const deployment = { name: 'f'.repeat(128), region: 'ap-southeast-1' };
+    const alerts = Array.from({ length: 400 }, (_, i) => failure(i, { issue: `ISSUE_${i % 40}`, ruleId: `crsr-${i}` }));
+    const d = renderFor('dingtalk', contentOf(alerts), { ...UTC, deployment });
+    expect(dingtalkBytes(d)).toBeLessThanOrEqual(DINGTALK_MAX_BYTES);
+    expect(d.markdown.text).toContain(`--function ${deployment.name} --region ap-southeast-1`);
+    const s = renderFor('slack', contentOf(alerts), { ...UTC, deployment });
+    expect(slackProblems(s)).toEqual([]);
+    expect(JSON.stringify(s)).toContain(`--function ${deployment.name} --region ap-southeast-1`);
   });
 
   it('tells the INTERNAL_ERROR fix without naming a call that does not fit the rule', () => {
