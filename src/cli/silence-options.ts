@@ -1,9 +1,9 @@
 /** A silence from the command line's options: checked as a configured one is, with an end it always has. */
+import { UsageError } from './usage.js';
 import { randomUUID } from 'node:crypto';
 import parseDuration from 'parse-duration';
 import * as v from 'valibot';
 import { silenceSchema } from '../config/silences.js';
-import { ConfigError } from '../lib/errors.js';
 import { MATCHER_FIELDS } from '../model/route.js';
 import type { StoredSilence } from '../model/silence.js';
 
@@ -99,6 +99,7 @@ export function silenceFrom(values: Values, now: number, author: string): Stored
   const { id: _id, createdBy: _by, createdAt: _at, ...asConfigured } = silence;
   const checked = v.safeParse(silenceSchema, asConfigured);
   if (!checked.success) for (const i of checked.issues) problems.push(`${v.getDotPath(i) ?? 'silence'}: ${i.message}`);
-  if (problems.length > 0) throw new ConfigError(problems, 'Invalid silence');
+  // A silence the options cannot make is a command line to correct: a usage error (exit 2), nothing written.
+  if (problems.length > 0) throw new UsageError(problems);
   return silence;
 }

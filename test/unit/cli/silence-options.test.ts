@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silenceFrom } from '../../../src/cli/silence-options.js';
-import { ConfigError } from '../../../src/lib/errors.js';
+import { UsageError } from '../../../src/cli/usage.js';
 
 const NOW = Date.UTC(2026, 10, 24, 8);
 const HOUR = 3_600_000;
@@ -12,7 +12,7 @@ function problemsOf(values: Record<string, string | string[] | undefined>): read
     silenceFrom(values, NOW, 'ops');
     return [];
   } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
+    if (e instanceof UsageError) return e.problems;
     throw e;
   }
 }
