@@ -1,3 +1,4 @@
+import type { Escalation } from './escalation.js';
 import type { ChannelName, Lang } from './lang.js';
 
 /** The route built from DINGTALK_WEBHOOK, SLACK_WEBHOOK and the other top-level settings. */
@@ -57,8 +58,8 @@ export const MATCHER_FIELDS = [
 ] as const satisfies readonly (keyof Matcher)[];
 
 /**
- * Where a set of alerts goes and how it reads there: its webhooks, who is @mentioned for severe messages, the language
- * and time zone of its messages, and its own digest.
+ * Where a set of alerts goes and how it reads there: its webhooks, who is @mentioned for severe messages and when a
+ * failure group's scale makes it severe, the language and time zone of its messages, and its own digest.
  */
 export interface Route {
   name: string;
@@ -70,6 +71,8 @@ export interface Route {
   lang: Lang;
   timeZone: string;
   digest?: DigestSchedule;
+  /** When a failure group calls people in whatever its cause (model/escalation.ts); DEFAULT_ESCALATION when absent. */
+  escalate?: Escalation;
 }
 
 /**
