@@ -4,7 +4,7 @@ import { contentOf } from '../../../src/render/content.js';
 import type { Locale } from '../../../src/render/locale.js';
 import { plain } from '../../../src/render/plain.js';
 import { TITLE_MAX, titleOf } from '../../../src/render/title.js';
-import { digest, failure, notice, recovered, stuck } from '../../support/alerts.js';
+import { digest, failure, notice, recovered, stuck, T0 } from '../../support/alerts.js';
 
 const UTC: Locale = { lang: 'en', timeZone: 'UTC' };
 const ZH: Locale = { lang: 'zh', timeZone: 'Asia/Shanghai' };
@@ -119,5 +119,18 @@ describe('the banner', () => {
     expect(tone([stuck(1, 'unstuck')])).toBe('good');
     expect(tone([notice('restored')])).toBe('good');
     expect(tone([digest()])).toBe('info');
+  });
+});
+
+describe('the banner under a route’s escalation', () => {
+  const bigNetwork = Array.from({ length: 50 }, (_, i) => failure(i, { createTime: T0 }));
+  const alerts = [...bigNetwork, failure(900, { issue: 'TAG_CONFLICT', ruleId: 'crsr-tags' })];
+  it('leads with a group its size makes high, in the high tone; with escalation off, with the milder cause', () => {
+    const on = titleOf(contentOf(alerts), UTC, { failures: 50, forMinutes: 30 });
+    expect(plain(on.title, UTC)).toMatch(/^🔴 ACR: 50× network → cn-shenzhen/);
+    expect(on.tone).toBe('high');
+    const off = titleOf(contentOf(alerts), UTC, { failures: 0, forMinutes: 0 });
+    expect(plain(off.title, UTC)).toMatch(/^🟠 ACR: 1× immutable tag exists/);
+    expect(off.tone).toBe('medium');
   });
 });
