@@ -51,7 +51,7 @@ export function topGroup(groups: readonly FailureGroup[], esc?: Escalation): Fai
 /**
  * The failures: the lead group's severity, its own count beside its cause, then the target region it fails to (what
  * and where first, where a phone's push and DingTalk's preview still show them); then its image when it is the only
- * failure, its rule, and the run's total with how many other groups there are.
+ * failure, the message's total with how many other groups there are, and the group's rule.
  */
 function failurePart(c: MessageContent, loc: Locale, esc?: Escalation): Part | undefined {
   const w = wordsFor(loc.lang);
@@ -67,8 +67,8 @@ function failurePart(c: MessageContent, loc: Locale, esc?: Escalation): Part | u
     core: [...(single ? [] : [`${formatCount(top.count, loc.lang)}× `]), cause, ' → ', v(top.target.regionId)],
     extras: [
       ...(single ? [[w.sep, imageOf(single.task.from)]] : []),
-      [w.sep, ...(name ? [w.ruleLabel, v(name)] : [w.ruleUnknown])],
       [w.sep, w.bannerFailed(c.failureCount, formatCount(c.failureCount, loc.lang), c.groups.length - 1)],
+      [w.sep, ...(name ? [w.ruleLabel, v(name)] : [w.ruleUnknown])],
     ],
   };
 }

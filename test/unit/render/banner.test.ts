@@ -33,10 +33,10 @@ describe('the banner of failures', () => {
   it('gives the top group its own count beside its cause, then the total and how many other groups there are', () => {
     for (const p of pushes(oneOssOfEight()))
       expect(p).toBe(
-        '🔴 ACR: 1× OSS not authorised → cn-shenzhen · rule base-to-sg · 8 syncs failed in all, 7 other groups',
+        '🔴 ACR: 1× OSS not authorised → cn-shenzhen · 8 syncs failed in all, 7 other groups · rule base-to-sg',
       );
     for (const p of pushes(oneOssOfEight(), 'zh'))
-      expect(p).toBe('🔴 ACR：1× OSS 未授权 → cn-shenzhen · 规则 base-to-sg · 共 8 个同步任务失败，另有 7 类失败');
+      expect(p).toBe('🔴 ACR：1× OSS 未授权 → cn-shenzhen · 共 8 个同步任务失败，另有 7 类失败 · 规则 base-to-sg');
   });
 
   it('says 20 of 900 when the top group has 20', () => {
@@ -46,24 +46,24 @@ describe('the banner of failures', () => {
     ];
     for (const p of pushes(alerts))
       expect(p).toBe(
-        '🟠 ACR: 20× immutable tag exists → cn-shenzhen · rule tags · 900 syncs failed in all, 44 other groups',
+        '🟠 ACR: 20× immutable tag exists → cn-shenzhen · 900 syncs failed in all, 44 other groups · rule tags',
       );
   });
 
   it('names the image of a single failure', () => {
     const one = [failure(1, { issue: 'TAG_CONFLICT' })];
     for (const p of pushes(one))
-      expect(p).toBe('🟠 ACR: immutable tag exists → cn-shenzhen · prod/svc-1:v1 · rule hz-to-sz · 1 sync failed');
+      expect(p).toBe('🟠 ACR: immutable tag exists → cn-shenzhen · prod/svc-1:v1 · 1 sync failed · rule hz-to-sz');
     for (const p of pushes(one, 'zh'))
-      expect(p).toBe('🟠 ACR：镜像版本冲突 → cn-shenzhen · prod/svc-1:v1 · 规则 hz-to-sz · 1 个同步任务失败');
+      expect(p).toBe('🟠 ACR：镜像版本冲突 → cn-shenzhen · prod/svc-1:v1 · 1 个同步任务失败 · 规则 hz-to-sz');
   });
 
   it('groups the digits of counts in both languages', () => {
     const many = groupOf(10_000, 'big', 'NETWORK_ERROR');
     const [en] = pushes(many);
     const [zh] = pushes(many, 'zh');
-    expect(en).toMatch(/^🔴 ACR: 10,000× network → cn-shenzhen · .*10,000 syncs failed$/);
-    expect(zh).toMatch(/^🔴 ACR：10,000× 网络不稳定 → cn-shenzhen · .*10,000 个同步任务失败$/);
+    expect(en).toMatch(/^🔴 ACR: 10,000× network → cn-shenzhen · 10,000 syncs failed · rule big$/);
+    expect(zh).toMatch(/^🔴 ACR：10,000× 网络不稳定 → cn-shenzhen · 10,000 个同步任务失败 · 规则 big$/);
   });
 
   // The push on a phone and DingTalk's preview show the banner's start: the cause comes first and the region it fails

@@ -140,7 +140,9 @@ describe('a failure group high by its scale or duration', () => {
   it('leads the banner and the body with the escalated group, before a milder cause’s smaller one', () => {
     const alerts = [...burst(60, 0), failure(900, { issue: 'TAG_CONFLICT', ruleId: 'crsr-tags' })];
     const { ding } = render(alerts);
-    expect(ding.markdown.title).toMatch(/^🔴 ACR: 60× network → cn-shenzhen · rule hz-to-sz · 61 syncs failed in all/);
+    expect(ding.markdown.title).toMatch(
+      /^🔴 ACR: 60× network → cn-shenzhen · 61 syncs failed in all, 1 other group · rule hz-to-sz$/,
+    );
     expect(ding.markdown.text.indexOf('Network unstable')).toBeLessThan(ding.markdown.text.indexOf('TAG_CONFLICT'));
     expect(render(alerts, { failures: 0, forMinutes: 0 }).ding.markdown.title).toMatch(/^🟠 ACR: 1× immutable/);
   });

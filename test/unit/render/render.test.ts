@@ -80,11 +80,11 @@ describe('banners', () => {
   };
 
   it('say what failed, where, and how bad', () => {
-    expect(title(burst(30))).toBe('🟡 ACR: 30× network → cn-shenzhen · rule hz-to-sz · 30 syncs failed');
-    expect(title(burst(30), 'zh')).toBe('🟡 ACR：30× 网络不稳定 → cn-shenzhen · 规则 hz-to-sz · 30 个同步任务失败');
+    expect(title(burst(30))).toBe('🟡 ACR: 30× network → cn-shenzhen · 30 syncs failed · rule hz-to-sz');
+    expect(title(burst(30), 'zh')).toBe('🟡 ACR：30× 网络不稳定 → cn-shenzhen · 30 个同步任务失败 · 规则 hz-to-sz');
     expect(
       title([...burst(3), failure(9, { issue: 'OSS_POLICY_UNAUTHORIZED', ruleId: 'crsr-x' }, { name: 'prod-to-sg' })]),
-    ).toBe('🔴 ACR: 1× OSS not authorised → cn-shenzhen · rule prod-to-sg · 4 syncs failed in all, 1 other group');
+    ).toBe('🔴 ACR: 1× OSS not authorised → cn-shenzhen · 4 syncs failed in all, 1 other group · rule prod-to-sg');
   });
 
   it('give each kind its own status word and mark, and no kind a generic warning sign', () => {
@@ -117,7 +117,7 @@ describe('banners', () => {
       notice('blind', `cn-hangzhou:cri-${'x'.repeat(300)}`),
     ]);
     expect(t.length).toBeLessThanOrEqual(150);
-    expect(t.startsWith('🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · rule nnn')).toBe(true);
+    expect(t.startsWith('🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · 1 sync failed · rule nnn')).toBe(true);
   });
 });
 

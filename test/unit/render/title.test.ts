@@ -19,9 +19,9 @@ describe('the banner', () => {
   });
 
   it('counts failures in words that agree with the number, in both languages', () => {
-    expect(banner([failure(1)])).toBe('🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · rule hz-to-sz · 1 sync failed');
+    expect(banner([failure(1)])).toBe('🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · 1 sync failed · rule hz-to-sz');
     expect(banner([failure(1)], ZH)).toBe(
-      '🟡 ACR：网络不稳定 → cn-shenzhen · prod/svc-1:v1 · 规则 hz-to-sz · 1 个同步任务失败',
+      '🟡 ACR：网络不稳定 → cn-shenzhen · prod/svc-1:v1 · 1 个同步任务失败 · 规则 hz-to-sz',
     );
     expect(
       banner([
@@ -29,19 +29,19 @@ describe('the banner', () => {
         failure(2, { issue: 'NETWORK_ERROR' }),
         failure(3, { issue: 'INTERNAL_ERROR' }),
       ]),
-    ).toBe('🟠 ACR: 1× immutable tag exists → cn-shenzhen · rule hz-to-sz · 3 syncs failed in all, 2 other groups');
+    ).toBe('🟠 ACR: 1× immutable tag exists → cn-shenzhen · 3 syncs failed in all, 2 other groups · rule hz-to-sz');
     expect(banner([failure(1, { issue: 'TAG_CONFLICT' }), failure(2, { issue: 'NETWORK_ERROR' })], ZH)).toBe(
-      '🟠 ACR：1× 镜像版本冲突 → cn-shenzhen · 规则 hz-to-sz · 共 2 个同步任务失败，另有 1 类失败',
+      '🟠 ACR：1× 镜像版本冲突 → cn-shenzhen · 共 2 个同步任务失败，另有 1 类失败 · 规则 hz-to-sz',
     );
   });
 
   it('names the rule by id when it has no name, says when neither is known, and gives an unknown cause as ACR wrote it', () => {
-    const tail = ' · prod/svc-1:v1 · rule hz-to-sz · 1 sync failed';
+    const tail = ' · prod/svc-1:v1 · 1 sync failed · rule hz-to-sz';
     expect(banner([failure(1, {}, { name: '' })])).toBe(
-      '🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · rule crsr-hz2sz · 1 sync failed',
+      '🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · 1 sync failed · rule crsr-hz2sz',
     );
     expect(banner([failure(1, { ruleId: undefined }, null)])).toBe(
-      '🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · rule unknown · 1 sync failed',
+      '🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · 1 sync failed · rule unknown',
     );
     expect(banner([failure(1, { issue: 'QUOTA_GONE' })])).toBe(`🟠 ACR: QUOTA_GONE → cn-shenzhen${tail}`);
     expect(banner([failure(1, { issue: '' })])).toBe(`🟠 ACR: no reason given → cn-shenzhen${tail}`);
@@ -49,10 +49,10 @@ describe('the banner', () => {
 
   it('caps each value at 40 characters, ending a longer one in an ellipsis', () => {
     const name40 = 'n'.repeat(40);
-    const head = '🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · rule ';
-    expect(banner([failure(1, {}, { name: name40 })])).toBe(`${head}${name40} · 1 sync failed`);
-    expect(banner([failure(1, {}, { name: 'n'.repeat(41) })])).toBe(`${head}${'n'.repeat(39)}… · 1 sync failed`);
-    expect(banner([failure(1, {}, { name: '🚀'.repeat(41) })])).toBe(`${head}${'🚀'.repeat(39)}… · 1 sync failed`);
+    const head = '🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · 1 sync failed · rule ';
+    expect(banner([failure(1, {}, { name: name40 })])).toBe(`${head}${name40}`);
+    expect(banner([failure(1, {}, { name: 'n'.repeat(41) })])).toBe(`${head}${'n'.repeat(39)}…`);
+    expect(banner([failure(1, {}, { name: '🚀'.repeat(41) })])).toBe(`${head}${'🚀'.repeat(39)}…`);
   });
 
   it('says one stuck, finished or recovered sync by its image, and several by their count', () => {
@@ -88,7 +88,7 @@ describe('the banner', () => {
       failure(4),
     ];
     expect(banner(all)).toBe(
-      '🟡 ACR: network → cn-shenzhen · prod/svc-4:v1 · rule hz-to-sz · 1 sync failed · 🚨 alerting is blind for cn-hangzhou:cri-src · ⏳ 1 sync stuck',
+      '🟡 ACR: network → cn-shenzhen · prod/svc-4:v1 · 1 sync failed · rule hz-to-sz · 🚨 alerting is blind for cn-hangzhou:cri-src · ⏳ 1 sync stuck',
     );
     expect(banner(all.slice(0, 5))).toBe(
       '⏳ ACR: 1 sync stuck · prod/api:v1 → cn-shanghai · 2 h 15 min · 🏁 1 stuck sync finished · ✅ 1 sync recovered · 📊 digest since 2027-01-14 08:00 UTC',
@@ -101,7 +101,7 @@ describe('the banner', () => {
   it('adds a detail or another kind only while the banner stays within 150 characters', () => {
     // A kind that brings the banner to 150 exactly is added; one character more and it is left out.
     const name40 = failure(1, {}, { name: 'n'.repeat(40) });
-    const failed = `🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · rule ${'n'.repeat(40)} · 1 sync failed`;
+    const failed = `🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · 1 sync failed · rule ${'n'.repeat(40)}`;
     expect(banner([name40, notice('restored', 'i'.repeat(10))])).toBe(
       `${failed} · 🟢 alerting works again for ${'i'.repeat(10)}`,
     );
