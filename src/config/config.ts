@@ -204,7 +204,8 @@ export function readConfig(
   const digest = defaultDigest(p, zone, problems);
   const schedule = parseSchedule('TIMER_SCHEDULE', env.TIMER_SCHEDULE?.trim() || DEFAULT_SCHEDULE, problems);
   if (problems.length > 0 || !p || !store || !schedule) throw new ConfigError(problems);
-  const defaultRoute: Route = { name: DEFAULT_ROUTE, ...channels, mentions, lang, timeZone: zone, digest };
+  const escalate = { failures: p.ESCALATE_FAILURES, forMinutes: p.ESCALATE_MINUTES };
+  const defaultRoute: Route = { name: DEFAULT_ROUTE, ...channels, mentions, lang, timeZone: zone, digest, escalate };
   const deployment = deploymentOf(env, p);
   const fn = functionRef(deployment.functionName, deployment.functionRegion);
   return {

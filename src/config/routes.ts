@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { defaultTimeZone } from '../lib/time.js';
 import type { Lang } from '../model/lang.js';
+import { DEFAULT_ESCALATION, type Escalation } from '../model/escalation.js';
 import { DEFAULT_ROUTE, WEEKDAYS, type Route, type Weekday } from '../model/route.js';
 import { matcherSchema } from './silences.js';
 import { canonicalZone } from './zones.js';
@@ -17,6 +18,15 @@ export const MAX_ROUTES = 50;
 export const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 const ids = v.optional(v.array(v.string()), []);
+/** A threshold of `escalate`: a whole number, 0 turning it off. */
+const threshold = (name: string) =>
+  v.optional(
+    v.pipe(
+      v.number(`escalate.${name} must be a number`),
+      v.integer(`escalate.${name} must be a whole number`),
+      v.minValue(0, `escalate.${name} must be 0 (off) or more`),
+    ),
+  );
 const routeSchema = v.strictObject({
   name: v.pipe(
     v.string('name must be a string'),
@@ -40,6 +50,7 @@ const routeSchema = v.strictObject({
       weekday: v.optional(v.picklist(WEEKDAYS, 'digest.weekday must be one of sun mon tue wed thu fri sat')),
     }),
   ),
+  escalate: v.optional(v.strictObject({ failures: threshold('failures'), forMinutes: threshold('forMinutes') })),
 });
 const routesSchema = v.pipe(
   v.array(routeSchema, 'routes must be a JSON array of routes'),
@@ -84,6 +95,12 @@ function routeMentions(at: string, x: RouteInput, problems: string[]): Route['me
   };
 }
 
+/** A route's escalation: a threshold left out keeps its default, so `{ "failures": 0 }` turns off only the count. */
+const escalationOf = (e: RouteInput['escalate']): Escalation => ({
+  failures: e?.failures ?? DEFAULT_ESCALATION.failures,
+  forMinutes: e?.forMinutes ?? DEFAULT_ESCALATION.forMinutes,
+});
+
 /** One route, or undefined with its problems pushed; `seen` holds the names of the routes before it. */
 function routeOf(
   x: RouteInput,
@@ -114,6 +131,7 @@ function routeOf(
     lang,
     timeZone,
     digest: x.digest ? { at: x.digest.at, weekday, timezone: timeZone } : undefined,
+    escalate: escalationOf(x.escalate),
   };
 }
 

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { DEFAULT_ESCALATION } from '../model/escalation.js';
 import { WEEKDAYS } from '../model/route.js';
 import { HHMM } from './routes.js';
 
@@ -82,6 +83,9 @@ export const settingsSchema = v.object({
   TRANSIENT_MIN_FAILURES: intSetting('TRANSIENT_MIN_FAILURES', 1, 100, 1),
   TRANSIENT_WINDOW_MINUTES: intSetting('TRANSIENT_WINDOW_MINUTES', 1, 10_080, 60),
   TRANSIENT_PERSIST_MINUTES: intSetting('TRANSIENT_PERSIST_MINUTES', 1, 10_080, 30),
+  // The default route's escalation (routes set their own `escalate`); 0 turns a test off.
+  ESCALATE_FAILURES: intSetting('ESCALATE_FAILURES', 0, 1_000_000, DEFAULT_ESCALATION.failures),
+  ESCALATE_MINUTES: intSetting('ESCALATE_MINUTES', 0, 10_080, DEFAULT_ESCALATION.forMinutes),
   WEBHOOK_ALLOW_ANY_HOST: v.pipe(
     v.optional(v.string(), 'false'),
     v.trim(),

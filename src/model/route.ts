@@ -1,3 +1,4 @@
+import type { Escalation } from './escalation.js';
 import type { ChannelName, Lang } from './lang.js';
 
 /** The route built from DINGTALK_WEBHOOK, SLACK_WEBHOOK and the other top-level settings. */
@@ -63,8 +64,8 @@ export interface FunctionRef {
 }
 
 /**
- * Where a set of alerts goes and how it reads there: its webhooks, who is @mentioned for severe messages, the language
- * and time zone of its messages, and its own digest.
+ * Where a set of alerts goes and how it reads there: its webhooks, who is @mentioned for severe messages and when a
+ * failure group's scale makes it severe, the language and time zone of its messages, and its own digest.
  */
 export interface Route {
   name: string;
@@ -78,6 +79,8 @@ export interface Route {
   digest?: DigestSchedule;
   /** The function that sends this route's messages, when known: commands in them name it, to act where pasted. */
   deployment?: FunctionRef;
+  /** When a failure group calls people in whatever its cause (model/escalation.ts); DEFAULT_ESCALATION when absent. */
+  escalate?: Escalation;
 }
 
 /**

@@ -53,6 +53,7 @@ export async function postContent(target: Target, content: MessageContent, opts:
   for (let shrink = from; ; shrink++) {
     const payload = renderFor(target.notifier.channel, content, target.route, {
       mentions: target.route.mentions,
+      escalate: target.route.escalate,
       shrink,
     });
     try {

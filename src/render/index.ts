@@ -1,4 +1,5 @@
-import { classify } from '../model/classify.js';
+import { groupSeverity, type Escalation } from '../model/escalation.js';
+import { SEVERITY_RANK } from '../model/issue.js';
 import type { ChannelName, Lang } from '../model/lang.js';
 import type { Mentions } from '../model/route.js';
 import type { MessageContent } from './content.js';
@@ -19,6 +20,8 @@ export const MAX_SHRINK = 6;
 export interface RenderOptions {
   /** Who to @mention when the message is severe (see isSevere); nobody when absent. */
   mentions?: Mentions;
+  /** When a failure group is high whatever its cause (the route's `escalate`); DEFAULT_ESCALATION when absent. */
+  escalate?: Escalation;
   /**
    * 0 renders to the platform's budget. n > 0 renders to SHRINK_FACTOR^n of it: what to send after the platform
    * refused the previous rendering as too large (MessageTooLargeError), stepping n up until it is accepted.
@@ -26,18 +29,29 @@ export interface RenderOptions {
   shrink?: number;
 }
 
-/** Whether a message calls people in: it holds a high-severity failure, or an instance alerting cannot see. */
-export function isSevere(content: MessageContent): boolean {
+/**
+ * Whether a message calls people in: it holds a failure group that is high by its cause, its size or how long it
+ * has been failing (`esc`, the route's escalation), or an instance alerting cannot see.
+ */
+export function isSevere(content: MessageContent, esc?: Escalation): boolean {
   return (
-    content.notices.some((n) => n.kind === 'blind') || content.groups.some((g) => classify(g.cause).severity === 'high')
+    content.notices.some((n) => n.kind === 'blind') ||
+    content.groups.some((g) => groupSeverity(g, esc).severity === 'high')
   );
+}
+
+/** The content with its groups most severe first once scale and duration count, in their order otherwise. */
+function escalated(content: MessageContent, esc?: Escalation): MessageContent {
+  const rank = new Map(content.groups.map((g) => [g, SEVERITY_RANK[groupSeverity(g, esc).severity]]));
+  // Array sort is stable: groups of one severity keep the content's order (largest first).
+  return { ...content, groups: [...content.groups].sort((x, y) => rank.get(x)! - rank.get(y)!) };
 }
 
 /**
  * The platform payload for `content` on `channel`, in the locale's language and time zone, @mentioning
- * `opts.mentions` when the message is severe. The payload fits the platform's limits by construction: detail is
- * reduced (fewer examples, then no fix steps or commands, then groups on one line, then counts only) until it does,
- * and whatever is not shown is counted ("…and N more").
+ * `opts.mentions` when the message is severe (by cause, or by scale and duration under `opts.escalate`). The payload
+ * fits the platform's limits by construction: detail is reduced (fewer examples, then no fix steps or commands, then
+ * groups on one line, then counts only) until it does, and whatever is not shown is counted ("…and N more").
  */
 export function renderFor(
   channel: 'dingtalk',
@@ -64,8 +78,9 @@ export function renderFor(
   opts: RenderOptions = {},
 ): DingTalkMarkdown | SlackMessage {
   const loc = localeOf(locale);
-  const { mentions } = opts;
-  const severe = mentions !== undefined && isSevere(content);
+  const { mentions, escalate } = opts;
+  const c = escalated(content, escalate);
+  const severe = mentions !== undefined && isSevere(c, escalate);
   const scale = SHRINK_FACTOR ** Math.min(MAX_SHRINK, Math.max(0, Math.floor(opts.shrink ?? 0)));
   if (channel === 'dingtalk') {
     const at =
@@ -74,16 +89,16 @@ export function renderFor(
         : undefined;
     const budget = DINGTALK_MAX_BYTES * scale;
     return fitDetail(
-      content,
-      (d) => renderDingTalk(layout(content, loc, d), loc, at),
+      c,
+      (d) => renderDingTalk(layout(c, loc, d, escalate), loc, at),
       (m) => dingtalkBytes(m) <= budget,
     );
   }
   const who = severe ? mentions.slack : undefined;
   const budget = SLACK_BLOCKS_MAX_CHARS * scale;
   return fitDetail(
-    content,
-    (d) => renderSlack(layout(content, loc, d), loc, who),
+    c,
+    (d) => renderSlack(layout(c, loc, d, escalate), loc, who),
     (m) => slackProblems(m, budget).length === 0,
   );
 }

@@ -1,3 +1,4 @@
+import type { Escalation } from '../model/escalation.js';
 import type { MessageContent } from './content.js';
 import type { Detail } from './detail.js';
 import { line, type Doc } from './doc.js';
@@ -10,10 +11,10 @@ import { wordsFor } from './words.js';
 /**
  * What a message says at detail `d`, before any platform lays it out: the banner, notices about alerting itself,
  * failures rolled up by rule, target and cause, the stuck, finished and recovered syncs, digests, and once at the end
- * what the commands in it need and whether more follows.
+ * what the commands in it need and whether more follows. `esc`: the route's escalation, for the banner's severity.
  */
-export function layout(c: MessageContent, loc: Locale, d: Detail): Doc {
-  const { title, tone } = titleOf(c, loc);
+export function layout(c: MessageContent, loc: Locale, d: Detail, esc?: Escalation): Doc {
+  const { title, tone } = titleOf(c, loc, esc);
   const failures = failureSections(c, loc, d);
   const others = otherSections(c, loc, d);
   return {

@@ -65,3 +65,10 @@ export function formatDuration(ms: number, lang: Lang): string {
   if (hours < 48) return d.hours(hours, minutes % 60);
   return d.days(Math.floor(hours / 24), hours % 24);
 }
+
+const NUMBER_FORMAT: Record<Lang, Intl.NumberFormat> = {
+  en: new Intl.NumberFormat('en-US'),
+  zh: new Intl.NumberFormat('zh-CN'),
+};
+/** A count with the language's digit grouping: "10,000" in both English and Chinese (zh-CN groups by thousands). */
+export const formatCount = (n: number, lang: Lang): string => NUMBER_FORMAT[lang].format(n);

@@ -1,11 +1,13 @@
 import type { MonitorAlert } from '../model/alert.js';
 import { classify } from '../model/classify.js';
+import { groupSeverity, type Escalation } from '../model/escalation.js';
+import { SEVERITY_RANK } from '../model/issue.js';
 import { causeWords } from './causes.js';
-import type { MessageContent } from './content.js';
+import type { FailureGroup, MessageContent } from './content.js';
 import { api, at, type Inline, type Tone } from './doc.js';
 import { SEVERITY_MARK } from './failures.js';
 import { lagWordsFor } from './lag-words.js';
-import { formatDuration, type Locale } from './locale.js';
+import { formatCount, formatDuration, type Locale } from './locale.js';
 import { statusWord } from './others.js';
 import { plain } from './plain.js';
 import { TITLE_FIELD_MAX } from './text.js';
@@ -32,21 +34,41 @@ const v = (s: string): Inline => ({
 });
 const imageOf = (t: { namespace: string; repo: string; tag: string }) => v(`${t.namespace}/${t.repo}:${t.tag}`);
 
-/** The failures: the worst group's severity, its rule, target and cause, and how many other groups there are. */
-function failurePart(c: MessageContent, loc: Locale, w: Words): Part | undefined {
-  const top = c.groups[0];
+/**
+ * The group a banner leads with: the most severe once scale and duration are counted (`esc`), the first of those in
+ * the content's order (largest first).
+ */
+export function topGroup(groups: readonly FailureGroup[], esc?: Escalation): FailureGroup | undefined {
+  let top: FailureGroup | undefined;
+  let best = Infinity;
+  for (const g of groups) {
+    const rank = SEVERITY_RANK[groupSeverity(g, esc).severity];
+    if (rank < best) [top, best] = [g, rank];
+  }
+  return top;
+}
+
+/**
+ * The failures: the lead group's severity, its own count beside its cause, then the target region it fails to (what
+ * and where first, where a phone's push and DingTalk's preview still show them); then its image when it is the only
+ * failure, the message's total with how many other groups there are, and the group's rule.
+ */
+function failurePart(c: MessageContent, loc: Locale, esc?: Escalation): Part | undefined {
+  const w = wordsFor(loc.lang);
+  const top = topGroup(c.groups, esc);
   if (c.failureCount === 0 || !top) return undefined;
   const cl = classify(top.cause);
   const name = top.rule?.name || top.ruleId;
   // An unknown cause is named as ACR gave it: "unclassified" alone would hide what to search for.
   const cause = cl.category === 'unclassified' && top.cause ? v(top.cause) : causeWords(cl.issue, loc.lang).short;
+  const single = c.failureCount === 1 ? top.examples[0] : undefined;
   return {
-    mark: SEVERITY_MARK[cl.severity],
-    core: [w.failed(c.failureCount)],
+    mark: SEVERITY_MARK[groupSeverity(top, esc).severity],
+    core: [...(single ? [] : [`${formatCount(top.count, loc.lang)}× `]), cause, ' → ', v(top.target.regionId)],
     extras: [
-      [w.sep, name ? v(name) : w.ruleUnknown, ' → ', v(top.target.regionId)],
-      [w.sep, cause],
-      ...(c.groups.length > 1 ? [[w.otherGroups(c.groups.length - 1)]] : []),
+      ...(single ? [[w.sep, imageOf(single.task.from)]] : []),
+      [w.sep, w.bannerFailed(c.failureCount, formatCount(c.failureCount, loc.lang), c.groups.length - 1)],
+      [w.sep, ...(name ? [w.ruleLabel, v(name)] : [w.ruleUnknown])],
     ],
   };
 }
@@ -99,7 +121,7 @@ function digestPart(c: MessageContent, w: Words): Part | undefined {
 }
 
 /** Each kind of news the message holds, in the order a banner names them: failures, blind alerting, tasks, digests. */
-function parts(c: MessageContent, loc: Locale): Part[] {
+function parts(c: MessageContent, loc: Locale, esc?: Escalation): Part[] {
   const w = wordsFor(loc.lang);
   const lw = lagWordsFor(loc.lang);
   // An instance that cannot be read at all leads; a run that cannot do all its work there comes next.
@@ -108,7 +130,7 @@ function parts(c: MessageContent, loc: Locale): Part[] {
   const blind = first('blind');
   const restored = first('restored');
   return [
-    failurePart(c, loc, w),
+    failurePart(c, loc, esc),
     blind &&
       (blind.condition
         ? { mark: '🚨', core: lw.banner(blind.condition, v(blind.instance)), extras: [] }
@@ -124,10 +146,10 @@ function parts(c: MessageContent, loc: Locale): Part[] {
 }
 
 /** The message's tone: blind alerting first, then the worst failure, then the kind of good or plain news. */
-function toneOf(c: MessageContent): Tone {
+function toneOf(c: MessageContent, esc?: Escalation): Tone {
   if (c.notices.some((n) => n.kind === 'blind')) return 'blind';
-  const top = c.groups[0];
-  if (c.failureCount > 0) return top ? classify(top.cause).severity : 'medium';
+  const top = topGroup(c.groups, esc);
+  if (c.failureCount > 0) return top ? groupSeverity(top, esc).severity : 'medium';
   if (c.stuckCount > 0) return 'info';
   if (c.recoveredCount + c.finishedCount > 0 || c.notices.length > 0) return 'good';
   return 'info';
@@ -135,11 +157,12 @@ function toneOf(c: MessageContent): Tone {
 
 /**
  * The banner: what happened, where, how bad, in at most TITLE_MAX characters. The lead kind says most; the others
- * follow as long as they fit, so the banner is never cut mid-word.
+ * follow as long as they fit, so the banner is never cut mid-word. `esc` is the route's escalation (its default when
+ * absent): a failure group it makes high leads the banner with the high mark.
  */
-export function titleOf(c: MessageContent, loc: Locale): { title: Inline[]; tone: Tone } {
+export function titleOf(c: MessageContent, loc: Locale, esc?: Escalation): { title: Inline[]; tone: Tone } {
   const w = wordsFor(loc.lang);
-  const [lead, ...rest] = parts(c, loc);
+  const [lead, ...rest] = parts(c, loc, esc);
   if (!lead) return { title: [`📨 ${w.acr}`, api('-')], tone: 'info' };
   let title: Inline[] = [`${lead.mark} ${w.acr}`, ...lead.core];
   const tryAdd = (more: Inline[]) => {
@@ -147,5 +170,5 @@ export function titleOf(c: MessageContent, loc: Locale): { title: Inline[]; tone
   };
   for (const e of lead.extras) tryAdd(e);
   for (const p of rest) tryAdd([w.sep, `${p.mark} `, ...p.core]);
-  return { title, tone: toneOf(c) };
+  return { title, tone: toneOf(c, esc) };
 }

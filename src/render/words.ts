@@ -79,6 +79,8 @@ export interface Words {
   silenceDaily: string;
   silenceBy: string;
   moreSilences(n: number): string;
+  /** A banner's count of failures, `num` being `n` with its digits grouped; with how many other groups there are. */
+  bannerFailed(n: number, num: string, otherGroups: number): string;
 }
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -175,6 +177,9 @@ const en: Words = {
   silenceDaily: 'daily ',
   silenceBy: 'by ',
   moreSilences: (n) => `…and ${plural(n, 'more silence', 'more silences')}`,
+  bannerFailed: (n, num, others) =>
+    `${num} ${n === 1 ? 'sync' : 'syncs'} failed` +
+    (others > 0 ? ` in all, ${plural(others, 'other group', 'other groups')}` : ''),
 };
 
 const zh: Words = {
@@ -256,6 +261,8 @@ const zh: Words = {
   silenceDaily: '每天 ',
   silenceBy: '添加人 ',
   moreSilences: (n) => `……另有 ${n} 条静默规则未列出`,
+  bannerFailed: (_n, num, others) =>
+    others > 0 ? `共 ${num} 个同步任务失败，另有 ${others} 类失败` : `${num} 个同步任务失败`,
 };
 
 const WORDS: Record<Lang, Words> = { en, zh };

@@ -43,8 +43,8 @@ describe('acr-sync-alert CLI', () => {
     const c = io({ ...noChannels, ...localKeys });
     expect(await main(['run', '--dry-run'], c.io)).toBe(0);
     const printed = c.out.join('\n');
-    expect(printed).toContain('DingTalk · 🔴 ACR: 8 syncs failed');
-    expect(printed).toContain('Slack · 🔴 ACR: 8 syncs failed');
+    expect(printed).toMatch(/DingTalk · 🔴 ACR: 1× OSS not authorised → .* · 8 syncs failed in all/);
+    expect(printed).toMatch(/Slack · 🔴 ACR: 1× OSS not authorised → .* · 8 syncs failed in all/);
     expect(printed).toContain('"outcome": "dry-run"');
     expect(existsSync(world.stateFile)).toBe(false);
     expect(world.hooks.attempts).toHaveLength(0);
@@ -68,13 +68,13 @@ describe('acr-sync-alert CLI', () => {
     writeFileSync(file, JSON.stringify({ SyncTasks: sample[0]!.tasks, SyncRules: sample[0]!.rules }));
     const text = io({});
     expect(await main(['preview', '--file', file, '--channel', 'slack'], text.io)).toBe(0);
-    expect(text.out.join()).toContain('ACR: 7 syncs failed');
+    expect(text.out.join()).toContain(' · 7 syncs failed in all, 6 other groups');
     expect(text.out.join()).toContain('`prod-to-shanghai`');
     const raw = io({});
     expect(await main(['preview', '--file', file, '--channel', 'dingtalk', '--json', '--lang', 'zh'], raw.io)).toBe(0);
     expect(JSON.parse(raw.out[0]!)).toMatchObject({
       msgtype: 'markdown',
-      markdown: { title: expect.stringContaining('ACR：7 个同步任务失败') },
+      markdown: { title: expect.stringContaining('共 7 个同步任务失败') },
     });
     writeFileSync(file, '{"SyncTasks": "nope"}');
     const bad = io({});

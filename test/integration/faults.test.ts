@@ -216,7 +216,7 @@ describe('bursts and hostile input', () => {
     expect(world.hooks.attempts.map((a) => a.channel).sort()).toEqual(['dingtalk', 'slack']);
     for (const m of world.hooks.received) {
       const text = JSON.stringify(m.body);
-      expect(text).toMatch(/ACR: 3000 syncs failed/);
+      expect(text).toMatch(/ACR: [^"]* · 3,000 syncs failed in all/);
       const listed = (text.match(/rst-[A-Za-z0-9]+/g) ?? []).length;
       const counted = [...text.matchAll(/and (\d+) more/g)].reduce((n, x) => n + Number(x[1]), 0);
       expect(listed + counted).toBe(3_000);
@@ -293,7 +293,9 @@ describe('self-monitoring', () => {
     expect(notices()).toHaveLength(1);
     await world.run(); // the role is fixed
     expect(notices()).toHaveLength(2);
-    expect(notices()[1]).toMatch(/^🟡 ACR: 1 sync failed · .*🟢 alerting works again for cn-hangzhou:cri-fault0hz/);
+    expect(notices()[1]).toMatch(
+      /^🟡 ACR: network → .* · 1 sync failed · .*🟢 alerting works again for cn-hangzhou:cri-fault0hz/,
+    );
     expect(JSON.stringify(world.hooks.received.at(-1)!.body)).toMatch(
       /Alerting for `?cn-hangzhou:cri-fault0hz`? works again/,
     );

@@ -105,7 +105,7 @@ describe('routing, end to end through the handler', () => {
     expect(idsAt(world, 'dingtalk-robot-token-5e1d')).toEqual(['rst-d1']);
     // The team's messages are in Chinese with Tokyo times; the network route's in English with New York times.
     const team = texts(world, TEAM.token)[0]!;
-    expect(team).toContain('ACR：2 个同步任务失败');
+    expect(team).toMatch(/ACR：1× .* · 共 2 个同步任务失败/);
     expect(team).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d UTC\+9/);
     expect(texts(world, NET.slack)[0]).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d UTC-[45]/);
     expect(texts(world, 'dingtalk-robot-token-5e1d')[0]).toMatch(/ UTC[^+-]/);

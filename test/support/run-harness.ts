@@ -55,6 +55,8 @@ export function runHarness(o: {
    * change them between runs (e.g. raise `maxPages`).
    */
   settings?: Partial<ObserveSettings>;
+  /** Settings of the default route over the harness's (its mentions, escalation...). */
+  route?: Partial<Route>;
 }) {
   const table = new MemoryTable('memory, run harness');
   const clock = o.clock ?? movableClock(0);
@@ -71,7 +73,7 @@ export function runHarness(o: {
     listSyncTasks: (req) => crOf(req.instanceId).api.listSyncTasks(req),
     listSyncRules: (req) => crOf(req.instanceId).api.listSyncRules(req),
   };
-  const route: Route = defaultRoute((['dingtalk', 'slack'] as const).filter((c) => o.notifiers[c]));
+  const route: Route = { ...defaultRoute((['dingtalk', 'slack'] as const).filter((c) => o.notifiers[c])), ...o.route };
   const targets: Target[] = (['dingtalk', 'slack'] as const).flatMap((c) =>
     o.notifiers[c] ? [{ id: c, route, notifier: o.notifiers[c] }] : [],
   );

@@ -306,9 +306,11 @@ export function announcedIds(hooks: WebhookReceivers, channel: 'dingtalk' | 'sla
   return ids;
 }
 
-/** The failure counts in received messages' banners ("ACR: 30 syncs failed"), so announced totals can be checked. */
+/** The total of failures a banner gives ("ACR: 3× network → cn-shanghai · 3,000 syncs failed"), or NaN. */
+export const bannerTotal = (body: unknown): number =>
+  Number((/ACR: [^"]*?([\d,]+) syncs? failed/.exec(JSON.stringify(body))?.[1] ?? 'NaN').replace(/,/g, ''));
+
+/** The failure counts in received messages' banners, so announced totals can be checked. */
 export function failureCounts(hooks: WebhookReceivers, channel: 'dingtalk' | 'slack'): number[] {
-  return hooks.received
-    .filter((r) => r.channel === channel)
-    .map((m) => Number(/ACR: (\d+) syncs? failed/.exec(JSON.stringify(m.body))?.[1] ?? NaN));
+  return hooks.received.filter((r) => r.channel === channel).map((m) => bannerTotal(m.body));
 }

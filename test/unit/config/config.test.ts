@@ -140,3 +140,21 @@ describe('readConfig', () => {
     expect(JSON.stringify(c)).not.toContain('tok123');
   });
 });
+
+describe("the default route's escalation", () => {
+  const defaultRoute = (env: Record<string, string>) => readConfig(env, { fileExists: () => false }).routes.at(-1)!;
+  it('is 50 failures or 30 minutes unless ESCALATE_FAILURES or ESCALATE_MINUTES say otherwise, 0 turning one off', () => {
+    expect(defaultRoute(base).escalate).toEqual({ failures: 50, forMinutes: 30 });
+    expect(defaultRoute({ ...base, ESCALATE_FAILURES: '0', ESCALATE_MINUTES: '90' }).escalate).toEqual({
+      failures: 0,
+      forMinutes: 90,
+    });
+  });
+
+  it('refuses a threshold that is not a whole number', () => {
+    expect(problems({ ...base, ESCALATE_FAILURES: '-5' })).toEqual(['ESCALATE_FAILURES must be a whole number']);
+    expect(problems({ ...base, ESCALATE_MINUTES: 'half an hour' })).toEqual([
+      'ESCALATE_MINUTES must be a whole number',
+    ]);
+  });
+});

@@ -232,3 +232,33 @@ describe('time zones', () => {
     expect(problems).toEqual(['ALERT_TIMEZONE "Mars/Olympus" is not an IANA time zone (e.g. Asia/Shanghai)']);
   });
 });
+
+describe("a route's escalation", () => {
+  const hook = { name: 'team', slack: { webhook: SLACK } };
+  it('defaults to 50 failures or 30 minutes, and keeps the default of a threshold left out', () => {
+    expect(parse([hook]).routes[0]!.escalate).toEqual({ failures: 50, forMinutes: 30 });
+    expect(parse([{ ...hook, escalate: { failures: 0 } }]).routes[0]!.escalate).toEqual({
+      failures: 0,
+      forMinutes: 30,
+    });
+    expect(parse([{ ...hook, escalate: { failures: 200, forMinutes: 0 } }]).routes[0]!.escalate).toEqual({
+      failures: 200,
+      forMinutes: 0,
+    });
+  });
+
+  it('is refused when a threshold is not a whole number from 0, or a key is unknown', () => {
+    expect(parse([{ ...hook, escalate: { failures: -1 } }]).problems).toEqual([
+      'routes[0].escalate.failures: escalate.failures must be 0 (off) or more',
+    ]);
+    expect(parse([{ ...hook, escalate: { forMinutes: 2.5 } }]).problems).toEqual([
+      'routes[0].escalate.forMinutes: escalate.forMinutes must be a whole number',
+    ]);
+    expect(parse([{ ...hook, escalate: { forMinutes: '30' } }]).problems).toEqual([
+      'routes[0].escalate.forMinutes: escalate.forMinutes must be a number',
+    ]);
+    expect(parse([{ ...hook, escalate: { minutes: 30 } }]).problems).toEqual([
+      'routes[0].escalate.minutes: unknown field',
+    ]);
+  });
+});

@@ -20,9 +20,9 @@ const taskOf = (inst: InstanceRef, id: string, at: number, status: string, ruleI
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
-/** The failures each message announced, from its banner ("ACR: 30 syncs failed"). */
+/** The failures each message announced, from its banner ("ACR: 30× network → … · 30 syncs failed"). */
 const failuresIn = (sent: unknown[]): number[] =>
-  sent.map((m) => Number(/ACR: (\d+) syncs? failed/.exec(JSON.stringify(m))?.[1] ?? 0));
+  sent.map((m) => Number((/ACR: [^"]*?([\d,]+) syncs? failed/.exec(JSON.stringify(m))?.[1] ?? '0').replace(/,/g, '')));
 
 /**
  * Runs of a deployment watching `instances` behind a CR API that takes 2 s a call, two calls at once

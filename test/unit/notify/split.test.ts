@@ -72,7 +72,10 @@ async function deliver(
 
 /** The failures a channel was told of, by the banners of the messages it took. */
 const told = (taken: unknown[]) =>
-  taken.reduce<number>((n, p) => n + Number(/ACR: (\d+) syncs? failed/.exec(JSON.stringify(p))?.[1] ?? 0), 0);
+  taken.reduce<number>(
+    (n, p) => n + Number((/ACR: [^"]*?([\d,]+) syncs? failed/.exec(JSON.stringify(p))?.[1] ?? '0').replace(/,/g, '')),
+    0,
+  );
 const notices = (taken: unknown[]) => taken.filter((p) => JSON.stringify(p).includes('could not be delivered'));
 
 describe('a message refused for its content is split to find the alerts the channel refuses', () => {

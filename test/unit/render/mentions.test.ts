@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../src/model/alert.js';
+import { DEFAULT_ESCALATION, type Escalation } from '../../../src/model/escalation.js';
 import type { Mentions } from '../../../src/model/route.js';
 import { contentOf } from '../../../src/render/content.js';
 import { isSevere, renderFor } from '../../../src/render/index.js';
-import { failure, notice, recovered, stuck } from '../../support/alerts.js';
+import { failure, MIN, notice, recovered, stuck, T0 } from '../../support/alerts.js';
 
 const PEOPLE: Mentions = {
   dingtalkMobiles: ['13800000000'],
@@ -86,5 +87,63 @@ describe('who a message @mentions', () => {
       mentions: { dingtalkMobiles: [], dingtalkUserIds: ['ops-lead'], slack: [] },
     });
     expect(ding.at).toEqual({ atMobiles: [], atUserIds: ['ops-lead'], isAtAll: false });
+  });
+});
+
+describe('a failure group high by its scale or duration', () => {
+  /** `n` network failures of one rule, `spreadMin` minutes apart back from `T0`. */
+  const burst = (n: number, spreadMin = 1) =>
+    Array.from({ length: n }, (_, i) => failure(i, { createTime: T0 - i * spreadMin * MIN }));
+  const render = (alerts: Alert[], escalate?: Escalation) => {
+    const c = contentOf(alerts);
+    return {
+      ding: renderFor('dingtalk', c, UTC, { mentions: PEOPLE, escalate }),
+      slack: renderFor('slack', c, UTC, { mentions: PEOPLE, escalate }),
+    };
+  };
+  const slackMentions = (m: ReturnType<typeof render>['slack']) =>
+    m.blocks.flatMap((b) => {
+      const text = (b as { text?: { text?: string } }).text?.text ?? '';
+      return b.type === 'section' ? [...text.matchAll(/<@(U\w+)>|<!subteam\^(S\w+)>/g)].map((x) => x[1] ?? x[2]) : [];
+    });
+
+  it('3,000 network failures of one rule call in the mentions, with the high mark in the banner', () => {
+    const { ding, slack } = render(burst(3_000, 0), DEFAULT_ESCALATION);
+    expect(ding.at).toEqual({ atMobiles: ['13800000000'], atUserIds: ['ops-lead'], isAtAll: false });
+    expect(ding.markdown.text).toContain('@13800000000');
+    expect(slackMentions(slack)).toEqual(['U0123ABC', 'S0456DEF']);
+    expect(ding.markdown.title).toMatch(/^🔴 ACR: 3,000× network → /);
+    expect(slack.text).toMatch(/^🔴 ACR: 3,000× network → /);
+    expect(slack.attachments[0]!.color).toBe('#E01E5A');
+  });
+
+  it('49 failures within a few minutes stay as the cause says: no mentions, the low mark', () => {
+    const { ding, slack } = render(burst(49, 0));
+    expect(ding.at).toBeUndefined();
+    expect(slackMentions(slack)).toEqual([]);
+    expect(ding.markdown.title).toMatch(/^🟡 ACR: 49× network/);
+  });
+
+  it('a group failing for 30 minutes calls people in; for 29, not', () => {
+    expect(render(burst(2, 30)).ding.at).toBeDefined();
+    expect(render(burst(2, 29)).ding.at).toBeUndefined();
+    expect(isSevere(contentOf(burst(2, 30)))).toBe(true);
+  });
+
+  it('a route with escalation off keeps 3,000 network failures low', () => {
+    const { ding, slack } = render(burst(3_000, 1), { failures: 0, forMinutes: 0 });
+    expect(ding.at).toBeUndefined();
+    expect(slackMentions(slack)).toEqual([]);
+    expect(slack.text).toMatch(/^🟡 ACR: 3,000× network/);
+  });
+
+  it('leads the banner and the body with the escalated group, before a milder cause’s smaller one', () => {
+    const alerts = [...burst(60, 0), failure(900, { issue: 'TAG_CONFLICT', ruleId: 'crsr-tags' })];
+    const { ding } = render(alerts);
+    expect(ding.markdown.title).toMatch(
+      /^🔴 ACR: 60× network → cn-shenzhen · 61 syncs failed in all, 1 other group · rule hz-to-sz$/,
+    );
+    expect(ding.markdown.text.indexOf('Network unstable')).toBeLessThan(ding.markdown.text.indexOf('TAG_CONFLICT'));
+    expect(render(alerts, { failures: 0, forMinutes: 0 }).ding.markdown.title).toMatch(/^🟠 ACR: 1× immutable/);
   });
 });

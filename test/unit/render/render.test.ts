@@ -62,7 +62,7 @@ describe('rollups', () => {
     for (const m of [ding(alerts), slack(alerts)]) {
       const text = JSON.stringify(m);
       expect(text).toContain('ACR cannot write to its OSS storage');
-      expect(text).toMatch(/rule-\d+\**\s*→ .*TAG_CONFLICT.*3 failed, .*newest .*…and 2 more/);
+      expect(text).toMatch(/rule-\d+[`*]*\s*→ .*TAG_CONFLICT.*3 failed, .*newest .*…and 2 more/);
       expect(text).toMatch(/…and \d+ more failures in \d+ other groups/);
       const { listed, counted } = listedAndCounted(m);
       expect(listed.size + counted).toBe(180);
@@ -80,11 +80,11 @@ describe('banners', () => {
   };
 
   it('say what failed, where, and how bad', () => {
-    expect(title(burst(30))).toBe('🟡 ACR: 30 syncs failed · hz-to-sz → cn-shenzhen · network');
-    expect(title(burst(30), 'zh')).toBe('🟡 ACR：30 个同步任务失败 · hz-to-sz → cn-shenzhen · 网络不稳定');
+    expect(title(burst(30))).toBe('🟡 ACR: 30× network → cn-shenzhen · 30 syncs failed · rule hz-to-sz');
+    expect(title(burst(30), 'zh')).toBe('🟡 ACR：30× 网络不稳定 → cn-shenzhen · 30 个同步任务失败 · 规则 hz-to-sz');
     expect(
       title([...burst(3), failure(9, { issue: 'OSS_POLICY_UNAUTHORIZED', ruleId: 'crsr-x' }, { name: 'prod-to-sg' })]),
-    ).toBe('🔴 ACR: 4 syncs failed · prod-to-sg → cn-shenzhen · OSS not authorised (+1 other group)');
+    ).toBe('🔴 ACR: 1× OSS not authorised → cn-shenzhen · 4 syncs failed in all, 1 other group · rule prod-to-sg');
   });
 
   it('give each kind its own status word and mark, and no kind a generic warning sign', () => {
@@ -117,7 +117,7 @@ describe('banners', () => {
       notice('blind', `cn-hangzhou:cri-${'x'.repeat(300)}`),
     ]);
     expect(t.length).toBeLessThanOrEqual(150);
-    expect(t.startsWith('🟡 ACR: 1 sync failed')).toBe(true);
+    expect(t.startsWith('🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · 1 sync failed · rule nnn')).toBe(true);
   });
 });
 
@@ -224,7 +224,7 @@ describe('Chinese', () => {
       const words = own(m);
       expect(words).not.toMatch(/[\u4e00-\u9fff][:,;()!?]|[:,;(!?][\u4e00-\u9fff]/);
       for (const n of words.matchAll(/\d+ ?(?=[\u4e00-\u9fff])/g))
-        expect(words.slice(n.index + n[0].length)).toMatch(/^(个|次|组|种|项|小时|分钟|天|失败|起)/);
+        expect(words.slice(n.index + n[0].length)).toMatch(/^(个|次|组|类|种|项|小时|分钟|天|失败|起)/);
     }
   });
 

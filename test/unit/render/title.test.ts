@@ -4,7 +4,7 @@ import { contentOf } from '../../../src/render/content.js';
 import type { Locale } from '../../../src/render/locale.js';
 import { plain } from '../../../src/render/plain.js';
 import { TITLE_MAX, titleOf } from '../../../src/render/title.js';
-import { digest, failure, notice, recovered, stuck } from '../../support/alerts.js';
+import { digest, failure, notice, recovered, stuck, T0 } from '../../support/alerts.js';
 
 const UTC: Locale = { lang: 'en', timeZone: 'UTC' };
 const ZH: Locale = { lang: 'zh', timeZone: 'Asia/Shanghai' };
@@ -19,44 +19,40 @@ describe('the banner', () => {
   });
 
   it('counts failures in words that agree with the number, in both languages', () => {
-    expect(banner([failure(1)])).toBe('🟡 ACR: 1 sync failed · hz-to-sz → cn-shenzhen · network');
-    expect(banner([failure(1)], ZH)).toBe('🟡 ACR：1 个同步任务失败 · hz-to-sz → cn-shenzhen · 网络不稳定');
+    expect(banner([failure(1)])).toBe('🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · 1 sync failed · rule hz-to-sz');
+    expect(banner([failure(1)], ZH)).toBe(
+      '🟡 ACR：网络不稳定 → cn-shenzhen · prod/svc-1:v1 · 1 个同步任务失败 · 规则 hz-to-sz',
+    );
     expect(
       banner([
         failure(1, { issue: 'TAG_CONFLICT' }),
         failure(2, { issue: 'NETWORK_ERROR' }),
         failure(3, { issue: 'INTERNAL_ERROR' }),
       ]),
-    ).toBe('🟠 ACR: 3 syncs failed · hz-to-sz → cn-shenzhen · immutable tag exists (+2 other groups)');
+    ).toBe('🟠 ACR: 1× immutable tag exists → cn-shenzhen · 3 syncs failed in all, 2 other groups · rule hz-to-sz');
     expect(banner([failure(1, { issue: 'TAG_CONFLICT' }), failure(2, { issue: 'NETWORK_ERROR' })], ZH)).toBe(
-      '🟠 ACR：2 个同步任务失败 · hz-to-sz → cn-shenzhen · 镜像版本冲突（另有 1 组）',
+      '🟠 ACR：1× 镜像版本冲突 → cn-shenzhen · 共 2 个同步任务失败，另有 1 类失败 · 规则 hz-to-sz',
     );
   });
 
   it('names the rule by id when it has no name, says when neither is known, and gives an unknown cause as ACR wrote it', () => {
-    expect(banner([failure(1, {}, { name: '' })])).toBe('🟡 ACR: 1 sync failed · crsr-hz2sz → cn-shenzhen · network');
+    const tail = ' · prod/svc-1:v1 · 1 sync failed · rule hz-to-sz';
+    expect(banner([failure(1, {}, { name: '' })])).toBe(
+      '🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · 1 sync failed · rule crsr-hz2sz',
+    );
     expect(banner([failure(1, { ruleId: undefined }, null)])).toBe(
-      '🟡 ACR: 1 sync failed · rule unknown → cn-shenzhen · network',
+      '🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · 1 sync failed · rule unknown',
     );
-    expect(banner([failure(1, { issue: 'QUOTA_GONE' })])).toBe(
-      '🟠 ACR: 1 sync failed · hz-to-sz → cn-shenzhen · QUOTA_GONE',
-    );
-    expect(banner([failure(1, { issue: '' })])).toBe(
-      '🟠 ACR: 1 sync failed · hz-to-sz → cn-shenzhen · no reason given',
-    );
+    expect(banner([failure(1, { issue: 'QUOTA_GONE' })])).toBe(`🟠 ACR: QUOTA_GONE → cn-shenzhen${tail}`);
+    expect(banner([failure(1, { issue: '' })])).toBe(`🟠 ACR: no reason given → cn-shenzhen${tail}`);
   });
 
   it('caps each value at 40 characters, ending a longer one in an ellipsis', () => {
     const name40 = 'n'.repeat(40);
-    expect(banner([failure(1, {}, { name: name40 })])).toBe(
-      `🟡 ACR: 1 sync failed · ${name40} → cn-shenzhen · network`,
-    );
-    expect(banner([failure(1, {}, { name: 'n'.repeat(41) })])).toBe(
-      `🟡 ACR: 1 sync failed · ${'n'.repeat(39)}… → cn-shenzhen · network`,
-    );
-    expect(banner([failure(1, {}, { name: '🚀'.repeat(41) })])).toBe(
-      `🟡 ACR: 1 sync failed · ${'🚀'.repeat(39)}… → cn-shenzhen · network`,
-    );
+    const head = '🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · 1 sync failed · rule ';
+    expect(banner([failure(1, {}, { name: name40 })])).toBe(`${head}${name40}`);
+    expect(banner([failure(1, {}, { name: 'n'.repeat(41) })])).toBe(`${head}${'n'.repeat(39)}…`);
+    expect(banner([failure(1, {}, { name: '🚀'.repeat(41) })])).toBe(`${head}${'🚀'.repeat(39)}…`);
   });
 
   it('says one stuck, finished or recovered sync by its image, and several by their count', () => {
@@ -92,7 +88,7 @@ describe('the banner', () => {
       failure(4),
     ];
     expect(banner(all)).toBe(
-      '🟡 ACR: 1 sync failed · hz-to-sz → cn-shenzhen · network · 🚨 alerting is blind for cn-hangzhou:cri-src · ⏳ 1 sync stuck · 🏁 1 stuck sync finished',
+      '🟡 ACR: network → cn-shenzhen · prod/svc-4:v1 · 1 sync failed · rule hz-to-sz · 🚨 alerting is blind for cn-hangzhou:cri-src · ⏳ 1 sync stuck',
     );
     expect(banner(all.slice(0, 5))).toBe(
       '⏳ ACR: 1 sync stuck · prod/api:v1 → cn-shanghai · 2 h 15 min · 🏁 1 stuck sync finished · ✅ 1 sync recovered · 📊 digest since 2027-01-14 08:00 UTC',
@@ -105,13 +101,12 @@ describe('the banner', () => {
   it('adds a detail or another kind only while the banner stays within 150 characters', () => {
     // A kind that brings the banner to 150 exactly is added; one character more and it is left out.
     const name40 = failure(1, {}, { name: 'n'.repeat(40) });
-    expect(banner([name40, notice('restored', 'i'.repeat(31))])).toBe(
-      `🟡 ACR: 1 sync failed · ${'n'.repeat(40)} → cn-shenzhen · network · 🟢 alerting works again for ${'i'.repeat(31)}`,
+    const failed = `🟡 ACR: network → cn-shenzhen · prod/svc-1:v1 · 1 sync failed · rule ${'n'.repeat(40)}`;
+    expect(banner([name40, notice('restored', 'i'.repeat(10))])).toBe(
+      `${failed} · 🟢 alerting works again for ${'i'.repeat(10)}`,
     );
-    expect(banner([name40, notice('restored', 'i'.repeat(31))])).toHaveLength(TITLE_MAX);
-    expect(banner([name40, notice('restored', 'i'.repeat(32))])).toBe(
-      `🟡 ACR: 1 sync failed · ${'n'.repeat(40)} → cn-shenzhen · network`,
-    );
+    expect(banner([name40, notice('restored', 'i'.repeat(10))])).toHaveLength(TITLE_MAX);
+    expect(banner([name40, notice('restored', 'i'.repeat(11))])).toBe(failed);
   });
 
   it('takes its tone from blind alerting first, then the worst failure, then stuck, then good news', () => {
@@ -124,5 +119,18 @@ describe('the banner', () => {
     expect(tone([stuck(1, 'unstuck')])).toBe('good');
     expect(tone([notice('restored')])).toBe('good');
     expect(tone([digest()])).toBe('info');
+  });
+});
+
+describe('the banner under a route’s escalation', () => {
+  const bigNetwork = Array.from({ length: 50 }, (_, i) => failure(i, { createTime: T0 }));
+  const alerts = [...bigNetwork, failure(900, { issue: 'TAG_CONFLICT', ruleId: 'crsr-tags' })];
+  it('leads with a group its size makes high, in the high tone; with escalation off, with the milder cause', () => {
+    const on = titleOf(contentOf(alerts), UTC, { failures: 50, forMinutes: 30 });
+    expect(plain(on.title, UTC)).toMatch(/^🔴 ACR: 50× network → cn-shenzhen/);
+    expect(on.tone).toBe('high');
+    const off = titleOf(contentOf(alerts), UTC, { failures: 0, forMinutes: 0 });
+    expect(plain(off.title, UTC)).toMatch(/^🟠 ACR: 1× immutable tag exists/);
+    expect(off.tone).toBe('medium');
   });
 });
