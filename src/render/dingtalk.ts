@@ -84,7 +84,7 @@ function paragraphs(lines: readonly Line[], loc: Locale): string[] {
   return out;
 }
 
-/** The DingTalk markdown message for `doc`; `mobiles` are written into the text as well, where DingTalk needs them. */
+/** The DingTalk markdown message for `doc`; each mobile and user id in `at` is written into the text as well. */
 export function renderDingTalk(doc: Doc, loc: Locale, at?: { mobiles: string[]; userIds: string[] }): DingTalkMarkdown {
   // The title is what the notification shows: plain text, values still made inert.
   const title = doc.title
@@ -95,8 +95,10 @@ export function renderDingTalk(doc: Doc, loc: Locale, at?: { mobiles: string[]; 
     ...doc.sections.flatMap((s) => paragraphs(s.lines, loc)),
     ...paragraphs(doc.notes, loc),
   ];
-  // DingTalk highlights a mobile mention only when "@<mobile>" also appears in the text.
-  const tags = at?.mobiles.map((m) => `@${m}`).join(' ');
+  // DingTalk's custom-robot docs: a person in at.atMobiles or at.atUserIds is shown as mentioned only when the text
+  // also holds "@<mobile>" or "@<userId>" (https://open.dingtalk.com/document/robots/custom-robot-access). The ids
+  // come from the configuration; made inert all the same, so one cannot add markup.
+  const tags = [...(at?.mobiles ?? []), ...(at?.userIds ?? [])].map((m) => `@${dingtalkInert(m)}`).join(' ');
   if (tags) body.push(tags);
   const m: DingTalkMarkdown = { msgtype: 'markdown', markdown: { title, text: body.join('\n\n') } };
   return at && at.mobiles.length + at.userIds.length > 0
