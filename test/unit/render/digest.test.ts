@@ -125,7 +125,7 @@ describe('a digest', () => {
       ZH,
     );
     expect(zh).toContain('生效中的静默规则：2 条');
-    expect(zh).toContain('- tag=v1 · 截止 2027-01-15 16:00 UTC+8 · 添加人 ops');
+    expect(zh).toContain('- tag=v1 · 截至 2027-01-15 16:00 UTC+8 · 添加人 ops');
     expect(zh).toContain('- tag=v2 · 每天 01:00-02:00 UTC');
     expect(d({ silences: [] })).not.toContain('Silences');
   });

@@ -237,7 +237,7 @@ describe('groups beyond those shown in full', () => {
     expect(text([failure(1), failure(2, { ruleId: 'crsr-b' })], { ...RICH, full: 1, lines: 0 })).toContain(
       '- …and 1 more failure in 1 other group',
     );
-    expect(text(groups(4), { ...RICH, full: 1, lines: 1 }, ZH)).toContain('- ……另有 2 组共 4 次失败未列出');
+    expect(text(groups(4), { ...RICH, full: 1, lines: 1 }, ZH)).toContain('- ……另有 2 类失败（共 4 次）未列出');
     expect(text(groups(2), { ...RICH, full: 2, lines: 1 })).not.toMatch(/more failures? in/);
   });
 

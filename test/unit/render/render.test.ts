@@ -224,7 +224,7 @@ describe('Chinese', () => {
       const words = own(m);
       expect(words).not.toMatch(/[\u4e00-\u9fff][:,;()!?]|[:,;(!?][\u4e00-\u9fff]/);
       for (const n of words.matchAll(/\d+ ?(?=[\u4e00-\u9fff])/g))
-        expect(words.slice(n.index + n[0].length)).toMatch(/^(个|次|组|种|项|小时|分钟|天|失败|起)/);
+        expect(words.slice(n.index + n[0].length)).toMatch(/^(个|次|组|类|种|项|小时|分钟|天|失败|起)/);
     }
   });
 

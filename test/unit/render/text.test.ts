@@ -202,12 +202,12 @@ describe('DingTalk markdown', () => {
     expect(m.markdown.text).toBe('#### T\n\n[see a＊b now](https://cr.console.aliyun.com/cn-shenzhen/instances)');
   });
 
-  it('writes mobile mentions into the text and names people in "at", never everyone', () => {
+  it('writes mobile and user id mentions into the text and names people in "at", never everyone', () => {
     const m = renderDingTalk(doc({ title: ['T'] }), UTC, { mobiles: ['138', '139'], userIds: ['ops'] });
-    expect(m.markdown.text).toBe('#### T\n\n@138 @139');
+    expect(m.markdown.text).toBe('#### T\n\n@138 @139 @ops');
     expect(m.at).toEqual({ atMobiles: ['138', '139'], atUserIds: ['ops'], isAtAll: false });
     const ids = renderDingTalk(doc({ title: ['T'] }), UTC, { mobiles: [], userIds: ['ops'] });
-    expect(ids.markdown.text).toBe('#### T');
+    expect(ids.markdown.text).toBe('#### T\n\n@ops');
     expect(ids.at).toEqual({ atMobiles: [], atUserIds: ['ops'], isAtAll: false });
     expect(renderDingTalk(doc({ title: ['T'] }), UTC, { mobiles: [], userIds: [] })).not.toHaveProperty('at');
   });

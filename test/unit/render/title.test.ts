@@ -29,7 +29,7 @@ describe('the banner', () => {
       ]),
     ).toBe('🟠 ACR: 3 syncs failed · hz-to-sz → cn-shenzhen · immutable tag exists (+2 other groups)');
     expect(banner([failure(1, { issue: 'TAG_CONFLICT' }), failure(2, { issue: 'NETWORK_ERROR' })], ZH)).toBe(
-      '🟠 ACR：2 个同步任务失败 · hz-to-sz → cn-shenzhen · 镜像版本冲突（另有 1 组）',
+      '🟠 ACR：2 个同步任务失败 · hz-to-sz → cn-shenzhen · 镜像版本冲突（另有 1 类失败）',
     );
   });
 
