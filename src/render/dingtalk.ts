@@ -22,8 +22,6 @@ const FULLWIDTH: Record<string, string> = {
   '@': '＠',
   '[': '［',
   ']': '］',
-  '(': '（',
-  ')': '）',
   '*': '＊',
   '#': '＃',
   '>': '＞',
@@ -37,7 +35,9 @@ const FULLWIDTH: Record<string, string> = {
 
 /**
  * Makes a user-controlled string inert in DingTalk markdown: no line breaks, no markup, no @mention, no link.
- * Markup characters become their full-width look-alikes, which DingTalk does not interpret.
+ * Markup characters become their full-width look-alikes, which DingTalk does not interpret. Parentheses stay: with
+ * "[" and "]" made look-alikes no link can form ("[text](url)" needs both), and "（NoPrivilege）" in English text
+ * reads as a mistake.
  */
 export function dingtalkInert(s: string): string {
   return (
@@ -45,7 +45,7 @@ export function dingtalkInert(s: string): string {
       // Control characters are exactly what must go: they would break the line a name sits on.
       // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
-      .replace(/[@[\]()*#><`|~!\\]/g, (c) => FULLWIDTH[c] ?? c)
+      .replace(/[@[\]*#><`|~!\\]/g, (c) => FULLWIDTH[c] ?? c)
       .replace(/:\/\//g, ':／／')
   );
 }

@@ -58,6 +58,13 @@ export interface Words {
   betweenRuns: string;
   blindLine(instance: Inline, since: Inline, runs: number): Inline[];
   lastError: string;
+  /**
+   * A run's error said in this language, by the kind in its debugging tag (see errorKind), before the raw error;
+   * empty where the raw error is already in this language.
+   */
+  errorGist: Partial<Record<ErrorKind, string>>;
+  /** Introduces the raw error after its gist. */
+  rawError: string;
   restoredLine(instance: Inline, d: string): Inline[];
   route: string;
   digestFailures(n: number): string;
@@ -80,6 +87,9 @@ export interface Words {
   silenceBy: string;
   moreSilences(n: number): string;
 }
+
+/** What kind of error a run met, from its debugging tag; `other` when it has none. */
+export type ErrorKind = 'config' | 'retryable' | 'permanent' | 'other';
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
@@ -148,6 +158,8 @@ const en: Words = {
     `: ${runs} runs in a row could not read its sync tasks, so failures there go unannounced.`,
   ],
   lastError: 'Last error: ',
+  errorGist: {},
+  rawError: '',
   restoredLine: (i, d) => [
     'Alerting for ',
     i,
@@ -232,6 +244,13 @@ const zh: Words = {
     ` 的同步任务，已连续 ${runs} 次读取失败；在此期间，该实例的同步失败不会发出告警。`,
   ],
   lastError: '最近一次错误信息：',
+  errorGist: {
+    config: '请求被拒绝，需要人工处理：请检查函数 RAM 角色的权限、凭证和实例配置。',
+    retryable: '遇到临时错误（限流、服务端错误或网络问题），之后的运行会自动重试。',
+    permanent: '请求被拒绝，重试无法解决。',
+    other: '读取失败。',
+  },
+  rawError: '原始错误：',
   restoredLine: (i, d) => [
     '实例 ',
     i,

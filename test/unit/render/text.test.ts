@@ -126,7 +126,9 @@ const doc = (over: Partial<Doc> = {}): Doc => ({
 
 describe('DingTalk markdown', () => {
   it('turns every markup character, line break and link of a value into inert look-alikes', () => {
-    expect(dingtalkInert('@[]()*#><`|~!\\')).toBe('＠［］（）＊＃＞＜｀｜～！＼');
+    // Parentheses stay: without "[" and "]" they make no link.
+    expect(dingtalkInert('@[]()*#><`|~!\\')).toBe('＠［］()＊＃＞＜｀｜～！＼');
+    expect(dingtalkInert('[x](https://evil.example)')).toBe('［x］(https:／／evil.example)');
     expect(dingtalkInert('a\r\n\u0000b\u2028c\u007fd')).toBe('a b c d');
     expect(dingtalkInert('https://x.example')).toBe('https:／／x.example');
     expect(dingtalkInert('plain-name_1.2')).toBe('plain-name_1.2');
