@@ -42,6 +42,8 @@ function failingLines(g: DigestAlert, d: Detail, w: Words): Line[] {
     return line('item', ...join(parts, w.sep));
   });
   if (g.stillFailing > lines.length) lines.push(line('item', w.moreItems(g.stillFailing - lines.length)));
+  // Apart from the list: nobody was told of these, so they are not among the failures announced either.
+  if (g.silencedFailing) lines.push(line('text', w.digestSilencedOpen(g.silencedFailing)));
   return lines;
 }
 

@@ -71,6 +71,8 @@ export interface Words {
   digestRepos: string;
   digestRecovered(n: number, mean?: string): string;
   digestOpen(n: number): string;
+  /** Images still failing whose every failure a silence muted, said apart from the announced ones. */
+  digestSilencedOpen(n: number): string;
   stillFailing(n: number): string;
   failingSince(t: Inline): Inline[];
   digestMuted: string;
@@ -170,6 +172,8 @@ const en: Words = {
   digestRepos: 'Most failing repositories: ',
   digestRecovered: (n, mean) => `Recovered: ${n}${mean ? `, mean time to recovery ${mean}` : ''}`,
   digestOpen: (n) => `Still failing: ${n}${n > 0 ? ', oldest first:' : ''}`,
+  digestSilencedOpen: (n) =>
+    `Also failing, never announced (every failure muted by a silence): ${plural(n, 'image', 'images')}`,
   stillFailing: (n) => `${n} still failing`,
   failingSince: (t) => ['failing since ', t],
   digestMuted: 'Muted by silences: ',
@@ -261,6 +265,7 @@ const zh: Words = {
   digestRepos: '失败最多的仓库：',
   digestRecovered: (n, mean) => `已恢复：${n} 个${mean ? `，平均恢复耗时 ${mean}` : ''}`,
   digestOpen: (n) => `仍在失败的镜像：${n} 个${n > 0 ? '，按失败时间从早到晚：' : ''}`,
+  digestSilencedOpen: (n) => `另有 ${n} 个镜像仍在失败，其每次失败都已被静默，未发出通知`,
   stillFailing: (n) => `${n} 个镜像仍在失败`,
   failingSince: (t) => ['自 ', t, ' 起失败'],
   digestMuted: '已静默的告警：',
