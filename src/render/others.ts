@@ -58,7 +58,10 @@ function stuckLines(c: MessageContent, loc: Locale, d: Detail, w: Words): Sectio
       w.sep,
       ...w.running(statusWord(w, a.task.status), formatDuration(a.at - a.task.createTime, lang)),
     ]);
-    out.push(listSection({ title: w.stuckTitle, total: c.stuckCount, lines }, d.items, w));
+    const s = listSection({ title: w.stuckTitle, total: c.stuckCount, lines }, d.items, w);
+    // Advice only with room for the list: at the leanest detail the count says enough.
+    if (d.items > 0) s.lines.push(line('quote', w.stuckAdvice));
+    out.push(s);
   }
   if (c.finishedCount > 0) {
     const lines = c.finished.map((a) => [

@@ -49,6 +49,8 @@ export interface Words {
   silence: string;
   why: string;
   stuckTitle: string;
+  /** What to check about a stuck sync, and what to do when it does not move. */
+  stuckAdvice: string;
   finishedTitle: string;
   recoveredTitle: string;
   status: Record<string, string>;
@@ -137,6 +139,11 @@ const en: Words = {
   silence: 'Silence this group for 2 h:',
   why: 'why',
   stuckTitle: '⏳ Stuck syncs',
+  stuckAdvice:
+    "Check the task's progress and synced size in the instance's sync records in the ACR console (GetRepoSyncTask " +
+    'gives Progress and SyncedSize): a large image takes long on a slow or cross-border link, where cross-border sync ' +
+    'acceleration helps (Premium Edition instances). If it does not move, cancel the task (CancelRepoSyncTask) and ' +
+    're-run the sync.',
   finishedTitle: '🏁 Stuck syncs that finished',
   recoveredTitle: '✅ Recovered',
   status: { PENDING: 'waiting', SYNCHRONIZING: 'syncing', SUCCESS: 'succeeded', ERROR: 'failed', CANCELED: 'canceled' },
@@ -233,6 +240,10 @@ const zh: Words = {
   silence: '将此组告警静默 2 小时：',
   why: '原因',
   stuckTitle: '⏳ 卡住的同步任务',
+  stuckAdvice:
+    '在容器镜像服务控制台该实例的同步记录中查看任务进度和已同步大小（GetRepoSyncTask 返回 Progress 和 SyncedSize）：' +
+    '镜像较大或链路较慢（如跨境）时同步耗时较长，可开启跨境同步加速（仅高级版实例支持）。长时间无进展时，' +
+    '可取消该任务（CancelRepoSyncTask）后重新同步。',
   finishedTitle: '🏁 卡住后已结束的同步任务',
   recoveredTitle: '✅ 已恢复',
   status: { PENDING: '等待中', SYNCHRONIZING: '同步中', SUCCESS: '成功', ERROR: '失败', CANCELED: '已取消' },

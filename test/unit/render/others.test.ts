@@ -19,6 +19,16 @@ const text = (alerts: Alert[], loc: Locale = UTC, d: Detail = RICH) =>
 const paragraphs = (alerts: Alert[], loc: Locale = UTC, d: Detail = RICH) => text(alerts, loc, d).split('\n\n');
 
 describe('stuck, finished and recovered syncs', () => {
+  it('advise on a stuck sync: progress and size, a slow or cross-border link, cancel and re-run', () => {
+    const en = text([stuck(1)]);
+    expect(en).toContain("> Check the task's progress and synced size");
+    expect(en).toContain('cross-border sync acceleration');
+    expect(en).toContain('cancel the task (CancelRepoSyncTask) and re-run the sync');
+    expect(text([stuck(1)], ZH)).toContain('> 在容器镜像服务控制台该实例的同步记录中查看任务进度和已同步大小');
+    expect(text([stuck(1)], UTC, { ...RICH, items: 0 })).not.toContain('Check the task');
+    expect(text([stuck(1, 'unstuck')])).not.toContain('Check the task');
+  });
+
   it('say which image went where, by which rule, in which task, and how long it has been running', () => {
     expect(paragraphs([stuck(1)])).toContain('**⏳ Stuck syncs** · 1');
     expect(text([stuck(1)])).toContain(
