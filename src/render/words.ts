@@ -134,7 +134,8 @@ const en: Words = {
   },
   rerunUnknown: "The rule's trigger could not be read; use the command for its kind.",
   rerunNote:
-    'Re-run commands need the aliyun CLI and jq, and the RAM actions cr:GetRepository and cr:CreateRepositorySync.',
+    'Re-run commands need the aliyun CLI (3.0.137 or later) and jq, and the RAM actions cr:GetRepository and ' +
+    'cr:CreateRepositorySync.',
   moreFollows: 'Not every alert waiting for this channel is in this message: the rest follow in the next one.',
   silence: 'Silence this group for 2 h:',
   why: 'why',
@@ -235,7 +236,8 @@ const zh: Words = {
     return `重新同步命令（适用于${kind === 'manual' ? '手动触发' : '自动触发'}的规则，调用 ${api}${part}）：`;
   },
   rerunUnknown: '未能读取该同步规则的触发方式，请按其实际触发方式选用下方对应的命令。',
-  rerunNote: '执行重新同步命令需安装 aliyun CLI 和 jq，并具备 RAM 权限 cr:GetRepository 和 cr:CreateRepositorySync。',
+  rerunNote:
+    '执行重新同步命令需安装 aliyun CLI（版本不低于 3.0.137）和 jq，并具备 RAM 权限 cr:GetRepository 和 cr:CreateRepositorySync。',
   moreFollows: '本频道仍有待发送的告警未包含在此消息中，将在下一条消息中发送。',
   silence: '将此组告警静默 2 小时：',
   why: '原因',

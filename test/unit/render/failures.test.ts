@@ -165,13 +165,13 @@ describe('a failure group in full', () => {
   it('carries the re-run and silence commands, and the note they need, only at a detail with commands', () => {
     const t = text([failure(1)]);
     expect(t).toContain('Silence this group for 2 h:\n\nacr-sync-alert silence add');
-    expect(t).toContain('Re-run commands need the aliyun CLI and jq');
+    expect(t).toContain('Re-run commands need the aliyun CLI (3.0.137 or later) and jq');
     const none = text([failure(1)], { ...RICH, commands: false });
     expect(none).not.toMatch(/Re-run \(|aliyun cr|silence add|Silence this group|Re-run commands need/);
     expect(text([failure(1, { issue: 'TAG_CONFLICT' })])).toContain('silence add');
     expect(text([failure(1, { issue: 'TAG_CONFLICT' })])).not.toMatch(/Re-run \(|aliyun cr/);
     expect(text([failure(1)], RICH, ZH)).toContain('将此组告警静默 2 小时：');
-    expect(text([failure(1)], RICH, ZH)).toContain('执行重新同步命令需安装 aliyun CLI 和 jq');
+    expect(text([failure(1)], RICH, ZH)).toContain('执行重新同步命令需安装 aliyun CLI（版本不低于 3.0.137）和 jq');
     expect(
       text(
         [
