@@ -142,9 +142,9 @@ const en: Words = {
   stuckTitle: '⏳ Stuck syncs',
   stuckAdvice:
     "Check the task's progress and synced size in the instance's sync records in the ACR console (GetRepoSyncTask " +
-    'gives Progress and SyncedSize): a large image takes long on a slow or cross-border link, where cross-border sync ' +
-    'acceleration helps (Premium Edition instances). If it does not move, cancel the task (CancelRepoSyncTask) and ' +
-    're-run the sync.',
+    'gives Progress and SyncedSize): a large image takes long on a slow or cross-border link, where ' +
+    'cross-border sync acceleration helps (Premium Edition instances). If it does not move, cancel the task ' +
+    '(CancelRepoSyncTask) and re-run the sync.',
   finishedTitle: '🏁 Stuck syncs that finished',
   recoveredTitle: '✅ Recovered',
   status: { PENDING: 'waiting', SYNCHRONIZING: 'syncing', SUCCESS: 'succeeded', ERROR: 'failed', CANCELED: 'canceled' },
