@@ -276,7 +276,12 @@ async function world(code: Code, bundle: string, instances: SimInstance[], o: Wo
       announced: by((ch) =>
         received
           .filter((r) => r.channel === ch)
-          .reduce((n, r) => n + Number(/ACR: (\d+) syncs? failed/.exec(JSON.stringify(r.body))?.[1] ?? 0), 0),
+          .reduce(
+            (n, r) =>
+              n +
+              Number((/ACR: [^"]*?([\d,]+) syncs? failed/.exec(JSON.stringify(r.body))?.[1] ?? '0').replace(/,/g, '')),
+            0,
+          ),
       ),
     };
   };

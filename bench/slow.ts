@@ -108,7 +108,8 @@ function announced(hooks: WebhookReceivers, from: number, ids: ReadonlySet<strin
   const out = { dingtalk: per(), slack: per() };
   for (const r of hooks.received.slice(from)) {
     const text = JSON.stringify(r.body);
-    const n = Number(/ACR: (\d+) syncs? failed/.exec(text)?.[1] ?? 0);
+    // The banner's total of failures ("…N syncs failed in all…"), after the lead group's own count.
+    const n = Number((/ACR: [^"]*?([\d,]+) syncs? failed/.exec(text)?.[1] ?? '0').replace(/,/g, ''));
     if (n === 0) continue;
     const ch = out[r.channel];
     ch.counted += n;

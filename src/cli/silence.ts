@@ -8,6 +8,7 @@ import { DEPLOYMENT_OPTIONS, openDeployment } from './deployment.js';
 import { commandHelp } from './help.js';
 import { silenceFrom } from './silence-options.js';
 import { UsageError } from './usage.js';
+import { columns } from './columns.js';
 
 /** `silence add|list|expire`. Returns the exit code. */
 export async function silenceCommand(io: Io, args: string[]): Promise<number> {
@@ -120,14 +121,7 @@ async function list(io: Io, args: string[]): Promise<number> {
       s.comment ?? '',
     ]),
   ];
-  const widths = rows[0]!.map((_, c) => Math.min(60, Math.max(...rows.map((r) => r[c]!.length))));
-  for (const r of rows)
-    io.out(
-      r
-        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
-        .join('  ')
-        .trimEnd(),
-    );
+  for (const l of columns(rows)) io.out(l);
   return 0;
 }
 

@@ -21,6 +21,7 @@ export function failingAfter(f: FailingImage | undefined, t: SyncTask): FailingI
     taskId: latest ? t.taskId : f!.taskId,
     issue: latest ? t.issue : f!.issue,
     ...(f?.route ? { route: f.route } : {}),
+    ...(f?.silenced ? { silenced: true } : {}),
     image: imageOf(t.from),
     target: targetOf(t),
     ...(t.ruleId ? { ruleId: t.ruleId } : {}),

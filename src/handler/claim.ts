@@ -52,18 +52,20 @@ export const noRows = (): Batch['changes'] => ({ handled: [], watch: [], unwatch
 export async function claim(ctx: ClaimContext, b: Batch): Promise<void> {
   if (b.alerts.some(aboutTask)) await ctx.readSilences();
   const planned = ctx.planner.plan(b.alerts);
+  const { owner } = planned;
   const { handled, watch, unwatch } = b.changes;
-  const failing = completeFailing(b.changes.failing, { rules: b.rules, alerts: b.alerts, owner: planned.owner });
+  const muted = planned.muted.map((m) => m.alert);
+  const mutedIds = new Set(muted.map((a) => a.id));
+  const failing = completeFailing(b.changes.failing, { rules: b.rules, alerts: b.alerts, owner, muted: mutedIds });
   const rows: ClaimRows = { owed: planned.owed, handled, watch, unwatch, failing };
   logPlanned(ctx.log, planned);
   if (rows.owed.length + handled.length + watch.length + unwatch.length + failing.size === 0) return;
   await ctx.lease.take();
   await ctx.lease.owe(new Set(planned.owed.map((o) => o.target)), ctx.now);
   const { alreadyClaimed, owedWritten } = await ctx.store.claim(b.instance, rows);
-  const muted = planned.muted.map((m) => m.alert);
   const mutedNow = new Set(muted);
   const claimed = b.alerts.filter((a) => !alreadyClaimed.has(a.id) && !mutedNow.has(a));
-  ctx.planner.count(claimed, muted, planned.owner);
+  ctx.planner.count(claimed, muted, owner);
   addClaim(ctx.tally, { claimed, muted, alreadyClaimed, owedWritten });
 }
 

@@ -84,7 +84,10 @@ export interface DigestAlert {
   topRepos: [string, number][];
   recoveries: number;
   meanRecoveryMs?: number;
+  /** Images still failing whose failure was announced. */
   stillFailing: number;
+  /** Images still failing whose every failure a silence muted: never announced, so counted apart. */
+  silencedFailing?: number;
   /** Oldest first: where, since when, why, and (when the state knows them) which image and which target. */
   oldestFailing: {
     instance: string;

@@ -194,6 +194,11 @@ export const FailingImageSchema = v.object({
   ruleId: v.optional(v.string()),
   /** The rule's name, where the run that wrote the row had read the rules. */
   ruleName: v.optional(v.string()),
+  /**
+   * Every failure of the image so far was muted by a silence: nobody was told, so a digest counts it apart from the
+   * announced failures still failing. Absent once a failure of it is announced (and in rows of earlier releases).
+   */
+  silenced: v.optional(v.boolean()),
 });
 export type FailingImage = v.InferOutput<typeof FailingImageSchema>;
 

@@ -1,5 +1,5 @@
 import { imageKey, type Changes } from '../detect/detect.js';
-import { isFailure, type Alert, type AlertRule } from '../model/alert.js';
+import { isFailure, type Alert, type AlertRule, type FailureAlert } from '../model/alert.js';
 import { DEFAULT_ROUTE } from '../model/route.js';
 import type { FailingImage } from '../model/state.js';
 import type { SyncRule } from '../model/task.js';
@@ -61,11 +61,18 @@ export function alertsOf(
  * name where the rules were read (on a copy; the id alone where the name is unknown), so a digest can say which rule
  * without reading the rules of every instance it lists. Each image a failure was claimed for records the route that
  * owns that failure (`owner`, muted or not), so that route's digest lists it while it keeps failing; a failure owned
- * by the default route clears an earlier route. The route is set on the row itself. Returns the rows to write.
+ * by the default route clears an earlier route. A row whose failures were all muted is marked `silenced`, for the
+ * digest to count apart. The route is set on the row itself. Returns the rows to write.
  */
 export function completeFailing(
   failing: ReadonlyMap<string, FailingImage | null>,
-  by: { rules?: ReadonlyMap<string, SyncRule>; alerts: readonly Alert[]; owner: ReadonlyMap<string, string> },
+  by: {
+    rules?: ReadonlyMap<string, SyncRule>;
+    alerts: readonly Alert[];
+    owner: ReadonlyMap<string, string>;
+    /** Ids of the alerts a silence muted. */
+    muted?: ReadonlySet<string>;
+  },
 ): Map<string, FailingImage | null> {
   const out = new Map(failing);
   if (by.rules) {
@@ -75,11 +82,22 @@ export function completeFailing(
     }
   }
   for (const a of by.alerts) {
-    const f = isFailure(a) ? out.get(imageKey(a.task)) : undefined;
+    if (!isFailure(a)) continue;
+    const f = out.get(imageKey(a.task));
     if (!f) continue;
     const route = by.owner.get(a.id);
     if (route && route !== DEFAULT_ROUTE) f.route = route;
     else delete f.route;
+    markSilenced(f, a, by.muted?.has(a.id) ?? false);
   }
   return out;
+}
+
+/**
+ * Silenced while every failure of the image was muted: a muted first failure, or a muted one after muted ones. One
+ * announced failure makes it announced for as long as it keeps failing.
+ */
+function markSilenced(f: FailingImage, a: FailureAlert, muted: boolean): void {
+  if (muted && (f.silenced || f.since >= a.task.createTime)) f.silenced = true;
+  else delete f.silenced;
 }

@@ -61,8 +61,8 @@ export function digestDue(schedule: DigestSchedule | undefined, lastSentAt: numb
   return next !== null && next.getTime() <= now;
 }
 
-/** An image still failing, as a digest lists it. */
-export type StillFailing = DigestAlert['oldestFailing'][number];
+/** An image still failing, as a digest lists it; `silenced` when no failure of it was announced. */
+export type StillFailing = DigestAlert['oldestFailing'][number] & { silenced?: true };
 
 /**
  * A failing-image row of `instance` as a digest lists it, or undefined when it is not listed: held back (a transient
@@ -78,6 +78,7 @@ export function stillFailingOf(instance: string, f: FailingImage, now: number): 
     ...(f.image ? { image: f.image } : {}),
     ...(f.target ? { target: f.target } : {}),
     ...(f.ruleName || f.ruleId ? { rule: f.ruleName || f.ruleId } : {}),
+    ...(f.silenced ? { silenced: true as const } : {}),
   };
 }
 
@@ -92,9 +93,18 @@ export interface DigestInput {
   silences?: readonly Silence[];
 }
 
-/** The digest for a route: its statistics, the images still failing there (oldest first), and what was muted. Pure. */
+/**
+ * The digest for a route: its statistics, the images still failing there whose failure was announced (oldest first),
+ * how many more fail that silences kept from everyone, and what was muted. Pure.
+ */
 export function buildDigest({ route, digest: d, stillFailing, now, silences = [] }: DigestInput): DigestAlert {
-  const open = [...stillFailing].sort((a, b) => a.since - b.since);
+  // A silenced image was never announced: listing it beside the announced ones would make the counts disagree
+  // ("4 failed, 1 recovered, 4 still failing").
+  const open = stillFailing
+    .filter((f) => !f.silenced)
+    .sort((a, b) => a.since - b.since)
+    .map(({ silenced: _, ...f }) => f);
+  const silencedFailing = stillFailing.length - open.length;
   const { stats } = d;
   return {
     kind: 'digest',
@@ -110,6 +120,7 @@ export function buildDigest({ route, digest: d, stillFailing, now, silences = []
     recoveries: stats.recoveries,
     meanRecoveryMs: stats.recoveries > 0 ? Math.round(stats.recoveryMs / stats.recoveries) : undefined,
     stillFailing: open.length,
+    ...(silencedFailing > 0 ? { silencedFailing } : {}),
     oldestFailing: open.slice(0, 5),
     muted: d.muted?.byCause ?? {},
     ...(silences.length > 0

@@ -21,25 +21,27 @@ type Bilingual = { [K in keyof CauseWords]: Record<Lang, CauseWords[K]> };
 
 // Meanings from the CR OpenAPI 2018-12-01 ListRepoSyncTask/GetRepoSyncTask response model (TaskIssue).
 const KNOWN: Record<KnownIssue, Bilingual> = {
+  // ACR documents this issue only as "ACR not granted permission to access OSS": it does not say which instance's
+  // storage was refused, and a sync reads from the source instance's storage and writes to the target's.
   OSS_POLICY_UNAUTHORIZED: {
-    title: { en: 'ACR cannot write to its OSS storage', zh: 'ACR 无权访问 OSS 存储' },
+    title: { en: 'ACR not authorised to access OSS', zh: 'ACR 无权访问 OSS 存储' },
     short: { en: 'OSS not authorised', zh: 'OSS 未授权' },
     cause: {
       en:
-        'The target instance is not authorised to access the OSS ' +
-        'bucket that stores its images, so no sync to it can succeed.',
-      zh: '目标实例未获得访问其镜像存储（OSS Bucket）的授权，同步到该实例的任务都会失败。',
+        'ACR was not granted permission to access OSS. ACR does not say which instance: the sync reads ' +
+        "from the source instance's storage and writes to the target's, so either may be at fault.",
+      zh: 'ACR 未获得访问 OSS 的授权。ACR 未说明是哪个实例：同步从源实例的存储读取、写入目标实例的存储，两者都可能是原因。',
     },
     fix: {
       en: [
-        'In the ACR console, open the target instance and check ' +
-          'its storage (OSS) authorisation; re-authorise if prompted.',
-        'If the instance uses your own OSS bucket, make sure the bucket policy does ' +
-          'not deny the role ACR uses, and that the role still exists in the RAM console.',
+        'In the ACR console, open the source instance and the target instance in turn and check ' +
+          "each one's storage (OSS) authorisation; re-authorise where prompted.",
+        'Where an instance uses your own OSS bucket, make sure the bucket policy does not deny ' +
+          'the role ACR uses, and that the role still exists in the RAM console.',
         'Re-run the sync once the authorisation is restored.',
       ],
       zh: [
-        '在容器镜像服务控制台打开目标实例，检查其存储（OSS）授权状态，按提示重新授权。',
+        '在容器镜像服务控制台依次打开源实例和目标实例，分别检查其存储（OSS）授权状态，按提示重新授权。',
         '如实例使用自定义 OSS Bucket，请确认其 Bucket Policy ' +
           '未拒绝 ACR 使用的角色，并在 RAM 控制台确认该角色仍然存在。',
         '授权恢复后重新触发同步。',

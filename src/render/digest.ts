@@ -2,6 +2,7 @@ import type { DigestAlert, SilenceNote } from '../model/alert.js';
 import type { Detail } from './detail.js';
 import { api, at, bold, join, line, type Inline, type Line, type Section } from './doc.js';
 import { formatDuration, type Locale } from './locale.js';
+import { patternSafe } from './text.js';
 import type { Words } from './words.js';
 
 /** Entries of a tally, largest first, at most `max`, the rest summed in one entry. */
@@ -41,7 +42,19 @@ function failingLines(g: DigestAlert, d: Detail, w: Words): Line[] {
     return line('item', ...join(parts, w.sep));
   });
   if (g.stillFailing > lines.length) lines.push(line('item', w.moreItems(g.stillFailing - lines.length)));
+  // Apart from the list: nobody was told of these, so they are not among the failures announced either.
+  if (g.silencedFailing) lines.push(line('text', w.digestSilencedOpen(g.silencedFailing)));
   return lines;
+}
+
+/**
+ * What a silence matches, as the options of `acr-sync-alert silence add` ("--instance ap-southeast-1:*"), so it can be
+ * pasted back. The options are our own words; a pattern is shown as typed when no platform can read it as markup
+ * (patternSafe), otherwise made inert like any other value.
+ */
+function matcherParts(s: SilenceNote): Inline[] {
+  const flags = s.matches.flatMap(([k, values]) => values.map((v) => [`--${k} `, patternSafe(v) ? v : api(v)]));
+  return join(flags, ' ');
 }
 
 /** One silence: its short id, what it matches, when it is in force, who added it and why. */
@@ -51,10 +64,9 @@ function silenceLine(s: SilenceNote, w: Words): Line {
     : s.until !== undefined
       ? [w.silenceUntil, at(s.until)]
       : [];
-  const what = s.matches.map(([k, v]) => `${k}=${v.join('|')}`).join(' ');
   const by = s.createdBy ? [w.silenceBy, api(s.createdBy)] : [];
   const id = s.id ? [api(s.id.slice(0, 8))] : [];
-  return line('item', ...join([id, [api(what)], when, by, s.comment ? [api(s.comment)] : []], w.sep));
+  return line('item', ...join([id, matcherParts(s), when, by, s.comment ? [api(s.comment)] : []], w.sep));
 }
 
 /** The silences in force: how many, then at most `d.digest` of them, the rest counted. */

@@ -22,8 +22,6 @@ const FULLWIDTH: Record<string, string> = {
   '@': '＠',
   '[': '［',
   ']': '］',
-  '(': '（',
-  ')': '）',
   '*': '＊',
   '#': '＃',
   '>': '＞',
@@ -37,7 +35,9 @@ const FULLWIDTH: Record<string, string> = {
 
 /**
  * Makes a user-controlled string inert in DingTalk markdown: no line breaks, no markup, no @mention, no link.
- * Markup characters become their full-width look-alikes, which DingTalk does not interpret.
+ * Markup characters become their full-width look-alikes, which DingTalk does not interpret. Parentheses stay: with
+ * "[" and "]" made look-alikes no link can form ("[text](url)" needs both), and "（NoPrivilege）" in English text
+ * reads as a mistake.
  */
 export function dingtalkInert(s: string): string {
   return (
@@ -45,7 +45,7 @@ export function dingtalkInert(s: string): string {
       // Control characters are exactly what must go: they would break the line a name sits on.
       // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
-      .replace(/[@[\]()*#><`|~!\\]/g, (c) => FULLWIDTH[c] ?? c)
+      .replace(/[@[\]*#><`|~!\\]/g, (c) => FULLWIDTH[c] ?? c)
       .replace(/:\/\//g, ':／／')
   );
 }
@@ -84,7 +84,7 @@ function paragraphs(lines: readonly Line[], loc: Locale): string[] {
   return out;
 }
 
-/** The DingTalk markdown message for `doc`; `mobiles` are written into the text as well, where DingTalk needs them. */
+/** The DingTalk markdown message for `doc`; each mobile and user id in `at` is written into the text as well. */
 export function renderDingTalk(doc: Doc, loc: Locale, at?: { mobiles: string[]; userIds: string[] }): DingTalkMarkdown {
   // The title is what the notification shows: plain text, values still made inert.
   const title = doc.title
@@ -95,8 +95,10 @@ export function renderDingTalk(doc: Doc, loc: Locale, at?: { mobiles: string[]; 
     ...doc.sections.flatMap((s) => paragraphs(s.lines, loc)),
     ...paragraphs(doc.notes, loc),
   ];
-  // DingTalk highlights a mobile mention only when "@<mobile>" also appears in the text.
-  const tags = at?.mobiles.map((m) => `@${m}`).join(' ');
+  // DingTalk's custom-robot docs: a person in at.atMobiles or at.atUserIds is shown as mentioned only when the text
+  // also holds "@<mobile>" or "@<userId>" (https://open.dingtalk.com/document/robots/custom-robot-access). The ids
+  // come from the configuration; made inert all the same, so one cannot add markup.
+  const tags = [...(at?.mobiles ?? []), ...(at?.userIds ?? [])].map((m) => `@${dingtalkInert(m)}`).join(' ');
   if (tags) body.push(tags);
   const m: DingTalkMarkdown = { msgtype: 'markdown', markdown: { title, text: body.join('\n\n') } };
   return at && at.mobiles.length + at.userIds.length > 0

@@ -7,7 +7,7 @@ import { api, at, bold, join, line, type Inline, type Line, type Section } from 
 import { formatDuration, type Locale } from './locale.js';
 import { triggerWord } from './failures.js';
 import { lagWordsFor } from './lag-words.js';
-import { wordsFor, type Words } from './words.js';
+import { wordsFor, type ErrorKind, type Words } from './words.js';
 
 /** A task's status in words (waiting, syncing, succeeded…), or raw when it is not one ACR documents. */
 export const statusWord = (w: Words, status: string): Inline => w.status[status] ?? api(status);
@@ -58,7 +58,10 @@ function stuckLines(c: MessageContent, loc: Locale, d: Detail, w: Words): Sectio
       w.sep,
       ...w.running(statusWord(w, a.task.status), formatDuration(a.at - a.task.createTime, lang)),
     ]);
-    out.push(listSection({ title: w.stuckTitle, total: c.stuckCount, lines }, d.items, w));
+    const s = listSection({ title: w.stuckTitle, total: c.stuckCount, lines }, d.items, w);
+    // Advice only with room for the list: at the leanest detail the count says enough.
+    if (d.items > 0) s.lines.push(line('quote', w.stuckAdvice));
+    out.push(s);
   }
   if (c.finishedCount > 0) {
     const lines = c.finished.map((a) => [
@@ -102,13 +105,22 @@ export function errorForPeople(error: string): string {
     .trim();
 }
 
+/** The kind in a run's error's debugging tag ("… [cr config NoPrivilege HTTP 403] (request …)"), or `other`. */
+export function errorKind(error: string): ErrorKind {
+  const m = / \[\S+ (config|retryable|permanent)(?: [^\]]*)?\](?: \(request [^)]*\))?$/.exec(error);
+  return (m?.[1] as ErrorKind | undefined) ?? 'other';
+}
+
 function noticeLines(n: MonitorAlert, loc: Locale, w: Words, withError: boolean): Line[] {
   const instance = api(n.instance);
   if (n.condition) return lagLines(n, n.condition, loc, withError);
   if (n.kind === 'restored')
     return [line('text', '🟢 ', ...w.restoredLine(instance, formatDuration(n.at - n.since, loc.lang)))];
   const out = [line('text', '🚨 ', ...w.blindLine(instance, at(n.since), n.runs))];
-  if (n.error && withError) out.push(line('quote', w.lastError, api(errorForPeople(n.error))));
+  if (n.error && withError) {
+    const gist = w.errorGist[errorKind(n.error)];
+    out.push(line('quote', w.lastError, ...(gist ? [gist, w.rawError] : []), api(errorForPeople(n.error))));
+  }
   return out;
 }
 

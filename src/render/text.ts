@@ -36,5 +36,16 @@ export function apiText(s: string, max = FIELD_MAX): string {
 // What may appear in a shell command we print: ACR's own naming rules are narrower than this.
 const SHELL_SAFE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
+// A silence pattern shown as typed: a plain name, with "*" only at its end (or alone). In markdown such a "*" is
+// followed by a space or nothing, so it cannot open emphasis; "_" only between letters or digits cannot either.
+const PATTERN_SAFE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9._:/-]{0,126}[A-Za-z0-9:/.-])?)?\*?$/;
+const LOOSE_UNDERSCORE = /_(?![A-Za-z0-9])|(?<![A-Za-z0-9])_/;
+
+/**
+ * Whether the silence pattern `s` can be shown as our own text (no look-alike escaping) and pasted back into
+ * `acr-sync-alert silence add`: a plain name with at most a trailing "*", which no platform reads as markup.
+ */
+export const patternSafe = (s: string): boolean => s !== '' && PATTERN_SAFE.test(s) && !LOOSE_UNDERSCORE.test(s);
+
 /** Whether `s` can be pasted into a shell as one word that means exactly itself. */
 export const shellSafe = (s: string | undefined): s is string => s !== undefined && SHELL_SAFE.test(s);

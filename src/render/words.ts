@@ -49,6 +49,8 @@ export interface Words {
   silence: string;
   why: string;
   stuckTitle: string;
+  /** What to check about a stuck sync, and what to do when it does not move. */
+  stuckAdvice: string;
   finishedTitle: string;
   recoveredTitle: string;
   status: Record<string, string>;
@@ -58,12 +60,21 @@ export interface Words {
   betweenRuns: string;
   blindLine(instance: Inline, since: Inline, runs: number): Inline[];
   lastError: string;
+  /**
+   * A run's error said in this language, by the kind in its debugging tag (see errorKind), before the raw error;
+   * empty where the raw error is already in this language.
+   */
+  errorGist: Partial<Record<ErrorKind, string>>;
+  /** Introduces the raw error after its gist. */
+  rawError: string;
   restoredLine(instance: Inline, d: string): Inline[];
   route: string;
   digestFailures(n: number): string;
   digestRepos: string;
   digestRecovered(n: number, mean?: string): string;
   digestOpen(n: number): string;
+  /** Images still failing whose every failure a silence muted, said apart from the announced ones. */
+  digestSilencedOpen(n: number): string;
   stillFailing(n: number): string;
   failingSince(t: Inline): Inline[];
   digestMuted: string;
@@ -82,6 +93,9 @@ export interface Words {
   /** A banner's count of failures, `num` being `n` with its digits grouped; with how many other groups there are. */
   bannerFailed(n: number, num: string, otherGroups: number): string;
 }
+
+/** What kind of error a run met, from its debugging tag; `other` when it has none. */
+export type ErrorKind = 'config' | 'retryable' | 'permanent' | 'other';
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
@@ -122,11 +136,17 @@ const en: Words = {
   },
   rerunUnknown: "The rule's trigger could not be read; use the command for its kind.",
   rerunNote:
-    'Re-run commands need the aliyun CLI and jq, and the RAM actions cr:GetRepository and cr:CreateRepositorySync.',
+    'Re-run commands need the aliyun CLI (3.0.137 or later) and jq, and the RAM actions cr:GetRepository and ' +
+    'cr:CreateRepositorySync.',
   moreFollows: 'Not every alert waiting for this channel is in this message: the rest follow in the next one.',
   silence: 'Silence this group for 2 h:',
   why: 'why',
   stuckTitle: '⏳ Stuck syncs',
+  stuckAdvice:
+    "Check the task's progress and synced size in the instance's sync records in the ACR console (GetRepoSyncTask " +
+    'gives Progress and SyncedSize): a large image takes long on a slow or cross-border link, where ' +
+    'cross-border sync acceleration helps (Premium Edition instances). If it does not move, cancel the task ' +
+    '(CancelRepoSyncTask) and re-run the sync.',
   finishedTitle: '🏁 Stuck syncs that finished',
   recoveredTitle: '✅ Recovered',
   status: { PENDING: 'waiting', SYNCHRONIZING: 'syncing', SUCCESS: 'succeeded', ERROR: 'failed', CANCELED: 'canceled' },
@@ -150,6 +170,8 @@ const en: Words = {
     `: ${runs} runs in a row could not read its sync tasks, so failures there go unannounced.`,
   ],
   lastError: 'Last error: ',
+  errorGist: {},
+  rawError: '',
   restoredLine: (i, d) => [
     'Alerting for ',
     i,
@@ -160,6 +182,8 @@ const en: Words = {
   digestRepos: 'Most failing repositories: ',
   digestRecovered: (n, mean) => `Recovered: ${n}${mean ? `, mean time to recovery ${mean}` : ''}`,
   digestOpen: (n) => `Still failing: ${n}${n > 0 ? ', oldest first:' : ''}`,
+  digestSilencedOpen: (n) =>
+    `Also failing, never announced (every failure muted by a silence): ${plural(n, 'image', 'images')}`,
   stillFailing: (n) => `${n} still failing`,
   failingSince: (t) => ['failing since ', t],
   digestMuted: 'Muted by silences: ',
@@ -192,7 +216,7 @@ const zh: Words = {
   restored: (i) => [i, ' 的告警已恢复'],
   digest: (since) => ['告警汇总（自 ', since, ' 起）'],
   digestTitle: (since) => ['告警汇总（自 ', since, ' 起）'],
-  otherGroups: (n) => `（另有 ${n} 组）`,
+  otherGroups: (n) => `（另有 ${n} 类失败）`,
   runs: (n) => `连续 ${n} 次无法读取同步任务`,
   list: '，',
   trigger: { PASSIVE: '自动触发', INITIATIVE: '手动触发', unknown: '触发方式未知' },
@@ -207,7 +231,7 @@ const zh: Words = {
   more: (n) => `……另有 ${n} 次失败未列出`,
   moreItems: (n) => `……另有 ${n} 个未列出`,
   moreNotices: (n) => `……另有 ${n} 条通知未列出`,
-  moreGroups: (n, groups) => `……另有 ${groups} 组共 ${n} 次失败未列出`,
+  moreGroups: (n, groups) => `……另有 ${groups} 类失败（共 ${n} 次）未列出`,
   targets: '各目标实例失败次数：',
   byTarget: (n) => `${n} 次`,
   count: (n) => `${n} 个`,
@@ -217,11 +241,16 @@ const zh: Words = {
     return `重新同步命令（适用于${kind === 'manual' ? '手动触发' : '自动触发'}的规则，调用 ${api}${part}）：`;
   },
   rerunUnknown: '未能读取该同步规则的触发方式，请按其实际触发方式选用下方对应的命令。',
-  rerunNote: '执行重新同步命令需安装 aliyun CLI 和 jq，并具备 RAM 权限 cr:GetRepository 和 cr:CreateRepositorySync。',
+  rerunNote:
+    '执行重新同步命令需安装 aliyun CLI（版本不低于 3.0.137）和 jq，并具备 RAM 权限 cr:GetRepository 和 cr:CreateRepositorySync。',
   moreFollows: '本频道仍有待发送的告警未包含在此消息中，将在下一条消息中发送。',
   silence: '将此组告警静默 2 小时：',
   why: '原因',
   stuckTitle: '⏳ 卡住的同步任务',
+  stuckAdvice:
+    '在容器镜像服务控制台该实例的同步记录中查看任务进度和已同步大小（GetRepoSyncTask 返回 Progress 和 SyncedSize）：' +
+    '镜像较大或链路较慢（如跨境）时同步耗时较长，可开启跨境同步加速（仅高级版实例支持）。长时间无进展时，' +
+    '可取消该任务（CancelRepoSyncTask）后重新同步。',
   finishedTitle: '🏁 卡住后已结束的同步任务',
   recoveredTitle: '✅ 已恢复',
   status: { PENDING: '等待中', SYNCHRONIZING: '同步中', SUCCESS: '成功', ERROR: '失败', CANCELED: '已取消' },
@@ -237,6 +266,13 @@ const zh: Words = {
     ` 的同步任务，已连续 ${runs} 次读取失败；在此期间，该实例的同步失败不会发出告警。`,
   ],
   lastError: '最近一次错误信息：',
+  errorGist: {
+    config: '请求被拒绝，需要人工处理：请检查函数 RAM 角色的权限、凭证和实例配置。',
+    retryable: '遇到临时错误（限流、服务端错误或网络问题），之后的运行会自动重试。',
+    permanent: '请求被拒绝，重试无法解决。',
+    other: '读取失败。',
+  },
+  rawError: '原始错误：',
   restoredLine: (i, d) => [
     '实例 ',
     i,
@@ -247,6 +283,7 @@ const zh: Words = {
   digestRepos: '失败最多的仓库：',
   digestRecovered: (n, mean) => `已恢复：${n} 个${mean ? `，平均恢复耗时 ${mean}` : ''}`,
   digestOpen: (n) => `仍在失败的镜像：${n} 个${n > 0 ? '，按失败时间从早到晚：' : ''}`,
+  digestSilencedOpen: (n) => `另有 ${n} 个镜像仍在失败，其每次失败都已被静默，未发出通知`,
   stillFailing: (n) => `${n} 个镜像仍在失败`,
   failingSince: (t) => ['自 ', t, ' 起失败'],
   digestMuted: '已静默的告警：',
@@ -257,7 +294,7 @@ const zh: Words = {
   test: { title: 'ACR 同步告警：测试消息', body: '此会话将收到 acr-sync-alert 发送的镜像同步告警，涉及实例' },
   quarantined: (what, why) => `ACR：1 次失败无法发送到此会话：${what}（${why}），详见日志`,
   digestSilences: (n) => `生效中的静默规则：${n} 条`,
-  silenceUntil: '截止 ',
+  silenceUntil: '截至 ',
   silenceDaily: '每天 ',
   silenceBy: '添加人 ',
   moreSilences: (n) => `……另有 ${n} 条静默规则未列出`,

@@ -225,7 +225,8 @@ describe('routing, end to end through the handler', () => {
       world.hooks.received.filter((m) => m.hook !== TEAM.token && JSON.stringify(m.body).includes('digest')),
     ).toHaveLength(0);
     expect(teamDigest).toMatch(/已通知的失败：1 次（TAG_CONFLICT 1 次）/);
-    expect(teamDigest).toMatch(/仍在失败的镜像：2 个/);
+    expect(teamDigest).toMatch(/仍在失败的镜像：1 个/);
+    expect(teamDigest).toMatch(/另有 1 个镜像仍在失败，其每次失败都已被静默/);
     expect(teamDigest).toMatch(/已静默的告警：NETWORK_ERROR 1 次/);
     expect(teamDigest).not.toContain('rst-g3');
 
@@ -241,7 +242,8 @@ describe('routing, end to end through the handler', () => {
     expect(defaultDigest).not.toMatch(/rst-g1|rst-g2|Muted/);
     const secondTeam = texts(world, TEAM.token).at(-1)!;
     expect(secondTeam).toMatch(/已通知的失败：0 次/);
-    expect(secondTeam).toMatch(/仍在失败的镜像：2 个/);
+    expect(secondTeam).toMatch(/仍在失败的镜像：1 个/);
+    expect(secondTeam).toMatch(/另有 1 个镜像仍在失败/);
   });
 });
 

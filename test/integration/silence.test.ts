@@ -112,6 +112,23 @@ describe.each([
     expect(all.out.join('\n')).toMatch(/\(expired\)/);
     for (const s of SECRETS) expect([...c.out, ...c.err, ...l.out, ...e.out, ...all.out].join()).not.toContain(s);
   });
+
+  it('list aligns its columns as a terminal shows them, Chinese rule names included', async () => {
+    world = await startWorld({ instances: [{ ...HZ, tasks: [], rules }], tablestore });
+    await world.run();
+    for (const rule of ['发布到上海', 'release-to-shanghai']) {
+      const add = ['silence', 'add', '--rule', rule, '--for', '2h', '--comment', '发布冻结'];
+      expect(await cli(world.env).run(add)).toBe(0);
+    }
+    const l = cli(world.env);
+    expect(await l.run(['silence', 'list'])).toBe(0);
+    const lines = l.out.join('\n').split('\n');
+    // Where the ENDS column starts in each row, in terminal columns (a Chinese character takes two).
+    const cols = (s: string) => [...s].reduce((n, ch) => n + (/[\u4e00-\u9fff]/.test(ch) ? 2 : 1), 0);
+    const starts = lines.map((x) => cols(x.slice(0, x.search(/ENDS|\d{4}-\d{2}-\d{2}T/))));
+    expect(lines).toHaveLength(3);
+    expect(new Set(starts).size).toBe(1);
+  });
 });
 
 describe('silences: the command in a message, digests, bad input', () => {
@@ -171,11 +188,11 @@ describe('silences: the command in a message, digests, bad input', () => {
     await world.run({ payload: '{"digest":true}' });
     const digest = JSON.stringify(world.hooks.received.filter((m) => m.channel === 'dingtalk').at(-1)!.body);
     expect(digest).toContain('Silences in force: 2');
-    // DingTalk shows a * in a value as ＊, so it cannot start emphasis.
+    // Shown as the options of silence add, pasteable: a trailing * cannot start emphasis, so it stays as typed.
     expect(digest).toMatch(
-      new RegExp(`${id.slice(0, 8)} · repo=legacy-＊ · until 2099-01-01 00:00 UTC · by bob · being retired`),
+      new RegExp(`${id.slice(0, 8)} · --repo legacy-\\* · until 2099-01-01 00:00 UTC · by bob · being retired`),
     );
-    expect(digest).toMatch(/namespace=sandbox · daily 02:00-04:00 Asia\/Shanghai · nightly rebuild/);
+    expect(digest).toMatch(/--namespace sandbox · daily 02:00-04:00 Asia\/Shanghai · nightly rebuild/);
   });
 
   it('refuses a silence without matchers, comment or end, or with a bad duration, naming each problem; writes nothing', async () => {

@@ -123,7 +123,7 @@ export function listedAndCounted(payload: unknown): { listed: Set<string>; count
   const text = JSON.stringify(payload);
   const listed = new Set(text.match(/rst-[A-Za-z0-9]+/g) ?? []);
   const counted = [
-    ...text.matchAll(/…and (\d+) more(?! notice)|另有 (\d+) (?:次失败|个)未列出|另有 \d+ 组共 (\d+) 次失败未列出/g),
+    ...text.matchAll(/…and (\d+) more(?! notice)|另有 (\d+) (?:次失败|个)未列出|另有 \d+ 类失败（共 (\d+) 次）未列出/g),
   ].reduce((n, m) => n + Number(m[1] ?? m[2] ?? m[3]), 0);
   return { listed, counted };
 }

@@ -42,3 +42,21 @@ describe('the words for each TaskIssue', () => {
     expect(causeWords(classify(issue).issue, 'en').fix.length).toBeGreaterThan(0);
   });
 });
+
+describe('the OSS cause as Alibaba documents it', () => {
+  // ListRepoSyncTask documents OSS_POLICY_UNAUTHORIZED only as "ACR not granted permission to access OSS": it does
+  // not say which instance's storage was refused, so the words must not blame the target alone.
+  it.each(['en', 'zh'] as const)('names both the source and the target instance in %s, cause and steps', (lang) => {
+    const w = causeWords('OSS_POLICY_UNAUTHORIZED', lang);
+    const [source, target] = lang === 'en' ? ['source instance', 'target'] : ['源实例', '目标实例'];
+    expect(w.cause).toContain(source);
+    expect(w.cause).toContain(target);
+    expect(w.fix[0]).toContain(source);
+    expect(w.fix[0]).toContain(target);
+  });
+
+  it('does not say the target instance is the one not authorised', () => {
+    expect(causeWords('OSS_POLICY_UNAUTHORIZED', 'en').cause).not.toMatch(/^The target instance/);
+    expect(causeWords('OSS_POLICY_UNAUTHORIZED', 'zh').cause).not.toMatch(/^目标实例/);
+  });
+});

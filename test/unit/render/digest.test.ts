@@ -3,6 +3,7 @@ import type { DigestAlert } from '../../../src/model/alert.js';
 import { contentOf } from '../../../src/render/content.js';
 import { RUNGS, type Detail } from '../../../src/render/detail.js';
 import { renderDingTalk } from '../../../src/render/dingtalk.js';
+import { renderSlack } from '../../../src/render/slack.js';
 import { layout } from '../../../src/render/layout.js';
 import type { Locale } from '../../../src/render/locale.js';
 import { digest, MIN, T0 } from '../../support/alerts.js';
@@ -110,11 +111,11 @@ describe('a digest', () => {
     });
     expect(t).toContain('Silences in force: 6\n');
     expect(t).toContain(
-      '- sil-0123 · namespace=prod｜stage cause=TAG_CONFLICT · until 2027-01-15 09:00 UTC · by ops＠example · migration',
+      '- sil-0123 · --namespace prod --namespace stage --cause TAG_CONFLICT · until 2027-01-15 09:00 UTC · by ops＠example · migration',
     );
-    expect(t).toContain('- repo=api · daily 02:00-04:00 Asia/Shanghai');
-    expect(t).toContain('- tag=v1 · daily 01:00-02:00 UTC');
-    expect(t).toContain('- tag=v2\n- …and 2 more silences');
+    expect(t).toContain('- --repo api · daily 02:00-04:00 Asia/Shanghai');
+    expect(t).toContain('- --tag v1 · daily 01:00-02:00 UTC');
+    expect(t).toContain('- --tag v2\n- …and 2 more silences');
     const zh = d(
       {
         silences: [
@@ -125,8 +126,8 @@ describe('a digest', () => {
       ZH,
     );
     expect(zh).toContain('生效中的静默规则：2 条');
-    expect(zh).toContain('- tag=v1 · 截止 2027-01-15 16:00 UTC+8 · 添加人 ops');
-    expect(zh).toContain('- tag=v2 · 每天 01:00-02:00 UTC');
+    expect(zh).toContain('- --tag v1 · 截至 2027-01-15 16:00 UTC+8 · 添加人 ops');
+    expect(zh).toContain('- --tag v2 · 每天 01:00-02:00 UTC');
     expect(d({ silences: [] })).not.toContain('Silences');
   });
 
@@ -134,9 +135,33 @@ describe('a digest', () => {
     const silences = Array.from({ length: 4 }, (_, i) => ({ matches: [['tag', [`v${i}`]]] as [string, string[]][] }));
     const t = d({ silences }, UTC, { ...RICH, digest: 3 });
     expect(t).toContain('Silences in force: 4\n');
-    expect(t).toContain('- tag=v2\n- …and 1 more silence');
-    expect(t).not.toContain('tag=v3');
+    expect(t).toContain('- --tag v2\n- …and 1 more silence');
+    expect(t).not.toContain('--tag v3');
     expect(d({ silences }, ZH, { ...RICH, digest: 3 })).toContain('- ……另有 1 条静默规则未列出');
     expect(d({ silences })).not.toContain('more silence');
+  });
+});
+
+describe('a silence in a digest', () => {
+  const both = (matches: [string, string[]][]) => {
+    const m = layout(contentOf([digest({ silences: [{ matches }] })]), UTC, RICH);
+    return {
+      ding: renderDingTalk(m, UTC).markdown.text,
+      slack: JSON.stringify(renderSlack(m, UTC)),
+    };
+  };
+
+  it('shows what it matches as the options of silence add, so it can be pasted back unchanged', () => {
+    const { ding, slack } = both([
+      ['instance', ['ap-southeast-1:*']],
+      ['cause', ['NETWORK_ERROR']],
+    ]);
+    expect(ding).toContain('- --instance ap-southeast-1:* --cause NETWORK_ERROR');
+    expect(slack).toContain('--instance ap-southeast-1:* --cause NETWORK_ERROR');
+  });
+
+  it('keeps a hostile pattern inert: markup, a "*" that could open emphasis, a mention', () => {
+    const { ding } = both([['repo', ['**a**', 'x*y', '@all', '[l](https://e.example)']]]);
+    expect(ding).toContain('--repo ＊＊a＊＊ --repo x＊y --repo ＠all --repo ［l］(https:／／e.example)');
   });
 });

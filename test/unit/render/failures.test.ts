@@ -165,13 +165,13 @@ describe('a failure group in full', () => {
   it('carries the re-run and silence commands, and the note they need, only at a detail with commands', () => {
     const t = text([failure(1)]);
     expect(t).toContain('Silence this group for 2 h:\n\nacr-sync-alert silence add');
-    expect(t).toContain('Re-run commands need the aliyun CLI and jq');
+    expect(t).toContain('Re-run commands need the aliyun CLI (3.0.137 or later) and jq');
     const none = text([failure(1)], { ...RICH, commands: false });
     expect(none).not.toMatch(/Re-run \(|aliyun cr|silence add|Silence this group|Re-run commands need/);
     expect(text([failure(1, { issue: 'TAG_CONFLICT' })])).toContain('silence add');
     expect(text([failure(1, { issue: 'TAG_CONFLICT' })])).not.toMatch(/Re-run \(|aliyun cr/);
     expect(text([failure(1)], RICH, ZH)).toContain('将此组告警静默 2 小时：');
-    expect(text([failure(1)], RICH, ZH)).toContain('执行重新同步命令需安装 aliyun CLI 和 jq');
+    expect(text([failure(1)], RICH, ZH)).toContain('执行重新同步命令需安装 aliyun CLI（版本不低于 3.0.137）和 jq');
     expect(
       text(
         [
@@ -237,7 +237,7 @@ describe('groups beyond those shown in full', () => {
     expect(text([failure(1), failure(2, { ruleId: 'crsr-b' })], { ...RICH, full: 1, lines: 0 })).toContain(
       '- …and 1 more failure in 1 other group',
     );
-    expect(text(groups(4), { ...RICH, full: 1, lines: 1 }, ZH)).toContain('- ……另有 2 组共 4 次失败未列出');
+    expect(text(groups(4), { ...RICH, full: 1, lines: 1 }, ZH)).toContain('- ……另有 2 类失败（共 4 次）未列出');
     expect(text(groups(2), { ...RICH, full: 2, lines: 1 })).not.toMatch(/more failures? in/);
   });
 

@@ -19,6 +19,16 @@ const text = (alerts: Alert[], loc: Locale = UTC, d: Detail = RICH) =>
 const paragraphs = (alerts: Alert[], loc: Locale = UTC, d: Detail = RICH) => text(alerts, loc, d).split('\n\n');
 
 describe('stuck, finished and recovered syncs', () => {
+  it('advise on a stuck sync: progress and size, a slow or cross-border link, cancel and re-run', () => {
+    const en = text([stuck(1)]);
+    expect(en).toContain("> Check the task's progress and synced size");
+    expect(en).toContain('cross-border sync acceleration');
+    expect(en).toContain('cancel the task (CancelRepoSyncTask) and re-run the sync');
+    expect(text([stuck(1)], ZH)).toContain('> 在容器镜像服务控制台该实例的同步记录中查看任务进度和已同步大小');
+    expect(text([stuck(1)], UTC, { ...RICH, items: 0 })).not.toContain('Check the task');
+    expect(text([stuck(1, 'unstuck')])).not.toContain('Check the task');
+  });
+
   it('say which image went where, by which rule, in which task, and how long it has been running', () => {
     expect(paragraphs([stuck(1)])).toContain('**⏳ Stuck syncs** · 1');
     expect(text([stuck(1)])).toContain(
@@ -105,12 +115,28 @@ describe('notices about alerting itself', () => {
       '🚨 Alerting is blind for cn-hangzhou:cri-src since 2027-01-15 07:45 UTC: 3 runs in a row could not read its sync tasks, so failures there go unannounced.',
     );
     expect(ps[2]).toBe(
-      "> Last error: ListRepoSyncTask cn-hangzhou:cri-src was refused （NoPrivilege）: the function's RAM role needs the action cr:GetRepositorySync on this instance",
+      "> Last error: ListRepoSyncTask cn-hangzhou:cri-src was refused (NoPrivilege): the function's RAM role needs the action cr:GetRepositorySync on this instance",
     );
     expect(text([notice('blind')], ZH)).toContain(
       '🚨 自 2027-01-15 15:45 UTC+8 起无法读取实例 cn-hangzhou:cri-src 的同步任务，已连续 3 次读取失败；在此期间，该实例的同步失败不会发出告警。',
     );
-    expect(text([notice('blind')], ZH)).toContain('> 最近一次错误信息：ListRepoSyncTask');
+    expect(text([notice('blind')], ZH)).toContain(
+      '> 最近一次错误信息：请求被拒绝，需要人工处理：请检查函数 RAM 角色的权限、凭证和实例配置。原始错误：ListRepoSyncTask',
+    );
+  });
+
+  it('say the error in Chinese by its kind in a Chinese message, the raw error after it as a value', () => {
+    const of = (error: string) =>
+      text([{ ...notice('blind'), error }], ZH)
+        .split('\n\n')
+        .find((p) => p.startsWith('> '));
+    expect(of('CR ListRepoSyncTask: Throttling [cr retryable Throttling HTTP 429] (request R1)')).toBe(
+      '> 最近一次错误信息：遇到临时错误（限流、服务端错误或网络问题），之后的运行会自动重试。原始错误：CR ListRepoSyncTask: Throttling',
+    );
+    expect(of('TypeError: boom')).toBe('> 最近一次错误信息：读取失败。原始错误：TypeError: boom');
+    // In Slack the raw error is a code span.
+    const slack = JSON.stringify(renderFor('slack', contentOf([notice('blind')]), ZH));
+    expect(slack).toContain('请检查函数 RAM 角色的权限、凭证和实例配置。原始错误：`ListRepoSyncTask');
   });
 
   it('leave the error out at the leanest detail, and say nothing of an error there was none of', () => {

@@ -23,7 +23,7 @@ describe('rollups', () => {
     const m = ding(burst(420, { issue: 'OSS_POLICY_UNAUTHORIZED' }));
     const text = m.markdown.text;
     expect(text).toContain(
-      '**🔴 ACR cannot write to its OSS storage** · OSS_POLICY_UNAUTHORIZED · 420 failed, 2027-01-15 01:01–08:00 UTC',
+      '**🔴 ACR not authorised to access OSS** · OSS_POLICY_UNAUTHORIZED · 420 failed, 2027-01-15 01:01–08:00 UTC',
     );
     expect(text).toContain(
       'rule hz-to-sz (automatic) · cn-hangzhou:cri-src → [cn-shenzhen:cri-sz01](https://cr.console.aliyun.com/cn-shenzhen/instances)',
@@ -61,7 +61,7 @@ describe('rollups', () => {
     }
     for (const m of [ding(alerts), slack(alerts)]) {
       const text = JSON.stringify(m);
-      expect(text).toContain('ACR cannot write to its OSS storage');
+      expect(text).toContain('ACR not authorised to access OSS');
       expect(text).toMatch(/rule-\d+[`*]*\s*→ .*TAG_CONFLICT.*3 failed, .*newest .*…and 2 more/);
       expect(text).toMatch(/…and \d+ more failures in \d+ other groups/);
       const { listed, counted } = listedAndCounted(m);

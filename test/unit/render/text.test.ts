@@ -126,7 +126,9 @@ const doc = (over: Partial<Doc> = {}): Doc => ({
 
 describe('DingTalk markdown', () => {
   it('turns every markup character, line break and link of a value into inert look-alikes', () => {
-    expect(dingtalkInert('@[]()*#><`|~!\\')).toBe('＠［］（）＊＃＞＜｀｜～！＼');
+    // Parentheses stay: without "[" and "]" they make no link.
+    expect(dingtalkInert('@[]()*#><`|~!\\')).toBe('＠［］()＊＃＞＜｀｜～！＼');
+    expect(dingtalkInert('[x](https://evil.example)')).toBe('［x］(https:／／evil.example)');
     expect(dingtalkInert('a\r\n\u0000b\u2028c\u007fd')).toBe('a b c d');
     expect(dingtalkInert('https://x.example')).toBe('https:／／x.example');
     expect(dingtalkInert('plain-name_1.2')).toBe('plain-name_1.2');
@@ -202,12 +204,12 @@ describe('DingTalk markdown', () => {
     expect(m.markdown.text).toBe('#### T\n\n[see a＊b now](https://cr.console.aliyun.com/cn-shenzhen/instances)');
   });
 
-  it('writes mobile mentions into the text and names people in "at", never everyone', () => {
+  it('writes mobile and user id mentions into the text and names people in "at", never everyone', () => {
     const m = renderDingTalk(doc({ title: ['T'] }), UTC, { mobiles: ['138', '139'], userIds: ['ops'] });
-    expect(m.markdown.text).toBe('#### T\n\n@138 @139');
+    expect(m.markdown.text).toBe('#### T\n\n@138 @139 @ops');
     expect(m.at).toEqual({ atMobiles: ['138', '139'], atUserIds: ['ops'], isAtAll: false });
     const ids = renderDingTalk(doc({ title: ['T'] }), UTC, { mobiles: [], userIds: ['ops'] });
-    expect(ids.markdown.text).toBe('#### T');
+    expect(ids.markdown.text).toBe('#### T\n\n@ops');
     expect(ids.at).toEqual({ atMobiles: [], atUserIds: ['ops'], isAtAll: false });
     expect(renderDingTalk(doc({ title: ['T'] }), UTC, { mobiles: [], userIds: [] })).not.toHaveProperty('at');
   });

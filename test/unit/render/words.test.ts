@@ -42,12 +42,12 @@ describe('the words of a message', () => {
       zh.moreGroups(5, 2),
       zh.moreSilences(4),
     ]).toEqual([
-      '（另有 2 组）',
+      '（另有 2 类失败）',
       '连续 3 次无法读取同步任务',
       '……另有 4 次失败未列出',
       '……另有 4 个未列出',
       '……另有 4 条通知未列出',
-      '……另有 2 组共 5 次失败未列出',
+      '……另有 2 类失败（共 5 次）未列出',
       '……另有 4 条静默规则未列出',
     ]);
     expect([
@@ -73,6 +73,12 @@ describe('the words of a message', () => {
       zh.digestRecovered(2, '5 分钟'),
       zh.digestSilences(3),
     ]).toEqual(['已通知的失败：9 次', '已恢复：2 个', '已恢复：2 个，平均恢复耗时 5 分钟', '生效中的静默规则：3 条']);
+  });
+
+  it('in Chinese says until a moment as 截至 (up to), not 截止 (a deadline), and counts other groups as 类失败', () => {
+    expect(zh.silenceUntil).toBe('截至 ');
+    expect(zh.otherGroups(3)).not.toContain('组');
+    expect(zh.moreGroups(7, 3)).not.toContain('组');
   });
 
   it('in English say counts plainly where a list gives them', () => {
