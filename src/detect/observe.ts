@@ -20,6 +20,7 @@ import {
   logScan,
   readReport,
   stoppedReport,
+  readingRank,
   unreachedRuns,
   unreadMs,
   type InstanceReport,
@@ -66,15 +67,22 @@ interface Sight {
 }
 
 /**
- * The order instances are read in: one never read first, then those the last run could not reach, the one not read
- * for the most runs first, then the most unread history. Each run reads on from where the last one ran out of time,
- * so every instance is read within ⌈instances / instances a run reaches⌉ runs, and a backlog is worked down without
- * starving the others. Ties keep the configured order. Pure.
+ * The order instances are read in: one never read first, then by rank (`readingRank`: the runs that did not reach an
+ * instance, over the place it kept when a run last read it only in part), then the most unread history. Each run
+ * reads on from where the last one ran out of time, so every instance is read within ⌈instances / instances a run
+ * reaches⌉ runs; one read only in part keeps its place rather than going to the back, and since that place does not
+ * grow while it is read, a backlog is worked down without starving the others. Ties keep the configured order. Pure.
  */
 export function readingOrder<T>(items: readonly T[], cursorOf: (t: T) => Cursor | undefined): T[] {
-  const rank = (c: Cursor | undefined) => (c === undefined ? Infinity : unreachedRuns(c));
-  const keyed = items.map((item) => ({ item, rank: rank(cursorOf(item)), unread: unreadMs(cursorOf(item)) }));
-  return keyed.sort((a, b) => (a.rank === b.rank ? b.unread - a.unread : b.rank - a.rank)).map((k) => k.item);
+  const rank = (c: Cursor | undefined) => (c === undefined ? Infinity : readingRank(c));
+  const keyed = items.map((item) => {
+    const c = cursorOf(item);
+    return { item, rank: rank(c), waiting: unreachedRuns(c) > 0 ? 1 : 0, unread: unreadMs(c) };
+  });
+  // Of equal rank, one the last run did not reach goes before one it read in part.
+  const before = (a: (typeof keyed)[number], b: (typeof keyed)[number]) =>
+    b.rank - a.rank || b.waiting - a.waiting || b.unread - a.unread;
+  return keyed.sort(before).map((k) => k.item);
 }
 
 /**

@@ -59,6 +59,12 @@ export const unreadMs = (c: Cursor | undefined): number =>
  */
 export const unreachedRuns = (c: Cursor | undefined): number => c?.unreachedRuns ?? (c?.starved ? 1 : 0);
 
+/**
+ * An instance's rank in the reading order (highest first): the place it kept when last read in part, plus its runs not
+ * reached since.
+ */
+export const readingRank = (c: Cursor | undefined): number => (c?.keptPlace ?? 0) + unreachedRuns(c);
+
 /** The cursor's hints that only new tasks move. */
 const hints = (c: Cursor | undefined): Partial<Cursor> => ({
   ...(c?.rate !== undefined ? { rate: c.rate } : {}),
@@ -70,7 +76,7 @@ const hints = (c: Cursor | undefined): Partial<Cursor> => ({
 /** What a read of an instance leaves for its next cursor. */
 export interface AfterRead {
   prev?: Cursor;
-  scan: Pick<ScanResult, 'cursor' | 'pagesRead'>;
+  scan: Pick<ScanResult, 'cursor' | 'pagesRead'> & Partial<Pick<ScanResult, 'stoppedBecause'>>;
   /** Where the next read-back for re-checks goes on: null to start over, undefined to keep the last one's. */
   readBack?: Cursor['readBack'] | null;
   /** What detection keeps in the cursor, given its newest time read. */
@@ -87,16 +93,7 @@ export interface AfterRead {
  */
 export function cursorAfterRead(r: AfterRead): Cursor {
   const prev = r.prev;
-  const reading: Cursor =
-    r.scan.pagesRead > 0
-      ? r.scan.cursor
-      : {
-          ...(prev?.top !== undefined ? { top: prev.top } : {}),
-          gaps: prev?.gaps ?? [],
-          ...hints(prev),
-          starved: true,
-          unreachedRuns: unreachedRuns(prev) + 1,
-        };
+  const reading: Cursor = r.scan.pagesRead > 0 ? { ...r.scan.cursor, ...keptPlaceAfter(r) } : notReached(prev);
   const readBack = r.readBack === undefined ? prev?.readBack : (r.readBack ?? undefined);
   return {
     ...reading,
@@ -105,6 +102,29 @@ export function cursorAfterRead(r: AfterRead): Cursor {
     ...(prev?.recheckedAt !== undefined ? { recheckedAt: prev.recheckedAt } : {}),
     ...(readBack ? { readBack } : {}),
   };
+}
+
+/**
+ * The cursor of an instance the run did not reach: all it knew, marked to go first next run (its place kept).
+ */
+function notReached(prev: Cursor | undefined): Cursor {
+  return {
+    ...(prev?.top !== undefined ? { top: prev.top } : {}),
+    gaps: prev?.gaps ?? [],
+    ...hints(prev),
+    starved: true,
+    unreachedRuns: unreachedRuns(prev) + 1,
+    ...(prev?.keptPlace ? { keptPlace: prev.keptPlace } : {}),
+  };
+}
+
+/**
+ * The place a read keeps in the reading order: none when the instance was read to its end (or stopped for another
+ * reason than time); its rank before the read, at least 1, when the run's time ran out with history still unread.
+ */
+function keptPlaceAfter(r: Pick<AfterRead, 'prev' | 'scan'>): Pick<Cursor, 'keptPlace'> {
+  if (r.scan.stoppedBecause !== 'budget' || unreadMs(r.scan.cursor) === 0) return {};
+  return { keptPlace: Math.max(1, readingRank(r.prev)) };
 }
 
 /**

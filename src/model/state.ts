@@ -133,6 +133,13 @@ export const CursorSchema = v.object({
    * the instance not read for the most runs is read first.
    */
   unreachedRuns: v.optional(v.number()),
+  /**
+   * The place in the reading order kept by an instance the last run read only in part, out of time with history still
+   * unread (its runs not reached by then, at least 1): it goes before those read to their end and keeps rising with
+   * the runs that do not reach it, so a part-read instance is not sent to the back of the queue behind every one the
+   * runs have not reached. Absent once a run reads it to its end.
+   */
+  keptPlace: v.optional(v.number()),
 });
 export type Cursor = v.InferOutput<typeof CursorSchema>;
 

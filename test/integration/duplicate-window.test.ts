@@ -17,7 +17,7 @@ type Channel = (typeof CHANNELS)[number];
 
 afterEach(closeWorlds);
 
-/** Alerts each channel received, summed over the messages' banners ("ACR: 100000 syncs failed"). */
+/** Alerts each channel received, summed over the messages' banners ("… · 100,000 syncs failed in all"). */
 const received = (w: World) =>
   Object.fromEntries(CHANNELS.map((c) => [c, failureCounts(w.hooks, c).reduce((n, x) => n + x, 0)]));
 

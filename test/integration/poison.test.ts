@@ -24,7 +24,7 @@ const beside = () => Array.from({ length: BESIDE }, (_, i) => rawTask(failure(`r
 
 afterEach(closeWorlds);
 
-/** Failures a channel was told of, by the banners of the messages it took ("ACR: 6 syncs failed"). */
+/** Failures a channel was told of, by the banners of the messages it took ("… · 6 syncs failed in all"). */
 const told = (world: World, channel: 'dingtalk' | 'slack') =>
   failureCounts(world.hooks, channel)
     .filter((n) => !Number.isNaN(n))

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/handler/run.js';
+import { bannersTotal } from '../support/banner.js';
 import { INST, MIN, T0, task } from '../support/observe-fakes.js';
 import { acceptingNotifier, runHarness } from '../support/run-harness.js';
 import { readState } from '../support/state.js';
@@ -30,9 +31,8 @@ const tasks = (o: {
     ),
   );
 
-/** Failures a channel was told of, by the banners of the messages it took ("ACR: 17 syncs failed"). */
-const announced = (sent: unknown[]) =>
-  sent.reduce<number>((n, m) => n + Number(/ACR: (\d+) syncs? failed/.exec(JSON.stringify(m))?.[1] ?? 0), 0);
+/** Failures a channel was told of, by the banners of the messages it took ("… · 17 syncs failed in all"). */
+const announced = (sent: unknown[]) => bannersTotal(sent);
 
 /**
  * An instance read once (its history), then `backlog` tasks arriving at once: runs every 5 minutes until every

@@ -1,3 +1,4 @@
+import { bannerTotal } from './banner.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -306,9 +307,7 @@ export function announcedIds(hooks: WebhookReceivers, channel: 'dingtalk' | 'sla
   return ids;
 }
 
-/** The total of failures a banner gives ("ACR: 3× network → cn-shanghai · 3,000 syncs failed"), or NaN. */
-export const bannerTotal = (body: unknown): number =>
-  Number((/ACR: [^"]*?([\d,]+) syncs? failed/.exec(JSON.stringify(body))?.[1] ?? 'NaN').replace(/,/g, ''));
+export { bannerTotal };
 
 /** The failure counts in received messages' banners, so announced totals can be checked. */
 export function failureCounts(hooks: WebhookReceivers, channel: 'dingtalk' | 'slack'): number[] {

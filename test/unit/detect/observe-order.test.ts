@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readingOrder } from '../../../src/detect/observe.js';
-import { unreadMs } from '../../../src/detect/report.js';
+import { cursorAfterRead, unreadMs } from '../../../src/detect/report.js';
 import type { Cursor } from '../../../src/model/state.js';
 
 const H = 3_600_000;
@@ -105,6 +105,54 @@ describe('the order instances are read in', () => {
     }
     expect(lastRead.size).toBe(80);
     expect(longest).toBe(Math.ceil(80 / 30));
+  });
+
+  it('puts one read only in part ahead of those read to their end, where it was in the queue', () => {
+    cursors.partRead = { top: T0, gaps: [{ hi: T0 - H, lo: T0 - 2 * H }], keptPlace: 2 };
+    cursors.unreached3 = { top: T0, gaps: [], starved: true, unreachedRuns: 3 };
+    cursors.unreached1 = { top: T0, gaps: [], starved: true, unreachedRuns: 1 };
+    expect(order(['caughtUp', 'bigBacklog', 'unreached1', 'partRead', 'unreached3'])).toEqual([
+      'unreached3',
+      'partRead',
+      'unreached1',
+      'bigBacklog',
+      'caughtUp',
+    ]);
+  });
+
+  it('reads on an instance read only in part in the next runs, and still reads every other within ⌈79 / 9⌉', () => {
+    // 80 instances, each run reaching 10 in order; i79 has a backlog no run finishes (it is read in part each time).
+    // It keeps the place it had when first read in part, so it is read on run after run (not sent to the back for 8
+    // runs); the others share the other 9 places a run, and overtake it once they have waited longer than its place.
+    const names = Array.from({ length: 80 }, (_, i) => `i${i}`);
+    const state = new Map<string, Cursor | undefined>(names.map((n) => [n, { gaps: [] }]));
+    const readAt = new Map<string, number[]>();
+    for (let run = 0; run < 40; run++) {
+      const reached = new Set(readingOrder(names, (n) => state.get(n)).slice(0, 10));
+      for (const n of names) {
+        const prev = state.get(n)!;
+        const after = cursorAfterRead({
+          prev,
+          scan: reached.has(n)
+            ? {
+                cursor: { gaps: n === 'i79' ? [{ hi: T0 - H, lo: T0 - 9 * H }] : [] },
+                pagesRead: 1,
+                stoppedBecause: n === 'i79' ? 'budget' : 'reached-window',
+              }
+            : { cursor: { gaps: [] }, pagesRead: 0 },
+          detection: () => ({}),
+        });
+        state.set(n, after);
+        if (reached.has(n)) readAt.set(n, [...(readAt.get(n) ?? []), run]);
+      }
+    }
+    const gaps = (n: string) =>
+      readAt
+        .get(n)!
+        .slice(1)
+        .map((r, i) => r - readAt.get(n)![i]!);
+    expect(Math.max(...gaps('i79'))).toBeLessThanOrEqual(2);
+    for (const n of names) expect(Math.max(...gaps(n))).toBeLessThanOrEqual(Math.ceil(79 / 9));
   });
 
   it('keeps the configured order among instances equally behind', () => {

@@ -95,6 +95,29 @@ describe('the cursor stored after a read', () => {
       { ...STARVED, unreachedRuns: 2 },
     ],
     [
+      'keeps its place in the reading order when the run’s time ran out with history still unread (at least 1)',
+      {
+        prev: { ...PREV, starved: true, unreachedRuns: 4 },
+        scan: { ...read({ ...NEXT, gaps: [{ hi: T0 - H, lo: T0 - 2 * H }] }), stoppedBecause: 'budget' },
+      },
+      { ...NEXT, gaps: [{ hi: T0 - H, lo: T0 - 2 * H }], keptPlace: 4 },
+    ],
+    [
+      'keeps a place of 1 when read in part straight after a read to its end',
+      { scan: { ...read({ ...NEXT, gaps: [{ hi: T0 - H, lo: T0 - 2 * H }] }), stoppedBecause: 'budget' } },
+      { ...NEXT, gaps: [{ hi: T0 - H, lo: T0 - 2 * H }], keptPlace: 1 },
+    ],
+    [
+      'keeps no place when it stopped for its page cap, or for time with nothing of the window left unread',
+      { prev: { ...PREV, keptPlace: 3 }, scan: { ...read({ ...NEXT, gaps: [] }), stoppedBecause: 'budget' } },
+      NEXT,
+    ],
+    [
+      'carries the place it kept through the runs that do not reach it',
+      { prev: { ...PREV, keptPlace: 3, starved: true, unreachedRuns: 2 }, scan: read({ gaps: [] }, 0) },
+      { ...STARVED, unreachedRuns: 3, keptPlace: 3 },
+    ],
+    [
       'drops both marks once a page is read',
       { prev: { ...PREV, starved: true, unreachedRuns: 4 } },
       { top: T0 - MIN, gaps: [], order: 'desc', rate: 30, total: 310, watching: 2, recheckedAt: T0 - H },

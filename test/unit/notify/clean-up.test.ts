@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { bannersTotal } from '../../support/banner.js';
 import { ContentRefusedError } from '../../../src/lib/errors.js';
 import type { ChannelName } from '../../../src/model/lang.js';
 import type { SyncTask } from '../../../src/model/task.js';
@@ -16,8 +17,8 @@ const CHANNELS = ['dingtalk', 'slack'] as const;
 /** Everything the table and the channels saw, in order: each write (its rows' kinds) and each message accepted. */
 type Event = { write: string[] } | { accepted: ChannelName; alerts: number };
 
-/** Alerts a message holds, from its banner ("ACR: 1000 syncs failed"). */
-const alertsIn = (payload: unknown) => Number(/ACR: (\d+) syncs? failed/.exec(JSON.stringify(payload))?.[1] ?? 0);
+/** Alerts a message holds, from its banner ("… · 1,000 syncs failed in all"). */
+const alertsIn = (payload: unknown) => bannersTotal([payload]);
 
 /** Whether the run was killed: from then on it writes and sends nothing. */
 interface Run {
