@@ -122,6 +122,56 @@ describe('planning the re-checks of watched syncs', () => {
     expect({ targeted: targetedIds(p), back: [...p.back].sort(), backPages: p.backPages }).toEqual(want);
   });
 
+  it('plans nothing, and reads nothing back, when nothing is due', () => {
+    expect(planRechecks([], budget({ resume: NOW - 5 * H }))).toEqual({
+      from: NOW,
+      backPages: 0,
+      back: [],
+      targeted: [],
+    });
+  });
+
+  it('reads back from the newest time read when no page may be read back, whatever the last read-back left', () => {
+    const p = planRechecks([d('a', 5.5), d('b', 6)], budget({ calls: 2, maxBackPages: 0, resume: NOW - 5 * H }));
+    expect(p).toMatchObject({ from: NOW, backPages: 0, back: [] });
+    expect(targetedIds(p)).toEqual(['b', 'a']);
+  });
+
+  it('goes on from where the last read-back stopped for a sync created at that very time', () => {
+    const p = planRechecks(
+      [d('e', 5), d('f', 5.05), d('g', 5.1), d('h', 5.15)],
+      budget({ calls: 3, resume: NOW - 5 * H }),
+    );
+    expect(p).toMatchObject({ from: NOW - 5 * H, backPages: 2 });
+    expect([...p.back].sort()).toEqual(['e', 'f', 'g', 'h']);
+  });
+
+  it('reads back a sync created at the newest time read with the page it starts on', () => {
+    const p = planRechecks([d('top', 0), d('a', 0.1), d('b', 0.2)], budget({ calls: 2 }));
+    expect({ back: [...p.back].sort(), backPages: p.backPages, targeted: targetedIds(p) }).toEqual({
+      back: ['a', 'b', 'top'],
+      backPages: 2,
+      targeted: [],
+    });
+  });
+
+  it('among syncs due alike and created together, takes them in the order of their ids', () => {
+    const at = { createTime: NOW - 30 * H };
+    const p = planRechecks([d('y', 30, { task: at }), d('x', 30, { task: at })], budget({ calls: 1 }));
+    expect(targetedIds(p)).toEqual(['x']);
+  });
+
+  it('re-reads syncs of two images with a call each', () => {
+    const p = planRechecks(
+      [
+        d('a', 30, { task: { batchId: undefined, from: image('ns', 'api', 'v1') } }),
+        d('b', 31, { task: { batchId: undefined, from: image('ns', 'web', 'v1') } }),
+      ],
+      budget({ canReadBack: false }),
+    );
+    expect(p.targeted.map((r) => r.taskIds)).toEqual([['b'], ['a']]);
+  });
+
   it('goes on below where the last read-back stopped while a due sync lies below it, else starts below the scan', () => {
     const due = [d('a', 1.1), d('b', 1.2), d('c', 1.3), d('d', 1.4), d('e', 5.1), d('f', 5.2), d('g', 5.3)];
     const resumed = planRechecks(due, budget({ calls: 3, resume: NOW - 5 * H }));

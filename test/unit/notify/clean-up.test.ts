@@ -7,7 +7,7 @@ import type { Notifier } from '../../../src/notify/types.js';
 import { keysFor, write } from '../../../src/state/rows.js';
 import type { WriteOp } from '../../../src/state/table.js';
 import { failureAlert, owed, syncTask } from '../../support/build.js';
-import { INST, MIN, T0, task } from '../../support/observe-fakes.js';
+import { INST, MIN, recordingLog, T0, task } from '../../support/observe-fakes.js';
 import { runHarness } from '../../support/run-harness.js';
 import { readState } from '../../support/state.js';
 
@@ -55,7 +55,8 @@ async function burst(n: number, refuseOver?: number) {
   const tasks: SyncTask[] = [];
   const run: Run = { dead: false };
   const notifiers = { dingtalk: notifier('dingtalk', events, run, refuseOver), slack: notifier('slack', events, run) };
-  const h = runHarness({ tasks, notifiers });
+  const log = recordingLog();
+  const h = runHarness({ tasks, notifiers, log });
   const ops: WriteOp[] = [];
   for (const target of CHANNELS)
     for (let i = 0; i < n; i++)
@@ -76,6 +77,7 @@ async function burst(n: number, refuseOver?: number) {
   return {
     h,
     events,
+    log,
     /** The instance's tasks, as the next run reads them. */
     tasks,
     /** From the next write matching `at` on, every write fails, until `revive`. */
@@ -126,6 +128,11 @@ describe('what a channel accepted stands one write after it did', () => {
     const next = await b.h.run(T0 + 5 * MIN);
     expect({ dingtalk: b.received('dingtalk'), slack: b.received('slack') }).toEqual({ dingtalk: 1_000, slack: 1_000 });
     expect(next.notified).toEqual({ slack: 1_000, dingtalk: 0 });
+    expect(b.log.lines).toContainEqual({
+      level: 'info',
+      msg: 'rows of a message the channel accepted before are cleared, not sent again',
+      fields: { target: 'dingtalk', rows: 600 },
+    });
     const s = await b.state();
     expect(s.owed).toEqual({});
     expect(s.rows).toBe(3);
