@@ -25,6 +25,7 @@ import { startWebhookReceivers, type WebhookReceivers } from '../src/sim/webhook
 import { keysFor, read, write } from '../src/state/rows.js';
 import { createTablestoreTable } from '../src/state/tablestore.js';
 import { SCALE, scaledRun, slowApi } from './slow.js';
+import type { ChildResult, Mark, RunResult, StepAnswer, Tally, WorldOptions } from './world-types.js';
 
 const root = resolve(import.meta.dirname, '..');
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 20);
@@ -65,28 +66,6 @@ const TARGET = { instanceId: 'cri-target00', regionId: 'cn-shanghai' };
 const STATE_KEY = 'bench';
 
 type Code = 'rows' | 'document';
-export interface RunResult {
-  summary?: {
-    outcome: string;
-    failuresFound: number;
-    stuck: number;
-    notified: Record<string, number>;
-    problems: string[];
-    instances: { instance: string; pages: number; complete: boolean; behindMinutes?: number }[];
-  };
-  error?: string;
-  wallMs: number;
-  cpuMs: number;
-}
-interface ChildResult {
-  runs: RunResult[];
-  importMs: number;
-  processCpuMs: number;
-  maxRssMB: number;
-  /** Sampled peaks of the JS heap and of memory outside it (Buffers), in MB. */
-  heapMB: number;
-  externalMB: number;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -138,43 +117,6 @@ const task = (id: string, status: string, createTime: number, issue?: string) =>
     to: TARGET,
   });
 
-interface Mark {
-  cr: number;
-  ots: number;
-  attempts: number;
-  received: number;
-  at: number;
-}
-interface Tally {
-  crCalls: number;
-  pages: number;
-  rechecks: number;
-  otsCalls: number;
-  actions: Record<string, number>;
-  refused: string[];
-  rowsWritten: number;
-  bytesWritten: number;
-  rowsRead: number;
-  posts: Record<'dingtalk' | 'slack', number>;
-  accepted: Record<'dingtalk' | 'slack', number>;
-  /** Failures counted in the banners of the messages received ("ACR: 30 syncs failed"). */
-  announced: Record<'dingtalk' | 'slack', number>;
-}
-
-/** How a world differs from the default: Tablestore latency, extra environment, a moved clock (see clock.cjs). */
-export interface WorldOptions {
-  otsLatencyMs?: number;
-  env?: Record<string, string>;
-  /** The ms the function's clock is ahead of real time, read as each run starts. */
-  clockOffsetMs?: () => number;
-}
-export type World = Awaited<ReturnType<typeof world>>;
-/** What the bench answers a stepped run's process after each run: stop, or the next run's clock offset and timeout. */
-export interface StepAnswer {
-  stop?: boolean;
-  offsetMs?: number;
-  timeout?: number;
-}
 
 async function world(code: Code, bundle: string, instances: SimInstance[], o: WorldOptions = {}) {
   const cr: CrSimulator = await startCrSimulator({ ...KEY, instances, latencyMs: LATENCY });

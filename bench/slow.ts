@@ -28,7 +28,7 @@ import { rawRule, rawTask, generateTasks } from '../src/sim/seed.js';
 import type { SimInstance } from '../src/sim/cr-server.js';
 import type { WebhookReceivers } from '../src/sim/webhook-server.js';
 import { shiftClock } from './clock.cjs';
-import type { StepAnswer, World, WorldOptions } from './run.js';
+import type { SlowWorld as World, StepAnswer, WorldOptions } from './world-types.js';
 
 const MIN = 60_000;
 const H = 60 * MIN;
