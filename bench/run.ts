@@ -117,7 +117,6 @@ const task = (id: string, status: string, createTime: number, issue?: string) =>
     to: TARGET,
   });
 
-
 async function world(code: Code, bundle: string, instances: SimInstance[], o: WorldOptions = {}) {
   const cr: CrSimulator = await startCrSimulator({ ...KEY, instances, latencyMs: LATENCY });
   const ots: TablestoreServer = await startTablestoreServer({
