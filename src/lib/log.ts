@@ -23,6 +23,9 @@ export const stdoutSink: LineSink = (_level, line) => {
   process.stdout.write(`${line}\n`);
 };
 
+/** Levels from the least to the most severe: a logger writes its minimum level and those above. */
+const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
 /**
  * A logger writing JSON lines to `sink` (stdout unless told). `secrets` are scrubbed from the serialised line, so even
  * a value that reached a field by accident (an SDK error message holding a URL) is not printed.
@@ -40,10 +43,9 @@ export function createLogger(
   const sink = opts.sink ?? stdoutSink;
   const { now } = opts;
   const secrets = opts.secrets ?? [];
-  const order: Level[] = ['debug', 'info', 'warn', 'error'];
-  const min = order.indexOf(opts.minLevel ?? 'info');
+  const min = RANK[opts.minLevel ?? 'info'];
   const write = (level: Level, msg: string, fields?: Fields) => {
-    if (order.indexOf(level) < min) return;
+    if (RANK[level] < min) return;
     const time = now ? { time: new Date(now()).toISOString() } : {};
     const line = JSON.stringify({ level, ...time, msg, ...opts.base, ...fields });
     sink(level, scrub(line, secrets));

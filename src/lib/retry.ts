@@ -31,7 +31,7 @@ const MIN_ATTEMPT_MS = 250;
  */
 export async function withRetry<T>(attempt: (timeoutMs: number) => Promise<T>, opts: RetryOptions): Promise<T> {
   const left = () => (opts.keepReserve ? opts.budget.remainingForFetch() : opts.budget.remaining());
-  if (left() < MIN_ATTEMPT_MS) throw new BudgetExhaustedError(opts.label);
+  // With less than one attempt's time left the first attempt below aborts with BudgetExhaustedError, unmade.
   return pRetry(
     async () => {
       const timeout = Math.min(opts.attemptTimeoutMs, left());
