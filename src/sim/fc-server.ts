@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_ASYNC_RETRIES, runAsync, timerEventBody, track, type TimerEvent } from './fc-async.js';
 import { acs3Refusal, fc3Route, functionConfiguration, type Fc3Function, type Fc3Refusal } from './fc3-api.js';
 
 export type FunctionBody = (event: Buffer, context: { requestId: string }) => Promise<string>;
@@ -13,6 +14,10 @@ export interface FcInvocation {
   signatureValid: boolean;
   status: number;
   event: string;
+  /** Async: how many times the function ran (the first run and FC's retries after a function error). */
+  attempts?: number;
+  /** Set when a trigger of the function invoked it (FC itself, no API request). */
+  trigger?: 'timer';
 }
 
 export interface FcServer {
@@ -20,8 +25,10 @@ export interface FcServer {
   invocations: FcInvocation[];
   /** The FC 3.0 functions whose configuration was read (GetFunction), by name, signed or not. */
   configReads: { name: string; status: number }[];
-  /** Async invocations still running; await before asserting on their effects. */
+  /** Async invocations still running, retries included; await before asserting on their effects. */
   settled(): Promise<void>;
+  /** The FC 3.0 function's timer trigger fires: FC invokes it asynchronously with a timer event. */
+  fireTimer(name: string, event: TimerEvent): void;
   close(): Promise<void>;
 }
 
@@ -105,14 +112,31 @@ function functionOf(opts: FcServerOptions, path: string): FunctionBody | Refusal
   return fn ?? [404, 'FunctionNotFound', `function '${m[3]}' does not exist in service '${m[1]}'`];
 }
 
-/** Async: 202 at once, the function runs afterwards (tracked until it settles). */
-function invokeAsync(s: FcState, x: Exchange, fn: FunctionBody): void {
+/** Async: 202 at once, the function runs afterwards, retried after a function error (tracked until it settles). */
+function invokeAsync(s: FcState, x: Exchange, fn: FunctionBody, retries = DEFAULT_ASYNC_RETRIES): void {
   x.inv.status = 202;
   x.res.writeHead(202, { 'x-fc-request-id': x.requestId });
   x.res.end();
-  const p = fn(x.body, { requestId: x.requestId }).catch(() => undefined);
-  s.pending.add(p);
-  void p.finally(() => s.pending.delete(p));
+  track(s.pending, runAsync(fn, { record: x.inv, body: x.body, requestId: x.requestId }, retries));
+}
+
+/** A timer trigger firing: an async invocation FC makes itself, retried per the function's async configuration. */
+function fireTimer(s: FcState, name: string, e: TimerEvent): void {
+  const f = s.opts.fc3Functions?.[name];
+  if (!f) throw new Error(`no FC 3.0 function ${name}`);
+  const body = timerEventBody(e);
+  const inv: FcInvocation = {
+    api: '2023-03-30',
+    path: `/2023-03-30/functions/${name}/invocations`,
+    type: 'Async',
+    signatureValid: true,
+    status: 202,
+    event: body.toString('utf8'),
+    trigger: 'timer',
+  };
+  s.invocations.push(inv);
+  const retries = f.maxAsyncRetryAttempts ?? DEFAULT_ASYNC_RETRIES;
+  track(s.pending, runAsync(f.invoke, { record: inv, body, requestId: randomUUID() }, retries));
 }
 
 /** Sync: 200 with the result, or 200 with x-fc-error-type and the error as JSON when the function throws. */
@@ -167,9 +191,9 @@ async function serve3(s: FcState, x: Exchange): Promise<void> {
     x.inv.status = refuse3(x.res, x.requestId, refusal);
     return;
   }
-  const fn = s.opts.fc3Functions![route!.name]!.invoke;
-  if (x.inv.type === 'Async') invokeAsync(s, x, fn);
-  else await invokeSync(x, fn);
+  const fn = s.opts.fc3Functions![route!.name]!;
+  if (x.inv.type === 'Async') invokeAsync(s, x, fn.invoke, fn.maxAsyncRetryAttempts);
+  else await invokeSync(x, fn.invoke);
 }
 
 async function serve(s: FcState, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -210,6 +234,7 @@ export async function startFcServer(opts: FcServerOptions): Promise<FcServer> {
     settled: async () => {
       await Promise.all([...s.pending]);
     },
+    fireTimer: (name, event) => fireTimer(s, name, event),
     close: () =>
       new Promise((r) => {
         server.closeAllConnections();

@@ -12,6 +12,8 @@ export interface Fc3Function {
   invoke: (event: Buffer, context: { requestId: string }) => Promise<string>;
   environmentVariables?: Record<string, string>;
   timeout?: number;
+  /** `asyncInvokeConfig.maxAsyncRetryAttempts`: how often FC runs an async event again after a function error. */
+  maxAsyncRetryAttempts?: number;
 }
 
 /** An error answer: HTTP status, Code, Message. */
