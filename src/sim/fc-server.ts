@@ -2,7 +2,14 @@ import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_ASYNC_RETRIES, runAsync, timerEventBody, track, type TimerEvent } from './fc-async.js';
-import { acs3Refusal, fc3Route, functionConfiguration, type Fc3Function, type Fc3Refusal } from './fc3-api.js';
+import {
+  acs3Refusal,
+  fc3Route,
+  hostRefusal,
+  functionConfiguration,
+  type Fc3Function,
+  type Fc3Refusal,
+} from './fc3-api.js';
 
 export type FunctionBody = (event: Buffer, context: { requestId: string }) => Promise<string>;
 
@@ -14,6 +21,8 @@ export interface FcInvocation {
   signatureValid: boolean;
   status: number;
   event: string;
+  /** The Host the request named (FC 3.0). */
+  host?: string;
   /** Async: how many times the function ran (the first run and FC's retries after a function error). */
   attempts?: number;
   /** Set when a trigger of the function invoked it (FC itself, no API request). */
@@ -50,6 +59,8 @@ interface FcState {
   opts: FcServerOptions;
   invocations: FcInvocation[];
   configReads: { name: string; status: number }[];
+  /** `127.0.0.1:<port>`, once listening. */
+  loopback: string;
   pending: Set<Promise<unknown>>;
   /** Signature nonces already used (FC 3.0 refuses a replay). */
   nonces: Set<string>;
@@ -165,16 +176,23 @@ function refuse3(res: ServerResponse, requestId: string, [status, code, message]
   return status;
 }
 
+/** Why a 2023-03-30 request is refused: its path, its Host, its signature, or an unknown function. */
+function refusal3(s: FcState, x: Exchange, route: ReturnType<typeof fc3Route>): Fc3Refusal | undefined {
+  if (!route) return [404, 'PathNotFound', 'Unknown path.'];
+  const hosts = { accountId: s.opts.accountId, region: s.opts.region ?? 'cn-hangzhou', loopback: s.loopback };
+  return (
+    hostRefusal(route.action, x.inv.host, hosts) ??
+    acs3Refusal(s.opts, x.req, x.body, s.nonces) ??
+    (s.opts.fc3Functions?.[route.name] ? undefined : [404, 'FunctionNotFound', `function '${route.name}' not found`])
+  );
+}
+
 /** A 2023-03-30 request: signed with ACS3-HMAC-SHA256; GetFunction answers the configuration, invoke runs it. */
 async function serve3(s: FcState, x: Exchange): Promise<void> {
   const route = fc3Route(x.req.method, x.inv.path);
-  const refusal: Fc3Refusal | undefined = !route
-    ? [404, 'PathNotFound', 'Unknown path.']
-    : (acs3Refusal(s.opts, x.req, x.body, s.nonces) ??
-      (s.opts.fc3Functions?.[route.name]
-        ? undefined
-        : [404, 'FunctionNotFound', `function '${route.name}' not found`]));
-  x.inv.signatureValid = refusal === undefined || !/Signature|AccessKey|Token|TimeStamp/.test(refusal[1]);
+  x.inv.host = x.req.headers.host;
+  const refusal = refusal3(s, x, route);
+  x.inv.signatureValid = refusal === undefined || !/Signature|AccessKey|Token|TimeStamp|Endpoint/.test(refusal[1]);
   if (route?.action === 'GetFunction') {
     const fn = s.opts.fc3Functions?.[route.name];
     const status = refusal ? refuse3(x.res, x.requestId, refusal) : 200;
@@ -224,11 +242,12 @@ async function serve(s: FcState, req: IncomingMessage, res: ServerResponse): Pro
  * 202 and runs it afterwards.
  */
 export async function startFcServer(opts: FcServerOptions): Promise<FcServer> {
-  const s: FcState = { opts, invocations: [], configReads: [], pending: new Set(), nonces: new Set() };
+  const s: FcState = { opts, invocations: [], configReads: [], loopback: '', pending: new Set(), nonces: new Set() };
   const server = createServer((req, res) => void serve(s, req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  s.loopback = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: `http://${s.loopback}`,
     invocations: s.invocations,
     configReads: s.configReads,
     settled: async () => {
