@@ -16,9 +16,10 @@ export function setLogSink(s: LineSink | undefined): void {
 }
 
 /**
- * Function Compute 3.0 event handler for the timer trigger. Returns the run summary as a JSON string. Throws (so the
- * platform retries an async invocation) only when the configuration is wrong or the state cannot be read or
- * saved, and in that case tells the channels at the first tick of each hour; an unreachable instance or webhook is
+ * Function Compute 3.0 event handler for the timer trigger. Returns the run summary as a JSON string. Throws (so
+ * Function Compute records a failed invocation; s.yaml sets no async retry, the next tick is the retry) only when the
+ * configuration is wrong or the state cannot be read or saved, and in that case tells the channels at the first tick
+ * of each hour; an unreachable instance or webhook is
  * reported in the summary and retried by the next run.
  */
 export async function handler(event: unknown, context: FcContext = {}): Promise<string> {
@@ -63,7 +64,7 @@ export async function handler(event: unknown, context: FcContext = {}): Promise<
     return JSON.stringify(summary);
   } catch (err) {
     log.error('run failed', { error: describeError(err) });
-    // The run still fails (so Function Compute records it, and retries it); the channels hear why, hourly at most.
+    // The run still fails (so Function Compute records it); the channels hear why, hourly at most.
     if (stateDown) await tellStateDown(err, stateDown);
     throw err;
   }

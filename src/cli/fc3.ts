@@ -1,6 +1,13 @@
 /**
  * Function Compute 3.0 (API 2023-03-30) through `@alicloud/fc20230330`: invoke a function, and read a deployed
- * function's environment (GetFunction), which holds the deployment's Tablestore settings.
+ * function's environment (GetFunction), which holds the deployment's Tablestore settings. InvokeFunction goes to the
+ * account's endpoint `<account>.<region>.fc.aliyuncs.com`, where Serverless Devs' fc3 component sends it (devsapp/fc3
+ * src/resources/fc/impl/client.ts); GetFunction to the regional `fcv3.<region>.aliyuncs.com` unless the account is
+ * known. When the account id is not given, it is read from the function's ARN (`functionArn`,
+ * `acs:fc:<region>:<account>:functions/<name>`, in the `Function` GetFunction returns:
+ * https://www.alibabacloud.com/help/en/functioncompute/fc/developer-reference/api-fc-2023-03-30-struct-function):
+ * the account that holds the function, where STS GetCallerIdentity would name the caller's (another one for a
+ * cross-account role).
  */
 import type * as Fc3 from '@alicloud/fc20230330';
 import { Readable } from 'node:stream';
@@ -13,7 +20,7 @@ export interface Fc3Target {
   region: string;
   functionName: string;
   qualifier?: string;
-  /** With it, the account's endpoint `<account>.<region>.fc.aliyuncs.com` (as the fc3 component uses). */
+  /** The account the function is in: names the invoke endpoint; found through GetFunction when not given. */
   accountId?: string;
   /** Overrides the endpoint: a local one in tests (`http://127.0.0.1:port`). */
   endpoint?: string;
@@ -33,8 +40,8 @@ async function sdk() {
 }
 
 /**
- * The endpoint: an override as given; else the account's endpoint when the account id is known (what Serverless
- * Devs' fc3 component calls, devsapp/fc3 src/resources/fc/impl/client.ts), else the regional `fcv3.<region>` one.
+ * The endpoint: an override as given; else the account's endpoint when the account id is known, else the regional
+ * management endpoint `fcv3.<region>.aliyuncs.com`.
  */
 function endpointOf(t: Fc3Target): { endpoint: string; protocol: string } {
   if (t.endpoint) {
@@ -76,19 +83,49 @@ function refused(err: unknown, what: string): IntegrationError {
   });
 }
 
-/** The deployed function's environment variables (GetFunction). Throws an IntegrationError when FC refuses. */
-export async function functionEnvironment(t: Fc3Target, credentials: Credentials): Promise<Record<string, string>> {
+/** The function's configuration (GetFunction). Throws an IntegrationError when FC refuses. */
+async function getFunction(t: Fc3Target, credentials: Credentials): Promise<Fc3.Function> {
   const { fc3, client } = await clientFor(t, credentials, 20_000);
   try {
     const res = await client.getFunction(t.functionName, new fc3.GetFunctionRequest({ qualifier: t.qualifier }));
-    return { ...(res.body?.environmentVariables ?? {}) };
+    return res.body ?? new fc3.Function({});
   } catch (err) {
     throw refused(err, `to read the function ${t.functionName}`);
   }
 }
 
+/** The deployed function's environment variables (GetFunction). Throws an IntegrationError when FC refuses. */
+export async function functionEnvironment(t: Fc3Target, credentials: Credentials): Promise<Record<string, string>> {
+  return { ...((await getFunction(t, credentials)).environmentVariables ?? {}) };
+}
+
 /**
- * Invokes an FC 3.0 function (`POST /2023-03-30/functions/<name>/invocations`). Sync waits for its return value;
+ * The account id the function's ARN names (GetFunction's `functionArn`, `acs:fc:<region>:<account>:functions/<name>`).
+ * Throws an IntegrationError naming `--account-id` and the RAM action when FC refuses or the ARN has no account.
+ */
+export async function functionAccount(t: Fc3Target, credentials: Credentials): Promise<string> {
+  const why = (detail: string) =>
+    `cannot find the account id for Function Compute's invoke endpoint <account-id>.${t.region}.fc.aliyuncs.com: ` +
+    `${detail}. Pass --account-id <id> (or set ALIBABA_CLOUD_ACCOUNT_ID), or allow fc:GetFunction on the function`;
+  let arn: string | undefined;
+  try {
+    arn = (await getFunction(t, credentials)).functionArn;
+  } catch (err) {
+    const e = err as IntegrationError;
+    throw new IntegrationError(why(e.message), { service: 'fc', kind: e.kind, code: e.code, status: e.status });
+  }
+  const account = /^acs:fc:[^:]*:(\d+):/.exec(arn ?? '')?.[1];
+  if (!account)
+    throw new IntegrationError(why(`GetFunction answered no account in functionArn (${arn ?? 'none'})`), {
+      service: 'fc',
+      kind: 'config',
+    });
+  return account;
+}
+
+/**
+ * Invokes an FC 3.0 function (`POST /2023-03-30/functions/<name>/invocations`) at the account's endpoint, finding
+ * the account through GetFunction when `t` names none (and no endpoint override). Sync waits for its return value;
  * async only queues the event (HTTP 202). A function that threw is answered HTTP 200 with `x-fc-error-type`, which
  * the SDK resolves as success: that case becomes an IntegrationError here.
  */
@@ -98,7 +135,9 @@ export async function invokeFunction3(
   event: string,
   opts: { async: boolean; timeoutMs: number },
 ): Promise<InvokeResult> {
-  const { fc3, client } = await clientFor(t, credentials, opts.timeoutMs);
+  // The account's endpoint, never the regional management one: an override (--endpoint) is taken as given.
+  const accountId = t.accountId ?? (t.endpoint ? undefined : await functionAccount(t, credentials));
+  const { fc3, client } = await clientFor({ ...t, accountId }, credentials, opts.timeoutMs);
   let res: Fc3.InvokeFunctionResponse;
   try {
     res = await client.invokeFunctionWithOptions(

@@ -24,8 +24,9 @@ ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN.
   invoke: `acr-sync-alert invoke --function <name> --region <id> [options]
 
 Triggers the deployed function now with a timer-shaped event; prints its summary (sync) or request id (async).
-An FC 3.0 function (what s.yaml deploys) is invoked through the 2023-03-30 API; with --service, a function in an
-FC 2.0 service through the 2016-08-15 API (which also needs --account-id).
+An FC 3.0 function (what s.yaml deploys) is invoked through the 2023-03-30 API at <account-id>.<region>.fc.aliyuncs.com;
+without --account-id the account is read from the function's ARN (GetFunction: RAM fc:GetFunction as well as
+fc:InvokeFunction). With --service, a function in an FC 2.0 service through the 2016-08-15 API (needs --account-id).
   --function <name>  function name (default acr-sync-alert)
   --region <id>      (or ALIBABA_CLOUD_REGION_ID)       --account-id <id> (or ALIBABA_CLOUD_ACCOUNT_ID)
   --service <name>   FC 2.0 only: the service holding the function

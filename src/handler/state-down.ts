@@ -18,9 +18,9 @@ export function isStateFailure(err: unknown): err is IntegrationError {
 /**
  * Whether the tick at `at` is the first of its hour: the schedule's tick before it fell in an earlier hour. Every
  * tick of a schedule decides the same way whatever the state, so exactly one tick an hour tells the channels (one per
- * tick for a schedule slower than hourly). A platform retry of that tick carries the same trigger time and decides
- * the same: DingTalk drops its repeat by msgUuid, Slack has no such key and gets it again (at most as many times as
- * the trigger is retried, maxAsyncRetryAttempts).
+ * tick for a schedule slower than hourly). A platform retry of that tick would carry the same trigger time and decide
+ * the same: DingTalk drops its repeat by msgUuid, Slack has no such key and would get it again. So s.yaml sets
+ * `maxAsyncRetryAttempts: 0`: Function Compute runs each tick once, and the next tick is the retry.
  */
 export function firstTickOfHour(schedule: Schedule, at: number): boolean {
   return Math.floor(tickBefore(schedule, at) / HOUR_MS) < Math.floor(at / HOUR_MS);

@@ -1,7 +1,15 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { acs3Refusal, fc3Route, functionConfiguration, type Fc3Function, type Fc3Refusal } from './fc3-api.js';
+import { DEFAULT_ASYNC_RETRIES, runAsync, timerEventBody, track, type TimerEvent } from './fc-async.js';
+import {
+  acs3Refusal,
+  fc3Route,
+  hostRefusal,
+  functionConfiguration,
+  type Fc3Function,
+  type Fc3Refusal,
+} from './fc3-api.js';
 
 export type FunctionBody = (event: Buffer, context: { requestId: string }) => Promise<string>;
 
@@ -13,6 +21,12 @@ export interface FcInvocation {
   signatureValid: boolean;
   status: number;
   event: string;
+  /** The Host the request named (FC 3.0). */
+  host?: string;
+  /** Async: how many times the function ran (the first run and FC's retries after a function error). */
+  attempts?: number;
+  /** Set when a trigger of the function invoked it (FC itself, no API request). */
+  trigger?: 'timer';
 }
 
 export interface FcServer {
@@ -20,8 +34,10 @@ export interface FcServer {
   invocations: FcInvocation[];
   /** The FC 3.0 functions whose configuration was read (GetFunction), by name, signed or not. */
   configReads: { name: string; status: number }[];
-  /** Async invocations still running; await before asserting on their effects. */
+  /** Async invocations still running, retries included; await before asserting on their effects. */
   settled(): Promise<void>;
+  /** The FC 3.0 function's timer trigger fires: FC invokes it asynchronously with a timer event. */
+  fireTimer(name: string, event: TimerEvent): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +59,8 @@ interface FcState {
   opts: FcServerOptions;
   invocations: FcInvocation[];
   configReads: { name: string; status: number }[];
+  /** `127.0.0.1:<port>`, once listening. */
+  loopback: string;
   pending: Set<Promise<unknown>>;
   /** Signature nonces already used (FC 3.0 refuses a replay). */
   nonces: Set<string>;
@@ -105,14 +123,31 @@ function functionOf(opts: FcServerOptions, path: string): FunctionBody | Refusal
   return fn ?? [404, 'FunctionNotFound', `function '${m[3]}' does not exist in service '${m[1]}'`];
 }
 
-/** Async: 202 at once, the function runs afterwards (tracked until it settles). */
-function invokeAsync(s: FcState, x: Exchange, fn: FunctionBody): void {
+/** Async: 202 at once, the function runs afterwards, retried after a function error (tracked until it settles). */
+function invokeAsync(s: FcState, x: Exchange, fn: FunctionBody, retries = DEFAULT_ASYNC_RETRIES): void {
   x.inv.status = 202;
   x.res.writeHead(202, { 'x-fc-request-id': x.requestId });
   x.res.end();
-  const p = fn(x.body, { requestId: x.requestId }).catch(() => undefined);
-  s.pending.add(p);
-  void p.finally(() => s.pending.delete(p));
+  track(s.pending, runAsync(fn, { record: x.inv, body: x.body, requestId: x.requestId }, retries));
+}
+
+/** A timer trigger firing: an async invocation FC makes itself, retried per the function's async configuration. */
+function fireTimer(s: FcState, name: string, e: TimerEvent): void {
+  const f = s.opts.fc3Functions?.[name];
+  if (!f) throw new Error(`no FC 3.0 function ${name}`);
+  const body = timerEventBody(e);
+  const inv: FcInvocation = {
+    api: '2023-03-30',
+    path: `/2023-03-30/functions/${name}/invocations`,
+    type: 'Async',
+    signatureValid: true,
+    status: 202,
+    event: body.toString('utf8'),
+    trigger: 'timer',
+  };
+  s.invocations.push(inv);
+  const retries = f.maxAsyncRetryAttempts ?? DEFAULT_ASYNC_RETRIES;
+  track(s.pending, runAsync(f.invoke, { record: inv, body, requestId: randomUUID() }, retries));
 }
 
 /** Sync: 200 with the result, or 200 with x-fc-error-type and the error as JSON when the function throws. */
@@ -141,16 +176,23 @@ function refuse3(res: ServerResponse, requestId: string, [status, code, message]
   return status;
 }
 
+/** Why a 2023-03-30 request is refused: its path, its Host, its signature, or an unknown function. */
+function refusal3(s: FcState, x: Exchange, route: ReturnType<typeof fc3Route>): Fc3Refusal | undefined {
+  if (!route) return [404, 'PathNotFound', 'Unknown path.'];
+  const hosts = { accountId: s.opts.accountId, region: s.opts.region ?? 'cn-hangzhou', loopback: s.loopback };
+  return (
+    hostRefusal(route.action, x.inv.host, hosts) ??
+    acs3Refusal(s.opts, x.req, x.body, s.nonces) ??
+    (s.opts.fc3Functions?.[route.name] ? undefined : [404, 'FunctionNotFound', `function '${route.name}' not found`])
+  );
+}
+
 /** A 2023-03-30 request: signed with ACS3-HMAC-SHA256; GetFunction answers the configuration, invoke runs it. */
 async function serve3(s: FcState, x: Exchange): Promise<void> {
   const route = fc3Route(x.req.method, x.inv.path);
-  const refusal: Fc3Refusal | undefined = !route
-    ? [404, 'PathNotFound', 'Unknown path.']
-    : (acs3Refusal(s.opts, x.req, x.body, s.nonces) ??
-      (s.opts.fc3Functions?.[route.name]
-        ? undefined
-        : [404, 'FunctionNotFound', `function '${route.name}' not found`]));
-  x.inv.signatureValid = refusal === undefined || !/Signature|AccessKey|Token|TimeStamp/.test(refusal[1]);
+  x.inv.host = x.req.headers.host;
+  const refusal = refusal3(s, x, route);
+  x.inv.signatureValid = refusal === undefined || !/Signature|AccessKey|Token|TimeStamp|Endpoint/.test(refusal[1]);
   if (route?.action === 'GetFunction') {
     const fn = s.opts.fc3Functions?.[route.name];
     const status = refusal ? refuse3(x.res, x.requestId, refusal) : 200;
@@ -167,9 +209,9 @@ async function serve3(s: FcState, x: Exchange): Promise<void> {
     x.inv.status = refuse3(x.res, x.requestId, refusal);
     return;
   }
-  const fn = s.opts.fc3Functions![route!.name]!.invoke;
-  if (x.inv.type === 'Async') invokeAsync(s, x, fn);
-  else await invokeSync(x, fn);
+  const fn = s.opts.fc3Functions![route!.name]!;
+  if (x.inv.type === 'Async') invokeAsync(s, x, fn.invoke, fn.maxAsyncRetryAttempts);
+  else await invokeSync(x, fn.invoke);
 }
 
 async function serve(s: FcState, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -200,16 +242,18 @@ async function serve(s: FcState, req: IncomingMessage, res: ServerResponse): Pro
  * 202 and runs it afterwards.
  */
 export async function startFcServer(opts: FcServerOptions): Promise<FcServer> {
-  const s: FcState = { opts, invocations: [], configReads: [], pending: new Set(), nonces: new Set() };
+  const s: FcState = { opts, invocations: [], configReads: [], loopback: '', pending: new Set(), nonces: new Set() };
   const server = createServer((req, res) => void serve(s, req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  s.loopback = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: `http://${s.loopback}`,
     invocations: s.invocations,
     configReads: s.configReads,
     settled: async () => {
       await Promise.all([...s.pending]);
     },
+    fireTimer: (name, event) => fireTimer(s, name, event),
     close: () =>
       new Promise((r) => {
         server.closeAllConnections();

@@ -12,6 +12,8 @@ export interface Fc3Function {
   invoke: (event: Buffer, context: { requestId: string }) => Promise<string>;
   environmentVariables?: Record<string, string>;
   timeout?: number;
+  /** `asyncInvokeConfig.maxAsyncRetryAttempts`: how often FC runs an async event again after a function error. */
+  maxAsyncRetryAttempts?: number;
 }
 
 /** An error answer: HTTP status, Code, Message. */
@@ -86,6 +88,28 @@ export function acs3Refusal(keys: Fc3Keys, req: IncomingMessage, body: Buffer, n
     return [400, 'SignatureNonceUsed', 'Specified signature nonce was used already.'] as Fc3Refusal;
   nonces.add(nonce);
   return undefined;
+}
+
+/** Where the request is addressed: the account and region the server answers for, and its own loopback address. */
+export interface Fc3Hosts {
+  accountId: string;
+  region: string;
+  /** `127.0.0.1:<port>`: named only by a client given an explicit endpoint override (the CLI's --endpoint). */
+  loopback: string;
+}
+
+/**
+ * Why FC refuses a request addressed (Host) where the action is not served, or undefined. InvokeFunction is served
+ * at the account's endpoint `<account>.<region>.fc.aliyuncs.com`, where Serverless Devs' fc3 component sends it;
+ * management calls (GetFunction) at the regional `fcv3.<region>.aliyuncs.com` too (cloud-facts.md, FC 3.0 invoke).
+ * What the service answers an invocation sent to another host is not documented: the sim refuses it (with a code of
+ * its own), so a client must prove it uses the documented host.
+ */
+export function hostRefusal(action: 'InvokeFunction' | 'GetFunction', host: string | undefined, h: Fc3Hosts) {
+  const account = `${h.accountId}.${h.region}.fc.aliyuncs.com`;
+  const served = action === 'InvokeFunction' ? [account] : [account, `fcv3.${h.region}.aliyuncs.com`];
+  if (host === h.loopback || served.includes(host ?? '')) return undefined;
+  return [400, 'SimWrongEndpoint', `${action} is served at ${served.join(' or ')}, not ${host}.`] as Fc3Refusal;
 }
 
 /** The call a path names: invoke (`POST …/invocations`) or GetFunction (`GET …`), with the function's name. */

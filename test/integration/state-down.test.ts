@@ -1,11 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { startFcServer, type FcServer } from '../../src/sim/fc-server.js';
 import { instanceWithOneFailure } from '../support/one-failure.js';
-import { closeWorlds, startWorld, type World } from '../support/world.js';
+import { closeWorlds, KEYS, startWorld, type World } from '../support/world.js';
 
 // Issue 22: a Tablestore instance refusing the function's network (Internet access is off for a new instance) made
 // every run throw, and nobody was told. The runs still fail, so Function Compute records them; the channels hear why
 // at the first tick of each hour, decided from the trigger time alone, since the state is what cannot be reached.
-afterEach(closeWorlds);
+let fc: FcServer | undefined;
+afterEach(async () => {
+  await fc?.close();
+  fc = undefined;
+  await closeWorlds();
+});
 
 const instance = () => instanceWithOneFailure('cri-statedown', 'rst-sd1');
 
@@ -57,8 +65,9 @@ describe('a run that cannot reach its state', () => {
     expect(text(w, 'dingtalk')).toHaveLength(2);
     expect(text(w, 'slack')).toHaveLength(2);
     expect(text(w, 'slack')[0]).toContain('alerting is down');
-    // The platform retrying the hour's first tick: DingTalk drops the repeat by its msgUuid (the same hour, the same
-    // key); Slack has no idempotency key and shows it again, once per retry of that one tick.
+    // The hour's first tick run twice: DingTalk drops the repeat by its msgUuid (the same hour, the same key); Slack
+    // has no idempotency key and shows it again. Function Compute does not run a tick twice: s.yaml sets no async
+    // retry (the test below).
     await failedTick(w, '2026-12-03T11:02:00Z');
     expect(text(w, 'dingtalk')).toHaveLength(2);
     expect(text(w, 'slack')).toHaveLength(3);
@@ -73,6 +82,50 @@ describe('a run that cannot reach its state', () => {
     for (let i = 0; i < 6; i++)
       await failedTick(slow, new Date(Date.parse('2026-12-03T10:15:00Z') + i * 1_200_000).toISOString());
     expect(text(slow, 'slack')).toHaveLength(2);
+  });
+});
+
+/** The function's asyncInvokeConfig as s.yaml deploys it. */
+function deployedAsyncConfig(): { maxAsyncRetryAttempts: number } {
+  const s = parse(readFileSync(new URL('../../s.yaml', import.meta.url), 'utf8')) as {
+    resources: Record<string, { props: { asyncInvokeConfig: { maxAsyncRetryAttempts: number } } }>;
+  };
+  return s.resources['acr-sync-alert']!.props.asyncInvokeConfig;
+}
+
+describe('a state-down tick under the async configuration s.yaml deploys', () => {
+  // FC runs a timer tick asynchronously and runs it again after a function error, up to maxAsyncRetryAttempts, with
+  // the same event. The tick's run throws (FC records the failure), so each retry decided again that this is the
+  // hour's first tick: DingTalk dropped the repeats by msgUuid, Slack showed them (3 posts with 2 retries).
+  it('tells each channel once, and the next tick is the retry', async () => {
+    const w = await refusedWorld();
+    const config = deployedAsyncConfig();
+    fc = await startFcServer({
+      accountId: '1234567890123456',
+      accessKeyId: KEYS.id,
+      accessKeySecret: KEYS.secret,
+      functions: {},
+      fc3Functions: {
+        'acr-sync-alert': {
+          invoke: async (event, ctx) =>
+            JSON.stringify(await w.run({ event: event.toString(), requestId: ctx.requestId })),
+          maxAsyncRetryAttempts: config.maxAsyncRetryAttempts,
+        },
+      },
+    });
+    fc.fireTimer('acr-sync-alert', { triggerTime: '2026-12-03T11:00:00Z', payload: '{"dryRun":false}' });
+    await fc.settled();
+    expect(fc.invocations.map((i) => i.attempts)).toEqual([config.maxAsyncRetryAttempts + 1]);
+    // Counted at the receivers.
+    expect(w.hooks.received.filter((r) => r.channel === 'slack')).toHaveLength(1);
+    expect(w.hooks.received.filter((r) => r.channel === 'dingtalk')).toHaveLength(1);
+    // Tablestore reachable again: the next tick, 5 minutes on, does the work and announces the failure.
+    w.env.TABLESTORE_ENDPOINT = w.ots!.endpoints.classic;
+    fc.fireTimer('acr-sync-alert', { triggerTime: '2026-12-03T11:05:00Z', payload: '{"dryRun":false}' });
+    await fc.settled();
+    expect(fc.invocations.map((i) => i.attempts)).toEqual([config.maxAsyncRetryAttempts + 1, 1]);
+    expect(text(w, 'slack').filter((t) => t.includes('rst-sd1'))).toHaveLength(1);
+    expect(text(w, 'dingtalk').filter((t) => t.includes('rst-sd1'))).toHaveLength(1);
   });
 });
 
